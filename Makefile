@@ -1,0 +1,98 @@
+# pidvisor: a supervisord-compatible PID 1 for containers.
+# `make` builds build/pidvisor; `make run` runs it on conf/pidvisor.conf; `make test` runs every test.
+# run and test install their own Debian dependencies (packaging/install-deps.sh).
+
+CC      ?= cc
+PYTHON  ?= /usr/bin/python3
+VERSION := 0.1.0
+
+# libev ships no pkg-config file on Debian bookworm.
+PKG_CFLAGS := $(shell pkg-config --cflags inih expat yaml-0.1 2>/dev/null)
+CORE_LIBS  := -lev $(shell pkg-config --libs inih expat 2>/dev/null || echo -linih -lexpat)
+YAML_LIBS  := $(shell pkg-config --libs yaml-0.1 2>/dev/null || echo -lyaml)
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+DEFS    := -D_GNU_SOURCE -DPIDVISOR_VERSION='"$(VERSION)"'
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS := -std=c11 $(WARN) $(DEFS) -Isrc $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+ASAN_CFLAGS := -std=c11 $(WARN) $(DEFS) -Isrc $(PKG_CFLAGS) -O1 -g $(SAN) -MMD -MP
+
+CORE_SRC  := $(filter-out src/main.c,$(wildcard src/*.c))
+IMAGE_SRC := $(wildcard src/image/*.c)
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+
+CORE_OBJ  := $(CORE_SRC:src/%.c=build/obj/%.o)
+ASAN_OBJ  := $(CORE_SRC:src/%.c=build/asan/%.o)
+IMAGE_OBJ := $(IMAGE_SRC:src/image/%.c=build/obj/image/%.o)
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=build/asan/%)
+
+.PHONY: all static run test unit proc deps test-deps format check-format clean bench
+all: build/pidvisor build/pidvisor-image
+
+build/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+build/asan/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_CFLAGS) -c $< -o $@
+
+build/libpidvisor.a: $(CORE_OBJ)
+	ar rcs $@ $^
+build/asan/libpidvisor.a: $(ASAN_OBJ)
+	ar rcs $@ $^
+
+build/pidvisor: build/obj/main.o build/libpidvisor.a
+	$(CC) $(CFLAGS) -o $@ $^ $(CORE_LIBS)
+build/asan/pidvisor: build/asan/main.o build/asan/libpidvisor.a
+	$(CC) $(SAN) -o $@ $^ $(CORE_LIBS)
+
+# glibc static with no NSS use: users and groups come from /etc/passwd and /etc/group directly.
+static: build/pidvisor-static
+build/pidvisor-static: build/obj/main.o build/libpidvisor.a
+	$(CC) -static $(CFLAGS) -o $@ $^ $(CORE_LIBS)
+
+build/obj/image/%.o: src/image/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+build/pidvisor-image: $(IMAGE_OBJ) build/libpidvisor.a
+	$(CC) $(CFLAGS) -o $@ $^ $(YAML_LIBS) $(CORE_LIBS)
+
+build/asan/test_%: tests/unit/test_%.c build/asan/libpidvisor.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_CFLAGS) -o $@ $< build/asan/libpidvisor.a -lcmocka $(YAML_LIBS) $(CORE_LIBS)
+
+deps:
+	@packaging/install-deps.sh build
+test-deps:
+	@packaging/install-deps.sh test
+
+run: deps
+	$(MAKE) build/pidvisor
+	./build/pidvisor -n -c conf/pidvisor.conf
+
+unit: test-deps
+	$(MAKE) $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+proc: test-deps
+	$(MAKE) build/pidvisor build/asan/pidvisor build/pidvisor-image
+	$(PYTHON) -m pytest -q tests/
+
+test: test-deps
+	$(MAKE) unit
+	$(MAKE) proc
+
+bench: deps
+	$(MAKE) build/pidvisor
+	bench/run
+
+format:
+	clang-format -i src/*.c src/*.h src/image/*.[ch] tests/unit/*.[ch]
+check-format:
+	clang-format --dry-run --Werror src/*.c src/*.h src/image/*.[ch] tests/unit/*.[ch]
+
+clean:
+	rm -rf build
+
+-include $(wildcard build/obj/*.d build/obj/image/*.d build/asan/*.d)

@@ -1,0 +1,38 @@
+#!/bin/sh
+# Installs what building and testing pidvisor needs on Debian bookworm.
+# Usage: packaging/install-deps.sh build|test|image
+# Does nothing when every package is already there, so make can call it every time.
+set -eu
+
+build_pkgs="gcc make pkg-config libev-dev libinih-dev libexpat1-dev libyaml-dev"
+test_pkgs="$build_pkgs libcmocka-dev python3-pytest python3-psutil supervisor util-linux procps strace"
+image_pkgs="$test_pkgs docker.io mmdebstrap"
+
+case "${1:-build}" in
+build) want=$build_pkgs ;;
+test) want=$test_pkgs ;;
+image) want=$image_pkgs ;;
+*) echo "usage: $0 build|test|image" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $want; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "pidvisor: missing Debian packages:$missing" >&2
+	echo "pidvisor: run 'sudo $0 $1' or install them yourself" >&2
+	exit 1
+fi
+echo "pidvisor: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# supervisor's package would start a system supervisord; policy-rc.d keeps it from doing so.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+	chmod +x /usr/sbin/policy-rc.d
+	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
