@@ -2,10 +2,23 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "check.h"
+#include "ctl.h"
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
 int main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	if (strcmp(base_name(argv[0]), "supervisorctl") == 0)
+		return ctl_main(argc, argv);
+	if (argc > 1 && strcmp(argv[1], "ctl") == 0)
+		return ctl_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "check") == 0)
+		return check_main(argc - 1, argv + 1);
 	printf("pidvisor %s\n", PIDVISOR_VERSION);
 	return 0;
 }
