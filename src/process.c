@@ -123,7 +123,9 @@ static void build_env(const struct process *p, struct strvec *env)
 static void child_fail(const char *what, const char *arg, int err)
 {
 	char msg[1024];
-	int n = snprintf(msg, sizeof(msg), "supervisor: %s %s: %s\n", what, arg, strerror(err));
+	const char *code = strerrorname_np(err);
+	int n = snprintf(msg, sizeof(msg), "supervisor: %s %s: %s\n", what, arg,
+			 code ? code : strerror(err));
 	if (n > 0) {
 		ssize_t w =
 		    write(2, msg, (size_t)(n < (int)sizeof(msg) ? n : (int)sizeof(msg) - 1));
@@ -168,10 +170,6 @@ static void child_setup(const struct process *p, const int fds[3], const char *p
 			child_fail("couldn't set up", "pipes", errno);
 	close_other_fds();
 
-	if (p->conf->umask >= 0)
-		umask((mode_t)p->conf->umask);
-	if (p->conf->directory && chdir(p->conf->directory) < 0)
-		child_fail("couldn't chdir to", p->conf->directory, errno);
 	if (ui) {
 		if (geteuid() != 0 && geteuid() != ui->uid) {
 			static const char msg[] = "supervisor: error trying to setuid to a user: "
@@ -189,6 +187,11 @@ static void child_setup(const struct process *p, const int fds[3], const char *p
 				child_fail("couldn't setuid to", ui->name, errno);
 		}
 	}
+	/* as supervisord: the directory is entered as the user, then the umask is set */
+	if (p->conf->directory && chdir(p->conf->directory) < 0)
+		child_fail("couldn't chdir to", p->conf->directory, errno);
+	if (p->conf->umask >= 0)
+		umask((mode_t)p->conf->umask);
 	execve(path, p->conf->argv.v, envp);
 	child_fail("couldn't exec", path, errno);
 }

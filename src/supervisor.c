@@ -437,6 +437,7 @@ static void finish_stopping(struct supervisor *sv)
 		supervisor_remove_group(sv, sv->groups[sv->ngroups - 1]);
 	sv->cfg = sv->pending;
 	sv->pending = NULL;
+	output_init(sv->loop, &sv->cfg->sd);
 	config_free(old);
 	for (size_t i = 0; i < sv->cfg->ngroups; i++)
 		supervisor_add_group(sv, sv->cfg->groups[i]);
