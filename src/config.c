@@ -590,9 +590,14 @@ static void proc_conf_free(struct proc_conf *p)
 	free(p);
 }
 
-static void group_conf_free(struct group_conf *g)
+void group_conf_ref(struct group_conf *g)
 {
-	if (!g)
+	g->refs++;
+}
+
+void group_conf_unref(struct group_conf *g)
+{
+	if (!g || --g->refs > 0)
 		return;
 	for (size_t i = 0; i < g->nprocs; i++)
 		proc_conf_free(g->procs[i]);
@@ -748,6 +753,7 @@ static int cmp_group(const void *a, const void *b)
 static struct group_conf *new_group(struct loader *L, const char *name, const char *file, int line)
 {
 	struct group_conf *g = xcalloc(1, sizeof(*g));
+	g->refs = 1;
 	g->name = xstrdup(name);
 	g->file = file;
 	g->line = line;
@@ -1077,7 +1083,7 @@ void config_free(struct config *c)
 	if (!c)
 		return;
 	for (size_t i = 0; i < c->ngroups; i++)
-		group_conf_free(c->groups[i]);
+		group_conf_unref(c->groups[i]);
 	free(c->groups);
 	free_strings_in(supervisord_keys, ARRAY_SIZE(supervisord_keys), &c->sd);
 	free_strings_in(unix_server_keys, ARRAY_SIZE(unix_server_keys), &c->unix_server);

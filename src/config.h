@@ -73,6 +73,7 @@ struct proc_conf {
 };
 
 struct group_conf {
+	int refs; /* the config holds one; each running group another */
 	char *name;
 	long long priority;
 	struct proc_conf **procs; /* sorted by priority, then name */
@@ -145,6 +146,9 @@ struct config_overrides {
 };
 struct config *config_load(const char *path, const struct config_overrides *ov, struct diag *d);
 void config_free(struct config *c);
+
+void group_conf_ref(struct group_conf *g);
+void group_conf_unref(struct group_conf *g);
 
 /* Convenience for lookups by namespec parts. */
 struct group_conf *config_find_group(const struct config *c, const char *name);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "control.h"
 #include "log.h"
 #include "passwd.h"
 #include "sink.h"
@@ -347,11 +348,20 @@ int daemon_main(int argc, char **argv)
 		sink_detach();
 		return 2;
 	}
+	if (control_start(&sv, &err) < 0) {
+		log_crit("%s", err);
+		fprintf(stderr, "Error: %s\n", err);
+		free(err);
+		supervisor_free(&sv);
+		sink_detach();
+		return 2;
+	}
 	if (cfg->sd.pidfile)
 		write_pidfile(cfg->sd.pidfile);
 	log_info("pidvisor %s started with pid %d", PIDVISOR_VERSION, (int)getpid());
 	int status = supervisor_run(&sv);
 	log_info("pidvisor exiting");
+	control_stop(&sv);
 	if (sv.cfg->sd.pidfile)
 		unlink(sv.cfg->sd.pidfile);
 	supervisor_free(&sv);

@@ -339,6 +339,21 @@ void output_reopen(struct process *p)
 	}
 }
 
+const char *output_logfile(const struct process *p, int channel)
+{
+	const struct outchan *c = p->chan[channel == 2 ? 1 : 0];
+	if (c)
+		return c->file.path;
+	const struct log_conf *lc = channel == 2 ? &p->conf->err : &p->conf->out;
+	if (channel == 2 && p->conf->redirect_stderr)
+		return NULL;
+	/* not spawned yet: a plain path is known, AUTO is named at the first spawn */
+	if (!lc->logfile || !strcmp(lc->logfile, "AUTO") || !strcmp(lc->logfile, "syslog") ||
+	    !strncmp(lc->logfile, "/dev/", 5))
+		return NULL;
+	return lc->logfile;
+}
+
 void output_free(struct process *p)
 {
 	output_finished(p);

@@ -20,6 +20,8 @@ void output_finished(struct process *p);
 /* SIGUSR2: reopen every program's log files. */
 void output_reopen(struct process *p);
 void output_free(struct process *p);
+/* The file a channel (1 stdout, 2 stderr) is logged to, AUTO resolved; NULL if none. */
+const char *output_logfile(const struct process *p, int channel);
 
 void output_init(struct ev_loop *loop, const struct supervisord_conf *sd);
 

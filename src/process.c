@@ -85,6 +85,13 @@ static char *find_executable(const struct process *p, char **err)
 	return path;
 }
 
+bool process_check_command(const struct process *p, char **err)
+{
+	char *path = find_executable(p, err);
+	free(path);
+	return path != NULL;
+}
+
 /* supervisord's environment for a child, last definition of a key wins. */
 static void build_env(const struct process *p, struct strvec *env)
 {

@@ -37,6 +37,10 @@ struct pgroup {
 /* "group:name", or "name" when the group has the process's name. buf >= 512 bytes. */
 const char *process_namespec(const struct process *p, char *buf, size_t n);
 
+/* supervisord's check before a start request: false with *err (malloc'd) when the command
+ * cannot be found or run. */
+bool process_check_command(const struct process *p, char **err);
+
 /*
  * Forks and execs the child with supervisord's set-up: own process group, default signals and
  * mask, pipes on 0/1/2, no other descriptors, rlimits, umask, directory, user, environment.

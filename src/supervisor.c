@@ -19,6 +19,7 @@ extern char **environ;
 #define LEFTOVER_GRACE 1.0
 
 static void process_drive(struct process *p, const struct fsm_event *ev);
+static void process_tick(struct process *p);
 static void shutdown_progress(struct supervisor *sv);
 
 static unsigned pid_hash(pid_t pid)
@@ -196,6 +197,12 @@ static void process_drive(struct process *p, const struct fsm_event *first)
 	arm_timer(p);
 }
 
+void supervisor_tick_process(struct supervisor *sv, struct process *p)
+{
+	(void)sv;
+	process_tick(p);
+}
+
 static void process_tick(struct process *p)
 {
 	struct fsm_event ev = {.type = FSM_TICK,
@@ -275,6 +282,7 @@ static struct process *process_new(struct supervisor *sv, struct pgroup *g, stru
 struct pgroup *supervisor_add_group(struct supervisor *sv, struct group_conf *gc)
 {
 	struct pgroup *g = xcalloc(1, sizeof(*g));
+	group_conf_ref(gc);
 	g->conf = gc;
 	g->procs = xcalloc(gc->nprocs, sizeof(*g->procs));
 	g->nprocs = gc->nprocs;
@@ -311,9 +319,13 @@ void supervisor_remove_group(struct supervisor *sv, struct pgroup *g)
 			sv->ngroups--;
 			break;
 		}
-	for (size_t i = 0; i < g->nprocs; i++)
+	for (size_t i = 0; i < g->nprocs; i++) {
+		if (sv->on_process_gone)
+			sv->on_process_gone(sv, g->procs[i]);
 		process_free(sv, g->procs[i]);
+	}
 	free(g->procs);
+	group_conf_unref(g->conf);
 	free(g);
 }
 
@@ -437,6 +449,9 @@ static void finish_stopping(struct supervisor *sv)
 		supervisor_remove_group(sv, sv->groups[sv->ngroups - 1]);
 	sv->cfg = sv->pending;
 	sv->pending = NULL;
+	if (sv->latest != old)
+		config_free(sv->latest);
+	sv->latest = NULL;
 	output_init(sv->loop, &sv->cfg->sd);
 	config_free(old);
 	for (size_t i = 0; i < sv->cfg->ngroups; i++)
@@ -635,4 +650,7 @@ void supervisor_free(struct supervisor *sv)
 	sv_free(&sv->env);
 	free(sv->server_url);
 	config_free(sv->pending);
+	if (sv->latest != sv->cfg)
+		config_free(sv->latest);
+	sv->latest = NULL;
 }

@@ -34,6 +34,9 @@ struct supervisor {
 	bool leftovers_killed;
 	int exit_status;
 	void (*on_state_change)(struct supervisor *sv, struct process *p, enum proc_state from);
+	void (*on_process_gone)(struct supervisor *sv, struct process *p);
+	void *control;	       /* the control server (control.c), if any */
+	struct config *latest; /* the config last read by reloadConfig, if not cfg */
 };
 
 /* Sets up everything but does not start programs. Returns 0, or -1 (already logged). */
@@ -50,6 +53,9 @@ struct pgroup *supervisor_find_group(struct supervisor *sv, const char *name);
 /* start/stop one process; return false when the state does not allow it */
 bool supervisor_start_process(struct supervisor *sv, struct process *p);
 bool supervisor_stop_process(struct supervisor *sv, struct process *p);
+
+/* Lets the state machine act now (autostart of a newly added group, for one). */
+void supervisor_tick_process(struct supervisor *sv, struct process *p);
 
 /* Groups can be added and removed at run time (update). */
 struct pgroup *supervisor_add_group(struct supervisor *sv, struct group_conf *gc);
