@@ -25,10 +25,15 @@ struct op {
 	enum op_kind kind;
 	enum op_state st;
 	int code;
+	/* supervisord lists immediate results first, then those it waited for; each in process
+	 * order (they finish in the same loop pass) */
+	unsigned done;
+	size_t index;
 };
 
 struct rpc_pending {
 	bool list; /* answer an array of result structs, not a bare true */
+	unsigned finished;
 	struct op *ops;
 	size_t n;
 };
@@ -302,14 +307,30 @@ static void op_fault_text(const struct op *op, char *buf, size_t n)
 	wb_free(&sb);
 }
 
+static int cmp_done(const void *x, const void *y)
+{
+	const struct op *a = x, *b = y;
+	if (a->done != b->done)
+		return a->done < b->done ? -1 : 1;
+	return a->index < b->index ? -1 : a->index > b->index;
+}
+
 /* Finishes a pending when every op is done; false while waiting. */
 static bool pending_finish(struct rpc_pending *pd, struct rpc_answer *out)
 {
+	bool waiting = false;
 	for (size_t i = 0; i < pd->n; i++) {
 		op_poll(&pd->ops[i]);
 		if (pd->ops[i].st == OP_WAIT)
-			return false;
+			waiting = true;
+		else if (!pd->ops[i].done)
+			pd->ops[i].done = pd->finished ? 2 : 1;
 	}
+	pd->finished = 1;
+	if (waiting)
+		return false;
+	if (pd->n)
+		qsort(pd->ops, pd->n, sizeof(*pd->ops), cmp_done);
 	if (!pd->list) {
 		struct op *op = &pd->ops[0];
 		if (op->st == OP_OK)
@@ -380,6 +401,7 @@ static struct op *pending_add(struct rpc_pending *pd, struct process *p, enum op
 	op->p = p;
 	op->kind = kind;
 	op->name = name ? xstrdup(name) : namespec(p);
+	op->index = pd->n - 1;
 	return op;
 }
 
@@ -429,7 +451,8 @@ static void stop_many(struct rpc_server *rs, struct pgroup *only, bool wait, str
 	struct process **ps;
 	size_t n;
 	struct rpc_pending *pd = pending_new(true);
-	collect(rs, only, true, &ps, &n);
+	/* supervisord's RPC stops in ascending priority too (signals all at once) */
+	collect(rs, only, false, &ps, &n);
 	for (size_t i = 0; i < n; i++)
 		if (proc_state_running(ps[i]->fsm.state))
 			op_stop(rs, pending_add(pd, ps[i], OP_STOP, NULL), wait);
