@@ -2,7 +2,7 @@
 
 static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-bool base64_encode(struct strbuf *out, const void *data, size_t len, size_t line_len)
+bool base64_encode(struct wbuf *out, const void *data, size_t len, size_t line_len)
 {
 	const unsigned char *p = data;
 	size_t col = 0;
@@ -15,15 +15,15 @@ bool base64_encode(struct strbuf *out, const void *data, size_t len, size_t line
 		char quad[4] = {alphabet[(v >> 18) & 63], alphabet[(v >> 12) & 63],
 				i + 1 < len ? alphabet[(v >> 6) & 63] : '=',
 				i + 2 < len ? alphabet[v & 63] : '='};
-		sb_append(out, quad, 4);
+		wb_append(out, quad, 4);
 		col += 4;
 		if (line_len && col >= line_len) {
-			sb_putc(out, '\n');
+			wb_putc(out, '\n');
 			col = 0;
 		}
 	}
 	if (line_len && col)
-		sb_putc(out, '\n');
+		wb_putc(out, '\n');
 	return !out->failed;
 }
 
@@ -42,7 +42,7 @@ static int decode_char(char c)
 	return -1;
 }
 
-bool base64_decode(struct strbuf *out, const char *text, size_t len)
+bool base64_decode(struct wbuf *out, const char *text, size_t len)
 {
 	unsigned acc = 0;
 	int nbits = 0, pad = 0;
@@ -64,7 +64,7 @@ bool base64_decode(struct strbuf *out, const char *text, size_t len)
 		nbits += 6;
 		if (nbits >= 8) {
 			nbits -= 8;
-			sb_putc(out, (char)((acc >> nbits) & 0xff));
+			wb_putc(out, (char)((acc >> nbits) & 0xff));
 		}
 	}
 	if (nchars % 4 != 0 || pad > 2)

@@ -5,13 +5,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "strbuf.h"
+#include "wbuf.h"
 
 /* Appends the encoding of data; line_len > 0 wraps lines like Python's
  * base64.encodebytes (each line, the last one too, ends with '\n'). */
-bool base64_encode(struct strbuf *out, const void *data, size_t len, size_t line_len);
+bool base64_encode(struct wbuf *out, const void *data, size_t len, size_t line_len);
 /* Appends the decoded bytes; ASCII whitespace is skipped, anything else outside
  * the alphabet, or bad padding, is an error (false). */
-bool base64_decode(struct strbuf *out, const char *text, size_t len);
+bool base64_decode(struct wbuf *out, const char *text, size_t len);
 
 #endif

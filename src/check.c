@@ -10,7 +10,7 @@
 
 #include "client_config.h"
 #include "rpc_client.h"
-#include "strbuf.h"
+#include "wbuf.h"
 
 #define STATE_RUNNING 20
 #define STATE_EXITED  100
@@ -148,16 +148,16 @@ static bool name_matches_any(const struct xr_value *infos, const char *spec)
 	return false;
 }
 
-static void add_problem(struct strbuf *problems, const char *what)
+static void add_problem(struct wbuf *problems, const char *what)
 {
-	sb_printf(problems, "%s%s", problems->len ? ", " : "", what);
+	wb_printf(problems, "%s%s", problems->len ? ", " : "", what);
 }
 
 static int judge(const struct xr_value *infos, const struct xr_value *configs, char **names,
 		 int nnames, bool quiet)
 {
-	struct strbuf problems;
-	sb_init(&problems, 64 * 1024);
+	struct wbuf problems;
+	wb_init(&problems, 64 * 1024);
 	size_t checked = 0;
 	for (int i = 0; i < nnames; i++) {
 		if (!name_matches_any(infos, names[i])) {
@@ -176,25 +176,25 @@ static int judge(const struct xr_value *infos, const struct xr_value *configs, c
 		checked++;
 		if (healthy(info, config))
 			continue;
-		struct strbuf what;
-		sb_init(&what, 4096);
+		struct wbuf what;
+		wb_init(&what, 4096);
 		if (strcmp(group, name) == 0)
-			sb_puts(&what, name);
+			wb_puts(&what, name);
 		else
-			sb_printf(&what, "%s:%s", group, name);
-		sb_printf(&what, " is %s", xr_member_str(info, "statename", "UNKNOWN"));
+			wb_printf(&what, "%s:%s", group, name);
+		wb_printf(&what, " is %s", xr_member_str(info, "statename", "UNKNOWN"));
 		if (xr_member_int(info, "state", -1) == STATE_EXITED)
-			sb_printf(&what, " (exit status %lld)",
+			wb_printf(&what, " (exit status %lld)",
 				  xr_member_int(info, "exitstatus", -1));
 		add_problem(&problems, what.data ? what.data : "");
-		sb_free(&what);
+		wb_free(&what);
 	}
 	int rc = problems.len ? CHECK_UNHEALTHY : CHECK_HEALTHY;
 	if (rc == CHECK_UNHEALTHY)
 		printf("unhealthy: %s\n", problems.data);
 	else if (!quiet)
 		printf("healthy: %zu process%s\n", checked, checked == 1 ? "" : "es");
-	sb_free(&problems);
+	wb_free(&problems);
 	return rc;
 }
 
@@ -292,7 +292,7 @@ int check_main(int argc, char **argv)
 		rpc_result_free(&r);
 	xr_free(calls);
 	rpc_client_close(&rpc);
-	sb_free(&rpc.auth);
+	wb_free(&rpc.auth);
 	client_config_free(&cfg);
 	return rc;
 }

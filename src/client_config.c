@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "strbuf.h"
+#include "wbuf.h"
 
 /* What the file says, before expansion. */
 struct raw_config {
@@ -27,17 +27,17 @@ static void replace(char **slot, const char *value)
 /* Python's os.path.normpath(abspath(expanduser(p))). */
 static char *normalize_path(const char *p)
 {
-	struct strbuf in, res;
-	sb_init(&in, 0);
-	sb_init(&res, 0);
+	struct wbuf in, res;
+	wb_init(&in, 0);
+	wb_init(&res, 0);
 	const char *home = getenv("HOME");
 	char cwd[PATH_MAX];
 	if (p[0] == '~' && (p[1] == '/' || !p[1]) && home)
-		sb_printf(&in, "%s%s", home, p + 1);
+		wb_printf(&in, "%s%s", home, p + 1);
 	else if (p[0] != '/' && getcwd(cwd, sizeof(cwd)))
-		sb_printf(&in, "%s/%s", cwd, p);
+		wb_printf(&in, "%s/%s", cwd, p);
 	else
-		sb_puts(&in, p);
+		wb_puts(&in, p);
 	char *save = NULL;
 	for (char *seg = strtok_r(in.data, "/", &save); seg; seg = strtok_r(NULL, "/", &save)) {
 		if (strcmp(seg, ".") == 0)
@@ -48,11 +48,11 @@ static char *normalize_path(const char *p)
 				res.len = (size_t)(slash - res.data), *slash = '\0';
 			continue;
 		}
-		sb_printf(&res, "/%s", seg);
+		wb_printf(&res, "/%s", seg);
 	}
 	if (!res.len)
-		sb_putc(&res, '/');
-	sb_free(&in);
+		wb_putc(&res, '/');
+	wb_free(&in);
 	return res.data;
 }
 
@@ -65,15 +65,15 @@ static int cmp_cstr(const void *a, const void *b)
  * where supervisorctl offers it, here. NULL with err set on an unknown name. */
 static char *expand(const char *value, const char *key, const char *here, char *err, size_t errsize)
 {
-	struct strbuf sb;
-	sb_init(&sb, 0);
+	struct wbuf sb;
+	wb_init(&sb, 0);
 	for (const char *p = value; *p; p++) {
 		if (*p != '%') {
-			sb_putc(&sb, *p);
+			wb_putc(&sb, *p);
 			continue;
 		}
 		if (p[1] == '%') {
-			sb_putc(&sb, '%');
+			wb_putc(&sb, '%');
 			p++;
 			continue;
 		}
@@ -81,7 +81,7 @@ static char *expand(const char *value, const char *key, const char *here, char *
 		if (!close || close[1] != 's') {
 			snprintf(err, errsize, "Format string '%s' for '%s' is badly formatted",
 				 value, key);
-			sb_free(&sb);
+			wb_free(&sb);
 			return NULL;
 		}
 		char name[256];
@@ -93,8 +93,8 @@ static char *expand(const char *value, const char *key, const char *here, char *
 			v = getenv(name + 4);
 		if (!v) {
 			extern char **environ;
-			struct strbuf names;
-			sb_init(&names, 0);
+			struct wbuf names;
+			wb_init(&names, 0);
 			size_t n = 0;
 			for (char **e = environ; *e; e++)
 				n++;
@@ -108,7 +108,7 @@ static char *expand(const char *value, const char *key, const char *here, char *
 			if (list)
 				qsort(list, k, sizeof(char *), cmp_cstr);
 			for (size_t j = 0; j < k; j++) {
-				sb_printf(&names, "%s%s", j ? ", " : "", list[j]);
+				wb_printf(&names, "%s%s", j ? ", " : "", list[j]);
 				free(list[j]);
 			}
 			free(list);
@@ -117,15 +117,15 @@ static char *expand(const char *value, const char *key, const char *here, char *
 			    "Format string '%s' for '%s' contains names ('%s') which cannot be "
 			    "expanded. Available names: %s",
 			    value, key, name, names.data ? names.data : "");
-			sb_free(&names);
-			sb_free(&sb);
+			wb_free(&names);
+			wb_free(&sb);
 			return NULL;
 		}
-		sb_puts(&sb, v);
+		wb_puts(&sb, v);
 		p = close + 1;
 	}
 	if (!sb.data)
-		sb_puts(&sb, "");
+		wb_puts(&sb, "");
 	return sb.data;
 }
 

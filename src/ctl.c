@@ -136,25 +136,25 @@ static void make_namespec(char *buf, size_t size, const char *group, const char 
 /* ---- Python-style error lines ---- */
 
 /* repr() of a str, for Fault messages. */
-static void py_repr(struct strbuf *sb, const char *s)
+static void py_repr(struct wbuf *sb, const char *s)
 {
 	char q = strchr(s, '\'') && !strchr(s, '"') ? '"' : '\'';
-	sb_putc(sb, q);
+	wb_putc(sb, q);
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		if (*p == '\\' || *p == (unsigned char)q)
-			sb_printf(sb, "\\%c", *p);
+			wb_printf(sb, "\\%c", *p);
 		else if (*p == '\n')
-			sb_puts(sb, "\\n");
+			wb_puts(sb, "\\n");
 		else if (*p == '\r')
-			sb_puts(sb, "\\r");
+			wb_puts(sb, "\\r");
 		else if (*p == '\t')
-			sb_puts(sb, "\\t");
+			wb_puts(sb, "\\t");
 		else if (*p < 0x20 || *p == 0x7f)
-			sb_printf(sb, "\\x%02x", *p);
+			wb_printf(sb, "\\x%02x", *p);
 		else
-			sb_putc(sb, (char)*p);
+			wb_putc(sb, (char)*p);
 	}
-	sb_putc(sb, q);
+	wb_putc(sb, q);
 }
 
 static const struct {
@@ -170,12 +170,12 @@ static const struct {
 /* Prints what supervisorctl prints when a call raises unexpectedly. */
 static void report(struct ctl *c, const struct rpc_result *r)
 {
-	struct strbuf sb;
-	sb_init(&sb, 0);
+	struct wbuf sb;
+	wb_init(&sb, 0);
 	const char *cls = "OSError";
 	switch (r->status) {
 	case RPC_FAULT:
-		sb_printf(&sb, "<Fault %d: ", r->fault_code);
+		wb_printf(&sb, "<Fault %d: ", r->fault_code);
 		py_repr(&sb, r->fault_string ? r->fault_string : "");
 		out("error: <class 'xmlrpc.client.Fault'>, %s>: file: %s line: 668", sb.data,
 		    PY_CLIENT);
@@ -197,7 +197,7 @@ static void report(struct ctl *c, const struct rpc_result *r)
 		out("error: %s", r->message);
 		break;
 	}
-	sb_free(&sb);
+	wb_free(&sb);
 	c->exitstatus = EXIT_GENERIC;
 }
 
@@ -586,53 +586,53 @@ static bool is_stopped_state(long long state)
 	return state == 0 || state == 100 || state == 200 || state == 1000;
 }
 
-static void json_string(struct strbuf *sb, const char *s)
+static void json_string(struct wbuf *sb, const char *s)
 {
-	sb_putc(sb, '"');
+	wb_putc(sb, '"');
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		if (*p == '"' || *p == '\\')
-			sb_printf(sb, "\\%c", *p);
+			wb_printf(sb, "\\%c", *p);
 		else if (*p < 0x20)
-			sb_printf(sb, "\\u%04x", *p);
+			wb_printf(sb, "\\u%04x", *p);
 		else
-			sb_putc(sb, (char)*p);
+			wb_putc(sb, (char)*p);
 	}
-	sb_putc(sb, '"');
+	wb_putc(sb, '"');
 }
 
 /* `status --json`: every member of each process struct, plus namespec. */
 static void print_status_json(const struct xr_value *const *infos, size_t n)
 {
-	struct strbuf sb;
-	sb_init(&sb, 0);
-	sb_putc(&sb, '[');
+	struct wbuf sb;
+	wb_init(&sb, 0);
+	wb_putc(&sb, '[');
 	for (size_t i = 0; i < n; i++) {
 		const struct xr_value *info = infos[i];
 		char spec[1024];
 		make_namespec(spec, sizeof(spec), xr_member_str(info, "group", ""),
 			      xr_member_str(info, "name", ""));
-		sb_puts(&sb, i ? ",\n {" : "\n {");
-		sb_puts(&sb, "\"namespec\": ");
+		wb_puts(&sb, i ? ",\n {" : "\n {");
+		wb_puts(&sb, "\"namespec\": ");
 		json_string(&sb, spec);
 		for (size_t m = 0; info->type == XR_STRUCT && m < info->u.st.len; m++) {
 			const struct xr_member *mem = &info->u.st.members[m];
-			sb_puts(&sb, ", ");
+			wb_puts(&sb, ", ");
 			json_string(&sb, mem->name);
-			sb_puts(&sb, ": ");
+			wb_puts(&sb, ": ");
 			if (mem->value->type == XR_INT)
-				sb_printf(&sb, "%lld", mem->value->u.i);
+				wb_printf(&sb, "%lld", mem->value->u.i);
 			else if (mem->value->type == XR_BOOL)
-				sb_puts(&sb, mem->value->u.b ? "true" : "false");
+				wb_puts(&sb, mem->value->u.b ? "true" : "false");
 			else if (mem->value->type == XR_STRING)
 				json_string(&sb, mem->value->u.str.ptr);
 			else
-				sb_puts(&sb, "null");
+				wb_puts(&sb, "null");
 		}
-		sb_putc(&sb, '}');
+		wb_putc(&sb, '}');
 	}
-	sb_puts(&sb, n ? "\n]" : "]");
+	wb_puts(&sb, n ? "\n]" : "]");
 	out("%s", sb.data);
-	sb_free(&sb);
+	wb_free(&sb);
 }
 
 static void print_status_table(const struct xr_value *const *infos, size_t n)
@@ -834,7 +834,7 @@ static void tail_follow(struct ctl *c, const char *path)
 		fprintf(stderr, "%s%s Cannot connect, error: %s\n", c->serverurl, path, r.message);
 	rpc_result_free(&r);
 	rpc_client_close(&stream);
-	sb_free(&stream.auth);
+	wb_free(&stream.auth);
 }
 
 /* "-N" → N bytes; "-f" → follow (returns 0 and sets *follow). */
@@ -908,11 +908,11 @@ static void do_tail(struct ctl *c, const char *arg)
 		for (char *p = chan; *p; p++)
 			*p = (char)tolower((unsigned char)*p);
 		if (strcmp(chan, "stderr") != 0 && strcmp(chan, "stdout") != 0) {
-			struct strbuf sb;
-			sb_init(&sb, 0);
+			struct wbuf sb;
+			wb_init(&sb, 0);
 			py_repr(&sb, a[n - 1]);
 			out("Error: bad channel %s", sb.data);
-			sb_free(&sb);
+			wb_free(&sb);
 			c->exitstatus = EXIT_GENERIC;
 			goto done;
 		}
@@ -928,11 +928,11 @@ static void do_tail(struct ctl *c, const char *arg)
 		goto done;
 	}
 	if (follow) {
-		struct strbuf path;
-		sb_init(&path, 0);
-		sb_printf(&path, "/logtail/%s/%s", name, channel);
+		struct wbuf path;
+		wb_init(&path, 0);
+		wb_printf(&path, "/logtail/%s/%s", name, channel);
 		tail_follow(c, path.data);
-		sb_free(&path);
+		wb_free(&path);
 		goto done;
 	}
 	struct rpc_result r;
@@ -1375,7 +1375,7 @@ static void do_open(struct ctl *c, const char *arg)
 	}
 	replace(&c->serverurl, arg);
 	rpc_client_close(&c->rpc);
-	sb_free(&c->rpc.auth);
+	wb_free(&c->rpc.auth);
 	c->rpc_ready = false;
 	int saved = c->exitstatus;
 	do_status(c, "");
@@ -1385,11 +1385,11 @@ static void do_open(struct ctl *c, const char *arg)
 /* str(Fault) */
 static void out_fault_error(const struct rpc_result *r)
 {
-	struct strbuf sb;
-	sb_init(&sb, 0);
+	struct wbuf sb;
+	wb_init(&sb, 0);
 	py_repr(&sb, r->fault_string ? r->fault_string : "");
 	out("ERROR: <Fault %d: %s>", r->fault_code, sb.data);
-	sb_free(&sb);
+	wb_free(&sb);
 }
 
 static pid_t fg_stream(struct ctl *c, const char *name, const char *channel)
@@ -1405,10 +1405,10 @@ static pid_t fg_stream(struct ctl *c, const char *name, const char *channel)
 		_exit(0);
 	struct rpc_client stream;
 	struct rpc_result r;
-	struct strbuf path;
+	struct wbuf path;
 	char err[256];
-	sb_init(&path, 0);
-	sb_printf(&path, "/logtail/%s/%s", name, channel);
+	wb_init(&path, 0);
+	wb_printf(&path, "/logtail/%s/%s", name, channel);
 	if (rpc_client_init(&stream, c->serverurl, c->username, c->password, err, sizeof(err)))
 		rpc_stream(&stream, path.data, write_stdout, NULL, NULL, NULL, &r);
 	_exit(0);
@@ -1427,13 +1427,13 @@ static bool fg_running(struct ctl *c, const char *name, struct rpc_result *r)
 
 /* One line of stdin for `fg`, without stdio so that the wait is a ppoll()
  * that Ctrl-C can end; NULL on EOF or Ctrl-C. */
-static char *read_input_line(struct strbuf *pending)
+static char *read_input_line(struct wbuf *pending)
 {
 	for (;;) {
 		char *nl = pending->len ? memchr(pending->data, '\n', pending->len) : NULL;
 		if (nl) {
 			char *line = strndup(pending->data, (size_t)(nl - pending->data));
-			sb_consume(pending, (size_t)(nl - pending->data) + 1);
+			wb_consume(pending, (size_t)(nl - pending->data) + 1);
 			return line;
 		}
 		if (interrupted)
@@ -1444,7 +1444,7 @@ static char *read_input_line(struct strbuf *pending)
 		char buf[4096];
 		ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
 		if (n == 0 || (n < 0 && errno != EINTR) ||
-		    !sb_append(pending, buf, (size_t)(n > 0 ? n : 0)))
+		    !wb_append(pending, buf, (size_t)(n > 0 ? n : 0)))
 			return NULL;
 	}
 }
@@ -1484,8 +1484,8 @@ static void do_fg(struct ctl *c, const char *arg)
 	catch_sigint(true);
 	out("==> Press Ctrl-C to exit <==");
 	pid_t streams[2] = {fg_stream(c, name, "stdout"), fg_stream(c, name, "stderr")};
-	struct strbuf input;
-	sb_init(&input, 1024 * 1024);
+	struct wbuf input;
+	wb_init(&input, 1024 * 1024);
 	for (;;) {
 		char *line = read_input_line(&input);
 		if (!line) {
@@ -1530,7 +1530,7 @@ static void do_fg(struct ctl *c, const char *arg)
 		}
 	}
 	catch_sigint(false);
-	sb_free(&input);
+	wb_free(&input);
 	words_free(&w);
 }
 
@@ -1738,7 +1738,7 @@ static void onecmd(struct ctl *c, const char *input)
 				replace(&c->username, user);
 				replace(&c->password, pass);
 				rpc_client_close(&c->rpc);
-				sb_free(&c->rpc.auth);
+				wb_free(&c->rpc.auth);
 				c->rpc_ready = false;
 				free(user);
 				free(pass);
@@ -2015,19 +2015,19 @@ int ctl_main(int argc, char **argv)
 	load_config(&c, argv[0], &cl);
 	c.interactive = cl.interactive || cl.nargs == 0;
 	if (cl.nargs) {
-		struct strbuf line;
-		sb_init(&line, 0);
+		struct wbuf line;
+		wb_init(&line, 0);
 		for (int i = 0; i < cl.nargs; i++)
-			sb_printf(&line, "%s%s", i ? " " : "", cl.args[i]);
+			wb_printf(&line, "%s%s", i ? " " : "", cl.args[i]);
 		onecmd(&c, line.data ? line.data : "");
-		sb_free(&line);
+		wb_free(&line);
 	} else {
 		shell(&c);
 		c.exitstatus = 0; /* supervisorctl's shell always exits 0 */
 	}
 	fflush(stdout);
 	rpc_client_close(&c.rpc);
-	sb_free(&c.rpc.auth);
+	wb_free(&c.rpc.auth);
 	free(c.serverurl);
 	free(c.username);
 	free(c.password);

@@ -33,15 +33,15 @@ void http_parser_init(struct http_parser *p, enum http_kind kind, const struct h
 	p->lim = lim ? *lim : http_default_limits;
 	if (p->lim.max_headers > HTTP_MAX_HEADERS_CAP)
 		p->lim.max_headers = HTTP_MAX_HEADERS_CAP;
-	sb_init(&p->head, p->lim.max_head);
-	sb_init(&p->body, p->lim.max_body);
+	wb_init(&p->head, p->lim.max_head);
+	wb_init(&p->body, p->lim.max_body);
 	http_parser_reset(p);
 }
 
 void http_parser_free(struct http_parser *p)
 {
-	sb_free(&p->head);
-	sb_free(&p->body);
+	wb_free(&p->head);
+	wb_free(&p->body);
 }
 
 void http_parser_reset(struct http_parser *p)
@@ -59,8 +59,8 @@ void http_parser_reset(struct http_parser *p)
 	p->chunk_line_len = 0;
 	p->trailer_bytes = 0;
 	p->nbytes = 0;
-	sb_reset(&p->head);
-	sb_reset(&p->body);
+	wb_reset(&p->head);
+	wb_reset(&p->body);
 }
 
 bool http_parser_head_done(const struct http_parser *p)
@@ -280,7 +280,7 @@ static bool deliver(struct http_parser *p, const char *data, size_t len)
 		p->on_body(p->ctx, data, len);
 		return true;
 	}
-	return sb_append(&p->body, data, len);
+	return wb_append(&p->body, data, len);
 }
 
 /* Delivers what is left of a length-delimited part; `next` follows it. */
@@ -304,7 +304,7 @@ static size_t feed_head(struct http_parser *p, const char *data, size_t len, enu
 	while (used < len) {
 		const char *nl = memchr(data + used, '\n', len - used);
 		size_t take = nl ? (size_t)(nl - (data + used)) + 1 : len - used;
-		if (!sb_append(&p->head, data + used, take)) {
+		if (!wb_append(&p->head, data + used, take)) {
 			*r = fail(p,
 				  p->seen_start_line ? 431 : (p->kind == HTTP_REQUEST ? 414 : 502),
 				  "head too large");
@@ -489,15 +489,15 @@ const char *http_reason(int status)
 	return "Unknown";
 }
 
-bool http_basic_auth_format(struct strbuf *out, const char *user, const char *pass)
+bool http_basic_auth_format(struct wbuf *out, const char *user, const char *pass)
 {
-	struct strbuf raw;
-	sb_init(&raw, 4096);
-	sb_puts(&raw, user);
-	sb_putc(&raw, ':');
-	sb_puts(&raw, pass);
-	bool ok = !raw.failed && sb_puts(out, "Basic ") && base64_encode(out, raw.data, raw.len, 0);
-	sb_free(&raw);
+	struct wbuf raw;
+	wb_init(&raw, 4096);
+	wb_puts(&raw, user);
+	wb_putc(&raw, ':');
+	wb_puts(&raw, pass);
+	bool ok = !raw.failed && wb_puts(out, "Basic ") && base64_encode(out, raw.data, raw.len, 0);
+	wb_free(&raw);
 	return ok;
 }
 
@@ -517,38 +517,38 @@ bool http_basic_auth_parse(const char *value, char *user, size_t usize, char *pa
 	const char *b64 = value + 6;
 	while (*b64 == ' ' || *b64 == '\t')
 		b64++;
-	struct strbuf raw;
-	sb_init(&raw, 4096);
+	struct wbuf raw;
+	wb_init(&raw, 4096);
 	bool ok = base64_decode(&raw, b64, strlen(b64)) && raw.data;
 	const char *colon = ok ? memchr(raw.data, ':', raw.len) : NULL;
 	ok = colon && copy_bounded(user, usize, raw.data, (size_t)(colon - raw.data)) &&
 	     copy_bounded(pass, psize, colon + 1, raw.len - (size_t)(colon + 1 - raw.data));
-	sb_free(&raw);
+	wb_free(&raw);
 	return ok;
 }
 
-bool http_write_response_head(struct strbuf *out, int status, const char *content_type,
+bool http_write_response_head(struct wbuf *out, int status, const char *content_type,
 			      long long content_length, bool keep_alive, const char *extra)
 {
-	sb_printf(out, "HTTP/1.1 %d %s\r\n", status, http_reason(status));
+	wb_printf(out, "HTTP/1.1 %d %s\r\n", status, http_reason(status));
 	if (content_type)
-		sb_printf(out, "Content-Type: %s\r\n", content_type);
+		wb_printf(out, "Content-Type: %s\r\n", content_type);
 	if (content_length >= 0)
-		sb_printf(out, "Content-Length: %lld\r\n", content_length);
+		wb_printf(out, "Content-Length: %lld\r\n", content_length);
 	else
-		sb_puts(out, "Transfer-Encoding: chunked\r\n");
+		wb_puts(out, "Transfer-Encoding: chunked\r\n");
 	if (!keep_alive)
-		sb_puts(out, "Connection: close\r\n");
+		wb_puts(out, "Connection: close\r\n");
 	if (extra)
-		sb_puts(out, extra);
-	sb_puts(out, "\r\n");
+		wb_puts(out, extra);
+	wb_puts(out, "\r\n");
 	return !out->failed;
 }
 
-bool http_write_chunk(struct strbuf *out, const void *data, size_t len)
+bool http_write_chunk(struct wbuf *out, const void *data, size_t len)
 {
-	sb_printf(out, "%zx\r\n", len);
-	sb_append(out, data, len);
-	sb_puts(out, "\r\n");
+	wb_printf(out, "%zx\r\n", len);
+	wb_append(out, data, len);
+	wb_puts(out, "\r\n");
 	return !out->failed;
 }

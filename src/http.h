@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "strbuf.h"
+#include "wbuf.h"
 
 #define HTTP_MAX_HEADERS_CAP 64
 
@@ -55,7 +55,7 @@ struct http_parser {
 	bool until_close; /* response body runs to EOF: call http_parser_eof() */
 	bool keep_alive;  /* the connection may carry another message */
 	unsigned long long content_length;
-	struct strbuf body; /* decoded body, when on_body is NULL */
+	struct wbuf body; /* decoded body, when on_body is NULL */
 
 	int error_status;      /* on HTTP_ERROR: status to answer a request with */
 	const char *error_msg; /* on HTTP_ERROR: why, for logs */
@@ -64,7 +64,7 @@ struct http_parser {
 	int state;
 	bool head_done;
 	bool seen_start_line;
-	struct strbuf head;
+	struct wbuf head;
 	size_t line_start;
 	unsigned long long remaining;
 	char chunk_line[80];
@@ -89,16 +89,16 @@ const char *http_header(const struct http_parser *p, const char *name);
 
 const char *http_reason(int status);
 /* Appends "Basic <base64(user:pass)>". */
-bool http_basic_auth_format(struct strbuf *out, const char *user, const char *pass);
+bool http_basic_auth_format(struct wbuf *out, const char *user, const char *pass);
 /* Parses an Authorization value "Basic <b64>" into user and password (split at
  * the first ':'). False when it is not Basic, not base64, or does not fit. */
 bool http_basic_auth_parse(const char *value, char *user, size_t usize, char *pass, size_t psize);
 /* Response head: status line, Content-Type, Content-Length (or chunked when
  * content_length < 0), Connection: close when !keep_alive, extra (already
  * CRLF-terminated lines or NULL), blank line. */
-bool http_write_response_head(struct strbuf *out, int status, const char *content_type,
+bool http_write_response_head(struct wbuf *out, int status, const char *content_type,
 			      long long content_length, bool keep_alive, const char *extra);
 /* One chunk of a chunked body; len 0 writes the terminating chunk. */
-bool http_write_chunk(struct strbuf *out, const void *data, size_t len);
+bool http_write_chunk(struct wbuf *out, const void *data, size_t len);
 
 #endif

@@ -19,7 +19,7 @@ bool rpc_client_init(struct rpc_client *c, const char *url, const char *username
 {
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
-	sb_init(&c->auth, 8192);
+	wb_init(&c->auth, 8192);
 	if (snprintf(c->url, sizeof(c->url), "%s", url) >= (int)sizeof(c->url)) {
 		snprintf(err, errsize, "server URL too long");
 		return false;
@@ -228,9 +228,9 @@ static enum http_result read_response(struct rpc_client *c, struct http_parser *
 }
 
 /* Sends one request head (+ body) and reads the reply head and body. */
-static enum rpc_status exchange(struct rpc_client *c, const struct strbuf *req,
-				struct http_parser *p, const volatile sig_atomic_t *stop,
-				const sigset_t *mask, struct rpc_result *out)
+static enum rpc_status exchange(struct rpc_client *c, const struct wbuf *req, struct http_parser *p,
+				const volatile sig_atomic_t *stop, const sigset_t *mask,
+				struct rpc_result *out)
 {
 	for (int attempt = 0;; attempt++) {
 		bool reused = c->fd >= 0 && c->connected_ok;
@@ -270,12 +270,12 @@ static enum rpc_status check_status(const struct http_parser *p, struct rpc_resu
 	return fail(out, RPC_HTTP, "%d %s", p->status, out->reason);
 }
 
-static void request_head(struct rpc_client *c, struct strbuf *req, const char *method,
+static void request_head(struct rpc_client *c, struct wbuf *req, const char *method,
 			 const char *path)
 {
-	sb_printf(req, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, path, c->host_header);
+	wb_printf(req, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, path, c->host_header);
 	if (c->auth.len)
-		sb_printf(req, "Authorization: %s\r\n", c->auth.data);
+		wb_printf(req, "Authorization: %s\r\n", c->auth.data);
 }
 
 enum rpc_status rpc_call(struct rpc_client *c, const char *method,
@@ -283,20 +283,20 @@ enum rpc_status rpc_call(struct rpc_client *c, const char *method,
 			 struct rpc_result *out)
 {
 	memset(out, 0, sizeof(*out));
-	struct strbuf body, req;
-	sb_init(&body, 0);
-	sb_init(&req, 0);
+	struct wbuf body, req;
+	wb_init(&body, 0);
+	wb_init(&req, 0);
 	if (!xr_encode_call(&body, method, params, nparams)) {
-		sb_free(&body);
+		wb_free(&body);
 		return fail(out, RPC_PROTOCOL, "cannot encode the call to %s", method);
 	}
 	request_head(c, &req, "POST", "/RPC2");
-	sb_printf(&req,
+	wb_printf(&req,
 		  "Accept-Encoding: identity\r\nUser-Agent: pidvisor/%s\r\n"
 		  "Content-Type: text/xml\r\nAccept: text/xml\r\nContent-Length: %zu\r\n\r\n",
 		  PIDVISOR_VERSION, body.len);
-	sb_append(&req, body.data, body.len);
-	sb_free(&body);
+	wb_append(&req, body.data, body.len);
+	wb_free(&body);
 
 	struct http_limits lim = http_default_limits;
 	lim.max_body = RPC_MAX_REPLY;
@@ -304,7 +304,7 @@ enum rpc_status rpc_call(struct rpc_client *c, const char *method,
 	http_parser_init(&p, HTTP_RESPONSE, &lim);
 	enum rpc_status st = req.failed ? fail(out, RPC_PROTOCOL, "out of memory")
 					: exchange(c, &req, &p, NULL, NULL, out);
-	sb_free(&req);
+	wb_free(&req);
 	if (st == RPC_OK)
 		st = check_status(&p, out);
 	if (st == RPC_HTTP) {
@@ -378,10 +378,10 @@ enum rpc_status rpc_stream(struct rpc_client *c, const char *path, http_body_fn 
 {
 	memset(out, 0, sizeof(*out));
 	rpc_client_close(c); /* a stream owns its connection */
-	struct strbuf req;
-	sb_init(&req, 0);
+	struct wbuf req;
+	wb_init(&req, 0);
 	request_head(c, &req, "GET", path);
-	sb_printf(&req,
+	wb_printf(&req,
 		  "Accept-Encoding: chunked\r\nAccept: */*\r\nUser-agent: pidvisor/%s\r\n\r\n",
 		  PIDVISOR_VERSION);
 	struct http_parser p;
@@ -390,7 +390,7 @@ enum rpc_status rpc_stream(struct rpc_client *c, const char *path, http_body_fn 
 	p.on_body = sink_body;
 	p.ctx = &sink;
 	enum rpc_status st = exchange(c, &req, &p, stop, wait_mask, out);
-	sb_free(&req);
+	wb_free(&req);
 	if (st == RPC_OK)
 		st = check_status(&p, out);
 	rpc_client_close(c);

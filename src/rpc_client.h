@@ -39,10 +39,10 @@ struct rpc_client {
 	char host[256];
 	char port[8];
 	char host_header[256];
-	struct strbuf auth; /* "Basic ..." or empty */
-	int timeout_ms;	    /* per I/O wait; 0 = wait forever (supervisorctl's behaviour) */
-	int fd;		    /* -1 when not connected */
-	bool connected_ok;  /* the current connection already carried a reply */
+	struct wbuf auth;  /* "Basic ..." or empty */
+	int timeout_ms;	   /* per I/O wait; 0 = wait forever (supervisorctl's behaviour) */
+	int fd;		   /* -1 when not connected */
+	bool connected_ok; /* the current connection already carried a reply */
 };
 
 /* Parses unix:///path or http://host[:port][/...]; false with a message in

@@ -217,7 +217,7 @@ bool xr_member_bool(const struct xr_value *st, const char *name, bool def)
 }
 
 /* xmlrpc.client.escape: only &, < and > are replaced. */
-static void escape(struct strbuf *out, const char *s, size_t len)
+static void escape(struct wbuf *out, const char *s, size_t len)
 {
 	size_t start = 0;
 	for (size_t i = 0; i < len; i++) {
@@ -227,11 +227,11 @@ static void escape(struct strbuf *out, const char *s, size_t len)
 						: NULL;
 		if (!rep)
 			continue;
-		sb_append(out, s + start, i - start);
-		sb_puts(out, rep);
+		wb_append(out, s + start, i - start);
+		wb_puts(out, rep);
 		start = i + 1;
 	}
-	sb_append(out, s + start, len - start);
+	wb_append(out, s + start, len - start);
 }
 
 void xr_format_double(char *buf, size_t size, double d)
@@ -265,84 +265,84 @@ void xr_format_double(char *buf, size_t size, double d)
 	while (nd > 1 && digits[nd - 1] == '0')
 		digits[--nd] = '\0';
 	int exp = atoi(s + 1);
-	struct strbuf out;
-	sb_init(&out, 64);
+	struct wbuf out;
+	wb_init(&out, 64);
 	if (neg)
-		sb_putc(&out, '-');
+		wb_putc(&out, '-');
 	if (exp >= -4 && exp < 16) {
 		if (exp < 0) {
-			sb_puts(&out, "0.");
+			wb_puts(&out, "0.");
 			for (int i = -1; i > exp; i--)
-				sb_putc(&out, '0');
-			sb_puts(&out, digits);
+				wb_putc(&out, '0');
+			wb_puts(&out, digits);
 		} else {
 			for (int i = 0; i <= exp; i++)
-				sb_putc(&out, (size_t)i < nd ? digits[i] : '0');
-			sb_putc(&out, '.');
-			sb_puts(&out, (size_t)exp + 1 < nd ? digits + exp + 1 : "0");
+				wb_putc(&out, (size_t)i < nd ? digits[i] : '0');
+			wb_putc(&out, '.');
+			wb_puts(&out, (size_t)exp + 1 < nd ? digits + exp + 1 : "0");
 		}
 	} else {
-		sb_putc(&out, digits[0]);
+		wb_putc(&out, digits[0]);
 		if (nd > 1) {
-			sb_putc(&out, '.');
-			sb_puts(&out, digits + 1);
+			wb_putc(&out, '.');
+			wb_puts(&out, digits + 1);
 		}
-		sb_printf(&out, "e%c%02d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
+		wb_printf(&out, "e%c%02d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
 	}
 	snprintf(buf, size, "%s", out.data ? out.data : "");
-	sb_free(&out);
+	wb_free(&out);
 }
 
-bool xr_encode_value(struct strbuf *out, const struct xr_value *v)
+bool xr_encode_value(struct wbuf *out, const struct xr_value *v)
 {
 	char num[40];
 	const char *tag;
 	switch (v->type) {
 	case XR_NIL:
-		sb_puts(out, "<value><nil/></value>");
+		wb_puts(out, "<value><nil/></value>");
 		break;
 	case XR_INT:
 		if (v->u.i > 2147483647LL || v->u.i < -2147483648LL)
 			return false;
-		sb_printf(out, "<value><int>%lld</int></value>\n", v->u.i);
+		wb_printf(out, "<value><int>%lld</int></value>\n", v->u.i);
 		break;
 	case XR_BOOL:
-		sb_printf(out, "<value><boolean>%d</boolean></value>\n", v->u.b ? 1 : 0);
+		wb_printf(out, "<value><boolean>%d</boolean></value>\n", v->u.b ? 1 : 0);
 		break;
 	case XR_DOUBLE:
 		xr_format_double(num, sizeof(num), v->u.d);
-		sb_printf(out, "<value><double>%s</double></value>\n", num);
+		wb_printf(out, "<value><double>%s</double></value>\n", num);
 		break;
 	case XR_STRING:
 	case XR_DATETIME:
 		tag = v->type == XR_STRING ? "string" : "dateTime.iso8601";
-		sb_printf(out, "<value><%s>", tag);
+		wb_printf(out, "<value><%s>", tag);
 		escape(out, v->u.str.ptr, v->u.str.len);
-		sb_printf(out, "</%s></value>\n", tag);
+		wb_printf(out, "</%s></value>\n", tag);
 		break;
 	case XR_BASE64:
-		sb_puts(out, "<value><base64>\n");
+		wb_puts(out, "<value><base64>\n");
 		base64_encode(out, v->u.str.ptr, v->u.str.len, 76);
-		sb_puts(out, "</base64></value>\n");
+		wb_puts(out, "</base64></value>\n");
 		break;
 	case XR_ARRAY:
-		sb_puts(out, "<value><array><data>\n");
+		wb_puts(out, "<value><array><data>\n");
 		for (size_t i = 0; i < v->u.array.len; i++)
 			if (!xr_encode_value(out, v->u.array.items[i]))
 				return false;
-		sb_puts(out, "</data></array></value>\n");
+		wb_puts(out, "</data></array></value>\n");
 		break;
 	case XR_STRUCT:
-		sb_puts(out, "<value><struct>\n");
+		wb_puts(out, "<value><struct>\n");
 		for (size_t i = 0; i < v->u.st.len; i++) {
-			sb_puts(out, "<member>\n<name>");
+			wb_puts(out, "<member>\n<name>");
 			escape(out, v->u.st.members[i].name, strlen(v->u.st.members[i].name));
-			sb_puts(out, "</name>\n");
+			wb_puts(out, "</name>\n");
 			if (!xr_encode_value(out, v->u.st.members[i].value))
 				return false;
-			sb_puts(out, "</member>\n");
+			wb_puts(out, "</member>\n");
 		}
-		sb_puts(out, "</struct></value>\n");
+		wb_puts(out, "</struct></value>\n");
 		break;
 	}
 	return !out->failed;
@@ -350,43 +350,43 @@ bool xr_encode_value(struct strbuf *out, const struct xr_value *v)
 
 static const char xml_header[] = "<?xml version='1.0'?>\n";
 
-bool xr_encode_call(struct strbuf *out, const char *method, const struct xr_value *const *params,
+bool xr_encode_call(struct wbuf *out, const char *method, const struct xr_value *const *params,
 		    size_t nparams)
 {
-	sb_puts(out, xml_header);
-	sb_puts(out, "<methodCall>\n<methodName>");
+	wb_puts(out, xml_header);
+	wb_puts(out, "<methodCall>\n<methodName>");
 	escape(out, method, strlen(method));
-	sb_puts(out, "</methodName>\n<params>\n");
+	wb_puts(out, "</methodName>\n<params>\n");
 	for (size_t i = 0; i < nparams; i++) {
-		sb_puts(out, "<param>\n");
+		wb_puts(out, "<param>\n");
 		if (!xr_encode_value(out, params[i]))
 			return false;
-		sb_puts(out, "</param>\n");
+		wb_puts(out, "</param>\n");
 	}
-	sb_puts(out, "</params>\n</methodCall>\n");
+	wb_puts(out, "</params>\n</methodCall>\n");
 	return !out->failed;
 }
 
-bool xr_encode_response(struct strbuf *out, const struct xr_value *result)
+bool xr_encode_response(struct wbuf *out, const struct xr_value *result)
 {
-	sb_puts(out, xml_header);
-	sb_puts(out, "<methodResponse>\n<params>\n<param>\n");
+	wb_puts(out, xml_header);
+	wb_puts(out, "<methodResponse>\n<params>\n<param>\n");
 	if (!xr_encode_value(out, result))
 		return false;
-	sb_puts(out, "</param>\n</params>\n</methodResponse>\n");
+	wb_puts(out, "</param>\n</params>\n</methodResponse>\n");
 	return !out->failed;
 }
 
-bool xr_encode_fault(struct strbuf *out, int code, const char *string)
+bool xr_encode_fault(struct wbuf *out, int code, const char *string)
 {
 	struct xr_value *st = xr_struct();
 	bool ok = xr_struct_set(st, "faultCode", xr_int(code)) &&
 		  xr_struct_set(st, "faultString", xr_string(string));
 	if (ok) {
-		sb_puts(out, xml_header);
-		sb_puts(out, "<methodResponse>\n<fault>\n");
+		wb_puts(out, xml_header);
+		wb_puts(out, "<methodResponse>\n<fault>\n");
 		ok = xr_encode_value(out, st);
-		sb_puts(out, "</fault>\n</methodResponse>\n");
+		wb_puts(out, "</fault>\n</methodResponse>\n");
 	}
 	xr_free(st);
 	return ok && !out->failed;
@@ -432,10 +432,10 @@ int xr_fault_code(const char *name)
 	return -1;
 }
 
-bool xr_fault_string(struct strbuf *out, int code, const char *detail)
+bool xr_fault_string(struct wbuf *out, int code, const char *detail)
 {
-	sb_puts(out, xr_fault_name(code));
+	wb_puts(out, xr_fault_name(code));
 	if (detail)
-		sb_printf(out, ": %s", detail);
+		wb_printf(out, ": %s", detail);
 	return !out->failed;
 }

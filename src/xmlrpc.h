@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "strbuf.h"
+#include "wbuf.h"
 
 enum xr_type {
 	XR_NIL, /* decoded only; supervisord never sends it */
@@ -75,11 +75,11 @@ bool xr_member_bool(const struct xr_value *st, const char *name, bool def);
 
 /* Encoding, byte for byte as xmlrpc.client.dumps (Python 3.11). Integers
  * outside int32 fail like Python's OverflowError. */
-bool xr_encode_value(struct strbuf *out, const struct xr_value *v);
-bool xr_encode_call(struct strbuf *out, const char *method, const struct xr_value *const *params,
+bool xr_encode_value(struct wbuf *out, const struct xr_value *v);
+bool xr_encode_call(struct wbuf *out, const char *method, const struct xr_value *const *params,
 		    size_t nparams);
-bool xr_encode_response(struct strbuf *out, const struct xr_value *result);
-bool xr_encode_fault(struct strbuf *out, int code, const char *string);
+bool xr_encode_response(struct wbuf *out, const struct xr_value *result);
+bool xr_encode_fault(struct wbuf *out, int code, const char *string);
 /* Python's repr() of a float, e.g. 1.0, 0.1, 1e+16, inf. */
 void xr_format_double(char *buf, size_t size, double d);
 
@@ -138,6 +138,6 @@ const char *xr_fault_name(int code);
 /* -1 when the name is not in the table. */
 int xr_fault_code(const char *name);
 /* faultString the way supervisord builds it: "NAME" or "NAME: detail". */
-bool xr_fault_string(struct strbuf *out, int code, const char *detail);
+bool xr_fault_string(struct wbuf *out, int code, const char *detail);
 
 #endif

@@ -76,7 +76,7 @@ struct decoder {
 	enum tag root; /* the one document element accepted */
 	struct frame *frames;
 	size_t nframes, max_frames, depth, nvalues;
-	struct strbuf text;
+	struct wbuf text;
 	char *method;
 	struct xr_value *params;
 	struct xr_value *fault;
@@ -150,14 +150,14 @@ static void on_start(void *ud, const XML_Char *name, const XML_Char **attrs)
 		}
 	}
 	d->frames[d->nframes++] = f;
-	sb_reset(&d->text);
+	wb_reset(&d->text);
 	(void)attrs;
 }
 
 static void on_text(void *ud, const XML_Char *s, int len)
 {
 	struct decoder *d = ud;
-	if (!d->failed && !sb_append(&d->text, s, (size_t)len))
+	if (!d->failed && !wb_append(&d->text, s, (size_t)len))
 		stop(d, "text too large");
 }
 
@@ -180,7 +180,7 @@ static struct xr_value *scalar(struct decoder *d, enum tag t)
 	size_t n;
 	const char *s;
 	char buf[64], *end;
-	struct strbuf bytes;
+	struct wbuf bytes;
 	struct xr_value *v;
 	switch (t) {
 	case T_STRING:
@@ -227,13 +227,13 @@ static struct xr_value *scalar(struct decoder *d, enum tag t)
 			return xr_double(x);
 		}
 	case T_BASE64:
-		sb_init(&bytes, d->lim->max_bytes);
+		wb_init(&bytes, d->lim->max_bytes);
 		v = NULL;
 		if (base64_decode(&bytes, d->text.data ? d->text.data : "", d->text.len))
 			v = xr_base64(bytes.data ? bytes.data : "", bytes.len);
 		else
 			stop(d, "bad base64 data");
-		sb_free(&bytes);
+		wb_free(&bytes);
 		return v;
 	default:
 		return NULL;
@@ -353,7 +353,7 @@ static void on_end(void *ud, const XML_Char *name)
 	default:
 		break;
 	}
-	sb_reset(&d->text);
+	wb_reset(&d->text);
 }
 
 static void on_doctype(void *ud, const XML_Char *name, const XML_Char *sysid, const XML_Char *pubid,
@@ -373,7 +373,7 @@ static bool decode(struct decoder *d, const char *xml, size_t len, const struct 
 	d->errsize = errsize;
 	/* array and struct take three elements per level of <value> */
 	d->max_frames = d->lim->max_depth * 3 + 8;
-	sb_init(&d->text, d->lim->max_bytes);
+	wb_init(&d->text, d->lim->max_bytes);
 	if (len > d->lim->max_bytes || len > (size_t)INT32_MAX) {
 		snprintf(err, errsize, "XML-RPC document too large");
 		return false;
@@ -405,7 +405,7 @@ static void decoder_free(struct decoder *d)
 		free(d->frames[i].name);
 	}
 	free(d->frames);
-	sb_free(&d->text);
+	wb_free(&d->text);
 	if (d->xp)
 		XML_ParserFree(d->xp);
 	free(d->method);

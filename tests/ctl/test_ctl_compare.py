@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import (PIDVISOR, PROGRAMS, SETTLED, SUPERVISORCTL, Daemon, mask, our_ctl, real_ctl,
+from ctlharness import (PIDVISOR, PROGRAMS, SETTLED, SUPERVISORCTL, Daemon, mask, our_ctl, real_ctl,
                       run)
 
 READ_ONLY = [

@@ -217,8 +217,8 @@ static void test_response_until_close_and_errors(void **state)
 static void test_basic_auth(void **state)
 {
 	(void)state;
-	struct strbuf sb;
-	sb_init(&sb, 0);
+	struct wbuf sb;
+	wb_init(&sb, 0);
 	assert_true(http_basic_auth_format(&sb, "user", "p:ss"));
 	assert_string_equal(sb.data, "Basic dXNlcjpwOnNz");
 	char user[16], pass[16];
@@ -230,23 +230,23 @@ static void test_basic_auth(void **state)
 	assert_false(http_basic_auth_parse("Basic dXNlcg==", user, sizeof(user), pass,
 					   sizeof(pass))); /* no colon */
 	assert_false(http_basic_auth_parse("Basic dXNlcjpwOnNz", user, 3, pass, sizeof(pass)));
-	sb_free(&sb);
+	wb_free(&sb);
 }
 
 static void test_write_helpers(void **state)
 {
 	(void)state;
-	struct strbuf sb;
-	sb_init(&sb, 0);
+	struct wbuf sb;
+	wb_init(&sb, 0);
 	assert_true(
 	    http_write_response_head(&sb, 200, "text/xml", 12, true, "Server: Medusa/1.12\r\n"));
 	assert_string_equal(sb.data, "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: "
 				     "12\r\nServer: Medusa/1.12\r\n\r\n");
-	sb_reset(&sb);
+	wb_reset(&sb);
 	assert_true(http_write_response_head(&sb, 404, NULL, -1, false, NULL));
 	assert_string_equal(sb.data, "HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\n"
 				     "Connection: close\r\n\r\n");
-	sb_reset(&sb);
+	wb_reset(&sb);
 	http_write_chunk(&sb, "hello world!", 12);
 	http_write_chunk(&sb, NULL, 0);
 	assert_string_equal(sb.data, "c\r\nhello world!\r\n0\r\n\r\n");
@@ -260,7 +260,7 @@ static void test_write_helpers(void **state)
 	assert_int_equal(http_parser_feed(&p, msg, strlen(msg), &used), HTTP_DONE);
 	assert_memory_equal(p.body.data, "hello world!", 12);
 	http_parser_free(&p);
-	sb_free(&sb);
+	wb_free(&sb);
 }
 
 int main(void)

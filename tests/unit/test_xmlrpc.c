@@ -17,21 +17,21 @@
 
 static void assert_response(struct xr_value *v, const char *expected)
 {
-	struct strbuf sb;
-	sb_init(&sb, 0);
+	struct wbuf sb;
+	wb_init(&sb, 0);
 	assert_true(xr_encode_response(&sb, v));
 	assert_string_equal(sb.data, expected);
 	/* and it decodes back to something that encodes the same */
 	struct xr_response r;
 	char err[128];
 	assert_true(xr_parse_response(sb.data, sb.len, NULL, &r, err, sizeof(err)));
-	struct strbuf again;
-	sb_init(&again, 0);
+	struct wbuf again;
+	wb_init(&again, 0);
 	assert_true(xr_encode_response(&again, r.value));
 	assert_string_equal(again.data, expected);
 	xr_response_free(&r);
-	sb_free(&again);
-	sb_free(&sb);
+	wb_free(&again);
+	wb_free(&sb);
 	xr_free(v);
 }
 
@@ -62,12 +62,12 @@ static void test_encode_scalars(void **state)
 static void test_encode_int_overflow(void **state)
 {
 	(void)state;
-	struct strbuf sb;
-	sb_init(&sb, 0);
+	struct wbuf sb;
+	wb_init(&sb, 0);
 	struct xr_value *v = xr_int(2147483648LL);
 	assert_false(xr_encode_response(&sb, v));
 	xr_free(v);
-	sb_free(&sb);
+	wb_free(&sb);
 }
 
 static void test_encode_containers(void **state)
@@ -93,20 +93,20 @@ static void test_encode_containers(void **state)
 static void test_encode_fault_and_call(void **state)
 {
 	(void)state;
-	struct strbuf sb;
-	sb_init(&sb, 0);
+	struct wbuf sb;
+	wb_init(&sb, 0);
 	assert_true(xr_encode_fault(&sb, XR_BAD_NAME, "BAD_NAME: foo"));
 	assert_string_equal(
 	    sb.data, "<?xml version='1.0'?>\n<methodResponse>\n<fault>\n<value><struct>\n"
 		     "<member>\n<name>faultCode</name>\n<value><int>10</int></value>\n</member>\n"
 		     "<member>\n<name>faultString</name>\n<value><string>BAD_NAME: foo</string>"
 		     "</value>\n</member>\n</struct></value>\n</fault>\n</methodResponse>\n");
-	sb_reset(&sb);
+	wb_reset(&sb);
 	assert_true(xr_encode_call(&sb, "supervisor.getVersion", NULL, 0));
 	assert_string_equal(sb.data, "<?xml version='1.0'?>\n<methodCall>\n<methodName>"
 				     "supervisor.getVersion</methodName>\n<params>\n</params>\n"
 				     "</methodCall>\n");
-	sb_reset(&sb);
+	wb_reset(&sb);
 	struct xr_value *name = xr_string("foo"), *wait = xr_bool(true);
 	const struct xr_value *params[] = {name, wait};
 	assert_true(xr_encode_call(&sb, "supervisor.startProcess", params, 2));
@@ -117,7 +117,7 @@ static void test_encode_fault_and_call(void **state)
 		     "</params>\n</methodCall>\n");
 	xr_free(name);
 	xr_free(wait);
-	sb_free(&sb);
+	wb_free(&sb);
 }
 
 static void test_double_repr(void **state)
@@ -274,14 +274,14 @@ static void test_malformed(void **state)
 static void test_limits(void **state)
 {
 	(void)state;
-	struct strbuf sb;
-	sb_init(&sb, 0);
-	sb_puts(&sb, "<methodCall><methodName>a</methodName><params><param>");
+	struct wbuf sb;
+	wb_init(&sb, 0);
+	wb_puts(&sb, "<methodCall><methodName>a</methodName><params><param>");
 	for (int i = 0; i < 40; i++)
-		sb_puts(&sb, "<value><array><data>");
+		wb_puts(&sb, "<value><array><data>");
 	for (int i = 0; i < 40; i++)
-		sb_puts(&sb, "</data></array></value>");
-	sb_puts(&sb, "</param></params></methodCall>");
+		wb_puts(&sb, "</data></array></value>");
+	wb_puts(&sb, "</param></params></methodCall>");
 	struct xr_call c;
 	char err[128];
 	assert_false(xr_parse_call(sb.data, sb.len, NULL, &c, err, sizeof(err)));
@@ -301,7 +301,7 @@ static void test_limits(void **state)
 	xr_call_free(&c);
 	small.max_bytes = 20;
 	assert_false(xr_parse_call(four, strlen(four), &small, &c, err, sizeof(err)));
-	sb_free(&sb);
+	wb_free(&sb);
 }
 
 static void test_fault_table(void **state)
@@ -312,14 +312,14 @@ static void test_fault_table(void **state)
 	assert_string_equal(xr_fault_name(12345), "UNKNOWN");
 	assert_int_equal(xr_fault_code("SUCCESS"), 80);
 	assert_int_equal(xr_fault_code("nope"), -1);
-	struct strbuf sb;
-	sb_init(&sb, 0);
+	struct wbuf sb;
+	wb_init(&sb, 0);
 	xr_fault_string(&sb, XR_BAD_NAME, "foo");
 	assert_string_equal(sb.data, "BAD_NAME: foo");
-	sb_reset(&sb);
+	wb_reset(&sb);
 	xr_fault_string(&sb, XR_SHUTDOWN_STATE, NULL);
 	assert_string_equal(sb.data, "SHUTDOWN_STATE");
-	sb_free(&sb);
+	wb_free(&sb);
 }
 
 int main(void)

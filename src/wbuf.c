@@ -1,23 +1,23 @@
-#include "strbuf.h"
+#include "wbuf.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-void sb_init(struct strbuf *sb, size_t max)
+void wb_init(struct wbuf *sb, size_t max)
 {
 	memset(sb, 0, sizeof(*sb));
 	sb->max = max ? max : SIZE_MAX / 2;
 }
 
-void sb_free(struct strbuf *sb)
+void wb_free(struct wbuf *sb)
 {
 	free(sb->data);
-	sb_init(sb, sb->max);
+	wb_init(sb, sb->max);
 }
 
-void sb_reset(struct strbuf *sb)
+void wb_reset(struct wbuf *sb)
 {
 	sb->len = 0;
 	sb->failed = false;
@@ -25,7 +25,7 @@ void sb_reset(struct strbuf *sb)
 		sb->data[0] = '\0';
 }
 
-static bool sb_reserve(struct strbuf *sb, size_t extra)
+static bool sb_reserve(struct wbuf *sb, size_t extra)
 {
 	if (sb->failed)
 		return false;
@@ -49,7 +49,7 @@ static bool sb_reserve(struct strbuf *sb, size_t extra)
 	return true;
 }
 
-bool sb_append(struct strbuf *sb, const void *data, size_t len)
+bool wb_append(struct wbuf *sb, const void *data, size_t len)
 {
 	if (!sb_reserve(sb, len))
 		return false;
@@ -60,17 +60,17 @@ bool sb_append(struct strbuf *sb, const void *data, size_t len)
 	return true;
 }
 
-bool sb_puts(struct strbuf *sb, const char *s)
+bool wb_puts(struct wbuf *sb, const char *s)
 {
-	return sb_append(sb, s, strlen(s));
+	return wb_append(sb, s, strlen(s));
 }
 
-bool sb_putc(struct strbuf *sb, char c)
+bool wb_putc(struct wbuf *sb, char c)
 {
-	return sb_append(sb, &c, 1);
+	return wb_append(sb, &c, 1);
 }
 
-bool sb_vprintf(struct strbuf *sb, const char *fmt, va_list ap)
+bool wb_vprintf(struct wbuf *sb, const char *fmt, va_list ap)
 {
 	va_list copy;
 	va_copy(copy, ap);
@@ -85,19 +85,19 @@ bool sb_vprintf(struct strbuf *sb, const char *fmt, va_list ap)
 	return true;
 }
 
-bool sb_printf(struct strbuf *sb, const char *fmt, ...)
+bool wb_printf(struct wbuf *sb, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	bool ok = sb_vprintf(sb, fmt, ap);
+	bool ok = wb_vprintf(sb, fmt, ap);
 	va_end(ap);
 	return ok;
 }
 
-void sb_consume(struct strbuf *sb, size_t n)
+void wb_consume(struct wbuf *sb, size_t n)
 {
 	if (n >= sb->len) {
-		sb_reset(sb);
+		wb_reset(sb);
 		return;
 	}
 	memmove(sb->data, sb->data + n, sb->len - n);

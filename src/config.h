@@ -1,0 +1,166 @@
+/*
+ * The config model: supervisord's sections and keys, typed, with supervisord's defaults.
+ * config_load() reads a file (plus its [include]s), expands %(name)s, checks every value and
+ * builds process groups. The key tables in config.c are the single source of key names,
+ * defaults and types.
+ */
+#ifndef PIDVISOR_CONFIG_H
+#define PIDVISOR_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "diag.h"
+#include "inifile.h"
+#include "util.h"
+#include "values.h"
+
+enum autorestart { AUTORESTART_FALSE, AUTORESTART_TRUE, AUTORESTART_UNEXPECTED };
+
+enum loglevel {
+	LOG_LEVEL_CRIT,
+	LOG_LEVEL_ERROR,
+	LOG_LEVEL_WARN,
+	LOG_LEVEL_INFO,
+	LOG_LEVEL_DEBUG,
+	LOG_LEVEL_TRACE,
+	LOG_LEVEL_BLATHER,
+};
+
+/* How lines that go to pidvisor's own stdout/stderr look (pidvisor extension keys). */
+enum log_format { LOG_FORMAT_PLAIN, LOG_FORMAT_PREFIX, LOG_FORMAT_JSON };
+
+struct log_conf {
+	char *logfile; /* NULL = none, "AUTO" = in childlogdir, else a path */
+	long long maxbytes;
+	long long backups;
+	long long capture_maxbytes;
+	bool events_enabled;
+	bool syslog;
+};
+
+struct proc_conf {
+	char *name;    /* process_name, expanded */
+	char *program; /* the [program:x] name */
+	char *group;   /* the group it belongs to */
+	int process_num;
+	char *command;
+	struct strvec argv;
+	long long priority;
+	bool autostart;
+	enum autorestart autorestart;
+	struct exitcodes exitcodes;
+	long long startsecs;
+	long long startretries;
+	int stopsignal;
+	long long stopwaitsecs;
+	bool stopasgroup;
+	bool killasgroup;
+	char *user; /* NULL = don't switch */
+	bool redirect_stderr;
+	struct log_conf out, err;
+	struct strvec environment; /* the program's own KEY=VALUE entries */
+	char *directory;
+	int umask; /* -1 = inherit */
+	char *serverurl;
+	/* pidvisor extensions */
+	uint64_t forward_signals; /* bit n: forward signal n received by pidvisor */
+	int log_format;		  /* -1 = as [supervisord] */
+	/* where the [program:x] section is */
+	const char *file;
+	int line;
+};
+
+struct group_conf {
+	int refs; /* the config holds one; each running group another */
+	char *name;
+	long long priority;
+	struct proc_conf **procs; /* sorted by priority, then name */
+	size_t nprocs;
+	const char *file;
+	int line;
+};
+
+struct http_server_conf {
+	bool enabled;
+	char *file; /* unix: socket path */
+	int chmod;
+	char *chown;
+	char *port; /* inet: as written */
+	char *username;
+	char *password;
+};
+
+struct supervisord_conf {
+	char *logfile;
+	long long logfile_maxbytes;
+	long long logfile_backups;
+	int loglevel;
+	char *pidfile;
+	int umask;
+	bool nodaemon;
+	bool silent;
+	long long minfds;
+	long long minprocs;
+	bool nocleanup;
+	char *childlogdir;
+	char *user;
+	char *directory;
+	bool strip_ansi;
+	struct strvec environment;
+	char *identifier;
+	int log_format; /* enum log_format */
+	bool log_color;
+	bool log_timestamp;
+};
+
+struct ctl_conf {
+	char *serverurl;
+	char *username;
+	char *password;
+	char *prompt;
+	char *history_file;
+};
+
+struct config {
+	char *path; /* the main file, as given */
+	char *here; /* its directory */
+	struct supervisord_conf sd;
+	struct http_server_conf unix_server, inet_server;
+	struct ctl_conf ctl;
+	bool has_ctl_section;
+	struct group_conf **groups; /* sorted by priority, then name */
+	size_t ngroups;
+};
+
+/*
+ * Reads path and its includes. Every problem is added to d (warnings too: unknown keys and
+ * sections, unsupported sections). Returns NULL if there was any error. The options struct
+ * carries command-line overrides applied over the [supervisord] section.
+ */
+struct config_overrides {
+	const char *keys[32]; /* [supervisord] key names */
+	const char *values[32];
+	size_t n;
+};
+struct config *config_load(const char *path, const struct config_overrides *ov, struct diag *d);
+void config_free(struct config *c);
+
+void group_conf_ref(struct group_conf *g);
+void group_conf_unref(struct group_conf *g);
+
+/* Convenience for lookups by namespec parts. */
+struct group_conf *config_find_group(const struct config *c, const char *name);
+
+/* Whether two process configs would run the same thing (used by reread/update). */
+bool proc_conf_equal(const struct proc_conf *a, const struct proc_conf *b);
+bool group_conf_equal(const struct group_conf *a, const struct group_conf *b);
+
+const char *loglevel_name(int level);
+int loglevel_parse(const char *s);
+
+/* The config file search when -c is missing: first existing of supervisord's list. */
+char *config_search(const char *argv0);
+
+#endif

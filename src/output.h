@@ -1,0 +1,28 @@
+/*
+ * Child output: each child's stdout and stderr come through pipes into the event loop and go out
+ * as whole lines to the program's log files, to pidvisor's stdout/stderr (sink.h), or nowhere.
+ */
+#ifndef PIDVISOR_OUTPUT_H
+#define PIDVISOR_OUTPUT_H
+
+#include <ev.h>
+
+#include "process.h"
+
+/* Before fork: makes the pipes. child_fds[0..2] are the child's ends for fds 0, 1 and 2. */
+int output_prepare(struct process *p, int child_fds[3], char **err);
+/* After fork, in the parent: closes the child's ends and starts reading. */
+void output_started(struct process *p, const int child_fds[3]);
+/* After fork failed: closes everything output_prepare made. */
+void output_abort(struct process *p, const int child_fds[3]);
+/* The child was reaped: read what is left, flush a partial last line, close the pipes. */
+void output_finished(struct process *p);
+/* SIGUSR2: reopen every program's log files. */
+void output_reopen(struct process *p);
+void output_free(struct process *p);
+/* The file a channel (1 stdout, 2 stderr) is logged to, AUTO resolved; NULL if none. */
+const char *output_logfile(const struct process *p, int channel);
+
+void output_init(struct ev_loop *loop, const struct supervisord_conf *sd);
+
+#endif

@@ -1,0 +1,25 @@
+/* Users and groups read from /etc/passwd and /etc/group directly, so a static build needs no NSS.
+ */
+#ifndef PIDVISOR_PASSWD_H
+#define PIDVISOR_PASSWD_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct user_info {
+	uid_t uid;
+	gid_t gid;
+	char name[256];
+	char home[1024];
+	gid_t groups[256]; /* supplementary groups, the primary one included */
+	size_t ngroups;
+};
+
+/* name or numeric uid. Returns 0, or -1 if unknown. Root paths overridable for tests. */
+int user_lookup(const char *spec, struct user_info *out);
+int user_lookup_in(const char *passwd_path, const char *group_path, const char *spec,
+		   struct user_info *out);
+/* group name or number -> gid; -1 if unknown */
+int group_lookup(const char *spec, gid_t *out);
+
+#endif

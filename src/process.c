@@ -1,0 +1,243 @@
+#include "process.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "output.h"
+#include "passwd.h"
+#include "supervisor.h"
+
+extern char **environ;
+
+const char *process_namespec(const struct process *p, char *buf, size_t n)
+{
+	if (strcmp(p->conf->group, p->conf->name) == 0)
+		snprintf(buf, n, "%s", p->conf->name);
+	else
+		snprintf(buf, n, "%s:%s", p->conf->group, p->conf->name);
+	return buf;
+}
+
+static const char *env_lookup(char *const *env, const char *key)
+{
+	size_t n = strlen(key);
+	const char *found = NULL;
+	for (; env && *env; env++)
+		if (strncmp(*env, key, n) == 0 && (*env)[n] == '=')
+			found = *env + n + 1;
+	return found;
+}
+
+/* supervisord's get_execv_args(): argv[0] without '/' is searched in the program's PATH. */
+static char *find_executable(const struct process *p, char **err)
+{
+	const char *prog = p->conf->argv.v[0];
+	struct stat st;
+	char *path = NULL;
+
+	if (strchr(prog, '/')) {
+		path = xstrdup(prog);
+	} else {
+		const char *search = env_lookup(p->conf->environment.v, "PATH");
+		if (!search)
+			search = env_lookup(p->sv->env.v, "PATH");
+		if (!search)
+			search = "/bin:/usr/bin:/usr/local/bin";
+		char *copy = xstrdup(search), *save = NULL;
+		for (char *dir = strtok_r(copy, ":", &save); dir;
+		     dir = strtok_r(NULL, ":", &save)) {
+			char *cand = xasprintf("%s/%s", dir, prog);
+			if (stat(cand, &st) == 0) {
+				path = cand;
+				break;
+			}
+			free(cand);
+		}
+		free(copy);
+		if (!path) {
+			*err = xasprintf("can't find command '%s'", prog);
+			return NULL;
+		}
+	}
+	if (stat(path, &st) < 0) {
+		*err = xasprintf("can't find command '%s'", prog);
+		free(path);
+		return NULL;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		*err = xasprintf("command at '%s' is a directory", path);
+		free(path);
+		return NULL;
+	}
+	if (access(path, X_OK) < 0) {
+		*err = xasprintf("command at '%s' is not executable", path);
+		free(path);
+		return NULL;
+	}
+	return path;
+}
+
+bool process_check_command(const struct process *p, char **err)
+{
+	char *path = find_executable(p, err);
+	free(path);
+	return path != NULL;
+}
+
+/* supervisord's environment for a child, last definition of a key wins. */
+static void build_env(const struct process *p, struct strvec *env)
+{
+	char spec[512];
+	struct strvec add = {0};
+	sv_push(&add, xstrdup("SUPERVISOR_ENABLED=1"));
+	sv_push(&add, xasprintf("SUPERVISOR_PROCESS_NAME=%s", p->conf->name));
+	sv_push(&add, xasprintf("SUPERVISOR_GROUP_NAME=%s", p->conf->group));
+	const char *url = p->conf->serverurl && strcmp(p->conf->serverurl, "AUTO") != 0
+			      ? p->conf->serverurl
+			      : p->sv->server_url;
+	if (url)
+		sv_push(&add, xasprintf("SUPERVISOR_SERVER_URL=%s", url));
+	(void)spec;
+
+	const struct strvec *layers[] = {&p->sv->env, &add, &p->sv->cfg->sd.environment,
+					 &p->conf->environment};
+	for (size_t l = 0; l < ARRAY_SIZE(layers); l++)
+		for (size_t i = 0; i < layers[l]->n; i++) {
+			const char *kv = layers[l]->v[i];
+			size_t kn = strcspn(kv, "=");
+			bool replaced = false;
+			for (size_t j = 0; j < env->n; j++)
+				if (strncmp(env->v[j], kv, kn) == 0 && env->v[j][kn] == '=') {
+					free(env->v[j]);
+					env->v[j] = xstrdup(kv);
+					replaced = true;
+					break;
+				}
+			if (!replaced)
+				sv_push(env, xstrdup(kv));
+		}
+	sv_free(&add);
+}
+
+static void child_fail(const char *what, const char *arg, int err)
+{
+	char msg[1024];
+	const char *code = strerrorname_np(err);
+	int n = snprintf(msg, sizeof(msg), "supervisor: %s %s: %s\n", what, arg,
+			 code ? code : strerror(err));
+	if (n > 0) {
+		ssize_t w =
+		    write(2, msg, (size_t)(n < (int)sizeof(msg) ? n : (int)sizeof(msg) - 1));
+		(void)w;
+	}
+	_exit(127);
+}
+
+static void close_other_fds(void)
+{
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0)
+		return;
+#endif
+	long max = sysconf(_SC_OPEN_MAX);
+	for (long fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
+		close((int)fd);
+}
+
+/* In the child, between fork and exec: only async-signal-safe calls. */
+static void child_setup(const struct process *p, const int fds[3], const char *path,
+			char *const *envp, const struct user_info *ui)
+{
+	sigset_t none;
+	struct sigaction dfl = {.sa_handler = SIG_DFL};
+
+	setpgid(0, 0);
+	for (int sig = 1; sig < NSIG; sig++)
+		sigaction(sig, &dfl, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+
+	/* fds[] are above 2 unless pidvisor itself started with 0-2 closed: dup them up first */
+	int hi[3];
+	for (int i = 0; i < 3; i++) {
+		hi[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
+		if (hi[i] < 0)
+			child_fail("couldn't set up", "pipes", errno);
+	}
+	for (int i = 0; i < 3; i++)
+		if (dup2(hi[i], i) < 0)
+			child_fail("couldn't set up", "pipes", errno);
+	close_other_fds();
+
+	if (ui) {
+		if (geteuid() != 0 && geteuid() != ui->uid) {
+			static const char msg[] = "supervisor: error trying to setuid to a user: "
+						  "Can't drop privilege as nonroot user\n";
+			ssize_t w = write(2, msg, sizeof(msg) - 1);
+			(void)w;
+			_exit(127);
+		}
+		if (geteuid() == 0) {
+			if (setgroups(ui->ngroups, ui->groups) < 0)
+				child_fail("couldn't setgroups for", ui->name, errno);
+			if (setgid(ui->gid) < 0)
+				child_fail("couldn't setgid for", ui->name, errno);
+			if (setuid(ui->uid) < 0)
+				child_fail("couldn't setuid to", ui->name, errno);
+		}
+	}
+	/* as supervisord: the directory is entered as the user, then the umask is set */
+	if (p->conf->directory && chdir(p->conf->directory) < 0)
+		child_fail("couldn't chdir to", p->conf->directory, errno);
+	if (p->conf->umask >= 0)
+		umask((mode_t)p->conf->umask);
+	execve(path, p->conf->argv.v, envp);
+	child_fail("couldn't exec", path, errno);
+}
+
+pid_t process_spawn(struct process *p, char **err)
+{
+	struct user_info ui;
+	struct strvec env = {0};
+	int fds[3];
+	char *path;
+	pid_t pid;
+
+	*err = NULL;
+	path = find_executable(p, err);
+	if (!path)
+		return -1;
+	if (p->conf->user && user_lookup(p->conf->user, &ui) < 0) {
+		*err = xasprintf("no such user '%s'", p->conf->user);
+		free(path);
+		return -1;
+	}
+	if (output_prepare(p, fds, err) < 0) {
+		free(path);
+		return -1;
+	}
+	build_env(p, &env);
+	pid = fork();
+	if (pid == 0)
+		child_setup(p, fds, path, env.v, p->conf->user ? &ui : NULL);
+	if (pid < 0) {
+		*err =
+		    xasprintf("Too many processes in process table to spawn '%s'", p->conf->name);
+		output_abort(p, fds);
+	} else {
+		/* also in the parent, so signals to -pid work before the child runs */
+		setpgid(pid, pid);
+		output_started(p, fds);
+	}
+	sv_free(&env);
+	free(path);
+	return pid;
+}

@@ -1,0 +1,51 @@
+/* A supervised process at run time: its config, its state machine, its child and its pipes. */
+#ifndef PIDVISOR_PROCESS_H
+#define PIDVISOR_PROCESS_H
+
+#include <ev.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "config.h"
+#include "fsm.h"
+
+struct supervisor;
+struct pgroup;
+struct outchan;
+
+struct process {
+	struct proc_conf *conf;
+	struct pgroup *group;
+	struct supervisor *sv;
+	struct fsm fsm;
+	struct fsm_params params;
+	pid_t pid;	   /* 0 when no child */
+	time_t start_wall; /* epoch of the last spawn, 0 = never (RPC 'start') */
+	time_t stop_wall;  /* epoch of the last exit (RPC 'stop') */
+	ev_timer timer;
+	struct outchan *chan[2]; /* stdout, stderr (NULL when stderr is redirected) */
+	int stdin_fd;		 /* write end of the child's stdin, -1 if none */
+	struct process *pid_next;
+};
+
+struct pgroup {
+	struct group_conf *conf;
+	struct process **procs;
+	size_t nprocs;
+};
+
+/* "group:name", or "name" when the group has the process's name. buf >= 512 bytes. */
+const char *process_namespec(const struct process *p, char *buf, size_t n);
+
+/* supervisord's check before a start request: false with *err (malloc'd) when the command
+ * cannot be found or run. */
+bool process_check_command(const struct process *p, char **err);
+
+/*
+ * Forks and execs the child with supervisord's set-up: own process group, default signals and
+ * mask, pipes on 0/1/2, no other descriptors, rlimits, umask, directory, user, environment.
+ * Returns the pid, or -1 with *err (malloc'd, supervisord's spawnerr text).
+ */
+pid_t process_spawn(struct process *p, char **err);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * supervisord's XML-RPC interface (supervisor.* and system.*): one table of methods, each a
+ * handler over the running supervisor. A call either answers at once or returns a pending
+ * operation (start/stop with wait=true) that the control server polls until it is done.
+ */
+#ifndef PIDVISOR_RPC_H
+#define PIDVISOR_RPC_H
+
+#include <stdbool.h>
+
+#include "supervisor.h"
+#include "xmlrpc.h"
+
+struct rpc_pending;
+
+struct rpc_answer {
+	struct xr_value *value; /* on success */
+	int fault;		/* 0, or a fault code (faultString in fault_text) */
+	char *fault_text;
+	struct rpc_pending *pending; /* not done yet: poll with rpc_poll() */
+};
+
+struct rpc_server {
+	struct supervisor *sv;
+};
+
+void rpc_dispatch(struct rpc_server *rs, const char *method, const struct xr_value *params,
+		  struct rpc_answer *out);
+/* true when done: out holds the value or the fault */
+bool rpc_poll(struct rpc_server *rs, struct rpc_pending *pd, struct rpc_answer *out);
+void rpc_pending_free(struct rpc_pending *pd);
+/* A process is going away (group removed, reload): pendings must not touch it any more. */
+void rpc_forget_process(struct rpc_pending *pd, const struct process *p);
+void rpc_answer_clear(struct rpc_answer *a);
+
+/* The same text supervisord shows in 'status' for a process. */
+void rpc_describe(const struct process *p, time_t now, char *buf, size_t n);
+
+#endif

@@ -1,0 +1,64 @@
+/* The daemon: the event loop, process groups, reaping, signals, shutdown and reload. */
+#ifndef PIDVISOR_SUPERVISOR_H
+#define PIDVISOR_SUPERVISOR_H
+
+#include <ev.h>
+#include <stdbool.h>
+
+#include "config.h"
+#include "process.h"
+
+/* supervisord's "mood" */
+enum mood { MOOD_FATAL = 2, MOOD_RUNNING = 1, MOOD_RESTARTING = 0, MOOD_SHUTDOWN = -1 };
+
+#define PID_BUCKETS 1024
+
+struct supervisor {
+	struct ev_loop *loop;
+	struct config *cfg;
+	struct config *pending; /* a reloaded config, applied once everything has stopped */
+	const char *config_path;
+	const struct config_overrides *overrides;
+	struct pgroup **groups; /* sorted by priority, then name */
+	size_t ngroups;
+	enum mood mood;
+	bool is_pid1;
+	struct strvec env; /* pidvisor's start-up environment */
+	char *server_url;  /* SUPERVISOR_SERVER_URL for children */
+	struct process *pids[PID_BUCKETS];
+	ev_signal sigs[24];
+	size_t nsigs;
+	ev_timer shutdown_timer; /* ticks while stopping, for leftovers and progress */
+	double leftovers_deadline;
+	bool leftovers_signalled;
+	bool leftovers_killed;
+	int exit_status;
+	void (*on_state_change)(struct supervisor *sv, struct process *p, enum proc_state from);
+	void (*on_process_gone)(struct supervisor *sv, struct process *p);
+	void *control;	       /* the control server (control.c), if any */
+	struct config *latest; /* the config last read by reloadConfig, if not cfg */
+};
+
+/* Sets up everything but does not start programs. Returns 0, or -1 (already logged). */
+int supervisor_init(struct supervisor *sv, struct ev_loop *loop, struct config *cfg);
+/* Starts autostart programs and runs until shut down. Returns the exit status. */
+int supervisor_run(struct supervisor *sv);
+void supervisor_free(struct supervisor *sv);
+
+/* Requests used by signals and the control socket. */
+void supervisor_shutdown(struct supervisor *sv);
+void supervisor_reload(struct supervisor *sv);
+struct process *supervisor_find(struct supervisor *sv, const char *group, const char *name);
+struct pgroup *supervisor_find_group(struct supervisor *sv, const char *name);
+/* start/stop one process; return false when the state does not allow it */
+bool supervisor_start_process(struct supervisor *sv, struct process *p);
+bool supervisor_stop_process(struct supervisor *sv, struct process *p);
+
+/* Lets the state machine act now (autostart of a newly added group, for one). */
+void supervisor_tick_process(struct supervisor *sv, struct process *p);
+
+/* Groups can be added and removed at run time (update). */
+struct pgroup *supervisor_add_group(struct supervisor *sv, struct group_conf *gc);
+void supervisor_remove_group(struct supervisor *sv, struct pgroup *g);
+
+#endif

@@ -1,0 +1,182 @@
+"""Debian's real supervisorctl against pidvisor and against the real supervisord, same config:
+the same output and exit codes, once pids, uptimes and dates are masked."""
+import re
+import subprocess
+import time
+
+import pytest
+
+from conftest import Daemon, PIDVISOR, wait_until
+
+SUPERVISORCTL = "/usr/bin/supervisorctl"
+
+PROGRAMS = """
+[program:web]
+command=sleep 1000
+startsecs=0
+priority=10
+[program:once]
+command=sh -c 'echo ran once; exit 0'
+startsecs=0
+autorestart=false
+[program:manual]
+command=sleep 1000
+autostart=false
+startsecs=0
+[program:fails]
+command=sh -c 'echo broken >&2; exit 1'
+startsecs=1
+startretries=0
+[program:w]
+command=sleep 1000
+numprocs=2
+process_name=%(program_name)s_%(process_num)02d
+startsecs=0
+"""
+
+
+def control_conf(sock):
+    return (f"[unix_http_server]\nfile={sock}\n\n[supervisorctl]\nserverurl=unix://{sock}\n\n"
+            "[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = "
+            "supervisor.rpcinterface:make_main_rpcinterface\n" + PROGRAMS)
+
+
+def mask(text):
+    text = re.sub(r"pid \d+, uptime \d+:\d\d:\d\d", "pid N, uptime T", text)
+    text = re.sub(r"[A-Z][a-z]{2} \d\d \d\d:\d\d [AP]M", "DATE", text)
+    text = re.sub(r"^\d+$", "N", text, flags=re.M)
+    return text
+
+
+class Pair:
+    def __init__(self, tmp_path):
+        self.daemons = {}
+        for impl in ("pidvisor", "supervisord"):
+            d = tmp_path / impl
+            d.mkdir()
+            sock = d / "sock"
+            self.daemons[impl] = Daemon(impl, d, control_conf(sock))
+            self.daemons[impl].sock = sock
+
+    def ctl(self, impl, *args, client=SUPERVISORCTL):
+        d = self.daemons[impl]
+        cmd = [client, "-c", str(d.conf_path), *args] if client == SUPERVISORCTL else \
+            [PIDVISOR, "ctl", "-c", str(d.conf_path), *args]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+        return r.returncode, r.stdout, r.stderr
+
+    def settle(self):
+        for impl, d in self.daemons.items():
+            wait_until(lambda: d.sock.exists(), timeout=10, what=f"{impl}'s socket")
+
+            def ready():
+                rc, out, _ = self.ctl(impl, "status")
+                return ("fails" in out and "FATAL" in out and out.count("RUNNING") == 3
+                        and "EXITED" in out)
+            wait_until(ready, timeout=15, interval=0.2, what=f"{impl} to settle")
+
+    def close(self):
+        for d in self.daemons.values():
+            d.close()
+
+
+@pytest.fixture
+def pair(tmp_path):
+    p = Pair(tmp_path)
+    p.settle()
+    yield p
+    p.close()
+
+
+def same(pair, *args):
+    a = pair.ctl("pidvisor", *args)
+    b = pair.ctl("supervisord", *args)
+    assert (a[0], mask(a[1])) == (b[0], mask(b[1])), f"supervisorctl {' '.join(args)}"
+    return a
+
+
+@pytest.mark.parametrize("args", [
+    ("status",),
+    ("status", "web"),
+    ("status", "w:*"),
+    ("status", "nosuch"),
+    ("status", "nosuch:*"),
+    ("status", "web", "manual"),
+    ("pid", "web"),
+    ("pid", "manual"),
+    ("pid", "nosuch"),
+    ("start", "web"),
+    ("start", "nosuch"),
+    ("start", "nosuch:*"),
+    ("start",),
+    ("stop", "manual"),
+    ("stop", "nosuch"),
+    ("stop",),
+    ("signal", "HUP", "manual"),
+    ("signal", "NOPE", "web"),
+    ("signal", "HUP"),
+    ("tail", "nosuch"),
+    ("avail",),
+    ("reread",),
+    ("version",),
+    ("nonsense",),
+    ("add", "web"),
+    ("add", "nosuch"),
+    ("remove", "web"),
+    ("remove", "nosuch"),
+    ("clear", "nosuch"),
+])
+def test_same_answers(pair, args):
+    same(pair, *args)
+
+
+def test_start_stop_restart_sequence(pair):
+    for args in (("start", "manual"), ("status", "manual"), ("stop", "manual"),
+                 ("status", "manual"), ("restart", "web"), ("stop", "w:*"), ("status",),
+                 ("start", "w:*"), ("start", "fails"), ("status", "fails"),
+                 ("stop", "all"), ("status",), ("start", "all"), ("signal", "USR1", "w:*")):
+        same(pair, *args)
+
+
+def test_start_reports_spawn_error(pair):
+    rc, out, _ = same(pair, "start", "fails")
+    assert rc == 7 and "fails: ERROR (spawn error)" in out
+
+
+def test_update_adds_and_removes_groups(pair):
+    for impl, d in pair.daemons.items():
+        text = d.conf_path.read_text()
+        text = text.replace("[program:manual]", "[program:extra]\ncommand=sleep 1000\n"
+                            "startsecs=0\n[program:manual]")
+        text = text.replace("[program:once]\ncommand=sh -c 'echo ran once; exit 0'",
+                            "[program:once]\ncommand=sh -c 'echo ran twice; exit 0'")
+        d.conf_path.write_text(text)
+    same(pair, "reread")
+    same(pair, "update")
+    for impl in pair.daemons:
+        wait_until(lambda: "RUNNING" in pair.ctl(impl, "status", "extra")[1], timeout=5)
+    same(pair, "status", "extra")
+    same(pair, "reread")
+
+
+def test_tail_of_a_program_log(pair):
+    # supervisorctl prints the log, then a newline of its own
+    assert same(pair, "tail", "once")[:2] == (0, "ran once\n\n")
+    assert same(pair, "tail", "fails", "stderr")[:2] == (0, "broken\n\n")
+    assert same(pair, "tail", "-3", "once")[:2] == (0, "ce\n\n")
+
+
+def test_pidvisor_ctl_matches_supervisorctl_against_pidvisor(pair):
+    for args in (("status",), ("status", "nosuch"), ("avail",), ("pid", "web"),
+                 ("start", "web"), ("stop", "nosuch"), ("version",)):
+        a = pair.ctl("pidvisor", *args)
+        b = pair.ctl("pidvisor", *args, client="pidvisor")
+        assert (a[0], mask(a[1])) == (b[0], mask(b[1])), args
+
+
+def test_shutdown(pair):
+    rc = {}
+    for impl, d in pair.daemons.items():
+        rc[impl] = pair.ctl(impl, "shutdown")[:2]
+        assert d.proc.wait(timeout=20) == 0
+    assert rc["pidvisor"] == rc["supervisord"] == (0, "Shut down\n")

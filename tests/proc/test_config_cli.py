@@ -1,0 +1,183 @@
+"""Config errors, strict checking, reload and signal forwarding, seen from the command line."""
+import re
+import signal
+import subprocess
+import time
+
+from conftest import PIDVISOR, SUPERVISORD, wait_until
+
+
+def run_cli(binary, *args, cwd=None):
+    return subprocess.run([binary, *args], capture_output=True, text=True, timeout=20, cwd=cwd)
+
+
+BAD_CONFIGS = {
+    "bad integer": ("[supervisord]\n[program:web]\ncommand=sleep 1\nstartsecs=ten\n",
+                    r":4: \[program:web\] startsecs: 'ten' is not an integer"),
+    "bad bool": ("[supervisord]\n[program:web]\ncommand=sleep 1\nautostart=maybe\n",
+                 r":4: \[program:web\] autostart: 'maybe' is not a boolean"),
+    "missing command": ("[supervisord]\n\n[program:web]\npriority=1\n",
+                        r":3: \[program:web\] command: required, but missing"),
+    "unknown expansion": ("[supervisord]\n[program:web]\ncommand=sleep %(nope)s\n",
+                          r":3: \[program:web\] command: unknown name %\(nope\)"),
+    "bad signal": ("[supervisord]\n[program:web]\ncommand=sleep 1\nstopsignal=SIGFOO\n",
+                   r":4: \[program:web\] stopsignal: 'SIGFOO' is not a signal"),
+    "duplicate process": ("[supervisord]\n[program:web]\ncommand=sleep 1\nnumprocs=2\n"
+                          "process_name=web_%(process_num)d\n[program:api]\ncommand=sleep 1\n"
+                          "[group:g]\nprograms=web,api\n"
+                          "[program:api2]\ncommand=sleep 1\n",
+                          None),
+    "missing include": ("[supervisord]\n[include]\nfiles=/nonexistent/extra.conf\n",
+                        r":3: \[include\] files: included file '/nonexistent/extra.conf' does "
+                        r"not exist"),
+    "no supervisord section": ("[program:web]\ncommand=sleep 1\n",
+                               r"no \[supervisord\] section"),
+    "killasgroup": ("[supervisord]\n[program:web]\ncommand=sleep 1\nstopasgroup=true\n"
+                    "killasgroup=false\n",
+                    r":5: \[program:web\] killasgroup: cannot be false when stopasgroup"),
+}
+
+
+def test_bad_configs_exit_2_with_file_and_line(tmp_path):
+    for name, (text, pattern) in BAD_CONFIGS.items():
+        if pattern is None:
+            continue
+        conf = tmp_path / f"{name.replace(' ', '_')}.conf"
+        conf.write_text(text)
+        r = run_cli(PIDVISOR, "-n", "-c", str(conf))
+        assert r.returncode == 2, (name, r.stderr)
+        assert re.search(re.escape(str(conf)) + pattern if pattern.startswith(":") else pattern,
+                         r.stderr), (name, r.stderr)
+        assert "nothing was started" in r.stderr
+
+
+def test_duplicate_process_names_are_an_error(tmp_path):
+    conf = tmp_path / "dup.conf"
+    conf.write_text("[supervisord]\n[program:a]\ncommand=sleep 1\nprocess_name=same\n"
+                    "[program:b]\ncommand=sleep 1\nprocess_name=same\n[group:g]\nprograms=a,b\n")
+    r = run_cli(PIDVISOR, "-n", "-c", str(conf))
+    assert r.returncode == 2
+    assert "duplicate process name 'same' in group 'g'" in r.stderr
+
+
+def test_supervisord_also_exits_2_on_a_bad_value(tmp_path):
+    conf = tmp_path / "bad.conf"
+    conf.write_text("[supervisord]\nlogfile=%s/l\npidfile=%s/p\n[program:web]\ncommand=sleep 1\n"
+                    "startsecs=ten\n" % (tmp_path, tmp_path))
+    for binary in (PIDVISOR, SUPERVISORD):
+        assert run_cli(binary, "-n", "-c", str(conf)).returncode == 2, binary
+
+
+def test_bad_config_starts_nothing(tmp_path):
+    marker = tmp_path / "ran"
+    conf = tmp_path / "c.conf"
+    conf.write_text(f"[supervisord]\n[program:first]\ncommand=touch {marker}\n"
+                    "[program:second]\ncommand=sleep 1\nstartretries=many\n")
+    assert run_cli(PIDVISOR, "-n", "-c", str(conf)).returncode == 2
+    time.sleep(0.2)
+    assert not marker.exists()
+
+
+def test_unknown_keys_warn_but_start(run, impl):
+    d = run(impl, "[program:web]\ncommand=sleep 1000\nstartsecz=3\nstartsecs=0\n\n"
+                  "[programx:y]\ncommand=sleep 1\n\n"
+                  "[eventlistener:ev]\ncommand=sleep 1\nevents=TICK_5\n")
+    d.wait_log(r"success: web entered RUNNING")
+    if impl == "pidvisor":
+        err = d.stderr()
+        conf = str(d.conf_path)
+        assert re.search(re.escape(conf) + r":\d+: warning: \[program:web\] startsecz: unknown key"
+                         r", ignored \(did you mean 'startsecs'\?\)", err), err
+        assert re.search(re.escape(conf) + r":\d+: warning: \[programx:y\] unknown section, "
+                         r"ignored \(did you mean \[program:y\]", err), err
+        assert re.search(re.escape(conf) + r":\d+: warning: \[eventlistener:ev\] event listeners "
+                         r"are not supported yet", err), err
+    assert d.stop() == 0
+
+
+def test_check_config_is_strict(tmp_path):
+    good = tmp_path / "good.conf"
+    good.write_text("[supervisord]\n[program:web]\ncommand=sleep 1\n")
+    r = run_cli(PIDVISOR, "-c", str(good), "--check-config")
+    assert r.returncode == 0 and "OK" in r.stdout
+    warn = tmp_path / "warn.conf"
+    warn.write_text("[supervisord]\n[program:web]\ncommand=sleep 1\nstartsecz=3\n")
+    r = run_cli(PIDVISOR, "-c", str(warn), "--check-config")
+    assert r.returncode == 1
+    assert f"{warn}:4: warning: [program:web] startsecz: unknown key" in r.stdout
+    bad = tmp_path / "bad.conf"
+    bad.write_text("[supervisord]\n[program:web]\ncommand=sleep 1\nstartsecs=x\nautostart=no way\n")
+    r = run_cli(PIDVISOR, "-c", str(bad), "--check-config")
+    assert r.returncode == 2
+    assert f"{bad}:4:" in r.stdout and f"{bad}:5:" in r.stdout  # every problem, not the first
+
+
+def test_no_config_found_is_a_usage_error(tmp_path):
+    r = run_cli(PIDVISOR, "-n", cwd=tmp_path)
+    # the machine may have /etc/supervisor/supervisord.conf from Debian's package
+    import os
+    if not any(os.path.exists(p) for p in ("/etc/supervisord.conf",
+                                            "/etc/supervisor/supervisord.conf")):
+        assert r.returncode == 2 and "No config file found" in r.stderr
+
+
+def test_config_is_found_in_the_working_directory(run, tmp_path):
+    (tmp_path / "supervisord.conf").write_text(
+        f"[supervisord]\nlogfile={tmp_path}/found.log\npidfile={tmp_path}/p\n"
+        "[program:x]\ncommand=sleep 1000\nstartsecs=0\n")
+    p = subprocess.Popen(["unshare", "--pid", "--fork", "--mount-proc", PIDVISOR, "-n"],
+                         cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: (tmp_path / "found.log").exists() and
+                   "success: x entered RUNNING" in (tmp_path / "found.log").read_text())
+    finally:
+        p.kill()
+        p.wait()
+
+
+def test_version_and_help():
+    r = run_cli(PIDVISOR, "-v")
+    assert r.returncode == 0 and r.stdout.strip() == "4.2.5"
+    r = run_cli(PIDVISOR, "-h")
+    assert r.returncode == 0 and "--configuration" in r.stdout and "--check-config" in r.stdout
+    r = run_cli(PIDVISOR, "--bogus")
+    assert r.returncode == 2 and "For help, use" in r.stderr
+
+
+def test_sighup_reloads_and_a_bad_reload_keeps_running(run, tmp_path):
+    d = run("pidvisor", "[program:one]\ncommand=sleep 1000\nstartsecs=0\n")
+    d.wait_log(r"success: one entered RUNNING")
+    first = d.program_pid("one")
+    header = d.header()
+    d.conf_path.write_text(header + "[program:one]\ncommand=sleep 1000\nstartsecs=zero\n")
+    d.signal(signal.SIGHUP)
+    d.wait_log(r"keeping the running one")
+    assert d.program_pid("one") == first
+    d.conf_path.write_text(header + "[program:two]\ncommand=sleep 1000\nstartsecs=0\n")
+    d.signal(signal.SIGHUP)
+    d.wait_log(r"success: two entered RUNNING")
+    wait_until(lambda: not __import__("psutil").pid_exists(first), what="one to stop")
+    assert d.stop() == 0
+
+
+def test_forward_signals_extension(run, tmp_path):
+    conf = ("[program:nginxish]\nstartsecs=0\nforward_signals=USR1,WINCH\n"
+            "command=sh -c 'trap \"echo usr1 >> %(here)s/got\" USR1; "
+            "trap \"echo winch >> %(here)s/got\" WINCH; while :; do sleep 0.05; done'\n\n"
+            "[program:other]\nstartsecs=0\n"
+            "command=sh -c 'trap \"echo other >> %(here)s/got\" USR1; while :; do sleep 0.05; done'\n")
+    d = run("pidvisor", conf)
+    d.wait_log(r"success: \w+ entered RUNNING", count=2)
+    d.signal(signal.SIGUSR1)
+    wait_until(lambda: (tmp_path / "got").exists() and "usr1" in (tmp_path / "got").read_text())
+    d.signal(signal.SIGWINCH)
+    wait_until(lambda: "winch" in (tmp_path / "got").read_text())
+    time.sleep(0.2)
+    assert "other" not in (tmp_path / "got").read_text()
+    assert d.stop() == 0
+
+
+def test_sigterm_exit_status_is_zero_as_pid1(run, impl):
+    d = run(impl, "[program:x]\ncommand=sleep 1000\nstartsecs=0\n")
+    d.wait_log(r"success: x entered RUNNING")
+    assert d.stop() == 0

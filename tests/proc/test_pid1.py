@@ -1,0 +1,187 @@
+"""PID-1 duties: reaping, shutdown order and timing, leftovers, the child's clean start."""
+import os
+import re
+import signal
+import time
+
+import psutil
+import pytest
+
+from conftest import wait_until
+
+
+def zombies(d):
+    out = []
+    for p in d.children(recursive=True):
+        try:
+            if p.status() == psutil.STATUS_ZOMBIE:
+                out.append(p.pid)
+        except psutil.NoSuchProcess:
+            pass
+    return out
+
+
+def test_300_orphans_exiting_at_once_leave_no_zombie(run, impl, tmp_path):
+    # each (sleep &) is orphaned at once and reparented to PID 1; all exit about together
+    conf = ("[program:spawner]\nstartsecs=0\n"
+            "command=sh -c 'i=0; while [ $i -lt 300 ]; do (sleep 1 &); i=$((i+1)); done; "
+            "touch %(here)s/forked; exec sleep 1000'\n")
+    d = run(impl, conf)
+    wait_until(lambda: (tmp_path / "forked").exists(), timeout=20, what="the orphans")
+
+    def sleepers():
+        n = 0
+        for p in d.children(recursive=True):
+            try:
+                if p.cmdline() == ["sleep", "1"]:
+                    n += 1
+            except psutil.NoSuchProcess:
+                pass
+        return n
+    wait_until(lambda: sleepers() == 0, timeout=10, what="the orphans to exit")
+    # supervisord reaps about 100 orphans per 1 s loop pass; pidvisor all at once
+    budget = 0.5 if impl == "pidvisor" else 8.0
+    wait_until(lambda: not zombies(d), timeout=budget, what="no zombies")
+    assert d.stop() == 0
+
+
+STOPPER = ("command=sh -c 'trap \"echo %(program_name)s >> %(here)s/order; exit 0\" TERM; "
+           "while :; do sleep 0.05; done'\nstartsecs=0\n")
+
+
+def test_sigterm_stops_in_reverse_priority_then_sigkill(run, impl, tmp_path):
+    conf = "".join(f"[program:{n}]\n{STOPPER}priority={p}\n\n"
+                   for n, p in (("a", 1), ("b", 2), ("c", 3)))
+    conf += ("[program:stubborn]\ncommand=sh -c 'trap \"\" TERM; while :; do sleep 0.05; done'\n"
+             "startsecs=0\nstopwaitsecs=2\npriority=4\n")
+    d = run(impl, conf)
+    d.wait_log(r"success: \w+ entered RUNNING", count=4)
+    t0 = time.monotonic()
+    d.signal(signal.SIGTERM)
+    rc = d.proc.wait(timeout=15)
+    elapsed = time.monotonic() - t0
+    assert rc == 0
+    assert (tmp_path / "order").read_text().split() == ["c", "b", "a"]
+    log = d.log()
+    assert "killing 'stubborn'" in log and "with SIGKILL" in log
+    assert re.search(r"stopped: stubborn \(terminated by SIGKILL\)", log)
+    # supervisord's loop wakes once a second; pidvisor acts on the timer itself
+    assert elapsed <= 2 + (0.5 if impl == "pidvisor" else 2.5), elapsed
+
+
+def test_each_group_stops_before_the_next(run, impl, tmp_path):
+    slow = ("command=sh -c 'trap \"sleep 0.5; echo %(program_name)s >> %(here)s/order; exit 0\" "
+            "TERM; while :; do sleep 0.05; done'\nstartsecs=0\n")
+    conf = (f"[program:first]\n{slow}priority=10\n\n"
+            f"[program:second]\n{STOPPER}priority=1\n")
+    d = run(impl, conf)
+    d.wait_log(r"success: \w+ entered RUNNING", count=2)
+    assert d.stop() == 0
+    assert (tmp_path / "order").read_text().split() == ["first", "second"]
+
+
+def test_stopasgroup_reaches_grandchildren(run, impl, tmp_path):
+    conf = ("[program:tree]\ncommand=sh -c 'sleep 1001 & sleep 1002 & wait'\nstartsecs=0\n"
+            "stopasgroup=true\n")
+    d = run(impl, conf)
+    d.wait_log(r"success: tree entered RUNNING")
+    wait_until(lambda: len([p for p in d.children(recursive=True)
+                            if p.name() == "sleep"]) == 2, what="grandchildren")
+    victims = [p for p in d.children(recursive=True) if p.name() == "sleep"]
+    d.signal(signal.SIGTERM)
+    assert d.proc.wait(timeout=15) == 0
+    for p in victims:
+        assert not p.is_running() or p.status() == psutil.STATUS_ZOMBIE
+
+
+def test_pidvisor_stops_leftovers_and_exits(run, tmp_path):
+    # without stopasgroup the grandchild outlives its parent; pidvisor still cleans it up
+    d = run("pidvisor", "[program:tree]\ncommand=sh -c 'sleep 1001 & exec sleep 1002'\n"
+                        "startsecs=0\n")
+    d.wait_log(r"success: tree entered RUNNING")
+    wait_until(lambda: any(p.cmdline() == ["sleep", "1001"] for p in d.children(recursive=True)),
+               what="the grandchild")
+    grandchild = [p for p in d.children(recursive=True) if p.cmdline() == ["sleep", "1001"]][0]
+    t0 = time.monotonic()
+    assert d.stop() == 0
+    assert time.monotonic() - t0 < 2.0
+    assert not grandchild.is_running()
+
+
+def proc_status(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
+
+
+def test_child_starts_clean(run, impl, tmp_path):
+    conf = ("[program:probe]\nstartsecs=0\nenvironment=GREETING=\"hello world\",CSV='a,b'\n"
+            "command=sh -c 'env > %(here)s/env; exec sleep 1000'\n")
+    d = run(impl, conf)
+    d.wait_log(r"success: probe entered RUNNING")
+    pid = d.program_pid("probe")
+    wait_until(lambda: psutil.Process(pid).name() == "sleep", what="the exec")
+    status = proc_status(pid)
+    assert int(status["SigBlk"], 16) == 0
+    if impl == "pidvisor":
+        # supervisord leaves Python's SIGPIPE disposition to its children; pidvisor does not
+        assert int(status["SigIgn"], 16) == 0
+    assert sorted(os.listdir(f"/proc/{pid}/fd"), key=int) == ["0", "1", "2"]
+    assert os.getpgid(pid) == pid  # its own process group
+    env = dict(l.split("=", 1) for l in (tmp_path / "env").read_text().splitlines() if "=" in l)
+    assert env["SUPERVISOR_ENABLED"] == "1"
+    assert env["SUPERVISOR_PROCESS_NAME"] == "probe"
+    assert env["SUPERVISOR_GROUP_NAME"] == "probe"
+    assert env["GREETING"] == "hello world"
+    assert env["CSV"] == "a,b"
+    assert d.stop() == 0
+
+
+@pytest.fixture
+def open_dir():
+    """A directory any user may enter (pytest's tmp_path sits under a 0700 directory)."""
+    import shutil
+    import tempfile
+    path = tempfile.mkdtemp(prefix="pidvisor-test-")
+    os.chmod(path, 0o777)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_user_directory_umask(run, impl, open_dir):
+    conf = ("[program:who]\nstartsecs=0\nuser=nobody\numask=027\n"
+            f"directory={open_dir}\n"
+            "command=sh -c 'id -u > uid; id -G > gids; pwd > cwd; touch made; exec sleep 1000'\n")
+    d = run(impl, conf)
+    made = os.path.join(open_dir, "made")
+    wait_until(lambda: os.path.exists(made), what="the program")
+    read = lambda name: open(os.path.join(open_dir, name)).read()
+    nobody = int(os.popen("id -u nobody").read())
+    assert int(read("uid")) == nobody
+    assert "0" not in read("gids").split()  # root's groups dropped
+    assert read("cwd").strip() == open_dir
+    assert os.stat(made).st_mode & 0o777 == 0o640
+    assert d.stop() == 0
+
+
+def test_bad_directory_is_a_spawn_failure(run, impl, tmp_path):
+    conf = (f"[program:lost]\ncommand=sleep 1000\ndirectory={tmp_path}/missing\n"
+            f"startsecs=3\nstartretries=0\nstderr_logfile={tmp_path}/lost.err\n")
+    d = run(impl, conf)
+    d.wait_log(r"gave up: lost entered FATAL state", timeout=10)
+    assert f"couldn't chdir to {tmp_path}/missing: ENOENT" in (tmp_path / "lost.err").read_text()
+    assert d.stop() == 0
+
+
+def test_subreaper_when_not_pid1(run, tmp_path):
+    conf = ("[program:spawner]\nstartsecs=0\n"
+            "command=sh -c '(sleep 0.3 &); (sleep 0.3 &); touch %(here)s/forked; "
+            "exec sleep 1000'\n")
+    d = run("pidvisor", conf, pid1=False)
+    wait_until(lambda: (tmp_path / "forked").exists(), what="the orphans")
+    # orphans are reparented to pidvisor (a child subreaper), not to the host's init
+    orphans = [p for p in d.children() if p.cmdline() == ["sleep", "0.3"]]
+    assert len(orphans) == 2
+    wait_until(lambda: not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+                               for p in orphans), what="the orphans to exit")
+    wait_until(lambda: not zombies(d), timeout=0.5, what="no zombies")
+    assert d.stop() == 0
