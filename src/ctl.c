@@ -51,8 +51,9 @@ struct ctl {
 	struct rpc_client rpc;
 	bool rpc_ready;
 	int exitstatus;
-	bool auth_required; /* a 401 ended the current command */
-	bool quit;	    /* quit, exit or EOF in the shell */
+	/* status RPC_HTTP (the 401 answer) when one ended the current command */
+	struct rpc_result auth_required;
+	bool quit; /* quit, exit or EOF in the shell */
 };
 
 static volatile sig_atomic_t interrupted;
@@ -239,7 +240,7 @@ static bool call(struct ctl *c, struct rpc_result *r, const char *method,
 	if (st == RPC_OK || st == RPC_FAULT)
 		return true;
 	if (st == RPC_HTTP && r->http_status == 401)
-		c->auth_required = true;
+		c->auth_required = *r;
 	else if (c->rpc_ready)
 		report(c, r);
 	rpc_result_free(r);
@@ -313,7 +314,7 @@ static bool upcheck_ex(struct ctl *c, bool *raised)
 		c->exitstatus = EXIT_UNIMPLEMENTED;
 		*raised = false;
 	} else if (st == RPC_HTTP && r.http_status == 401) {
-		c->auth_required = true;
+		c->auth_required = r;
 	} else if (st != RPC_OK) {
 		report(c, &r);
 	} else if (r.value->type != XR_STRING || strcmp(r.value->u.str.ptr, "3.0") != 0) {
@@ -576,7 +577,7 @@ static void do_restart(struct ctl *c, const char *arg)
 		return;
 	}
 	do_stop(c, arg);
-	if (!c->auth_required)
+	if (c->auth_required.status != RPC_HTTP)
 		do_start(c, arg);
 }
 
@@ -1326,7 +1327,7 @@ static void do_shutdown(struct ctl *c, const char *arg)
 		out("ERROR: %s %s (already shut down?)", c->serverurl,
 		    r.sys_errno == ENOENT ? "no such file" : "refused connection");
 	} else if (st == RPC_HTTP && r.http_status == 401) {
-		c->auth_required = true;
+		c->auth_required = r;
 	} else {
 		report(c, &r);
 	}
@@ -1726,9 +1727,9 @@ static void onecmd(struct ctl *c, const char *input)
 		free(line);
 		return;
 	}
-	c->auth_required = false;
+	c->auth_required.status = RPC_OK;
 	a->run(c, arg);
-	if (c->auth_required) {
+	if (c->auth_required.status == RPC_HTTP) {
 		out("Server requires authentication");
 		if (c->interactive) {
 			char *user = read_line("Username:");
@@ -1750,6 +1751,12 @@ static void onecmd(struct ctl *c, const char *input)
 			free(pass);
 		}
 		c->exitstatus = EXIT_GENERIC;
+		/* supervisorctl then runs the action once more; it fails the same
+		 * way and that is reported as an uncaught ProtocolError */
+		c->auth_required.status = RPC_OK;
+		a->run(c, arg);
+		if (c->auth_required.status == RPC_HTTP)
+			report(c, &c->auth_required);
 	}
 	free(line);
 }

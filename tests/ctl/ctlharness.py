@@ -70,6 +70,7 @@ class Daemon:
         self.conf = write_conf(d, programs, auth, ctl_section)
         self.sock = d / "sup.sock"
         self.url = f"unix://{self.sock}"
+        self.creds = ["-u", "user", "-p", "s3cret"] if auth else []
         self.proc = subprocess.Popen(
             [SUPERVISORD, "-n", "-c", str(self.conf)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=d)
@@ -82,7 +83,7 @@ class Daemon:
             if self.proc.poll() is not None:
                 raise RuntimeError("supervisord exited")
             if self.sock.exists():
-                r = subprocess.run([SUPERVISORCTL, "-c", str(self.conf), "status"],
+                r = subprocess.run([SUPERVISORCTL, "-s", self.url, *self.creds, "status"],
                                    capture_output=True, text=True)
                 last = r.stdout
                 states = {}
