@@ -54,7 +54,7 @@ struct control {
 	struct conn *conns;
 	size_t nconns;
 	size_t npending;
-	ev_check check; /* polls deferred replies after every loop pass */
+	ev_prepare check; /* polls deferred replies before the loop sleeps */
 };
 
 static void conn_update_io(struct conn *c);
@@ -81,7 +81,7 @@ static void conn_close(struct conn *c)
 	ctl->nconns--;
 	free(c);
 	if (!ctl->npending)
-		ev_check_stop(ctl->sv->loop, &ctl->check);
+		ev_prepare_stop(ctl->sv->loop, &ctl->check);
 }
 
 static void respond(struct conn *c, int status, const char *type, const char *body, size_t len,
@@ -162,7 +162,7 @@ static void handle_rpc(struct conn *c)
 	if (a.pending) {
 		c->pending = a.pending;
 		c->ctl->npending++;
-		ev_check_start(c->ctl->sv->loop, &c->ctl->check);
+		ev_prepare_start(c->ctl->sv->loop, &c->ctl->check);
 		return;
 	}
 	send_answer(c, &a);
@@ -318,7 +318,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 	}
 }
 
-static void check_cb(struct ev_loop *loop, ev_check *w, int revents)
+static void check_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
 	struct control *ctl = container_of(w, struct control, check);
 	(void)loop;
@@ -339,7 +339,7 @@ static void check_cb(struct ev_loop *loop, ev_check *w, int revents)
 		conn_process(c);
 	}
 	if (!ctl->npending)
-		ev_check_stop(ctl->sv->loop, &ctl->check);
+		ev_prepare_stop(ctl->sv->loop, &ctl->check);
 }
 
 static void process_gone(struct supervisor *sv, struct process *p)
@@ -467,7 +467,7 @@ int control_start(struct supervisor *sv, char **err)
 	ctl->rpc.sv = sv;
 	sv->control = ctl;
 	sv->on_process_gone = process_gone;
-	ev_check_init(&ctl->check, check_cb);
+	ev_prepare_init(&ctl->check, check_cb);
 	const struct http_server_conf *confs[2] = {&sv->cfg->unix_server, &sv->cfg->inet_server};
 	for (int i = 0; i < 2; i++) {
 		if (!confs[i]->enabled)
@@ -506,7 +506,7 @@ void control_stop(struct supervisor *sv)
 			free(l->unix_path);
 		}
 	}
-	ev_check_stop(sv->loop, &ctl->check);
+	ev_prepare_stop(sv->loop, &ctl->check);
 	sv->control = NULL;
 	sv->on_process_gone = NULL;
 	free(ctl);
