@@ -185,3 +185,19 @@ def test_subreaper_when_not_pid1(run, tmp_path):
                                for p in orphans), what="the orphans to exit")
     wait_until(lambda: not zombies(d), timeout=0.5, what="no zombies")
     assert d.stop() == 0
+
+
+def test_idle_pidvisor_does_not_wake_up(run):
+    d = run("pidvisor", "".join(f"[program:p{i}]\ncommand=sleep 1000\nstartsecs=0\n\n"
+                                for i in range(10)))
+    d.wait_log(r"success: p\d entered RUNNING", count=10)
+    time.sleep(0.5)
+
+    def switches():
+        s = proc_status(d.pid)
+        return int(s["voluntary_ctxt_switches"]) + int(s["nonvoluntary_ctxt_switches"])
+    before = switches()
+    time.sleep(2)
+    # no timer is due and nothing happens: the loop must stay asleep
+    assert switches() - before == 0
+    assert d.stop() == 0
