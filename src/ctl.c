@@ -8,12 +8,14 @@
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -49,8 +51,9 @@ struct ctl {
 	struct rpc_client rpc;
 	bool rpc_ready;
 	int exitstatus;
-	bool auth_required; /* a 401 ended the current command */
-	bool quit;	    /* quit, exit or EOF in the shell */
+	/* status RPC_HTTP (the 401 answer) when one ended the current command */
+	struct rpc_result auth_required;
+	bool quit; /* quit, exit or EOF in the shell */
 };
 
 static volatile sig_atomic_t interrupted;
@@ -237,7 +240,7 @@ static bool call(struct ctl *c, struct rpc_result *r, const char *method,
 	if (st == RPC_OK || st == RPC_FAULT)
 		return true;
 	if (st == RPC_HTTP && r->http_status == 401)
-		c->auth_required = true;
+		c->auth_required = *r;
 	else if (c->rpc_ready)
 		report(c, r);
 	rpc_result_free(r);
@@ -311,7 +314,7 @@ static bool upcheck_ex(struct ctl *c, bool *raised)
 		c->exitstatus = EXIT_UNIMPLEMENTED;
 		*raised = false;
 	} else if (st == RPC_HTTP && r.http_status == 401) {
-		c->auth_required = true;
+		c->auth_required = r;
 	} else if (st != RPC_OK) {
 		report(c, &r);
 	} else if (r.value->type != XR_STRING || strcmp(r.value->u.str.ptr, "3.0") != 0) {
@@ -574,7 +577,7 @@ static void do_restart(struct ctl *c, const char *arg)
 		return;
 	}
 	do_stop(c, arg);
-	if (!c->auth_required)
+	if (c->auth_required.status != RPC_HTTP)
 		do_start(c, arg);
 }
 
@@ -783,14 +786,28 @@ static void on_sigint(int sig)
 	interrupted = 1;
 }
 
-/* Runs fn with SIGINT turned into a flag, so Ctrl-C ends a stream the way
- * KeyboardInterrupt does in supervisorctl (a newline, the exit status kept). */
+/* Ctrl-C ends a stream the way KeyboardInterrupt does in supervisorctl (a
+ * newline, the exit status kept). While caught, SIGINT stays blocked except
+ * inside ppoll() under sigint_wait_mask, so it cannot slip in between a
+ * check of the flag and a blocking wait. */
+static sigset_t sigint_wait_mask;
+
 static void catch_sigint(bool on)
 {
 	struct sigaction sa = {.sa_handler = on ? on_sigint : SIG_DFL};
+	sigset_t block;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
 	sigemptyset(&sa.sa_mask);
-	interrupted = 0;
-	sigaction(SIGINT, &sa, NULL);
+	if (on) {
+		interrupted = 0;
+		sigaction(SIGINT, &sa, NULL);
+		sigprocmask(SIG_BLOCK, &block, &sigint_wait_mask);
+		sigdelset(&sigint_wait_mask, SIGINT);
+	} else {
+		sigprocmask(SIG_UNBLOCK, &block, NULL); /* a pending one only sets the flag */
+		sigaction(SIGINT, &sa, NULL);
+	}
 }
 
 /* `tail -f` / `maintail -f`: the /logtail stream, until Ctrl-C or the end. */
@@ -806,7 +823,8 @@ static void tail_follow(struct ctl *c, const char *path)
 	}
 	struct rpc_result r;
 	catch_sigint(true);
-	enum rpc_status st = rpc_stream(&stream, path, write_stdout, NULL, &interrupted, &r);
+	enum rpc_status st =
+	    rpc_stream(&stream, path, write_stdout, NULL, &interrupted, &sigint_wait_mask, &r);
 	catch_sigint(false);
 	if (interrupted)
 		putchar('\n');
@@ -1309,7 +1327,7 @@ static void do_shutdown(struct ctl *c, const char *arg)
 		out("ERROR: %s %s (already shut down?)", c->serverurl,
 		    r.sys_errno == ENOENT ? "no such file" : "refused connection");
 	} else if (st == RPC_HTTP && r.http_status == 401) {
-		c->auth_required = true;
+		c->auth_required = r;
 	} else {
 		report(c, &r);
 	}
@@ -1378,9 +1396,14 @@ static void out_fault_error(const struct rpc_result *r)
 static pid_t fg_stream(struct ctl *c, const char *name, const char *channel)
 {
 	fflush(stdout);
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid != 0)
 		return pid;
+	/* never outlive `fg`, whatever ends it */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != parent)
+		_exit(0);
 	struct rpc_client stream;
 	struct rpc_result r;
 	struct wbuf path;
@@ -1388,7 +1411,7 @@ static pid_t fg_stream(struct ctl *c, const char *name, const char *channel)
 	wb_init(&path, 0);
 	wb_printf(&path, "/logtail/%s/%s", name, channel);
 	if (rpc_client_init(&stream, c->serverurl, c->username, c->password, err, sizeof(err)))
-		rpc_stream(&stream, path.data, write_stdout, NULL, NULL, &r);
+		rpc_stream(&stream, path.data, write_stdout, NULL, NULL, NULL, &r);
 	_exit(0);
 }
 
@@ -1401,6 +1424,30 @@ static bool fg_running(struct ctl *c, const char *name, struct rpc_result *r)
 	}
 	bool running = r->status == RPC_OK && xr_member_int(r->value, "state", -1) == 20;
 	return running;
+}
+
+/* One line of stdin for `fg`, without stdio so that the wait is a ppoll()
+ * that Ctrl-C can end; NULL on EOF or Ctrl-C. */
+static char *read_input_line(struct wbuf *pending)
+{
+	for (;;) {
+		char *nl = pending->len ? memchr(pending->data, '\n', pending->len) : NULL;
+		if (nl) {
+			char *line = strndup(pending->data, (size_t)(nl - pending->data));
+			wb_consume(pending, (size_t)(nl - pending->data) + 1);
+			return line;
+		}
+		if (interrupted)
+			return NULL;
+		struct pollfd pfd = {.fd = STDIN_FILENO, .events = POLLIN};
+		if (ppoll(&pfd, 1, NULL, &sigint_wait_mask) < 0)
+			continue;
+		char buf[4096];
+		ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+		if (n == 0 || (n < 0 && errno != EINTR) ||
+		    !wb_append(pending, buf, (size_t)(n > 0 ? n : 0)))
+			return NULL;
+	}
 }
 
 static void do_fg(struct ctl *c, const char *arg)
@@ -1435,11 +1482,13 @@ static void do_fg(struct ctl *c, const char *arg)
 		return;
 	}
 	rpc_result_free(&r);
+	catch_sigint(true);
 	out("==> Press Ctrl-C to exit <==");
 	pid_t streams[2] = {fg_stream(c, name, "stdout"), fg_stream(c, name, "stderr")};
-	catch_sigint(true);
+	struct wbuf input;
+	wb_init(&input, 1024 * 1024);
 	for (;;) {
-		char *line = read_line(NULL);
+		char *line = read_input_line(&input);
 		if (!line) {
 			out("Exiting foreground");
 			break;
@@ -1474,13 +1523,15 @@ static void do_fg(struct ctl *c, const char *arg)
 			break;
 		}
 	}
-	catch_sigint(false);
+	/* the streams go before Ctrl-C can kill us again */
 	for (int i = 0; i < 2; i++) {
 		if (streams[i] > 0) {
 			kill(streams[i], SIGTERM);
 			waitpid(streams[i], NULL, 0);
 		}
 	}
+	catch_sigint(false);
+	wb_free(&input);
 	words_free(&w);
 }
 
@@ -1676,9 +1727,9 @@ static void onecmd(struct ctl *c, const char *input)
 		free(line);
 		return;
 	}
-	c->auth_required = false;
+	c->auth_required.status = RPC_OK;
 	a->run(c, arg);
-	if (c->auth_required) {
+	if (c->auth_required.status == RPC_HTTP) {
 		out("Server requires authentication");
 		if (c->interactive) {
 			char *user = read_line("Username:");
@@ -1700,6 +1751,12 @@ static void onecmd(struct ctl *c, const char *input)
 			free(pass);
 		}
 		c->exitstatus = EXIT_GENERIC;
+		/* supervisorctl then runs the action once more; it fails the same
+		 * way and that is reported as an uncaught ProtocolError */
+		c->auth_required.status = RPC_OK;
+		a->run(c, arg);
+		if (c->auth_required.status == RPC_HTTP)
+			report(c, &c->auth_required);
 	}
 	free(line);
 }

@@ -182,19 +182,35 @@ static bool send_all(struct rpc_client *c, const char *data, size_t len)
 	return true;
 }
 
+/* Waits for input; false on error or when *stop was set. */
+static bool wait_input(struct rpc_client *c, const volatile sig_atomic_t *stop,
+		       const sigset_t *mask)
+{
+	if (!mask)
+		return wait_fd(c, POLLIN);
+	for (;;) {
+		if (*stop)
+			return false;
+		struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+		int n = ppoll(&pfd, 1, NULL, mask);
+		if (n > 0)
+			return true;
+		if (n < 0 && errno != EINTR)
+			return false;
+	}
+}
+
 /* Reads until the parser has a whole response. *got_any tells the caller
  * whether a stale keep-alive connection may be retried. */
 static enum http_result read_response(struct rpc_client *c, struct http_parser *p, bool *got_any,
-				      const volatile sig_atomic_t *stop)
+				      const volatile sig_atomic_t *stop, const sigset_t *mask)
 {
 	char buf[16384];
 	*got_any = false;
 	for (;;) {
-		if (!wait_fd(c, POLLIN))
-			return HTTP_ERROR;
+		if (!wait_input(c, stop, mask))
+			return stop && *stop ? HTTP_DONE : HTTP_ERROR;
 		ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
-		if (n < 0 && errno == EINTR && stop && *stop)
-			return HTTP_DONE;
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -213,7 +229,8 @@ static enum http_result read_response(struct rpc_client *c, struct http_parser *
 
 /* Sends one request head (+ body) and reads the reply head and body. */
 static enum rpc_status exchange(struct rpc_client *c, const struct wbuf *req, struct http_parser *p,
-				const volatile sig_atomic_t *stop, struct rpc_result *out)
+				const volatile sig_atomic_t *stop, const sigset_t *mask,
+				struct rpc_result *out)
 {
 	for (int attempt = 0;; attempt++) {
 		bool reused = c->fd >= 0 && c->connected_ok;
@@ -223,7 +240,7 @@ static enum rpc_status exchange(struct rpc_client *c, const struct wbuf *req, st
 		enum http_result r = HTTP_ERROR;
 		int saved = 0;
 		if (send_all(c, req->data, req->len))
-			r = read_response(c, p, &got_any, stop);
+			r = read_response(c, p, &got_any, stop, mask);
 		saved = errno;
 		if (r == HTTP_DONE) {
 			c->connected_ok = true;
@@ -286,7 +303,7 @@ enum rpc_status rpc_call(struct rpc_client *c, const char *method,
 	struct http_parser p;
 	http_parser_init(&p, HTTP_RESPONSE, &lim);
 	enum rpc_status st = req.failed ? fail(out, RPC_PROTOCOL, "out of memory")
-					: exchange(c, &req, &p, NULL, out);
+					: exchange(c, &req, &p, NULL, NULL, out);
 	wb_free(&req);
 	if (st == RPC_OK)
 		st = check_status(&p, out);
@@ -341,8 +358,23 @@ void rpc_result_free(struct rpc_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* Only a 200 answer's body is the stream; an error page is not shown. */
+struct stream_sink {
+	http_body_fn fn;
+	void *ctx;
+	const struct http_parser *p;
+};
+
+static void sink_body(void *ctx, const char *data, size_t len)
+{
+	struct stream_sink *s = ctx;
+	if (s->p->status == 200)
+		s->fn(s->ctx, data, len);
+}
+
 enum rpc_status rpc_stream(struct rpc_client *c, const char *path, http_body_fn fn, void *ctx,
-			   const volatile sig_atomic_t *stop, struct rpc_result *out)
+			   const volatile sig_atomic_t *stop, const sigset_t *wait_mask,
+			   struct rpc_result *out)
 {
 	memset(out, 0, sizeof(*out));
 	rpc_client_close(c); /* a stream owns its connection */
@@ -353,10 +385,11 @@ enum rpc_status rpc_stream(struct rpc_client *c, const char *path, http_body_fn 
 		  "Accept-Encoding: chunked\r\nAccept: */*\r\nUser-agent: pidvisor/%s\r\n\r\n",
 		  PIDVISOR_VERSION);
 	struct http_parser p;
+	struct stream_sink sink = {fn, ctx, &p};
 	http_parser_init(&p, HTTP_RESPONSE, NULL);
-	p.on_body = fn;
-	p.ctx = ctx;
-	enum rpc_status st = exchange(c, &req, &p, stop, out);
+	p.on_body = sink_body;
+	p.ctx = &sink;
+	enum rpc_status st = exchange(c, &req, &p, stop, wait_mask, out);
 	wb_free(&req);
 	if (st == RPC_OK)
 		st = check_status(&p, out);

@@ -60,11 +60,14 @@ enum rpc_status rpc_call_strings(struct rpc_client *c, const char *method, struc
 				 ...) __attribute__((sentinel));
 void rpc_result_free(struct rpc_result *r);
 
-/* GET path and pass the decoded body to fn as it arrives, until the server
- * closes, an error, or *stop becomes non-zero (checked when a signal
- * interrupts the wait; may be NULL). Returns like rpc_call (RPC_OK when the
- * body ended or *stop was set). */
+/* GET path and pass the decoded body of a 200 answer to fn as it arrives,
+ * until the server closes, an error, or *stop becomes non-zero. With
+ * wait_mask, every wait is a ppoll() under that signal mask and *stop is
+ * checked before each one, so a caller that keeps its stop signal blocked
+ * and unblocks it only in wait_mask cannot lose it. Returns like rpc_call
+ * (RPC_OK when the body ended or *stop was set). */
 enum rpc_status rpc_stream(struct rpc_client *c, const char *path, http_body_fn fn, void *ctx,
-			   const volatile sig_atomic_t *stop, struct rpc_result *out);
+			   const volatile sig_atomic_t *stop, const sigset_t *wait_mask,
+			   struct rpc_result *out);
 
 #endif
