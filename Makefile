@@ -26,9 +26,10 @@ CORE_OBJ  := $(CORE_SRC:src/%.c=build/obj/%.o)
 ASAN_OBJ  := $(CORE_SRC:src/%.c=build/asan/%.o)
 IMAGE_OBJ := $(IMAGE_SRC:src/image/%.c=build/obj/image/%.o)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=build/asan/%)
+IMAGE_BIN := $(if $(IMAGE_SRC),build/pidvisor-image)
 
 .PHONY: all static run test unit proc deps test-deps format check-format clean bench fuzz fuzz-smoke
-all: build/pidvisor build/pidvisor-image
+all: build/pidvisor $(IMAGE_BIN)
 
 build/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
@@ -98,7 +99,7 @@ unit: test-deps
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
 proc: test-deps
-	$(MAKE) build/pidvisor build/asan/pidvisor build/pidvisor-image
+	$(MAKE) build/pidvisor build/asan/pidvisor $(IMAGE_BIN)
 	$(PYTHON) -m pytest -q tests/
 
 test: test-deps

@@ -14,6 +14,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "output.h"
 #include "passwd.h"
 #include "rpc.h"
 #include "sha1.h"
@@ -32,6 +33,14 @@ struct listener {
 	struct control *ctl;
 };
 
+/* A GET /logtail stream: follows a log file the way supervisord's tail handler does. */
+struct tail {
+	ev_timer timer;
+	char *path;
+	ino_t ino;
+	off_t pos;
+};
+
 struct conn {
 	ev_io io;
 	int fd;
@@ -41,8 +50,11 @@ struct conn {
 	struct wbuf in;	 /* received, not yet parsed */
 	struct wbuf out; /* to send */
 	bool keep_alive;
-	bool closing; /* close once out is sent */
+	bool closing;	/* close once out is sent */
+	bool lingering; /* reply sent, write side shut: drain input until the peer closes */
+	ev_timer linger;
 	struct rpc_pending *pending;
+	struct tail *tail; /* streaming: no more requests on this connection */
 	struct conn *prev, *next;
 };
 
@@ -54,7 +66,7 @@ struct control {
 	struct conn *conns;
 	size_t nconns;
 	size_t npending;
-	ev_check check; /* polls deferred replies after every loop pass */
+	ev_prepare check; /* polls deferred replies before the loop sleeps */
 };
 
 static void conn_update_io(struct conn *c);
@@ -64,10 +76,16 @@ static void conn_close(struct conn *c)
 {
 	struct control *ctl = c->ctl;
 	ev_io_stop(ctl->sv->loop, &c->io);
+	ev_timer_stop(ctl->sv->loop, &c->linger);
 	close(c->fd);
 	if (c->pending) {
 		rpc_pending_free(c->pending);
 		ctl->npending--;
+	}
+	if (c->tail) {
+		ev_timer_stop(ctl->sv->loop, &c->tail->timer);
+		free(c->tail->path);
+		free(c->tail);
 	}
 	http_parser_free(&c->parser);
 	wb_free(&c->in);
@@ -81,7 +99,7 @@ static void conn_close(struct conn *c)
 	ctl->nconns--;
 	free(c);
 	if (!ctl->npending)
-		ev_check_stop(ctl->sv->loop, &ctl->check);
+		ev_prepare_stop(ctl->sv->loop, &ctl->check);
 }
 
 static void respond(struct conn *c, int status, const char *type, const char *body, size_t len,
@@ -162,11 +180,135 @@ static void handle_rpc(struct conn *c)
 	if (a.pending) {
 		c->pending = a.pending;
 		c->ctl->npending++;
-		ev_check_start(c->ctl->sv->loop, &c->ctl->check);
+		ev_prepare_start(c->ctl->sv->loop, &c->ctl->check);
 		return;
 	}
 	send_answer(c, &a);
 	rpc_answer_clear(&a);
+}
+
+#define TAIL_FIRST   1024
+#define TAIL_POLL    0.1
+#define TAIL_OUT_MAX (1024 * 1024)
+
+static void tail_send(struct conn *c, const char *data, size_t len)
+{
+	if (len)
+		http_write_chunk(&c->out, data, len);
+}
+
+/* Sends what the file gained since the last look; handles rotation and truncation. */
+static void tail_poll(struct conn *c)
+{
+	struct tail *t = c->tail;
+	struct stat st;
+	if (c->out.len > TAIL_OUT_MAX)
+		return; /* the reader is slow: let it catch up first */
+	if (stat(t->path, &st) < 0)
+		return;
+	if (st.st_ino != t->ino) {
+		t->ino = st.st_ino; /* rotated: follow the new file from its start */
+		t->pos = 0;
+	} else if (st.st_size < t->pos) {
+		static const char msg[] = "==> File truncated <==\n";
+		tail_send(c, msg, sizeof(msg) - 1);
+		t->pos = 0;
+	}
+	if (st.st_size <= t->pos)
+		return;
+	int fd = open(t->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	char buf[65536];
+	while (t->pos < st.st_size && c->out.len <= TAIL_OUT_MAX) {
+		size_t want = sizeof(buf);
+		if ((off_t)want > st.st_size - t->pos)
+			want = (size_t)(st.st_size - t->pos);
+		ssize_t r = pread(fd, buf, want, t->pos);
+		if (r <= 0)
+			break;
+		tail_send(c, buf, (size_t)r);
+		t->pos += r;
+	}
+	close(fd);
+}
+
+static void tail_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct conn *c = w->data;
+	(void)loop;
+	(void)revents;
+	tail_poll(c);
+	conn_update_io(c);
+}
+
+/* "%2A" -> "*", as supervisord unquotes the namespec. */
+static void percent_decode(char *s)
+{
+	char *o = s;
+	for (; *s; s++) {
+		if (s[0] == '%' && s[1] && s[2]) {
+			char hex[3] = {s[1], s[2], 0};
+			char *end;
+			long v = strtol(hex, &end, 16);
+			if (!*end) {
+				*o++ = (char)v;
+				s += 2;
+				continue;
+			}
+		}
+		*o++ = *s;
+	}
+	*o = '\0';
+}
+
+static void start_tail(struct conn *c, const char *path)
+{
+	struct stat st;
+	if (!path || stat(path, &st) < 0) {
+		respond_error(c, 404);
+		return;
+	}
+	struct tail *t = xcalloc(1, sizeof(*t));
+	t->path = xstrdup(path);
+	t->ino = st.st_ino;
+	t->pos = st.st_size > TAIL_FIRST ? st.st_size - TAIL_FIRST : 0;
+	c->tail = t;
+	c->keep_alive = false;
+	char extra[256], date[64];
+	struct tm tm;
+	gmtime_r(&st.st_mtime, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	snprintf(extra, sizeof(extra), "Last-Modified: %s\r\nX-Accel-Buffering: no\r\n", date);
+	http_write_response_head(&c->out, 200, "text/plain;charset=utf-8", -1, true, extra);
+	tail_poll(c);
+	ev_timer_init(&t->timer, tail_timer_cb, TAIL_POLL, TAIL_POLL);
+	t->timer.data = c;
+	ev_timer_start(c->ctl->sv->loop, &t->timer);
+}
+
+static void handle_logtail(struct conn *c, const char *target)
+{
+	if (strcmp(target, "/mainlogtail") == 0) {
+		start_tail(c, log_path());
+		return;
+	}
+	char spec[1024];
+	snprintf(spec, sizeof(spec), "%s", target + strlen("/logtail/"));
+	int channel = 1;
+	char *slash = strrchr(spec, '/');
+	if (slash && (!strcmp(slash + 1, "stdout") || !strcmp(slash + 1, "stderr"))) {
+		channel = !strcmp(slash + 1, "stderr") ? 2 : 1;
+		*slash = '\0';
+	}
+	percent_decode(spec);
+	char group[1024], name[1024];
+	const char *colon = strchr(spec, ':');
+	snprintf(group, sizeof(group), "%.*s", colon ? (int)(colon - spec) : (int)strlen(spec),
+		 spec);
+	snprintf(name, sizeof(name), "%s", colon ? colon + 1 : spec);
+	struct process *p = supervisor_find(c->ctl->sv, group, name);
+	start_tail(c, p ? output_logfile(p, channel) : NULL);
 }
 
 static void handle_request(struct conn *c)
@@ -188,6 +330,14 @@ static void handle_request(struct conn *c)
 		handle_rpc(c);
 		return;
 	}
+	if (!strncmp(target, "/logtail/", 9) || !strcmp(target, "/mainlogtail")) {
+		if (strcmp(method, "GET") != 0) {
+			respond_error(c, 400);
+			return;
+		}
+		handle_logtail(c, target);
+		return;
+	}
 	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
 		static const char body[] = "pidvisor: no web interface; use pidvisor ctl\n";
 		if (strcmp(target, "/") == 0) {
@@ -202,7 +352,9 @@ static void handle_request(struct conn *c)
 
 static void conn_process(struct conn *c)
 {
-	while (!c->pending && !c->closing && c->in.len > 0) {
+	if (c->tail)
+		wb_reset(&c->in); /* a streaming client has nothing more to ask */
+	while (!c->tail && !c->pending && !c->closing && c->in.len > 0) {
 		size_t used = 0;
 		enum http_result r = http_parser_feed(&c->parser, c->in.data, c->in.len, &used);
 		wb_consume(&c->in, used);
@@ -235,11 +387,21 @@ static bool conn_flush(struct conn *c)
 		conn_close(c);
 		return false;
 	}
-	if (c->closing && !c->pending) {
-		conn_close(c);
-		return false;
+	if (c->closing && !c->pending && !c->lingering) {
+		/* close gracefully: a client still writing (supervisorctl sends a trailing blank
+		 * line) would get a reset instead of our answer */
+		shutdown(c->fd, SHUT_WR);
+		c->lingering = true;
+		ev_timer_start(c->ctl->sv->loop, &c->linger);
 	}
 	return true;
+}
+
+static void linger_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	conn_close(w->data);
 }
 
 static void conn_update_io(struct conn *c)
@@ -247,8 +409,10 @@ static void conn_update_io(struct conn *c)
 	if (!conn_flush(c))
 		return;
 	int want = 0;
+	if (c->lingering)
+		want |= EV_READ;
 	/* read only while idle: one request at a time per connection, bounded input */
-	if (!c->pending && !c->closing && c->in.len < READ_CHUNK * 4)
+	if ((c->tail || !c->pending) && !c->closing && c->in.len < READ_CHUNK * 4)
 		want |= EV_READ;
 	if (c->out.len > 0)
 		want |= EV_WRITE;
@@ -274,6 +438,8 @@ static void conn_cb(struct ev_loop *loop, ev_io *io, int revents)
 			conn_close(c);
 			return;
 		}
+		if (c->lingering)
+			return; /* discard */
 		if (r > 0 && !wb_append(&c->in, buf, (size_t)r)) {
 			conn_close(c);
 			return;
@@ -313,12 +479,14 @@ static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 			ctl->conns->prev = c;
 		ctl->conns = c;
 		ctl->nconns++;
+		ev_timer_init(&c->linger, linger_cb, 2.0, 0);
+		c->linger.data = c;
 		ev_io_init(&c->io, conn_cb, fd, EV_READ);
 		ev_io_start(loop, &c->io);
 	}
 }
 
-static void check_cb(struct ev_loop *loop, ev_check *w, int revents)
+static void check_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
 	struct control *ctl = container_of(w, struct control, check);
 	(void)loop;
@@ -339,7 +507,7 @@ static void check_cb(struct ev_loop *loop, ev_check *w, int revents)
 		conn_process(c);
 	}
 	if (!ctl->npending)
-		ev_check_stop(ctl->sv->loop, &ctl->check);
+		ev_prepare_stop(ctl->sv->loop, &ctl->check);
 }
 
 static void process_gone(struct supervisor *sv, struct process *p)
@@ -467,7 +635,7 @@ int control_start(struct supervisor *sv, char **err)
 	ctl->rpc.sv = sv;
 	sv->control = ctl;
 	sv->on_process_gone = process_gone;
-	ev_check_init(&ctl->check, check_cb);
+	ev_prepare_init(&ctl->check, check_cb);
 	const struct http_server_conf *confs[2] = {&sv->cfg->unix_server, &sv->cfg->inet_server};
 	for (int i = 0; i < 2; i++) {
 		if (!confs[i]->enabled)
@@ -506,7 +674,7 @@ void control_stop(struct supervisor *sv)
 			free(l->unix_path);
 		}
 	}
-	ev_check_stop(sv->loop, &ctl->check);
+	ev_prepare_stop(sv->loop, &ctl->check);
 	sv->control = NULL;
 	sv->on_process_gone = NULL;
 	free(ctl);

@@ -43,7 +43,7 @@ class Daemon:
         binary = PIDVISOR if impl == "pidvisor" else SUPERVISORD
         cmd = [binary, "-n", "-c", str(self.conf_path), *args]
         if pid1:
-            cmd = ["unshare", "--pid", "--fork", "--mount-proc", *cmd]
+            cmd = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child", *cmd]
         self.out = open(self.stdout_path, "wb")
         self.err = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(cmd, stdout=self.out, stderr=self.err, cwd=tmp_path,

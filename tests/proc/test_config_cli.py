@@ -181,3 +181,13 @@ def test_sigterm_exit_status_is_zero_as_pid1(run, impl):
     d = run(impl, "[program:x]\ncommand=sleep 1000\nstartsecs=0\n")
     d.wait_log(r"success: x entered RUNNING")
     assert d.stop() == 0
+
+
+def test_answers_to_supervisord_and_supervisorctl_names(tmp_path):
+    import os
+    for name in ("supervisord", "supervisorctl"):
+        os.symlink(PIDVISOR, tmp_path / name)
+    r = run_cli(str(tmp_path / "supervisord"), "-h")
+    assert r.returncode == 0 and r.stdout.startswith("supervisord -- run a set of applications")
+    r = run_cli(str(tmp_path / "supervisorctl"), "-h")
+    assert r.returncode == 0 and "supervisorctl" in r.stdout and "--serverurl" in r.stdout

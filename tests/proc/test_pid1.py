@@ -174,14 +174,31 @@ def test_bad_directory_is_a_spawn_failure(run, impl, tmp_path):
 
 def test_subreaper_when_not_pid1(run, tmp_path):
     conf = ("[program:spawner]\nstartsecs=0\n"
-            "command=sh -c '(sleep 0.3 &); (sleep 0.3 &); touch %(here)s/forked; "
+            "command=sh -c '(sleep 1.5 &); (sleep 1.5 &); touch %(here)s/forked; "
             "exec sleep 1000'\n")
     d = run("pidvisor", conf, pid1=False)
     wait_until(lambda: (tmp_path / "forked").exists(), what="the orphans")
     # orphans are reparented to pidvisor (a child subreaper), not to the host's init
-    orphans = [p for p in d.children() if p.cmdline() == ["sleep", "0.3"]]
-    assert len(orphans) == 2
+    orphans = wait_until(lambda: [p for p in d.children() if p.cmdline() == ["sleep", "1.5"]]
+                         if len([p for p in d.children() if p.cmdline() == ["sleep", "1.5"]])
+                         == 2 else None, what="two orphans reparented to pidvisor")
     wait_until(lambda: not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE
                                for p in orphans), what="the orphans to exit")
     wait_until(lambda: not zombies(d), timeout=0.5, what="no zombies")
+    assert d.stop() == 0
+
+
+def test_idle_pidvisor_does_not_wake_up(run):
+    d = run("pidvisor", "".join(f"[program:p{i}]\ncommand=sleep 1000\nstartsecs=0\n\n"
+                                for i in range(10)))
+    d.wait_log(r"success: p\d entered RUNNING", count=10)
+    time.sleep(0.5)
+
+    def switches():
+        s = proc_status(d.pid)
+        return int(s["voluntary_ctxt_switches"]) + int(s["nonvoluntary_ctxt_switches"])
+    before = switches()
+    time.sleep(2)
+    # no timer is due and nothing happens: the loop must stay asleep
+    assert switches() - before == 0
     assert d.stop() == 0

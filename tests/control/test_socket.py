@@ -1,0 +1,268 @@
+"""The control socket under bad and hostile clients, auth and permissions, and a plain
+xmlrpc.client driving pidvisor."""
+import base64
+import http.client
+import os
+import socket
+import stat
+import time
+import xmlrpc.client
+
+import pytest
+
+from conftest import wait_until
+
+BASE = """
+[unix_http_server]
+file={sock}
+{extra}
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+[program:web]
+command=sleep 1000
+startsecs=0
+[program:idle]
+command=sleep 1000
+autostart=false
+"""
+
+
+class UnixConn(http.client.HTTPConnection):
+    def __init__(self, path, timeout=10):
+        super().__init__("localhost", timeout=timeout)
+        self.path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self.path)
+
+
+class UnixTransport(xmlrpc.client.Transport):
+    def __init__(self, path):
+        super().__init__()
+        self.path = path
+
+    def make_connection(self, host):
+        return UnixConn(self.path)
+
+
+def proxy(sock):
+    return xmlrpc.client.ServerProxy("http://localhost", transport=UnixTransport(str(sock)))
+
+
+@pytest.fixture
+def served(run, tmp_path):
+    sock = tmp_path / "s.sock"
+
+    def start(extra=""):
+        d = run("pidvisor", BASE.format(sock=sock, extra=extra))
+        wait_until(lambda: sock.exists(), what="the socket")
+        d.sock = sock
+        d.wait_log(r"success: web entered RUNNING")
+        return d
+    return start
+
+
+def raw(sock, data, read=True):
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(5)
+    s.connect(str(sock))
+    try:
+        s.sendall(data)
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the server may close before reading everything: that is the point
+    out = b""
+    if read:
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                out += chunk
+        except (socket.timeout, ConnectionResetError):
+            pass  # a server closing on unread input resets the connection
+    s.close()
+    return out
+
+
+def test_xmlrpc_client_drives_pidvisor(served):
+    d = served()
+    sp = proxy(d.sock)
+    assert sp.supervisor.getAPIVersion() == "3.0"
+    assert sp.supervisor.getState() == {"statecode": 1, "statename": "RUNNING"}
+    info = sp.supervisor.getProcessInfo("web")
+    assert info["statename"] == "RUNNING" and info["pid"] > 0
+    assert info["description"].startswith(f"pid {info['pid']}, uptime 0:00:0")
+    assert sp.supervisor.startProcess("idle") is True
+    assert sp.supervisor.getProcessInfo("idle")["statename"] == "RUNNING"
+    assert sp.supervisor.stopProcess("idle") is True
+    assert sp.supervisor.getProcessInfo("idle")["statename"] == "STOPPED"
+    with pytest.raises(xmlrpc.client.Fault) as e:
+        sp.supervisor.stopProcess("idle")
+    assert e.value.faultCode == 70 and e.value.faultString == "NOT_RUNNING: idle"
+    with pytest.raises(xmlrpc.client.Fault) as e:
+        sp.supervisor.getProcessInfo("nope")
+    assert (e.value.faultCode, e.value.faultString) == (10, "BAD_NAME: nope")
+    with pytest.raises(xmlrpc.client.Fault) as e:
+        sp.supervisor.noSuchMethod()
+    assert e.value.faultCode == 1
+    with pytest.raises(xmlrpc.client.Fault) as e:
+        sp.supervisor.getProcessInfo()
+    assert e.value.faultCode == 2
+    with pytest.raises(xmlrpc.client.Fault) as e:
+        sp.supervisor.getProcessInfo(42)
+    assert e.value.faultCode == 2
+    methods = sp.system.listMethods()
+    assert "supervisor.startProcess" in methods and methods == sorted(methods)
+    assert sp.system.methodSignature("supervisor.startProcess") == ["boolean", "string",
+                                                                    "boolean"]
+    multi = sp.system.multicall([{"methodName": "supervisor.getAPIVersion", "params": []},
+                                 {"methodName": "supervisor.getProcessInfo",
+                                  "params": ["nope"]}])
+    assert multi[0] == "3.0"
+    assert multi[1] == {"faultCode": 10, "faultString": "BAD_NAME: nope"}
+    assert sp.supervisor.signalProcess("web", "USR1") is True
+    with pytest.raises(xmlrpc.client.Fault) as e:
+        sp.supervisor.signalProcess("web", "NOPE")
+    assert e.value.faultCode == 11
+
+
+def test_bad_requests_close_only_that_connection(served):
+    d = served()
+    sp = proxy(d.sock)
+    garbage = [
+        b"NOT HTTP AT ALL\r\n\r\n",
+        b"POST /RPC2 HTTP/1.1\r\nContent-Length: 5\r\n\r\n<?xm",
+        b"POST /RPC2 HTTP/1.1\r\nContent-Length: 20\r\n\r\n<methodCall><metho",
+        b"POST /RPC2 HTTP/1.1\r\nContent-Length: 9999999999\r\n\r\n",
+        b"GET /RPC2 HTTP/1.1\r\n\r\n",
+        b"POST /RPC2 HTTP/1.1\r\n" + b"X-Long: " + b"a" * 100000 + b"\r\n\r\n",
+        b"POST /RPC2 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        b"\x00\xff\xfe" * 1000,
+    ]
+    for g in garbage:
+        raw(d.sock, g)
+        assert sp.supervisor.getAPIVersion() == "3.0"
+    body = b"<?xml version='1.0'?><methodCall><methodName>supervisor.getAPIVersion</methodName>" \
+           b"<params><param><value><array><data>" + b"<value><array><data>" * 200 + \
+           b"</data></array></value>" * 200 + b"</data></array></value></param></params>" \
+           b"</methodCall>"
+    reply = raw(d.sock, b"POST /RPC2 HTTP/1.1\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+    assert reply.startswith(b"HTTP/1.1 400")
+    huge = b"<methodCall>" + b" " * (3 * 1024 * 1024)
+    reply = raw(d.sock, b"POST /RPC2 HTTP/1.1\r\nContent-Length: %d\r\n\r\n" % len(huge) + huge)
+    assert reply.startswith(b"HTTP/1.1 413") or reply == b""
+    assert sp.supervisor.getAPIVersion() == "3.0"
+    assert d.proc.poll() is None
+
+
+def test_idle_and_slow_clients_do_not_stall_others(served):
+    d = served()
+    idle = []
+    for _ in range(200):
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(str(d.sock))
+        idle.append(s)
+    half = socket.socket(socket.AF_UNIX)
+    half.connect(str(d.sock))
+    half.sendall(b"POST /RPC2 HTTP/1.1\r\nContent-Length: 100\r\n\r\n<method")
+    sp = proxy(d.sock)
+    t0 = time.monotonic()
+    for _ in range(50):
+        assert sp.supervisor.getState()["statename"] == "RUNNING"
+    assert time.monotonic() - t0 < 5
+    for s in idle:
+        s.close()
+    half.close()
+    assert sp.supervisor.getAPIVersion() == "3.0"
+
+
+def test_keep_alive_serves_several_requests(served):
+    d = served()
+    conn = UnixConn(str(d.sock))
+    body = ("<?xml version='1.0'?>\n<methodCall>\n<methodName>supervisor.getPID</methodName>\n"
+            "<params>\n</params>\n</methodCall>\n")
+    pids = set()
+    for _ in range(5):
+        conn.request("POST", "/RPC2", body, {"Content-Type": "text/xml"})
+        r = conn.getresponse()
+        assert r.status == 200
+        pids.add(xmlrpc.client.loads(r.read())[0][0])
+    assert pids == {1}  # pidvisor is PID 1 of its namespace
+    conn.close()
+
+
+def test_socket_mode_default_and_chmod(served, tmp_path):
+    d = served()
+    assert stat.S_IMODE(os.stat(d.sock).st_mode) == 0o700
+    assert stat.S_ISSOCK(os.stat(d.sock).st_mode)
+
+
+def test_socket_chmod_and_chown(run, tmp_path):
+    sock = tmp_path / "s.sock"
+    d = run("pidvisor", BASE.format(sock=sock, extra="chmod=0770\nchown=nobody:nogroup\n"))
+    wait_until(lambda: sock.exists(), what="the socket")
+    st = os.stat(sock)
+    assert stat.S_IMODE(st.st_mode) == 0o770
+    assert st.st_uid == int(os.popen("id -u nobody").read())
+
+
+def test_auth_is_enforced(run, tmp_path):
+    sock = tmp_path / "s.sock"
+    d = run("pidvisor", BASE.format(sock=sock, extra="username=admin\npassword=secret\n"))
+    wait_until(lambda: sock.exists(), what="the socket")
+    reply = raw(sock, b"POST /RPC2 HTTP/1.1\r\nContent-Length: 0\r\n\r\n")
+    assert reply.startswith(b"HTTP/1.1 401")
+    assert b'WWW-Authenticate: Basic realm="default"' in reply
+    token = base64.b64encode(b"admin:secret")
+    body = (b"<?xml version='1.0'?><methodCall><methodName>supervisor.getAPIVersion"
+            b"</methodName></methodCall>")
+    ok = raw(sock, b"POST /RPC2 HTTP/1.1\r\nAuthorization: Basic " + token +
+             b"\r\nConnection: close\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+    assert ok.startswith(b"HTTP/1.1 200") and b"<string>3.0</string>" in ok
+    bad = raw(sock, b"POST /RPC2 HTTP/1.1\r\nAuthorization: Basic " +
+              base64.b64encode(b"admin:wrong") + b"\r\nContent-Length: %d\r\n\r\n" % len(body)
+              + body)
+    assert bad.startswith(b"HTTP/1.1 401")
+
+
+def test_sha_password(run, tmp_path):
+    import hashlib
+    sock = tmp_path / "s.sock"
+    digest = hashlib.sha1(b"hunter2").hexdigest()
+    d = run("pidvisor", BASE.format(sock=sock, extra=f"username=u\npassword={{SHA}}{digest}\n"))
+    wait_until(lambda: sock.exists(), what="the socket")
+    body = (b"<?xml version='1.0'?><methodCall><methodName>supervisor.getAPIVersion"
+            b"</methodName></methodCall>")
+    ok = raw(sock, b"POST /RPC2 HTTP/1.1\r\nAuthorization: Basic " +
+             base64.b64encode(b"u:hunter2") + b"\r\nConnection: close\r\nContent-Length: %d"
+             b"\r\n\r\n" % len(body) + body)
+    assert ok.startswith(b"HTTP/1.1 200")
+
+
+def test_inet_server_refuses_open_address_without_password(tmp_path):
+    import subprocess
+    from conftest import PIDVISOR
+    conf = tmp_path / "c.conf"
+    conf.write_text(f"[supervisord]\nlogfile={tmp_path}/l\npidfile={tmp_path}/p\n"
+                    "[inet_http_server]\nport=*:19001\n[program:x]\ncommand=sleep 1\n")
+    r = subprocess.run([PIDVISOR, "-n", "-c", str(conf)], capture_output=True, text=True,
+                       timeout=10)
+    assert r.returncode == 2 and "beyond loopback" in r.stderr
+
+
+def test_inet_server_on_loopback(run, tmp_path):
+    d = run("pidvisor", "[inet_http_server]\nport=127.0.0.1:19002\n[program:web]\n"
+                        "command=sleep 1000\nstartsecs=0\n")
+    d.wait_log(r"success: web entered RUNNING")
+    sp = xmlrpc.client.ServerProxy("http://127.0.0.1:19002/RPC2")
+    wait_until(lambda: _try(sp), what="the inet server")
+    assert sp.supervisor.getProcessInfo("web")["statename"] == "RUNNING"
+
+
+def _try(sp):
+    try:
+        return sp.supervisor.getAPIVersion() == "3.0"
+    except OSError:
+        return False
