@@ -1,6 +1,8 @@
-"""Helpers for the client tests: real Debian supervisord daemons in temp dirs,
-and the three clients under comparison (Debian's supervisorctl, `pidvisor ctl`,
-and pidvisor called through a `supervisorctl` symlink)."""
+"""Helpers and fixtures for the client tests: real Debian supervisord daemons
+in temp dirs, and the three clients under comparison (Debian's supervisorctl,
+`pidvisor ctl`, and pidvisor called through a `supervisorctl` symlink).
+Test modules import the fixtures by name: a conftest.py in this directory
+would shadow the top-level one for `from conftest import ...`."""
 
 import os
 import re
@@ -8,6 +10,8 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PIDVISOR = ROOT / "build" / "asan" / "pidvisor"
@@ -108,6 +112,41 @@ class Daemon:
 
 SETTLED = {"runner": "RUNNING", "failer": "FATAL", "once": "EXITED",
            "multi:multi_00": "RUNNING", "multi:multi_01": "RUNNING", "manual": "STOPPED"}
+
+
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory):
+    d = Daemon(tmp_path_factory.mktemp("sup"))
+    try:
+        d.wait_settled(SETTLED)
+        yield d
+    finally:
+        d.stop()
+
+
+@pytest.fixture
+def daemon_pair(tmp_path):
+    """Two identical daemons: one driven by supervisorctl, one by pidvisor."""
+    (tmp_path / "real").mkdir()
+    (tmp_path / "ours").mkdir()
+    a = Daemon(tmp_path / "real")
+    b = Daemon(tmp_path / "ours")
+    try:
+        a.wait_settled(SETTLED)
+        b.wait_settled(SETTLED)
+        yield a, b
+    finally:
+        a.stop()
+        b.stop()
+
+
+@pytest.fixture(scope="session")
+def symlink(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("bin")
+    link = d / "supervisorctl"
+    link.symlink_to(PIDVISOR)
+    return link
+
 
 
 # Things that legitimately differ between two runs or two daemons.

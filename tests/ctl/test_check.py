@@ -2,6 +2,7 @@
 config fallback for both clients."""
 
 from ctlharness import PIDVISOR, Daemon, mask, our_ctl, real_ctl, run
+from ctlharness import daemon  # noqa: F401 (fixture)
 
 
 def check(*args):

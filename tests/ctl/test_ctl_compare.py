@@ -10,7 +10,8 @@ import time
 import pytest
 
 from ctlharness import (PIDVISOR, PROGRAMS, SETTLED, SUPERVISORCTL, Daemon, mask, our_ctl, real_ctl,
-                      run)
+                        run)
+from ctlharness import daemon, daemon_pair, symlink  # noqa: F401 (fixtures)
 
 READ_ONLY = [
     [], ["help"], ["help", "status"], ["help", "help"], ["help", "foo"], ["help", "EOF"],
