@@ -4,7 +4,7 @@ import signal
 import subprocess
 import time
 
-from conftest import PIDVISOR, SUPERVISORD, wait_until
+from harness import PIDVISOR, SUPERVISORD, wait_until
 
 
 def run_cli(binary, *args, cwd=None):
