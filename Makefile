@@ -28,7 +28,7 @@ IMAGE_OBJ := $(IMAGE_SRC:src/image/%.c=build/obj/image/%.o)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=build/asan/%)
 IMAGE_BIN := $(if $(IMAGE_SRC),build/pidvisor-image)
 
-.PHONY: all static run test unit proc deps test-deps format check-format clean bench
+.PHONY: all static run test unit proc deps test-deps format check-format clean bench fuzz fuzz-smoke
 all: build/pidvisor $(IMAGE_BIN)
 
 build/obj/%.o: src/%.c
@@ -63,6 +63,28 @@ build/asan/test_%: tests/unit/test_%.c build/asan/libpidvisor.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_CFLAGS) -o $@ $< build/asan/libpidvisor.a -lcmocka $(YAML_LIBS) $(CORE_LIBS)
 
+# libFuzzer targets (clang): tests/fuzz/fuzz_*.c, seeds in tests/fuzz/seeds/<target>/.
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_OBJ := $(CORE_SRC:src/%.c=build/fuzz/obj/%.o)
+FUZZ_CFLAGS := -std=c11 $(filter-out -Werror,$(WARN)) $(DEFS) -Isrc $(PKG_CFLAGS) -O1 -g -fno-sanitize-recover=undefined
+FUZZ_SECONDS ?= 20
+
+build/fuzz/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(CORE_LIBS)
+
+fuzz: $(FUZZ_BIN)
+# Each target for FUZZ_SECONDS from its seeds; the grown corpus stays in build/fuzz/corpus.
+fuzz-smoke: $(FUZZ_BIN)
+	@set -e; for f in $(FUZZ_BIN); do t=$$(basename $$f); mkdir -p build/fuzz/corpus/$$t; \
+	echo "== $$t ($(FUZZ_SECONDS)s)"; \
+	$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=0 \
+		build/fuzz/corpus/$$t tests/fuzz/seeds/$$t 2>build/fuzz/$$t.log || \
+		{ tail -40 build/fuzz/$$t.log; exit 1; }; done
+
 deps:
 	@packaging/install-deps.sh build
 test-deps:
@@ -82,6 +104,8 @@ proc: test-deps
 
 test: test-deps
 	$(MAKE) unit
+	$(MAKE) -j4 $(FUZZ_BIN)
+	$(MAKE) fuzz-smoke FUZZ_SECONDS=10
 	$(MAKE) proc
 
 bench: deps
@@ -89,11 +113,11 @@ bench: deps
 	bench/run
 
 format:
-	clang-format -i src/*.c src/*.h src/image/*.[ch] tests/unit/*.[ch]
+	clang-format -i src/*.c src/*.h src/image/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c
 check-format:
-	clang-format --dry-run --Werror src/*.c src/*.h src/image/*.[ch] tests/unit/*.[ch]
+	clang-format --dry-run --Werror src/*.c src/*.h src/image/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c
 
 clean:
 	rm -rf build
 
--include $(wildcard build/obj/*.d build/obj/image/*.d build/asan/*.d)
+-include $(wildcard build/obj/*.d build/obj/image/*.d build/asan/*.d build/fuzz/obj/*.d)

@@ -1889,9 +1889,13 @@ static void set_option(struct cmdline *cl, const char *progname, const struct op
 		cl->interactive = cl->interactive_set = true;
 		return;
 	case 's':
-		if (!is_url(value))
-			usage_error(progname, "invalid value for %s '%s': value '%s' is not a URL",
-				    shown, value, value);
+		if (!is_url(value)) {
+			struct wbuf r;
+			wb_init(&r, 0);
+			py_repr(&r, value);
+			usage_error(progname, "invalid value for %s %s: value %s is not a URL",
+				    shown, r.data, r.data);
+		}
 		slot = &cl->serverurl;
 		break;
 	case 'u':

@@ -43,7 +43,7 @@ CLI_ERRORS = [
     ["-s", "unix:///nonexistent/sock", "shutdown"], ["-s", "unix:///nonexistent/sock", "reload"],
     ["-s", "unix:///nonexistent/sock", "version"], ["-s", "http://127.0.0.1:1", "status"],
     ["-s", "http://127.0.0.1:1", "avail"], ["-s", "http://127.0.0.1:1", "shutdown"],
-    ["-s", "unix:///nonexistent/sock", "pid"],
+    ["-s", "unix:///nonexistent/sock", "pid"], ["-s", "fo'o", "status"],
 ]
 
 
