@@ -195,6 +195,14 @@ static const struct section_def {
     {"DEFAULT", SEC_DEFAULT, NULL, 0, NULL},
 };
 
+static const struct keydef *find_key(const struct keydef *keys, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
 static const struct section_def *section_kind(const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(sections); i++) {
@@ -679,9 +687,10 @@ static int load_program(struct loader *L, const struct ini_section *sec, const c
 	ex.group_name = group_name;
 
 	/* numprocs and numprocs_start, read before process_num exists */
-	const struct keydef *nk = &program_keys[2], *sk = &program_keys[3];
 	long long *targets[2] = {&numprocs, &start};
-	const struct keydef *ks[2] = {nk, sk};
+	const struct keydef *ks[2] = {
+	    find_key(program_keys, ARRAY_SIZE(program_keys), "numprocs"),
+	    find_key(program_keys, ARRAY_SIZE(program_keys), "numprocs_start")};
 	for (int i = 0; i < 2; i++) {
 		char *v = NULL;
 		raw_get(L, sec, ks[i]->name, ks[i]->dflt, &r);

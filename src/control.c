@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "net.h"
 #include "output.h"
 #include "passwd.h"
 #include "rpc.h"
@@ -603,27 +603,23 @@ static int bind_inet(struct listener *l, const struct http_server_conf *conf, ch
 				 spec, port);
 		return -1;
 	}
-	struct addrinfo hints = {.ai_family = AF_UNSPEC,
-				 .ai_socktype = SOCK_STREAM,
-				 .ai_flags = AI_PASSIVE | AI_NUMERICSERV},
-			*res = NULL;
-	int gai = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
-	if (gai) {
-		*err = xasprintf("[inet_http_server] port: '%s': %s", spec, gai_strerror(gai));
+	struct sockaddr_storage sa;
+	socklen_t salen;
+	const char *why;
+	if (net_resolve(host, port, true, &sa, &salen, &why) < 0) {
+		*err = xasprintf("[inet_http_server] port: '%s': %s", spec, why);
 		return -1;
 	}
-	int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int one = 1;
 	if (fd >= 0)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (fd < 0 || bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 128) < 0) {
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, salen) < 0 || listen(fd, 128) < 0) {
 		*err = xasprintf("cannot open an HTTP server: port %s: %s", spec, strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		freeaddrinfo(res);
 		return -1;
 	}
-	freeaddrinfo(res);
 	l->fd = fd;
 	return 0;
 }

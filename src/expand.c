@@ -92,7 +92,7 @@ static int convert(struct strbuf *sb, const char **pp, const char *name, const s
 	const char *p = *pp;
 	char flags[8];
 	size_t nf = 0;
-	while (strchr("#0- +", *p) && nf < sizeof(flags) - 1)
+	while (*p && strchr("#0- +", *p) && nf < sizeof(flags) - 1)
 		flags[nf++] = *p++;
 	flags[nf] = '\0';
 	int width = -1, prec = -1;

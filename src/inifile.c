@@ -60,10 +60,11 @@ static const char *next_physical(struct reader *r, size_t *len)
 	return s;
 }
 
+/* Python's str.strip() whitespace, form feeds and vertical tabs included */
 static size_t indent_of(const char *s, size_t n)
 {
 	size_t i = 0;
-	while (i < n && (s[i] == ' ' || s[i] == '\t'))
+	while (i < n && isspace((unsigned char)s[i]))
 		i++;
 	return i;
 }

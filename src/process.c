@@ -95,7 +95,6 @@ bool process_check_command(const struct process *p, char **err)
 /* supervisord's environment for a child, last definition of a key wins. */
 static void build_env(const struct process *p, struct strvec *env)
 {
-	char spec[512];
 	struct strvec add = {0};
 	sv_push(&add, xstrdup("SUPERVISOR_ENABLED=1"));
 	sv_push(&add, xasprintf("SUPERVISOR_PROCESS_NAME=%s", p->conf->name));
@@ -105,7 +104,6 @@ static void build_env(const struct process *p, struct strvec *env)
 			      : p->sv->server_url;
 	if (url)
 		sv_push(&add, xasprintf("SUPERVISOR_SERVER_URL=%s", url));
-	(void)spec;
 
 	const struct strvec *layers[] = {&p->sv->env, &add, &p->sv->cfg->sd.environment,
 					 &p->conf->environment};

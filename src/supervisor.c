@@ -404,12 +404,10 @@ static void signal_leftovers(struct supervisor *sv, int sig)
 		kill(-1, sig);
 		return;
 	}
-	/* as a subreaper, only our own children: look them up in /proc */
-	FILE *f = fopen("/proc/self/task/self/children", "r");
+	/* as a subreaper, only our own children (single-threaded: the main task's list) */
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)getpid(), (int)getpid());
-	if (!f)
-		f = fopen(path, "r");
+	FILE *f = fopen(path, "r");
 	if (!f)
 		return;
 	int pid;

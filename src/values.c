@@ -109,7 +109,7 @@ bool exitcodes_has(const struct exitcodes *ec, int code)
 /* shlex in non-POSIX mode as supervisord uses it: word characters, quotes kept whole. */
 static bool env_wordchar(char c)
 {
-	return isalnum((unsigned char)c) || strchr("_/.+-():", c);
+	return c && (isalnum((unsigned char)c) || strchr("_/.+-():", c));
 }
 
 int parse_environment(const char *s, struct strvec *out, char **why)

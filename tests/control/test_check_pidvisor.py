@@ -1,7 +1,7 @@
 """pidvisor check against pidvisor: the probe a HEALTHCHECK runs every few seconds."""
 import subprocess
 
-from conftest import PIDVISOR, wait_until
+from harness import PIDVISOR, wait_until
 
 CONF = """
 [unix_http_server]

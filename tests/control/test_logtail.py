@@ -3,7 +3,7 @@ import re
 import subprocess
 import time
 
-from conftest import wait_until
+from harness import wait_until
 
 CONF = """
 [unix_http_server]

@@ -10,7 +10,7 @@ import xmlrpc.client
 
 import pytest
 
-from conftest import wait_until
+from harness import wait_until
 
 BASE = """
 [unix_http_server]
@@ -243,7 +243,7 @@ def test_sha_password(run, tmp_path):
 
 def test_inet_server_refuses_open_address_without_password(tmp_path):
     import subprocess
-    from conftest import PIDVISOR
+    from harness import PIDVISOR
     conf = tmp_path / "c.conf"
     conf.write_text(f"[supervisord]\nlogfile={tmp_path}/l\npidfile={tmp_path}/p\n"
                     "[inet_http_server]\nport=*:19001\n[program:x]\ncommand=sleep 1\n")

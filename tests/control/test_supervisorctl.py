@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from conftest import Daemon, PIDVISOR, wait_until
+from harness import Daemon, PIDVISOR, wait_until
 
 SUPERVISORCTL = "/usr/bin/supervisorctl"
 

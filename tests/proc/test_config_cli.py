@@ -4,7 +4,7 @@ import signal
 import subprocess
 import time
 
-from conftest import PIDVISOR, SUPERVISORD, wait_until
+from harness import PIDVISOR, SUPERVISORD, wait_until
 
 
 def run_cli(binary, *args, cwd=None):
@@ -125,7 +125,7 @@ def test_config_is_found_in_the_working_directory(run, tmp_path):
     (tmp_path / "supervisord.conf").write_text(
         f"[supervisord]\nlogfile={tmp_path}/found.log\npidfile={tmp_path}/p\n"
         "[program:x]\ncommand=sleep 1000\nstartsecs=0\n")
-    p = subprocess.Popen(["unshare", "--pid", "--fork", "--mount-proc", PIDVISOR, "-n"],
+    p = subprocess.Popen(["unshare", "--pid", "--fork", "--mount-proc", "--kill-child", PIDVISOR, "-n"],
                          cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_until(lambda: (tmp_path / "found.log").exists() and

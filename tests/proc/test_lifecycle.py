@@ -6,7 +6,7 @@ import time
 
 import psutil
 
-from conftest import wait_until
+from harness import wait_until
 
 
 def spawn_order(log):

@@ -7,7 +7,7 @@ import time
 import psutil
 import pytest
 
-from conftest import wait_until
+from harness import wait_until
 
 
 def zombies(d):

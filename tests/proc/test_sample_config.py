@@ -4,7 +4,7 @@ import os
 import re
 import subprocess
 
-from conftest import Daemon, wait_until
+from harness import Daemon, wait_until
 
 
 def sample_config(tmp):

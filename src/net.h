@@ -1,0 +1,14 @@
+/* Address parsing for the control socket and client without NSS for the usual cases, so the
+ * static build works in images with no glibc NSS modules. */
+#ifndef PIDVISOR_NET_H
+#define PIDVISOR_NET_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+
+/* host: "", "*" (any), "localhost", an IPv4 or IPv6 literal, or a name (getaddrinfo, so NSS).
+ * Returns 0, or -1 with *err pointing at a static message. */
+int net_resolve(const char *host, const char *port, bool passive, struct sockaddr_storage *out,
+		socklen_t *len, const char **err);
+
+#endif

@@ -1,0 +1,146 @@
+"""Shared helpers for the process tests: run pidvisor, or Debian's real supervisord, as PID 1
+of a fresh PID namespace. (A plain module, not conftest: several conftest.py files exist.)"""
+import os
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+PIDVISOR = os.environ.get("PIDVISOR", str(ROOT / "build" / "asan" / "pidvisor"))
+SUPERVISORD = "/usr/bin/supervisord"
+
+# ASan: fail loudly on errors, but leaks in a process killed by a test are not findings.
+os.environ.setdefault("ASAN_OPTIONS", "detect_leaks=0:abort_on_error=0")
+os.environ.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+
+
+def wait_until(pred, timeout=5.0, interval=0.01, what="condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = pred()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+class Daemon:
+    """A supervisor (pidvisor or supervisord) running on a config, as PID 1 or not."""
+
+    def __init__(self, impl, tmp_path, conf, pid1=True, args=()):
+        self.impl = impl
+        self.tmp = tmp_path
+        self.conf_path = tmp_path / "supervisord.conf"
+        self.log_path = tmp_path / "main.log"
+        self.conf_path.write_text(self.header() + conf)
+        self.stdout_path = tmp_path / "stdout.txt"
+        self.stderr_path = tmp_path / "stderr.txt"
+        binary = PIDVISOR if impl == "pidvisor" else SUPERVISORD
+        cmd = [binary, "-n", "-c", str(self.conf_path), *args]
+        if pid1:
+            cmd = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child", *cmd]
+        self.out = open(self.stdout_path, "wb")
+        self.err = open(self.stderr_path, "wb")
+        self.proc = subprocess.Popen(cmd, stdout=self.out, stderr=self.err, cwd=tmp_path,
+                                     stdin=subprocess.DEVNULL)
+        self.pid1 = pid1
+        self._daemon_pid = None
+
+    def header(self):
+        return (
+            "[supervisord]\n"
+            f"logfile={self.log_path}\n"
+            f"pidfile={self.tmp}/supervisord.pid\n"
+            f"childlogdir={self.tmp}\n"
+            "loglevel=debug\n\n"
+        )
+
+    @property
+    def pid(self):
+        """The supervisor's pid as seen from here (not 1)."""
+        if self._daemon_pid is None:
+            if not self.pid1:
+                self._daemon_pid = self.proc.pid
+            else:
+                def child():
+                    try:
+                        kids = psutil.Process(self.proc.pid).children()
+                    except psutil.NoSuchProcess:
+                        return None
+                    return kids[0].pid if kids else None
+                self._daemon_pid = wait_until(child, what="the supervisor to start")
+        return self._daemon_pid
+
+    def log(self):
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def wait_log(self, pattern, count=1, timeout=10.0):
+        rx = re.compile(pattern)
+
+        def found():
+            hits = rx.findall(self.log())
+            return hits if len(hits) >= count else None
+        try:
+            return wait_until(found, timeout=timeout, what=f"log /{pattern}/ x{count}")
+        except AssertionError:
+            raise AssertionError(f"log /{pattern}/ x{count} not seen in {timeout}s; log:\n"
+                                 + self.log()[-4000:] + "\nstderr:\n" + self.stderr())
+
+    def stderr(self):
+        self.err.flush()
+        return self.stderr_path.read_text(errors="replace")
+
+    def stdout(self):
+        self.out.flush()
+        return self.stdout_path.read_text(errors="replace")
+
+    def children(self, recursive=False):
+        try:
+            return psutil.Process(self.pid).children(recursive=recursive)
+        except psutil.NoSuchProcess:
+            return []
+
+    def program_pid(self, name, timeout=10.0):
+        """pid of the latest 'spawned: NAME' in the log, as seen from here."""
+        self.wait_log(rf"spawned: '{re.escape(name)}' with pid \d+", timeout=timeout)
+        ns_pid = int(re.findall(rf"spawned: '{re.escape(name)}' with pid (\d+)", self.log())[-1])
+        if not self.pid1:
+            return ns_pid
+        for p in self.children(recursive=True):
+            try:
+                with open(f"/proc/{p.pid}/status") as f:
+                    for line in f:
+                        if line.startswith("NSpid:") and int(line.split()[-1]) == ns_pid:
+                            return p.pid
+            except OSError:
+                continue
+        raise AssertionError(f"no process with namespace pid {ns_pid}")
+
+    def signal(self, sig):
+        os.kill(self.pid, sig)
+
+    def stop(self, timeout=20.0):
+        if self.proc.poll() is None:
+            try:
+                self.signal(signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        try:
+            return self.proc.wait(timeout=timeout)
+        finally:
+            self.close()
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.out.close()
+        self.err.close()
