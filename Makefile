@@ -76,6 +76,8 @@ build/fuzz/obj/%.o: src/%.c
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(CORE_LIBS)
 
+# built through a pattern rule, so make would delete them as intermediates
+.SECONDARY: $(FUZZ_OBJ)
 fuzz: $(FUZZ_BIN)
 # Each target for FUZZ_SECONDS from its seeds; the grown corpus stays in build/fuzz/corpus.
 fuzz-smoke: $(FUZZ_BIN)
@@ -105,7 +107,7 @@ proc: test-deps
 test: test-deps
 	$(MAKE) unit
 	$(MAKE) -j4 $(FUZZ_BIN)
-	$(MAKE) fuzz-smoke FUZZ_SECONDS=10
+	$(MAKE) fuzz-smoke FUZZ_SECONDS=7
 	$(MAKE) proc
 
 bench: deps
