@@ -119,7 +119,7 @@ static const struct keydef supervisord_keys[] = {
     {"environment", K_ENV, "", S(environment), 0, 0, KF_TWICE},
     {"identifier", K_STR, "supervisor", S(identifier), 0, 0, 0},
     {"log_format", K_LOGFORMAT, "plain", S(log_format), 0, 0, KF_EXT},
-    {"log_color", K_BOOL, "false", S(log_color), 0, 0, KF_EXT},
+    {"log_color", K_BOOL, "true", S(log_color), 0, 0, KF_EXT},
     {"log_timestamp", K_BOOL, "false", S(log_timestamp), 0, 0, KF_EXT},
 };
 

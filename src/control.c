@@ -36,7 +36,9 @@ struct listener {
 /* A GET /logtail stream: follows a log file the way supervisord's tail handler does. */
 struct tail {
 	ev_timer timer;
-	char *path;
+	char *path;	      /* a log file, or NULL: */
+	struct process *proc; /* the in-memory tail of a program with no log file */
+	int channel;
 	ino_t ino;
 	off_t pos;
 };
@@ -204,6 +206,24 @@ static void tail_poll(struct conn *c)
 	struct stat st;
 	if (c->out.len > TAIL_OUT_MAX)
 		return; /* the reader is slow: let it catch up first */
+	if (!t->path) {
+		off_t size = (off_t)output_tail_size(t->proc, t->channel);
+		if (size < t->pos) {
+			static const char msg[] = "==> File truncated <==\n";
+			tail_send(c, msg, sizeof(msg) - 1);
+			t->pos = 0;
+		}
+		char buf[65536];
+		while (t->pos < size && c->out.len <= TAIL_OUT_MAX) {
+			size_t got = output_tail_read(t->proc, t->channel,
+						      (unsigned long long)t->pos, sizeof(buf), buf);
+			if (!got)
+				break;
+			tail_send(c, buf, got);
+			t->pos += (off_t)got;
+		}
+		return;
+	}
 	if (stat(t->path, &st) < 0)
 		return;
 	if (st.st_ino != t->ino) {
@@ -262,15 +282,21 @@ static void percent_decode(char *s)
 	*o = '\0';
 }
 
-static void start_tail(struct conn *c, const char *path)
+static void start_tail(struct conn *c, const char *path, struct process *proc, int channel)
 {
 	struct stat st;
-	if (!path || stat(path, &st) < 0) {
+	if (!path && proc && output_has_tail(proc, channel)) {
+		st.st_size = (off_t)output_tail_size(proc, channel);
+		st.st_mtime = time(NULL);
+		st.st_ino = 0;
+	} else if (!path || stat(path, &st) < 0) {
 		respond_error(c, 404);
 		return;
 	}
 	struct tail *t = xcalloc(1, sizeof(*t));
-	t->path = xstrdup(path);
+	t->path = path ? xstrdup(path) : NULL;
+	t->proc = path ? NULL : proc;
+	t->channel = channel;
 	t->ino = st.st_ino;
 	t->pos = st.st_size > TAIL_FIRST ? st.st_size - TAIL_FIRST : 0;
 	c->tail = t;
@@ -290,7 +316,7 @@ static void start_tail(struct conn *c, const char *path)
 static void handle_logtail(struct conn *c, const char *target)
 {
 	if (strcmp(target, "/mainlogtail") == 0) {
-		start_tail(c, log_path());
+		start_tail(c, log_path(), NULL, 0);
 		return;
 	}
 	char spec[1024];
@@ -308,7 +334,7 @@ static void handle_logtail(struct conn *c, const char *target)
 		 spec);
 	snprintf(name, sizeof(name), "%s", colon ? colon + 1 : spec);
 	struct process *p = supervisor_find(c->ctl->sv, group, name);
-	start_tail(c, p ? output_logfile(p, channel) : NULL);
+	start_tail(c, p ? output_logfile(p, channel) : NULL, p, channel);
 }
 
 static void handle_request(struct conn *c)
@@ -513,9 +539,14 @@ static void check_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 static void process_gone(struct supervisor *sv, struct process *p)
 {
 	struct control *ctl = sv->control;
-	for (struct conn *c = ctl->conns; c; c = c->next)
+	struct conn *next;
+	for (struct conn *c = ctl->conns; c; c = next) {
+		next = c->next;
 		if (c->pending)
 			rpc_forget_process(c->pending, p);
+		if (c->tail && c->tail->proc == p)
+			conn_close(c); /* its stream has nothing left to follow */
+	}
 }
 
 static int bind_unix(struct listener *l, const struct http_server_conf *conf, char **err)

@@ -6,6 +6,8 @@
 #define PIDVISOR_OUTPUT_H
 
 #include <ev.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 #include "process.h"
 
@@ -22,6 +24,19 @@ void output_reopen(struct process *p);
 void output_free(struct process *p);
 /* The file a channel (1 stdout, 2 stderr) is logged to, AUTO resolved; NULL if none. */
 const char *output_logfile(const struct process *p, int channel);
+
+/* Programs with no log file (/dev/stdout, NONE) keep their last output in memory, so tail
+ * still works. Offsets count every byte the channel ever produced. */
+bool output_has_tail(const struct process *p, int channel);
+unsigned long long output_tail_size(const struct process *p, int channel);
+size_t output_tail_read(const struct process *p, int channel, unsigned long long offset,
+			size_t length, char *out);
+void output_tail_clear(struct process *p, int channel);
+
+/* Widest process name, for aligned "name | " prefixes. */
+void output_set_name_width(int width);
+/* At start-up unless nocleanup: old AUTO logs of this identifier are removed. */
+void output_cleanup_auto_logs(const struct supervisord_conf *sd);
 
 void output_init(struct ev_loop *loop, const struct supervisord_conf *sd);
 

@@ -1056,6 +1056,32 @@ static struct process *one_process(struct rpc_server *rs, const char *name, stru
 	return p;
 }
 
+/* readFile()'s rules over the in-memory tail of a program with no log file. */
+static void read_tail(const struct process *p, int channel, long long offset, long long length,
+		      struct rpc_answer *out)
+{
+	long long size = (long long)output_tail_size(p, channel), pos, want;
+	if ((offset < 0 && length) || (offset >= 0 && length < 0)) {
+		fault(out, XR_BAD_ARGUMENTS, NULL);
+		return;
+	}
+	if (offset < 0) {
+		pos = size + offset < 0 ? 0 : size + offset;
+		want = -offset;
+	} else {
+		pos = offset;
+		want = length ? length : size - offset;
+	}
+	if (want > size - pos)
+		want = size - pos;
+	if (want < 0)
+		want = 0;
+	char *buf = xmalloc((size_t)want + 1);
+	size_t got = output_tail_read(p, channel, (unsigned long long)pos, (size_t)want, buf);
+	out->value = xr_string_len(buf, got);
+	free(buf);
+}
+
 static void read_process_log(struct rpc_server *rs, const struct args *a, int channel,
 			     struct rpc_answer *out)
 {
@@ -1068,6 +1094,10 @@ static void read_process_log(struct rpc_server *rs, const struct args *a, int ch
 		return;
 	}
 	const char *path = output_logfile(p, channel);
+	if (!path && output_has_tail(p, channel)) {
+		read_tail(p, channel, offset, length, out);
+		return;
+	}
 	if (!path || access(path, F_OK) < 0) {
 		fault(out, XR_NO_FILE, arg_str(a, 0));
 		return;
@@ -1100,7 +1130,9 @@ static void tail_process_log(struct rpc_server *rs, const struct args *a, int ch
 	const char *path = output_logfile(p, channel);
 	struct stat st;
 	out->value = xr_array();
-	if (!path || stat(path, &st) < 0) {
+	if (!path && output_has_tail(p, channel)) {
+		st.st_size = (off_t)output_tail_size(p, channel);
+	} else if (!path || stat(path, &st) < 0) {
 		xr_array_add(out->value, xr_string(""));
 		xr_array_add(out->value, xr_int(0));
 		xr_array_add(out->value, xr_bool(false));
@@ -1125,10 +1157,15 @@ static void tail_process_log(struct rpc_server *rs, const struct args *a, int ch
 		length = 16 * 1024 * 1024;
 	char *buf = xmalloc((size_t)length + 1);
 	ssize_t got = 0;
-	int fd = length ? open(path, O_RDONLY | O_CLOEXEC) : -1;
-	if (fd >= 0) {
-		got = pread(fd, buf, (size_t)length, offset);
-		close(fd);
+	if (!path) {
+		got = (ssize_t)output_tail_read(p, channel, (unsigned long long)offset,
+						(size_t)length, buf);
+	} else if (length) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			got = pread(fd, buf, (size_t)length, offset);
+			close(fd);
+		}
 	}
 	xr_array_add(out->value, xr_string_len(buf, got > 0 ? (size_t)got : 0));
 	xr_array_add(out->value, xr_int(sz));
@@ -1149,6 +1186,7 @@ static void m_tail_stderr(struct rpc_server *rs, const struct args *a, struct rp
 static void clear_one(struct process *p)
 {
 	for (int ch = 1; ch <= 2; ch++) {
+		output_tail_clear(p, ch);
 		const char *path = output_logfile(p, ch);
 		if (path && truncate(path, 0) == 0)
 			output_reopen(p);

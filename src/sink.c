@@ -9,13 +9,15 @@
 
 #include "util.h"
 
-#define SINK_CAP (1024 * 1024)
-#define SINK_LOW (SINK_CAP / 2)
+#define SINK_CAP      (1024 * 1024)	 /* producers wait for room past this */
+#define SINK_LOW      (SINK_CAP / 2)	 /* and are woken below this */
+#define SINK_HARD_MAX (64 * 1024 * 1024) /* main-log lines are dropped past this */
 
 struct sink {
 	int fd;
 	char *buf;
-	size_t head, len; /* queued bytes are buf[head .. head+len) */
+	size_t head, len, cap; /* queued bytes are buf[head .. head+len) */
+	size_t dropped;
 	struct ev_loop *loop;
 	ev_io io;
 	int saved_flags;
@@ -38,6 +40,11 @@ struct sink *sink_stderr(void)
 bool sink_has_room(const struct sink *s, size_t n)
 {
 	return s->broken || s->len + n <= SINK_CAP;
+}
+
+bool sink_is_tty(const struct sink *s)
+{
+	return isatty(s->fd);
 }
 
 static void wake_waiters(struct sink *s)
@@ -103,8 +110,7 @@ void sink_flush(struct sink *s)
 		if (drain(s) == 0)
 			break;
 		struct pollfd p = {.fd = s->fd, .events = POLLOUT};
-		if (poll(&p, 1, 1000) == 0)
-			continue;
+		poll(&p, 1, 1000);
 	}
 	s->head = 0;
 }
@@ -123,9 +129,33 @@ void sink_detach(void)
 	}
 }
 
+/* Appends to the queue, growing it: programs' output checks sink_has_room() before reading,
+ * so the queue passes SINK_CAP by at most one read per program plus main-log lines. */
+static void enqueue(struct sink *s, const char *buf, size_t n)
+{
+	if (s->len + n > SINK_HARD_MAX) {
+		s->dropped += n; /* only main-log lines can get here: a reader stuck for good */
+		return;
+	}
+	if (s->head > 0 && s->head + s->len + n > s->cap) {
+		memmove(s->buf, s->buf + s->head, s->len);
+		s->head = 0;
+	}
+	if (s->len + n > s->cap) {
+		size_t cap = s->cap ? s->cap : 65536;
+		while (cap < s->len + n)
+			cap *= 2;
+		s->buf = xrealloc(s->buf, cap);
+		s->cap = cap;
+	}
+	memcpy(s->buf + s->head + s->len, buf, n);
+	s->len += n;
+	ev_io_start(s->loop, &s->io);
+}
+
 void sink_write_line(struct sink *s, const char *buf, size_t n)
 {
-	if (s->broken)
+	if (s->broken || n == 0)
 		return;
 	if (!s->loop) {
 		/* not event-driven (start-up, shutdown, the client): plain writes */
@@ -162,36 +192,7 @@ void sink_write_line(struct sink *s, const char *buf, size_t n)
 			n -= (size_t)w;
 		}
 	}
-	if (s->len + n > SINK_CAP)
-		sink_flush(s); /* only main-log lines get here: wait rather than lose them */
-	if (!s->buf)
-		s->buf = xmalloc(SINK_CAP + 65536);
-	if (s->head + s->len + n > SINK_CAP + 65536) {
-		memmove(s->buf, s->buf + s->head, s->len);
-		s->head = 0;
-	}
-	if (s->head + s->len + n > SINK_CAP + 65536) {
-		/* a single unit bigger than the buffer: write it through, blocking */
-		sink_flush(s);
-		int flags = fcntl(s->fd, F_GETFL);
-		fcntl(s->fd, F_SETFL, flags & ~O_NONBLOCK);
-		while (n > 0) {
-			ssize_t w = write(s->fd, buf, n);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				s->broken = true;
-				break;
-			}
-			buf += w;
-			n -= (size_t)w;
-		}
-		fcntl(s->fd, F_SETFL, flags);
-		return;
-	}
-	memcpy(s->buf + s->head + s->len, buf, n);
-	s->len += n;
-	ev_io_start(s->loop, &s->io);
+	enqueue(s, buf, n);
 }
 
 void sink_wait(struct sink *s, struct sink_waiter *w)

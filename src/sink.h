@@ -27,10 +27,12 @@ void sink_attach(struct ev_loop *loop);
 /* Back to plain blocking writes (after the loop ends); flushes what is queued. */
 void sink_detach(void);
 
+bool sink_is_tty(const struct sink *s);
 /* Room for n more bytes without passing the high-water mark. */
 bool sink_has_room(const struct sink *s, size_t n);
-/* Queues whole lines. Never drops: past the limit it waits for the reader (main-log lines only
- * reach this; programs' output checks sink_has_room first). */
+/* Queues whole lines as one unit, never blocking the loop. Programs' output checks
+ * sink_has_room() first; main-log lines are dropped only past a hard limit (a reader stuck
+ * for good). */
 void sink_write_line(struct sink *s, const char *buf, size_t n);
 /* Calls w->cb once when the sink has room again. */
 void sink_wait(struct sink *s, struct sink_waiter *w);

@@ -279,6 +279,18 @@ static struct process *process_new(struct supervisor *sv, struct pgroup *g, stru
 	return p;
 }
 
+static void update_name_width(struct supervisor *sv)
+{
+	int w = 0;
+	for (size_t i = 0; i < sv->ngroups; i++)
+		for (size_t j = 0; j < sv->groups[i]->nprocs; j++) {
+			int n = (int)strlen(sv->groups[i]->procs[j]->conf->name);
+			if (n > w)
+				w = n;
+		}
+	output_set_name_width(w);
+}
+
 struct pgroup *supervisor_add_group(struct supervisor *sv, struct group_conf *gc)
 {
 	struct pgroup *g = xcalloc(1, sizeof(*g));
@@ -298,6 +310,7 @@ struct pgroup *supervisor_add_group(struct supervisor *sv, struct group_conf *gc
 	memmove(sv->groups + at + 1, sv->groups + at, (sv->ngroups - at) * sizeof(*sv->groups));
 	sv->groups[at] = g;
 	sv->ngroups++;
+	update_name_width(sv);
 	return g;
 }
 
@@ -618,6 +631,8 @@ int supervisor_init(struct supervisor *sv, struct ev_loop *loop, struct config *
 	}
 	ev_init(&sv->shutdown_timer, shutdown_timer_cb);
 	output_init(loop, &cfg->sd);
+	if (!cfg->sd.nocleanup)
+		output_cleanup_auto_logs(&cfg->sd);
 	for (size_t i = 0; i < cfg->ngroups; i++)
 		supervisor_add_group(sv, cfg->groups[i]);
 	return 0;
