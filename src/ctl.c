@@ -1537,7 +1537,7 @@ static void do_fg(struct ctl *c, const char *arg)
 
 static void do_eof(struct ctl *c, const char *arg)
 {
-	(void)c, (void)arg;
+	(void)arg;
 	putchar('\n');
 	c->quit = true;
 }
