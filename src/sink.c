@@ -39,7 +39,8 @@ struct sink *sink_stderr(void)
 
 bool sink_has_room(const struct sink *s, size_t n)
 {
-	return s->broken || s->len + n <= SINK_CAP;
+	/* an empty queue always takes one more unit, however large (a 4 MiB line) */
+	return s->broken || s->len == 0 || s->len + n <= SINK_CAP;
 }
 
 bool sink_is_tty(const struct sink *s)

@@ -1,0 +1,247 @@
+"""Child output: whole lines under load, long lines, back-pressure, rotation, AUTO logs,
+prefix and JSON formats, SIGUSR2 reopen, tail of programs without a log file."""
+import glob
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+
+import psutil
+
+from harness import PIDVISOR, wait_until
+
+# Writes `count` 100-byte lines per stream as stdio would: 4 KiB writes that ignore line ends.
+WRITER = r"""
+import os, sys
+tag, count = sys.argv[1], int(sys.argv[2])
+for fd, stream in ((1, "o"), (2, "e")):
+    buf = bytearray()
+    for i in range(count):
+        line = ("%s%s %07d " % (tag, stream, i)).encode()
+        buf += line + b"x" * (99 - len(line)) + b"\n"
+        if len(buf) >= 4096:
+            os.write(fd, bytes(buf[:4096]))
+            del buf[:4096]
+    os.write(fd, bytes(buf))
+"""
+
+LINE = re.compile(r"^(w\d)([oe]) (\d{7}) x+$")
+
+
+def conf_header(tmp):
+    return (f"[supervisord]\nlogfile={tmp}/main.log\npidfile={tmp}/p\nchildlogdir={tmp}\n"
+            "loglevel=info\nsilent=true\n")
+
+
+def launch(tmp, conf, stdout, stderr=subprocess.DEVNULL):
+    (tmp / "c.conf").write_text(conf_header(tmp) + conf)
+    return subprocess.Popen(["unshare", "--pid", "--fork", "--mount-proc", "--kill-child",
+                             PIDVISOR, "-n", "-c", str(tmp / "c.conf")],
+                            stdout=stdout, stderr=stderr)
+
+
+def stop(p):
+    kids = psutil.Process(p.pid).children()
+    if kids:
+        kids[0].send_signal(signal.SIGTERM)
+    return p.wait(timeout=30)
+
+
+def check_whole(path, streams, count):
+    seen = {}
+    with open(path, "rb") as f:
+        for raw in f:
+            m = LINE.match(raw.decode(errors="replace").rstrip("\n"))
+            assert m and len(raw) == 100, f"torn or foreign line: {raw[:120]!r}"
+            key = m.group(1) + m.group(2)
+            n = int(m.group(3))
+            assert seen.get(key, -1) == n - 1, f"{key}: {n} after {seen.get(key)}"
+            seen[key] = n
+    assert sorted(seen) == sorted(streams)
+    assert all(v == count - 1 for v in seen.values()), seen
+
+
+def test_four_writers_no_torn_or_lost_lines(tmp_path):
+    (tmp_path / "w.py").write_text(WRITER)
+    count = 200000
+    conf = "".join(
+        f"[program:w{i}]\ncommand=/usr/bin/python3 {tmp_path}/w.py w{i} {count}\n"
+        "startsecs=0\nautorestart=false\nstdout_logfile=/dev/stdout\n"
+        "stdout_logfile_maxbytes=10MB\nstderr_logfile=/dev/stderr\n\n" for i in range(4))
+    with open(tmp_path / "out", "wb") as out, open(tmp_path / "err", "wb") as err:
+        p = launch(tmp_path, conf, out, err)
+        wait_until(lambda: (tmp_path / "main.log").exists() and
+                   len(re.findall(r"exited: w\d", (tmp_path / "main.log").read_text())) == 4,
+                   timeout=120, interval=0.2, what="the writers")
+        assert stop(p) == 0
+    check_whole(tmp_path / "out", [f"w{i}o" for i in range(4)], count)
+    # stderr also carries pidvisor's own warnings (e.g. no user=): keep only writer lines
+    lines = [l for l in (tmp_path / "err").read_bytes().splitlines(True) if l.startswith(b"w")]
+    (tmp_path / "err.w").write_bytes(b"".join(lines))
+    check_whole(tmp_path / "err.w", [f"w{i}e" for i in range(4)], count)
+
+
+def test_one_mib_line_survives(tmp_path):
+    conf = ("[program:big]\nstartsecs=0\nautorestart=false\nstdout_logfile=/dev/stdout\n"
+            "command=/usr/bin/python3 -c \"import sys; sys.stdout.write('a' * 1048576 + "
+            "'\\\\n' + 'after\\\\n')\"\n"
+            f"[program:file]\nstartsecs=0\nautorestart=false\nstdout_logfile={tmp_path}/f.log\n"
+            "command=/usr/bin/python3 -c \"import sys; sys.stdout.write('b' * 1048576 + "
+            "'\\\\n')\"\n")
+    with open(tmp_path / "out", "wb") as out:
+        p = launch(tmp_path, conf, out)
+        wait_until(lambda: (tmp_path / "main.log").exists() and
+                   len(re.findall(r"exited: ", (tmp_path / "main.log").read_text())) == 2,
+                   timeout=30, what="the programs")
+        assert stop(p) == 0
+    lines = (tmp_path / "out").read_bytes().split(b"\n")
+    assert b"a" * 1048576 in lines and b"after" in lines
+    assert (tmp_path / "f.log").read_bytes() == b"b" * 1048576 + b"\n"
+
+
+def test_back_pressure_loses_nothing_and_others_keep_going(tmp_path):
+    (tmp_path / "w.py").write_text(WRITER)
+    sock = tmp_path / "s.sock"
+    conf = (f"[unix_http_server]\nfile={sock}\n[supervisorctl]\nserverurl=unix://{sock}\n"
+            "[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = "
+            "supervisor.rpcinterface:make_main_rpcinterface\n"
+            f"[program:w0]\ncommand=/usr/bin/python3 {tmp_path}/w.py w0 150000\nstartsecs=0\n"
+            "autorestart=false\nstdout_logfile=/dev/stdout\nstderr_logfile=NONE\n"
+            f"[program:ticker]\nstartsecs=0\nstdout_logfile={tmp_path}/ticks\n"
+            "command=sh -c 'while :; do date +%%s.%%N; sleep 0.05; done'\n")
+    (tmp_path / "c.conf").write_text(conf_header(tmp_path) + conf)
+    reader = subprocess.Popen(["cat"], stdin=subprocess.PIPE,
+                              stdout=open(tmp_path / "out", "wb"))
+    os.kill(reader.pid, signal.SIGSTOP)  # the consumer of pidvisor's stdout stalls
+    p = subprocess.Popen(["unshare", "--pid", "--fork", "--mount-proc", "--kill-child",
+                          PIDVISOR, "-n", "-c", str(tmp_path / "c.conf")],
+                         stdout=reader.stdin, stderr=subprocess.DEVNULL)
+    reader.stdin.close()
+    try:
+        wait_until(lambda: sock.exists(), what="the socket")
+        time.sleep(1.5)
+        # the writer is held back, the ticker and the control socket are not
+        before = len((tmp_path / "ticks").read_text().split())
+        r = subprocess.run([PIDVISOR, "ctl", "-c", str(tmp_path / "c.conf"), "status"],
+                           capture_output=True, text=True, timeout=10)
+        assert "w0" in r.stdout and "RUNNING" in r.stdout, r.stdout
+        time.sleep(0.5)
+        assert len((tmp_path / "ticks").read_text().split()) > before
+        rss = psutil.Process(psutil.Process(p.pid).children()[0].pid).memory_info().rss
+        assert rss < 64 * 1024 * 1024  # buffers are bounded: nothing piles up
+    finally:
+        os.kill(reader.pid, signal.SIGCONT)
+    wait_until(lambda: "exited: w0" in (tmp_path / "main.log").read_text(), timeout=60)
+    assert stop(p) == 0
+    reader.wait(timeout=30)
+    check_whole(tmp_path / "out", ["w0o"], 150000)
+
+
+def test_rotation_never_exceeds_maxbytes_and_keeps_backups(tmp_path):
+    conf = (f"[program:rot]\nstartsecs=0\nautorestart=false\n"
+            f"stdout_logfile={tmp_path}/rot.log\nstdout_logfile_maxbytes=10KB\n"
+            "stdout_logfile_backups=3\n"
+            "command=/usr/bin/python3 -c \"import sys\n"
+            "  [sys.stdout.write(('line %%06d ' %% i) + 'y' * (i %% 150) + '\\\\n') "
+            "for i in range(3000)]\"\n")
+    p = launch(tmp_path, conf, subprocess.DEVNULL)
+    wait_until(lambda: (tmp_path / "main.log").exists() and
+               "exited: rot" in (tmp_path / "main.log").read_text(), timeout=30)
+    assert stop(p) == 0
+    files = sorted(glob.glob(f"{tmp_path}/rot.log*"))
+    assert files == [f"{tmp_path}/rot.log"] + [f"{tmp_path}/rot.log.{i}" for i in (1, 2, 3)]
+    for f in files:
+        data = open(f, "rb").read()
+        assert 0 < len(data) <= 10240, (f, len(data))
+        assert data.endswith(b"\n")  # rotated on a line boundary
+    # the newest lines, in order, across the backups
+    text = b"".join(open(f, "rb").read() for f in reversed(files)).decode()
+    nums = [int(n) for n in re.findall(r"^line (\d+)", text, re.M)]
+    assert nums == list(range(nums[0], 3000))
+
+
+def test_auto_log_names_childlogdir_and_cleanup(tmp_path):
+    logs = tmp_path / "childlogs"
+    logs.mkdir()
+    stale = logs / "old-stdout---supervisor-ABCDEF.log"
+    stale.write_text("from an earlier run\n")
+    conf = (f"[supervisord]\nchildlogdir={logs}\n"
+            "[program:auto]\ncommand=sh -c 'echo to-auto; echo err-auto >&2; sleep 100'\n"
+            "startsecs=0\n")
+    p = launch(tmp_path, conf, subprocess.DEVNULL)
+    wait_until(lambda: glob.glob(f"{logs}/auto-stdout---supervisor-*.log") and
+               "to-auto" in open(glob.glob(f"{logs}/auto-stdout---supervisor-*.log")[0]).read(),
+               what="the AUTO log")
+    assert not stale.exists()  # nocleanup=false: old AUTO logs go at start
+    [err] = glob.glob(f"{logs}/auto-stderr---supervisor-*.log")
+    assert re.fullmatch(r"auto-stderr---supervisor-\w{6}\.log", os.path.basename(err))
+    wait_until(lambda: "err-auto" in open(err).read())
+    assert stop(p) == 0
+
+
+def test_nocleanup_keeps_old_auto_logs(tmp_path):
+    stale = tmp_path / "old-stdout---supervisor-ABCDEF.log"
+    stale.write_text("keep me\n")
+    p = launch(tmp_path, "[supervisord]\nnocleanup=true\n[program:x]\ncommand=sleep 100\n"
+                         "startsecs=0\n", subprocess.DEVNULL)
+    wait_until(lambda: (tmp_path / "main.log").exists() and
+               "success: x" in (tmp_path / "main.log").read_text())
+    assert stale.read_text() == "keep me\n"
+    assert stop(p) == 0
+
+
+def test_prefix_and_json_formats(tmp_path):
+    conf = ("[supervisord]\nlog_format=prefix\n"
+            "[program:web]\ncommand=sh -c 'echo hello; echo \"say \\\"hi\\\"\"; sleep 100'\n"
+            "startsecs=0\nstdout_logfile=/dev/stdout\n"
+            "[program:worker_long_name]\ncommand=sh -c 'echo oops >&2; sleep 100'\n"
+            "startsecs=0\nstderr_logfile=/dev/stdout\nlog_format=json\n")
+    with open(tmp_path / "out", "wb") as out:
+        p = launch(tmp_path, conf, out)
+        wait_until(lambda: b"oops" in (tmp_path / "out").read_bytes() and
+                   b"hello" in (tmp_path / "out").read_bytes())
+        time.sleep(0.2)
+        assert stop(p) == 0
+    lines = (tmp_path / "out").read_text().splitlines()
+    assert "web              | hello" in lines
+    assert 'web              | say "hi"' in lines
+    [j] = [json.loads(l) for l in lines if l.startswith("{")]
+    assert j["program"] == "worker_long_name" and j["stream"] == "stderr"
+    assert j["line"] == "oops"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", j["ts"])
+
+
+def test_sigusr2_reopens_log_files(tmp_path):
+    conf = (f"[program:talk]\nstartsecs=0\nstdout_logfile={tmp_path}/talk.log\n"
+            "command=sh -c 'i=0; while :; do i=$((i+1)); echo \"n $i\"; sleep 0.05; done'\n")
+    p = launch(tmp_path, conf, subprocess.DEVNULL)
+    wait_until(lambda: (tmp_path / "talk.log").exists() and
+               (tmp_path / "talk.log").stat().st_size > 0)
+    os.rename(tmp_path / "talk.log", tmp_path / "talk.log.rotated")  # as logrotate does
+    time.sleep(0.3)
+    pidvisor = psutil.Process(p.pid).children()[0]
+    pidvisor.send_signal(signal.SIGUSR2)
+    wait_until(lambda: (tmp_path / "talk.log").exists() and
+               "n " in (tmp_path / "talk.log").read_text(), what="the reopened log")
+    stop(p)
+    old = [int(n) for n in re.findall(r"n (\d+)", (tmp_path / "talk.log.rotated").read_text())]
+    new = [int(n) for n in re.findall(r"n (\d+)", (tmp_path / "talk.log").read_text())]
+    assert old and new and old[-1] + 1 == new[0]  # nothing lost between the two files
+
+
+def test_tail_of_a_program_without_log_file(tmp_path):
+    sock = tmp_path / "s.sock"
+    conf = (f"[unix_http_server]\nfile={sock}\n[supervisorctl]\nserverurl=unix://{sock}\n"
+            "[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = "
+            "supervisor.rpcinterface:make_main_rpcinterface\n"
+            "[program:console]\ncommand=sh -c 'echo first; echo second; sleep 100'\n"
+            "startsecs=0\nstdout_logfile=/dev/stdout\n")
+    p = launch(tmp_path, conf, subprocess.DEVNULL)
+    wait_until(lambda: sock.exists())
+    r = wait_until(lambda: (lambda r: r if "second" in r.stdout else None)(
+        subprocess.run(["supervisorctl", "-c", str(tmp_path / "c.conf"), "tail", "console"],
+                       capture_output=True, text=True, timeout=10)))
+    assert r.stdout == "first\nsecond\n\n"
+    stop(p)
