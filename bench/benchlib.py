@@ -195,6 +195,10 @@ class Supervisor:
                 time.sleep(0.002)
         return self._pid
 
+    def ns_children(self):
+        """Host pids of the supervisor's children."""
+        return children_of(self.pid)
+
     def ns_tasks(self):
         """How many processes (zombies included) the namespace holds, the supervisor included."""
         return sum(1 for e in os.listdir(f"/proc/{self.pid}/root/proc") if e.isdigit())
@@ -216,3 +220,27 @@ class Supervisor:
             self.proc.wait()
         if self.stderr is not subprocess.DEVNULL:
             self.stderr.close()
+
+
+def perf_attach(sup, perf_dir, name):
+    """With --perf: sample pidvisor's stacks (kernel included) during a measured window."""
+    if not perf_dir or sup.impl != "pidvisor":
+        return None
+    out = Path(perf_dir) / f"{name}.data"
+    p = subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock", "-F", "2000", "-g",
+                          "-o", str(out), "-p", str(sup.pid)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.3)  # perf needs a moment to attach
+    return p, out
+
+
+def perf_stop(profiler):
+    if not profiler:
+        return
+    p, out = profiler
+    p.send_signal(signal.SIGINT)
+    p.wait()
+    report = subprocess.run(["perf", "report", "-i", str(out), "--stdio", "--no-children",
+                             "--percent-limit", "2", "-g", "caller,0.5,callee,function,percent"],
+                            capture_output=True, text=True).stdout
+    out.with_suffix(".txt").write_text(report)

@@ -2,10 +2,13 @@
  * One binary so that every scenario forks and execs the same file.
  *
  *   helper ready FIFO            write "<pid>\n" to FIFO, then sleep until killed
- *   helper writer ID LINES       write LINES lines of 100 bytes to stdout in 4 KiB writes
+ *   helper writer ID LINES GO    once a byte comes on FIFO GO, write LINES lines of 100 bytes
+ *                                to stdout in 4 KiB writes
  *   helper orphans N GO DONE RDY fork N children that block on FIFO GO until EOF, write one
  *                                byte to FIFO DONE and exit; report on FIFO RDY, then exit
  *                                (the children become orphans of the supervisor)
+ *   helper reaper ARGV...        the reference reaper: fork + exec ARGV once, then reap every
+ *                                child (orphans included) on each SIGCHLD until SIGTERM
  *   helper spawn N ARGV...       the reference "supervisor": fork + exec ARGV N times, then
  *                                reap; on SIGTERM, TERM every child and exit once all are
  *                                reaped (no pipes, no config, no bookkeeping)
@@ -64,10 +67,23 @@ static void make_line(char *out, int w, long k)
 	out[LINE - 1] = '\n';
 }
 
-static int writer(int w, long lines)
+/* One byte per waiter: the harness can release them before they have all opened the FIFO. */
+static void wait_byte(const char *fifo)
+{
+	char c;
+	int fd = open(fifo, O_RDONLY);
+	if (fd < 0)
+		die(fifo);
+	while (read(fd, &c, 1) < 0 && errno == EINTR)
+		;
+	close(fd);
+}
+
+static int writer(int w, long lines, const char *go)
 {
 	static char buf[CHUNK + LINE];
 	size_t used = 0;
+	wait_byte(go);
 	for (long k = 0; k < lines; k++) {
 		make_line(buf + used, w, k);
 		used += LINE;
@@ -144,14 +160,41 @@ static int spawn(long n, char **argv)
 	return 0;
 }
 
+/* What a minimal PID 1 does for orphans (tini's loop): nothing but waitpid(-1) on SIGCHLD. */
+static int reaper(char **argv)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	for (;;) {
+		int sig = sigwaitinfo(&set, NULL);
+		if (sig == SIGTERM)
+			return 0;
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "ready"))
 		ready(argv[2]);
-	if (argc == 4 && !strcmp(argv[1], "writer"))
-		return writer(atoi(argv[2]), atol(argv[3]));
+	if (argc == 5 && !strcmp(argv[1], "writer"))
+		return writer(atoi(argv[2]), atol(argv[3]), argv[4]);
 	if (argc == 6 && !strcmp(argv[1], "orphans"))
 		return orphans(atol(argv[2]), argv[3], argv[4], argv[5]);
+	if (argc >= 3 && !strcmp(argv[1], "reaper"))
+		return reaper(argv + 2);
 	if (argc >= 4 && !strcmp(argv[1], "spawn"))
 		return spawn(atol(argv[2]), argv + 3);
 	fprintf(stderr, "usage: see bench/helper.c\n");

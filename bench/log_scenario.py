@@ -1,14 +1,17 @@
 """Log throughput: 4 writers, each writing 100-byte lines in 4 KiB writes (so lines straddle
 writes) to the supervisor, which copies them to its stdout (stdout_logfile=/dev/stdout). The
-harness reads that stdout through a pipe and counts MB/s, lines/s and torn lines. The
-physical reference is the same 4 writers into one pipe read by `cat`, whose stdout the harness
-reads the same way."""
+harness reads that stdout through a pipe and counts MB/s, lines/s and torn lines, from the
+moment the writers are released (all at once, through a FIFO) to the last byte, and the CPU
+time the supervisor spent meanwhile. The physical reference is the same 4 writers into one
+pipe read by `cat`, whose stdout the harness reads the same way."""
 import os
 import re
 import select
 import subprocess
+import time
 
-from benchlib import HELPER, Supervisor, Workdir, alternate, config, median, now
+from benchlib import (HELPER, Fifo, Supervisor, Workdir, alternate, config, cpu_and_switches,
+                      median, now, perf_attach, perf_stop)
 
 WRITERS = 4
 LINE = 100
@@ -16,10 +19,10 @@ INTACT = re.compile(rb"^w[0-9] \d{12} ([a-z])\1{82}$", re.M)
 
 
 def drain(fd, expected, timeout):
-    """Reads fd until `expected` bytes or EOF; returns (data, first byte time, last byte time)."""
+    """Reads fd until `expected` bytes or EOF; returns (data, last byte time)."""
     chunks = []
     got = 0
-    first = last = None
+    last = None
     deadline = now() + timeout
     poller = select.poll()
     poller.register(fd, select.POLLIN)
@@ -30,17 +33,15 @@ def drain(fd, expected, timeout):
         if not chunk:
             break
         last = now()
-        if first is None:
-            first = last
         chunks.append(chunk)
         got += len(chunk)
-    return b"".join(chunks), first, last
+    return b"".join(chunks), last
 
 
-def analyse(data, first, last, lines_per_writer):
+def analyse(data, start, last, cpu, lines_per_writer):
     lines = data.count(b"\n")
     intact = sum(1 for _ in INTACT.finditer(data))
-    secs = (last - first) if first is not None and last > first else float("nan")
+    secs = (last - start) if last is not None else float("nan")
     return {
         "bytes": len(data),
         "lines": lines,
@@ -50,44 +51,72 @@ def analyse(data, first, last, lines_per_writer):
         "seconds": secs,
         "mb_s": len(data) / secs / 1e6,
         "lines_s": lines / secs,
+        "cpu_s_per_100mb": cpu / (len(data) / 1e8) if data else None,
     }
 
 
-def one_supervisor(impl, lines_per_writer, timeout):
+def writers(lines_per_writer, go):
+    return [(f"w{i}", f"{HELPER} writer {i} {lines_per_writer} {go}", "autorestart=false\n")
+            for i in range(WRITERS)]
+
+
+def measure(pid, go, out_fd, lines_per_writer, timeout):
+    """Releases the writers and reads everything `pid` (the supervisor or cat) passes on."""
+    cpu0 = cpu_and_switches(pid)[0]
+    os.write(go.fd, b"g" * WRITERS)
+    start = now()
+    data, last = drain(out_fd, WRITERS * lines_per_writer * LINE, timeout)
+    cpu = cpu_and_switches(pid)[0] - cpu0
+    return analyse(data, start, last, cpu, lines_per_writer)
+
+
+def one_supervisor(impl, lines_per_writer, timeout, perf=None):
     wd = Workdir("logs")
-    progs = [(f"w{i}", f"{HELPER} writer {i} {lines_per_writer}", "autorestart=false\n")
-             for i in range(WRITERS)]
-    conf = config(wd, progs)
-    sup = Supervisor(impl, conf, stdout=subprocess.PIPE)
+    go = Fifo(wd / "go")
+    sup = Supervisor(impl, config(wd, writers(lines_per_writer, wd / "go")),
+                     stdout=subprocess.PIPE)
     try:
-        data, first, last = drain(sup.proc.stdout.fileno(), WRITERS * lines_per_writer * LINE,
-                                  timeout)
+        # the writers are up (they wait for their byte on the FIFO)
+        deadline = now() + 30
+        while len(sup.ns_children()) < WRITERS and now() < deadline:
+            time.sleep(0.01)
+        profiler = perf_attach(sup, perf, "logs")
+        result = measure(sup.pid, go, sup.proc.stdout.fileno(), lines_per_writer, timeout)
+        perf_stop(profiler)
+        return result
     finally:
         sup.kill()
         sup.proc.stdout.close()
+        go.close()
         wd.remove()
-    return analyse(data, first, last, lines_per_writer)
 
 
 def one_cat(lines_per_writer, timeout):
-    writers = " ".join(f"{HELPER} writer {i} {lines_per_writer} &" for i in range(WRITERS))
-    proc = subprocess.Popen(["sh", "-c", f"{{ {writers} wait; }} | cat"], stdout=subprocess.PIPE)
+    wd = Workdir("logs-cat")
+    go = Fifo(wd / "go")
+    script = " ".join(f"{cmd} &" for _, cmd, _ in writers(lines_per_writer, wd / "go"))
+    src = subprocess.Popen(["sh", "-c", f"{script} wait"], stdout=subprocess.PIPE)
+    cat = subprocess.Popen(["cat"], stdin=src.stdout, stdout=subprocess.PIPE)
+    src.stdout.close()
     try:
-        data, first, last = drain(proc.stdout.fileno(), WRITERS * lines_per_writer * LINE,
-                                  timeout)
+        time.sleep(0.05)  # the writers are up (they wait for their byte on the FIFO)
+        return measure(cat.pid, go, cat.stdout.fileno(), lines_per_writer, timeout)
     finally:
-        proc.kill()
-        proc.wait()
-        proc.stdout.close()
-    return analyse(data, first, last, lines_per_writer)
+        for p in (src, cat):
+            p.kill()
+            p.wait()
+        cat.stdout.close()
+        go.close()
+        wd.remove()
 
 
-def log_throughput(runs, lines_per_writer=250_000, timeout=60):
+def log_throughput(runs, lines_per_writer=250_000, timeout=60, perf=None):
     """{impl: [per-run dicts]} for pidvisor, supervisord and cat."""
     out = {"pidvisor": [], "supervisord": [], "cat": []}
     for run in range(runs):
         for impl in alternate(run):
-            out[impl].append(one_supervisor(impl, lines_per_writer, timeout))
+            out[impl].append(one_supervisor(impl, lines_per_writer, timeout,
+                                            perf if run == 0 else None))
         out["cat"].append(one_cat(lines_per_writer, timeout))
     return out
 
