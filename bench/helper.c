@@ -1,0 +1,202 @@
+/* The programs the benchmarks supervise, and the physical reference they are compared with.
+ * One binary so that every scenario forks and execs the same file.
+ *
+ *   helper ready FIFO            write "<pid>\n" to FIFO, then sleep until killed
+ *   helper writer ID LINES GO    once a byte comes on FIFO GO, write LINES lines of 100 bytes
+ *                                to stdout in 4 KiB writes
+ *   helper orphans N GO DONE RDY fork N children that block on FIFO GO until EOF, write one
+ *                                byte to FIFO DONE and exit; report on FIFO RDY, then exit
+ *                                (the children become orphans of the supervisor)
+ *   helper reaper ARGV...        the reference reaper: fork + exec ARGV once, then reap every
+ *                                child (orphans included) on each SIGCHLD until SIGTERM
+ *   helper spawn N ARGV...       the reference "supervisor": fork + exec ARGV N times, then
+ *                                reap; on SIGTERM, TERM every child and exit once all are
+ *                                reaped (no pipes, no config, no bookkeeping)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define LINE 100
+#define CHUNK 4096
+
+static void die(const char *what)
+{
+	perror(what);
+	exit(1);
+}
+
+static void write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			die("write");
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+_Noreturn static void ready(const char *fifo)
+{
+	char msg[32];
+	int fd = open(fifo, O_WRONLY);
+	if (fd < 0)
+		die(fifo);
+	int len = snprintf(msg, sizeof(msg), "%d\n", (int)getpid());
+	write_all(fd, msg, (size_t)len);
+	close(fd);
+	for (;;)
+		pause();
+}
+
+/* Line k of writer w: "w<w> <k, 12 digits> " then a filler that depends on w and k, so a
+ * line torn and glued to another writer's tail no longer checks out. */
+static void make_line(char *out, int w, long k)
+{
+	int n = snprintf(out, LINE, "w%d %012ld ", w, k);
+	char c = (char)('a' + (w * 7 + k) % 26);
+	memset(out + n, c, (size_t)(LINE - 1 - n));
+	out[LINE - 1] = '\n';
+}
+
+/* One byte per waiter: the harness can release them before they have all opened the FIFO. */
+static void wait_byte(const char *fifo)
+{
+	char c;
+	int fd = open(fifo, O_RDONLY);
+	if (fd < 0)
+		die(fifo);
+	while (read(fd, &c, 1) < 0 && errno == EINTR)
+		;
+	close(fd);
+}
+
+static int writer(int w, long lines, const char *go)
+{
+	static char buf[CHUNK + LINE];
+	size_t used = 0;
+	wait_byte(go);
+	for (long k = 0; k < lines; k++) {
+		make_line(buf + used, w, k);
+		used += LINE;
+		if (used >= CHUNK) {
+			write_all(1, buf, CHUNK);
+			used -= CHUNK;
+			memmove(buf, buf + CHUNK, used);
+		}
+	}
+	write_all(1, buf, used);
+	return 0;
+}
+
+static int orphans(long n, const char *go, const char *done, const char *rdy)
+{
+	int gofd = open(go, O_RDONLY);
+	int donefd = open(done, O_WRONLY);
+	if (gofd < 0 || donefd < 0)
+		die("orphans: open");
+	int null = open("/dev/null", O_RDWR);
+	for (long i = 0; i < n; i++) {
+		pid_t pid = fork();
+		if (pid < 0)
+			die("fork");
+		if (pid == 0) {
+			/* off the supervisor's log pipes, so only the exit is measured */
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+			char c;
+			while (read(gofd, &c, 1) != 0)
+				;
+			write_all(donefd, "x", 1);
+			_exit(0);
+		}
+	}
+	int fd = open(rdy, O_WRONLY);
+	if (fd < 0)
+		die(rdy);
+	write_all(fd, "forked\n", 7);
+	return 0;
+}
+
+static volatile sig_atomic_t stopping;
+
+static void on_term(int sig)
+{
+	stopping = 1;
+}
+
+static int spawn(long n, char **argv)
+{
+	/* no SA_RESTART: SIGTERM must interrupt wait() */
+	struct sigaction sa = {.sa_handler = on_term};
+	sigaction(SIGTERM, &sa, NULL);
+	for (long i = 0; i < n; i++) {
+		pid_t pid = fork();
+		if (pid < 0)
+			die("fork");
+		if (pid == 0) {
+			signal(SIGTERM, SIG_DFL);
+			execv(argv[0], argv);
+			_exit(127);
+		}
+	}
+	while (!stopping) {
+		if (wait(NULL) < 0 && errno == ECHILD)
+			pause();
+	}
+	/* as a supervisor's shutdown: signal every child, exit when all are reaped */
+	kill(-1, SIGTERM);
+	while (wait(NULL) > 0 || errno == EINTR)
+		;
+	return 0;
+}
+
+/* What a minimal PID 1 does for orphans (tini's loop): nothing but waitpid(-1) on SIGCHLD. */
+static int reaper(char **argv)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	for (;;) {
+		int sig = sigwaitinfo(&set, NULL);
+		if (sig == SIGTERM)
+			return 0;
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && !strcmp(argv[1], "ready"))
+		ready(argv[2]);
+	if (argc == 5 && !strcmp(argv[1], "writer"))
+		return writer(atoi(argv[2]), atol(argv[3]), argv[4]);
+	if (argc == 6 && !strcmp(argv[1], "orphans"))
+		return orphans(atol(argv[2]), argv[3], argv[4], argv[5]);
+	if (argc >= 3 && !strcmp(argv[1], "reaper"))
+		return reaper(argv + 2);
+	if (argc >= 4 && !strcmp(argv[1], "spawn"))
+		return spawn(atol(argv[2]), argv + 3);
+	fprintf(stderr, "usage: see bench/helper.c\n");
+	return 2;
+}
