@@ -30,6 +30,7 @@ struct process {
 
 struct pgroup {
 	struct group_conf *conf;
+	bool replaced; /* a reload is stopping it to swap in its new config */
 	struct process **procs;
 	size_t nprocs;
 };

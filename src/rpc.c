@@ -579,10 +579,11 @@ static void m_restart(struct rpc_server *rs, const struct args *a, struct rpc_an
 	if (shutting_down(rs, out))
 		return;
 	log_warn("received restart request");
-	supervisor_reload(rs->sv);
-	if (rs->sv->mood == MOOD_RUNNING) {
-		/* the new config had errors: nothing restarted, say why */
-		fault(out, XR_CANT_REREAD, "the configuration has errors; see the main log");
+	char *why = NULL;
+	if (supervisor_reload(rs->sv, &why) < 0) {
+		/* the new config has errors: nothing changed, say why */
+		fault(out, XR_CANT_REREAD, why);
+		free(why);
 		return;
 	}
 	out->value = xr_bool(true);

@@ -20,6 +20,13 @@ extern char **environ;
 
 static void process_drive(struct process *p, const struct fsm_event *ev);
 static void process_tick(struct process *p);
+static void reload_progress(struct supervisor *sv);
+
+/* Starts and restarts are off while shutting down, and for a group a reload replaces. */
+static bool may_start(const struct process *p)
+{
+	return p->sv->mood > MOOD_RESTARTING && !p->group->replaced;
+}
 static void shutdown_progress(struct supervisor *sv);
 
 static unsigned pid_hash(pid_t pid)
@@ -190,9 +197,8 @@ static void process_drive(struct process *p, const struct fsm_event *first)
 			sv->on_state_change(sv, p, from);
 		if (!changed && !(a.flags & (FSM_DO_SPAWN | FSM_DO_SIGNAL)) && ev.type == FSM_TICK)
 			break;
-		ev = (struct fsm_event){.type = FSM_TICK,
-					.now = ev_now(sv->loop),
-					.may_start = sv->mood > MOOD_RESTARTING};
+		ev = (struct fsm_event){
+		    .type = FSM_TICK, .now = ev_now(sv->loop), .may_start = may_start(p)};
 	}
 	arm_timer(p);
 }
@@ -205,9 +211,8 @@ void supervisor_tick_process(struct supervisor *sv, struct process *p)
 
 static void process_tick(struct process *p)
 {
-	struct fsm_event ev = {.type = FSM_TICK,
-			       .now = ev_now(p->sv->loop),
-			       .may_start = p->sv->mood > MOOD_RESTARTING};
+	struct fsm_event ev = {
+	    .type = FSM_TICK, .now = ev_now(p->sv->loop), .may_start = may_start(p)};
 	process_drive(p, &ev);
 }
 
@@ -219,6 +224,8 @@ static void timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	process_tick(p);
 	if (p->sv->mood < MOOD_RUNNING)
 		shutdown_progress(p->sv);
+	else if (p->sv->pending)
+		reload_progress(p->sv);
 }
 
 static void child_exited(struct supervisor *sv, struct process *p, int status)
@@ -234,7 +241,7 @@ static void child_exited(struct supervisor *sv, struct process *p, int status)
 	struct fsm_event ev = {.type = FSM_EXITED,
 			       .now = ev_now(sv->loop),
 			       .exitstatus = es,
-			       .may_start = sv->mood > MOOD_RESTARTING};
+			       .may_start = may_start(p)};
 	struct fsm_actions a;
 	enum proc_state from = p->fsm.state;
 	fsm_step(&p->fsm, &p->params, &ev, &a);
@@ -264,6 +271,8 @@ static void reap(struct supervisor *sv)
 	}
 	if (sv->mood < MOOD_RUNNING)
 		shutdown_progress(sv);
+	else if (sv->pending)
+		reload_progress(sv);
 }
 
 static struct process *process_new(struct supervisor *sv, struct pgroup *g, struct proc_conf *pc)
@@ -450,36 +459,13 @@ static void finish_stopping(struct supervisor *sv)
 		return;
 	}
 	ev_timer_stop(sv->loop, &sv->shutdown_timer);
-	if (sv->mood == MOOD_SHUTDOWN) {
-		ev_break(sv->loop, EVBREAK_ALL);
-		return;
-	}
-	/* MOOD_RESTARTING: everything stopped; bring up the new config */
-	struct config *old = sv->cfg;
-	while (sv->ngroups)
-		supervisor_remove_group(sv, sv->groups[sv->ngroups - 1]);
-	sv->cfg = sv->pending;
-	sv->pending = NULL;
-	if (sv->latest != old)
-		config_free(sv->latest);
-	sv->latest = NULL;
-	output_init(sv->loop, &sv->cfg->sd);
-	config_free(old);
-	for (size_t i = 0; i < sv->cfg->ngroups; i++)
-		supervisor_add_group(sv, sv->cfg->groups[i]);
-	sv->mood = MOOD_RUNNING;
-	sv->leftovers_signalled = sv->leftovers_killed = false;
-	log_set_level(sv->cfg->sd.loglevel);
-	log_info("reloaded configuration from %s", sv->config_path);
-	for (size_t i = 0; i < sv->ngroups; i++)
-		for (size_t j = 0; j < sv->groups[i]->nprocs; j++)
-			process_tick(sv->groups[i]->procs[j]);
+	ev_break(sv->loop, EVBREAK_ALL);
 }
 
 /* Groups stop one at a time, highest priority number first, each fully before the next. */
 static void shutdown_progress(struct supervisor *sv)
 {
-	if (sv->mood >= MOOD_RUNNING)
+	if (sv->mood != MOOD_SHUTDOWN)
 		return;
 	for (size_t i = sv->ngroups; i > 0; i--) {
 		struct pgroup *g = sv->groups[i - 1];
@@ -522,26 +508,82 @@ void supervisor_shutdown(struct supervisor *sv)
 	shutdown_progress(sv);
 }
 
-void supervisor_reload(struct supervisor *sv)
+/* Once every group the new config replaces has stopped: swap them, start the new ones. */
+static void reload_progress(struct supervisor *sv)
+{
+	bool waiting = false;
+	for (size_t i = 0; i < sv->ngroups; i++) {
+		struct pgroup *g = sv->groups[i];
+		if (!g->replaced || group_stopped(g))
+			continue;
+		group_stop_all(sv, g);
+		if (!group_stopped(g))
+			waiting = true;
+	}
+	if (waiting)
+		return;
+	for (size_t i = sv->ngroups; i > 0; i--)
+		if (sv->groups[i - 1]->replaced) {
+			log_info("removed process group %s", sv->groups[i - 1]->conf->name);
+			supervisor_remove_group(sv, sv->groups[i - 1]);
+		}
+	struct config *old = sv->cfg;
+	sv->cfg = sv->pending;
+	sv->pending = NULL;
+	if (sv->latest != old)
+		config_free(sv->latest);
+	sv->latest = NULL;
+	output_init(sv->loop, &sv->cfg->sd);
+	log_set_level(sv->cfg->sd.loglevel);
+	/* running groups hold references to their own configs: freeing the old file is safe */
+	config_free(old);
+	for (size_t i = 0; i < sv->cfg->ngroups; i++) {
+		if (supervisor_find_group(sv, sv->cfg->groups[i]->name))
+			continue;
+		struct pgroup *g = supervisor_add_group(sv, sv->cfg->groups[i]);
+		log_info("added process group %s", g->conf->name);
+		for (size_t j = 0; j < g->nprocs; j++)
+			process_tick(g->procs[j]);
+	}
+	log_info("reloaded configuration from %s", sv->config_path);
+}
+
+int supervisor_reload(struct supervisor *sv, char **why)
 {
 	struct diag d = {0};
+	if (why)
+		*why = NULL;
 	if (sv->mood < MOOD_RUNNING) {
-		log_warn("ignoring reload request while %s",
-			 sv->mood == MOOD_SHUTDOWN ? "shutting down" : "restarting");
-		return;
+		log_warn("ignoring reload request while shutting down");
+		return -1;
 	}
 	struct config *c = config_load(sv->config_path, sv->overrides, &d);
-	for (size_t i = 0; i < d.n; i++)
-		log_msg(d.items[i].level == DIAG_ERROR ? LOG_LEVEL_ERROR : LOG_LEVEL_WARN, "%s",
-			d.items[i].text);
+	struct strbuf errs = {0};
+	for (size_t i = 0; i < d.n; i++) {
+		bool err = d.items[i].level == DIAG_ERROR;
+		log_msg(err ? LOG_LEVEL_ERROR : LOG_LEVEL_WARN, "%s", d.items[i].text);
+		if (err)
+			sb_printf(&errs, "%s%s", errs.len ? "; " : "", d.items[i].text);
+	}
 	diag_free(&d);
 	if (!c) {
 		log_error("the new configuration has errors; keeping the running one");
-		return;
+		if (why)
+			*why = sb_steal(&errs);
+		sb_free(&errs);
+		return -1;
 	}
+	sb_free(&errs);
+	/* a reload during a reload: the newest file wins */
+	config_free(sv->pending);
 	sv->pending = c;
-	sv->mood = MOOD_RESTARTING;
-	shutdown_progress(sv);
+	for (size_t i = 0; i < sv->ngroups; i++) {
+		struct pgroup *g = sv->groups[i];
+		struct group_conf *ng = config_find_group(c, g->conf->name);
+		g->replaced = !ng || !group_conf_equal(g->conf, ng);
+	}
+	reload_progress(sv);
+	return 0;
 }
 
 static void forward_signal(struct supervisor *sv, int sig)
@@ -580,7 +622,7 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		break;
 	case SIGHUP:
 		log_warn("received SIGHUP indicating restart request");
-		supervisor_reload(sv);
+		supervisor_reload(sv, NULL);
 		break;
 	case SIGUSR2:
 		log_info("received SIGUSR2 indicating log reopen request");

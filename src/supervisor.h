@@ -47,7 +47,10 @@ void supervisor_free(struct supervisor *sv);
 
 /* Requests used by signals and the control socket. */
 void supervisor_shutdown(struct supervisor *sv);
-void supervisor_reload(struct supervisor *sv);
+/* Re-reads the config and applies only what changed: changed and removed groups stop, then
+ * changed and added ones start; the others keep running. A config with errors changes
+ * nothing: -1, with *why (malloc'd) when why is not NULL. */
+int supervisor_reload(struct supervisor *sv, char **why);
 struct process *supervisor_find(struct supervisor *sv, const char *group, const char *name);
 struct pgroup *supervisor_find_group(struct supervisor *sv, const char *name);
 /* start/stop one process; return false when the state does not allow it */

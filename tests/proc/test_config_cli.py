@@ -144,19 +144,31 @@ def test_version_and_help():
     assert r.returncode == 2 and "For help, use" in r.stderr
 
 
-def test_sighup_reloads_and_a_bad_reload_keeps_running(run, tmp_path):
-    d = run("pidvisor", "[program:one]\ncommand=sleep 1000\nstartsecs=0\n")
-    d.wait_log(r"success: one entered RUNNING")
-    first = d.program_pid("one")
+def test_sighup_applies_only_what_changed(run, tmp_path):
+    import psutil
+    progs = {"keep": "sleep 1001", "change": "sleep 1002", "drop": "sleep 1003"}
+    body = lambda p: "".join(f"[program:{n}]\ncommand={c}\nstartsecs=0\n\n" for n, c in p.items())
+    d = run("pidvisor", body(progs))
+    d.wait_log(r"success: \w+ entered RUNNING", count=3)
+    pids = {n: d.program_pid(n) for n in progs}
     header = d.header()
-    d.conf_path.write_text(header + "[program:one]\ncommand=sleep 1000\nstartsecs=zero\n")
+
+    # a config with errors changes nothing
+    d.conf_path.write_text(header + body(progs) + "[program:bad]\ncommand=x\nstartsecs=zero\n")
     d.signal(signal.SIGHUP)
     d.wait_log(r"keeping the running one")
-    assert d.program_pid("one") == first
-    d.conf_path.write_text(header + "[program:two]\ncommand=sleep 1000\nstartsecs=0\n")
+    assert all(psutil.pid_exists(p) for p in pids.values())
+
+    new = {"keep": "sleep 1001", "change": "sleep 2002", "add": "sleep 1004"}
+    d.conf_path.write_text(header + body(new))
     d.signal(signal.SIGHUP)
-    d.wait_log(r"success: two entered RUNNING")
-    wait_until(lambda: not __import__("psutil").pid_exists(first), what="one to stop")
+    d.wait_log(r"success: add entered RUNNING")
+    d.wait_log(r"reloaded configuration")
+    wait_until(lambda: not psutil.pid_exists(pids["drop"]), what="drop to stop")
+    assert d.program_pid("keep") == pids["keep"] and psutil.pid_exists(pids["keep"])
+    changed = d.program_pid("change")
+    assert changed != pids["change"] and not psutil.pid_exists(pids["change"])
+    assert psutil.Process(changed).cmdline() == ["sleep", "2002"]
     assert d.stop() == 0
 
 
