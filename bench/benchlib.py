@@ -241,6 +241,6 @@ def perf_stop(profiler):
     p.send_signal(signal.SIGINT)
     p.wait()
     report = subprocess.run(["perf", "report", "-i", str(out), "--stdio", "--no-children",
-                             "--percent-limit", "2", "-g", "caller,0.5,callee,function,percent"],
+                             "-g", "none", "--sort", "dso,sym", "--percent-limit", "1"],
                             capture_output=True, text=True).stdout
     out.with_suffix(".txt").write_text(report)
