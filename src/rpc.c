@@ -538,10 +538,8 @@ static void read_file(const char *path, long long offset, long long length, stru
 static void m_read_log(struct rpc_server *rs, const struct args *a, struct rpc_answer *out)
 {
 	long long offset, length;
-	if (!arg_int(a, 0, &offset) || !arg_int(a, 1, &length)) {
-		fault(out, XR_INCORRECT_PARAMETERS, NULL);
-		return;
-	}
+	arg_int(a, 0, &offset);
+	arg_int(a, 1, &length);
 	const char *path = log_path();
 	if (!path || access(path, F_OK) < 0) {
 		fault(out, XR_NO_FILE, path ? path : "none");
@@ -655,10 +653,6 @@ static struct config *latest(struct rpc_server *rs)
 static void m_add_group(struct rpc_server *rs, const struct args *a, struct rpc_answer *out)
 {
 	const char *name = arg_str(a, 0);
-	if (!name) {
-		fault(out, XR_INCORRECT_PARAMETERS, NULL);
-		return;
-	}
 	if (shutting_down(rs, out))
 		return;
 	struct group_conf *gc = config_find_group(latest(rs), name);
@@ -680,10 +674,6 @@ static void m_add_group(struct rpc_server *rs, const struct args *a, struct rpc_
 static void m_remove_group(struct rpc_server *rs, const struct args *a, struct rpc_answer *out)
 {
 	const char *name = arg_str(a, 0);
-	if (!name) {
-		fault(out, XR_INCORRECT_PARAMETERS, NULL);
-		return;
-	}
 	if (shutting_down(rs, out))
 		return;
 	struct pgroup *g = supervisor_find_group(rs->sv, name);
@@ -707,10 +697,6 @@ static void m_start(struct rpc_server *rs, const struct args *a, struct rpc_answ
 	bool wait = arg_bool(a, 1, true);
 	struct pgroup *g;
 	struct process *p;
-	if (!name) {
-		fault(out, XR_INCORRECT_PARAMETERS, NULL);
-		return;
-	}
 	if (shutting_down(rs, out) || !lookup(rs, name, &g, &p, out))
 		return;
 	if (!p) {
@@ -729,21 +715,23 @@ static void m_start(struct rpc_server *rs, const struct args *a, struct rpc_answ
 	settle(pd, out);
 }
 
-static void m_start_group(struct rpc_server *rs, const struct args *a, struct rpc_answer *out)
+/* The group named by the first argument, or NULL with the fault set. */
+static struct pgroup *group_arg(struct rpc_server *rs, const struct args *a, struct rpc_answer *out)
 {
 	const char *name = arg_str(a, 0);
 	struct pgroup *g;
-	if (!name) {
-		fault(out, XR_INCORRECT_PARAMETERS, NULL);
-		return;
-	}
 	if (shutting_down(rs, out))
-		return;
-	if (!(g = supervisor_find_group(rs->sv, name))) {
+		return NULL;
+	if (!(g = supervisor_find_group(rs->sv, name)))
 		fault(out, XR_BAD_NAME, name);
-		return;
-	}
-	start_many(rs, g, arg_bool(a, 1, true), out);
+	return g;
+}
+
+static void m_start_group(struct rpc_server *rs, const struct args *a, struct rpc_answer *out)
+{
+	struct pgroup *g = group_arg(rs, a, out);
+	if (g)
+		start_many(rs, g, arg_bool(a, 1, true), out);
 }
 
 static void m_start_all(struct rpc_server *rs, const struct args *a, struct rpc_answer *out)
@@ -758,10 +746,6 @@ static void m_stop(struct rpc_server *rs, const struct args *a, struct rpc_answe
 	bool wait = arg_bool(a, 1, true);
 	struct pgroup *g;
 	struct process *p;
-	if (!name) {
-		fault(out, XR_INCORRECT_PARAMETERS, NULL);
-		return;
-	}
 	if (shutting_down(rs, out) || !lookup(rs, name, &g, &p, out))
 		return;
 	if (!p) {
@@ -775,19 +759,9 @@ static void m_stop(struct rpc_server *rs, const struct args *a, struct rpc_answe
 
 static void m_stop_group(struct rpc_server *rs, const struct args *a, struct rpc_answer *out)
 {
-	const char *name = arg_str(a, 0);
-	struct pgroup *g;
-	if (!name) {
-		fault(out, XR_INCORRECT_PARAMETERS, NULL);
-		return;
-	}
-	if (shutting_down(rs, out))
-		return;
-	if (!(g = supervisor_find_group(rs->sv, name))) {
-		fault(out, XR_BAD_NAME, name);
-		return;
-	}
-	stop_many(rs, g, arg_bool(a, 1, true), out);
+	struct pgroup *g = group_arg(rs, a, out);
+	if (g)
+		stop_many(rs, g, arg_bool(a, 1, true), out);
 }
 
 static void m_stop_all(struct rpc_server *rs, const struct args *a, struct rpc_answer *out)
@@ -855,10 +829,6 @@ static void m_signal(struct rpc_server *rs, const struct args *a, struct rpc_ans
 	char sigtext[64];
 	struct pgroup *g;
 	struct process *p;
-	if (!name || a->n < 2) {
-		fault(out, XR_INCORRECT_PARAMETERS, NULL);
-		return;
-	}
 	if (shutting_down(rs, out) || !lookup(rs, name, &g, &p, out))
 		return;
 	int sig = signal_arg(a, 1);
@@ -879,19 +849,10 @@ static void m_signal(struct rpc_server *rs, const struct args *a, struct rpc_ans
 
 static void m_signal_group(struct rpc_server *rs, const struct args *a, struct rpc_answer *out)
 {
-	const char *name = arg_str(a, 0);
 	char sigtext[64];
-	struct pgroup *g;
-	if (!name || a->n < 2) {
-		fault(out, XR_INCORRECT_PARAMETERS, NULL);
+	struct pgroup *g = group_arg(rs, a, out);
+	if (!g)
 		return;
-	}
-	if (shutting_down(rs, out))
-		return;
-	if (!(g = supervisor_find_group(rs->sv, name))) {
-		fault(out, XR_BAD_NAME, name);
-		return;
-	}
 	int sig = signal_arg(a, 1);
 	if (sig < 0) {
 		fault(out, XR_BAD_SIGNAL, signal_arg_text(a, 1, sigtext, sizeof(sigtext)));
@@ -918,10 +879,6 @@ static void m_process_info(struct rpc_server *rs, const struct args *a, struct r
 	const char *name = arg_str(a, 0);
 	struct pgroup *g;
 	struct process *p;
-	if (!name) {
-		fault(out, XR_INCORRECT_PARAMETERS, NULL);
-		return;
-	}
 	if (!lookup(rs, name, &g, &p, out))
 		return;
 	if (!p) {
@@ -1090,10 +1047,8 @@ static void read_process_log(struct rpc_server *rs, const struct args *a, int ch
 	struct process *p = one_process(rs, arg_str(a, 0), out);
 	if (!p)
 		return;
-	if (!arg_int(a, 1, &offset) || !arg_int(a, 2, &length)) {
-		fault(out, XR_INCORRECT_PARAMETERS, NULL);
-		return;
-	}
+	arg_int(a, 1, &offset);
+	arg_int(a, 2, &length);
 	const char *path = output_logfile(p, channel);
 	if (!path && output_has_tail(p, channel)) {
 		read_tail(p, channel, offset, length, out);
@@ -1124,10 +1079,8 @@ static void tail_process_log(struct rpc_server *rs, const struct args *a, int ch
 	struct process *p = one_process(rs, arg_str(a, 0), out);
 	if (!p)
 		return;
-	if (!arg_int(a, 1, &offset) || !arg_int(a, 2, &length)) {
-		fault(out, XR_INCORRECT_PARAMETERS, NULL);
-		return;
-	}
+	arg_int(a, 1, &offset);
+	arg_int(a, 2, &length);
 	const char *path = output_logfile(p, channel);
 	struct stat st;
 	out->value = xr_array();
@@ -1224,10 +1177,6 @@ static void m_send_stdin(struct rpc_server *rs, const struct args *a, struct rpc
 	struct process *p = one_process(rs, name, out);
 	if (!p)
 		return;
-	if (!chars || chars->type != XR_STRING) {
-		fault(out, XR_INCORRECT_PARAMETERS, NULL);
-		return;
-	}
 	if (p->pid <= 0 || p->fsm.killing) {
 		fault(out, XR_NOT_RUNNING, name);
 		return;
@@ -1255,10 +1204,6 @@ static void m_send_stdin(struct rpc_server *rs, const struct args *a, struct rpc
 static void m_remote_comm(struct rpc_server *rs, const struct args *a, struct rpc_answer *out)
 {
 	/* an event for listeners; pidvisor runs none, so there is nobody to tell */
-	if (!arg_str(a, 0) || !arg_str(a, 1)) {
-		fault(out, XR_INCORRECT_PARAMETERS, NULL);
-		return;
-	}
 	out->value = xr_bool(true);
 }
 
@@ -1411,10 +1356,6 @@ static struct xr_value *fault_struct(int code, const char *text)
 static void m_multicall(struct rpc_server *rs, const struct args *a, struct rpc_answer *out)
 {
 	const struct xr_value *calls = xr_item(a->params, 0);
-	if (!calls || calls->type != XR_ARRAY) {
-		fault(out, XR_INCORRECT_PARAMETERS, NULL);
-		return;
-	}
 	struct xr_value *results = xr_array();
 	for (size_t i = 0; i < xr_len(calls); i++) {
 		const struct xr_value *c = xr_item(calls, i);
@@ -1458,6 +1399,33 @@ static void m_multicall(struct rpc_server *rs, const struct args *a, struct rpc_
 	out->value = results;
 }
 
+/* Checks each argument against the method's signature, so handlers need not. A signal may be
+ * a name or a number, as supervisord takes it. */
+static bool types_match(const struct method *m, const struct xr_value *params)
+{
+	char sig[64];
+	snprintf(sig, sizeof(sig), "%s", m->signature);
+	char *save = NULL, *t = strtok_r(sig, ",", &save); /* the return type */
+	bool signal_method = strstr(m->name, ".signal") != NULL;
+	for (size_t i = 0; i < xr_len(params); i++) {
+		const struct xr_value *v = xr_item(params, i);
+		long long n;
+		struct args one = {.params = params, .n = xr_len(params)};
+		t = strtok_r(NULL, ",", &save);
+		if (!t)
+			return false;
+		bool ok = !strcmp(t, "string")
+			      ? v->type == XR_STRING || (signal_method && v->type == XR_INT)
+			  : !strcmp(t, "int")	  ? arg_int(&one, i, &n)
+			  : !strcmp(t, "boolean") ? v->type == XR_BOOL || v->type == XR_INT
+			  : !strcmp(t, "array")	  ? v->type == XR_ARRAY
+						  : false;
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
 void rpc_dispatch(struct rpc_server *rs, const char *method, const struct xr_value *params,
 		  struct rpc_answer *out)
 {
@@ -1469,7 +1437,7 @@ void rpc_dispatch(struct rpc_server *rs, const char *method, const struct xr_val
 		return;
 	}
 	struct args a = {.params = params, .n = xr_len(params)};
-	if (a.n < m->min || a.n > m->max) {
+	if (a.n < m->min || a.n > m->max || !types_match(m, params)) {
 		fault(out, XR_INCORRECT_PARAMETERS, NULL);
 		return;
 	}
