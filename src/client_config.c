@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
+#include "inifile.h"
 #include "wbuf.h"
 
 /* What the file says, before expansion. */
@@ -129,121 +131,38 @@ static char *expand(const char *value, const char *key, const char *here, char *
 	return sb.data;
 }
 
-/* The minimal RawConfigParser reader this client needs: sections, `k = v` or
- * `k: v`, lowercased keys, full-line and whitespace-led inline comments,
- * indented continuation lines. To be replaced by the daemon's src/ini.h. */
+/* Reads the file with the daemon's INI reader; only the keys the client needs are kept. */
 static bool read_config(const char *path, struct raw_config *cfg, char *err, size_t errsize)
 {
-	FILE *f = fopen(path, "r");
-	if (!f) {
+	if (access(path, R_OK) < 0) {
 		snprintf(err, errsize, "could not %s config file %s",
 			 errno == ENOENT ? "find" : "read", path);
 		return false;
 	}
-	char *line = NULL, section[256] = "", key[256] = "";
-	char **slot = NULL;
-	size_t cap = 0;
-	int lineno = 0;
-	bool ok = true;
-	while (ok && getline(&line, &cap, f) >= 0) {
-		lineno++;
-		line[strcspn(line, "\r\n")] = '\0';
-		char *s = line;
-		bool indented = isspace((unsigned char)*s);
-		while (isspace((unsigned char)*s))
-			s++;
-		if (!*s || *s == ';' || *s == '#')
-			continue;
-		for (char *c = s + 1; *c; c++)
-			if ((*c == ';' || *c == '#') && isspace((unsigned char)c[-1])) {
-				*c = '\0';
-				break;
-			}
-		size_t n = strlen(s);
-		while (n && isspace((unsigned char)s[n - 1]))
-			s[--n] = '\0';
-		if (indented && slot && *slot) {
-			char *joined;
-			if (asprintf(&joined, "%s\n%s", *slot, s) >= 0) {
-				free(*slot);
-				*slot = joined;
-			}
-			continue;
-		}
-		if (*s == '[' && s[n - 1] == ']') {
-			snprintf(section, sizeof(section), "%.*s", (int)n - 2, s + 1);
-			if (strcmp(section, "supervisorctl") == 0)
-				cfg->has_ctl_section = true;
-			slot = NULL;
-			continue;
-		}
-		size_t klen = strcspn(s, "=:");
-		if (!*section || !s[klen]) {
-			snprintf(err, errsize, "%s:%d: %s", path, lineno,
-				 *section ? "expected 'key = value'"
-					  : "no section header before it");
-			ok = false;
-			break;
-		}
-		char *value = s + klen + 1;
-		while (klen && isspace((unsigned char)s[klen - 1]))
-			klen--;
-		snprintf(key, sizeof(key), "%.*s", (int)klen, s);
-		for (char *c = key; *c; c++)
-			*c = (char)tolower((unsigned char)*c);
-		while (isspace((unsigned char)*value))
-			value++;
+	struct ini_doc doc = {0};
+	struct diag d = {0};
+	bool ok = ini_load(&doc, path, &d) == 0;
+	if (!ok) {
+		snprintf(err, errsize, "%s", d.n ? d.items[0].text : path);
+	} else {
 		static const char *const ctl_keys[] = {"serverurl", "username", "password",
 						       "prompt"};
 		char **ctl_slots[] = {&cfg->serverurl, &cfg->username, &cfg->password,
 				      &cfg->prompt};
-		slot = NULL;
-		if (strcmp(section, "supervisorctl") == 0) {
-			for (size_t k = 0; k < 4; k++)
-				if (strcmp(key, ctl_keys[k]) == 0)
-					slot = ctl_slots[k];
-		} else if (strcmp(section, "unix_http_server") == 0 && strcmp(key, "file") == 0) {
-			slot = &cfg->unix_file;
-		}
-		if (slot)
-			replace(slot, value);
+		cfg->has_ctl_section = ini_find_section(&doc, "supervisorctl") != NULL;
+		for (size_t k = 0; k < 4; k++)
+			replace(ctl_slots[k], ini_get(&doc, "supervisorctl", ctl_keys[k]));
+		replace(&cfg->unix_file, ini_get(&doc, "unix_http_server", "file"));
 	}
-	free(line);
-	fclose(f);
+	ini_free(&doc);
+	diag_free(&d);
 	return ok;
 }
 
 bool client_config_load(const char *configfile, const char *argv0, struct client_config *out,
 			char *err, size_t errsize)
 {
-	char *path = configfile ? strdup(configfile) : NULL;
-	if (!path) {
-		char exe[PATH_MAX];
-		ssize_t n = (strcmp(argv0, "ctl") == 0 || strcmp(argv0, "check") == 0)
-				? readlink("/proc/self/exe", exe, sizeof(exe) - 1)
-				: -1;
-		if (n > 0)
-			exe[n] = '\0';
-		else
-			snprintf(exe, sizeof(exe), "%s", argv0);
-		char *d1 = strdup(exe);
-		char *d2 = d1 ? strdup(dirname(d1)) : NULL;
-		const char *h = d2 ? dirname(d2) : ".";
-		char p1[PATH_MAX + 32], p2[PATH_MAX + 32];
-		snprintf(p1, sizeof(p1), "%s/etc/supervisord.conf", h);
-		snprintf(p2, sizeof(p2), "%s/supervisord.conf", h);
-		const char *search[] = {p1,
-					p2,
-					"supervisord.conf",
-					"etc/supervisord.conf",
-					"/etc/supervisord.conf",
-					"/etc/supervisor/supervisord.conf"};
-		for (size_t i = 0; i < sizeof(search) / sizeof(search[0]) && !path; i++)
-			if (access(search[i], F_OK) == 0)
-				path = strdup(search[i]);
-		free(d1);
-		free(d2);
-	}
+	char *path = configfile ? strdup(configfile) : config_search(argv0);
 	struct raw_config cfg = {0};
 	bool ok = true;
 	if (path) {

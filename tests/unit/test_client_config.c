@@ -93,7 +93,7 @@ static void test_fallback_and_errors(void **state)
 
 	path = write_conf("key=value\n");
 	assert_false(client_config_load(path, "x", &cfg, err, sizeof(err)));
-	assert_non_null(strstr(err, ":1: no section header"));
+	assert_non_null(strstr(err, ":1: key 'key' before any [section] header"));
 
 	assert_false(client_config_load("/nonexistent/x.conf", "x", &cfg, err, sizeof(err)));
 	assert_string_equal(err, "could not find config file /nonexistent/x.conf");
