@@ -28,7 +28,8 @@
 struct listener {
 	ev_io io;
 	int fd;
-	const struct http_server_conf *conf;
+	/* credentials copied at start: a reload frees the config, sockets stay as they are */
+	struct http_server_conf conf;
 	char *unix_path;
 	struct control *ctl;
 };
@@ -496,7 +497,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 		struct conn *c = xcalloc(1, sizeof(*c));
 		c->fd = fd;
 		c->ctl = ctl;
-		c->conf = l->conf;
+		c->conf = &l->conf;
 		http_parser_init(&c->parser, HTTP_REQUEST, NULL);
 		wb_init(&c->in, 2 * 1024 * 1024);
 		wb_init(&c->out, OUT_MAX);
@@ -669,9 +670,12 @@ int control_start(struct supervisor *sv, char **err)
 			continue;
 		struct listener *l = &ctl->listeners[ctl->nlisteners];
 		l->ctl = ctl;
-		l->conf = confs[i];
+		l->conf.username = confs[i]->username ? xstrdup(confs[i]->username) : NULL;
+		l->conf.password = confs[i]->password ? xstrdup(confs[i]->password) : NULL;
 		l->fd = -1;
 		if ((i == 0 ? bind_unix(l, confs[i], err) : bind_inet(l, confs[i], err)) < 0) {
+			free(l->conf.username);
+			free(l->conf.password);
 			control_stop(sv);
 			return -1;
 		}
@@ -696,6 +700,8 @@ void control_stop(struct supervisor *sv)
 		ev_ref(sv->loop);
 		ev_io_stop(sv->loop, &l->io);
 		close(l->fd);
+		free(l->conf.username);
+		free(l->conf.password);
 		if (l->unix_path) {
 			unlink(l->unix_path);
 			free(l->unix_path);

@@ -185,3 +185,18 @@ def test_shutdown(pair):
         rc[impl] = pair.ctl(impl, "shutdown")[:2]
         assert d.proc.wait(timeout=20) == 0
     assert rc["pidvisor"] == rc["supervisord"] == (0, "Shut down\n")
+
+
+def test_reload_clear_and_maintail(pair):
+    same(pair, "clear", "once")
+    # supervisord leaves an exited program's log alone (its dispatchers are gone); pidvisor
+    # clears what it is asked to
+    assert pair.ctl("pidvisor", "tail", "once")[:2] == (0, "\n")
+    same(pair, "clear", "all")
+    for impl in pair.daemons:
+        rc, out, _ = pair.ctl(impl, "maintail", "-5000")
+        assert rc == 0 and re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO spawned: 'web'",
+                                     out), (impl, out)
+    assert same(pair, "reload")[:2] == (0, "Restarted supervisord\n")
+    pair.settle()
+    same(pair, "status", "web")
