@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,6 +211,10 @@ static struct ini_section *section_get(struct ini_doc *doc, const char *name, co
 		doc->cap = doc->cap ? doc->cap * 2 : 16;
 		doc->sections = xrealloc(doc->sections, doc->cap * sizeof(*doc->sections));
 	}
+	if (doc->n == 0)
+		doc->default_index = SIZE_MAX;
+	if (strcmp(name, "DEFAULT") == 0)
+		doc->default_index = doc->n;
 	sec = &doc->sections[doc->n++];
 	memset(sec, 0, sizeof(*sec));
 	sec->name = xstrdup(name);
@@ -342,7 +347,8 @@ const struct ini_entry *ini_find(const struct ini_doc *doc, const struct ini_sec
 		for (size_t i = 0; i < sec->n; i++)
 			if (strcmp(sec->entries[i].key, key) == 0)
 				return &sec->entries[i];
-	const struct ini_section *def = ini_find_section(doc, "DEFAULT");
+	const struct ini_section *def =
+	    doc->n && doc->default_index < doc->n ? &doc->sections[doc->default_index] : NULL;
 	if (def && def != sec)
 		for (size_t i = 0; i < def->n; i++)
 			if (strcmp(def->entries[i].key, key) == 0)

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <expat.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
