@@ -594,6 +594,7 @@ static void proc_conf_free(struct proc_conf *p)
 	free_strings_in(program_keys, ARRAY_SIZE(program_keys), p);
 	free(p->program);
 	free(p->group);
+	free(p->file);
 	sv_free(&p->argv);
 	free(p);
 }
@@ -611,6 +612,7 @@ void group_conf_unref(struct group_conf *g)
 		proc_conf_free(g->procs[i]);
 	free(g->procs);
 	free(g->name);
+	free(g->file);
 	free(g);
 }
 
@@ -720,7 +722,7 @@ static int load_program(struct loader *L, const struct ini_section *sec, const c
 		p->program = xstrdup(program);
 		p->group = xstrdup(group_name);
 		p->process_num = (int)(start + i);
-		p->file = sec->file;
+		p->file = xstrdup(sec->file);
 		p->line = sec->line;
 		ex.has_process_num = true;
 		ex.process_num = p->process_num;
@@ -764,7 +766,7 @@ static struct group_conf *new_group(struct loader *L, const char *name, const ch
 	struct group_conf *g = xcalloc(1, sizeof(*g));
 	g->refs = 1;
 	g->name = xstrdup(name);
-	g->file = file;
+	g->file = xstrdup(file);
 	g->line = line;
 	L->c->groups = xrealloc(L->c->groups, (L->c->ngroups + 1) * sizeof(*L->c->groups));
 	L->c->groups[L->c->ngroups++] = g;

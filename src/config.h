@@ -68,7 +68,7 @@ struct proc_conf {
 	uint64_t forward_signals; /* bit n: forward signal n received by pidvisor */
 	int log_format;		  /* -1 = as [supervisord] */
 	/* where the [program:x] section is */
-	const char *file;
+	char *file;
 	int line;
 };
 
@@ -78,7 +78,7 @@ struct group_conf {
 	long long priority;
 	struct proc_conf **procs; /* sorted by priority, then name */
 	size_t nprocs;
-	const char *file;
+	char *file; /* where the section is */
 	int line;
 };
 

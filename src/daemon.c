@@ -16,8 +16,30 @@
 #include "control.h"
 #include "log.h"
 #include "passwd.h"
+#include "process.h"
 #include "sink.h"
 #include "supervisor.h"
+
+extern char **environ;
+
+/* --check-config: every program's command must be there and executable, as spawning will need
+ * (image builds run this last, so a missing package fails the build). */
+static void check_commands(const struct config *cfg, struct diag *d)
+{
+	for (size_t g = 0; g < cfg->ngroups; g++)
+		for (size_t i = 0; i < cfg->groups[g]->nprocs; i++) {
+			const struct proc_conf *c = cfg->groups[g]->procs[i];
+			char *err = NULL, *path = process_find_command(c, environ, &err);
+			if (path) {
+				free(path);
+				continue;
+			}
+			char sect[512];
+			snprintf(sect, sizeof(sect), "program:%s", c->program);
+			diag_add(d, DIAG_ERROR, c->file, c->line, sect, "command", "%s", err);
+			free(err);
+		}
+}
 
 struct daemon_opts {
 	const char *config;
@@ -297,6 +319,8 @@ int daemon_main(int argc, char **argv)
 
 	struct config *cfg = config_load(o.config, &o.ov, &d);
 	if (o.check_config) {
+		if (cfg)
+			check_commands(cfg, &d);
 		diag_print(&d, stdout);
 		int status = d.errors ? 2 : d.warnings ? 1 : 0;
 		if (!status)

@@ -42,6 +42,11 @@ const char *process_namespec(const struct process *p, char *buf, size_t n);
  * cannot be found or run. */
 bool process_check_command(const struct process *p, char **err);
 
+/* supervisord's get_execv_args(): the path of c's command, searched in the program's PATH,
+ * else daemon_env's, when argv[0] has no '/'. NULL with *err (malloc'd) when it cannot be found,
+ * is a directory or is not executable. */
+char *process_find_command(const struct proc_conf *c, char *const *daemon_env, char **err);
+
 /*
  * Forks and execs the child with supervisord's set-up: own process group, default signals and
  * mask, pipes on 0/1/2, no other descriptors, rlimits, umask, directory, user, environment.
