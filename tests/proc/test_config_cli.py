@@ -112,6 +112,30 @@ def test_check_config_is_strict(tmp_path):
     assert f"{bad}:4:" in r.stdout and f"{bad}:5:" in r.stdout  # every problem, not the first
 
 
+def test_check_config_finds_missing_commands(tmp_path):
+    # an image build runs --check-config last: a program whose package is missing fails it
+    conf = tmp_path / "cmds.conf"
+    script = tmp_path / "notexec.sh"
+    script.write_text("#!/bin/sh\n")
+    script.chmod(0o644)
+    conf.write_text(
+        "[supervisord]\n"
+        "[program:ok]\ncommand=sleep 1\n"
+        "[program:nginx]\ncommand=/usr/sbin/no-such-nginx -g 'daemon off;'\n"
+        "[program:onpath]\ncommand=no-such-tool --flag\n"
+        f"[program:plain]\ncommand={script}\n"
+        "[program:ownpath]\ncommand=sleep 1\nenvironment=PATH=/nonexistent\n"
+    )
+    r = run_cli(PIDVISOR, "-c", str(conf), "--check-config")
+    assert r.returncode == 2
+    lines = r.stdout.splitlines()
+    assert f"{conf}:4: [program:nginx] command: can't find command '/usr/sbin/no-such-nginx'" in lines
+    assert f"{conf}:6: [program:onpath] command: can't find command 'no-such-tool'" in lines
+    assert f"{conf}:8: [program:plain] command: command at '{script}' is not executable" in lines
+    assert f"{conf}:10: [program:ownpath] command: can't find command 'sleep'" in lines
+    assert not any("[program:ok]" in l for l in lines)
+
+
 def test_no_config_found_is_a_usage_error(tmp_path):
     r = run_cli(PIDVISOR, "-n", cwd=tmp_path)
     # the machine may have /etc/supervisor/supervisord.conf from Debian's package
