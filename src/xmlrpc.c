@@ -220,6 +220,10 @@ bool xr_member_bool(const struct xr_value *st, const char *name, bool def)
 static void escape(struct wbuf *out, const char *s, size_t len)
 {
 	size_t start = 0;
+	if (!memchr(s, '&', len) && !memchr(s, '<', len) && !memchr(s, '>', len)) {
+		wb_append(out, s, len); /* the common case, at memchr's speed */
+		return;
+	}
 	for (size_t i = 0; i < len; i++) {
 		const char *rep = s[i] == '&'	? "&amp;"
 				  : s[i] == '<' ? "&lt;"
@@ -293,56 +297,78 @@ void xr_format_double(char *buf, size_t size, double d)
 	wb_free(&out);
 }
 
+/* Literal text without strlen: encoding is on the path of every status request. */
+#define PUT(out, lit) wb_append((out), (lit), sizeof(lit) - 1)
+
+static void put_int(struct wbuf *out, long long i)
+{
+	char buf[24], *p = buf + sizeof(buf);
+	unsigned long long u = i < 0 ? 0ULL - (unsigned long long)i : (unsigned long long)i;
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (i < 0)
+		*--p = '-';
+	wb_append(out, p, (size_t)(buf + sizeof(buf) - p));
+}
+
 bool xr_encode_value(struct wbuf *out, const struct xr_value *v)
 {
 	char num[40];
-	const char *tag;
 	switch (v->type) {
 	case XR_NIL:
-		wb_puts(out, "<value><nil/></value>");
+		PUT(out, "<value><nil/></value>");
 		break;
 	case XR_INT:
 		if (v->u.i > 2147483647LL || v->u.i < -2147483648LL)
 			return false;
-		wb_printf(out, "<value><int>%lld</int></value>\n", v->u.i);
+		PUT(out, "<value><int>");
+		put_int(out, v->u.i);
+		PUT(out, "</int></value>\n");
 		break;
 	case XR_BOOL:
-		wb_printf(out, "<value><boolean>%d</boolean></value>\n", v->u.b ? 1 : 0);
+		if (v->u.b)
+			PUT(out, "<value><boolean>1</boolean></value>\n");
+		else
+			PUT(out, "<value><boolean>0</boolean></value>\n");
 		break;
 	case XR_DOUBLE:
 		xr_format_double(num, sizeof(num), v->u.d);
 		wb_printf(out, "<value><double>%s</double></value>\n", num);
 		break;
 	case XR_STRING:
-	case XR_DATETIME:
-		tag = v->type == XR_STRING ? "string" : "dateTime.iso8601";
-		wb_printf(out, "<value><%s>", tag);
+		PUT(out, "<value><string>");
 		escape(out, v->u.str.ptr, v->u.str.len);
-		wb_printf(out, "</%s></value>\n", tag);
+		PUT(out, "</string></value>\n");
+		break;
+	case XR_DATETIME:
+		PUT(out, "<value><dateTime.iso8601>");
+		escape(out, v->u.str.ptr, v->u.str.len);
+		PUT(out, "</dateTime.iso8601></value>\n");
 		break;
 	case XR_BASE64:
-		wb_puts(out, "<value><base64>\n");
+		PUT(out, "<value><base64>\n");
 		base64_encode(out, v->u.str.ptr, v->u.str.len, 76);
-		wb_puts(out, "</base64></value>\n");
+		PUT(out, "</base64></value>\n");
 		break;
 	case XR_ARRAY:
-		wb_puts(out, "<value><array><data>\n");
+		PUT(out, "<value><array><data>\n");
 		for (size_t i = 0; i < v->u.array.len; i++)
 			if (!xr_encode_value(out, v->u.array.items[i]))
 				return false;
-		wb_puts(out, "</data></array></value>\n");
+		PUT(out, "</data></array></value>\n");
 		break;
 	case XR_STRUCT:
-		wb_puts(out, "<value><struct>\n");
+		PUT(out, "<value><struct>\n");
 		for (size_t i = 0; i < v->u.st.len; i++) {
-			wb_puts(out, "<member>\n<name>");
+			PUT(out, "<member>\n<name>");
 			escape(out, v->u.st.members[i].name, strlen(v->u.st.members[i].name));
-			wb_puts(out, "</name>\n");
+			PUT(out, "</name>\n");
 			if (!xr_encode_value(out, v->u.st.members[i].value))
 				return false;
-			wb_puts(out, "</member>\n");
+			PUT(out, "</member>\n");
 		}
-		wb_puts(out, "</struct></value>\n");
+		PUT(out, "</struct></value>\n");
 		break;
 	}
 	return !out->failed;

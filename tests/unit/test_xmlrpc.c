@@ -40,6 +40,7 @@ static void test_encode_scalars(void **state)
 	(void)state;
 	assert_response(xr_int(5), RESP("<value><int>5</int></value>\n"));
 	assert_response(xr_int(-2147483648LL), RESP("<value><int>-2147483648</int></value>\n"));
+	assert_response(xr_int(0), RESP("<value><int>0</int></value>\n"));
 	assert_response(xr_bool(true), RESP("<value><boolean>1</boolean></value>\n"));
 	assert_response(xr_string("a<b>&c"),
 			RESP("<value><string>a&lt;b&gt;&amp;c</string></value>\n"));
