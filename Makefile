@@ -111,7 +111,7 @@ test: test-deps
 	$(MAKE) proc
 
 bench: deps
-	$(MAKE) build/pidvisor
+	$(MAKE) build/pidvisor build/pidvisor-static
 	bench/run
 
 format:

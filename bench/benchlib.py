@@ -15,6 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build" / "bench"
 HELPER = BUILD / "helper"
 PIDVISOR = Path(os.environ.get("PIDVISOR", ROOT / "build" / "pidvisor"))
+# the build pidvisor-image puts in images (make static): no shared libraries to map
+PIDVISOR_STATIC = Path(os.environ.get("PIDVISOR_STATIC", ROOT / "build" / "pidvisor-static"))
 SUPERVISORD = Path("/usr/bin/supervisord")
 SUPERVISORCTL = Path("/usr/bin/supervisorctl")
 IMPLS = ("pidvisor", "supervisord")
@@ -170,6 +172,8 @@ class Supervisor:
         self.impl = impl
         if impl == "pidvisor":
             argv = [str(PIDVISOR), "-n", "-c", str(conf)]
+        elif impl == "pidvisor-static":
+            argv = [str(PIDVISOR_STATIC), "-n", "-c", str(conf)]
         elif impl == "supervisord":
             argv = [str(SUPERVISORD), "-n", "-c", str(conf)]
         cmd = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child", *argv]

@@ -29,7 +29,7 @@ struct ini_doc {
 	struct ini_section *sections;
 	size_t n, cap;
 	size_t default_index; /* of [DEFAULT], SIZE_MAX when there is none (looked up per key) */
-	char **files; /* every file read, in order */
+	char **files;	      /* every file read, in order */
 	size_t nfiles;
 };
 
