@@ -212,15 +212,89 @@ static void child_setup(const struct process *p, const int fds[3], const char *p
 }
 
 /*
- * vfork: the parent's page tables are not copied, so spawning costs the same whatever the
- * daemon's size (fork made start-up of 1000 programs grow faster than linearly). The child
- * only makes system calls with data prepared before, on its own stack frames, then execs or
- * _exits. Sanitizer builds use fork, which their runtimes follow better.
+ * Spawning costs the same whatever the daemon's size. fork() copies the page tables and the
+ * descriptor table (two pipes per program: thousands of entries), and the child then closes
+ * them all, so spawning N programs cost O(N^2). Instead the child shares memory and the
+ * descriptor table while the parent waits (CLONE_VM | CLONE_VFORK | CLONE_FILES, on a stack of
+ * its own, as posix_spawn does), and leaves the shared table with close_range(UNSHARE), which
+ * copies only the descriptors below the first one closed. The child's pipe ends are parked in
+ * three low "slots" for that moment; between spawns the slots hold /dev/null.
+ * Sanitizer builds use fork, which their runtimes follow better.
  */
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define spawn_fork fork
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || !defined(SYS_close_range)
+#define SPAWN_WITH_FORK 1
 #else
-#define spawn_fork vfork
+#include <sched.h>
+#include <sys/mman.h>
+#ifndef CLOSE_RANGE_UNSHARE
+#define CLOSE_RANGE_UNSHARE (1U << 1)
+#endif
+
+enum { SPAWN_STACK = 256 * 1024 };
+
+static struct {
+	int slot[3]; /* the child's 0, 1, 2 wait here */
+	int devnull;
+	void *stack;
+	bool ready, failed;
+} spawner;
+
+struct spawn_args {
+	const struct process *p;
+	const char *path;
+	char *const *envp;
+	const struct user_info *ui;
+};
+
+static bool spawner_init(void)
+{
+	if (spawner.ready || spawner.failed)
+		return spawner.ready;
+	spawner.failed = true;
+	spawner.devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	for (int i = 0; i < 3; i++)
+		spawner.slot[i] = open("/dev/null", O_RDWR | O_CLOEXEC);
+	spawner.stack = mmap(NULL, SPAWN_STACK, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (spawner.devnull < 0 || spawner.slot[0] < 0 || spawner.slot[1] < 0 ||
+	    spawner.slot[2] < 0 || spawner.stack == MAP_FAILED)
+		return false; /* fork it is (descriptors stay open: this happens once) */
+	spawner.failed = false;
+	spawner.ready = true;
+	return true;
+}
+
+static int spawn_child(void *arg)
+{
+	const struct spawn_args *a = arg;
+	int top = spawner.slot[0];
+	for (int i = 1; i < 3; i++)
+		if (spawner.slot[i] > top)
+			top = spawner.slot[i];
+	/* our own table from here on: never touch the parent's */
+	if (syscall(SYS_close_range, (unsigned)top + 1, ~0U, CLOSE_RANGE_UNSHARE) < 0 &&
+	    unshare(CLONE_FILES) < 0)
+		_exit(127);
+	child_setup(a->p, spawner.slot, a->path, a->envp, a->ui);
+	return 127;
+}
+
+/* The child has exec'd or died when clone returns (CLONE_VFORK). */
+static pid_t spawn_clone(const struct process *p, const int fds[3], const char *path,
+			 char *const *envp, const struct user_info *ui)
+{
+	struct spawn_args a = {p, path, envp, ui};
+	for (int i = 0; i < 3; i++)
+		if (dup3(fds[i], spawner.slot[i], O_CLOEXEC) < 0)
+			return -1;
+	pid_t pid = clone(spawn_child, (char *)spawner.stack + SPAWN_STACK,
+			  CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, &a);
+	int saved = errno;
+	for (int i = 0; i < 3; i++)
+		dup3(spawner.devnull, spawner.slot[i], O_CLOEXEC);
+	errno = saved;
+	return pid;
+}
 #endif
 
 pid_t process_spawn(struct process *p, char **err)
@@ -245,9 +319,16 @@ pid_t process_spawn(struct process *p, char **err)
 		return -1;
 	}
 	build_env(p, &env);
-	pid = spawn_fork();
-	if (pid == 0)
-		child_setup(p, fds, path, env.v, p->conf->user ? &ui : NULL);
+#ifndef SPAWN_WITH_FORK
+	if (spawner_init())
+		pid = spawn_clone(p, fds, path, env.v, p->conf->user ? &ui : NULL);
+	else
+#endif
+	{
+		pid = fork();
+		if (pid == 0)
+			child_setup(p, fds, path, env.v, p->conf->user ? &ui : NULL);
+	}
 	if (pid < 0) {
 		*err =
 		    xasprintf("Too many processes in process table to spawn '%s'", p->conf->name);
