@@ -100,8 +100,10 @@ unit: test-deps
 	$(MAKE) $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
+# tests/docker needs a Docker engine, mmdebstrap and busybox-static (the image set).
 proc: test-deps
-	$(MAKE) build/pidvisor build/asan/pidvisor $(IMAGE_BIN)
+	@packaging/install-deps.sh image
+	$(MAKE) build/pidvisor build/asan/pidvisor build/pidvisor-static $(IMAGE_BIN)
 	$(PYTHON) -m pytest -q tests/
 
 test: test-deps
