@@ -72,6 +72,12 @@ class Engine:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        # dockerd leaves its exec root's netns/default mounted (--bridge=none or not)
+        with open("/proc/mounts") as f:
+            mounts = [line.split()[1] for line in f]
+        for m in reversed(mounts):
+            if m.startswith(f"{self.run_dir}/"):
+                subprocess.run(["umount", "-l", m], check=False)
         shutil.rmtree(self.run_dir, ignore_errors=True)
 
     def log(self):
