@@ -4,7 +4,7 @@ import subprocess
 
 import pytest
 
-from dockerharness import BASE_IMAGE, ROOT, Engine, EngineError
+from dockerharness import BASE_IMAGE, DATA_ROOT, ROOT, Engine, EngineError
 
 
 @pytest.fixture(scope="session")
@@ -12,9 +12,13 @@ def docker_engine():
     engine = Engine()
     try:
         engine.start()
+        failed = None
     except EngineError as e:
         engine.stop()
-        pytest.fail(f"cannot start a Docker engine: {e}", pytrace=False)
+        failed = str(e)
+    if failed:
+        pytest.fail(f"cannot start a Docker engine (is another dockerd using {DATA_ROOT}?): "
+                    f"{failed}", pytrace=False)
     try:
         r = subprocess.run([str(ROOT / "packaging" / "make-base-image.sh"), BASE_IMAGE],
                            env=engine.env(), capture_output=True, text=True, timeout=600)
