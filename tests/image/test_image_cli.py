@@ -69,7 +69,7 @@ def test_generate_root_dockerfile(tmp_path):
     assert df[runs[0] + 1] == " && rm -rf /var/lib/apt/lists/*"
     assert "COPY pidvisor /usr/bin/pidvisor" in df
     assert ("RUN ln -sf pidvisor /usr/bin/supervisord && ln -sf pidvisor /usr/bin/supervisorctl"
-            " && mkdir -p /etc/supervisor/conf.d") in df
+            " && mkdir -p /etc/supervisor/conf.d /run/pidvisor && chmod 1777 /run/pidvisor") in df
     assert "COPY supervisord.conf /etc/supervisor/supervisord.conf" in df
     assert "COPY 00-system-base.conf /etc/supervisor/conf.d/00-system-base.conf" in df
     assert 'LABEL org.opencontainers.image.vendor="example"' in df  # from defaults
@@ -142,14 +142,14 @@ def test_generated_configs_pass_pidvisor_check_config(tmp_path):
     assert "[group:web]\nprograms=shop,sshd\npriority=40\n" in shop
     # the root's main config, with its [include] pointed at the generated layers
     main = (out / "system-base/supervisord.conf").read_text()
-    for line in ["nodaemon=true", "logfile=/dev/stdout", "pidfile=/run/pidvisor.pid",
-                 "loglevel=debug", "file=/run/supervisor.sock", "chmod=0700",
-                 "serverurl=unix:///run/supervisor.sock",
+    for line in ["nodaemon=true", "logfile=/dev/stdout", "pidfile=/run/pidvisor/pidvisor.pid",
+                 "loglevel=debug", "file=/run/pidvisor/supervisor.sock", "chmod=0700",
+                 "serverurl=unix:///run/pidvisor/supervisor.sock",
                  "files=/etc/supervisor/conf.d/*.conf"]:
         assert line + "\n" in main
     conf = tmp_path / "supervisord.conf"
     conf.write_text(main.replace("/etc/supervisor/conf.d/*.conf", " ".join(map(str, layers)))
-                    .replace("pidfile=/run/pidvisor.pid", f"pidfile={tmp_path}/p.pid"))
+                    .replace("pidfile=/run/pidvisor/pidvisor.pid", f"pidfile={tmp_path}/p.pid"))
     p = subprocess.run([str(PIDVISOR), "-c", str(conf), "--check-config"], capture_output=True,
                        text=True)
     assert (p.returncode, p.stdout) == (0, f"{conf}: OK\n"), p.stdout + p.stderr
