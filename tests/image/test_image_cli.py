@@ -2,7 +2,9 @@
 import os
 import re
 import shutil
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -256,7 +258,7 @@ def test_lint_rules_each_have_a_fixture():
     # every rule of docs/stack-file.md's list
     for name in ["unpinned.yaml", "run-install.yaml", "password.yaml", "healthcheck-none.yaml",
                  "cycle.yaml", "unknown-parent.yaml", "unknown-keys.yaml", "types.yaml",
-                 "duplicate-program.yaml", "not-installed.yaml", "clean.yaml",
+                 "duplicate-program.yaml", "not-installed.yaml", "values.yaml", "clean.yaml",
                  "Dockerfile.bad", "Dockerfile.good"]:
         assert name in LINT_FIXTURES
 
@@ -356,4 +358,25 @@ def test_build_leaves_no_contexts_behind(docker, tmp_path):
     env_tmp.mkdir()
     rc, _, err, _ = docker("tiny/alpine", extra_env={"TMPDIR": str(env_tmp)})
     assert rc == 0, err
+    assert list(env_tmp.iterdir()) == []
+
+
+def test_build_interrupted_cleans_up(tmp_path):
+    script = tmp_path / "docker"
+    script.write_text(f"#!/bin/sh\ntouch {tmp_path}/started\nexec sleep 30\n")
+    script.chmod(0o755)
+    env_tmp = tmp_path / "tmp"
+    env_tmp.mkdir()
+    p = subprocess.Popen([str(IMAGE), "build", str(STACK), "tiny/alpine", "--pidvisor",
+                          str(PIDVISOR), "--docker", str(script)],
+                         env=dict(os.environ, TMPDIR=str(env_tmp)), start_new_session=True,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 10
+    while not (tmp_path / "started").exists():
+        assert time.monotonic() < deadline and p.poll() is None
+        time.sleep(0.01)
+    os.killpg(p.pid, signal.SIGINT)  # ^C reaches the whole foreground group
+    out, err = p.communicate(timeout=10)
+    assert p.returncode == 128 + signal.SIGINT, err
+    assert "tiny/alpine failed" in err
     assert list(env_tmp.iterdir()) == []
