@@ -24,20 +24,34 @@ static int run(char *const *argv)
 {
 	fflush(stdout);
 	fflush(stderr);
+	/* as system(): ^C goes to docker, and we stop once it has, cleaning up after it */
+	struct sigaction ign = {.sa_handler = SIG_IGN}, old_int, old_quit;
+	sigaction(SIGINT, &ign, &old_int);
+	sigaction(SIGQUIT, &ign, &old_quit);
 	pid_t pid = fork();
 	if (pid < 0) {
 		fprintf(stderr, "pidvisor-image: fork: %s\n", strerror(errno));
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGQUIT, &old_quit, NULL);
 		return 127;
 	}
 	if (pid == 0) {
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGQUIT, &old_quit, NULL);
 		execvp(argv[0], argv);
 		fprintf(stderr, "pidvisor-image: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
-	int status;
+	int status, rc = 0;
 	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return 127;
+		if (errno != EINTR) {
+			rc = 127;
+			break;
+		}
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGQUIT, &old_quit, NULL);
+	if (rc)
+		return rc;
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return WEXITSTATUS(status);

@@ -28,6 +28,14 @@ static const struct pm_commands {
     [PM_YUM] = {"yum install -y", "yum clean all && rm -rf /var/cache/yum"},
 };
 
+#define PIDVISOR_PATH "/usr/bin/pidvisor"
+#define CONF_DIR      "/etc/supervisor/conf.d"
+#define MAIN_CONF     "/etc/supervisor/supervisord.conf"
+/* Writable by whichever user the container starts as (an image's `user`), like /tmp: the socket
+ * itself is 0700. */
+#define RUN_DIR "/run/pidvisor"
+#define SOCKET	RUN_DIR "/supervisor.sock"
+
 /* Added to every program that does not set them, so its output reaches `docker logs`. */
 static const char *const log_defaults[][2] = {
     {"stdout_logfile", "/dev/stdout"},
@@ -40,13 +48,8 @@ static const char *const main_conf_defaults[][2] = {
     {"nodaemon", "true"},
     {"logfile", "/dev/stdout"},
     {"logfile_maxbytes", "0"},
-    {"pidfile", "/run/pidvisor.pid"},
+    {"pidfile", RUN_DIR "/pidvisor.pid"},
 };
-
-#define PIDVISOR_PATH "/usr/bin/pidvisor"
-#define CONF_DIR      "/etc/supervisor/conf.d"
-#define MAIN_CONF     "/etc/supervisor/supervisord.conf"
-#define SOCKET	      "/run/supervisor.sock"
 
 static bool is_root(const struct stack *st, size_t i)
 {
@@ -218,8 +221,8 @@ static void put_root_parts(struct strbuf *sb)
 	sb_printf(sb, "COPY pidvisor %s\n", PIDVISOR_PATH);
 	sb_printf(sb,
 		  "RUN ln -sf pidvisor /usr/bin/supervisord && ln -sf pidvisor "
-		  "/usr/bin/supervisorctl && mkdir -p %s\n",
-		  CONF_DIR);
+		  "/usr/bin/supervisorctl && mkdir -p %s %s && chmod 1777 %s\n",
+		  CONF_DIR, RUN_DIR, RUN_DIR);
 	sb_printf(sb, "COPY supervisord.conf %s\n", MAIN_CONF);
 }
 

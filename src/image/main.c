@@ -15,6 +15,7 @@
 
 #include "diag.h"
 #include "image/build.h"
+#include "image/confcheck.h"
 #include "image/generate.h"
 #include "image/lint.h"
 #include "image/plan.h"
@@ -298,6 +299,8 @@ static int cmd_lint(struct opts *o)
 			plan_resolve(&st, &d);
 			lint_stack(&st, &d);
 		}
+		if (loaded == 0) /* values once the schema is right: no echo of its errors */
+			check_program_values(&st, &d);
 		rc = loaded < 0 ? 2 : d.n ? 1 : 0;
 		stack_free(&st);
 	}

@@ -2,7 +2,9 @@
 import os
 import re
 import shutil
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -69,7 +71,7 @@ def test_generate_root_dockerfile(tmp_path):
     assert df[runs[0] + 1] == " && rm -rf /var/lib/apt/lists/*"
     assert "COPY pidvisor /usr/bin/pidvisor" in df
     assert ("RUN ln -sf pidvisor /usr/bin/supervisord && ln -sf pidvisor /usr/bin/supervisorctl"
-            " && mkdir -p /etc/supervisor/conf.d") in df
+            " && mkdir -p /etc/supervisor/conf.d /run/pidvisor && chmod 1777 /run/pidvisor") in df
     assert "COPY supervisord.conf /etc/supervisor/supervisord.conf" in df
     assert "COPY 00-system-base.conf /etc/supervisor/conf.d/00-system-base.conf" in df
     assert 'LABEL org.opencontainers.image.vendor="example"' in df  # from defaults
@@ -142,14 +144,14 @@ def test_generated_configs_pass_pidvisor_check_config(tmp_path):
     assert "[group:web]\nprograms=shop,sshd\npriority=40\n" in shop
     # the root's main config, with its [include] pointed at the generated layers
     main = (out / "system-base/supervisord.conf").read_text()
-    for line in ["nodaemon=true", "logfile=/dev/stdout", "pidfile=/run/pidvisor.pid",
-                 "loglevel=debug", "file=/run/supervisor.sock", "chmod=0700",
-                 "serverurl=unix:///run/supervisor.sock",
+    for line in ["nodaemon=true", "logfile=/dev/stdout", "pidfile=/run/pidvisor/pidvisor.pid",
+                 "loglevel=debug", "file=/run/pidvisor/supervisor.sock", "chmod=0700",
+                 "serverurl=unix:///run/pidvisor/supervisor.sock",
                  "files=/etc/supervisor/conf.d/*.conf"]:
         assert line + "\n" in main
     conf = tmp_path / "supervisord.conf"
     conf.write_text(main.replace("/etc/supervisor/conf.d/*.conf", " ".join(map(str, layers)))
-                    .replace("pidfile=/run/pidvisor.pid", f"pidfile={tmp_path}/p.pid"))
+                    .replace("pidfile=/run/pidvisor/pidvisor.pid", f"pidfile={tmp_path}/p.pid"))
     p = subprocess.run([str(PIDVISOR), "-c", str(conf), "--check-config"], capture_output=True,
                        text=True)
     assert (p.returncode, p.stdout) == (0, f"{conf}: OK\n"), p.stdout + p.stderr
@@ -256,7 +258,7 @@ def test_lint_rules_each_have_a_fixture():
     # every rule of docs/stack-file.md's list
     for name in ["unpinned.yaml", "run-install.yaml", "password.yaml", "healthcheck-none.yaml",
                  "cycle.yaml", "unknown-parent.yaml", "unknown-keys.yaml", "types.yaml",
-                 "duplicate-program.yaml", "not-installed.yaml", "clean.yaml",
+                 "duplicate-program.yaml", "not-installed.yaml", "values.yaml", "clean.yaml",
                  "Dockerfile.bad", "Dockerfile.good"]:
         assert name in LINT_FIXTURES
 
@@ -356,4 +358,25 @@ def test_build_leaves_no_contexts_behind(docker, tmp_path):
     env_tmp.mkdir()
     rc, _, err, _ = docker("tiny/alpine", extra_env={"TMPDIR": str(env_tmp)})
     assert rc == 0, err
+    assert list(env_tmp.iterdir()) == []
+
+
+def test_build_interrupted_cleans_up(tmp_path):
+    script = tmp_path / "docker"
+    script.write_text(f"#!/bin/sh\ntouch {tmp_path}/started\nexec sleep 30\n")
+    script.chmod(0o755)
+    env_tmp = tmp_path / "tmp"
+    env_tmp.mkdir()
+    p = subprocess.Popen([str(IMAGE), "build", str(STACK), "tiny/alpine", "--pidvisor",
+                          str(PIDVISOR), "--docker", str(script)],
+                         env=dict(os.environ, TMPDIR=str(env_tmp)), start_new_session=True,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 10
+    while not (tmp_path / "started").exists():
+        assert time.monotonic() < deadline and p.poll() is None
+        time.sleep(0.01)
+    os.killpg(p.pid, signal.SIGINT)  # ^C reaches the whole foreground group
+    out, err = p.communicate(timeout=10)
+    assert p.returncode == 128 + signal.SIGINT, err
+    assert "tiny/alpine failed" in err
     assert list(env_tmp.iterdir()) == []
