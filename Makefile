@@ -76,8 +76,16 @@ build/fuzz/obj/%.o: src/%.c
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(CORE_LIBS)
 
+# fuzz_stack also needs the image builder's objects (not its main) and libyaml
+FUZZ_IMAGE_OBJ := $(filter-out build/fuzz/obj/image/main.o,$(IMAGE_SRC:src/image/%.c=build/fuzz/obj/image/%.o))
+build/fuzz/obj/image/%.o: src/image/%.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+build/fuzz/fuzz_stack: tests/fuzz/fuzz_stack.c $(FUZZ_IMAGE_OBJ) $(FUZZ_OBJ)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(YAML_LIBS) $(CORE_LIBS)
+
 # built through a pattern rule, so make would delete them as intermediates
-.SECONDARY: $(FUZZ_OBJ)
+.SECONDARY: $(FUZZ_OBJ) $(FUZZ_IMAGE_OBJ)
 fuzz: $(FUZZ_BIN)
 # Each target for FUZZ_SECONDS from its seeds; the grown corpus stays in build/fuzz/corpus.
 fuzz-smoke: $(FUZZ_BIN)
@@ -100,8 +108,10 @@ unit: test-deps
 	$(MAKE) $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
+# tests/docker needs a Docker engine, mmdebstrap and busybox-static (the image set).
 proc: test-deps
-	$(MAKE) build/pidvisor build/asan/pidvisor $(IMAGE_BIN)
+	@packaging/install-deps.sh image
+	$(MAKE) build/pidvisor build/asan/pidvisor build/pidvisor-static $(IMAGE_BIN)
 	$(PYTHON) -m pytest -q tests/
 
 test: test-deps
@@ -122,4 +132,4 @@ check-format:
 clean:
 	rm -rf build
 
--include $(wildcard build/obj/*.d build/obj/image/*.d build/asan/*.d build/fuzz/obj/*.d)
+-include $(wildcard build/obj/*.d build/obj/image/*.d build/asan/*.d build/fuzz/obj/*.d build/fuzz/obj/image/*.d)

@@ -1105,6 +1105,17 @@ void config_free(struct config *c)
 	free(c);
 }
 
+const char *config_key_name(const char *section, size_t i)
+{
+	const struct section_def *def = section_kind(section);
+	return def && def->keys && i < def->nkeys ? def->keys[i].name : NULL;
+}
+
+const char *config_suggest(const char *word, const char *const *cands, size_t n)
+{
+	return suggest(word, cands, n);
+}
+
 struct group_conf *config_find_group(const struct config *c, const char *name)
 {
 	for (size_t i = 0; i < c->ngroups; i++)

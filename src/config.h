@@ -150,6 +150,12 @@ void config_free(struct config *c);
 void group_conf_ref(struct group_conf *g);
 void group_conf_unref(struct group_conf *g);
 
+/* The i-th key name of a section kind ("program:x", "supervisord", ...) from the key tables, NULL
+ * past the end; pidvisor-image checks stack files against them. */
+const char *config_key_name(const char *section, size_t i);
+/* The closest of cands to word when it is close enough for a "did you mean", else NULL. */
+const char *config_suggest(const char *word, const char *const *cands, size_t n);
+
 /* Convenience for lookups by namespec parts. */
 struct group_conf *config_find_group(const struct config *c, const char *name);
 

@@ -1,0 +1,13 @@
+/* Writing build contexts: directories, whole files, and trees copied as they are. */
+#ifndef PIDVISOR_IMAGE_COPY_H
+#define PIDVISOR_IMAGE_COPY_H
+
+#include <stddef.h>
+
+/* Each returns 0, or -1 with errno set and *failed naming the path that failed (static). */
+int mkdir_p(const char *path, const char **failed);
+int write_file(const char *path, const char *text, int mode, const char **failed);
+/* Copies a file, or a directory recursively; modes kept, symlinks copied as symlinks. */
+int copy_tree(const char *src, const char *dst, const char **failed);
+
+#endif

@@ -1,0 +1,421 @@
+/* Stack model → build contexts. Layout of a Dockerfile: what RUN needs first (ENV, WORKDIR),
+ * then packages, files, run, pidvisor (roots), the layer's programs, metadata, and last the
+ * --check-config step, so a broken config or a missing command fails the build. */
+#include "image/generate.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "image/copy.h"
+#include "image/plan.h"
+#include "util.h"
+
+/* The commands per package manager: one RUN, caches removed in the same layer. */
+static const struct pm_commands {
+	const char *install; /* followed by the packages */
+	const char *cleanup; /* NULL: the install leaves no cache */
+} pm_commands[] = {
+    [PM_APT] = {"apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "
+		"--no-install-recommends",
+		"rm -rf /var/lib/apt/lists/*"},
+    [PM_APK] = {"apk add --no-cache", NULL},
+    [PM_DNF] = {"dnf install -y --setopt=install_weak_deps=False",
+		"dnf clean all && rm -rf /var/cache/dnf"},
+    [PM_YUM] = {"yum install -y", "yum clean all && rm -rf /var/cache/yum"},
+};
+
+#define PIDVISOR_PATH "/usr/bin/pidvisor"
+#define CONF_DIR      "/etc/supervisor/conf.d"
+#define MAIN_CONF     "/etc/supervisor/supervisord.conf"
+/* Writable by whichever user the container starts as (an image's `user`), like /tmp: the socket
+ * itself is 0700. */
+#define RUN_DIR "/run/pidvisor"
+#define SOCKET	RUN_DIR "/supervisor.sock"
+
+/* Added to every program that does not set them, so its output reaches `docker logs`. */
+static const char *const log_defaults[][2] = {
+    {"stdout_logfile", "/dev/stdout"},
+    {"stdout_logfile_maxbytes", "0"},
+    {"stderr_logfile", "/dev/stderr"},
+    {"stderr_logfile_maxbytes", "0"},
+};
+
+static const char *const main_conf_defaults[][2] = {
+    {"nodaemon", "true"},
+    {"logfile", "/dev/stdout"},
+    {"logfile_maxbytes", "0"},
+    {"pidfile", RUN_DIR "/pidvisor.pid"},
+};
+
+static bool is_root(const struct stack *st, size_t i)
+{
+	return st->images[i].parent < 0;
+}
+
+/* Dockerfile double-quoted string: backslash and quote escaped; $ left to the builder. */
+static void put_quoted(struct strbuf *sb, const char *s)
+{
+	sb_putc(sb, '"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			sb_putc(sb, '\\');
+		if (*s == '\n')
+			sb_puts(sb, "\\n");
+		else
+			sb_putc(sb, *s);
+	}
+	sb_putc(sb, '"');
+}
+
+static void put_pairs(struct strbuf *sb, const char *instr, const struct smap *m)
+{
+	if (!m->n)
+		return;
+	sb_puts(sb, instr);
+	for (size_t i = 0; i < m->n; i++) {
+		sb_puts(sb, i ? " \\\n    " : " ");
+		sb_printf(sb, "%s=", m->v[i].k.s);
+		put_quoted(sb, m->v[i].v.s);
+	}
+	sb_putc(sb, '\n');
+}
+
+static void put_run(struct strbuf *sb, const char *const *cmds, size_t n)
+{
+	if (!n)
+		return;
+	sb_puts(sb, "RUN ");
+	for (size_t i = 0; i < n; i++)
+		sb_printf(sb, "%s%s", i ? " \\\n && " : "", cmds[i]);
+	sb_putc(sb, '\n');
+}
+
+static void put_packages(struct strbuf *sb, const struct image *im)
+{
+	if (!im->packages.n || im->pm == PM_NONE)
+		return;
+	const struct pm_commands *c = &pm_commands[im->pm];
+	struct strbuf install = {0};
+	sb_puts(&install, c->install);
+	for (size_t i = 0; i < im->packages.n; i++)
+		sb_printf(&install, " %s", im->packages.v[i].s);
+	const char *cmds[] = {install.buf, c->cleanup};
+	put_run(sb, cmds, c->cleanup ? 2 : 1);
+	sb_free(&install);
+}
+
+static bool needs_json(const char *s)
+{
+	return strpbrk(s, " \t\"\\") != NULL;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *end = path + strlen(path);
+	while (end > path + 1 && end[-1] == '/')
+		end--;
+	const char *b = end;
+	while (b > path && b[-1] != '/')
+		b--;
+	static char buf[4096];
+	snprintf(buf, sizeof(buf), "%.*s", (int)(end - b), b);
+	return buf;
+}
+
+/* Where files entry k goes in the context: files/K/BASENAME, so names never collide. */
+static char *context_file(const struct image *im, size_t k)
+{
+	return xasprintf("files/%zu/%s", k, base_name(im->files.v[k].k.s));
+}
+
+static void put_copy(struct strbuf *sb, const char *src, const char *dst)
+{
+	if (needs_json(src) || needs_json(dst)) {
+		sb_puts(sb, "COPY [");
+		put_quoted(sb, src);
+		sb_puts(sb, ", ");
+		put_quoted(sb, dst);
+		sb_puts(sb, "]\n");
+	} else {
+		sb_printf(sb, "COPY %s %s\n", src, dst);
+	}
+}
+
+static void put_files(struct strbuf *sb, const struct image *im)
+{
+	for (size_t k = 0; k < im->files.n; k++) {
+		const char *dst = im->files.v[k].v.s;
+		char *src = context_file(im, k);
+		/* a destination ending in / keeps the name, for directories too */
+		char *full = dst[strlen(dst) - 1] == '/'
+				 ? xasprintf("%s%s", dst, base_name(im->files.v[k].k.s))
+				 : xstrdup(dst);
+		put_copy(sb, src, full);
+		free(src);
+		free(full);
+	}
+}
+
+static void put_json_array(struct strbuf *sb, const char *const *v, size_t n)
+{
+	sb_putc(sb, '[');
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			sb_puts(sb, ", ");
+		put_quoted(sb, v[i]);
+	}
+	sb_putc(sb, ']');
+}
+
+static void put_list(struct strbuf *sb, const char *instr, const struct slist *l, bool json)
+{
+	if (!l->n)
+		return;
+	const char **v = xcalloc(l->n, sizeof(*v));
+	for (size_t i = 0; i < l->n; i++)
+		v[i] = l->v[i].s;
+	sb_printf(sb, "%s ", instr);
+	if (json) {
+		put_json_array(sb, v, l->n);
+	} else {
+		for (size_t i = 0; i < l->n; i++)
+			sb_printf(sb, "%s%s", i ? " " : "", v[i]);
+	}
+	sb_putc(sb, '\n');
+	free(v);
+}
+
+static void put_healthcheck(struct strbuf *sb, const struct healthcheck *h)
+{
+	if (h->none)
+		return;
+	sb_printf(sb, "HEALTHCHECK --interval=%s --timeout=%s --start-period=%s --retries=%s ",
+		  h->interval.s ? h->interval.s : "2s", h->timeout.s ? h->timeout.s : "3s",
+		  h->start_period.s ? h->start_period.s : "10s", h->retries.s ? h->retries.s : "3");
+	const char **v = xcalloc(h->programs.n + 2, sizeof(*v));
+	v[0] = "pidvisor";
+	v[1] = "check";
+	for (size_t i = 0; i < h->programs.n; i++)
+		v[i + 2] = h->programs.v[i].s;
+	sb_puts(sb, "CMD ");
+	put_json_array(sb, v, h->programs.n + 2);
+	sb_putc(sb, '\n');
+	free(v);
+}
+
+/* The user the parent image leaves set (the nearest ancestor's `user`), or NULL. */
+static const char *inherited_user(const struct stack *st, int i)
+{
+	for (int j = st->images[i].parent; j >= 0; j = st->images[j].parent)
+		if (st->images[j].user.s)
+			return st->images[j].user.s;
+	return NULL;
+}
+
+static void put_root_parts(struct strbuf *sb)
+{
+	sb_printf(sb, "COPY pidvisor %s\n", PIDVISOR_PATH);
+	sb_printf(sb,
+		  "RUN ln -sf pidvisor /usr/bin/supervisord && ln -sf pidvisor "
+		  "/usr/bin/supervisorctl && mkdir -p %s %s && chmod 1777 %s\n",
+		  CONF_DIR, RUN_DIR, RUN_DIR);
+	sb_printf(sb, "COPY supervisord.conf %s\n", MAIN_CONF);
+}
+
+char *generate_dockerfile(const struct stack *st, size_t i, const char *tag_prefix)
+{
+	const struct image *im = &st->images[i];
+	struct strbuf sb = {0};
+	sb_printf(&sb,
+		  "# Generated by pidvisor-image from %s (image %s, line %d): edit that file.\n",
+		  st->path, im->name.s, im->name.line);
+	sb_printf(&sb, "FROM %s%s\n", is_root(st, i) ? "" : tag_prefix,
+		  is_root(st, i) ? im->from.s : st->images[im->parent].name.s);
+	const char *up = inherited_user(st, (int)i);
+	if (up && strcmp(up, "root") != 0 && strcmp(up, "0") != 0)
+		sb_puts(&sb, "USER root\n"); /* packages and run need root; set back below */
+	put_pairs(&sb, "ENV", &im->env);
+	if (im->workdir.s)
+		sb_printf(&sb, "WORKDIR %s\n", im->workdir.s);
+	put_packages(&sb, im);
+	put_files(&sb, im);
+	const char **cmds = xcalloc(im->run.n + 1, sizeof(*cmds));
+	for (size_t k = 0; k < im->run.n; k++)
+		cmds[k] = im->run.v[k].s;
+	put_run(&sb, cmds, im->run.n);
+	free(cmds);
+	if (is_root(st, i))
+		put_root_parts(&sb);
+	char *conf = layer_conf_name(st, i);
+	sb_printf(&sb, "COPY %s %s/%s\n", conf, CONF_DIR, conf);
+	free(conf);
+	put_pairs(&sb, "LABEL", &im->labels);
+	put_list(&sb, "EXPOSE", &im->expose, false);
+	put_list(&sb, "VOLUME", &im->volumes, true);
+	if (is_root(st, i)) {
+		sb_printf(&sb, "ENTRYPOINT [\"%s\"]\n", PIDVISOR_PATH);
+		sb_puts(&sb, "STOPSIGNAL SIGTERM\n");
+		put_healthcheck(&sb, &im->health);
+	}
+	const char *user = im->user.s ? im->user.s : up;
+	if (user && (im->user.s || strcmp(up, "root") != 0))
+		sb_printf(&sb, "USER %s\n", user);
+	sb_printf(&sb, "RUN [\"%s\", \"--check-config\"]\n", PIDVISOR_PATH);
+	return sb_steal(&sb);
+}
+
+char *layer_conf_name(const struct stack *st, size_t i)
+{
+	char *flat = image_flat_name(st->images[i].name.s);
+	char *name = xasprintf("%02d-%s.conf", st->images[i].depth * 10, flat);
+	free(flat);
+	return name;
+}
+
+static bool has_key(const struct smap *m, const char *key)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (strcmp(m->v[i].k.s, key) == 0)
+			return true;
+	return false;
+}
+
+static void put_ini_section(struct strbuf *sb, const char *section, const struct smap *keys,
+			    const char *const (*dflt)[2], size_t ndflt)
+{
+	sb_printf(sb, "\n[%s]\n", section);
+	for (size_t i = 0; i < keys->n; i++)
+		sb_printf(sb, "%s=%s\n", keys->v[i].k.s, keys->v[i].v.s);
+	for (size_t i = 0; i < ndflt; i++)
+		if (!has_key(keys, dflt[i][0]))
+			sb_printf(sb, "%s=%s\n", dflt[i][0], dflt[i][1]);
+}
+
+char *generate_layer_conf(const struct stack *st, size_t i)
+{
+	const struct image *im = &st->images[i];
+	struct strbuf sb = {0};
+	sb_printf(&sb, "; Generated by pidvisor-image from %s (image %s): edit that file.\n",
+		  st->path, im->name.s);
+	for (size_t k = 0; k < im->nprograms; k++) {
+		char *sec = xasprintf("program:%s", im->programs[k].name.s);
+		put_ini_section(&sb, sec, &im->programs[k].keys, log_defaults,
+				ARRAY_SIZE(log_defaults));
+		free(sec);
+	}
+	for (size_t k = 0; k < im->ngroups; k++) {
+		const struct group *g = &im->groups[k];
+		sb_printf(&sb, "\n[group:%s]\nprograms=", g->name.s);
+		for (size_t p = 0; p < g->programs.n; p++)
+			sb_printf(&sb, "%s%s", p ? "," : "", g->programs.v[p].s);
+		sb_putc(&sb, '\n');
+		if (g->priority.s)
+			sb_printf(&sb, "priority=%s\n", g->priority.s);
+	}
+	return sb_steal(&sb);
+}
+
+char *generate_main_conf(const struct stack *st, size_t i)
+{
+	const struct image *im = &st->images[i];
+	struct strbuf sb = {0};
+	sb_printf(&sb, "; Generated by pidvisor-image from %s (image %s): edit that file.\n",
+		  st->path, im->name.s);
+	put_ini_section(&sb, "supervisord", &im->supervisord, main_conf_defaults,
+			ARRAY_SIZE(main_conf_defaults));
+	sb_printf(&sb, "\n[unix_http_server]\nfile=%s\nchmod=0700\n", SOCKET);
+	sb_printf(&sb, "\n[supervisorctl]\nserverurl=unix://%s\n", SOCKET);
+	sb_printf(&sb, "\n[include]\nfiles=%s/*.conf\n", CONF_DIR);
+	return sb_steal(&sb);
+}
+
+char *context_dir(const struct stack *st, size_t i, const char *outdir)
+{
+	char *flat = image_flat_name(st->images[i].name.s);
+	char *dir = xasprintf("%s/%s", outdir, flat);
+	free(flat);
+	return dir;
+}
+
+static int put_text(const char *dir, const char *name, char *text, struct diag *d)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	const char *failed;
+	int rc = write_file(path, text, 0644, &failed);
+	if (rc)
+		diag_add(d, DIAG_ERROR, failed, 0, NULL, NULL, "cannot write: %s", strerror(errno));
+	free(path);
+	free(text);
+	return rc;
+}
+
+static int copy_files(const struct stack *st, const struct image *im, const char *dir,
+		      struct diag *d)
+{
+	for (size_t k = 0; k < im->files.n; k++) {
+		const char *src_rel = im->files.v[k].k.s;
+		char *src =
+		    src_rel[0] == '/' ? xstrdup(src_rel) : xasprintf("%s/%s", st->dir, src_rel);
+		char *rel = context_file(im, k);
+		char *dst = xasprintf("%s/%s", dir, rel);
+		char *parent = xstrdup(dst);
+		const char *failed;
+		int rc = mkdir_p(dirname(parent), &failed);
+		if (rc == 0)
+			rc = copy_tree(src, dst, &failed);
+		if (rc)
+			stack_error(d, st, im->files.v[k].k.line, im->name.s, "files", "%s: %s",
+				    failed, strerror(errno));
+		free(parent);
+		free(dst);
+		free(rel);
+		free(src);
+		if (rc)
+			return -1;
+	}
+	return 0;
+}
+
+static int generate_one(const struct stack *st, size_t i, const struct generate_opts *o,
+			struct diag *d)
+{
+	char *dir = context_dir(st, i, o->outdir);
+	const char *failed;
+	int rc = mkdir_p(dir, &failed);
+	if (rc)
+		diag_add(d, DIAG_ERROR, failed, 0, NULL, NULL, "cannot create: %s",
+			 strerror(errno));
+	if (rc == 0)
+		rc = put_text(dir, "Dockerfile", generate_dockerfile(st, i, o->tag_prefix), d);
+	char *conf = layer_conf_name(st, i);
+	if (rc == 0)
+		rc = put_text(dir, conf, generate_layer_conf(st, i), d);
+	free(conf);
+	if (rc == 0 && is_root(st, i)) {
+		rc = put_text(dir, "supervisord.conf", generate_main_conf(st, i), d);
+		char *bin = xasprintf("%s/pidvisor", dir);
+		if (rc == 0 && copy_tree(o->pidvisor, bin, &failed) != 0) {
+			diag_add(d, DIAG_ERROR, failed, 0, NULL, NULL, "cannot copy pidvisor: %s",
+				 strerror(errno));
+			rc = -1;
+		}
+		free(bin);
+	}
+	if (rc == 0)
+		rc = copy_files(st, &st->images[i], dir, d);
+	free(dir);
+	return rc;
+}
+
+int generate_contexts(const struct stack *st, const size_t *order, size_t n,
+		      const struct generate_opts *o, struct diag *d)
+{
+	for (size_t k = 0; k < n; k++)
+		if (generate_one(st, order[k], o, d) != 0)
+			return -1;
+	return 0;
+}

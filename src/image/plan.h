@@ -1,0 +1,25 @@
+/* How the images of a stack relate: parents, roots, depths, package managers, build order. */
+#ifndef PIDVISOR_IMAGE_PLAN_H
+#define PIDVISOR_IMAGE_PLAN_H
+
+#include <stddef.h>
+
+#include "diag.h"
+#include "image/stack.h"
+
+/* Fills parent, root, depth and pm of every image; reports cycles, unknown or unpinned parents,
+ * a program defined in two layers of a chain, groups naming unknown programs, missing context
+ * files and package managers it cannot tell. Returns how many errors it added. */
+int plan_resolve(struct stack *st, struct diag *d);
+
+/* Indexes of the images named (every image when nnames is 0) and of the stack images they build
+ * on, parents first, otherwise in file order. Returns 0, or -1 with a message in d when a name is
+ * not an image of the stack. *order is malloc'd. */
+int plan_order(const struct stack *st, char *const *names, size_t nnames, size_t **order, size_t *n,
+	       struct diag *d);
+
+const char *pm_name(enum pkg_manager pm);
+/* The image key as a file name: '/' and ':' become '-'. Malloc'd. */
+char *image_flat_name(const char *name);
+
+#endif

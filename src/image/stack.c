@@ -1,0 +1,907 @@
+/* Stack file → model: libyaml's document tree walked against the key tables below, with strict
+ * types, a "did you mean" for unknown keys, and the line of every key and value. */
+#include "image/stack.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "config.h"
+#include "util.h"
+#include "values.h"
+
+struct loader {
+	struct stack *st;
+	struct diag *d;
+	yaml_document_t doc;
+	yaml_node_t *defaults[IK_COUNT]; /* the defaults: value of each key */
+	int default_line[IK_COUNT];
+};
+
+typedef void parse_fn(struct loader *L, yaml_node_t *n, struct image *im, const char *key);
+
+enum { KD_NO_DEFAULT = 1 << 0, KD_ROOT_ONLY = 1 << 1 };
+
+struct image_keydef {
+	const char *name;
+	parse_fn *parse;
+	unsigned flags;
+};
+
+static parse_fn parse_from, parse_packages, parse_package_manager, parse_run, parse_files,
+    parse_env, parse_expose, parse_user, parse_workdir, parse_volumes, parse_labels, parse_programs,
+    parse_groups, parse_healthcheck, parse_supervisord;
+
+/* Indexed by enum image_key. */
+static const struct image_keydef image_keys[IK_COUNT] = {
+    [IK_FROM] = {"from", parse_from, KD_NO_DEFAULT},
+    [IK_PACKAGES] = {"packages", parse_packages, 0},
+    [IK_PACKAGE_MANAGER] = {"package_manager", parse_package_manager, 0},
+    [IK_RUN] = {"run", parse_run, 0},
+    [IK_FILES] = {"files", parse_files, 0},
+    [IK_ENV] = {"env", parse_env, 0},
+    [IK_EXPOSE] = {"expose", parse_expose, 0},
+    [IK_USER] = {"user", parse_user, 0},
+    [IK_WORKDIR] = {"workdir", parse_workdir, 0},
+    [IK_VOLUMES] = {"volumes", parse_volumes, 0},
+    [IK_LABELS] = {"labels", parse_labels, 0},
+    [IK_PROGRAMS] = {"programs", parse_programs, 0},
+    [IK_GROUPS] = {"groups", parse_groups, 0},
+    [IK_HEALTHCHECK] = {"healthcheck", parse_healthcheck, KD_ROOT_ONLY},
+    [IK_SUPERVISORD] = {"supervisord", parse_supervisord, KD_ROOT_ONLY},
+};
+
+static const char *const top_keys[] = {"version", "defaults", "images"};
+static const char *const health_keys[] = {"interval", "timeout", "start_period", "retries",
+					  "programs"};
+static const char *const group_keys[] = {"programs", "priority"};
+static const char *const pm_names[] = {
+    [PM_APT] = "apt", [PM_APK] = "apk", [PM_DNF] = "dnf", [PM_YUM] = "yum"};
+
+const char *image_key_name(enum image_key k)
+{
+	return image_keys[k].name;
+}
+
+bool image_has(const struct image *im, enum image_key k)
+{
+	return im->key_line[k] > 0;
+}
+
+void stack_error(struct diag *d, const struct stack *st, int line, const char *image,
+		 const char *key, const char *fmt, ...)
+{
+	char *where = image && key ? xasprintf("%s %s", image, key) : xstrdup(image ? image : key);
+	va_list ap;
+	va_start(ap, fmt);
+	diag_vadd(d, DIAG_ERROR, st->path, line, NULL, where, fmt, ap);
+	va_end(ap);
+	free(where);
+}
+
+const char *image_tag(const char *ref)
+{
+	const char *slash = strrchr(ref, '/');
+	const char *colon = strchr(slash ? slash : ref, ':');
+	return colon ? colon + 1 : "";
+}
+
+bool image_name_eq(const char *a, const char *b)
+{
+	size_t an = strlen(a) - (*image_tag(a) ? strlen(image_tag(a)) + 1 : 0);
+	size_t bn = strlen(b) - (*image_tag(b) ? strlen(image_tag(b)) + 1 : 0);
+	const char *at = *image_tag(a) ? image_tag(a) : "latest";
+	const char *bt = *image_tag(b) ? image_tag(b) : "latest";
+	return an == bn && strncmp(a, b, an) == 0 && strcmp(at, bt) == 0;
+}
+
+static int line_of(const yaml_node_t *n)
+{
+	return (int)n->start_mark.line + 1;
+}
+
+static yaml_node_t *node_at(struct loader *L, int index)
+{
+	return yaml_document_get_node(&L->doc, index);
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+	return (const char *)n->data.scalar.value;
+}
+
+static bool is_null(const yaml_node_t *n)
+{
+	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	const char *s = scalar(n);
+	return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") ||
+	       !strcmp(s, "NULL");
+}
+
+static const char *kind_name(const yaml_node_t *n)
+{
+	if (is_null(n))
+		return "nothing";
+	switch (n->type) {
+	case YAML_SEQUENCE_NODE:
+		return "a list";
+	case YAML_MAPPING_NODE:
+		return "a mapping";
+	default:
+		return "a scalar";
+	}
+}
+
+static void type_error(struct loader *L, const yaml_node_t *n, const char *image, const char *key,
+		       const char *want)
+{
+	stack_error(L->d, L->st, line_of(n), image, key, "expected %s, got %s", want, kind_name(n));
+}
+
+static bool want_kind(struct loader *L, const yaml_node_t *n, yaml_node_type_t t, const char *image,
+		      const char *key, const char *want)
+{
+	if (n->type == t && !(t == YAML_SCALAR_NODE && is_null(n)))
+		return true;
+	type_error(L, n, image, key, want);
+	return false;
+}
+
+static struct sval sval_of(const yaml_node_t *n)
+{
+	return (struct sval){xstrdup(scalar(n)), line_of(n)};
+}
+
+static bool get_string(struct loader *L, yaml_node_t *n, const char *image, const char *key,
+		       struct sval *out)
+{
+	if (!want_kind(L, n, YAML_SCALAR_NODE, image, key, "a string"))
+		return false;
+	free(out->s);
+	*out = sval_of(n);
+	return true;
+}
+
+static void slist_push(struct slist *l, struct sval v)
+{
+	l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	l->v[l->n++] = v;
+}
+
+static void slist_free(struct slist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].s);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+static void smap_free(struct smap *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		free(m->v[i].k.s);
+		free(m->v[i].v.s);
+	}
+	free(m->v);
+	memset(m, 0, sizeof(*m));
+}
+
+static void smap_push(struct smap *m, struct sval k, struct sval v)
+{
+	m->v = xrealloc(m->v, (m->n + 1) * sizeof(*m->v));
+	m->v[m->n++] = (struct spair){k, v};
+}
+
+static bool get_list(struct loader *L, yaml_node_t *n, const char *image, const char *key,
+		     struct slist *out)
+{
+	if (!want_kind(L, n, YAML_SEQUENCE_NODE, image, key, "a list of strings"))
+		return false;
+	slist_free(out);
+	bool ok = true;
+	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+	     it++) {
+		yaml_node_t *v = node_at(L, *it);
+		if (want_kind(L, v, YAML_SCALAR_NODE, image, key, "a string in the list"))
+			slist_push(out, sval_of(v));
+		else
+			ok = false;
+	}
+	return ok;
+}
+
+/*
+ * The pairs of a mapping whose keys are scalars, each key once (libyaml does not check
+ * duplicates; YAML forbids them). Returns how many pairs were stored in *pairs (ok ones only).
+ */
+static size_t map_pairs(struct loader *L, yaml_node_t *n, const char *image, const char *key,
+			yaml_node_pair_t **pairs)
+{
+	*pairs = NULL;
+	if (!want_kind(L, n, YAML_MAPPING_NODE, image, key, "a mapping"))
+		return 0;
+	size_t cap = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start), m = 0;
+	*pairs = xcalloc(cap ? cap : 1, sizeof(**pairs));
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *k = node_at(L, p->key);
+		if (!want_kind(L, k, YAML_SCALAR_NODE, image, key, "a string as a key"))
+			continue;
+		bool dup = false;
+		for (size_t j = 0; j < m && !dup; j++) {
+			yaml_node_t *prev = node_at(L, (*pairs)[j].key);
+			if (strcmp(scalar(prev), scalar(k)) == 0) {
+				stack_error(L->d, L->st, line_of(k), image, key,
+					    "'%s' appears twice (first at line %d)", scalar(k),
+					    line_of(prev));
+				dup = true;
+			}
+		}
+		if (!dup)
+			(*pairs)[m++] = *p;
+	}
+	return m;
+}
+
+static bool get_map(struct loader *L, yaml_node_t *n, const char *image, const char *key,
+		    struct smap *out)
+{
+	yaml_node_pair_t *pairs;
+	size_t np = map_pairs(L, n, image, key, &pairs);
+	smap_free(out);
+	bool ok = n->type == YAML_MAPPING_NODE;
+	for (size_t i = 0; i < np; i++) {
+		yaml_node_t *k = node_at(L, pairs[i].key), *v = node_at(L, pairs[i].value);
+		char *sub = xasprintf("%s.%s", key, scalar(k));
+		if (want_kind(L, v, YAML_SCALAR_NODE, image, sub, "a string"))
+			smap_push(out, sval_of(k), sval_of(v));
+		else
+			ok = false;
+		free(sub);
+	}
+	free(pairs);
+	return ok;
+}
+
+static void unknown_key(struct loader *L, yaml_node_t *k, const char *image, const char *within,
+			const char *const *cands, size_t n)
+{
+	const char *s = config_suggest(scalar(k), cands, n);
+	char *what = within ? xasprintf("%s.%s", within, scalar(k)) : xstrdup(scalar(k));
+	if (s)
+		stack_error(L->d, L->st, line_of(k), image, what,
+			    "unknown key (did you mean '%s'?)", s);
+	else
+		stack_error(L->d, L->st, line_of(k), image, what, "unknown key");
+	free(what);
+}
+
+static void parse_from(struct loader *L, yaml_node_t *n, struct image *im, const char *key)
+{
+	get_string(L, n, im->name.s, key, &im->from);
+}
+
+static void parse_packages(struct loader *L, yaml_node_t *n, struct image *im, const char *key)
+{
+	get_list(L, n, im->name.s, key, &im->packages);
+}
+
+static void parse_package_manager(struct loader *L, yaml_node_t *n, struct image *im,
+				  const char *key)
+{
+	if (!get_string(L, n, im->name.s, key, &im->package_manager))
+		return;
+	for (size_t i = 1; i < ARRAY_SIZE(pm_names); i++)
+		if (strcmp(im->package_manager.s, pm_names[i]) == 0)
+			return;
+	stack_error(L->d, L->st, line_of(n), im->name.s, key,
+		    "'%s' is not one of apt, apk, dnf, yum", im->package_manager.s);
+}
+
+/* A string is one command per non-empty line; a list one command per item. */
+static void parse_run(struct loader *L, yaml_node_t *n, struct image *im, const char *key)
+{
+	if (n->type == YAML_SEQUENCE_NODE) {
+		get_list(L, n, im->name.s, key, &im->run);
+		return;
+	}
+	if (!want_kind(L, n, YAML_SCALAR_NODE, im->name.s, key, "a string or a list of strings"))
+		return;
+	slist_free(&im->run);
+	char *copy = xstrdup(scalar(n));
+	int line = line_of(n) + (n->data.scalar.style == YAML_LITERAL_SCALAR_STYLE ||
+				 n->data.scalar.style == YAML_FOLDED_SCALAR_STYLE);
+	for (char *p = copy; *p; line++) {
+		char *nl = strchr(p, '\n');
+		if (nl)
+			*nl = '\0';
+		char *cmd = str_strip(p);
+		if (*cmd)
+			slist_push(&im->run, (struct sval){xstrdup(cmd), line});
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	free(copy);
+}
+
+static void parse_files(struct loader *L, yaml_node_t *n, struct image *im, const char *key)
+{
+	get_map(L, n, im->name.s, key, &im->files);
+}
+
+static void parse_env(struct loader *L, yaml_node_t *n, struct image *im, const char *key)
+{
+	get_map(L, n, im->name.s, key, &im->env);
+}
+
+static void parse_labels(struct loader *L, yaml_node_t *n, struct image *im, const char *key)
+{
+	get_map(L, n, im->name.s, key, &im->labels);
+}
+
+static bool valid_port(const char *s)
+{
+	char *end;
+	errno = 0;
+	long p = strtol(s, &end, 10);
+	if (end == s || !isdigit((unsigned char)*s) || errno || p < 1 || p > 65535)
+		return false;
+	return !*end || !strcmp(end, "/tcp") || !strcmp(end, "/udp") || !strcmp(end, "/sctp");
+}
+
+static void parse_expose(struct loader *L, yaml_node_t *n, struct image *im, const char *key)
+{
+	if (!get_list(L, n, im->name.s, key, &im->expose))
+		return;
+	for (size_t i = 0; i < im->expose.n; i++)
+		if (!valid_port(im->expose.v[i].s))
+			stack_error(L->d, L->st, im->expose.v[i].line, im->name.s, key,
+				    "'%s' is not a port (1-65535, optionally /tcp, /udp, /sctp)",
+				    im->expose.v[i].s);
+}
+
+static void parse_user(struct loader *L, yaml_node_t *n, struct image *im, const char *key)
+{
+	get_string(L, n, im->name.s, key, &im->user);
+}
+
+static void parse_workdir(struct loader *L, yaml_node_t *n, struct image *im, const char *key)
+{
+	if (get_string(L, n, im->name.s, key, &im->workdir) && im->workdir.s[0] != '/')
+		stack_error(L->d, L->st, im->workdir.line, im->name.s, key,
+			    "'%s' is not an absolute path", im->workdir.s);
+}
+
+static void parse_volumes(struct loader *L, yaml_node_t *n, struct image *im, const char *key)
+{
+	if (!get_list(L, n, im->name.s, key, &im->volumes))
+		return;
+	for (size_t i = 0; i < im->volumes.n; i++)
+		if (im->volumes.v[i].s[0] != '/')
+			stack_error(L->d, L->st, im->volumes.v[i].line, im->name.s, key,
+				    "'%s' is not an absolute path", im->volumes.v[i].s);
+}
+
+/* supervisord's environment syntax has no escapes: a value is quoted with the quote it lacks. */
+static char *environment_string(struct loader *L, yaml_node_t *n, const char *image,
+				const char *key)
+{
+	struct smap env = {0};
+	get_map(L, n, image, key, &env);
+	struct strbuf sb = {0};
+	sb_puts(&sb, "");
+	for (size_t i = 0; i < env.n; i++) {
+		const char *k = env.v[i].k.s, *v = env.v[i].v.s;
+		char q = strchr(v, '"') ? '\'' : '"';
+		if (strchr(v, '"') && strchr(v, '\''))
+			stack_error(L->d, L->st, env.v[i].v.line, image, key,
+				    "the value of %s has both ' and \": supervisord's environment "
+				    "cannot quote it",
+				    k);
+		if (strchr(v, '\n'))
+			stack_error(L->d, L->st, env.v[i].v.line, image, key,
+				    "the value of %s spans lines", k);
+		sb_printf(&sb, "%s%s=%c%s%c", i ? "," : "", k, q, v, q);
+	}
+	smap_free(&env);
+	return sb_steal(&sb);
+}
+
+static const char *const *program_key_names(size_t *n)
+{
+	static const char *names[64];
+	static size_t count;
+	if (!count)
+		while (count < ARRAY_SIZE(names) &&
+		       (names[count] = config_key_name("program:x", count)))
+			count++;
+	*n = count;
+	return names;
+}
+
+/* The name and pairs of a program or group; returns "KIND.NAME" for messages (malloc'd). */
+static char *entry_start(struct loader *L, yaml_node_t *k, yaml_node_t *v, struct image *im,
+			 const char *kind, struct sval *name, yaml_node_pair_t **pairs, size_t *np)
+{
+	*name = sval_of(k);
+	char *where = xasprintf("%s.%s", kind, name->s);
+	if (!valid_name(name->s))
+		stack_error(L->d, L->st, name->line, im->name.s, where,
+			    "not a valid name (no whitespace, ':' or '/')");
+	*np = map_pairs(L, v, im->name.s, where, pairs);
+	return where;
+}
+
+static void parse_program(struct loader *L, yaml_node_t *k, yaml_node_t *v, struct image *im,
+			  void *entry)
+{
+	struct program *p = entry;
+	yaml_node_pair_t *pairs;
+	size_t np, nnames;
+	char *where = entry_start(L, k, v, im, "programs", &p->name, &pairs, &np);
+	const char *const *names = program_key_names(&nnames);
+	bool has_command = false;
+	for (size_t i = 0; i < np; i++) {
+		yaml_node_t *pk = node_at(L, pairs[i].key), *pv = node_at(L, pairs[i].value);
+		const char *name = scalar(pk);
+		size_t j = 0;
+		while (j < nnames && strcmp(names[j], name) != 0)
+			j++;
+		if (j == nnames) {
+			unknown_key(L, pk, im->name.s, where, names, nnames);
+			continue;
+		}
+		has_command |= strcmp(name, "command") == 0;
+		char *sub = xasprintf("%s.%s", where, name);
+		if (strcmp(name, "environment") == 0 && pv->type == YAML_MAPPING_NODE) {
+			smap_push(
+			    &p->keys, sval_of(pk),
+			    (struct sval){environment_string(L, pv, im->name.s, sub), line_of(pv)});
+		} else if (want_kind(L, pv, YAML_SCALAR_NODE, im->name.s, sub,
+				     strcmp(name, "environment") == 0
+					 ? "a mapping or a string"
+					 : "a string, number or boolean")) {
+			if (strchr(scalar(pv), '\n'))
+				stack_error(L->d, L->st, line_of(pv), im->name.s, sub,
+					    "a value spans lines; INI values are one line");
+			else
+				smap_push(&p->keys, sval_of(pk), sval_of(pv));
+		}
+		free(sub);
+	}
+	if (v->type == YAML_MAPPING_NODE && !has_command)
+		stack_error(L->d, L->st, p->name.line, im->name.s, where, "no command");
+	free(pairs);
+	free(where);
+}
+
+static bool get_int(struct loader *L, yaml_node_t *n, const char *image, const char *key,
+		    long long min, long long max, struct sval *out)
+{
+	long long x;
+	if (!get_string(L, n, image, key, out))
+		return false;
+	if (parse_int(out->s, min, max, &x) == 0)
+		return true;
+	stack_error(L->d, L->st, out->line, image, key, "'%s' is not an integer from %lld to %lld",
+		    out->s, min, max);
+	return false;
+}
+
+static void parse_group(struct loader *L, yaml_node_t *k, yaml_node_t *v, struct image *im,
+			void *entry)
+{
+	struct group *g = entry;
+	yaml_node_pair_t *pairs;
+	size_t np;
+	char *where = entry_start(L, k, v, im, "groups", &g->name, &pairs, &np);
+	for (size_t i = 0; i < np; i++) {
+		yaml_node_t *gk = node_at(L, pairs[i].key), *gv = node_at(L, pairs[i].value);
+		char *sub = xasprintf("%s.%s", where, scalar(gk));
+		if (strcmp(scalar(gk), "programs") == 0)
+			get_list(L, gv, im->name.s, sub, &g->programs);
+		else if (strcmp(scalar(gk), "priority") == 0)
+			get_int(L, gv, im->name.s, sub, -(1LL << 40), 1LL << 40, &g->priority);
+		else
+			unknown_key(L, gk, im->name.s, where, group_keys, ARRAY_SIZE(group_keys));
+		free(sub);
+	}
+	if (v->type == YAML_MAPPING_NODE && !g->programs.n)
+		stack_error(L->d, L->st, g->name.line, im->name.s, where, "no programs");
+	free(pairs);
+	free(where);
+}
+
+typedef void entry_fn(struct loader *L, yaml_node_t *k, yaml_node_t *v, struct image *im,
+		      void *entry);
+
+/* A mapping of name → entry (programs, groups) as an array of entries of the given size. */
+static void *parse_named(struct loader *L, yaml_node_t *n, struct image *im, const char *key,
+			 size_t size, entry_fn *parse_entry, size_t *count)
+{
+	yaml_node_pair_t *pairs;
+	size_t np = map_pairs(L, n, im->name.s, key, &pairs);
+	char *entries = xcalloc(np ? np : 1, size);
+	for (size_t i = 0; i < np; i++)
+		parse_entry(L, node_at(L, pairs[i].key), node_at(L, pairs[i].value), im,
+			    entries + i * size);
+	*count = np;
+	free(pairs);
+	return entries;
+}
+
+static void parse_programs(struct loader *L, yaml_node_t *n, struct image *im, const char *key)
+{
+	im->programs =
+	    parse_named(L, n, im, key, sizeof(struct program), parse_program, &im->nprograms);
+}
+
+static void parse_groups(struct loader *L, yaml_node_t *n, struct image *im, const char *key)
+{
+	im->groups = parse_named(L, n, im, key, sizeof(struct group), parse_group, &im->ngroups);
+}
+
+/* Docker's durations: one or more NUMBER UNIT with units ns, us, ms, s, m, h. */
+static bool valid_duration(const char *s)
+{
+	static const char *const units[] = {"ns", "us", "ms", "s", "m", "h"};
+	if (!*s)
+		return false;
+	while (*s) {
+		if (!isdigit((unsigned char)*s))
+			return false;
+		while (isdigit((unsigned char)*s) || *s == '.')
+			s++;
+		size_t best = 0;
+		for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
+			size_t n = strlen(units[i]);
+			if (strncmp(s, units[i], n) == 0 && n > best)
+				best = n;
+		}
+		if (!best)
+			return false;
+		s += best;
+	}
+	return true;
+}
+
+static void parse_healthcheck(struct loader *L, yaml_node_t *n, struct image *im, const char *key)
+{
+	struct healthcheck *h = &im->health;
+	if (n->type == YAML_SCALAR_NODE && strcmp(scalar(n), "none") == 0) {
+		h->none = true;
+		return;
+	}
+	if (n->type != YAML_MAPPING_NODE) {
+		type_error(L, n, im->name.s, key, "a mapping or 'none'");
+		return;
+	}
+	yaml_node_pair_t *pairs;
+	size_t np = map_pairs(L, n, im->name.s, key, &pairs);
+	struct sval *durations[] = {&h->interval, &h->timeout, &h->start_period};
+	for (size_t i = 0; i < np; i++) {
+		yaml_node_t *hk = node_at(L, pairs[i].key), *hv = node_at(L, pairs[i].value);
+		char *sub = xasprintf("%s.%s", key, scalar(hk));
+		size_t j = 0;
+		while (j < ARRAY_SIZE(health_keys) && strcmp(health_keys[j], scalar(hk)) != 0)
+			j++;
+		if (j < ARRAY_SIZE(durations)) {
+			if (get_string(L, hv, im->name.s, sub, durations[j]) &&
+			    !valid_duration(durations[j]->s))
+				stack_error(L->d, L->st, durations[j]->line, im->name.s, sub,
+					    "'%s' is not a duration (like 2s, 1m30s)",
+					    durations[j]->s);
+		} else if (j == 3) {
+			get_int(L, hv, im->name.s, sub, 1, 1000, &h->retries);
+		} else if (j == 4) {
+			get_list(L, hv, im->name.s, sub, &h->programs);
+		} else {
+			unknown_key(L, hk, im->name.s, key, health_keys, ARRAY_SIZE(health_keys));
+		}
+		free(sub);
+	}
+	free(pairs);
+}
+
+static void parse_supervisord(struct loader *L, yaml_node_t *n, struct image *im, const char *key)
+{
+	if (!get_map(L, n, im->name.s, key, &im->supervisord))
+		return;
+	const char *names[64];
+	size_t nn = 0;
+	while (nn < ARRAY_SIZE(names) && (names[nn] = config_key_name("supervisord", nn)))
+		nn++;
+	for (size_t i = 0; i < im->supervisord.n; i++) {
+		const struct sval *k = &im->supervisord.v[i].k;
+		size_t j = 0;
+		while (j < nn && strcmp(names[j], k->s) != 0)
+			j++;
+		if (j < nn)
+			continue;
+		const char *s = config_suggest(k->s, names, nn);
+		char *what = xasprintf("%s.%s", key, k->s);
+		stack_error(L->d, L->st, k->line, im->name.s, what, "unknown key%s%s%s",
+			    s ? " (did you mean '" : "", s ? s : "", s ? "'?)" : "");
+		free(what);
+	}
+}
+
+static int find_image_key(const char *name)
+{
+	for (int i = 0; i < IK_COUNT; i++)
+		if (strcmp(image_keys[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+static void unknown_image_key(struct loader *L, yaml_node_t *k, const char *image)
+{
+	const char *names[IK_COUNT];
+	for (int i = 0; i < IK_COUNT; i++)
+		names[i] = image_keys[i].name;
+	unknown_key(L, k, image, NULL, names, IK_COUNT);
+}
+
+/* Docker's rules, loosely: lower-case repository path, optional registry host[:port], tag. */
+static const char *bad_image_name(const char *s)
+{
+	if (!*s)
+		return "is empty";
+	const char *tag = image_tag(s);
+	size_t repo_len = strlen(s) - (*tag ? strlen(tag) + 1 : 0);
+	const char *first_slash = strchr(s, '/');
+	for (size_t i = 0; i < repo_len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		bool in_host = first_slash && s + i < first_slash;
+		if (isspace(c))
+			return "contains whitespace";
+		if (isupper(c) && !in_host)
+			return "has upper-case letters (docker takes lower-case repository names)";
+		if (!isalnum(c) && !strchr("._-/:", c))
+			return "has a character docker does not take";
+	}
+	if (s[repo_len] == ':' && !*tag)
+		return "has an empty tag";
+	for (const char *t = tag; *t; t++)
+		if (!isalnum((unsigned char)*t) && !strchr("._-", *t))
+			return "has a character docker does not take in its tag";
+	return NULL;
+}
+
+/* The keys an image sets itself; `defaults` fill the rest later. */
+static void parse_image_keys(struct loader *L, yaml_node_t *n, struct image *im, bool defaults)
+{
+	yaml_node_pair_t *pairs;
+	size_t np = map_pairs(L, n, im->name.s, NULL, &pairs);
+	for (size_t i = 0; i < np; i++) {
+		yaml_node_t *k = node_at(L, pairs[i].key), *v = node_at(L, pairs[i].value);
+		int id = find_image_key(scalar(k));
+		if (id < 0) {
+			unknown_image_key(L, k, im->name.s);
+			continue;
+		}
+		if (defaults && (image_keys[id].flags & KD_NO_DEFAULT)) {
+			stack_error(L->d, L->st, line_of(k), "defaults", scalar(k),
+				    "every image names its own");
+			continue;
+		}
+		im->key_line[id] = line_of(k);
+		if (defaults) {
+			L->defaults[id] = v;
+			L->default_line[id] = line_of(k);
+		}
+		image_keys[id].parse(L, v, im, scalar(k));
+	}
+	if (!defaults && n->type == YAML_MAPPING_NODE && !image_has(im, IK_FROM))
+		stack_error(L->d, L->st, im->name.line, im->name.s, "from",
+			    "missing (every image is built from another)");
+	free(pairs);
+}
+
+static void image_free(struct image *im)
+{
+	free(im->name.s);
+	free(im->from.s);
+	slist_free(&im->packages);
+	free(im->package_manager.s);
+	slist_free(&im->run);
+	smap_free(&im->files);
+	smap_free(&im->env);
+	slist_free(&im->expose);
+	free(im->user.s);
+	free(im->workdir.s);
+	slist_free(&im->volumes);
+	smap_free(&im->labels);
+	for (size_t i = 0; i < im->nprograms; i++) {
+		free(im->programs[i].name.s);
+		smap_free(&im->programs[i].keys);
+	}
+	free(im->programs);
+	for (size_t i = 0; i < im->ngroups; i++) {
+		free(im->groups[i].name.s);
+		slist_free(&im->groups[i].programs);
+		free(im->groups[i].priority.s);
+	}
+	free(im->groups);
+	free(im->health.interval.s);
+	free(im->health.timeout.s);
+	free(im->health.start_period.s);
+	free(im->health.retries.s);
+	slist_free(&im->health.programs);
+	smap_free(&im->supervisord);
+}
+
+static bool names_stack_image(const struct stack *st, const char *ref)
+{
+	for (size_t i = 0; i < st->n; i++)
+		if (image_name_eq(st->images[i].name.s, ref))
+			return true;
+	return false;
+}
+
+/* Keys an image does not set come from `defaults`; root-only keys only for roots. */
+static void apply_defaults(struct loader *L)
+{
+	for (size_t i = 0; i < L->st->n; i++) {
+		struct image *im = &L->st->images[i];
+		bool root = im->from.s && !names_stack_image(L->st, im->from.s);
+		for (int k = 0; k < IK_COUNT; k++) {
+			if ((image_keys[k].flags & KD_ROOT_ONLY) && !root && im->from.s &&
+			    image_has(im, k)) {
+				stack_error(L->d, L->st, im->key_line[k], im->name.s,
+					    image_keys[k].name,
+					    "only a root image takes this key (the images built on "
+					    "it inherit it)");
+				continue;
+			}
+			if (image_has(im, k) || !L->defaults[k] ||
+			    ((image_keys[k].flags & KD_ROOT_ONLY) && !root))
+				continue;
+			/* already checked once as part of `defaults` */
+			struct diag quiet = {0};
+			struct diag *real = L->d;
+			L->d = &quiet;
+			image_keys[k].parse(L, L->defaults[k], im, image_keys[k].name);
+			L->d = real;
+			diag_free(&quiet);
+			im->key_line[k] = L->default_line[k];
+		}
+	}
+}
+
+static void parse_images(struct loader *L, yaml_node_t *n)
+{
+	yaml_node_pair_t *pairs;
+	size_t np = map_pairs(L, n, NULL, "images", &pairs);
+	L->st->images = xcalloc(np ? np : 1, sizeof(*L->st->images));
+	for (size_t i = 0; i < np; i++) {
+		yaml_node_t *k = node_at(L, pairs[i].key), *v = node_at(L, pairs[i].value);
+		struct image *im = &L->st->images[L->st->n++];
+		im->name = sval_of(k);
+		im->parent = im->root = -1;
+		const char *why = bad_image_name(im->name.s);
+		if (why)
+			stack_error(L->d, L->st, im->name.line, im->name.s, NULL,
+				    "not an image name: it %s", why);
+		parse_image_keys(L, v, im, false);
+	}
+	if (n->type == YAML_MAPPING_NODE && !np)
+		stack_error(L->d, L->st, line_of(n), NULL, "images", "no images");
+	free(pairs);
+}
+
+static void parse_top(struct loader *L, yaml_node_t *root)
+{
+	yaml_node_pair_t *pairs;
+	size_t np = map_pairs(L, root, NULL, "stack file", &pairs);
+	yaml_node_t *images = NULL;
+	struct image defaults = {.name = {xstrdup("defaults"), 0}};
+	for (size_t i = 0; i < np; i++) {
+		yaml_node_t *k = node_at(L, pairs[i].key), *v = node_at(L, pairs[i].value);
+		const char *name = scalar(k);
+		if (strcmp(name, "version") == 0) {
+			if (v->type != YAML_SCALAR_NODE || strcmp(scalar(v), "1") != 0)
+				stack_error(L->d, L->st, line_of(v), NULL, "version",
+					    "only version 1 exists");
+		} else if (strcmp(name, "defaults") == 0) {
+			parse_image_keys(L, v, &defaults, true);
+		} else if (strcmp(name, "images") == 0) {
+			images = v;
+		} else {
+			unknown_key(L, k, NULL, NULL, top_keys, ARRAY_SIZE(top_keys));
+		}
+	}
+	if (images)
+		parse_images(L, images);
+	else if (root->type == YAML_MAPPING_NODE)
+		stack_error(L->d, L->st, line_of(root), NULL, "images", "missing");
+	apply_defaults(L);
+	image_free(&defaults);
+	free(pairs);
+}
+
+static int load_yaml(struct loader *L, yaml_parser_t *parser)
+{
+	if (!yaml_parser_load(parser, &L->doc)) {
+		const char *ctx = parser->context;
+		stack_error(L->d, L->st, (int)parser->problem_mark.line + 1, NULL, "YAML", "%s%s%s",
+			    parser->problem ? parser->problem : "cannot be parsed", ctx ? " " : "",
+			    ctx ? ctx : "");
+		return -1;
+	}
+	yaml_node_t *root = yaml_document_get_root_node(&L->doc);
+	if (!root) {
+		stack_error(L->d, L->st, 0, NULL, "stack file", "empty");
+		yaml_document_delete(&L->doc);
+		return 1;
+	}
+	int errors = L->d->errors;
+	parse_top(L, root);
+	yaml_document_delete(&L->doc);
+	return L->d->errors > errors ? 1 : 0;
+}
+
+static void stack_init(struct stack *st, const char *path)
+{
+	memset(st, 0, sizeof(*st));
+	st->path = xstrdup(path);
+	char *copy = xstrdup(path);
+	st->dir = xstrdup(dirname(copy));
+	free(copy);
+}
+
+int stack_load_string(struct stack *st, const char *name, const char *text, size_t len,
+		      struct diag *d)
+{
+	stack_init(st, name);
+	struct loader L = {.st = st, .d = d};
+	yaml_parser_t parser;
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	int rc = load_yaml(&L, &parser);
+	yaml_parser_delete(&parser);
+	return rc;
+}
+
+int stack_load(struct stack *st, const char *path, struct diag *d)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		stack_init(st, path);
+		diag_add(d, DIAG_ERROR, path, 0, NULL, NULL, "cannot read: %s", strerror(errno));
+		return -1;
+	}
+	struct strbuf sb = {0};
+	char buf[65536];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		sb_putn(&sb, buf, n);
+	int err = ferror(f);
+	fclose(f);
+	if (err) {
+		stack_init(st, path);
+		diag_add(d, DIAG_ERROR, path, 0, NULL, NULL, "cannot read");
+		sb_free(&sb);
+		return -1;
+	}
+	int rc = stack_load_string(st, path, sb.buf ? sb.buf : "", sb.len, d);
+	sb_free(&sb);
+	return rc;
+}
+
+void stack_free(struct stack *st)
+{
+	for (size_t i = 0; i < st->n; i++)
+		image_free(&st->images[i]);
+	free(st->images);
+	free(st->path);
+	free(st->dir);
+	memset(st, 0, sizeof(*st));
+}
