@@ -234,6 +234,10 @@ static void child_exited(struct supervisor *sv, struct process *p, int status)
 	int es = describe_status(status, text, sizeof(text));
 
 	pid_del(sv, p);
+	/* killasgroup: what the program leaves in its process group dies with it (nginx's or
+	 * php-fpm's workers would keep the port and fail the restart); supervisord leaves them */
+	if (p->conf->killasgroup && kill(-p->pid, SIGKILL) == 0)
+		log_info("killed what %s left in its process group", p->conf->name);
 	output_finished(p);
 	p->pid = 0;
 	p->stop_wall = time(NULL);

@@ -132,3 +132,31 @@ def test_long_command_line_parses(run, impl, tmp_path):
         argv = f.read().split(b"\0")[:-1]
     assert argv == [b"/bin/sh", b"-c", b"sleep 1000", marker.encode()]
     assert d.stop() == 0
+
+
+def leftover_sleeps(d, seconds):
+    return [p for p in d.children(recursive=True)
+            if p.cmdline() == ["sleep", str(seconds)]]
+
+
+def test_killasgroup_kills_what_a_dead_program_leaves(run):
+    # a master killed with -9 leaves its workers, which keep the port and make the restart
+    # fail; with killasgroup=true pidvisor kills them before restarting (an extension)
+    conf = ("[program:master]\ncommand=sh -c 'sleep 1001 & sleep 1002 & exec sleep 1000'\n"
+            "startsecs=0\nkillasgroup=true\n\n"
+            "[program:plain]\ncommand=sh -c 'sleep 2001 & exec sleep 2000'\nstartsecs=0\n")
+    d = run("pidvisor", conf)
+    wait_until(lambda: len(leftover_sleeps(d, 1001)) == 1 and len(leftover_sleeps(d, 2001)) == 1,
+               what="workers")
+    first = d.program_pid("master")
+    os.kill(first, signal.SIGKILL)
+    d.wait_log(r"spawned: 'master' with pid \d+", count=2)
+    wait_until(lambda: len(leftover_sleeps(d, 1001)) == 1 and len(leftover_sleeps(d, 1002)) == 1
+               and d.program_pid("master") != first, what="only the new workers")
+    assert "killed what master left in its process group" in d.log()
+    # without killasgroup, as in supervisord, the old worker outlives its master
+    plain = d.program_pid("plain")
+    os.kill(plain, signal.SIGKILL)
+    d.wait_log(r"spawned: 'plain' with pid \d+", count=2)
+    wait_until(lambda: len(leftover_sleeps(d, 2001)) == 2, what="orphaned worker kept")
+    assert d.stop() == 0
