@@ -37,9 +37,10 @@ def shop_products(c):
 # programs in priority order; the one restarted with supervisorctl; the one killed; a probe
 # of the app on loopback; a line the app writes to stdout for each request.
 APPS = {
-    # not php-fpm or nginx: their orphaned workers keep the socket, and the new master fails
+    # nginx's workers would keep port 80 after kill -9 of the master: killasgroup (set in
+    # the stack) kills them, so the new master can bind
     "app/php-site": dict(programs=["sshd", "php-fpm", "nginx"], restart="nginx",
-                         kill="sshd", probe=php_page,
+                         kill="nginx", probe=php_page,
                          log_line=r'"GET /index\.php HTTP/1\.0" 200'),
     "app/shop-api": dict(programs=["sshd", "shop"], restart="shop", kill="shop",
                          probe=shop_products,
