@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/param.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -223,10 +224,34 @@ static void json_string(struct strbuf *sb, const char *p, size_t n)
 static const char *const colors[] = {"\033[36m", "\033[32m", "\033[33m", "\033[35m",
 				     "\033[34m", "\033[96m", "\033[92m", "\033[93m"};
 
+/* "name | " (or "name + " for the continuation of a line too long for one piece), padded to the
+ * widest name and coloured when asked: built once per batch of lines, not per line. */
+struct prefix {
+	char text[2][320]; /* [0] starts a line, [1] continues one */
+	size_t len[2];
+};
+
+static void prefix_build(const struct outchan *c, struct prefix *pf)
+{
+	const char *name = c->proc->conf->name;
+	bool color = out_sd->log_color && sink_is_tty(c->sink);
+	unsigned hash = 0;
+	for (const char *q = name; *q; q++)
+		hash = hash * 31 + (unsigned char)*q;
+	for (int k = 0; k < 2; k++) {
+		int n = snprintf(pf->text[k], sizeof(pf->text[k]), "%s%-*.*s %c %s",
+				 color ? colors[hash % ARRAY_SIZE(colors)] : "", name_width, 256,
+				 name, k ? '+' : '|', color ? "\033[0m" : "");
+		if (n < 0)
+			n = 0;
+		pf->len[k] = MIN((size_t)n, sizeof(pf->text[k]) - 1);
+	}
+}
+
 /* One line (without its newline) in the prefix or JSON format. partial: a piece of a line
  * longer than LINE_MAX_BYTES whose end comes in a later piece. */
-static void format_line(struct outchan *c, int fmt, const char *p, size_t n, bool partial,
-			struct strbuf *sb)
+static void format_line(struct outchan *c, int fmt, const struct prefix *pf, const char *p,
+			size_t n, bool partial, struct strbuf *sb)
 {
 	const char *name = c->proc->conf->name;
 	if (fmt == LOG_FORMAT_JSON) {
@@ -244,18 +269,8 @@ static void format_line(struct outchan *c, int fmt, const char *p, size_t n, boo
 	}
 	if (out_sd->log_timestamp)
 		timestamp(sb, false);
-	bool color = out_sd->log_color && sink_is_tty(c->sink);
-	if (fmt == LOG_FORMAT_PREFIX) { /* plain with log_timestamp: the time, then the line */
-		unsigned hash = 0;
-		for (const char *q = name; *q; q++)
-			hash = hash * 31 + (unsigned char)*q;
-		if (color)
-			sb_puts(sb, colors[hash % ARRAY_SIZE(colors)]);
-		/* "|" starts a line, "+" continues a line too long for one piece */
-		sb_printf(sb, "%-*s %c ", name_width, name, c->continued ? '+' : '|');
-		if (color)
-			sb_puts(sb, "\033[0m");
-	}
+	if (fmt == LOG_FORMAT_PREFIX) /* plain with log_timestamp: the time, then the line */
+		sb_putn(sb, pf->text[c->continued], pf->len[c->continued]);
 	sb_putn(sb, p, n);
 	sb_putc(sb, '\n');
 }
@@ -270,11 +285,14 @@ static void to_sink(struct outchan *c, const char *p, size_t n, bool partial)
 			sink_write_line(c->sink, "\n", 1); /* keep other programs' lines apart */
 		return;
 	}
+	struct prefix pf;
+	if (fmt == LOG_FORMAT_PREFIX)
+		prefix_build(c, &pf);
 	scratch.len = 0;
 	while (n > 0) {
 		const char *nl = memchr(p, '\n', n);
 		size_t len = nl ? (size_t)(nl - p) : n;
-		format_line(c, fmt, p, len, !nl && partial, &scratch);
+		format_line(c, fmt, &pf, p, len, !nl && partial, &scratch);
 		c->continued = !nl && partial;
 		p += len + (nl ? 1 : 0);
 		n -= len + (nl ? 1 : 0);
