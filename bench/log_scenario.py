@@ -15,7 +15,9 @@ from benchlib import (HELPER, Fifo, Supervisor, Workdir, alternate, config, cpu_
 
 WRITERS = 4
 LINE = 100
-INTACT = re.compile(rb"^w[0-9] \d{12} ([a-z])\1{82}$", re.M)
+# a writer's line, after the "w0 | " name prefix when log_format=prefix is on
+INTACT = re.compile(rb"^(?:w[0-9] +\| )?w[0-9] \d{12} ([a-z])\1{82}$", re.M)
+PREFIX = len(b"w0 | ")
 
 
 def drain(fd, expected, timeout):
@@ -60,20 +62,32 @@ def writers(lines_per_writer, go):
             for i in range(WRITERS)]
 
 
-def measure(pid, go, out_fd, lines_per_writer, timeout):
+def peak_rss_kib(pid):
+    """The high-water mark of the process's RSS (VmHWM)."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return None
+
+
+def measure(pid, go, out_fd, lines_per_writer, timeout, line_len=LINE):
     """Releases the writers and reads everything `pid` (the supervisor or cat) passes on."""
     cpu0 = cpu_and_switches(pid)[0]
     os.write(go.fd, b"g" * WRITERS)
     start = now()
-    data, last = drain(out_fd, WRITERS * lines_per_writer * LINE, timeout)
+    data, last = drain(out_fd, WRITERS * lines_per_writer * line_len, timeout)
     cpu = cpu_and_switches(pid)[0] - cpu0
-    return analyse(data, start, last, cpu, lines_per_writer)
+    result = analyse(data, start, last, cpu, lines_per_writer)
+    result["peak_rss_kib"] = peak_rss_kib(pid)
+    return result
 
 
-def one_supervisor(impl, lines_per_writer, timeout, perf=None):
+def one_supervisor(impl, lines_per_writer, timeout, perf=None, prefix=False):
     wd = Workdir("logs")
     go = Fifo(wd / "go")
-    sup = Supervisor(impl, config(wd, writers(lines_per_writer, wd / "go")),
+    sup = Supervisor(impl, config(wd, writers(lines_per_writer, wd / "go"),
+                                  "log_format=prefix" if prefix else ""),
                      stdout=subprocess.PIPE)
     try:
         # the writers are up (they wait for their byte on the FIFO)
@@ -81,7 +95,8 @@ def one_supervisor(impl, lines_per_writer, timeout, perf=None):
         while len(sup.ns_children()) < WRITERS and now() < deadline:
             time.sleep(0.01)
         profiler = perf_attach(sup, perf, "logs")
-        result = measure(sup.pid, go, sup.proc.stdout.fileno(), lines_per_writer, timeout)
+        result = measure(sup.pid, go, sup.proc.stdout.fileno(), lines_per_writer, timeout,
+                         LINE + PREFIX if prefix else LINE)
         perf_stop(profiler)
         return result
     finally:
@@ -111,13 +126,16 @@ def one_cat(lines_per_writer, timeout):
 
 
 def log_throughput(runs, lines_per_writer=250_000, timeout=60, perf=None):
-    """{impl: [per-run dicts]} for pidvisor, supervisord and cat."""
-    out = {"pidvisor": [], "supervisord": [], "cat": []}
+    """{impl: [per-run dicts]} for pidvisor, supervisord, cat, and pidvisor with its
+    `name | ` prefix on every line (log_format=prefix, a pidvisor extension)."""
+    out = {"pidvisor": [], "supervisord": [], "cat": [], "pidvisor-prefix": []}
     for run in range(runs):
         for impl in alternate(run):
             out[impl].append(one_supervisor(impl, lines_per_writer, timeout,
                                             perf if run == 0 else None))
         out["cat"].append(one_cat(lines_per_writer, timeout))
+        out["pidvisor-prefix"].append(one_supervisor("pidvisor", lines_per_writer, timeout,
+                                                     prefix=True))
     return out
 
 
