@@ -113,6 +113,8 @@ proc: test-deps
 	@packaging/install-deps.sh image
 	$(MAKE) build/pidvisor build/asan/pidvisor build/pidvisor-static $(IMAGE_BIN)
 	$(PYTHON) -m pytest -q tests/
+	@echo "== process and log tests again on the release build (its spawn path is not the ASan build's)"
+	PIDVISOR=$(CURDIR)/build/pidvisor $(PYTHON) -m pytest -q tests/proc tests/logs -k "not supervisord"
 
 test: test-deps
 	$(MAKE) unit
