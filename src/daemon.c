@@ -299,6 +299,13 @@ int daemon_main(int argc, char **argv)
 
 	snprintf(prog, sizeof(prog), "%s", argv[0]);
 	o.prog = basename(prog);
+	/* started with 0, 1 or 2 closed: fill them, or the next socket or pipe opened would take
+	 * that number and receive what is written to stdout or stderr */
+	int null_fd;
+	while ((null_fd = open("/dev/null", O_RDWR)) >= 0 && null_fd <= 2)
+		;
+	if (null_fd > 2)
+		close(null_fd);
 	int rc = parse_args(&o, argc, argv);
 	if (rc)
 		return rc;

@@ -2,12 +2,13 @@
 import os
 import re
 import signal
+import subprocess
 import time
 
 import psutil
 import pytest
 
-from harness import wait_until
+from harness import PIDVISOR, wait_until
 
 
 def zombies(d):
@@ -134,6 +135,46 @@ def test_child_starts_clean(run, impl, tmp_path):
     assert env["GREETING"] == "hello world"
     assert env["CSV"] == "a,b"
     assert d.stop() == 0
+
+
+def test_starts_with_stdio_closed(tmp_path):
+    # a runtime or init script may start PID 1 with stdout and stderr closed: the log file,
+    # socket and pipes opened later must not take those numbers (the main log as fd 1 would
+    # receive the programs' /dev/stdout output), and children still get exactly 0, 1 and 2
+    conf = tmp_path / "c.conf"
+    conf.write_text(
+        f"[supervisord]\nlogfile={tmp_path}/main.log\npidfile={tmp_path}/pid\n"
+        f"[unix_http_server]\nfile={tmp_path}/sock\n"
+        f"[supervisorctl]\nserverurl=unix://{tmp_path}/sock\n"
+        f"[program:p]\ncommand=sh -c 'echo hello; exec sleep 1000'\n"
+        f"stdout_logfile={tmp_path}/p.log\nstartsecs=0\n"
+        f"[program:loud]\ncommand=sh -c 'echo LOUD-$((6*7)); exec sleep 1000'\n"
+        f"stdout_logfile=/dev/stdout\nstartsecs=0\n")
+    u = subprocess.Popen(["unshare", "--pid", "--fork", "--mount-proc", "--kill-child", "sh", "-c",
+                          f"exec {PIDVISOR} -n -c {conf} >&- 2>&-"], stdin=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: (tmp_path / "p.log").exists()
+                   and (tmp_path / "p.log").read_text() == "hello\n", timeout=10, what="output")
+        daemon = psutil.Process(u.pid).children()[0]
+        child = next(c for c in daemon.children() if "hello" in " ".join(c.cmdline()) or
+                     c.cmdline()[:2] == ["sleep", "1000"])
+        wait_until(lambda: child.name() == "sleep", what="the exec")
+        assert sorted(os.listdir(f"/proc/{child.pid}/fd"), key=int) == ["0", "1", "2"]
+        r = subprocess.run([PIDVISOR, "ctl", "-c", str(conf), "status", "p"], capture_output=True,
+                           text=True, timeout=10)
+        assert r.returncode == 0 and "RUNNING" in r.stdout, r.stdout + r.stderr
+        # what goes to pidvisor's (closed) stdout lands nowhere, not in a file or socket that
+        # took the number 1
+        time.sleep(0.2)
+        for f in tmp_path.iterdir():
+            if f.is_file():
+                assert b"LOUD-42" not in f.read_bytes(), f
+        daemon.send_signal(signal.SIGTERM)
+        assert u.wait(timeout=10) == 0
+    finally:
+        if u.poll() is None:
+            u.kill()
+            u.wait()
 
 
 @pytest.fixture
