@@ -80,8 +80,9 @@ void daemon_usage(FILE *f, const char *prog)
 		"\n"
 		"pidvisor additions:\n"
 		"--check-config -- read the configuration strictly (unknown keys and sections\n"
-		"                  are problems too), print every problem, start nothing; exit 0\n"
-		"                  when clean, 1 on warnings only, 2 on errors\n"
+		"                  are problems too, and commands that cannot be found or run),\n"
+		"                  print every problem, start nothing; exit 0 when clean,\n"
+		"                  1 on warnings only, 2 on errors\n"
 		"\n"
 		"pidvisor also answers as 'pidvisor ctl ...' (or 'supervisorctl') and\n"
 		"'pidvisor check' (a health probe). As PID 1 it always stays in the foreground.\n",
