@@ -21,7 +21,9 @@ static const struct pm_commands {
 } pm_commands[] = {
     [PM_APT] = {"apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "
 		"--no-install-recommends",
-		"rm -rf /var/lib/apt/lists/*"},
+		/* a base made with debootstrap or mmdebstrap, unlike Docker's official image, keeps
+		 * the .debs and apt's binary caches: clean removes both */
+		"apt-get clean && rm -rf /var/lib/apt/lists/*"},
     [PM_APK] = {"apk add --no-cache", NULL},
     [PM_DNF] = {"dnf install -y --setopt=install_weak_deps=False",
 		"dnf clean all && rm -rf /var/cache/dnf"},

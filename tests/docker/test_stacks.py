@@ -79,6 +79,13 @@ def test_pidvisor_is_pid1(app):
     assert config["Healthcheck"]["Test"] == ["CMD", "pidvisor", "check"]
 
 
+def test_no_package_cache_left(app):
+    # every layer installed its packages in one RUN that also removed apt's caches
+    left = app.sh("ls /var/cache/apt/archives/ /var/lib/apt/lists/; ls /var/cache/apt/*.bin "
+                  "2>/dev/null; true").split()
+    assert [f for f in left if f.endswith((".deb", ".bin", "Packages", "Release"))] == [], left
+
+
 def test_programs_running(app):
     status = app.wait_running(app.spec["programs"])
     assert sorted(status) == sorted(app.spec["programs"])

@@ -68,7 +68,7 @@ def test_generate_root_dockerfile(tmp_path):
     runs = [i for i, line in enumerate(df) if line.startswith("RUN ")]
     assert df[runs[0]] == ("RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install"
                            " -y --no-install-recommends ca-certificates tzdata \\")
-    assert df[runs[0] + 1] == " && rm -rf /var/lib/apt/lists/*"
+    assert df[runs[0] + 1] == " && apt-get clean && rm -rf /var/lib/apt/lists/*"
     assert "COPY pidvisor /usr/bin/pidvisor" in df
     assert ("RUN ln -sf pidvisor /usr/bin/supervisord && ln -sf pidvisor /usr/bin/supervisorctl"
             " && mkdir -p /etc/supervisor/conf.d /run/pidvisor && chmod 1777 /run/pidvisor") in df
