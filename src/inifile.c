@@ -292,20 +292,14 @@ int ini_load_string(struct ini_doc *doc, const char *name, const char *text, siz
 
 int ini_load(struct ini_doc *doc, const char *path, struct diag *d)
 {
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		diag_add(d, DIAG_ERROR, path, 0, NULL, NULL, "cannot open: %s", strerror(errno));
-		return -1;
-	}
 	struct strbuf sb = {0};
-	char chunk[65536];
-	size_t got;
-	while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		sb_putn(&sb, chunk, got);
-	int err = ferror(f);
-	fclose(f);
-	if (err) {
-		diag_add(d, DIAG_ERROR, path, 0, NULL, NULL, "read error");
+	int rd = sb_read_file(&sb, path);
+	if (rd < 0) {
+		if (rd == -1)
+			diag_add(d, DIAG_ERROR, path, 0, NULL, NULL, "cannot open: %s",
+				 strerror(errno));
+		else
+			diag_add(d, DIAG_ERROR, path, 0, NULL, NULL, "read error");
 		sb_free(&sb);
 		return -1;
 	}
@@ -348,7 +342,7 @@ const struct ini_entry *ini_find(const struct ini_doc *doc, const struct ini_sec
 			if (strcmp(sec->entries[i].key, key) == 0)
 				return &sec->entries[i];
 	const struct ini_section *def =
-	    doc->n && doc->default_index < doc->n ? &doc->sections[doc->default_index] : NULL;
+	    doc->default_index < doc->n ? &doc->sections[doc->default_index] : NULL;
 	if (def && def != sec)
 		for (size_t i = 0; i < def->n; i++)
 			if (strcmp(def->entries[i].key, key) == 0)

@@ -112,19 +112,6 @@ static void logfile_rotate(struct logfile *lf)
 		log_error("cannot reopen %s: %s", lf->path, strerror(errno));
 }
 
-static void write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;
-		p += w;
-		n -= (size_t)w;
-	}
-}
-
 /* Writes whole lines, rotating first whenever the next line would pass maxbytes: a file
  * never exceeds maxbytes unless a single line does. */
 static void logfile_write(struct logfile *lf, const char *p, size_t n)

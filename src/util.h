@@ -31,6 +31,12 @@ void sb_printf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(pr
 void sb_vprintf(struct strbuf *sb, const char *fmt, va_list ap);
 char *sb_steal(struct strbuf *sb); /* returns a NUL-terminated string, never NULL */
 void sb_free(struct strbuf *sb);
+/* Appends the whole file at path. 0; -1 when it cannot be opened, -2 on a read error (errno set).
+ */
+int sb_read_file(struct strbuf *sb, const char *path);
+
+/* Writes all n bytes, retrying after EINTR and short writes: 0, or -1 on error. */
+int write_all(int fd, const void *buf, size_t n);
 
 /* NULL-terminated vector of owned strings. */
 struct strvec {

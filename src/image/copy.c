@@ -42,20 +42,6 @@ int mkdir_p(const char *path, const char **failed)
 	return rc;
 }
 
-static int write_all(int fd, const char *buf, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, buf, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		buf += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int write_file(const char *path, const char *text, int mode, const char **failed)
 {
 	unlink(path); /* a read-only file from an earlier run is replaced, not refused */

@@ -872,22 +872,15 @@ int stack_load_string(struct stack *st, const char *name, const char *text, size
 
 int stack_load(struct stack *st, const char *path, struct diag *d)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		stack_init(st, path);
-		diag_add(d, DIAG_ERROR, path, 0, NULL, NULL, "cannot read: %s", strerror(errno));
-		return -1;
-	}
 	struct strbuf sb = {0};
-	char buf[65536];
-	size_t n;
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		sb_putn(&sb, buf, n);
-	int err = ferror(f);
-	fclose(f);
-	if (err) {
+	int rd = sb_read_file(&sb, path);
+	if (rd < 0) {
 		stack_init(st, path);
-		diag_add(d, DIAG_ERROR, path, 0, NULL, NULL, "cannot read");
+		if (rd == -1)
+			diag_add(d, DIAG_ERROR, path, 0, NULL, NULL, "cannot read: %s",
+				 strerror(errno));
+		else
+			diag_add(d, DIAG_ERROR, path, 0, NULL, NULL, "cannot read");
 		sb_free(&sb);
 		return -1;
 	}
