@@ -18,6 +18,18 @@ os.environ.setdefault("ASAN_OPTIONS", "detect_leaks=0:abort_on_error=0")
 os.environ.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
 
 
+def terminate(proc, timeout):
+    """SIGTERM to a Popen, then SIGKILL if it has not exited within timeout seconds."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def wait_until(pred, timeout=5.0, interval=0.01, what="condition"):
     deadline = time.monotonic() + timeout
     while True:

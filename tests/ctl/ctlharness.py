@@ -6,12 +6,13 @@ would shadow the top-level one for `from conftest import ...`."""
 
 import os
 import re
-import signal
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
+
+from harness import terminate
 
 ROOT = Path(__file__).resolve().parents[2]
 PIDVISOR = ROOT / "build" / "asan" / "pidvisor"
@@ -101,13 +102,7 @@ class Daemon:
         raise TimeoutError(f"supervisord did not settle: {last}")
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc, 15)
 
 
 SETTLED = {"runner": "RUNNING", "failer": "FATAL", "once": "EXITED",

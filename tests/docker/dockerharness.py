@@ -8,11 +8,12 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
 from pathlib import Path
+
+from harness import terminate
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 DATA_ROOT = Path(os.environ.get("PIDVISOR_DOCKER_ROOT", "/var/lib/pidvisor-test/docker"))
@@ -65,13 +66,8 @@ class Engine:
             return False
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc is not None:
+            terminate(self.proc, 30)
         # dockerd leaves its exec root's netns/default mounted (--bridge=none or not)
         with open("/proc/mounts") as f:
             mounts = [line.split()[1] for line in f]
