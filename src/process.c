@@ -226,6 +226,7 @@ static void child_setup(const struct process *p, const int fds[3], const char *p
 #else
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/param.h>
 #ifndef CLOSE_RANGE_UNSHARE
 #define CLOSE_RANGE_UNSHARE (1U << 1)
 #endif
@@ -234,6 +235,7 @@ enum { SPAWN_STACK = 256 * 1024 };
 
 static struct {
 	int slot[3]; /* the child's 0, 1, 2 wait here */
+	int top;     /* the highest slot: the child keeps descriptors up to it */
 	int devnull;
 	void *stack;
 	bool ready, failed;
@@ -259,6 +261,7 @@ static bool spawner_init(void)
 	if (spawner.devnull < 0 || spawner.slot[0] < 0 || spawner.slot[1] < 0 ||
 	    spawner.slot[2] < 0 || spawner.stack == MAP_FAILED)
 		return false; /* fork it is (descriptors stay open: this happens once) */
+	spawner.top = MAX(spawner.slot[0], MAX(spawner.slot[1], spawner.slot[2]));
 	spawner.failed = false;
 	spawner.ready = true;
 	return true;
@@ -267,12 +270,8 @@ static bool spawner_init(void)
 static int spawn_child(void *arg)
 {
 	const struct spawn_args *a = arg;
-	int top = spawner.slot[0];
-	for (int i = 1; i < 3; i++)
-		if (spawner.slot[i] > top)
-			top = spawner.slot[i];
 	/* our own table from here on: never touch the parent's */
-	if (syscall(SYS_close_range, (unsigned)top + 1, ~0U, CLOSE_RANGE_UNSHARE) < 0 &&
+	if (syscall(SYS_close_range, (unsigned)spawner.top + 1, ~0U, CLOSE_RANGE_UNSHARE) < 0 &&
 	    unshare(CLONE_FILES) < 0)
 		_exit(127);
 	child_setup(a->p, spawner.slot, a->path, a->envp, a->ui);
