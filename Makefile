@@ -14,18 +14,35 @@ YAML_LIBS  := $(shell pkg-config --libs yaml-0.1 2>/dev/null || echo -lyaml)
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 DEFS    := -D_GNU_SOURCE -DPIDVISOR_VERSION='"$(VERSION)"'
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS := -std=c11 $(WARN) $(DEFS) -Isrc $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
+BASE_CFLAGS := -std=c11 $(WARN) $(DEFS) $(PKG_CFLAGS) -MMD -MP
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-ASAN_CFLAGS := -std=c11 $(WARN) $(DEFS) -Isrc $(PKG_CFLAGS) -O1 -g $(SAN) -MMD -MP
 
-CORE_SRC  := $(filter-out src/main.c,$(wildcard src/*.c))
-IMAGE_SRC := $(wildcard src/image/*.c)
-UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+# One folder per side, one archive per folder, and a one-way direction between them:
+#   lib <- config, proto <- daemon, client, image <- main.c
+# A folder is compiled with only its own and its dependencies' folders on the include path,
+# so an #include across the forbidden direction fails the build (tests/build/test_layers.py),
+# and the archives link in this order, so a call across it fails the link.
+LAYERS      := daemon client config proto lib
+DEPS_lib    := lib
+DEPS_config := config lib
+DEPS_proto  := proto lib
+DEPS_daemon := daemon config proto lib
+DEPS_client := client config proto lib
+DEPS_image  := image config lib
+DEPS_main   := daemon client config proto lib
+# The include path of a source path's folder: src/daemon/rpc.c -> -Isrc/daemon -Isrc/config ...
+layer_of = $(firstword $(subst /, ,$(patsubst src/%,%,$(patsubst tests/unit/%,%,$(1)))))
+incs_of  = $(foreach d,$(DEPS_$(if $(filter %.c,$(call layer_of,$(1))),main,$(call layer_of,$(1)))),-Isrc/$(d))
+INC_ALL  := $(foreach d,$(DEPS_main) image,-Isrc/$(d))
 
-CORE_OBJ  := $(CORE_SRC:src/%.c=build/obj/%.o)
-ASAN_OBJ  := $(CORE_SRC:src/%.c=build/asan/%.o)
-IMAGE_OBJ := $(IMAGE_SRC:src/image/%.c=build/obj/image/%.o)
-UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=build/asan/%)
+layer_src = $(wildcard src/$(1)/*.c)
+CORE_SRC  := $(foreach l,$(LAYERS),$(call layer_src,$(l)))
+IMAGE_SRC := $(call layer_src,image)
+UNIT_SRC  := $(wildcard tests/unit/*/test_*.c)
+LIBS      := $(foreach l,$(LAYERS),build/lib$(l).a)
+ASAN_LIBS := $(foreach l,$(LAYERS),build/asan/lib$(l).a)
+
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=build/asan/unit/%)
 IMAGE_BIN := $(if $(IMAGE_SRC),build/pidvisor-image)
 
 .PHONY: all static run test unit proc deps test-deps format check-format clean bench fuzz fuzz-smoke
@@ -33,59 +50,55 @@ all: build/pidvisor $(IMAGE_BIN)
 
 build/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(CC) $(BASE_CFLAGS) $(call incs_of,src/$*) $(CFLAGS) -c $< -o $@
 build/asan/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ASAN_CFLAGS) -c $< -o $@
+	$(CC) $(BASE_CFLAGS) $(call incs_of,src/$*) -O1 -g $(SAN) -c $< -o $@
 
-build/libpidvisor.a: $(CORE_OBJ)
-	ar rcs $@ $^
-build/asan/libpidvisor.a: $(ASAN_OBJ)
-	ar rcs $@ $^
+define layer_archive
+build/lib$(1).a: $$(patsubst src/%.c,build/obj/%.o,$$(call layer_src,$(1)))
+	@rm -f $$@
+	ar rcs $$@ $$^
+build/asan/lib$(1).a: $$(patsubst src/%.c,build/asan/%.o,$$(call layer_src,$(1)))
+	@rm -f $$@
+	ar rcs $$@ $$^
+endef
+$(foreach l,$(LAYERS) image,$(eval $(call layer_archive,$(l))))
 
-build/pidvisor: build/obj/main.o build/libpidvisor.a
+build/pidvisor: build/obj/main.o $(LIBS)
 	$(CC) $(CFLAGS) -o $@ $^ $(CORE_LIBS)
-build/asan/pidvisor: build/asan/main.o build/asan/libpidvisor.a
+build/asan/pidvisor: build/asan/main.o $(ASAN_LIBS)
 	$(CC) $(SAN) -o $@ $^ $(CORE_LIBS)
 
 # glibc static with no NSS use: users and groups come from /etc/passwd and /etc/group directly.
 static: build/pidvisor-static
-build/pidvisor-static: build/obj/main.o build/libpidvisor.a
+build/pidvisor-static: build/obj/main.o $(LIBS)
 	$(CC) -static $(CFLAGS) -o $@ $^ $(CORE_LIBS)
 
-build/obj/image/%.o: src/image/%.c
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
-build/pidvisor-image: $(IMAGE_OBJ) build/libpidvisor.a
+build/pidvisor-image: build/obj/image/main.o build/libimage.a $(LIBS)
 	$(CC) $(CFLAGS) -o $@ $^ $(YAML_LIBS) $(CORE_LIBS)
 
-build/asan/test_%: tests/unit/test_%.c build/asan/libpidvisor.a
+# A unit test sees the include path of the folder it mirrors: tests/unit/config/ sees config, lib.
+build/asan/unit/%: tests/unit/%.c build/asan/libimage.a $(ASAN_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ASAN_CFLAGS) -o $@ $< build/asan/libpidvisor.a -lcmocka $(YAML_LIBS) $(CORE_LIBS)
+	$(CC) $(BASE_CFLAGS) $(call incs_of,tests/unit/$*) -O1 -g $(SAN) -o $@ $< \
+		build/asan/libimage.a $(ASAN_LIBS) -lcmocka $(YAML_LIBS) $(CORE_LIBS)
 
 # libFuzzer targets (clang): tests/fuzz/fuzz_*.c, seeds in tests/fuzz/seeds/<target>/.
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
-FUZZ_OBJ := $(CORE_SRC:src/%.c=build/fuzz/obj/%.o)
-FUZZ_CFLAGS := -std=c11 $(filter-out -Werror,$(WARN)) $(DEFS) -Isrc $(PKG_CFLAGS) -O1 -g -fno-sanitize-recover=undefined
+FUZZ_OBJ := $(filter-out build/fuzz/obj/image/main.o,$(patsubst src/%.c,build/fuzz/obj/%.o,$(CORE_SRC) $(IMAGE_SRC)))
+FUZZ_CFLAGS := -std=c11 $(filter-out -Werror,$(WARN)) $(DEFS) $(PKG_CFLAGS) -O1 -g -fno-sanitize-recover=undefined
 FUZZ_SECONDS ?= 20
 
 build/fuzz/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+	clang $(FUZZ_CFLAGS) $(call incs_of,src/$*) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
-	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(CORE_LIBS)
-
-# fuzz_stack also needs the image builder's objects (not its main) and libyaml
-FUZZ_IMAGE_OBJ := $(filter-out build/fuzz/obj/image/main.o,$(IMAGE_SRC:src/image/%.c=build/fuzz/obj/image/%.o))
-build/fuzz/obj/image/%.o: src/image/%.c
-	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
-build/fuzz/fuzz_stack: tests/fuzz/fuzz_stack.c $(FUZZ_IMAGE_OBJ) $(FUZZ_OBJ)
-	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(YAML_LIBS) $(CORE_LIBS)
+	clang $(FUZZ_CFLAGS) $(INC_ALL) -fsanitize=fuzzer,address,undefined -o $@ $^ $(YAML_LIBS) $(CORE_LIBS)
 
 # built through a pattern rule, so make would delete them as intermediates
-.SECONDARY: $(FUZZ_OBJ) $(FUZZ_IMAGE_OBJ)
+.SECONDARY: $(FUZZ_OBJ)
 fuzz: $(FUZZ_BIN)
 # Each target for FUZZ_SECONDS from its seeds; the grown corpus stays in build/fuzz/corpus.
 fuzz-smoke: $(FUZZ_BIN)
@@ -94,6 +107,10 @@ fuzz-smoke: $(FUZZ_BIN)
 	$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=0 \
 		build/fuzz/corpus/$$t tests/fuzz/seeds/$$t 2>build/fuzz/$$t.log || \
 		{ tail -40 build/fuzz/$$t.log; exit 1; }; done
+
+# The compiler command for a source file, for tests/build/test_layers.py: make -s print-cc F=src/x/y.c
+print-cc:
+	@echo $(CC) $(filter-out -MMD -MP,$(BASE_CFLAGS)) $(call incs_of,$(F)) -fsyntax-only
 
 deps:
 	@packaging/install-deps.sh build
@@ -117,6 +134,7 @@ proc: test-deps
 	PIDVISOR=$(CURDIR)/build/pidvisor $(PYTHON) -m pytest -q tests/proc tests/logs -k "not supervisord"
 
 test: test-deps
+	$(MAKE) check-format
 	$(MAKE) unit
 	$(MAKE) -j4 $(FUZZ_BIN)
 	$(MAKE) fuzz-smoke FUZZ_SECONDS=7
@@ -126,12 +144,13 @@ bench: deps
 	$(MAKE) build/pidvisor build/pidvisor-static
 	bench/run
 
+FORMAT_FILES = $(wildcard src/*.c src/*/*.[ch] tests/unit/*/*.[ch] tests/fuzz/*.c)
 format:
-	clang-format -i src/*.c src/*.h src/image/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c
+	clang-format -i $(FORMAT_FILES)
 check-format:
-	clang-format --dry-run --Werror src/*.c src/*.h src/image/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c
+	clang-format --dry-run --Werror $(FORMAT_FILES)
 
 clean:
 	rm -rf build
 
--include $(wildcard build/obj/*.d build/obj/image/*.d build/asan/*.d build/fuzz/obj/*.d build/fuzz/obj/image/*.d)
+-include $(wildcard build/obj/*.d build/obj/*/*.d build/asan/*.d build/asan/*/*.d build/asan/unit/*/*.d build/fuzz/obj/*/*.d build/fuzz/obj/*.d)

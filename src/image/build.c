@@ -1,4 +1,4 @@
-#include "image/build.h"
+#include "build.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "image/generate.h"
+#include "generate.h"
 #include "util.h"
 
 const char *build_docker_path(const char *option)

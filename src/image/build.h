@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "image/stack.h"
+#include "stack.h"
 
 struct build_opts {
 	const char *docker; /* the docker client to run */

@@ -1,7 +1,7 @@
 /* Program and [supervisord] values of a stack, checked by the daemon's own config loader: each
  * chain's sections go to a temporary INI file whose every line remembers the stack file's line,
  * and config_load()'s messages are sent back there. */
-#include "image/confcheck.h"
+#include "confcheck.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -19,7 +19,7 @@ static const char *const host_keys[] = {"user",	   "stdout_logfile", "stderr_log
 					"logfile", "pidfile",	     "childlogdir"};
 
 struct ini_map {
-	struct strbuf text;
+	struct buf text;
 	int *yaml_line;		    /* [n] = the stack file's line of INI line n+1 */
 	const struct image **owner; /* [n] = the image that line comes from */
 	size_t n;
@@ -32,9 +32,9 @@ static void put_line(struct ini_map *m, int yaml_line, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	sb_vprintf(&m->text, fmt, ap);
+	buf_vprintf(&m->text, fmt, ap);
 	va_end(ap);
-	sb_putc(&m->text, '\n');
+	buf_putc(&m->text, '\n');
 	m->yaml_line = xrealloc(m->yaml_line, (m->n + 1) * sizeof(*m->yaml_line));
 	m->owner = xrealloc(m->owner, (m->n + 1) * sizeof(*m->owner));
 	m->owner[m->n] = m->cur;
@@ -66,12 +66,12 @@ static void put_image(struct ini_map *m, const struct image *im)
 	for (size_t g = 0; g < im->ngroups; g++) {
 		const struct group *gr = &im->groups[g];
 		put_line(m, gr->name.line, "[group:%s]", gr->name.s);
-		struct strbuf progs = {0};
+		struct buf progs = {0};
 		for (size_t p = 0; p < gr->programs.n; p++)
-			sb_printf(&progs, "%s%s", p ? "," : "", gr->programs.v[p].s);
+			buf_printf(&progs, "%s%s", p ? "," : "", gr->programs.v[p].s);
 		put_line(m, gr->programs.n ? gr->programs.v[0].line : gr->name.line, "programs=%s",
-			 progs.buf ? progs.buf : "");
-		sb_free(&progs);
+			 progs.data ? progs.data : "");
+		buf_free(&progs);
 		if (gr->priority.s)
 			put_line(m, gr->priority.line, "priority=%s", gr->priority.s);
 	}
@@ -120,7 +120,7 @@ static void load_checked(const struct stack *st, struct ini_map *m, struct diag 
 	char *tmp = xasprintf("%s/pidvisor-image-XXXXXX.conf", tmpdir && *tmpdir ? tmpdir : "/tmp");
 	int fd = mkstemps(tmp, 5);
 	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-	bool ok = f && fputs(m->text.buf, f) >= 0;
+	bool ok = f && fputs(m->text.data, f) >= 0;
 	if (f && fclose(f) != 0)
 		ok = false;
 	else if (!f && fd >= 0)
@@ -137,7 +137,7 @@ static void load_checked(const struct stack *st, struct ini_map *m, struct diag 
 	if (fd >= 0)
 		unlink(tmp);
 	free(tmp);
-	sb_free(&m->text);
+	buf_free(&m->text);
 	free(m->yaml_line);
 	free(m->owner);
 	memset(m, 0, sizeof(*m));

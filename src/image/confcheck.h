@@ -3,7 +3,7 @@
 #define PIDVISOR_IMAGE_CONFCHECK_H
 
 #include "diag.h"
-#include "image/stack.h"
+#include "stack.h"
 
 /* For every chain of a resolved stack: config_load()'s messages, at the stack file's lines. Keys
  * whose check depends on this machine (user, log file paths, directory) are left out. */

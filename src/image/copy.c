@@ -1,4 +1,4 @@
-#include "image/copy.h"
+#include "copy.h"
 
 #include <dirent.h>
 #include <errno.h>

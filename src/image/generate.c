@@ -1,7 +1,7 @@
 /* Stack model → build contexts. Layout of a Dockerfile: what RUN needs first (ENV, WORKDIR),
  * then packages, files, run, pidvisor (roots), the layer's programs, metadata, and last the
  * --check-config step, so a broken config or a missing command fails the build. */
-#include "image/generate.h"
+#include "generate.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -10,8 +10,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "image/copy.h"
-#include "image/plan.h"
+#include "copy.h"
+#include "plan.h"
 #include "util.h"
 
 /* The commands per package manager: one RUN, caches removed in the same layer. */
@@ -59,55 +59,55 @@ static bool is_root(const struct stack *st, size_t i)
 }
 
 /* Dockerfile double-quoted string: backslash and quote escaped; $ left to the builder. */
-static void put_quoted(struct strbuf *sb, const char *s)
+static void put_quoted(struct buf *sb, const char *s)
 {
-	sb_putc(sb, '"');
+	buf_putc(sb, '"');
 	for (; *s; s++) {
 		if (*s == '"' || *s == '\\')
-			sb_putc(sb, '\\');
+			buf_putc(sb, '\\');
 		if (*s == '\n')
-			sb_puts(sb, "\\n");
+			buf_puts(sb, "\\n");
 		else
-			sb_putc(sb, *s);
+			buf_putc(sb, *s);
 	}
-	sb_putc(sb, '"');
+	buf_putc(sb, '"');
 }
 
-static void put_pairs(struct strbuf *sb, const char *instr, const struct smap *m)
+static void put_pairs(struct buf *sb, const char *instr, const struct smap *m)
 {
 	if (!m->n)
 		return;
-	sb_puts(sb, instr);
+	buf_puts(sb, instr);
 	for (size_t i = 0; i < m->n; i++) {
-		sb_puts(sb, i ? " \\\n    " : " ");
-		sb_printf(sb, "%s=", m->v[i].k.s);
+		buf_puts(sb, i ? " \\\n    " : " ");
+		buf_printf(sb, "%s=", m->v[i].k.s);
 		put_quoted(sb, m->v[i].v.s);
 	}
-	sb_putc(sb, '\n');
+	buf_putc(sb, '\n');
 }
 
-static void put_run(struct strbuf *sb, const char *const *cmds, size_t n)
+static void put_run(struct buf *sb, const char *const *cmds, size_t n)
 {
 	if (!n)
 		return;
-	sb_puts(sb, "RUN ");
+	buf_puts(sb, "RUN ");
 	for (size_t i = 0; i < n; i++)
-		sb_printf(sb, "%s%s", i ? " \\\n && " : "", cmds[i]);
-	sb_putc(sb, '\n');
+		buf_printf(sb, "%s%s", i ? " \\\n && " : "", cmds[i]);
+	buf_putc(sb, '\n');
 }
 
-static void put_packages(struct strbuf *sb, const struct image *im)
+static void put_packages(struct buf *sb, const struct image *im)
 {
 	if (!im->packages.n || im->pm == PM_NONE)
 		return;
 	const struct pm_commands *c = &pm_commands[im->pm];
-	struct strbuf install = {0};
-	sb_puts(&install, c->install);
+	struct buf install = {0};
+	buf_puts(&install, c->install);
 	for (size_t i = 0; i < im->packages.n; i++)
-		sb_printf(&install, " %s", im->packages.v[i].s);
-	const char *cmds[] = {install.buf, c->cleanup};
+		buf_printf(&install, " %s", im->packages.v[i].s);
+	const char *cmds[] = {install.data, c->cleanup};
 	put_run(sb, cmds, c->cleanup ? 2 : 1);
-	sb_free(&install);
+	buf_free(&install);
 }
 
 static bool needs_json(const char *s)
@@ -134,20 +134,20 @@ static char *context_file(const struct image *im, size_t k)
 	return xasprintf("files/%zu/%s", k, base_name(im->files.v[k].k.s));
 }
 
-static void put_copy(struct strbuf *sb, const char *src, const char *dst)
+static void put_copy(struct buf *sb, const char *src, const char *dst)
 {
 	if (needs_json(src) || needs_json(dst)) {
-		sb_puts(sb, "COPY [");
+		buf_puts(sb, "COPY [");
 		put_quoted(sb, src);
-		sb_puts(sb, ", ");
+		buf_puts(sb, ", ");
 		put_quoted(sb, dst);
-		sb_puts(sb, "]\n");
+		buf_puts(sb, "]\n");
 	} else {
-		sb_printf(sb, "COPY %s %s\n", src, dst);
+		buf_printf(sb, "COPY %s %s\n", src, dst);
 	}
 }
 
-static void put_files(struct strbuf *sb, const struct image *im)
+static void put_files(struct buf *sb, const struct image *im)
 {
 	for (size_t k = 0; k < im->files.n; k++) {
 		const char *dst = im->files.v[k].v.s;
@@ -162,50 +162,51 @@ static void put_files(struct strbuf *sb, const struct image *im)
 	}
 }
 
-static void put_json_array(struct strbuf *sb, const char *const *v, size_t n)
+static void put_json_array(struct buf *sb, const char *const *v, size_t n)
 {
-	sb_putc(sb, '[');
+	buf_putc(sb, '[');
 	for (size_t i = 0; i < n; i++) {
 		if (i)
-			sb_puts(sb, ", ");
+			buf_puts(sb, ", ");
 		put_quoted(sb, v[i]);
 	}
-	sb_putc(sb, ']');
+	buf_putc(sb, ']');
 }
 
-static void put_list(struct strbuf *sb, const char *instr, const struct slist *l, bool json)
+static void put_list(struct buf *sb, const char *instr, const struct slist *l, bool json)
 {
 	if (!l->n)
 		return;
 	const char **v = xcalloc(l->n, sizeof(*v));
 	for (size_t i = 0; i < l->n; i++)
 		v[i] = l->v[i].s;
-	sb_printf(sb, "%s ", instr);
+	buf_printf(sb, "%s ", instr);
 	if (json) {
 		put_json_array(sb, v, l->n);
 	} else {
 		for (size_t i = 0; i < l->n; i++)
-			sb_printf(sb, "%s%s", i ? " " : "", v[i]);
+			buf_printf(sb, "%s%s", i ? " " : "", v[i]);
 	}
-	sb_putc(sb, '\n');
+	buf_putc(sb, '\n');
 	free(v);
 }
 
-static void put_healthcheck(struct strbuf *sb, const struct healthcheck *h)
+static void put_healthcheck(struct buf *sb, const struct healthcheck *h)
 {
 	if (h->none)
 		return;
-	sb_printf(sb, "HEALTHCHECK --interval=%s --timeout=%s --start-period=%s --retries=%s ",
-		  h->interval.s ? h->interval.s : "2s", h->timeout.s ? h->timeout.s : "3s",
-		  h->start_period.s ? h->start_period.s : "10s", h->retries.s ? h->retries.s : "3");
+	buf_printf(sb, "HEALTHCHECK --interval=%s --timeout=%s --start-period=%s --retries=%s ",
+		   h->interval.s ? h->interval.s : "2s", h->timeout.s ? h->timeout.s : "3s",
+		   h->start_period.s ? h->start_period.s : "10s",
+		   h->retries.s ? h->retries.s : "3");
 	const char **v = xcalloc(h->programs.n + 2, sizeof(*v));
 	v[0] = "pidvisor";
 	v[1] = "check";
 	for (size_t i = 0; i < h->programs.n; i++)
 		v[i + 2] = h->programs.v[i].s;
-	sb_puts(sb, "CMD ");
+	buf_puts(sb, "CMD ");
 	put_json_array(sb, v, h->programs.n + 2);
-	sb_putc(sb, '\n');
+	buf_putc(sb, '\n');
 	free(v);
 }
 
@@ -218,31 +219,31 @@ static const char *inherited_user(const struct stack *st, int i)
 	return NULL;
 }
 
-static void put_root_parts(struct strbuf *sb)
+static void put_root_parts(struct buf *sb)
 {
-	sb_printf(sb, "COPY pidvisor %s\n", PIDVISOR_PATH);
-	sb_printf(sb,
-		  "RUN ln -sf pidvisor /usr/bin/supervisord && ln -sf pidvisor "
-		  "/usr/bin/supervisorctl && mkdir -p %s %s && chmod 1777 %s\n",
-		  CONF_DIR, RUN_DIR, RUN_DIR);
-	sb_printf(sb, "COPY supervisord.conf %s\n", MAIN_CONF);
+	buf_printf(sb, "COPY pidvisor %s\n", PIDVISOR_PATH);
+	buf_printf(sb,
+		   "RUN ln -sf pidvisor /usr/bin/supervisord && ln -sf pidvisor "
+		   "/usr/bin/supervisorctl && mkdir -p %s %s && chmod 1777 %s\n",
+		   CONF_DIR, RUN_DIR, RUN_DIR);
+	buf_printf(sb, "COPY supervisord.conf %s\n", MAIN_CONF);
 }
 
 char *generate_dockerfile(const struct stack *st, size_t i, const char *tag_prefix)
 {
 	const struct image *im = &st->images[i];
-	struct strbuf sb = {0};
-	sb_printf(&sb,
-		  "# Generated by pidvisor-image from %s (image %s, line %d): edit that file.\n",
-		  st->path, im->name.s, im->name.line);
-	sb_printf(&sb, "FROM %s%s\n", is_root(st, i) ? "" : tag_prefix,
-		  is_root(st, i) ? im->from.s : st->images[im->parent].name.s);
+	struct buf sb = {0};
+	buf_printf(&sb,
+		   "# Generated by pidvisor-image from %s (image %s, line %d): edit that file.\n",
+		   st->path, im->name.s, im->name.line);
+	buf_printf(&sb, "FROM %s%s\n", is_root(st, i) ? "" : tag_prefix,
+		   is_root(st, i) ? im->from.s : st->images[im->parent].name.s);
 	const char *up = inherited_user(st, (int)i);
 	if (up && strcmp(up, "root") != 0 && strcmp(up, "0") != 0)
-		sb_puts(&sb, "USER root\n"); /* packages and run need root; set back below */
+		buf_puts(&sb, "USER root\n"); /* packages and run need root; set back below */
 	put_pairs(&sb, "ENV", &im->env);
 	if (im->workdir.s)
-		sb_printf(&sb, "WORKDIR %s\n", im->workdir.s);
+		buf_printf(&sb, "WORKDIR %s\n", im->workdir.s);
 	put_packages(&sb, im);
 	put_files(&sb, im);
 	const char **cmds = xcalloc(im->run.n + 1, sizeof(*cmds));
@@ -253,21 +254,21 @@ char *generate_dockerfile(const struct stack *st, size_t i, const char *tag_pref
 	if (is_root(st, i))
 		put_root_parts(&sb);
 	char *conf = layer_conf_name(st, i);
-	sb_printf(&sb, "COPY %s %s/%s\n", conf, CONF_DIR, conf);
+	buf_printf(&sb, "COPY %s %s/%s\n", conf, CONF_DIR, conf);
 	free(conf);
 	put_pairs(&sb, "LABEL", &im->labels);
 	put_list(&sb, "EXPOSE", &im->expose, false);
 	put_list(&sb, "VOLUME", &im->volumes, true);
 	if (is_root(st, i)) {
-		sb_printf(&sb, "ENTRYPOINT [\"%s\"]\n", PIDVISOR_PATH);
-		sb_puts(&sb, "STOPSIGNAL SIGTERM\n");
+		buf_printf(&sb, "ENTRYPOINT [\"%s\"]\n", PIDVISOR_PATH);
+		buf_puts(&sb, "STOPSIGNAL SIGTERM\n");
 		put_healthcheck(&sb, &im->health);
 	}
 	const char *user = im->user.s ? im->user.s : up;
 	if (user && (im->user.s || strcmp(up, "root") != 0))
-		sb_printf(&sb, "USER %s\n", user);
-	sb_printf(&sb, "RUN [\"%s\", \"--check-config\"]\n", PIDVISOR_PATH);
-	return sb_steal(&sb);
+		buf_printf(&sb, "USER %s\n", user);
+	buf_printf(&sb, "RUN [\"%s\", \"--check-config\"]\n", PIDVISOR_PATH);
+	return buf_xsteal(&sb);
 }
 
 char *layer_conf_name(const struct stack *st, size_t i)
@@ -286,23 +287,23 @@ static bool has_key(const struct smap *m, const char *key)
 	return false;
 }
 
-static void put_ini_section(struct strbuf *sb, const char *section, const struct smap *keys,
+static void put_ini_section(struct buf *sb, const char *section, const struct smap *keys,
 			    const char *const (*dflt)[2], size_t ndflt)
 {
-	sb_printf(sb, "\n[%s]\n", section);
+	buf_printf(sb, "\n[%s]\n", section);
 	for (size_t i = 0; i < keys->n; i++)
-		sb_printf(sb, "%s=%s\n", keys->v[i].k.s, keys->v[i].v.s);
+		buf_printf(sb, "%s=%s\n", keys->v[i].k.s, keys->v[i].v.s);
 	for (size_t i = 0; i < ndflt; i++)
 		if (!has_key(keys, dflt[i][0]))
-			sb_printf(sb, "%s=%s\n", dflt[i][0], dflt[i][1]);
+			buf_printf(sb, "%s=%s\n", dflt[i][0], dflt[i][1]);
 }
 
 char *generate_layer_conf(const struct stack *st, size_t i)
 {
 	const struct image *im = &st->images[i];
-	struct strbuf sb = {0};
-	sb_printf(&sb, "; Generated by pidvisor-image from %s (image %s): edit that file.\n",
-		  st->path, im->name.s);
+	struct buf sb = {0};
+	buf_printf(&sb, "; Generated by pidvisor-image from %s (image %s): edit that file.\n",
+		   st->path, im->name.s);
 	for (size_t k = 0; k < im->nprograms; k++) {
 		char *sec = xasprintf("program:%s", im->programs[k].name.s);
 		put_ini_section(&sb, sec, &im->programs[k].keys, log_defaults,
@@ -311,28 +312,28 @@ char *generate_layer_conf(const struct stack *st, size_t i)
 	}
 	for (size_t k = 0; k < im->ngroups; k++) {
 		const struct group *g = &im->groups[k];
-		sb_printf(&sb, "\n[group:%s]\nprograms=", g->name.s);
+		buf_printf(&sb, "\n[group:%s]\nprograms=", g->name.s);
 		for (size_t p = 0; p < g->programs.n; p++)
-			sb_printf(&sb, "%s%s", p ? "," : "", g->programs.v[p].s);
-		sb_putc(&sb, '\n');
+			buf_printf(&sb, "%s%s", p ? "," : "", g->programs.v[p].s);
+		buf_putc(&sb, '\n');
 		if (g->priority.s)
-			sb_printf(&sb, "priority=%s\n", g->priority.s);
+			buf_printf(&sb, "priority=%s\n", g->priority.s);
 	}
-	return sb_steal(&sb);
+	return buf_xsteal(&sb);
 }
 
 char *generate_main_conf(const struct stack *st, size_t i)
 {
 	const struct image *im = &st->images[i];
-	struct strbuf sb = {0};
-	sb_printf(&sb, "; Generated by pidvisor-image from %s (image %s): edit that file.\n",
-		  st->path, im->name.s);
+	struct buf sb = {0};
+	buf_printf(&sb, "; Generated by pidvisor-image from %s (image %s): edit that file.\n",
+		   st->path, im->name.s);
 	put_ini_section(&sb, "supervisord", &im->supervisord, main_conf_defaults,
 			ARRAY_SIZE(main_conf_defaults));
-	sb_printf(&sb, "\n[unix_http_server]\nfile=%s\nchmod=0700\n", SOCKET);
-	sb_printf(&sb, "\n[supervisorctl]\nserverurl=unix://%s\n", SOCKET);
-	sb_printf(&sb, "\n[include]\nfiles=%s/*.conf\n", CONF_DIR);
-	return sb_steal(&sb);
+	buf_printf(&sb, "\n[unix_http_server]\nfile=%s\nchmod=0700\n", SOCKET);
+	buf_printf(&sb, "\n[supervisorctl]\nserverurl=unix://%s\n", SOCKET);
+	buf_printf(&sb, "\n[include]\nfiles=%s/*.conf\n", CONF_DIR);
+	return buf_xsteal(&sb);
 }
 
 char *context_dir(const struct stack *st, size_t i, const char *outdir)

@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 #include "diag.h"
-#include "image/stack.h"
+#include "stack.h"
 
 struct generate_opts {
 	const char *outdir;

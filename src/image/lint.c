@@ -1,6 +1,6 @@
 /* The lint rules of docs/stack-file.md, on stack files and on hand-written Dockerfiles. Shell
  * commands are looked at word by word, not parsed: good enough for the mistakes it hunts. */
-#include "image/lint.h"
+#include "lint.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -256,7 +256,7 @@ static int read_instructions(const char *path, struct instr **out, size_t *n, st
 	char *line = NULL;
 	size_t cap = 0;
 	int lineno = 0;
-	struct strbuf cur = {0};
+	struct buf cur = {0};
 	int start = 0;
 	*out = NULL;
 	*n = 0;
@@ -269,11 +269,11 @@ static int read_instructions(const char *path, struct instr **out, size_t *n, st
 			start = lineno;
 		size_t len = strlen(s);
 		bool more = len && s[len - 1] == '\\';
-		sb_putn(&cur, s, more ? len - 1 : len);
-		sb_putc(&cur, ' ');
+		buf_append(&cur, s, more ? len - 1 : len);
+		buf_putc(&cur, ' ');
 		if (more)
 			continue;
-		char *text = sb_steal(&cur);
+		char *text = buf_xsteal(&cur);
 		char *args = text;
 		while (*args && !isspace((unsigned char)*args))
 			args++;
@@ -285,7 +285,7 @@ static int read_instructions(const char *path, struct instr **out, size_t *n, st
 		free(text);
 		memset(&cur, 0, sizeof(cur));
 	}
-	sb_free(&cur);
+	buf_free(&cur);
 	free(line);
 	fclose(f);
 	return 0;

@@ -3,7 +3,7 @@
 #define PIDVISOR_IMAGE_LINT_H
 
 #include "diag.h"
-#include "image/stack.h"
+#include "stack.h"
 
 /* Findings on a resolved stack (after plan_resolve), added to d as errors. */
 void lint_stack(const struct stack *st, struct diag *d);

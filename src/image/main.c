@@ -13,13 +13,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "build.h"
+#include "confcheck.h"
 #include "diag.h"
-#include "image/build.h"
-#include "image/confcheck.h"
-#include "image/generate.h"
-#include "image/lint.h"
-#include "image/plan.h"
-#include "image/stack.h"
+#include "generate.h"
+#include "lint.h"
+#include "plan.h"
+#include "stack.h"
 #include "util.h"
 
 enum {

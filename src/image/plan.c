@@ -1,5 +1,5 @@
 /* The stack as a forest: each image's parent is a stack image or, for a root, an existing one. */
-#include "image/plan.h"
+#include "plan.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,13 +145,13 @@ static void find_roots(struct stack *st, struct diag *d)
 				first = j;
 		if (first != (int)i)
 			continue;
-		struct strbuf sb = {0};
-		sb_puts(&sb, im->name.s);
+		struct buf sb = {0};
+		buf_puts(&sb, im->name.s);
 		for (int j = im->parent; j != (int)i; j = st->images[j].parent)
-			sb_printf(&sb, " -> %s", st->images[j].name.s);
-		sb_printf(&sb, " -> %s", im->name.s);
-		stack_error(d, st, im->from.line, im->name.s, "from", "cycle: %s", sb.buf);
-		sb_free(&sb);
+			buf_printf(&sb, " -> %s", st->images[j].name.s);
+		buf_printf(&sb, " -> %s", im->name.s);
+		stack_error(d, st, im->from.line, im->name.s, "from", "cycle: %s", sb.data);
+		buf_free(&sb);
 	}
 }
 

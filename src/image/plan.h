@@ -5,7 +5,7 @@
 #include <stddef.h>
 
 #include "diag.h"
-#include "image/stack.h"
+#include "stack.h"
 
 /* Fills parent, root, depth and pm of every image; reports cycles, unknown or unpinned parents,
  * a program defined in two layers of a chain, groups naming unknown programs, missing context

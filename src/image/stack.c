@@ -1,6 +1,6 @@
 /* Stack file → model: libyaml's document tree walked against the key tables below, with strict
  * types, a "did you mean" for unknown keys, and the line of every key and value. */
-#include "image/stack.h"
+#include "stack.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -395,8 +395,8 @@ static char *environment_string(struct loader *L, yaml_node_t *n, const char *im
 {
 	struct smap env = {0};
 	get_map(L, n, image, key, &env);
-	struct strbuf sb = {0};
-	sb_puts(&sb, "");
+	struct buf sb = {0};
+	buf_puts(&sb, "");
 	for (size_t i = 0; i < env.n; i++) {
 		const char *k = env.v[i].k.s, *v = env.v[i].v.s;
 		char q = strchr(v, '"') ? '\'' : '"';
@@ -408,10 +408,10 @@ static char *environment_string(struct loader *L, yaml_node_t *n, const char *im
 		if (strchr(v, '\n'))
 			stack_error(L->d, L->st, env.v[i].v.line, image, key,
 				    "the value of %s spans lines", k);
-		sb_printf(&sb, "%s%s=%c%s%c", i ? "," : "", k, q, v, q);
+		buf_printf(&sb, "%s%s=%c%s%c", i ? "," : "", k, q, v, q);
 	}
 	smap_free(&env);
-	return sb_steal(&sb);
+	return buf_xsteal(&sb);
 }
 
 static const char *const *program_key_names(size_t *n)
@@ -872,8 +872,8 @@ int stack_load_string(struct stack *st, const char *name, const char *text, size
 
 int stack_load(struct stack *st, const char *path, struct diag *d)
 {
-	struct strbuf sb = {0};
-	int rd = sb_read_file(&sb, path);
+	struct buf sb = {0};
+	int rd = buf_read_file(&sb, path);
 	if (rd < 0) {
 		stack_init(st, path);
 		if (rd == -1)
@@ -881,11 +881,11 @@ int stack_load(struct stack *st, const char *path, struct diag *d)
 				 strerror(errno));
 		else
 			diag_add(d, DIAG_ERROR, path, 0, NULL, NULL, "cannot read");
-		sb_free(&sb);
+		buf_free(&sb);
 		return -1;
 	}
-	int rc = stack_load_string(st, path, sb.buf ? sb.buf : "", sb.len, d);
-	sb_free(&sb);
+	int rc = stack_load_string(st, path, sb.data ? sb.data : "", sb.len, d);
+	buf_free(&sb);
 	return rc;
 }
 

@@ -7,10 +7,10 @@
 #include <string.h>
 
 #include "diag.h"
-#include "image/generate.h"
-#include "image/lint.h"
-#include "image/plan.h"
-#include "image/stack.h"
+#include "generate.h"
+#include "lint.h"
+#include "plan.h"
+#include "stack.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -13,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const struct xr_limits roomy = {
     .max_depth = 64, .max_values = 1u << 20, .max_bytes = 1u << 26};
 
-static bool encode(const struct xr_call *call, struct wbuf *out)
+static bool encode(const struct xr_call *call, struct buf *out)
 {
 	const struct xr_value *params[64];
 	size_t n = xr_len(call->params);
@@ -25,7 +25,7 @@ static bool encode(const struct xr_call *call, struct wbuf *out)
 }
 
 /* Decodes what we encoded and encodes it again; it must always work. */
-static void trip(const struct wbuf *in, struct wbuf *out)
+static void trip(const struct buf *in, struct buf *out)
 {
 	struct xr_call call;
 	char err[256];
@@ -45,19 +45,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			__builtin_trap();
 		return 0;
 	}
-	struct wbuf first, second, third;
-	wb_init(&first, 0);
-	wb_init(&second, 0);
-	wb_init(&third, 0);
+	struct buf first, second, third;
+	buf_init(&first, 0);
+	buf_init(&second, 0);
+	buf_init(&third, 0);
 	if (encode(&call, &first)) {
 		trip(&first, &second);
 		trip(&second, &third);
 		if (second.len != third.len || memcmp(second.data, third.data, second.len))
 			__builtin_trap();
 	}
-	wb_free(&first);
-	wb_free(&second);
-	wb_free(&third);
+	buf_free(&first);
+	buf_free(&second);
+	buf_free(&third);
 	xr_call_free(&call);
 	return 0;
 }

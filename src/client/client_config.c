@@ -1,0 +1,226 @@
+#include "client_config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "config.h"
+#include "inifile.h"
+
+/* What the file says, before expansion. */
+struct raw_config {
+	bool has_ctl_section;
+	char *serverurl, *username, *password, *prompt;
+	char *unix_file; /* [unix_http_server] file, for the fallback */
+};
+
+static void replace(char **slot, const char *value)
+{
+	free(*slot);
+	*slot = value ? strdup(value) : NULL;
+}
+
+/* Python's os.path.normpath(abspath(expanduser(p))). */
+static char *normalize_path(const char *p)
+{
+	struct buf in, res;
+	buf_init(&in, 0);
+	buf_init(&res, 0);
+	const char *home = getenv("HOME");
+	char cwd[PATH_MAX];
+	if (p[0] == '~' && (p[1] == '/' || !p[1]) && home)
+		buf_printf(&in, "%s%s", home, p + 1);
+	else if (p[0] != '/' && getcwd(cwd, sizeof(cwd)))
+		buf_printf(&in, "%s/%s", cwd, p);
+	else
+		buf_puts(&in, p);
+	char *save = NULL;
+	for (char *seg = strtok_r(in.data, "/", &save); seg; seg = strtok_r(NULL, "/", &save)) {
+		if (strcmp(seg, ".") == 0)
+			continue;
+		if (strcmp(seg, "..") == 0) {
+			char *slash = res.data ? strrchr(res.data, '/') : NULL;
+			if (slash)
+				res.len = (size_t)(slash - res.data), *slash = '\0';
+			continue;
+		}
+		buf_printf(&res, "/%s", seg);
+	}
+	if (!res.len)
+		buf_putc(&res, '/');
+	buf_free(&in);
+	return res.data;
+}
+
+static int cmp_cstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Python's `value % expansions` for %(name)s and %%; names are ENV_<VAR> and,
+ * where supervisorctl offers it, here. NULL with err set on an unknown name. */
+static char *expand(const char *value, const char *key, const char *here, char *err, size_t errsize)
+{
+	struct buf sb;
+	buf_init(&sb, 0);
+	for (const char *p = value; *p; p++) {
+		if (*p != '%') {
+			buf_putc(&sb, *p);
+			continue;
+		}
+		if (p[1] == '%') {
+			buf_putc(&sb, '%');
+			p++;
+			continue;
+		}
+		const char *close = p[1] == '(' ? strchr(p, ')') : NULL;
+		if (!close || close[1] != 's') {
+			snprintf(err, errsize, "Format string '%s' for '%s' is badly formatted",
+				 value, key);
+			buf_free(&sb);
+			return NULL;
+		}
+		char name[256];
+		snprintf(name, sizeof(name), "%.*s", (int)(close - p - 2), p + 2);
+		const char *v = NULL;
+		if (strcmp(name, "here") == 0)
+			v = here;
+		else if (strncmp(name, "ENV_", 4) == 0)
+			v = getenv(name + 4);
+		if (!v) {
+			extern char **environ;
+			struct buf names;
+			buf_init(&names, 0);
+			size_t n = 0;
+			for (char **e = environ; *e; e++)
+				n++;
+			char **list = calloc(n + 1, sizeof(char *));
+			size_t k = 0;
+			for (char **e = environ; list && *e; e++)
+				if (asprintf(&list[k], "ENV_%.*s", (int)strcspn(*e, "="), *e) >= 0)
+					k++;
+			if (here && list && asprintf(&list[k], "here") >= 0)
+				k++;
+			if (list)
+				qsort(list, k, sizeof(char *), cmp_cstr);
+			for (size_t j = 0; j < k; j++) {
+				buf_printf(&names, "%s%s", j ? ", " : "", list[j]);
+				free(list[j]);
+			}
+			free(list);
+			snprintf(
+			    err, errsize,
+			    "Format string '%s' for '%s' contains names ('%s') which cannot be "
+			    "expanded. Available names: %s",
+			    value, key, name, names.data ? names.data : "");
+			buf_free(&names);
+			buf_free(&sb);
+			return NULL;
+		}
+		buf_puts(&sb, v);
+		p = close + 1;
+	}
+	if (!sb.data)
+		buf_puts(&sb, "");
+	return sb.data;
+}
+
+/* Reads the file with the daemon's INI reader; only the keys the client needs are kept. */
+static bool read_config(const char *path, struct raw_config *cfg, char *err, size_t errsize)
+{
+	if (access(path, R_OK) < 0) {
+		snprintf(err, errsize, "could not %s config file %s",
+			 errno == ENOENT ? "find" : "read", path);
+		return false;
+	}
+	struct ini_doc doc = {0};
+	struct diag d = {0};
+	bool ok = ini_load(&doc, path, &d) == 0;
+	if (!ok) {
+		snprintf(err, errsize, "%s", d.n ? d.items[0].text : path);
+	} else {
+		static const char *const ctl_keys[] = {"serverurl", "username", "password",
+						       "prompt"};
+		char **ctl_slots[] = {&cfg->serverurl, &cfg->username, &cfg->password,
+				      &cfg->prompt};
+		cfg->has_ctl_section = ini_find_section(&doc, "supervisorctl") != NULL;
+		for (size_t k = 0; k < 4; k++)
+			replace(ctl_slots[k], ini_get(&doc, "supervisorctl", ctl_keys[k]));
+		replace(&cfg->unix_file, ini_get(&doc, "unix_http_server", "file"));
+	}
+	ini_free(&doc);
+	diag_free(&d);
+	return ok;
+}
+
+bool client_config_load(const char *configfile, const char *argv0, struct client_config *out,
+			char *err, size_t errsize)
+{
+	char *path = configfile ? strdup(configfile) : config_search(argv0);
+	struct raw_config cfg = {0};
+	bool ok = true;
+	if (path) {
+		char *abs = normalize_path(path);
+		char *here = abs ? strdup(dirname(abs)) : NULL;
+		ok = read_config(path, &cfg, err, errsize);
+		if (ok && !cfg.has_ctl_section && !cfg.unix_file) {
+			snprintf(err, errsize, ".ini file does not include supervisorctl section");
+			ok = false;
+		}
+		if (ok && !cfg.has_ctl_section) {
+			/* pidvisor extension: the config's own unix socket; a relative
+			 * file is relative to the working directory, as in supervisord */
+			char *url;
+			if (asprintf(&url, "unix://%s", cfg.unix_file) >= 0) {
+				replace(&cfg.serverurl, url);
+				free(url);
+			}
+		}
+		char **fields[] = {&cfg.serverurl, &cfg.prompt, &cfg.username, &cfg.password};
+		static const char *const keys[] = {"supervisorctl.serverurl",
+						   "supervisorctl.prompt", "supervisorctl.username",
+						   "supervisorctl.password"};
+		for (size_t i = 0; ok && i < 4; i++) {
+			if (!*fields[i])
+				continue;
+			char *v = expand(*fields[i], keys[i], i == 0 ? here : NULL, err, errsize);
+			ok = v != NULL;
+			free(*fields[i]);
+			*fields[i] = v;
+		}
+		if (ok && cfg.serverurl && strncmp(cfg.serverurl, "unix://", 7) == 0) {
+			char *norm = normalize_path(cfg.serverurl + 7), *url;
+			if (norm && asprintf(&url, "unix://%s", norm) >= 0) {
+				free(cfg.serverurl);
+				cfg.serverurl = url;
+			}
+			free(norm);
+		}
+		free(abs);
+		free(here);
+		free(path);
+	}
+	out->serverurl = cfg.serverurl;
+	out->username = cfg.username;
+	out->password = cfg.password;
+	out->prompt = cfg.prompt;
+	free(cfg.unix_file);
+	if (!ok)
+		client_config_free(out);
+	return ok;
+}
+
+void client_config_free(struct client_config *cfg)
+{
+	free(cfg->serverurl);
+	free(cfg->username);
+	free(cfg->password);
+	free(cfg->prompt);
+	memset(cfg, 0, sizeof(*cfg));
+}

@@ -1,0 +1,192 @@
+#include "fsm.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void fsm_params_from_conf(struct fsm_params *fp, const struct proc_conf *pc)
+{
+	fp->autostart = pc->autostart;
+	fp->autorestart = pc->autorestart;
+	fp->exitcodes = pc->exitcodes;
+	fp->startsecs = (double)pc->startsecs;
+	fp->startretries = pc->startretries;
+	fp->stopsignal = pc->stopsignal;
+	fp->stopwaitsecs = (double)pc->stopwaitsecs;
+	fp->stopasgroup = pc->stopasgroup;
+	fp->killasgroup = pc->killasgroup;
+}
+
+/* supervisord's change_state(): entering BACKOFF counts a retry and sets its delay. */
+static bool change_state(struct fsm *f, enum proc_state to, double now)
+{
+	if (f->state == to)
+		return false;
+	f->state = to;
+	if (to == PS_BACKOFF) {
+		f->backoff++;
+		f->delay = now + f->backoff;
+	}
+	return true;
+}
+
+static bool begin_spawn(struct fsm *f, double now, struct fsm_actions *out)
+{
+	f->laststart = now;
+	f->ever_started = true;
+	out->flags |= FSM_DO_SPAWN;
+	out->note = NOTE_SPAWNING;
+	return change_state(f, PS_STARTING, now);
+}
+
+static bool send_stop(struct fsm *f, const struct fsm_params *p, int sig, double now,
+		      struct fsm_actions *out)
+{
+	/* in STOPPING the signal is the final SIGKILL, aimed by killasgroup */
+	out->to_group = f->state == PS_STOPPING ? p->killasgroup : p->stopasgroup;
+	out->flags |= FSM_DO_SIGNAL;
+	out->signal = sig;
+	f->killing = true;
+	f->delay = now + p->stopwaitsecs;
+	return change_state(f, PS_STOPPING, now);
+}
+
+static bool tick(struct fsm *f, const struct fsm_params *p, const struct fsm_event *ev,
+		 struct fsm_actions *out)
+{
+	double now = ev->now;
+	bool changed = false;
+
+	if (ev->may_start) {
+		if (f->state == PS_EXITED) {
+			bool restart = p->autorestart == AUTORESTART_TRUE ||
+				       (p->autorestart == AUTORESTART_UNEXPECTED &&
+					!exitcodes_has(&p->exitcodes, f->exitstatus));
+			if (restart)
+				return begin_spawn(f, now, out);
+		} else if (f->state == PS_STOPPED && !f->ever_started) {
+			if (p->autostart)
+				return begin_spawn(f, now, out);
+		} else if (f->state == PS_BACKOFF) {
+			if (f->backoff <= p->startretries && now >= f->delay)
+				return begin_spawn(f, now, out);
+		}
+	}
+	if (f->state == PS_STARTING && f->alive && now - f->laststart >= p->startsecs) {
+		f->delay = 0;
+		f->backoff = 0;
+		out->note = NOTE_RUNNING;
+		changed = change_state(f, PS_RUNNING, now);
+	} else if (f->state == PS_BACKOFF && f->backoff > p->startretries) {
+		f->delay = 0;
+		f->backoff = 0;
+		out->note = NOTE_GAVE_UP;
+		changed = change_state(f, PS_FATAL, now);
+	} else if (f->state == PS_STOPPING && f->alive && now >= f->delay) {
+		out->note = NOTE_KILLING;
+		send_stop(f, p, 9 /* SIGKILL */, now, out);
+	}
+	return changed;
+}
+
+static bool exited(struct fsm *f, const struct fsm_params *p, const struct fsm_event *ev,
+		   struct fsm_actions *out)
+{
+	double now = ev->now;
+	bool too_quickly = now > f->laststart && now - f->laststart < p->startsecs;
+	bool expected = exitcodes_has(&p->exitcodes, ev->exitstatus);
+	bool changed;
+
+	f->alive = false;
+	f->laststop = now;
+	out->expected = expected;
+	if (f->killing) {
+		f->killing = false;
+		f->delay = 0;
+		f->exitstatus = ev->exitstatus;
+		out->note = NOTE_STOPPED;
+		return change_state(f, PS_STOPPED, now);
+	}
+	if (too_quickly && f->state == PS_STARTING) {
+		f->exitstatus = 0;
+		snprintf(f->spawnerr, sizeof(f->spawnerr),
+			 "Exited too quickly (process log may have details)");
+		out->note = NOTE_EXITED_TOO_QUICKLY;
+		return change_state(f, PS_BACKOFF, now);
+	}
+	f->delay = 0;
+	f->backoff = 0;
+	f->exitstatus = ev->exitstatus;
+	changed = change_state(f, PS_RUNNING, now);
+	if (expected) {
+		out->note = NOTE_EXITED_EXPECTED;
+	} else {
+		snprintf(f->spawnerr, sizeof(f->spawnerr), "Bad exit code %d", ev->exitstatus);
+		out->note = NOTE_EXITED_UNEXPECTED;
+	}
+	return change_state(f, PS_EXITED, now) || changed;
+}
+
+bool fsm_step(struct fsm *f, const struct fsm_params *p, const struct fsm_event *ev,
+	      struct fsm_actions *out)
+{
+	memset(out, 0, sizeof(*out));
+	switch (ev->type) {
+	case FSM_TICK:
+		return tick(f, p, ev, out);
+	case FSM_START:
+		/* the caller refuses a start in the running set (ALREADY_STARTED) */
+		if (proc_state_running(f->state) || f->state == PS_STOPPING || f->alive)
+			return false;
+		return begin_spawn(f, ev->now, out);
+	case FSM_SPAWNED:
+		f->alive = true;
+		f->spawnerr[0] = '\0';
+		f->delay = ev->now + p->startsecs;
+		return false;
+	case FSM_SPAWN_FAILED:
+		snprintf(f->spawnerr, sizeof(f->spawnerr), "%s", ev->error ? ev->error : "");
+		out->note = NOTE_SPAWN_ERROR;
+		return change_state(f, PS_BACKOFF, ev->now);
+	case FSM_STOP:
+		if (!f->alive) {
+			if (f->state == PS_BACKOFF) {
+				out->note = NOTE_STOPPED_FROM_BACKOFF;
+				return change_state(f, PS_STOPPED, ev->now);
+			}
+			return false;
+		}
+		if (!proc_state_signallable(f->state))
+			return false;
+		out->note = NOTE_STOPPING;
+		return send_stop(f, p, p->stopsignal, ev->now, out);
+	case FSM_EXITED:
+		return exited(f, p, ev, out);
+	case FSM_GIVE_UP:
+		if (f->state != PS_BACKOFF)
+			return false;
+		f->delay = 0;
+		f->backoff = 0;
+		out->note = NOTE_GAVE_UP;
+		return change_state(f, PS_FATAL, ev->now);
+	case FSM_KILL_FAILED:
+		f->killing = false;
+		f->delay = 0;
+		out->note = NOTE_UNKNOWN;
+		return change_state(f, PS_UNKNOWN, ev->now);
+	}
+	return false;
+}
+
+double fsm_deadline(const struct fsm *f, const struct fsm_params *p)
+{
+	switch (f->state) {
+	case PS_STARTING:
+		return f->alive ? f->laststart + p->startsecs : 0;
+	case PS_BACKOFF:
+		return f->backoff <= p->startretries ? f->delay : 0;
+	case PS_STOPPING:
+		return f->alive ? f->delay : 0;
+	default:
+		return 0;
+	}
+}

@@ -1,0 +1,98 @@
+/*
+ * supervisord's process state machine, pure: an event and the current state in, the new state
+ * and the actions to take out. No fork, no clock, no I/O: the caller passes the time and carries
+ * out the actions (spawn, signal, arm a timer). Unit tests drive it directly.
+ */
+#ifndef PIDVISOR_FSM_H
+#define PIDVISOR_FSM_H
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "states.h"
+
+/* What the machine needs from a program's config. */
+struct fsm_params {
+	bool autostart;
+	enum autorestart autorestart;
+	struct exitcodes exitcodes;
+	double startsecs;
+	long long startretries;
+	int stopsignal;
+	double stopwaitsecs;
+	bool stopasgroup;
+	bool killasgroup;
+};
+
+void fsm_params_from_conf(struct fsm_params *fp, const struct proc_conf *pc);
+
+struct fsm {
+	enum proc_state state;
+	bool alive;	   /* a child process exists (spawned, not yet reaped) */
+	bool ever_started; /* supervisord's laststart != 0: autostart only applies before */
+	bool killing;	   /* a stop signal was sent */
+	int backoff;
+	double delay; /* BACKOFF: retry after; STOPPING: SIGKILL at */
+	double laststart;
+	double laststop;
+	int exitstatus; /* -1: killed by a signal */
+	char spawnerr[160];
+};
+
+enum fsm_event_type {
+	FSM_TICK,	  /* time passed / loop pass: autostart, autorestart, retries, timeouts */
+	FSM_START,	  /* start request (RPC or command) */
+	FSM_STOP,	  /* stop request */
+	FSM_SPAWNED,	  /* the caller's spawn succeeded */
+	FSM_SPAWN_FAILED, /* the caller's spawn failed; text in event.error */
+	FSM_EXITED,	  /* the child was reaped; event.exitstatus (-1 = signal) */
+	FSM_GIVE_UP,	  /* supervisor is stopping everything: BACKOFF -> FATAL */
+	FSM_KILL_FAILED,  /* kill() failed with an unexpected error -> UNKNOWN */
+};
+
+struct fsm_event {
+	enum fsm_event_type type;
+	double now;
+	bool may_start;	   /* supervisor mood allows (re)starts (not shutting down or restarting) */
+	int exitstatus;	   /* FSM_EXITED */
+	const char *error; /* FSM_SPAWN_FAILED */
+};
+
+enum fsm_action_flags {
+	FSM_DO_SPAWN = 1 << 0,	/* fork and exec; then report FSM_SPAWNED or FSM_SPAWN_FAILED */
+	FSM_DO_SIGNAL = 1 << 1, /* send signal (to the process group if to_group) */
+};
+
+/* Why a transition happened, for the log line the caller writes. */
+enum fsm_note {
+	NOTE_NONE,
+	NOTE_SPAWNING,
+	NOTE_RUNNING,		/* success: entered RUNNING after startsecs */
+	NOTE_GAVE_UP,		/* entered FATAL, too many retries */
+	NOTE_EXITED_EXPECTED,	/* exited: (exit status N; expected) */
+	NOTE_EXITED_UNEXPECTED, /* exited: ...; not expected */
+	NOTE_EXITED_TOO_QUICKLY,
+	NOTE_STOPPED,  /* stopped: x (exit status N) after a stop request */
+	NOTE_KILLING,  /* stopwaitsecs passed: SIGKILL */
+	NOTE_STOPPING, /* the stop signal was sent */
+	NOTE_STOPPED_FROM_BACKOFF,
+	NOTE_SPAWN_ERROR,
+	NOTE_UNKNOWN,
+};
+
+struct fsm_actions {
+	unsigned flags;
+	int signal;
+	bool to_group;
+	enum fsm_note note;
+	bool expected; /* NOTE_STOPPED / NOTE_EXITED_*: the exit status was in exitcodes */
+};
+
+/* Applies one event. Returns true if the state changed. */
+bool fsm_step(struct fsm *f, const struct fsm_params *p, const struct fsm_event *ev,
+	      struct fsm_actions *out);
+
+/* When the next FSM_TICK can change something; 0 if no timer is needed. */
+double fsm_deadline(const struct fsm *f, const struct fsm_params *p);
+
+#endif

@@ -1,0 +1,715 @@
+#include "supervisor.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "output.h"
+#include "signals.h"
+#include "sink.h"
+
+extern char **environ;
+
+#define LEFTOVER_GRACE 1.0
+
+static void process_drive(struct process *p, const struct fsm_event *ev);
+static void process_tick(struct process *p);
+static void reload_progress(struct supervisor *sv);
+
+/* Starts and restarts are off while shutting down, and for a group a reload replaces. */
+static bool may_start(const struct process *p)
+{
+	return p->sv->mood > MOOD_RESTARTING && !p->group->replaced;
+}
+static void shutdown_progress(struct supervisor *sv);
+
+static unsigned pid_hash(pid_t pid)
+{
+	return (unsigned)pid % PID_BUCKETS;
+}
+
+static void pid_add(struct supervisor *sv, struct process *p)
+{
+	unsigned h = pid_hash(p->pid);
+	p->pid_next = sv->pids[h];
+	sv->pids[h] = p;
+}
+
+static void pid_del(struct supervisor *sv, struct process *p)
+{
+	for (struct process **pp = &sv->pids[pid_hash(p->pid)]; *pp; pp = &(*pp)->pid_next)
+		if (*pp == p) {
+			*pp = p->pid_next;
+			p->pid_next = NULL;
+			return;
+		}
+}
+
+static struct process *pid_find(struct supervisor *sv, pid_t pid)
+{
+	for (struct process *p = sv->pids[pid_hash(pid)]; p; p = p->pid_next)
+		if (p->pid == pid)
+			return p;
+	return NULL;
+}
+
+/* "exit status 1" / "terminated by SIGTERM", and the exit status supervisord records (-1 for a
+ * signal). */
+static int describe_status(int status, char *buf, size_t n)
+{
+	if (WIFEXITED(status)) {
+		snprintf(buf, n, "exit status %d", WEXITSTATUS(status));
+		return WEXITSTATUS(status);
+	}
+	if (WIFSIGNALED(status)) {
+		const char *name = signal_name(WTERMSIG(status));
+		if (name)
+			snprintf(buf, n, "terminated by SIG%s%s", name,
+				 WCOREDUMP(status) ? " (core dumped)" : "");
+		else
+			snprintf(buf, n, "terminated by signal %d", WTERMSIG(status));
+		return -1;
+	}
+	snprintf(buf, n, "unknown status %d", status);
+	return -1;
+}
+
+static void log_note(struct process *p, const struct fsm_actions *a, const char *status_text)
+{
+	const char *name = p->conf->name;
+	switch (a->note) {
+	case NOTE_RUNNING:
+		log_info("success: %s entered RUNNING state, process has stayed up for > than %lld "
+			 "seconds (startsecs)",
+			 name, p->conf->startsecs);
+		break;
+	case NOTE_GAVE_UP:
+		log_info("gave up: %s entered FATAL state, too many start retries too quickly",
+			 name);
+		break;
+	case NOTE_EXITED_EXPECTED:
+		log_info("exited: %s (%s; expected)", name, status_text);
+		break;
+	case NOTE_EXITED_UNEXPECTED:
+	case NOTE_EXITED_TOO_QUICKLY:
+		log_warn("exited: %s (%s; not expected)", name, status_text);
+		break;
+	case NOTE_STOPPED:
+		if (a->expected)
+			log_info("stopped: %s (%s)", name, status_text);
+		else
+			log_warn("stopped: %s (%s)", name, status_text);
+		break;
+	case NOTE_KILLING:
+		log_warn("killing '%s' (%d) with SIGKILL", name, (int)p->pid);
+		break;
+	case NOTE_SPAWN_ERROR:
+		log_info("spawnerr: %s", p->fsm.spawnerr);
+		break;
+	case NOTE_STOPPED_FROM_BACKOFF:
+		log_debug("stopped %s while in BACKOFF state", name);
+		break;
+	case NOTE_STOPPING:
+		log_debug("killing %s (pid %d) %swith signal SIG%s", name, (int)p->pid,
+			  a->to_group ? "process group " : "", signal_name(a->signal));
+		break;
+	case NOTE_UNKNOWN:
+	case NOTE_SPAWNING:
+	case NOTE_NONE:
+		break;
+	}
+}
+
+static void arm_timer(struct process *p)
+{
+	struct supervisor *sv = p->sv;
+	double at = fsm_deadline(&p->fsm, &p->params);
+	ev_timer_stop(sv->loop, &p->timer);
+	if (at <= 0)
+		return;
+	/* a hair late so the machine sees the deadline as passed */
+	double in = at - ev_now(sv->loop) + 0.001;
+	ev_timer_set(&p->timer, in > 0 ? in : 0, 0);
+	ev_timer_start(sv->loop, &p->timer);
+}
+
+static void do_spawn(struct process *p)
+{
+	struct supervisor *sv = p->sv;
+	char *err = NULL;
+	struct fsm_event ev = {.now = ev_now(sv->loop)};
+	struct fsm_actions a;
+
+	pid_t pid = process_spawn(p, &err);
+	if (pid < 0) {
+		ev.type = FSM_SPAWN_FAILED;
+		ev.error = err;
+		fsm_step(&p->fsm, &p->params, &ev, &a);
+		log_note(p, &a, NULL);
+		free(err);
+		return;
+	}
+	p->pid = pid;
+	p->start_wall = time(NULL);
+	pid_add(sv, p);
+	log_info("spawned: '%s' with pid %d", p->conf->name, (int)pid);
+	ev.type = FSM_SPAWNED;
+	fsm_step(&p->fsm, &p->params, &ev, &a);
+}
+
+static void do_signal(struct process *p, const struct fsm_actions *a)
+{
+	if (p->pid <= 0)
+		return;
+	if (kill(a->to_group ? -p->pid : p->pid, a->signal) == 0 || errno == ESRCH)
+		return;
+	log_crit("unknown problem killing %s (%d): %s", p->conf->name, (int)p->pid,
+		 strerror(errno));
+	struct fsm_event ev = {.type = FSM_KILL_FAILED, .now = ev_now(p->sv->loop)};
+	struct fsm_actions b;
+	fsm_step(&p->fsm, &p->params, &ev, &b);
+}
+
+/* Applies an event, carries out the actions, and lets the machine settle (a spawn error may
+ * lead straight to FATAL, an exit straight to a restart). */
+static void process_drive(struct process *p, const struct fsm_event *first)
+{
+	struct supervisor *sv = p->sv;
+	struct fsm_event ev = *first;
+	char status_text[64] = "";
+
+	for (int round = 0; round < 16; round++) {
+		enum proc_state from = p->fsm.state;
+		struct fsm_actions a;
+		bool changed = fsm_step(&p->fsm, &p->params, &ev, &a);
+		log_note(p, &a, status_text);
+		if (a.flags & FSM_DO_SIGNAL)
+			do_signal(p, &a);
+		if (a.flags & FSM_DO_SPAWN)
+			do_spawn(p);
+		if (p->fsm.state != from && sv->on_state_change)
+			sv->on_state_change(sv, p, from);
+		if (!changed && !(a.flags & (FSM_DO_SPAWN | FSM_DO_SIGNAL)) && ev.type == FSM_TICK)
+			break;
+		ev = (struct fsm_event){
+		    .type = FSM_TICK, .now = ev_now(sv->loop), .may_start = may_start(p)};
+	}
+	arm_timer(p);
+}
+
+void supervisor_tick_process(struct supervisor *sv, struct process *p)
+{
+	(void)sv;
+	process_tick(p);
+}
+
+static void process_tick(struct process *p)
+{
+	struct fsm_event ev = {
+	    .type = FSM_TICK, .now = ev_now(p->sv->loop), .may_start = may_start(p)};
+	process_drive(p, &ev);
+}
+
+static void timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct process *p = container_of(t, struct process, timer);
+	(void)loop;
+	(void)revents;
+	process_tick(p);
+	if (p->sv->mood < MOOD_RUNNING)
+		shutdown_progress(p->sv);
+	else if (p->sv->pending)
+		reload_progress(p->sv);
+}
+
+static void child_exited(struct supervisor *sv, struct process *p, int status)
+{
+	char text[64];
+	int es = describe_status(status, text, sizeof(text));
+
+	pid_del(sv, p);
+	/* killasgroup: what the program leaves in its process group dies with it (nginx's or
+	 * php-fpm's workers would keep the port and fail the restart); supervisord leaves them */
+	if (p->conf->killasgroup && kill(-p->pid, SIGKILL) == 0)
+		log_info("killed what %s left in its process group", p->conf->name);
+	output_finished(p);
+	p->pid = 0;
+	p->stop_wall = time(NULL);
+
+	struct fsm_event ev = {.type = FSM_EXITED,
+			       .now = ev_now(sv->loop),
+			       .exitstatus = es,
+			       .may_start = may_start(p)};
+	struct fsm_actions a;
+	enum proc_state from = p->fsm.state;
+	fsm_step(&p->fsm, &p->params, &ev, &a);
+	log_note(p, &a, text);
+	if (sv->on_state_change && p->fsm.state != from)
+		sv->on_state_change(sv, p, from);
+	process_tick(p);
+}
+
+static void reap(struct supervisor *sv)
+{
+	for (;;) {
+		int status;
+		pid_t pid = waitpid(-1, &status, WNOHANG);
+		if (pid < 0 && errno == EINTR)
+			continue;
+		if (pid <= 0)
+			break;
+		struct process *p = pid_find(sv, pid);
+		if (p) {
+			child_exited(sv, p, status);
+		} else if (log_enabled(LOG_LEVEL_DEBUG)) {
+			char text[64];
+			describe_status(status, text, sizeof(text));
+			log_debug("reaped unknown pid %d (%s)", (int)pid, text);
+		}
+	}
+	if (sv->mood < MOOD_RUNNING)
+		shutdown_progress(sv);
+	else if (sv->pending)
+		reload_progress(sv);
+}
+
+static struct process *process_new(struct supervisor *sv, struct pgroup *g, struct proc_conf *pc)
+{
+	struct process *p = xcalloc(1, sizeof(*p));
+	p->conf = pc;
+	p->group = g;
+	p->sv = sv;
+	p->stdin_fd = -1;
+	p->fsm.state = PS_STOPPED;
+	fsm_params_from_conf(&p->params, pc);
+	ev_init(&p->timer, timer_cb);
+	return p;
+}
+
+static void update_name_width(struct supervisor *sv)
+{
+	int w = 0;
+	for (size_t i = 0; i < sv->ngroups; i++)
+		for (size_t j = 0; j < sv->groups[i]->nprocs; j++) {
+			int n = (int)strlen(sv->groups[i]->procs[j]->conf->name);
+			if (n > w)
+				w = n;
+		}
+	output_set_name_width(w);
+}
+
+struct pgroup *supervisor_add_group(struct supervisor *sv, struct group_conf *gc)
+{
+	struct pgroup *g = xcalloc(1, sizeof(*g));
+	group_conf_ref(gc);
+	g->conf = gc;
+	g->procs = xcalloc(gc->nprocs, sizeof(*g->procs));
+	g->nprocs = gc->nprocs;
+	for (size_t i = 0; i < gc->nprocs; i++)
+		g->procs[i] = process_new(sv, g, gc->procs[i]);
+	/* keep groups sorted by priority, then name */
+	size_t at = 0;
+	while (at < sv->ngroups && (sv->groups[at]->conf->priority < gc->priority ||
+				    (sv->groups[at]->conf->priority == gc->priority &&
+				     strcmp(sv->groups[at]->conf->name, gc->name) < 0)))
+		at++;
+	sv->groups = xrealloc(sv->groups, (sv->ngroups + 1) * sizeof(*sv->groups));
+	memmove(sv->groups + at + 1, sv->groups + at, (sv->ngroups - at) * sizeof(*sv->groups));
+	sv->groups[at] = g;
+	sv->ngroups++;
+	update_name_width(sv);
+	return g;
+}
+
+static void process_free(struct supervisor *sv, struct process *p)
+{
+	ev_timer_stop(sv->loop, &p->timer);
+	if (p->pid > 0)
+		pid_del(sv, p);
+	output_free(p);
+	free(p);
+}
+
+void supervisor_remove_group(struct supervisor *sv, struct pgroup *g)
+{
+	for (size_t i = 0; i < sv->ngroups; i++)
+		if (sv->groups[i] == g) {
+			memmove(sv->groups + i, sv->groups + i + 1,
+				(sv->ngroups - i - 1) * sizeof(*sv->groups));
+			sv->ngroups--;
+			break;
+		}
+	for (size_t i = 0; i < g->nprocs; i++) {
+		if (sv->on_process_gone)
+			sv->on_process_gone(sv, g->procs[i]);
+		process_free(sv, g->procs[i]);
+	}
+	free(g->procs);
+	group_conf_unref(g->conf);
+	free(g);
+}
+
+struct pgroup *supervisor_find_group(struct supervisor *sv, const char *name)
+{
+	for (size_t i = 0; i < sv->ngroups; i++)
+		if (strcmp(sv->groups[i]->conf->name, name) == 0)
+			return sv->groups[i];
+	return NULL;
+}
+
+struct process *supervisor_find(struct supervisor *sv, const char *group, const char *name)
+{
+	struct pgroup *g = supervisor_find_group(sv, group);
+	if (!g)
+		return NULL;
+	for (size_t i = 0; i < g->nprocs; i++)
+		if (strcmp(g->procs[i]->conf->name, name) == 0)
+			return g->procs[i];
+	return NULL;
+}
+
+bool supervisor_start_process(struct supervisor *sv, struct process *p)
+{
+	if (sv->mood < MOOD_RUNNING || proc_state_running(p->fsm.state) || p->pid > 0)
+		return false;
+	struct fsm_event ev = {.type = FSM_START, .now = ev_now(sv->loop), .may_start = true};
+	process_drive(p, &ev);
+	return true;
+}
+
+bool supervisor_stop_process(struct supervisor *sv, struct process *p)
+{
+	if (!proc_state_running(p->fsm.state) && p->fsm.state != PS_STOPPING)
+		return false;
+	struct fsm_event ev = {.type = FSM_STOP, .now = ev_now(sv->loop)};
+	process_drive(p, &ev);
+	return true;
+}
+
+/* supervisord's stop_all() for one group: RUNNING/STARTING are stopped, BACKOFF gives up. */
+static void group_stop_all(struct supervisor *sv, struct pgroup *g)
+{
+	for (size_t i = 0; i < g->nprocs; i++) {
+		struct process *p = g->procs[i];
+		if (p->fsm.state == PS_RUNNING || p->fsm.state == PS_STARTING) {
+			supervisor_stop_process(sv, p);
+		} else if (p->fsm.state == PS_BACKOFF) {
+			struct fsm_event ev = {.type = FSM_GIVE_UP, .now = ev_now(sv->loop)};
+			process_drive(p, &ev);
+		}
+	}
+}
+
+static bool group_stopped(const struct pgroup *g)
+{
+	for (size_t i = 0; i < g->nprocs; i++)
+		if (!proc_state_stopped(g->procs[i]->fsm.state) || g->procs[i]->pid > 0)
+			return false;
+	return true;
+}
+
+static bool have_children(void)
+{
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	/* WNOWAIT: look without reaping; ECHILD means nothing is left */
+	return waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == 0;
+}
+
+/* Children that are not programs: orphans handed to us, or programs' descendants. */
+static void signal_leftovers(struct supervisor *sv, int sig)
+{
+	if (sv->is_pid1) {
+		/* as PID 1 of a namespace, -1 means every other process in it */
+		kill(-1, sig);
+		return;
+	}
+	/* as a subreaper, only our own children (single-threaded: the main task's list) */
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)getpid(), (int)getpid());
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return;
+	int pid;
+	while (fscanf(f, "%d", &pid) == 1)
+		if (pid > 0)
+			kill(pid, sig);
+	fclose(f);
+}
+
+static void finish_stopping(struct supervisor *sv)
+{
+	double now = ev_now(sv->loop);
+	if (have_children()) {
+		if (!sv->leftovers_signalled) {
+			sv->leftovers_signalled = true;
+			sv->leftovers_deadline = now + LEFTOVER_GRACE;
+			log_info("stopping leftover processes");
+			signal_leftovers(sv, SIGTERM);
+			signal_leftovers(sv, SIGCONT);
+		} else if (now >= sv->leftovers_deadline && !sv->leftovers_killed) {
+			sv->leftovers_killed = true;
+			log_warn("killing leftover processes with SIGKILL");
+			signal_leftovers(sv, SIGKILL);
+		}
+		ev_timer_set(&sv->shutdown_timer, 0.05, 0);
+		ev_timer_start(sv->loop, &sv->shutdown_timer);
+		return;
+	}
+	ev_timer_stop(sv->loop, &sv->shutdown_timer);
+	ev_break(sv->loop, EVBREAK_ALL);
+}
+
+/* Groups stop one at a time, highest priority number first, each fully before the next. */
+static void shutdown_progress(struct supervisor *sv)
+{
+	if (sv->mood != MOOD_SHUTDOWN)
+		return;
+	for (size_t i = sv->ngroups; i > 0; i--) {
+		struct pgroup *g = sv->groups[i - 1];
+		if (group_stopped(g))
+			continue;
+		group_stop_all(sv, g);
+		if (!group_stopped(g)) {
+			/* wake up regularly to say what we wait for, as supervisord does */
+			if (!ev_is_active(&sv->shutdown_timer)) {
+				ev_timer_set(&sv->shutdown_timer, 1.0, 0);
+				ev_timer_start(sv->loop, &sv->shutdown_timer);
+			}
+			return;
+		}
+	}
+	finish_stopping(sv);
+}
+
+static void shutdown_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct supervisor *sv = container_of(t, struct supervisor, shutdown_timer);
+	(void)loop;
+	(void)revents;
+	for (size_t i = sv->ngroups; i > 0; i--) {
+		struct pgroup *g = sv->groups[i - 1];
+		for (size_t j = 0; j < g->nprocs; j++)
+			if (g->procs[j]->fsm.state == PS_STOPPING)
+				log_info("waiting for %s to stop", g->procs[j]->conf->name);
+	}
+	shutdown_progress(sv);
+}
+
+void supervisor_shutdown(struct supervisor *sv)
+{
+	if (sv->mood == MOOD_SHUTDOWN)
+		return;
+	sv->mood = MOOD_SHUTDOWN;
+	config_free(sv->pending);
+	sv->pending = NULL;
+	shutdown_progress(sv);
+}
+
+/* Once every group the new config replaces has stopped: swap them, start the new ones. */
+static void reload_progress(struct supervisor *sv)
+{
+	bool waiting = false;
+	for (size_t i = 0; i < sv->ngroups; i++) {
+		struct pgroup *g = sv->groups[i];
+		if (!g->replaced || group_stopped(g))
+			continue;
+		group_stop_all(sv, g);
+		if (!group_stopped(g))
+			waiting = true;
+	}
+	if (waiting)
+		return;
+	for (size_t i = sv->ngroups; i > 0; i--)
+		if (sv->groups[i - 1]->replaced) {
+			log_info("removed process group %s", sv->groups[i - 1]->conf->name);
+			supervisor_remove_group(sv, sv->groups[i - 1]);
+		}
+	struct config *old = sv->cfg;
+	sv->cfg = sv->pending;
+	sv->pending = NULL;
+	if (sv->latest != old)
+		config_free(sv->latest);
+	sv->latest = NULL;
+	output_init(sv->loop, &sv->cfg->sd);
+	log_set_level(sv->cfg->sd.loglevel);
+	/* running groups hold references to their own configs: freeing the old file is safe */
+	config_free(old);
+	for (size_t i = 0; i < sv->cfg->ngroups; i++) {
+		if (supervisor_find_group(sv, sv->cfg->groups[i]->name))
+			continue;
+		struct pgroup *g = supervisor_add_group(sv, sv->cfg->groups[i]);
+		log_info("added process group %s", g->conf->name);
+		for (size_t j = 0; j < g->nprocs; j++)
+			process_tick(g->procs[j]);
+	}
+	log_info("reloaded configuration from %s", sv->config_path);
+}
+
+int supervisor_reload(struct supervisor *sv, char **why)
+{
+	struct diag d = {0};
+	if (why)
+		*why = NULL;
+	if (sv->mood < MOOD_RUNNING) {
+		log_warn("ignoring reload request while shutting down");
+		return -1;
+	}
+	struct config *c = config_load(sv->config_path, sv->overrides, &d);
+	struct buf errs = {0};
+	for (size_t i = 0; i < d.n; i++) {
+		bool err = d.items[i].level == DIAG_ERROR;
+		log_msg(err ? LOG_LEVEL_ERROR : LOG_LEVEL_WARN, "%s", d.items[i].text);
+		if (err)
+			buf_printf(&errs, "%s%s", errs.len ? "; " : "", d.items[i].text);
+	}
+	diag_free(&d);
+	if (!c) {
+		log_error("the new configuration has errors; keeping the running one");
+		if (why)
+			*why = buf_xsteal(&errs);
+		buf_free(&errs);
+		return -1;
+	}
+	buf_free(&errs);
+	/* a reload during a reload: the newest file wins */
+	config_free(sv->pending);
+	sv->pending = c;
+	for (size_t i = 0; i < sv->ngroups; i++) {
+		struct pgroup *g = sv->groups[i];
+		struct group_conf *ng = config_find_group(c, g->conf->name);
+		g->replaced = !ng || !group_conf_equal(g->conf, ng);
+	}
+	reload_progress(sv);
+	return 0;
+}
+
+static void forward_signal(struct supervisor *sv, int sig)
+{
+	bool any = false;
+	for (size_t i = 0; i < sv->ngroups; i++)
+		for (size_t j = 0; j < sv->groups[i]->nprocs; j++) {
+			struct process *p = sv->groups[i]->procs[j];
+			if (!(p->conf->forward_signals & (1ULL << sig)) || p->pid <= 0 ||
+			    !proc_state_signallable(p->fsm.state))
+				continue;
+			any = true;
+			if (kill(p->pid, sig) == 0)
+				log_info("forwarded SIG%s to %s", signal_name(sig), p->conf->name);
+		}
+	if (!any)
+		log_debug("received SIG%s; no program asks for it (forward_signals)",
+			  signal_name(sig));
+}
+
+static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct supervisor *sv = w->data;
+	(void)loop;
+	(void)revents;
+	switch (w->signum) {
+	case SIGCHLD:
+		reap(sv);
+		break;
+	case SIGTERM:
+	case SIGINT:
+	case SIGQUIT:
+		if (sv->mood != MOOD_SHUTDOWN)
+			log_warn("received SIG%s indicating exit request", signal_name(w->signum));
+		supervisor_shutdown(sv);
+		break;
+	case SIGHUP:
+		log_warn("received SIGHUP indicating restart request");
+		supervisor_reload(sv, NULL);
+		break;
+	case SIGUSR2:
+		log_info("received SIGUSR2 indicating log reopen request");
+		log_reopen();
+		for (size_t i = 0; i < sv->ngroups; i++)
+			for (size_t j = 0; j < sv->groups[i]->nprocs; j++)
+				output_reopen(sv->groups[i]->procs[j]);
+		break;
+	default:
+		forward_signal(sv, w->signum);
+		break;
+	}
+}
+
+static const int handled_signals[] = {
+    SIGCHLD, SIGTERM,  SIGINT,	  SIGQUIT, SIGHUP,  SIGUSR2, /* pidvisor's own */
+    SIGUSR1, SIGWINCH, SIGALRM,	  SIGPWR,  SIGURG,  SIGTSTP, SIGTTIN,
+    SIGTTOU, SIGCONT,  SIGVTALRM, SIGPROF, SIGXCPU, SIGXFSZ, SIGIO, /* forwardable */
+};
+
+int supervisor_init(struct supervisor *sv, struct ev_loop *loop, struct config *cfg)
+{
+	sv->loop = loop;
+	sv->cfg = cfg;
+	sv->mood = MOOD_RUNNING;
+	sv->is_pid1 = getpid() == 1;
+	for (char **e = environ; e && *e; e++)
+		sv_push(&sv->env, xstrdup(*e));
+	if (cfg->unix_server.enabled && cfg->unix_server.file)
+		sv->server_url = xasprintf("unix://%s", cfg->unix_server.file);
+	else if (cfg->inet_server.enabled && cfg->inet_server.port) {
+		const char *port = cfg->inet_server.port;
+		const char *colon = strrchr(port, ':');
+		sv->server_url = xasprintf(
+		    "http://%s%s", colon && colon != port && port[0] != '*' ? "" : "localhost:",
+		    colon ? (colon != port && port[0] != '*' ? port : colon + 1) : port);
+	}
+	if (!sv->is_pid1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		log_warn("cannot become a child subreaper: %s", strerror(errno));
+	signal(SIGPIPE, SIG_IGN);
+	for (size_t i = 0; i < ARRAY_SIZE(handled_signals); i++) {
+		ev_signal *w = &sv->sigs[sv->nsigs++];
+		ev_signal_init(w, signal_cb, handled_signals[i]);
+		w->data = sv;
+		ev_signal_start(loop, w);
+		/* signal watchers must not keep the loop alive on their own */
+		ev_unref(loop);
+	}
+	ev_init(&sv->shutdown_timer, shutdown_timer_cb);
+	output_init(loop, &cfg->sd);
+	if (!cfg->sd.nocleanup)
+		output_cleanup_auto_logs(&cfg->sd);
+	for (size_t i = 0; i < cfg->ngroups; i++)
+		supervisor_add_group(sv, cfg->groups[i]);
+	return 0;
+}
+
+int supervisor_run(struct supervisor *sv)
+{
+	/* every group in ascending priority, in one pass: supervisord does not wait between them */
+	for (size_t i = 0; i < sv->ngroups; i++)
+		for (size_t j = 0; j < sv->groups[i]->nprocs; j++)
+			process_tick(sv->groups[i]->procs[j]);
+	/* the loop must run even with nothing active: signals decide when it ends */
+	ev_ref(sv->loop);
+	ev_run(sv->loop, 0);
+	return sv->exit_status;
+}
+
+void supervisor_free(struct supervisor *sv)
+{
+	while (sv->ngroups)
+		supervisor_remove_group(sv, sv->groups[sv->ngroups - 1]);
+	free(sv->groups);
+	for (size_t i = 0; i < sv->nsigs; i++) {
+		ev_ref(sv->loop);
+		ev_signal_stop(sv->loop, &sv->sigs[i]);
+	}
+	ev_timer_stop(sv->loop, &sv->shutdown_timer);
+	sv_free(&sv->env);
+	free(sv->server_url);
+	config_free(sv->pending);
+	if (sv->latest != sv->cfg)
+		config_free(sv->latest);
+	sv->latest = NULL;
+}

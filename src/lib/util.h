@@ -1,0 +1,42 @@
+/* Small helpers used everywhere: checked allocation, growable strings, string lists. */
+#ifndef PIDVISOR_UTIL_H
+#define PIDVISOR_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+
+#define ARRAY_SIZE(a)			(sizeof(a) / sizeof((a)[0]))
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+
+/* PID 1 cannot report an allocation failure anywhere useful at start-up; these abort with a
+ * message. */
+/* Prints "out of memory" and aborts. */
+__attribute__((noreturn)) void xalloc_failed(void);
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Writes all n bytes, retrying after EINTR and short writes: 0, or -1 on error. */
+int write_all(int fd, const void *buf, size_t n);
+
+/* NULL-terminated vector of owned strings. */
+struct strvec {
+	char **v;
+	size_t n, cap;
+};
+
+void sv_push(struct strvec *sv, char *owned);
+void sv_free(struct strvec *sv);
+
+char *str_strip(char *s); /* strips ASCII whitespace in place, returns the new start */
+bool str_eq_nocase(const char *a, const char *b);
+void str_lower(char *s);
+size_t edit_distance(const char *a, const char *b);
+
+#endif
