@@ -129,12 +129,28 @@ static const struct keydef unix_server_keys[] = {
     {"chown", K_STR_NULL, NULL, H(chown), 0, 0, 0},
     {"username", K_STR_NULL, NULL, H(username), 0, 0, 0},
     {"password", K_STR_NULL, NULL, H(password), 0, 0, 0},
+    {"max_connections", K_INT, "1024", H(max_connections), 2, 65536, KF_EXT},
+    {"header_timeout", K_INT, "10", H(header_timeout), 1, 86400, KF_EXT},
+    {"idle_timeout", K_INT, "300", H(idle_timeout), 1, 86400, KF_EXT},
+    {"max_request_bytes", K_SIZE, "2MB", H(max_request_bytes), 0, 0, KF_EXT},
+    {"max_header_bytes", K_SIZE, "64KB", H(max_header_bytes), 0, 0, KF_EXT},
+    {"max_queued_bytes", K_SIZE, "16MB", H(max_queued_bytes), 0, 0, KF_EXT},
+    {"multicall_max_calls", K_INT, "1000", H(multicall_max_calls), 1, 1000000, KF_EXT},
+    {"multicall_max_bytes", K_SIZE, "64MB", H(multicall_max_bytes), 0, 0, KF_EXT},
 };
 
 static const struct keydef inet_server_keys[] = {
     {"port", K_STR, NULL, H(port), 0, 0, KF_REQUIRED | KF_NOEXPAND},
     {"username", K_STR_NULL, NULL, H(username), 0, 0, 0},
     {"password", K_STR_NULL, NULL, H(password), 0, 0, 0},
+    {"max_connections", K_INT, "1024", H(max_connections), 2, 65536, KF_EXT},
+    {"header_timeout", K_INT, "10", H(header_timeout), 1, 86400, KF_EXT},
+    {"idle_timeout", K_INT, "300", H(idle_timeout), 1, 86400, KF_EXT},
+    {"max_request_bytes", K_SIZE, "2MB", H(max_request_bytes), 0, 0, KF_EXT},
+    {"max_header_bytes", K_SIZE, "64KB", H(max_header_bytes), 0, 0, KF_EXT},
+    {"max_queued_bytes", K_SIZE, "16MB", H(max_queued_bytes), 0, 0, KF_EXT},
+    {"multicall_max_calls", K_INT, "1000", H(multicall_max_calls), 1, 1000000, KF_EXT},
+    {"multicall_max_bytes", K_SIZE, "64MB", H(multicall_max_bytes), 0, 0, KF_EXT},
 };
 
 static const struct keydef ctl_keys[] = {

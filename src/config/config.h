@@ -90,6 +90,15 @@ struct http_server_conf {
 	char *port; /* inet: as written */
 	char *username;
 	char *password;
+	/* pidvisor extensions: the connection limits, documented in docs/limits.md */
+	long long max_connections;     /* open connections at once */
+	long long header_timeout;      /* seconds to send a whole request head */
+	long long idle_timeout;	       /* seconds a kept-alive connection may stay idle */
+	long long max_request_bytes;   /* one request's body */
+	long long max_header_bytes;    /* one request's head */
+	long long max_queued_bytes;    /* answers queued for one connection */
+	long long multicall_max_calls; /* calls in one system.multicall */
+	long long multicall_max_bytes; /* answer bytes of one system.multicall */
 };
 
 struct supervisord_conf {
