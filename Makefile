@@ -99,14 +99,20 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
 
 # built through a pattern rule, so make would delete them as intermediates
 .SECONDARY: $(FUZZ_OBJ)
+# `make fuzz`: each target for FUZZ_SECONDS (default 600) from its seeds and the corpus it grew
+# before (build/fuzz/corpus/<target>); `make fuzz-smoke`, run by `make test`, does the same briefly.
+FUZZ_SECONDS ?= 600
+SMOKE_SECONDS ?= 7
 fuzz: $(FUZZ_BIN)
-# Each target for FUZZ_SECONDS from its seeds; the grown corpus stays in build/fuzz/corpus.
-fuzz-smoke: $(FUZZ_BIN)
 	@set -e; for f in $(FUZZ_BIN); do t=$$(basename $$f); mkdir -p build/fuzz/corpus/$$t; \
 	echo "== $$t ($(FUZZ_SECONDS)s)"; \
-	$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=0 \
+	$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 \
 		build/fuzz/corpus/$$t tests/fuzz/seeds/$$t 2>build/fuzz/$$t.log || \
-		{ tail -40 build/fuzz/$$t.log; exit 1; }; done
+		{ tail -40 build/fuzz/$$t.log; exit 1; }; \
+	grep -E '^stat::(number_of_executed_units|peak_rss)' build/fuzz/$$t.log || true; \
+	echo "corpus: $$(ls build/fuzz/corpus/$$t | wc -l) inputs"; done
+fuzz-smoke:
+	$(MAKE) fuzz FUZZ_SECONDS=$(SMOKE_SECONDS)
 
 # The compiler command for a source file, for tests/build/test_layers.py: make -s print-cc F=src/x/y.c
 print-cc:
@@ -137,7 +143,7 @@ test: test-deps
 	$(MAKE) check-format
 	$(MAKE) unit
 	$(MAKE) -j4 $(FUZZ_BIN)
-	$(MAKE) fuzz-smoke FUZZ_SECONDS=7
+	$(MAKE) fuzz-smoke
 	$(MAKE) proc
 
 bench: deps
