@@ -18,18 +18,19 @@ BASE_CFLAGS := -std=c11 $(WARN) $(DEFS) $(PKG_CFLAGS) -MMD -MP
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 # One folder per side, one archive per folder, and a one-way direction between them:
-#   lib <- config, proto <- daemon, client, image <- main.c
+#   lib <- config, proto <- daemon, client, image <- main.c;  lib <- init (single-command mode)
 # A folder is compiled with only its own and its dependencies' folders on the include path,
 # so an #include across the forbidden direction fails the build (tests/build/test_layers.py),
 # and the archives link in this order, so a call across it fails the link.
-LAYERS      := daemon client config proto lib
+LAYERS      := daemon client init config proto lib
 DEPS_lib    := lib
 DEPS_config := config lib
 DEPS_proto  := proto lib
 DEPS_daemon := daemon config proto lib
 DEPS_client := client config proto lib
 DEPS_image  := image config lib
-DEPS_main   := daemon client config proto lib
+DEPS_init   := init lib
+DEPS_main   := daemon client init config proto lib
 # The include path of a source path's folder: src/daemon/rpc.c -> -Isrc/daemon -Isrc/config ...
 layer_of = $(firstword $(subst /, ,$(patsubst src/%,%,$(patsubst tests/unit/%,%,$(1)))))
 incs_of  = $(foreach d,$(DEPS_$(if $(filter %.c,$(call layer_of,$(1))),main,$(call layer_of,$(1)))),-Isrc/$(d))

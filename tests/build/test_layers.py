@@ -1,4 +1,4 @@
-"""The source tree's one-way direction (lib <- config, proto <- daemon, client, image) is
+"""The source tree's one-way direction (lib <- config, proto <- daemon, client, image; lib <- init) is
 enforced by the build: each folder compiles with only its own and its dependencies' folders on
 the include path. These tests compile a probe file as if it stood in a folder."""
 import subprocess
@@ -34,11 +34,12 @@ ALLOWED = {
     "daemon": {"daemon", "config", "proto", "lib"},
     "client": {"client", "config", "proto", "lib"},
     "image": {"image", "config", "lib"},
+    "init": {"init", "lib"},
 }
 
 # One header from each folder stands for it.
 SAMPLE = {"lib": "buf.h", "config": "config.h", "proto": "xmlrpc.h", "daemon": "supervisor.h",
-          "client": "rpc_client.h", "image": "stack.h"}
+          "client": "rpc_client.h", "image": "stack.h", "init": "init.h"}
 
 
 @pytest.mark.parametrize("folder", sorted(ALLOWED))
