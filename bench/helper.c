@@ -9,6 +9,8 @@
  *                                (the children become orphans of the supervisor)
  *   helper reaper ARGV...        the reference reaper: fork + exec ARGV once, then reap every
  *                                child (orphans included) on each SIGCHLD until SIGTERM
+ *   helper sigecho FIFO          write "ready\n" to FIFO, then for each SIGUSR1 received the
+ *                                CLOCK_MONOTONIC time in ns and "\n" (signal latency)
  *   helper spawn N ARGV...       the reference "supervisor": fork + exec ARGV N times, then
  *                                reap; on SIGTERM, TERM every child and exit once all are
  *                                reaped (no pipes, no config, no bookkeeping)
@@ -20,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define LINE 100
@@ -185,8 +188,32 @@ static int reaper(char **argv)
 	}
 }
 
+_Noreturn static void sigecho(const char *fifo)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	int fd = open(fifo, O_WRONLY);
+	if (fd < 0)
+		die(fifo);
+	write_all(fd, "ready\n", 6);
+	for (;;) {
+		if (sigwaitinfo(&set, NULL) < 0)
+			continue;
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		char msg[32];
+		int len = snprintf(msg, sizeof(msg), "%lld\n",
+				   (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+		write_all(fd, msg, (size_t)len);
+	}
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 3 && !strcmp(argv[1], "sigecho"))
+		sigecho(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "ready"))
 		ready(argv[2]);
 	if (argc == 5 && !strcmp(argv[1], "writer"))
