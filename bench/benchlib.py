@@ -248,3 +248,22 @@ def perf_stop(profiler):
                              "-g", "none", "--sort", "dso,sym", "--percent-limit", "1"],
                             capture_output=True, text=True).stdout
     out.with_suffix(".txt").write_text(report)
+
+
+def print_columns(rows):
+    """Prints (figure, unit, {column: value}) rows as a Markdown table, a column per key; a
+    missing value is blank, None is "-" (not measured or over the cap)."""
+    names = list(dict.fromkeys(n for _, _, vals in rows for n in vals))
+    head = ["figure", "unit", *names]
+
+    def cell(vals, n):
+        if n not in vals:
+            return ""
+        v = vals[n]
+        return "-" if v is None else f"{v:.0f}" if v >= 10 else f"{v:.2g}"
+    body = [[f, u, *(cell(vals, n) for n in names)] for f, u, vals in rows]
+    widths = [max(len(x[i]) for x in [head] + body) for i in range(len(head))]
+    print("| " + " | ".join(h.ljust(w) for h, w in zip(head, widths)) + " |")
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for b in body:
+        print("| " + " | ".join(c.ljust(w) for c, w in zip(b, widths)) + " |")

@@ -122,15 +122,3 @@ def table(res):
                  {n: median([x["clear_after_last_exit"] for x in v if not x["capped"]]) * 1e3
                   for n, v in res["reaping"].items()}))
     return rows
-
-
-def print_table(rows):
-    names = list(dict.fromkeys(n for _, _, vals in rows for n in vals))
-    head = ["figure", "unit", *names]
-    body = [[f, u, *(f"{vals[n]:.0f}" if n in vals else "" for n in names)]
-            for f, u, vals in rows]
-    widths = [max(len(x[i]) for x in [head] + body) for i in range(len(head))]
-    print("| " + " | ".join(h.ljust(w) for h, w in zip(head, widths)) + " |")
-    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    for b in body:
-        print("| " + " | ".join(c.ljust(w) for c, w in zip(b, widths)) + " |")
