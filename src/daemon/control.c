@@ -20,6 +20,7 @@
 #include "rpc.h"
 #include "sha1.h"
 #include "util.h"
+#include "web.h"
 
 #define MAX_CONNS  1024
 #define READ_CHUNK 16384
@@ -31,6 +32,7 @@ struct listener {
 	/* credentials copied at start: a reload frees the config, sockets stay as they are */
 	struct http_server_conf conf;
 	char *unix_path;
+	bool trusted; /* a unix socket, or an inet one on loopback: GET action URLs allowed */
 	struct control *ctl;
 };
 
@@ -57,7 +59,10 @@ struct conn {
 	bool lingering; /* reply sent, write side shut: drain input until the peer closes */
 	ev_timer linger;
 	struct rpc_pending *pending;
-	struct tail *tail; /* streaming: no more requests on this connection */
+	struct web_action *web; /* a page action in progress (start, stop...) */
+	bool trusted;		/* from its listener */
+	bool head;		/* the request being answered is a HEAD */
+	struct tail *tail;	/* streaming: no more requests on this connection */
 	struct conn *prev, *next;
 };
 
@@ -83,6 +88,10 @@ static void conn_close(struct conn *c)
 	close(c->fd);
 	if (c->pending) {
 		rpc_pending_free(c->pending);
+		ctl->npending--;
+	}
+	if (c->web) {
+		web_action_free(c->web);
 		ctl->npending--;
 	}
 	if (c->tail) {
@@ -139,6 +148,57 @@ static void send_answer(struct conn *c, struct rpc_answer *a)
 	else
 		respond(c, 200, "text/xml", xml.data, xml.len, NULL);
 	buf_free(&xml);
+}
+
+static void send_web(struct conn *c, struct web_reply *r)
+{
+	char extra[1200] = "Cache-Control: no-store\r\n";
+	if (r->location[0])
+		snprintf(extra, sizeof(extra), "Location: %s\r\nCache-Control: no-store\r\n",
+			 r->location);
+	if (r->body.failed) {
+		respond_error(c, 500);
+		return;
+	}
+	if (c->head) {
+		if (!c->keep_alive)
+			c->closing = true;
+		http_write_response_head(&c->out, r->status, r->content_type,
+					 (long long)r->body.len, c->keep_alive, extra);
+		return;
+	}
+	respond(c, r->status, r->content_type, r->body.data ? r->body.data : "", r->body.len,
+		extra);
+}
+
+static void handle_web(struct conn *c)
+{
+	struct web_request rq = {
+	    .method = c->parser.method,
+	    .target = c->parser.target,
+	    .body = c->parser.body.data,
+	    .body_len = c->parser.body.len,
+	    .origin = http_header(&c->parser, "Origin"),
+	    .host = http_header(&c->parser, "Host"),
+	    .may_get_act = c->conf->username || c->trusted,
+	};
+	struct web_reply r;
+	c->head = !strcmp(rq.method, "HEAD");
+	switch (web_handle(&c->ctl->rpc, &rq, &r)) {
+	case WEB_NOT_MINE:
+		respond_error(c, strcmp(rq.method, "GET") && strcmp(rq.method, "HEAD") ? 405 : 404);
+		break;
+	case WEB_DONE:
+		send_web(c, &r);
+		break;
+	case WEB_PENDING:
+		c->web = r.action;
+		r.action = NULL;
+		c->ctl->npending++;
+		ev_prepare_start(c->ctl->sv->loop, &c->ctl->check);
+		break;
+	}
+	web_reply_free(&r);
 }
 
 /* SHA-1 of the password as hex, for {SHA} passwords in the config. */
@@ -365,23 +425,14 @@ static void handle_request(struct conn *c)
 		handle_logtail(c, target);
 		return;
 	}
-	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
-		static const char body[] = "pidvisor: no web interface; use pidvisor ctl\n";
-		if (strcmp(target, "/") == 0) {
-			respond(c, 200, "text/plain", body, sizeof(body) - 1, NULL);
-			return;
-		}
-		respond_error(c, 404);
-		return;
-	}
-	respond_error(c, 405);
+	handle_web(c);
 }
 
 static void conn_process(struct conn *c)
 {
 	if (c->tail)
 		buf_reset(&c->in); /* a streaming client has nothing more to ask */
-	while (!c->tail && !c->pending && !c->closing && c->in.len > 0) {
+	while (!c->tail && !c->pending && !c->web && !c->closing && c->in.len > 0) {
 		size_t used = 0;
 		enum http_result r = http_parser_feed(&c->parser, c->in.data, c->in.len, &used);
 		buf_consume(&c->in, used);
@@ -498,6 +549,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 		c->fd = fd;
 		c->ctl = ctl;
 		c->conf = &l->conf;
+		c->trusted = l->trusted;
 		http_parser_init(&c->parser, HTTP_REQUEST, NULL);
 		buf_init(&c->in, 2 * 1024 * 1024);
 		buf_init(&c->out, OUT_MAX);
@@ -521,6 +573,19 @@ static void check_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	struct conn *next;
 	for (struct conn *c = ctl->conns; c; c = next) {
 		next = c->next;
+		if (c->web) {
+			struct web_reply r;
+			web_reply_init(&r);
+			if (web_action_poll(&ctl->rpc, c->web, &r)) {
+				web_action_free(c->web);
+				c->web = NULL;
+				ctl->npending--;
+				send_web(c, &r);
+				conn_process(c);
+			}
+			web_reply_free(&r);
+			continue;
+		}
 		if (!c->pending)
 			continue;
 		struct rpc_answer a = {0};
@@ -545,6 +610,8 @@ static void process_gone(struct supervisor *sv, struct process *p)
 		next = c->next;
 		if (c->pending)
 			rpc_forget_process(c->pending, p);
+		if (c->web && c->web->pending)
+			rpc_forget_process(c->web->pending, p);
 		if (c->tail && c->tail->proc == p)
 			conn_close(c); /* its stream has nothing left to follow */
 	}
@@ -602,6 +669,7 @@ static int bind_unix(struct listener *l, const struct http_server_conf *conf, ch
 	free(tmp);
 	l->fd = fd;
 	l->unix_path = xstrdup(conf->file);
+	l->trusted = true;
 	return 0;
 fail:
 	if (fd >= 0)
@@ -653,6 +721,7 @@ static int bind_inet(struct listener *l, const struct http_server_conf *conf, ch
 		return -1;
 	}
 	l->fd = fd;
+	l->trusted = loopback_host(host);
 	return 0;
 }
 
@@ -664,6 +733,7 @@ int control_start(struct supervisor *sv, char **err)
 	sv->control = ctl;
 	sv->on_process_gone = process_gone;
 	ev_prepare_init(&ctl->check, check_cb);
+	web_init();
 	const struct http_server_conf *confs[2] = {&sv->cfg->unix_server, &sv->cfg->inet_server};
 	for (int i = 0; i < 2; i++) {
 		if (!confs[i]->enabled)

@@ -19,9 +19,10 @@ struct process {
 	struct supervisor *sv;
 	struct fsm fsm;
 	struct fsm_params params;
-	pid_t pid;	   /* 0 when no child */
-	time_t start_wall; /* epoch of the last spawn, 0 = never (RPC 'start') */
-	time_t stop_wall;  /* epoch of the last exit (RPC 'stop') */
+	pid_t pid;		   /* 0 when no child */
+	time_t start_wall;	   /* epoch of the last spawn, 0 = never (RPC 'start') */
+	time_t stop_wall;	   /* epoch of the last exit (RPC 'stop') */
+	unsigned long long spawns; /* successful spawns, for /metrics */
 	ev_timer timer;
 	struct outchan *chan[2]; /* stdout, stderr (NULL when stderr is redirected) */
 	int stdin_fd;		 /* write end of the child's stdin, -1 if none */

@@ -157,6 +157,7 @@ static void do_spawn(struct process *p)
 	}
 	p->pid = pid;
 	p->start_wall = time(NULL);
+	p->spawns++;
 	pid_add(sv, p);
 	log_info("spawned: '%s' with pid %d", p->conf->name, (int)pid);
 	ev.type = FSM_SPAWNED;
@@ -653,6 +654,7 @@ int supervisor_init(struct supervisor *sv, struct ev_loop *loop, struct config *
 	sv->cfg = cfg;
 	sv->mood = MOOD_RUNNING;
 	sv->is_pid1 = getpid() == 1;
+	sv->start_wall = time(NULL);
 	for (char **e = environ; e && *e; e++)
 		sv_push(&sv->env, xstrdup(*e));
 	if (cfg->unix_server.enabled && cfg->unix_server.file)

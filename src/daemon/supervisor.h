@@ -23,6 +23,7 @@ struct supervisor {
 	size_t ngroups;
 	enum mood mood;
 	bool is_pid1;
+	time_t start_wall; /* when pidvisor started */
 	struct strvec env; /* pidvisor's start-up environment */
 	char *server_url;  /* SUPERVISOR_SERVER_URL for children */
 	struct process *pids[PID_BUCKETS];

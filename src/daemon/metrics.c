@@ -1,0 +1,143 @@
+#include "metrics.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "states.h"
+#include "supervisor.h"
+
+/* A label value: backslash, double quote and newline escaped. */
+static void label(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			buf_putc(b, '\\');
+		if (*s == '\n')
+			buf_puts(b, "\\n");
+		else
+			buf_putc(b, *s);
+	}
+}
+
+static void head(struct buf *b, const char *name, const char *type, const char *help)
+{
+	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void labels(struct buf *b, const char *metric, const struct process *p)
+{
+	buf_printf(b, "%s{name=\"", metric);
+	label(b, p->conf->name);
+	buf_puts(b, "\",group=\"");
+	label(b, p->conf->group);
+	buf_putc(b, '"');
+}
+
+typedef void (*per_process_fn)(struct buf *b, const char *metric, const struct process *p);
+
+static void each_process(struct supervisor *sv, struct buf *b, const char *metric,
+			 per_process_fn fn)
+{
+	for (size_t g = 0; g < sv->ngroups; g++)
+		for (size_t i = 0; i < sv->groups[g]->nprocs; i++)
+			fn(b, metric, sv->groups[g]->procs[i]);
+}
+
+static void m_state(struct buf *b, const char *metric, const struct process *p)
+{
+	labels(b, metric, p);
+	buf_printf(b, ",state=\"%s\"} 1\n", proc_state_name(p->fsm.state));
+}
+
+static void m_state_code(struct buf *b, const char *metric, const struct process *p)
+{
+	labels(b, metric, p);
+	buf_printf(b, "} %d\n", (int)p->fsm.state);
+}
+
+static void m_start(struct buf *b, const char *metric, const struct process *p)
+{
+	labels(b, metric, p);
+	buf_printf(b, "} %lld\n", (long long)p->start_wall);
+}
+
+static void m_spawns(struct buf *b, const char *metric, const struct process *p)
+{
+	labels(b, metric, p);
+	buf_printf(b, "} %llu\n", p->spawns);
+}
+
+static void m_exit(struct buf *b, const char *metric, const struct process *p)
+{
+	labels(b, metric, p);
+	buf_printf(b, "} %d\n", p->fsm.exitstatus);
+}
+
+static void m_pid(struct buf *b, const char *metric, const struct process *p)
+{
+	labels(b, metric, p);
+	buf_printf(b, "} %d\n", (int)p->pid);
+}
+
+static long long resident_bytes(void)
+{
+	long long pages = 0, rss = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%lld %lld", &pages, &rss) != 2)
+		rss = 0;
+	fclose(f);
+	return rss * sysconf(_SC_PAGESIZE);
+}
+
+static int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	if (!d)
+		return -1;
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n - 1; /* the directory's own descriptor */
+}
+
+void metrics_write(struct supervisor *sv, struct buf *b)
+{
+	static const struct {
+		const char *name, *type, *help;
+		per_process_fn fn;
+	} per_process[] = {
+	    {"pidvisor_process_state", "gauge",
+	     "The process's current state, as a label (supervisord's state names).", m_state},
+	    {"pidvisor_process_state_code", "gauge",
+	     "The process's current state as supervisord's number (20 RUNNING, 200 FATAL...).",
+	     m_state_code},
+	    {"pidvisor_process_start_time_seconds", "gauge",
+	     "When the process was last started, in seconds since the epoch (0: never).", m_start},
+	    {"pidvisor_process_spawns_total", "counter",
+	     "How many times the process was started (the first start and every restart).",
+	     m_spawns},
+	    {"pidvisor_process_exit_status", "gauge",
+	     "The exit status of the process's last exit (-1 when a signal ended it).", m_exit},
+	    {"pidvisor_process_pid", "gauge", "The process's pid (0 when not running).", m_pid},
+	};
+	for (size_t i = 0; i < sizeof(per_process) / sizeof(per_process[0]); i++) {
+		head(b, per_process[i].name, per_process[i].type, per_process[i].help);
+		each_process(sv, b, per_process[i].name, per_process[i].fn);
+	}
+	head(b, "pidvisor_resident_memory_bytes", "gauge", "pidvisor's own resident memory.");
+	buf_printf(b, "pidvisor_resident_memory_bytes %lld\n", resident_bytes());
+	head(b, "pidvisor_open_fds", "gauge", "pidvisor's own open file descriptors.");
+	buf_printf(b, "pidvisor_open_fds %d\n", open_fds());
+	head(b, "pidvisor_start_time_seconds", "gauge",
+	     "When pidvisor started, in seconds since the epoch.");
+	buf_printf(b, "pidvisor_start_time_seconds %lld\n", (long long)sv->start_wall);
+	head(b, "pidvisor_uptime_seconds", "gauge", "Seconds since pidvisor started.");
+	buf_printf(b, "pidvisor_uptime_seconds %lld\n", (long long)(time(NULL) - sv->start_wall));
+}
