@@ -162,7 +162,8 @@ static const char page_head[] =
     "#filter{font:inherit;padding:.3em .5em;width:16em;max-width:100%}"
     "table{border-collapse:collapse;width:100%;background:#fff;margin-top:.8em}"
     "th,td{text-align:left;padding:.45em .6em;border-bottom:1px solid #e3e6ec}"
-    "th{background:#eceff4;font-weight:600}td.acts form{display:inline}"
+    "th{background:#eceff4;font-weight:600}td.acts "
+    "form{display:inline}form[hidden]{display:none!important}"
     ".st{font-weight:600;border-radius:3px;padding:.1em .5em;font-size:.85em}"
     ".statusrunning .st{background:#d6f5dd;color:#146c2e}"
     ".statuserror .st{background:#fbdada;color:#a11d1d}"
@@ -174,22 +175,40 @@ static const char page_head[] =
 static const char page_script[] =
     "<script>\n"
     "(function(){\n"
-    "var f=document.getElementById('filter');\n"
+    "var f=document.getElementById('filter'),timer=null;\n"
     "function cls(s){return s=='RUNNING'?'statusrunning':(s=='FATAL'||s=='BACKOFF')?"
     "'statuserror':'statusnominal';}\n"
     "function apply(){var q=f.value.toLowerCase();document.querySelectorAll('tbody tr')"
     ".forEach(function(r){var t=(r.dataset.name+' '+r.querySelector('.st').textContent)"
     ".toLowerCase();r.style.display=t.indexOf(q)<0?'none':'';});}\n"
     "f.addEventListener('input',apply);\n"
-    "function tick(){fetch('api/processes',{cache:'no-store'}).then(function(r){return "
-    "r.json();}).then(function(list){var rows=document.querySelectorAll('tbody tr');"
+    "function banner(text){var m=document.getElementById('message');if(!m){m=document"
+    ".createElement('div');m.id='message';document.querySelector('main').prepend(m);}"
+    "m.textContent=text;}\n"
+    /* the running program's buttons are Restart and Stop, a stopped one's Start */
+    "function buttons(r,running){r.querySelectorAll('form').forEach(function(fm){var a="
+    "fm.elements.action.value;if(a=='start')fm.hidden=running;if(a=='stop'||a=='restart')"
+    "fm.hidden=!running;});}\n"
+    "function update(list){var rows=document.querySelectorAll('tbody tr');"
     "if(rows.length!=list.length){location.reload();return;}\n"
     "list.forEach(function(p){var r=document.querySelector('tr[data-name=\"'+"
     "CSS.escape(p.namespec)+'\"]');if(!r){location.reload();return;}\n"
     "r.className=cls(p.statename);r.querySelector('.st').textContent=p.statename;"
-    "r.querySelector('.desc').textContent=p.description;});apply();}).catch(function(){})"
-    ".then(function(){setTimeout(tick,1000);});}\n"
-    "setTimeout(tick,1000);})();\n"
+    "r.querySelector('.desc').textContent=p.description;buttons(r,['STARTING','RUNNING',"
+    "'BACKOFF','STOPPING'].indexOf(p.statename)>=0);});apply();}\n"
+    "function tick(){clearTimeout(timer);fetch('api/processes',{cache:'no-store'})"
+    ".then(function(r){return r.json();}).then(update).catch(function(){})"
+    ".then(function(){timer=setTimeout(tick,1000);});}\n"
+    /* with JavaScript the forms act in place: the same POST, then the banner and rows */
+    "document.addEventListener('submit',function(e){var fm=e.target;e.preventDefault();"
+    "var bs=fm.querySelectorAll('button');bs.forEach(function(b){b.disabled=true;});"
+    "fetch(fm.getAttribute('action'),{method:'POST',body:new URLSearchParams(new FormData(fm))})"
+    ".then(function(r){var m=new URL(r.url).searchParams.get('message');if(m)banner(m);"
+    "else if(!r.ok)banner('Error '+r.status);}).catch(function(){banner('No answer');})"
+    ".then(function(){bs.forEach(function(b){b.disabled=false;});tick();});});\n"
+    "document.querySelectorAll('tbody tr').forEach(function(r){buttons(r,['STARTING',"
+    "'RUNNING','BACKOFF','STOPPING'].indexOf(r.querySelector('.st').textContent)>=0);});\n"
+    "timer=setTimeout(tick,1000);})();\n"
     "</script>\n";
 
 static const char *state_class(long long state)
@@ -201,9 +220,10 @@ static const char *state_class(long long state)
 	return "statusnominal";
 }
 
-static void action_form(struct buf *b, const char *spec, const char *action, const char *label)
+static void action_form(struct buf *b, const char *spec, const char *action, const char *label,
+			bool hidden)
 {
-	buf_puts(b, "<form method=\"post\" action=\"index.html\">");
+	buf_printf(b, "<form method=\"post\" action=\"index.html\"%s>", hidden ? " hidden" : "");
 	if (spec) {
 		buf_puts(b, "<input type=\"hidden\" name=\"processname\" value=\"");
 		html(b, spec);
@@ -224,8 +244,8 @@ static void render_page(struct rpc_server *rs, const char *message, struct web_r
 	buf_puts(b, page_head);
 	buf_puts(b, "<header><h1>pidvisor</h1>"
 		    "<a class=\"btn\" href=\"index.html?action=refresh\">Refresh</a> ");
-	action_form(b, NULL, "restartall", "Restart All");
-	action_form(b, NULL, "stopall", "Stop All");
+	action_form(b, NULL, "restartall", "Restart All", false);
+	action_form(b, NULL, "stopall", "Stop All", false);
 	buf_puts(b, "</header><main>");
 	if (message && *message) {
 		buf_puts(b, "<div id=\"message\">");
@@ -261,13 +281,11 @@ static void render_page(struct rpc_server *rs, const char *message, struct web_r
 		buf_puts(b, "\">");
 		html(b, spec);
 		buf_puts(b, "</a></td><td class=\"acts\">");
-		if (proc_state_running((enum proc_state)state) || state == PS_STOPPING) {
-			action_form(b, spec, "restart", "Restart");
-			action_form(b, spec, "stop", "Stop");
-		} else {
-			action_form(b, spec, "start", "Start");
-		}
-		action_form(b, spec, "clearlog", "Clear Log");
+		bool running = proc_state_running((enum proc_state)state) || state == PS_STOPPING;
+		action_form(b, spec, "start", "Start", running);
+		action_form(b, spec, "restart", "Restart", !running);
+		action_form(b, spec, "stop", "Stop", !running);
+		action_form(b, spec, "clearlog", "Clear Log", false);
 		buf_puts(b, "</td></tr>\n");
 	}
 	buf_puts(b, "</tbody></table></main>\n");

@@ -1,0 +1,197 @@
+"""The web side of the control server over real HTTP: supervisord's page URLs (side by side
+with the real supervisord for the URL-driven actions), the JSON API, /metrics read by the
+Prometheus client's own parser, and hostile requests."""
+import http.client
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+from pathlib import Path
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from harness import PIDVISOR, wait_until  # noqa: E402
+
+RELEASE = str(Path(PIDVISOR).resolve().parent.parent / "pidvisor") if "asan" in PIDVISOR else PIDVISOR
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+PROGRAMS = ("[rpcinterface:supervisor]\n"
+            "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n"
+            "[program:web]\ncommand=sh -c 'while :; do echo web-line $$; sleep 0.2; done'\n"
+            "startsecs=0\n\n"
+            "[program:worker]\ncommand=sleep 1000\nstartsecs=0\n\n")
+
+
+def start(run, impl, extra="", auth=""):
+    port = free_port()
+    conf = f"[inet_http_server]\nport=127.0.0.1:{port}\n{auth}\n{PROGRAMS}{extra}"
+    d = run(impl, conf)
+    d.port = port
+    wait_until(lambda: get(d, "/index.html")[0] == 200, timeout=15, what="the page")
+    return d
+
+
+def request(d, method, path, body=None, headers=None):
+    c = http.client.HTTPConnection("127.0.0.1", d.port, timeout=10)
+    c.request(method, path, body=body, headers=headers or {})
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    return r.status, dict(r.getheaders()), data.decode(errors="replace")
+
+
+def get(d, path, **kw):
+    try:
+        return request(d, "GET", path, **kw)
+    except OSError:
+        return 0, {}, ""
+
+
+def state(d, name):
+    return json.loads(get(d, f"/api/processes/{name}")[2])["statename"]
+
+
+def rpc_state(d, name):
+    """The state by XML-RPC, which both supervisord and pidvisor answer."""
+    import xmlrpc.client
+    proxy = xmlrpc.client.ServerProxy(f"http://127.0.0.1:{d.port}/RPC2")
+    return proxy.supervisor.getProcessInfo(name)["statename"]
+
+
+@pytest.mark.parametrize("impl", ["pidvisor", "supervisord"])
+def test_bookmarked_action_urls_do_what_they_did(run, impl):
+    """supervisord's GET URLs act, then redirect with the same message, on both servers."""
+    d = start(run, impl)
+    wait_until(lambda: rpc_state(d, "web") == "RUNNING", what="web RUNNING")
+    for action, want_state, message in (("stop", "STOPPED", "Process web stopped"),
+                                        ("start", "RUNNING", "Process web started"),
+                                        ("restart", "RUNNING", "Process web restarted")):
+        # supervisord answers the action only after it finished, as pidvisor does
+        status, headers, _ = get(d, f"/index.html?processname=web&action={action}")
+        assert status in (301, 302, 303), (action, status)
+        loc = urllib.parse.unquote(headers.get("Location", ""))
+        assert loc.endswith(f"message={message}"), loc
+        assert rpc_state(d, "web") == want_state
+    status, headers, _ = get(d, "/index.html?processname=nope&action=stop")
+    assert urllib.parse.unquote(headers["Location"]).endswith("No such process named nope")
+    status, _, page = get(d, "/tail.html?processname=web")
+    assert status == 200 and "web-line" in page
+    status, headers, _ = get(d, "/index.html?action=stopall")
+    assert "All stopped at" in urllib.parse.unquote(headers["Location"])
+    assert rpc_state(d, "web") == "STOPPED" and rpc_state(d, "worker") == "STOPPED"
+
+
+def test_page_lists_every_program_with_states_and_actions(run):
+    d = start(run, "pidvisor")
+    status, headers, page = get(d, "/")
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    for name in ("web", "worker"):
+        assert f'data-name="{name}"' in page
+    assert "statusrunning" in page and "Restart All" in page and "Stop All" in page
+    assert 'name="viewport"' in page  # phone layout
+    assert "http://" not in page and "https://" not in page  # nothing loaded from elsewhere
+    status, _, page = get(d, "/?message=%3Cb%3Ehi")
+    assert "&lt;b&gt;hi" in page and "<b>hi" not in page  # the banner is escaped
+
+
+def test_state_changes_need_the_token_and_the_same_origin(run):
+    d = start(run, "pidvisor")
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    assert request(d, "POST", "/index.html", "processname=web&action=stop", form)[0] == 403
+    token = re.search(r'name="token" value="([0-9a-f]+)"', get(d, "/")[2]).group(1)
+    body = f"processname=web&action=stop&token={token}"
+    evil = dict(form, Origin="http://evil.example")
+    assert request(d, "POST", "/index.html", body, evil)[0] == 403
+    assert state(d, "web") == "RUNNING"
+    same = dict(form, Origin=f"http://127.0.0.1:{d.port}", Host=f"127.0.0.1:{d.port}")
+    status, headers, _ = request(d, "POST", "/index.html", body, same)
+    assert status == 303 and state(d, "web") == "STOPPED"
+
+
+def test_get_actions_refused_beyond_loopback_without_auth(run, tmp_path):
+    """A server on a non-loopback address with auth accepts GET actions (supervisord's
+    bookmarks); the same checks over a unix socket accept them with no auth."""
+    port = free_port()
+    d = run("pidvisor", f"[inet_http_server]\nport=127.0.0.1:{port}\nusername=u\npassword=p\n"
+            f"[unix_http_server]\nfile={tmp_path}/sock\n\n{PROGRAMS}")
+    d.port = port
+    wait_until(lambda: get(d, "/")[0] == 401, timeout=15, what="auth")
+    for path in ("/metrics", "/api/processes", "/tail.html?processname=web", "/index.html",
+                 "/index.html?processname=worker&action=stop"):
+        assert get(d, path)[0] == 401, path  # no way around the password
+    import base64
+    auth = {"Authorization": "Basic " + base64.b64encode(b"u:p").decode()}
+    assert get(d, "/index.html?processname=worker&action=stop", headers=auth)[0] == 303
+    out = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--unix-socket",
+                          f"{tmp_path}/sock", "http://x/index.html?processname=worker&action=start"],
+                         capture_output=True, text=True)
+    assert out.stdout == "303"
+
+
+def test_api_matches_ctl_status_json(run):
+    d = start(run, "pidvisor")
+    wait_until(lambda: state(d, "worker") == "RUNNING", what="worker")
+    api = json.loads(get(d, "/api/processes")[2])
+    conf = d.conf_path.parent / "ctl.conf"
+    conf.write_text("[supervisorctl]\n")
+    out = subprocess.run([PIDVISOR, "ctl", "-c", str(conf), "-s", f"http://127.0.0.1:{d.port}",
+                          "status", "--json"], capture_output=True, text=True)
+    assert out.stdout, out.stderr
+    ctl = json.loads(out.stdout)
+    strip = lambda rows: [{k: v for k, v in r.items() if k not in ("now", "description")}  # noqa: E731
+                          for r in rows]
+    assert strip(api) == strip(ctl)
+    one = json.loads(get(d, "/api/processes/worker")[2])
+    assert one["namespec"] == "worker" and one["statename"] == "RUNNING"
+    status, _, body = get(d, "/api/processes/nope")
+    assert status == 404 and json.loads(body)["fault"] == 10
+
+
+def test_metrics_parse_with_the_prometheus_parser(run):
+    d = start(run, "pidvisor")
+    wait_until(lambda: state(d, "worker") == "RUNNING", what="worker")
+    get(d, "/index.html?processname=worker&action=restart")
+    status, headers, text = get(d, "/metrics")
+    assert status == 200 and headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    fams = {f.name: f for f in text_string_to_metric_families(text)}
+    states = {(s.labels["name"], s.labels["state"]) for s in fams["pidvisor_process_state"].samples}
+    assert ("worker", "RUNNING") in states and ("web", "RUNNING") in states
+    spawns = {s.labels["name"]: s.value for s in fams["pidvisor_process_spawns"].samples
+              if s.name == "pidvisor_process_spawns_total"}
+    assert spawns["worker"] == 2 and spawns["web"] == 1
+    assert fams["pidvisor_process_spawns"].type == "counter"
+    assert fams["pidvisor_resident_memory_bytes"].samples[0].value > 0
+    assert fams["pidvisor_open_fds"].samples[0].value > 3
+
+
+HOSTILE = ["/index.html?processname=%", "/index.html?processname=%zz&action=stop",
+           "/index.html?action=" + "A" * 5000, "/tail.html?processname=web&limit=-999999999999",
+           "/tail.html?processname=web&limit=99999999999999999999999",
+           "/tail.html?processname=%00", "/api/processes/%", "/api/processes/" + "%41" * 2000,
+           "/index.html?&&&=&=", "/?message=" + "%" * 3000, "/metrics?x=%00"]
+
+
+@pytest.mark.parametrize("binary", [PIDVISOR, RELEASE], ids=["asan", "release"])
+def test_hostile_queries_fail_alone(run, binary, monkeypatch):
+    monkeypatch.setattr(sys.modules["harness"], "PIDVISOR", binary)
+    d = start(run, "pidvisor")
+    for path in HOSTILE:
+        status, _, body = get(d, path)
+        assert status in (200, 303, 400, 403, 404), (path, status)
+        assert len(body) < 1_000_000
+    assert get(d, "/api/processes")[0] == 200
+    assert d.proc.poll() is None
