@@ -1,6 +1,6 @@
 #include "metrics.h"
 
-#include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -94,17 +94,23 @@ static long long resident_bytes(void)
 	return rss * sysconf(_SC_PAGESIZE);
 }
 
+/* Listing /proc/self/fd costs a dentry per descriptor (milliseconds with thousands of pipes);
+ * asking each slot of the table with fcntl is a fraction of that. */
 static int open_fds(void)
 {
-	DIR *d = opendir("/proc/self/fd");
-	if (!d)
+	long size = 0;
+	char line[128];
+	FILE *f = fopen("/proc/self/status", "r");
+	if (!f)
 		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "FDSize: %ld", &size) == 1)
+			break;
+	fclose(f);
 	int n = 0;
-	struct dirent *e;
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n - 1; /* the directory's own descriptor */
+	for (long fd = 0; fd < size; fd++)
+		n += fcntl((int)fd, F_GETFD) >= 0;
+	return n;
 }
 
 void metrics_write(struct supervisor *sv, struct buf *b)

@@ -1,0 +1,176 @@
+"""Rows for what the newer features cost, pidvisor and supervisord side by side where both can
+do it: a crash-looping program, the control server under 500 concurrent clients, and the web
+side (/metrics scrape, page render) with 100 and 1,000 programs. Called by bench/run
+(--only features); see bench/README.md."""
+import socket
+import threading
+import time
+
+from benchlib import (Fifo, Supervisor, Workdir, config, cpu_and_switches, median, now,
+                      ready_programs)
+
+RPC = (b"<?xml version='1.0'?><methodCall><methodName>supervisor.getState</methodName>"
+       b"<params></params></methodCall>")
+
+
+def http_request(path, body=None):
+    method = "POST" if body else "GET"
+    head = (f"{method} {path} HTTP/1.1\r\nHost: localhost\r\n"
+            f"Content-Length: {len(body or b'')}\r\n")
+    if body:
+        head += "Content-Type: text/xml\r\n"
+    return head.encode() + b"\r\n" + (body or b"")
+
+
+def read_response(sock, buf=b""):
+    """One HTTP/1.1 response with a Content-Length; returns (body, leftover)."""
+    while b"\r\n\r\n" not in buf:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("closed")
+        buf += chunk
+    head, rest = buf.split(b"\r\n\r\n", 1)
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        k, _, v = line.partition(b":")
+        if k.strip().lower() == b"content-length":
+            length = int(v)
+    while len(rest) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("closed")
+        rest += chunk
+    return rest[:length], rest[length:]
+
+
+def crash_loop(impl, secs):
+    """A startsecs=0 program that exits at once: spawns per second and the supervisor's CPU."""
+    wd = Workdir("crash")
+    sup = Supervisor(impl, config(wd, [("crash", "/bin/false", "startsecs=0\nstartretries=1000000\n"
+                                        "autorestart=true\n")]))
+    try:
+        time.sleep(1.0)
+        c0 = cpu_and_switches(sup.pid)[0]
+        log0 = (wd / "main.log").read_bytes().count(b"spawned:")
+        time.sleep(secs)
+        c1 = cpu_and_switches(sup.pid)[0]
+        log1 = (wd / "main.log").read_bytes().count(b"spawned:")
+        return {"spawns_per_s": (log1 - log0) / secs, "cpu_pct": (c1 - c0) / secs * 100}
+    finally:
+        sup.kill()
+        wd.remove()
+
+
+def concurrent_clients(impl, clients, per_client):
+    """`clients` connections at once, each sending `per_client` XML-RPC calls one after the
+    other on a kept-alive unix socket: requests per second and the p99 latency."""
+    wd = Workdir("clients")
+    fifo = Fifo(wd / "ready")
+    sup = Supervisor(impl, config(wd, ready_programs(10, wd / "ready")))
+    lat, errors = [], []
+    lock = threading.Lock()
+    try:
+        fifo.lines(10, timeout=60)
+        time.sleep(0.5)
+        start = threading.Barrier(clients + 1)
+
+        def client():
+            mine = []
+            try:
+                s = socket.socket(socket.AF_UNIX)
+                s.settimeout(60)
+                s.connect(str(wd / "sock"))
+                start.wait()
+                left = b""
+                for _ in range(per_client):
+                    t0 = now()
+                    s.sendall(http_request("/RPC2", RPC))
+                    _, left = read_response(s, left)
+                    mine.append(now() - t0)
+                s.close()
+            except Exception as e:  # counted, not raised: a refused client is a result
+                with lock:
+                    errors.append(repr(e))
+                try:
+                    start.wait(timeout=1)
+                except threading.BrokenBarrierError:
+                    pass
+            with lock:
+                lat.extend(mine)
+        threads = [threading.Thread(target=client) for _ in range(clients)]
+        for t in threads:
+            t.start()
+        start.wait()
+        t0 = now()
+        for t in threads:
+            t.join()
+        wall = now() - t0
+        lat.sort()
+        return {"rps": len(lat) / wall, "p99_ms": lat[int(len(lat) * 0.99) - 1] * 1000 if lat
+                else None, "failed_clients": len(errors), "requests": len(lat)}
+    finally:
+        sup.kill()
+        fifo.close()
+        wd.remove()
+
+
+def web_costs(n, reps):
+    """pidvisor with n programs: the time to answer GET /metrics and GET / on a kept-alive
+    connection (the server's time plus a loopback round trip)."""
+    wd = Workdir("web")
+    fifo = Fifo(wd / "ready")
+    port = socket.socket()
+    port.bind(("127.0.0.1", 0))
+    p = port.getsockname()[1]
+    port.close()
+    sup = Supervisor("pidvisor", config(wd, ready_programs(n, wd / "ready"),
+                                        extra_supervisord=f"\n[inet_http_server]\nport=127.0.0.1:{p}\n"))
+    try:
+        fifo.lines(n, timeout=120)
+        time.sleep(0.5)
+        s = socket.create_connection(("127.0.0.1", p))
+        out = {}
+        for path in ("/metrics", "/"):
+            times, left, size = [], b"", 0
+            for _ in range(reps):
+                t0 = now()
+                s.sendall(http_request(path))
+                body, left = read_response(s, left)
+                times.append(now() - t0)
+                size = len(body)
+            out[path] = {"ms": median(times) * 1000, "bytes": size}
+        s.close()
+        return out
+    finally:
+        sup.kill()
+        fifo.close()
+        wd.remove()
+
+
+def scenario_features(res, quick):
+    res["crash_loop"] = {impl: crash_loop(impl, 3 if quick else 5)
+                         for impl in ("pidvisor", "supervisord")}
+    res["clients_500"] = {impl: concurrent_clients(impl, 500, 4 if quick else 10)
+                          for impl in ("pidvisor", "supervisord")}
+    res["web"] = {str(n): web_costs(n, 20 if quick else 50) for n in (100, 1000)}
+    print("  features: crash loop " + ", ".join(
+        f"{k} {v['spawns_per_s']:.1f}/s {v['cpu_pct']:.1f}% CPU"
+        for k, v in res["crash_loop"].items()), flush=True)
+
+
+def table(res):
+    rows = []
+    cl = res["crash_loop"]
+    rows.append(("crash loop (startsecs=0, exits at once): spawns/s", "/s",
+                 {k: v["spawns_per_s"] for k, v in cl.items()}))
+    rows.append(("crash loop: supervisor CPU", "%", {k: v["cpu_pct"] for k, v in cl.items()}))
+    c5 = res["clients_500"]
+    rows.append(("500 concurrent clients: requests/s", "/s", {k: v["rps"] for k, v in c5.items()}))
+    rows.append(("500 concurrent clients: p99 latency", "ms",
+                 {k: v["p99_ms"] for k, v in c5.items()}))
+    rows.append(("500 concurrent clients: clients that failed", "",
+                 {k: v["failed_clients"] for k, v in c5.items()}))
+    for n, w in res["web"].items():
+        rows.append((f"/metrics scrape, {n} programs", "ms", {"pidvisor": w["/metrics"]["ms"]}))
+        rows.append((f"status page render, {n} programs", "ms", {"pidvisor": w["/"]["ms"]}))
+    return rows
