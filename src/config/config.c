@@ -936,9 +936,17 @@ static int load_includes(struct loader *L)
 	}
 	free(files);
 	const char *main_file = r.file;
-	for (size_t i = 0; i < matches.n; i++)
-		if (ini_load(&L->doc, matches.v[i], L->d) < 0)
+	for (size_t i = 0; i < matches.n; i++) {
+		/* named here, at the [include] line; ini_load checks again on what it opens */
+		struct stat st;
+		if (stat(matches.v[i], &st) == 0 && !S_ISREG(st.st_mode)) {
+			report(L, DIAG_ERROR, &where, "include", "files",
+			       "'%s' is not a regular file", matches.v[i]);
 			rc = -1;
+		} else if (ini_load(&L->doc, matches.v[i], L->d) < 0) {
+			rc = -1;
+		}
+	}
 	sv_free(&matches);
 	/* supervisord reads [include] from the main file only. */
 	const struct ini_entry *e =

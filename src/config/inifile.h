@@ -33,7 +33,12 @@ struct ini_doc {
 	size_t nfiles;
 };
 
-/* Reads path into doc (merging with what is there). Returns 0, or -1 with errors added to d. */
+/* The largest config file read: a bigger one is refused before it is read, as is anything but a
+ * regular file (a FIFO would block start-up, /dev/zero never ends). */
+#define INI_MAX_FILE_BYTES (16 * 1024 * 1024)
+
+/* Reads path into doc (merging with what is there). Returns 0, or -1 with errors added to d.
+ * Refused with FILE:LINE: a NUL byte, and what INI_MAX_FILE_BYTES says. */
 int ini_load(struct ini_doc *doc, const char *path, struct diag *d);
 /* The same for text already in memory; name is used in messages and as the entries' file. */
 int ini_load_string(struct ini_doc *doc, const char *name, const char *text, size_t len,
