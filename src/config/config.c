@@ -298,9 +298,11 @@ static int check_unique_and_sort(struct loader *L)
 						 g->procs[a]->name, g->name);
 					rc = -1;
 				}
-		qsort(g->procs, g->nprocs, sizeof(*g->procs), cmp_proc);
+		if (g->nprocs) /* qsort's base may not be NULL, even for 0 items */
+			qsort(g->procs, g->nprocs, sizeof(*g->procs), cmp_proc);
 	}
-	qsort(c->groups, c->ngroups, sizeof(*c->groups), cmp_group);
+	if (c->ngroups)
+		qsort(c->groups, c->ngroups, sizeof(*c->groups), cmp_group);
 	return rc;
 }
 
