@@ -59,9 +59,10 @@ int load_includes(struct loader *L)
 	for (size_t i = 0; i < matches.n; i++) {
 		/* named here, at the [include] line; ini_load checks again on what it opens */
 		struct stat st;
-		if (stat(matches.v[i], &st) == 0 && !S_ISREG(st.st_mode)) {
-			report(L, DIAG_ERROR, &where, "include", "files",
-			       "'%s' is not a regular file", matches.v[i]);
+		const char *why = stat(matches.v[i], &st) == 0 ? ini_file_refusal(&st) : NULL;
+		if (why) {
+			report(L, DIAG_ERROR, &where, "include", "files", "'%s' is %s",
+			       matches.v[i], why);
 			rc = -1;
 		} else if (ini_load(&L->doc, matches.v[i], L->d) < 0) {
 			rc = -1;

@@ -307,8 +307,20 @@ int ini_load_string(struct ini_doc *doc, const char *name, const char *text, siz
 	return r.errors ? -1 : 0;
 }
 
-/* Reads a config file whole: a regular file of at most INI_MAX_FILE_BYTES. O_NONBLOCK keeps the
- * open of a FIFO from waiting for a writer; fstat then refuses it, and devices like /dev/zero. */
+static const char too_big[] = "larger than 16 MiB, the most a config file may be";
+
+const char *ini_file_refusal(const struct stat *st)
+{
+	if (!S_ISREG(st->st_mode))
+		return "not a regular file (a config file must be one)";
+	if (st->st_size > INI_MAX_FILE_BYTES)
+		return too_big;
+	return NULL;
+}
+
+/* Reads a config file whole, if ini_file_refusal() lets it. O_NONBLOCK keeps the open of a FIFO
+ * from waiting for a writer; fstat then refuses it. The read is bounded too: a file may grow, and
+ * /proc files say they are empty. */
 static int read_config_file(const char *path, struct buf *out, struct diag *d)
 {
 	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
@@ -317,13 +329,7 @@ static int read_config_file(const char *path, struct buf *out, struct diag *d)
 		return -1;
 	}
 	struct stat st;
-	const char *bad = NULL;
-	if (fstat(fd, &st) < 0)
-		bad = strerror(errno);
-	else if (!S_ISREG(st.st_mode))
-		bad = "not a regular file (a config file must be one)";
-	else if (st.st_size > INI_MAX_FILE_BYTES)
-		bad = "larger than 16 MiB, the most a config file may be";
+	const char *bad = fstat(fd, &st) < 0 ? strerror(errno) : ini_file_refusal(&st);
 	buf_init(out, INI_MAX_FILE_BYTES);
 	char chunk[65536];
 	ssize_t got = 0;
@@ -333,7 +339,7 @@ static int read_config_file(const char *path, struct buf *out, struct diag *d)
 		if (got < 0)
 			bad = strerror(errno);
 		else if (!buf_append(out, chunk, (size_t)got))
-			bad = "larger than 16 MiB, the most a config file may be";
+			bad = too_big;
 	}
 	close(fd);
 	if (!bad)

@@ -61,7 +61,17 @@ def test_a_file_over_16_mib_is_refused_unread(build, run, tmp_path):
         f.write(b"[program:big]\ncommand=sleep 30\n")
         f.truncate(16 * 1024 * 1024 + 1)  # sparse: its size, not its bytes, is refused
     d = run("pidvisor", f"[include]\nfiles={big}\n")
-    refused(d, rf"{re.escape(str(big))}: larger than 16 MiB")
+    refused(d, rf"{re.escape(str(d.conf_path))}:8: \[include\] files: '{re.escape(str(big))}' is "
+               r"larger than 16 MiB")
+
+
+def test_a_main_file_over_16_mib_is_refused_unread(build, run, tmp_path):
+    big = tmp_path / "big.conf"
+    with open(big, "wb") as f:
+        f.write(b"[supervisord]\n[program:big]\ncommand=sleep 30\n")
+        f.truncate(16 * 1024 * 1024 + 1)
+    d = run("pidvisor", "", args=("-c", str(big)))
+    refused(d, rf"^{re.escape(str(big))}: larger than 16 MiB")
 
 
 def test_a_file_of_exactly_16_mib_is_read(build, run, tmp_path):
