@@ -93,28 +93,28 @@ static int finish_proc(struct loader *L, struct proc_conf *p, const struct ini_s
 	if (!raw_get(L, sec, "killasgroup", NULL, &r))
 		p->killasgroup = p->stopasgroup;
 	else if (p->stopasgroup && !p->killasgroup) {
-		report(L, DIAG_ERROR, &r, section, "killasgroup",
-		       "cannot be false when stopasgroup is true");
+		config_report(L, DIAG_ERROR, &r, section, "killasgroup",
+			      "cannot be false when stopasgroup is true");
 		rc = -1;
 	}
 	raw_get(L, sec, "command", NULL, &r);
 	if (p->command && split_command(p->command, &p->argv, &why) < 0) {
-		report(L, DIAG_ERROR, &r, section, "command", "%s", why);
+		config_report(L, DIAG_ERROR, &r, section, "command", "%s", why);
 		free(why);
 		rc = -1;
 	} else if (p->command && p->argv.n == 0) {
-		report(L, DIAG_ERROR, &r, section, "command", "is empty");
+		config_report(L, DIAG_ERROR, &r, section, "command", "is empty");
 		rc = -1;
 	}
 	raw_get(L, sec, "process_name", NULL, &r);
 	if (p->name && !valid_name(p->name)) {
-		report(L, DIAG_ERROR, &r, section, "process_name",
-		       "'%s' is not a valid name (no whitespace, ':' or '/')", p->name);
+		config_report(L, DIAG_ERROR, &r, section, "process_name",
+			      "'%s' is not a valid name (no whitespace, ':' or '/')", p->name);
 		rc = -1;
 	}
 	if (p->redirect_stderr && raw_get(L, sec, "stderr_logfile", NULL, &r))
-		report(L, DIAG_WARNING, &r, section, "stderr_logfile",
-		       "ignored because redirect_stderr is true");
+		config_report(L, DIAG_WARNING, &r, section, "stderr_logfile",
+			      "ignored because redirect_stderr is true");
 	return rc;
 }
 
@@ -134,8 +134,8 @@ static int load_counts(struct loader *L, const struct ini_section *sec, struct e
 		struct raw r;
 		raw_get(L, sec, "process_name", "%(program_name)s", &r);
 		if (!strstr(r.value, "%(process_num)")) {
-			report(L, DIAG_ERROR, &r, sec->name, "process_name",
-			       "must contain %%(process_num) when numprocs > 1");
+			config_report(L, DIAG_ERROR, &r, sec->name, "process_name",
+				      "must contain %%(process_num) when numprocs > 1");
 			rc = -1;
 		}
 	}
@@ -254,8 +254,8 @@ static int load_group_section(struct loader *L, const struct ini_section *sec,
 		const struct ini_section *ps = ini_find_section(&L->doc, secname);
 		free(secname);
 		if (!ps) {
-			report(L, DIAG_ERROR, &where, sec->name, "programs",
-			       "no [program:%s] section", p);
+			config_report(L, DIAG_ERROR, &where, sec->name, "programs",
+				      "no [program:%s] section", p);
 			rc = -1;
 			continue;
 		}

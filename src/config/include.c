@@ -27,11 +27,11 @@ static int match_files(struct loader *L, const struct raw *where, char *patterns
 			for (size_t i = 0; i < gl.gl_pathc; i++)
 				sv_push(matches, xstrdup(gl.gl_pathv[i]));
 		} else if (has_glob(pat)) {
-			report(L, DIAG_WARNING, where, "include", "files", "no file matches '%s'",
-			       full);
+			config_report(L, DIAG_WARNING, where, "include", "files",
+				      "no file matches '%s'", full);
 		} else {
-			report(L, DIAG_ERROR, where, "include", "files",
-			       "included file '%s' does not exist", full);
+			config_report(L, DIAG_ERROR, where, "include", "files",
+				      "included file '%s' does not exist", full);
 			rc = -1;
 		}
 		globfree(&gl);
@@ -61,8 +61,8 @@ int load_includes(struct loader *L)
 		struct stat st;
 		const char *why = stat(matches.v[i], &st) == 0 ? ini_file_refusal(&st) : NULL;
 		if (why) {
-			report(L, DIAG_ERROR, &where, "include", "files", "'%s' is %s",
-			       matches.v[i], why);
+			config_report(L, DIAG_ERROR, &where, "include", "files", "'%s' is %s",
+				      matches.v[i], why);
 			rc = -1;
 		} else if (ini_load(&L->doc, matches.v[i], L->d) < 0) {
 			rc = -1;

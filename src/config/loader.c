@@ -33,8 +33,8 @@ bool raw_get(struct loader *L, const struct ini_section *sec, const char *key, c
 	return dflt != NULL;
 }
 
-void report(struct loader *L, enum diag_level lvl, const struct raw *r, const char *section,
-	    const char *key, const char *fmt, ...)
+void config_report(struct loader *L, enum diag_level lvl, const struct raw *r, const char *section,
+		   const char *key, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -71,7 +71,7 @@ int expand_raw(struct loader *L, const struct raw *r, const char *section, const
 		*out = again;
 	}
 	if (rc < 0) {
-		report(L, DIAG_ERROR, r, section, key, "%s", err);
+		config_report(L, DIAG_ERROR, r, section, key, "%s", err);
 		free(err);
 	}
 	free(here);
@@ -84,7 +84,7 @@ static int parse_into(struct loader *L, const struct keydef *k, const struct raw
 	char *why = NULL;
 	if (ktype_ops(k->type)->parse(k, v, dst, &why) == 0)
 		return 0;
-	report(L, DIAG_ERROR, r, section, k->name, "%s", why);
+	config_report(L, DIAG_ERROR, r, section, k->name, "%s", why);
 	free(why);
 	return -1;
 }
@@ -101,7 +101,7 @@ int load_key(struct loader *L, const struct keydef *k, const struct ini_section 
 	}
 	if (!raw_get(L, sec, k->name, k->dflt, &r)) {
 		if (k->flags & KF_REQUIRED) {
-			report(L, DIAG_ERROR, &r, section, k->name, "required, but missing");
+			config_report(L, DIAG_ERROR, &r, section, k->name, "required, but missing");
 			return -1;
 		}
 		if (ktype_ops(k->type)->unset_is_minus_one)
@@ -113,8 +113,8 @@ int load_key(struct loader *L, const struct keydef *k, const struct ini_section 
 	int rc = parse_into(L, k, &r, section, v, dst);
 	if (rc == 0 && (k->flags & KF_UNSUPPORTED) && r.from_file && k->dflt &&
 	    strcmp(v, k->dflt) != 0)
-		report(L, DIAG_WARNING, &r, section, k->name,
-		       "not supported by pidvisor (no event support); ignored");
+		config_report(L, DIAG_WARNING, &r, section, k->name,
+			      "not supported by pidvisor (no event support); ignored");
 	free(v);
 	return rc;
 }

@@ -33,8 +33,8 @@ struct raw {
 /* The key's entry in sec (or [DEFAULT]), else dflt at the section's header. False when neither. */
 bool raw_get(struct loader *L, const struct ini_section *sec, const char *key, const char *dflt,
 	     struct raw *r);
-void report(struct loader *L, enum diag_level lvl, const struct raw *r, const char *section,
-	    const char *key, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+void config_report(struct loader *L, enum diag_level lvl, const struct raw *r, const char *section,
+		   const char *key, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 /* The expansions every section has: host_node_name and the environment. */
 void base_expansions(struct loader *L, struct expand_ctx *ex);
 /* Expands r's value (as flags say: KF_NOEXPAND, KF_TWICE) into *out; -1 and reported on error. */
