@@ -89,7 +89,7 @@ static const struct daemon_option {
     {'z', "logfile_backups", "NUM", OPT_SET, "logfile_backups",
      "number of backups to keep when max bytes reached", false},
     {'e', "loglevel", "LEVEL", OPT_SET, "loglevel",
-     "use LEVEL as log level (debug,info,warn,error,critical)", false},
+     "use LEVEL as log level (critical,error,warn,info,debug,trace,blather)", false},
     {'j', "pidfile", "FILENAME", OPT_SET, "pidfile",
      "write a pid file for the daemon process to FILENAME", false},
     {'i', "identifier", "STR", OPT_SET, "identifier",

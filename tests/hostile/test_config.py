@@ -117,3 +117,10 @@ def test_one_trailing_comma_is_still_fine(build, run):
         d.wait_log(r"spawned: 'p'", timeout=START_TIMEOUT)
     finally:
         assert d.stop() == 0
+
+
+@pytest.mark.parametrize("uid", ["4294967296", "4294967295", "-1", "0x0"])
+def test_a_uid_that_wraps_is_not_root(build, run, uid):
+    # 2^32 would wrap to uid 0: the program would run as root
+    d = run("pidvisor", f"[program:p]\ncommand=sleep 30\nuser={uid}\n")
+    refused(d, rf"{re.escape(str(d.conf_path))}:9: \[program:p\] user: no such user '{uid}'")
