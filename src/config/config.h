@@ -1,7 +1,7 @@
 /*
  * The config model: supervisord's sections and keys, typed, with supervisord's defaults.
  * config_load() reads a file (plus its [include]s), expands %(name)s, checks every value and
- * builds process groups. The key tables in config.c are the single source of key names,
+ * builds process groups. The key tables in keys.c are the single source of key names,
  * defaults and types.
  */
 #ifndef PIDVISOR_CONFIG_H
@@ -45,6 +45,7 @@ struct proc_conf {
 	char *program; /* the [program:x] name */
 	char *group;   /* the group it belongs to */
 	int process_num;
+	long long numprocs, numprocs_start; /* of its [program:x] */
 	char *command;
 	struct strvec argv;
 	long long priority;
@@ -148,11 +149,17 @@ struct config {
  * sections, unsupported sections). Returns NULL if there was any error. The options struct
  * carries command-line overrides applied over the [supervisord] section.
  */
+struct config_override {
+	const char *key; /* a [supervisord] key */
+	const char *value;
+};
 struct config_overrides {
-	const char *keys[32]; /* [supervisord] key names */
-	const char *values[32];
+	struct config_override *v;
 	size_t n;
 };
+/* Adds one (start-up only: it allocates with xrealloc); the last one of a key wins. */
+void config_override(struct config_overrides *ov, const char *key, const char *value);
+void config_overrides_free(struct config_overrides *ov);
 struct config *config_load(const char *path, const struct config_overrides *ov, struct diag *d);
 void config_free(struct config *c);
 

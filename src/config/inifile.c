@@ -9,11 +9,14 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -275,6 +278,20 @@ int ini_load_string(struct ini_doc *doc, const char *name, const char *text, siz
 	char *file = xstrdup(name);
 	doc->files[doc->nfiles++] = file;
 
+	/* A NUL would end every C string it is in: a value would be cut there, silently. */
+	const char *nul = memchr(text, '\0', len);
+	if (nul) {
+		int line = 1;
+		const char *bol = text;
+		for (const char *p = text; p < nul; p++)
+			if (*p == '\n') {
+				line++;
+				bol = p + 1;
+			}
+		diag_add(d, DIAG_ERROR, file, line, NULL, NULL,
+			 "NUL byte at column %zu (a config file is text)", (size_t)(nul - bol) + 1);
+		return -1;
+	}
 	struct reader r = {.doc = doc, .d = d, .file = file, .p = text, .end = text + len};
 	int rc = ini_parse_stream(ini_reader_cb, &r, ini_handler_cb, &r);
 	free(r.cur_value);
@@ -290,20 +307,53 @@ int ini_load_string(struct ini_doc *doc, const char *name, const char *text, siz
 	return r.errors ? -1 : 0;
 }
 
+static const char too_big[] = "larger than 16 MiB, the most a config file may be";
+
+const char *ini_file_refusal(const struct stat *st)
+{
+	if (!S_ISREG(st->st_mode))
+		return "not a regular file (a config file must be one)";
+	if (st->st_size > INI_MAX_FILE_BYTES)
+		return too_big;
+	return NULL;
+}
+
+/* Reads a config file whole, if ini_file_refusal() lets it. O_NONBLOCK keeps the open of a FIFO
+ * from waiting for a writer; fstat then refuses it. The read is bounded too: a file may grow, and
+ * /proc files say they are empty. */
+static int read_config_file(const char *path, struct buf *out, struct diag *d)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		diag_add(d, DIAG_ERROR, path, 0, NULL, NULL, "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	const char *bad = fstat(fd, &st) < 0 ? strerror(errno) : ini_file_refusal(&st);
+	buf_init(out, INI_MAX_FILE_BYTES);
+	char chunk[65536];
+	ssize_t got = 0;
+	while (!bad && (got = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			bad = strerror(errno);
+		else if (!buf_append(out, chunk, (size_t)got))
+			bad = too_big;
+	}
+	close(fd);
+	if (!bad)
+		return 0;
+	diag_add(d, DIAG_ERROR, path, 0, NULL, NULL, "%s", bad);
+	return -1;
+}
+
 int ini_load(struct ini_doc *doc, const char *path, struct diag *d)
 {
 	struct buf sb = {0};
-	int rd = buf_read_file(&sb, path);
-	if (rd < 0) {
-		if (rd == -1)
-			diag_add(d, DIAG_ERROR, path, 0, NULL, NULL, "cannot open: %s",
-				 strerror(errno));
-		else
-			diag_add(d, DIAG_ERROR, path, 0, NULL, NULL, "read error");
-		buf_free(&sb);
-		return -1;
-	}
-	int rc = ini_load_string(doc, path, sb.data ? sb.data : "", sb.len, d);
+	int rc = -1;
+	if (read_config_file(path, &sb, d) == 0)
+		rc = ini_load_string(doc, path, sb.data ? sb.data : "", sb.len, d);
 	buf_free(&sb);
 	return rc;
 }

@@ -7,6 +7,7 @@
 #define PIDVISOR_INIFILE_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 
 #include "diag.h"
 
@@ -33,7 +34,15 @@ struct ini_doc {
 	size_t nfiles;
 };
 
-/* Reads path into doc (merging with what is there). Returns 0, or -1 with errors added to d. */
+/* The largest config file read: a bigger one is refused before it is read, as is anything but a
+ * regular file (a FIFO would block start-up, /dev/zero never ends). */
+#define INI_MAX_FILE_BYTES (16 * 1024 * 1024)
+
+/* Why a file of this stat may not be read as a config file, or NULL when it may. */
+const char *ini_file_refusal(const struct stat *st);
+
+/* Reads path into doc (merging with what is there). Returns 0, or -1 with errors added to d.
+ * Refused with FILE:LINE: a NUL byte, and what INI_MAX_FILE_BYTES says. */
 int ini_load(struct ini_doc *doc, const char *path, struct diag *d);
 /* The same for text already in memory; name is used in messages and as the entries' file. */
 int ini_load_string(struct ini_doc *doc, const char *name, const char *text, size_t len,

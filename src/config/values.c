@@ -117,10 +117,17 @@ int parse_environment(const char *s, struct strvec *out, char **why)
 	const char *p = s;
 	*why = NULL;
 	while (*p) {
-		while (isspace((unsigned char)*p) || *p == ',')
+		while (isspace((unsigned char)*p))
 			p++;
 		if (!*p)
 			break;
+		/* supervisord refuses an empty item (A=1,,B=2 or a leading comma); one trailing
+		 * comma is fine */
+		if (*p == ',') {
+			*why = xasprintf(
+			    "empty item at '%.30s' (two commas in a row, or a leading comma)", p);
+			goto fail;
+		}
 		const char *k = p;
 		while (env_wordchar(*p))
 			p++;
@@ -163,6 +170,8 @@ int parse_environment(const char *s, struct strvec *out, char **why)
 		}
 		sv_push(out, xasprintf("%.*s=%s", (int)kn, k, v.data ? v.data : ""));
 		buf_free(&v);
+		if (*p == ',')
+			p++;
 	}
 	return 0;
 fail:

@@ -49,6 +49,96 @@ struct daemon_opts {
 	const char *prog;
 };
 
+enum opt_kind {
+	OPT_CONFIG, /* -c: the config file */
+	OPT_SET,    /* sets its [supervisord] key to the argument */
+	OPT_FLAG,   /* sets its [supervisord] key to true */
+	OPT_HELP,
+	OPT_VERSION,
+	OPT_CHECK,  /* --check-config */
+	OPT_IGNORE, /* accepted for compatibility */
+};
+
+/* supervisord's options, then pidvisor's: the one source of --help, getopt_long's tables and
+ * the [supervisord] overrides. A help text's '\n' continues under the text. */
+static const struct daemon_option {
+	char letter; /* 0: long only */
+	const char *name;
+	const char *arg; /* the argument's name in --help; NULL: takes none */
+	enum opt_kind kind;
+	const char *key; /* OPT_SET and OPT_FLAG */
+	const char *help;
+	bool pidvisor; /* listed under "pidvisor additions" */
+} options[] = {
+    {'c', "configuration", "FILENAME", OPT_CONFIG, NULL,
+     "configuration file path (searches if not given)", false},
+    {'n', "nodaemon", NULL, OPT_FLAG, "nodaemon",
+     "run in the foreground (same as 'nodaemon=true' in config file)", false},
+    {'s', "silent", NULL, OPT_FLAG, "silent",
+     "no logs to stdout (maps to 'silent=true' in config file)", false},
+    {'h', "help", NULL, OPT_HELP, NULL, "print this usage message and exit", false},
+    {'v', "version", NULL, OPT_VERSION, NULL, "print supervisord version number and exit", false},
+    {'u', "user", "USER", OPT_SET, "user", "run supervisord as this user (or numeric uid)", false},
+    {'m', "umask", "UMASK", OPT_SET, "umask",
+     "use this umask for daemon subprocess (default is 022)", false},
+    {'d', "directory", "DIRECTORY", OPT_SET, "directory", "directory to chdir to when daemonized",
+     false},
+    {'l', "logfile", "FILENAME", OPT_SET, "logfile", "use FILENAME as logfile path", false},
+    {'y', "logfile_maxbytes", "BYTES", OPT_SET, "logfile_maxbytes",
+     "use BYTES to limit the max size of logfile", false},
+    {'z', "logfile_backups", "NUM", OPT_SET, "logfile_backups",
+     "number of backups to keep when max bytes reached", false},
+    {'e', "loglevel", "LEVEL", OPT_SET, "loglevel",
+     "use LEVEL as log level (critical,error,warn,info,debug,trace,blather)", false},
+    {'j', "pidfile", "FILENAME", OPT_SET, "pidfile",
+     "write a pid file for the daemon process to FILENAME", false},
+    {'i', "identifier", "STR", OPT_SET, "identifier",
+     "identifier used for this instance of supervisord", false},
+    {'q', "childlogdir", "DIRECTORY", OPT_SET, "childlogdir",
+     "the log directory for child process logs", false},
+    {'k', "nocleanup", NULL, OPT_FLAG, "nocleanup",
+     "prevent the process from performing cleanup (removal of\nold automatic child log "
+     "files) at startup.",
+     false},
+    {'a', "minfds", "NUM", OPT_SET, "minfds",
+     "the minimum number of file descriptors for start success", false},
+    {'t', "strip_ansi", NULL, OPT_FLAG, "strip_ansi", "strip ansi escape codes from process output",
+     false},
+    {0, "minprocs", "NUM", OPT_SET, "minprocs",
+     "the minimum number of processes available for start success", false},
+    {0, "profile_options", "OPTIONS", OPT_IGNORE, NULL, "accepted for compatibility; ignored",
+     false},
+    {0, "check-config", NULL, OPT_CHECK, NULL,
+     "read the configuration strictly (unknown keys and sections\nare problems too, and "
+     "commands that cannot be found or run),\nprint every problem, start nothing; exit 0 when "
+     "clean,\n1 on warnings only, 2 on errors",
+     true},
+};
+
+/* getopt_long's value for an option: its letter, or past every char for long-only ones. */
+#define LONG_ONLY 256
+
+static int option_val(size_t i)
+{
+	return options[i].letter ? options[i].letter : LONG_ONLY + (int)i;
+}
+
+static void print_options(FILE *f, bool pidvisor)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(options); i++) {
+		const struct daemon_option *o = &options[i];
+		if (o->pidvisor != pidvisor)
+			continue;
+		int w = o->letter ? fprintf(f, "-%c/", o->letter) : 0;
+		w += fprintf(f, "--%s%s%s -- ", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+		for (const char *h = o->help, *nl; h; h = nl ? nl + 1 : NULL) {
+			nl = strchr(h, '\n');
+			fprintf(f, "%*s%.*s\n", h == o->help ? 0 : w, "",
+				(int)(nl ? nl - h : (ptrdiff_t)strlen(h)), h);
+		}
+	}
+}
+
 void daemon_usage(FILE *f, const char *prog)
 {
 	fprintf(f,
@@ -56,38 +146,14 @@ void daemon_usage(FILE *f, const char *prog)
 		"\n"
 		"Usage: %s [options]\n"
 		"\n"
-		"Options:\n"
-		"-c/--configuration FILENAME -- configuration file path (searches if not given)\n"
-		"-n/--nodaemon -- run in the foreground (same as 'nodaemon=true' in config file)\n"
-		"-s/--silent -- no logs to stdout (maps to 'silent=true' in config file)\n"
-		"-h/--help -- print this usage message and exit\n"
-		"-v/--version -- print supervisord version number and exit\n"
-		"-u/--user USER -- run supervisord as this user (or numeric uid)\n"
-		"-m/--umask UMASK -- use this umask for daemon subprocess (default is 022)\n"
-		"-d/--directory DIRECTORY -- directory to chdir to when daemonized\n"
-		"-l/--logfile FILENAME -- use FILENAME as logfile path\n"
-		"-y/--logfile_maxbytes BYTES -- use BYTES to limit the max size of logfile\n"
-		"-z/--logfile_backups NUM -- number of backups to keep when max bytes reached\n"
-		"-e/--loglevel LEVEL -- use LEVEL as log level (debug,info,warn,error,critical)\n"
-		"-j/--pidfile FILENAME -- write a pid file for the daemon process to FILENAME\n"
-		"-i/--identifier STR -- identifier used for this instance of supervisord\n"
-		"-q/--childlogdir DIRECTORY -- the log directory for child process logs\n"
-		"-k/--nocleanup --  prevent the process from performing cleanup (removal of\n"
-		"                   old automatic child log files) at startup.\n"
-		"-a/--minfds NUM -- the minimum number of file descriptors for start success\n"
-		"-t/--strip_ansi -- strip ansi escape codes from process output\n"
-		"--minprocs NUM  -- the minimum number of processes available for start success\n"
-		"--profile_options OPTIONS -- accepted for compatibility; ignored\n"
-		"\n"
-		"pidvisor additions:\n"
-		"--check-config -- read the configuration strictly (unknown keys and sections\n"
-		"                  are problems too, and commands that cannot be found or run),\n"
-		"                  print every problem, start nothing; exit 0 when clean,\n"
-		"                  1 on warnings only, 2 on errors\n"
-		"\n"
-		"pidvisor also answers as 'pidvisor ctl ...' (or 'supervisorctl') and\n"
-		"'pidvisor check' (a health probe). As PID 1 it always stays in the foreground.\n",
+		"Options:\n",
 		prog, PIDVISOR_VERSION, prog);
+	print_options(f, false);
+	fprintf(f, "\npidvisor additions:\n");
+	print_options(f, true);
+	fprintf(f,
+		"\npidvisor also answers as 'pidvisor ctl ...' (or 'supervisorctl') and\n"
+		"'pidvisor check' (a health probe). As PID 1 it always stays in the foreground.\n");
 }
 
 static int usage_error(const char *prog, const char *fmt, const char *arg)
@@ -98,114 +164,81 @@ static int usage_error(const char *prog, const char *fmt, const char *arg)
 	return 2;
 }
 
-static void override(struct daemon_opts *o, const char *key, const char *value)
+/* getopt_long's short option string (with a leading ':' and '?' for help, as supervisord takes
+ * -?) and long options, from the table. */
+static void build_getopt(char *shortopts, struct option *longopts)
 {
-	if (o->ov.n < ARRAY_SIZE(o->ov.keys)) {
-		o->ov.keys[o->ov.n] = key;
-		o->ov.values[o->ov.n] = value;
-		o->ov.n++;
+	char *p = shortopts;
+	*p++ = ':';
+	for (size_t i = 0; i < ARRAY_SIZE(options); i++) {
+		if (options[i].letter) {
+			*p++ = options[i].letter;
+			if (options[i].arg)
+				*p++ = ':';
+		}
+		longopts[i] = (struct option){options[i].name,
+					      options[i].arg ? required_argument : no_argument,
+					      NULL, option_val(i)};
 	}
+	*p++ = '?';
+	*p = '\0';
+	longopts[ARRAY_SIZE(options)] = (struct option){0};
 }
 
-enum { OPT_MINPROCS = 1000, OPT_PROFILE, OPT_CHECK };
+static const struct daemon_option *option_of(int val)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(options); i++)
+		if (option_val(i) == val)
+			return &options[i];
+	return NULL;
+}
 
 static int parse_args(struct daemon_opts *o, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"configuration", required_argument, NULL, 'c'},
-	    {"nodaemon", no_argument, NULL, 'n'},
-	    {"silent", no_argument, NULL, 's'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'v'},
-	    {"user", required_argument, NULL, 'u'},
-	    {"umask", required_argument, NULL, 'm'},
-	    {"directory", required_argument, NULL, 'd'},
-	    {"logfile", required_argument, NULL, 'l'},
-	    {"logfile_maxbytes", required_argument, NULL, 'y'},
-	    {"logfile_backups", required_argument, NULL, 'z'},
-	    {"loglevel", required_argument, NULL, 'e'},
-	    {"pidfile", required_argument, NULL, 'j'},
-	    {"identifier", required_argument, NULL, 'i'},
-	    {"childlogdir", required_argument, NULL, 'q'},
-	    {"nocleanup", no_argument, NULL, 'k'},
-	    {"minfds", required_argument, NULL, 'a'},
-	    {"strip_ansi", no_argument, NULL, 't'},
-	    {"minprocs", required_argument, NULL, OPT_MINPROCS},
-	    {"profile_options", required_argument, NULL, OPT_PROFILE},
-	    {"check-config", no_argument, NULL, OPT_CHECK},
-	    {NULL, 0, NULL, 0},
-	};
-	/* supervisord's option letter -> [supervisord] key */
-	static const struct {
-		int opt;
-		const char *key;
-	} keys[] = {
-	    {'u', "user"},
-	    {'m', "umask"},
-	    {'d', "directory"},
-	    {'l', "logfile"},
-	    {'y', "logfile_maxbytes"},
-	    {'z', "logfile_backups"},
-	    {'e', "loglevel"},
-	    {'j', "pidfile"},
-	    {'i', "identifier"},
-	    {'q', "childlogdir"},
-	    {'a', "minfds"},
-	    {OPT_MINPROCS, "minprocs"},
-	};
+	char shortopts[2 * ARRAY_SIZE(options) + 3];
+	struct option longopts[ARRAY_SIZE(options) + 1];
 	int c;
 
+	build_getopt(shortopts, longopts);
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":c:nshvu:m:d:l:y:z:e:j:i:q:ka:t?", longopts, NULL)) !=
-	       -1) {
-		switch (c) {
-		case 'c':
-			o->config = optarg;
-			break;
-		case 'n':
-			override(o, "nodaemon", "true");
-			break;
-		case 's':
-			override(o, "silent", "true");
-			break;
-		case 'k':
-			override(o, "nocleanup", "true");
-			break;
-		case 't':
-			override(o, "strip_ansi", "true");
-			break;
-		case 'h':
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		const struct daemon_option *opt = option_of(c);
+		if (c == '?' && optopt == '?') {
 			daemon_usage(stdout, o->prog);
 			exit(0);
-		case '?':
-			if (optopt == '?' || optopt == 0) {
-				if (optopt == '?') {
-					daemon_usage(stdout, o->prog);
-					exit(0);
-				}
-				return usage_error(o->prog, "option %s not recognized",
-						   argv[optind - 1]);
-			}
-			{
-				char opt[3] = {'-', (char)optopt, 0};
-				return usage_error(o->prog, "option %s not recognized", opt);
-			}
-		case ':':
+		}
+		if (c == '?' && optopt == 0)
+			return usage_error(o->prog, "option %s not recognized", argv[optind - 1]);
+		if (c == '?') {
+			char bad[3] = {'-', (char)optopt, 0};
+			return usage_error(o->prog, "option %s not recognized", bad);
+		}
+		if (c == ':')
 			return usage_error(o->prog, "option %s requires argument",
 					   argv[optind - 1]);
-		case 'v':
+		if (!opt)
+			continue;
+		switch (opt->kind) {
+		case OPT_CONFIG:
+			o->config = optarg;
+			break;
+		case OPT_SET:
+			config_override(&o->ov, opt->key, optarg);
+			break;
+		case OPT_FLAG:
+			config_override(&o->ov, opt->key, "true");
+			break;
+		case OPT_HELP:
+			daemon_usage(stdout, o->prog);
+			exit(0);
+		case OPT_VERSION:
 			puts(SUPERVISOR_VERSION);
 			exit(0);
-		case OPT_PROFILE:
-			break;
 		case OPT_CHECK:
 			o->check_config = true;
 			break;
-		default:
-			for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
-				if (keys[i].opt == c)
-					override(o, keys[i].key, optarg);
+		case OPT_IGNORE:
 			break;
 		}
 	}
@@ -337,6 +370,7 @@ int daemon_main(int argc, char **argv)
 		config_free(cfg);
 		diag_free(&d);
 		free(found);
+		config_overrides_free(&o.ov);
 		return status;
 	}
 	diag_print(&d, stderr);
@@ -345,6 +379,7 @@ int daemon_main(int argc, char **argv)
 			o.config, o.prog);
 		diag_free(&d);
 		free(found);
+		config_overrides_free(&o.ov);
 		return 2;
 	}
 	diag_free(&d);
@@ -353,6 +388,7 @@ int daemon_main(int argc, char **argv)
 	    raise_limit(RLIMIT_NPROC, cfg->sd.minprocs, "available processes", "minprocs") < 0) {
 		config_free(cfg);
 		free(found);
+		config_overrides_free(&o.ov);
 		return 2;
 	}
 	bool pid1 = getpid() == 1;
@@ -365,6 +401,7 @@ int daemon_main(int argc, char **argv)
 		free(err);
 		config_free(cfg);
 		free(found);
+		config_overrides_free(&o.ov);
 		return 2;
 	}
 	if (cfg->sd.user && drop_privileges(cfg->sd.user) < 0)
@@ -403,5 +440,6 @@ int daemon_main(int argc, char **argv)
 	ev_loop_destroy(loop);
 	log_close();
 	free(found);
+	config_overrides_free(&o.ov);
 	return status;
 }

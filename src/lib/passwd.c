@@ -1,5 +1,6 @@
 #include "passwd.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,22 +22,27 @@ static int split_fields(char *line, char **f, int max)
 	return n;
 }
 
+/* A uid or gid: digits only, and in range. (uid_t)-1 means "no change" to setuid, and a number
+ * past 32 bits would wrap around, 4294967296 to root. */
 static bool numeric(const char *s, unsigned long *out)
 {
-	char *end;
-	if (!*s)
+	if (!*s || strspn(s, "0123456789") != strlen(s))
 		return false;
-	*out = strtoul(s, &end, 10);
-	return *end == '\0';
+	errno = 0;
+	*out = strtoul(s, NULL, 10);
+	return errno == 0 && *out < (unsigned long)(uid_t)-1;
 }
 
+/* Lines of any length: an /etc/group line lists every member, and a fixed buffer would split a
+ * long one, losing the members past the split. */
 static void add_member_groups(const char *group_path, struct user_info *u)
 {
 	FILE *f = fopen(group_path, "r");
-	char line[8192];
+	char *line = NULL;
+	size_t cap = 0;
 	if (!f)
 		return;
-	while (fgets(line, sizeof(line), f) && u->ngroups < ARRAY_SIZE(u->groups)) {
+	while (getline(&line, &cap, f) >= 0 && u->ngroups < ARRAY_SIZE(u->groups)) {
 		char *fld[4];
 		unsigned long gid;
 		if (split_fields(line, fld, 4) < 4 || !numeric(fld[2], &gid) || gid == u->gid)
@@ -48,7 +54,18 @@ static void add_member_groups(const char *group_path, struct user_info *u)
 				break;
 			}
 	}
+	free(line);
 	fclose(f);
+}
+
+/* A uid with no passwd entry (or no passwd file, as in scratch images): gid = uid. */
+static int bare_uid(unsigned long uid, struct user_info *out)
+{
+	out->uid = (uid_t)uid;
+	out->gid = (gid_t)uid;
+	snprintf(out->name, sizeof(out->name), "%lu", uid);
+	out->groups[out->ngroups++] = out->gid;
+	return 0;
 }
 
 int user_lookup_in(const char *passwd_path, const char *group_path, const char *spec,
@@ -57,21 +74,14 @@ int user_lookup_in(const char *passwd_path, const char *group_path, const char *
 	unsigned long want_uid = 0;
 	bool by_uid = numeric(spec, &want_uid);
 	FILE *f = fopen(passwd_path, "r");
-	char line[8192];
+	char *line = NULL;
+	size_t cap = 0;
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (!f) {
-		if (!by_uid)
-			return -1;
-		/* No passwd file (scratch images): a bare uid still works, with gid = uid. */
-		out->uid = (uid_t)want_uid;
-		out->gid = (gid_t)want_uid;
-		snprintf(out->name, sizeof(out->name), "%lu", want_uid);
-		out->groups[out->ngroups++] = out->gid;
-		return 0;
-	}
-	while (fgets(line, sizeof(line), f)) {
+	if (!f)
+		return by_uid ? bare_uid(want_uid, out) : -1;
+	while (rc < 0 && getline(&line, &cap, f) >= 0) {
 		char *fld[7];
 		unsigned long uid, gid;
 		if (split_fields(line, fld, 7) < 7 || !numeric(fld[2], &uid) ||
@@ -85,19 +95,13 @@ int user_lookup_in(const char *passwd_path, const char *group_path, const char *
 		snprintf(out->home, sizeof(out->home), "%s", fld[5]);
 		out->groups[out->ngroups++] = out->gid;
 		rc = 0;
-		break;
 	}
+	free(line);
 	fclose(f);
-	if (rc < 0 && by_uid) {
-		out->uid = (uid_t)want_uid;
-		out->gid = (gid_t)want_uid;
-		snprintf(out->name, sizeof(out->name), "%lu", want_uid);
-		out->groups[out->ngroups++] = out->gid;
-		return 0;
-	}
-	if (rc == 0)
-		add_member_groups(group_path, out);
-	return rc;
+	if (rc < 0)
+		return by_uid ? bare_uid(want_uid, out) : -1;
+	add_member_groups(group_path, out);
+	return 0;
 }
 
 int user_lookup(const char *spec, struct user_info *out)
@@ -105,27 +109,33 @@ int user_lookup(const char *spec, struct user_info *out)
 	return user_lookup_in("/etc/passwd", "/etc/group", spec, out);
 }
 
-int group_lookup(const char *spec, gid_t *out)
+int group_lookup_in(const char *group_path, const char *spec, gid_t *out)
 {
 	unsigned long gid;
 	if (numeric(spec, &gid)) {
 		*out = (gid_t)gid;
 		return 0;
 	}
-	FILE *f = fopen("/etc/group", "r");
-	char line[8192];
+	FILE *f = fopen(group_path, "r");
+	char *line = NULL;
+	size_t cap = 0;
 	int rc = -1;
 	if (!f)
 		return -1;
-	while (fgets(line, sizeof(line), f)) {
+	while (rc < 0 && getline(&line, &cap, f) >= 0) {
 		char *fld[4];
 		if (split_fields(line, fld, 4) >= 3 && strcmp(fld[0], spec) == 0 &&
 		    numeric(fld[2], &gid)) {
 			*out = (gid_t)gid;
 			rc = 0;
-			break;
 		}
 	}
+	free(line);
 	fclose(f);
 	return rc;
+}
+
+int group_lookup(const char *spec, gid_t *out)
+{
+	return group_lookup_in("/etc/group", spec, out);
 }

@@ -15,11 +15,13 @@ struct user_info {
 	size_t ngroups;
 };
 
-/* name or numeric uid. Returns 0, or -1 if unknown. Root paths overridable for tests. */
+/* name or numeric uid (digits only, below 2^32 - 1). Returns 0, or -1 if unknown; a uid with no
+ * entry is taken with gid = uid. Lines of any length. The _in forms read other files (tests). */
 int user_lookup(const char *spec, struct user_info *out);
 int user_lookup_in(const char *passwd_path, const char *group_path, const char *spec,
 		   struct user_info *out);
 /* group name or number -> gid; -1 if unknown */
 int group_lookup(const char *spec, gid_t *out);
+int group_lookup_in(const char *group_path, const char *spec, gid_t *out);
 
 #endif

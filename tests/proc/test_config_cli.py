@@ -232,3 +232,37 @@ def test_answers_to_supervisord_and_supervisorctl_names(tmp_path):
     assert r.returncode == 0 and r.stdout.startswith("supervisord -- run a set of applications")
     r = run_cli(str(tmp_path / "supervisorctl"), "-h")
     assert r.returncode == 0 and "supervisorctl" in r.stdout and "--serverurl" in r.stdout
+
+
+def test_every_option_in_help_is_accepted(tmp_path):
+    """--help and getopt_long come from one table: each option --help shows is taken, with an
+    argument exactly when --help names one."""
+    conf = tmp_path / "ok.conf"
+    conf.write_text(f"[supervisord]\nlogfile={tmp_path}/l\n")
+    shown = re.findall(r"^(?:-(\w)/)?--([\w-]+)(?: ([A-Z]+))? -- ",
+                       run_cli(PIDVISOR, "-h").stdout, re.M)
+    assert len(shown) == 21, shown
+    for letter, name, arg in shown:
+        if name in ("help", "version"):
+            continue
+        for flag in [f"--{name}"] + ([f"-{letter}"] if letter else []):
+            argv = [flag, "x"] if arg else [flag]
+            r = run_cli(PIDVISOR, "-c", str(conf), "--check-config", *argv)
+            assert "not recognized" not in r.stderr and "requires argument" not in r.stderr, \
+                (flag, r.stderr)
+            assert "positional" not in r.stderr, (flag, r.stderr)
+            if arg:
+                r = run_cli(PIDVISOR, "-c", str(conf), flag)
+                assert r.returncode == 2 and "requires argument" in r.stderr, (flag, r.stderr)
+
+
+def test_more_than_32_overrides_are_all_applied(tmp_path):
+    # each -y is an override of [supervisord] logfile_maxbytes; the last one wins, and the
+    # last is the 41st: none is silently dropped
+    conf = tmp_path / "ok.conf"
+    conf.write_text(f"[supervisord]\nlogfile={tmp_path}/l\n")
+    r = run_cli(PIDVISOR, "-c", str(conf), "--check-config", *["-y", "1MB"] * 40, "-y", "bogus")
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "command line: [supervisord] logfile_maxbytes: 'bogus' is not a size" in r.stdout
+    r = run_cli(PIDVISOR, "-c", str(conf), "--check-config", *["-y", "bogus"] * 40, "-y", "1MB")
+    assert r.returncode == 0, r.stdout + r.stderr

@@ -1,4 +1,5 @@
-/* supervisord's config dialect, %(name)s expansion, value parsers and the config model. */
+/* The config model (config.c, loader.c, include.c): files in, struct config out. The %(name)s
+ * expansion test is here until it moves to test_expand.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,111 +14,6 @@
 
 #include "config.h"
 #include "expand.h"
-#include "inifile.h"
-#include "signals.h"
-#include "values.h"
-
-static const char *get(struct ini_doc *doc, const char *sec, const char *key)
-{
-	return ini_get(doc, sec, key);
-}
-
-static int load(struct ini_doc *doc, struct diag *d, const char *text)
-{
-	return ini_load_string(doc, "t.conf", text, strlen(text), d);
-}
-
-static void test_comments_and_delimiters(void **state)
-{
-	struct ini_doc doc = {0};
-	struct diag d = {0};
-	assert_int_equal(load(&doc, &d,
-			      "; full comment\n# another\n  ; indented comment\n[a]\n"
-			      "k1 = v1 ;inline\nk2=v2;not a comment\nk3=v3 # hash inline\n"
-			      "k4: colon\nK5 = Upper Key\nempty=\nurl=http://x:9001/a;b\n"),
-			 0);
-	assert_string_equal(get(&doc, "a", "k1"), "v1");
-	assert_string_equal(get(&doc, "a", "k2"), "v2;not a comment");
-	assert_string_equal(get(&doc, "a", "k3"), "v3");
-	assert_string_equal(get(&doc, "a", "k4"), "colon");
-	assert_string_equal(get(&doc, "a", "k5"), "Upper Key"); /* keys lowercased */
-	assert_string_equal(get(&doc, "a", "empty"), "");
-	assert_string_equal(get(&doc, "a", "url"), "http://x:9001/a;b");
-	assert_int_equal(d.n, 0);
-	ini_free(&doc);
-	diag_free(&d);
-}
-
-static void test_sections_case_duplicates_default(void **state)
-{
-	struct ini_doc doc = {0};
-	struct diag d = {0};
-	assert_int_equal(load(&doc, &d,
-			      "[DEFAULT]\nshared=yes\n[Program:x]\na=1\n[program:x]\na=2\nb=1\n"
-			      "[program:x]\nb=3\n[empty]\n"),
-			 0);
-	assert_non_null(ini_find_section(&doc, "Program:x")); /* case-sensitive names */
-	assert_string_equal(get(&doc, "program:x", "a"), "2");
-	assert_string_equal(get(&doc, "program:x", "b"), "3"); /* merged, last wins */
-	assert_string_equal(get(&doc, "program:x", "shared"), "yes");
-	assert_non_null(ini_find_section(&doc, "empty"));
-	ini_free(&doc);
-	diag_free(&d);
-}
-
-static void test_continuation_lines_and_line_numbers(void **state)
-{
-	struct ini_doc doc = {0};
-	struct diag d = {0};
-	assert_int_equal(load(&doc, &d,
-			      "[a]\nfiles = one\n    two ; c\n\n    three\nnext=1\n[b]\nx=\n"
-			      "  y\r\nafter=2\r\n"),
-			 0);
-	assert_string_equal(get(&doc, "a", "files"), "one\ntwo\n\nthree");
-	const struct ini_section *a = ini_find_section(&doc, "a");
-	const struct ini_entry *next = ini_find(&doc, a, "next");
-	assert_int_equal(next->line, 6);
-	assert_string_equal(get(&doc, "b", "x"), "\ny");
-	const struct ini_entry *after = ini_find(&doc, ini_find_section(&doc, "b"), "after");
-	assert_int_equal(after->line, 10);
-	assert_string_equal(after->value, "2");
-	ini_free(&doc);
-	diag_free(&d);
-}
-
-static void test_long_lines_parse_exactly(void **state)
-{
-	size_t n = 65536;
-	char *text = malloc(n + 64);
-	char *value = malloc(n + 1);
-	for (size_t i = 0; i < n; i++)
-		value[i] = (char)('a' + i % 26);
-	value[n] = '\0';
-	int len = sprintf(text, "[program:x]\ncommand=%s\nafter=1\n", value);
-	struct ini_doc doc = {0};
-	struct diag d = {0};
-	assert_int_equal(ini_load_string(&doc, "t.conf", text, (size_t)len, &d), 0);
-	assert_string_equal(get(&doc, "program:x", "command"), value);
-	assert_string_equal(get(&doc, "program:x", "after"), "1");
-	ini_free(&doc);
-	diag_free(&d);
-	free(text);
-	free(value);
-}
-
-static void test_malformed_lines_are_errors_with_lines(void **state)
-{
-	struct ini_doc doc = {0};
-	struct diag d = {0};
-	assert_int_equal(load(&doc, &d, "orphan=1\n[a]\nno delimiter here\n[b\n"), -1);
-	assert_int_equal(d.errors, 3);
-	assert_non_null(strstr(d.items[0].text, "t.conf:1:"));
-	assert_non_null(strstr(d.items[0].text, "before any [section]"));
-	assert_non_null(strstr(d.items[1].text, "t.conf:3: [a] not a 'key = value' line"));
-	assert_non_null(strstr(d.items[2].text, "t.conf:4:"));
-	ini_free(&doc);
-	diag_free(&d);
-}
 
 static char *ex(const struct expand_ctx *ctx, const char *in)
 {
@@ -181,75 +77,6 @@ static void test_expansion(void **state)
 	assert_non_null(strstr(out, "unknown name"));
 	assert_null(strstr(out, "process_num,")); /* not listed as available */
 	free(out);
-}
-
-static void test_value_parsers(void **state)
-{
-	bool b;
-	long long n;
-	int i;
-	assert_int_equal(parse_bool("Yes", &b), 0);
-	assert_true(b);
-	assert_int_equal(parse_bool("off", &b), 0);
-	assert_false(b);
-	assert_int_equal(parse_bool("maybe", &b), -1);
-	assert_int_equal(parse_size("50MB", &n), 0);
-	assert_int_equal(n, 50LL * 1024 * 1024);
-	assert_int_equal(parse_size("1kb", &n), 0);
-	assert_int_equal(n, 1024);
-	assert_int_equal(parse_size("2GB", &n), 0);
-	assert_int_equal(n, 2LL << 30);
-	assert_int_equal(parse_size("7", &n), 0);
-	assert_int_equal(n, 7);
-	assert_int_equal(parse_size("ten", &n), -1);
-	assert_int_equal(parse_octal("0700", &i), 0);
-	assert_int_equal(i, 0700);
-	assert_int_equal(parse_octal("9", &i), -1);
-	assert_int_equal(parse_signal("TERM", &i), 0);
-	assert_int_equal(i, 15);
-	assert_int_equal(parse_signal("sigusr2", &i), 0);
-	assert_int_equal(i, 12);
-	assert_int_equal(parse_signal("9", &i), 0);
-	assert_int_equal(i, 9);
-	assert_int_equal(parse_signal("SIGFOO", &i), -1);
-	assert_string_equal(signal_name(1), "HUP");
-	struct exitcodes ec;
-	assert_int_equal(parse_exitcodes("0, 2,255", &ec), 0);
-	assert_true(exitcodes_has(&ec, 0) && exitcodes_has(&ec, 2) && exitcodes_has(&ec, 255));
-	assert_false(exitcodes_has(&ec, 1) || exitcodes_has(&ec, -1));
-	assert_int_equal(parse_exitcodes("0,256", &ec), -1);
-	assert_int_equal(parse_int("12", 0, 10, &n), -1);
-}
-
-static void test_environment_and_command(void **state)
-{
-	struct strvec sv = {0};
-	char *why = NULL;
-	assert_int_equal(parse_environment("A=1,B=\"two words\",C='x,y', D=/p:q,E=", &sv, &why), 0);
-	assert_int_equal(sv.n, 5);
-	assert_string_equal(sv.v[0], "A=1");
-	assert_string_equal(sv.v[1], "B=two words");
-	assert_string_equal(sv.v[2], "C=x,y");
-	assert_string_equal(sv.v[3], "D=/p:q");
-	assert_string_equal(sv.v[4], "E=");
-	sv_free(&sv);
-	assert_int_equal(parse_environment("X=a=b", &sv, &why), -1);
-	assert_non_null(strstr(why, "quote"));
-	free(why);
-	assert_int_equal(parse_environment("X=\"open", &sv, &why), -1);
-	free(why);
-
-	assert_int_equal(split_command("sh -c 'echo \"hi there\"' a\\ b \"q\\\"x\"", &sv, &why), 0);
-	assert_int_equal(sv.n, 5);
-	assert_string_equal(sv.v[2], "echo \"hi there\"");
-	assert_string_equal(sv.v[3], "a b");
-	assert_string_equal(sv.v[4], "q\"x");
-	sv_free(&sv);
-	assert_int_equal(split_command("echo 'unterminated", &sv, &why), -1);
-	assert_string_equal(why, "no closing quotation");
-	free(why);
-	assert_true(valid_name("web_01"));
-	assert_false(valid_name("a b") || valid_name("a:b") || valid_name("a/b") || valid_name(""));
 }
 
 /* --- the config model, from files --- */
@@ -448,23 +275,137 @@ static int remove_dir(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
+static void test_group_keys_read_through_the_table(void **state)
+{
+	struct diag d = {0};
+	struct config *c =
+	    load_conf("[supervisord]\n[program:a]\ncommand=x\n"
+		      "[group:g]\nprograms=a\npriority=high\n[group:h]\npriority=1\n",
+		      &d);
+	assert_null(c);
+	assert_true(has_diag(&d, "main.conf:6: [group:g] priority: 'high' is not an integer"));
+	assert_true(has_diag(&d, "main.conf:7: [group:h] programs: required, but missing"));
+	diag_free(&d);
+	c = load_conf("[supervisord]\n[program:a]\ncommand=x\n[group:g]\nprograms=%(ENV_P)s\n"
+		      "priority=-3\n",
+		      &d);
+	assert_null(c); /* ENV_P is not set: the value is expanded like any other */
+	assert_true(has_diag(&d, "main.conf:5: [group:g] programs: unknown name %(ENV_P)"));
+	diag_free(&d);
+	setenv("P", "a", 1);
+	c = load_conf("[supervisord]\n[program:a]\ncommand=x\n[group:g]\nprograms=%(ENV_P)s\n"
+		      "priority=-3\n",
+		      &d);
+	unsetenv("P");
+	assert_non_null(c);
+	assert_int_equal(c->groups[0]->priority, -3);
+	assert_string_equal(c->groups[0]->procs[0]->name, "a");
+	config_free(c);
+	diag_free(&d);
+}
+
+static void test_reload_equality(void **state)
+{
+	static const char base[] = "[supervisord]\n[program:a]\ncommand=sleep 1\n"
+				   "environment=A=1\nnumprocs=2\nprocess_name=a%(process_num)d\n";
+	struct diag d = {0};
+	struct config *c1 = load_conf(base, &d), *c2 = load_conf(base, &d);
+	assert_non_null(c1);
+	assert_non_null(c2);
+	assert_true(group_conf_equal(c1->groups[0], c2->groups[0]));
+	assert_false(proc_conf_equal(c1->groups[0]->procs[0], c1->groups[0]->procs[1]));
+	static const char *const changed[] = {
+	    "stopsignal=INT\n", "environment=A=2\n",	  "umask=022\n",
+	    "exitcodes=0,1\n",	"forward_signals=USR1\n", "stdout_logfile=NONE\n"};
+	for (size_t i = 0; i < sizeof(changed) / sizeof(changed[0]); i++) {
+		char text[256];
+		snprintf(text, sizeof(text), "%s%s", base, changed[i]);
+		struct config *c3 = load_conf(text, &d);
+		assert_non_null(c3);
+		if (group_conf_equal(c1->groups[0], c3->groups[0]))
+			fail_msg("not seen as a change: %s", changed[i]);
+		config_free(c3);
+	}
+	config_free(c1);
+	config_free(c2);
+	diag_free(&d);
+}
+
+static void test_include_of_a_fifo_is_named_at_the_include_line(void **state)
+{
+	char fifo[600];
+	snprintf(fifo, sizeof(fifo), "%s/fifo.conf", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	char text[800];
+	snprintf(text, sizeof(text), "[supervisord]\n[include]\nfiles=%s /dev/zero\n", fifo);
+	struct diag d = {0};
+	assert_null(load_conf(text, &d));
+	char want[700];
+	snprintf(want, sizeof(want), "main.conf:3: [include] files: '%s' is not a regular file",
+		 fifo);
+	assert_true(has_diag(&d, want));
+	assert_true(
+	    has_diag(&d, "main.conf:3: [include] files: '/dev/zero' is not a regular file"));
+	diag_free(&d);
+	unlink(fifo);
+}
+
+static void test_overrides_have_no_limit(void **state)
+{
+	struct config_overrides ov = {0};
+	char values[100][16];
+	for (int i = 0; i < 100; i++) {
+		snprintf(values[i], sizeof(values[i]), "%d", i + 1);
+		config_override(&ov, "logfile_backups", values[i]);
+	}
+	config_override(&ov, "nodaemon", "true");
+	struct diag d = {0};
+	char *path = write_file("main.conf", "[supervisord]\nlogfile_backups=3\n");
+	struct config *c = config_load(path, &ov, &d);
+	free(path);
+	assert_non_null(c);
+	assert_int_equal(c->sd.logfile_backups, 100); /* the last one wins */
+	assert_true(c->sd.nodaemon);
+	config_free(c);
+	config_overrides_free(&ov);
+	assert_int_equal(ov.n, 0);
+	diag_free(&d);
+}
+
+static void test_server_limits_shared_by_both_servers(void **state)
+{
+	struct diag d = {0};
+	struct config *c = load_conf("[supervisord]\n[unix_http_server]\nfile=/tmp/x.sock\n"
+				     "max_connections=7\nidle_timeout=9\n"
+				     "[inet_http_server]\nport=127.0.0.1:1\nmax_header_bytes=1KB\n",
+				     &d);
+	assert_non_null(c);
+	assert_int_equal(d.n, 0);
+	assert_int_equal(c->unix_server.max_connections, 7);
+	assert_int_equal(c->unix_server.idle_timeout, 9);
+	assert_int_equal(c->unix_server.max_header_bytes, 64 * 1024);
+	assert_int_equal(c->inet_server.max_connections, 1024);
+	assert_int_equal(c->inet_server.max_header_bytes, 1024);
+	assert_int_equal(c->inet_server.multicall_max_calls, 1000);
+	config_free(c);
+	diag_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_comments_and_delimiters),
-	    cmocka_unit_test(test_sections_case_duplicates_default),
-	    cmocka_unit_test(test_continuation_lines_and_line_numbers),
-	    cmocka_unit_test(test_long_lines_parse_exactly),
-	    cmocka_unit_test(test_malformed_lines_are_errors_with_lines),
 	    cmocka_unit_test(test_expansion),
-	    cmocka_unit_test(test_value_parsers),
-	    cmocka_unit_test(test_environment_and_command),
 	    cmocka_unit_test(test_program_defaults),
 	    cmocka_unit_test(test_numprocs_groups_priorities),
 	    cmocka_unit_test(test_config_errors_name_file_line_section_key),
 	    cmocka_unit_test(test_unknown_and_unsupported_are_warnings),
 	    cmocka_unit_test(test_includes),
 	    cmocka_unit_test(test_supervisord_environment_is_expanded_twice),
+	    cmocka_unit_test(test_group_keys_read_through_the_table),
+	    cmocka_unit_test(test_reload_equality),
+	    cmocka_unit_test(test_include_of_a_fifo_is_named_at_the_include_line),
+	    cmocka_unit_test(test_overrides_have_no_limit),
+	    cmocka_unit_test(test_server_limits_shared_by_both_servers),
 	};
 	return cmocka_run_group_tests(tests, setup_dir, remove_dir);
 }

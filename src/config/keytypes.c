@@ -1,0 +1,266 @@
+/*
+ * What each key type parses into, and how such a value is freed and compared: one row per type,
+ * so loading, freeing and the reload comparison never switch over types.
+ */
+#include "keytypes.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "loader.h"
+#include "passwd.h"
+#include "signals.h"
+#include "util.h"
+
+static int bad(char **why, const char *fmt, const char *v)
+{
+	*why = xasprintf(fmt, v);
+	return -1;
+}
+
+static int parse_str(const struct keydef *k, const char *v, void *dst, char **why)
+{
+	*(char **)dst = xstrdup(v);
+	return 0;
+}
+
+static int parse_str_null(const struct keydef *k, const char *v, void *dst, char **why)
+{
+	*(char **)dst = *v ? xstrdup(v) : NULL;
+	return 0;
+}
+
+static int parse_bool_key(const struct keydef *k, const char *v, void *dst, char **why)
+{
+	return parse_bool(v, dst) == 0 ? 0 : bad(why, "'%s' is not a boolean (true/false)", v);
+}
+
+static int parse_int_key(const struct keydef *k, const char *v, void *dst, char **why)
+{
+	if (parse_int(v, k->min, k->max, dst) == 0)
+		return 0;
+	*why = xasprintf("'%s' is not an integer from %lld to %lld", v, k->min, k->max);
+	return -1;
+}
+
+static int parse_size_key(const struct keydef *k, const char *v, void *dst, char **why)
+{
+	if (parse_size(v, dst) == 0)
+		return 0;
+	return bad(why, "'%s' is not a size (a number, optionally followed by KB, MB or GB)", v);
+}
+
+static int parse_signal_key(const struct keydef *k, const char *v, void *dst, char **why)
+{
+	return parse_signal(v, dst) == 0 ? 0 : bad(why, "'%s' is not a signal name or number", v);
+}
+
+static int parse_octal_key(const struct keydef *k, const char *v, void *dst, char **why)
+{
+	return parse_octal(v, dst) == 0 ? 0 : bad(why, "'%s' is not an octal number", v);
+}
+
+static int parse_umask(const struct keydef *k, const char *v, void *dst, char **why)
+{
+	if (*v)
+		return parse_octal_key(k, v, dst, why);
+	*(int *)dst = -1;
+	return 0;
+}
+
+static int parse_exitcodes_key(const struct keydef *k, const char *v, void *dst, char **why)
+{
+	if (parse_exitcodes(v, dst) == 0)
+		return 0;
+	return bad(why, "'%s' is not a comma-separated list of exit codes (0-255)", v);
+}
+
+static int parse_autorestart(const struct keydef *k, const char *v, void *dst, char **why)
+{
+	bool b;
+	if (str_eq_nocase(v, "unexpected")) {
+		*(enum autorestart *)dst = AUTORESTART_UNEXPECTED;
+		return 0;
+	}
+	if (parse_bool(v, &b) == 0) {
+		*(enum autorestart *)dst = b ? AUTORESTART_TRUE : AUTORESTART_FALSE;
+		return 0;
+	}
+	return bad(why, "'%s' is not one of true, false, unexpected", v);
+}
+
+static int parse_logfile(const struct keydef *k, const char *v, void *dst, char **why)
+{
+	static const char *const words[] = {"AUTO", "syslog"};
+	if (!*v || str_eq_nocase(v, "NONE") || str_eq_nocase(v, "OFF")) {
+		*(char **)dst = NULL;
+		return 0;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(words); i++)
+		if (str_eq_nocase(v, words[i])) {
+			*(char **)dst = xstrdup(words[i]);
+			return 0;
+		}
+	char *dir = path_dir(v);
+	struct stat st;
+	bool ok = stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+	free(dir);
+	if (!ok)
+		return bad(why, "the directory of '%s' does not exist", v);
+	*(char **)dst = xstrdup(v);
+	return 0;
+}
+
+static int parse_env(const struct keydef *k, const char *v, void *dst, char **why)
+{
+	return parse_environment(v, dst, why);
+}
+
+static int parse_loglevel(const struct keydef *k, const char *v, void *dst, char **why)
+{
+	int lvl = loglevel_parse(v);
+	if (lvl >= 0) {
+		*(int *)dst = lvl;
+		return 0;
+	}
+	return bad(
+	    why, "'%s' is not a log level (critical, error, warn, info, debug, trace, blather)", v);
+}
+
+static int parse_user(const struct keydef *k, const char *v, void *dst, char **why)
+{
+	struct user_info ui;
+	if (*v && user_lookup(v, &ui) < 0)
+		return bad(why, "no such user '%s' in /etc/passwd", v);
+	*(char **)dst = *v ? xstrdup(v) : NULL;
+	return 0;
+}
+
+static int parse_sigset(const struct keydef *k, const char *v, void *dst, char **why)
+{
+	char *copy = xstrdup(v), *save = NULL;
+	uint64_t set = 0;
+	int rc = 0;
+	for (char *tok = strtok_r(copy, ", \t", &save); tok && rc == 0;
+	     tok = strtok_r(NULL, ", \t", &save)) {
+		int sig = signal_parse(tok);
+		if (sig <= 0 || sig >= 64)
+			rc = bad(why, "'%s' is not a signal name or number", tok);
+		else
+			set |= 1ULL << sig;
+	}
+	free(copy);
+	if (rc == 0)
+		*(uint64_t *)dst = set;
+	return rc;
+}
+
+static int parse_log_format(const struct keydef *k, const char *v, void *dst, char **why)
+{
+	static const char *const names[] = {"plain", "prefix", "json"};
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (str_eq_nocase(v, names[i])) {
+			*(int *)dst = (int)i;
+			return 0;
+		}
+	return bad(why, "'%s' is not one of plain, prefix, json", v);
+}
+
+static void free_str(void *p)
+{
+	free(*(char **)p);
+	*(char **)p = NULL;
+}
+
+static bool str_equal(const void *a, const void *b)
+{
+	const char *x = *(char *const *)a, *y = *(char *const *)b;
+	return (!x && !y) || (x && y && strcmp(x, y) == 0);
+}
+
+static bool strvec_equal(const void *a, const void *b)
+{
+	const struct strvec *x = a, *y = b;
+	if (x->n != y->n)
+		return false;
+	for (size_t i = 0; i < x->n; i++)
+		if (strcmp(x->v[i], y->v[i]) != 0)
+			return false;
+	return true;
+}
+
+static void free_strvec(void *p)
+{
+	sv_free(p);
+}
+
+#define STRING	 free_str, str_equal, sizeof(char *), false
+#define VALUE(t) NULL, NULL, sizeof(t), false
+#define UNSET(t) NULL, NULL, sizeof(t), true
+
+static const struct ktype_ops ktypes[K_NTYPES] = {
+    [K_STR] = {parse_str, STRING},
+    [K_STR_NULL] = {parse_str_null, STRING},
+    [K_BOOL] = {parse_bool_key, VALUE(bool)},
+    [K_INT] = {parse_int_key, VALUE(long long)},
+    [K_SIZE] = {parse_size_key, VALUE(long long)},
+    [K_SIGNAL] = {parse_signal_key, VALUE(int)},
+    [K_OCTAL] = {parse_octal_key, VALUE(int)},
+    [K_UMASK] = {parse_umask, UNSET(int)},
+    [K_EXITCODES] = {parse_exitcodes_key, VALUE(struct exitcodes)},
+    [K_AUTORESTART] = {parse_autorestart, VALUE(enum autorestart)},
+    [K_LOGFILE] = {parse_logfile, STRING},
+    [K_ENV] = {parse_env, free_strvec, strvec_equal, sizeof(struct strvec), false},
+    [K_LOGLEVEL] = {parse_loglevel, VALUE(int)},
+    [K_USER] = {parse_user, STRING},
+    [K_SIGSET] = {parse_sigset, VALUE(uint64_t)},
+    [K_LOGFORMAT] = {parse_log_format, UNSET(int)},
+};
+
+const struct ktype_ops *ktype_ops(enum ktype t)
+{
+	return &ktypes[t];
+}
+
+void keys_free(const struct section_def *def, void *base)
+{
+	for (size_t i = 0; i < section_nkeys(def); i++) {
+		const struct keydef *k = section_key(def, i);
+		if (ktypes[k->type].free)
+			ktypes[k->type].free((char *)base + k->off);
+	}
+}
+
+bool keys_equal(const struct section_def *def, const void *a, const void *b)
+{
+	for (size_t i = 0; i < section_nkeys(def); i++) {
+		const struct keydef *k = section_key(def, i);
+		const struct ktype_ops *t = &ktypes[k->type];
+		const void *pa = (const char *)a + k->off, *pb = (const char *)b + k->off;
+		if (t->equal ? !t->equal(pa, pb) : memcmp(pa, pb, t->size) != 0)
+			return false;
+	}
+	return true;
+}
+
+static const char *const loglevels[] = {"critical", "error", "warn",   "info",
+					"debug",    "trace", "blather"};
+
+const char *loglevel_name(int level)
+{
+	return level >= 0 && level < (int)ARRAY_SIZE(loglevels) ? loglevels[level] : "info";
+}
+
+int loglevel_parse(const char *s)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(loglevels); i++)
+		if (str_eq_nocase(s, loglevels[i]))
+			return (int)i;
+	if (str_eq_nocase(s, "warning"))
+		return LOG_LEVEL_WARN;
+	if (str_eq_nocase(s, "crit"))
+		return LOG_LEVEL_CRIT;
+	return -1;
+}

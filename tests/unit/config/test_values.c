@@ -1,0 +1,117 @@
+/* The value parsers of values.c. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "signals.h"
+#include "values.h"
+
+static void test_value_parsers(void **state)
+{
+	bool b;
+	long long n;
+	int i;
+	assert_int_equal(parse_bool("Yes", &b), 0);
+	assert_true(b);
+	assert_int_equal(parse_bool("off", &b), 0);
+	assert_false(b);
+	assert_int_equal(parse_bool("maybe", &b), -1);
+	assert_int_equal(parse_size("50MB", &n), 0);
+	assert_int_equal(n, 50LL * 1024 * 1024);
+	assert_int_equal(parse_size("1kb", &n), 0);
+	assert_int_equal(n, 1024);
+	assert_int_equal(parse_size("2GB", &n), 0);
+	assert_int_equal(n, 2LL << 30);
+	assert_int_equal(parse_size("7", &n), 0);
+	assert_int_equal(n, 7);
+	assert_int_equal(parse_size("ten", &n), -1);
+	assert_int_equal(parse_octal("0700", &i), 0);
+	assert_int_equal(i, 0700);
+	assert_int_equal(parse_octal("9", &i), -1);
+	assert_int_equal(parse_signal("TERM", &i), 0);
+	assert_int_equal(i, 15);
+	assert_int_equal(parse_signal("sigusr2", &i), 0);
+	assert_int_equal(i, 12);
+	assert_int_equal(parse_signal("9", &i), 0);
+	assert_int_equal(i, 9);
+	assert_int_equal(parse_signal("SIGFOO", &i), -1);
+	assert_string_equal(signal_name(1), "HUP");
+	struct exitcodes ec;
+	assert_int_equal(parse_exitcodes("0, 2,255", &ec), 0);
+	assert_true(exitcodes_has(&ec, 0) && exitcodes_has(&ec, 2) && exitcodes_has(&ec, 255));
+	assert_false(exitcodes_has(&ec, 1) || exitcodes_has(&ec, -1));
+	assert_int_equal(parse_exitcodes("0,256", &ec), -1);
+	assert_int_equal(parse_int("12", 0, 10, &n), -1);
+}
+
+static void test_environment_and_command(void **state)
+{
+	struct strvec sv = {0};
+	char *why = NULL;
+	assert_int_equal(parse_environment("A=1,B=\"two words\",C='x,y', D=/p:q,E=", &sv, &why), 0);
+	assert_int_equal(sv.n, 5);
+	assert_string_equal(sv.v[0], "A=1");
+	assert_string_equal(sv.v[1], "B=two words");
+	assert_string_equal(sv.v[2], "C=x,y");
+	assert_string_equal(sv.v[3], "D=/p:q");
+	assert_string_equal(sv.v[4], "E=");
+	sv_free(&sv);
+	assert_int_equal(parse_environment("X=a=b", &sv, &why), -1);
+	assert_non_null(strstr(why, "quote"));
+	free(why);
+	assert_int_equal(parse_environment("X=\"open", &sv, &why), -1);
+	free(why);
+
+	assert_int_equal(split_command("sh -c 'echo \"hi there\"' a\\ b \"q\\\"x\"", &sv, &why), 0);
+	assert_int_equal(sv.n, 5);
+	assert_string_equal(sv.v[2], "echo \"hi there\"");
+	assert_string_equal(sv.v[3], "a b");
+	assert_string_equal(sv.v[4], "q\"x");
+	sv_free(&sv);
+	assert_int_equal(split_command("echo 'unterminated", &sv, &why), -1);
+	assert_string_equal(why, "no closing quotation");
+	free(why);
+	assert_true(valid_name("web_01"));
+	assert_false(valid_name("a b") || valid_name("a:b") || valid_name("a/b") || valid_name(""));
+}
+
+/* supervisord refuses an empty item; one trailing comma is fine */
+static void test_environment_empty_items(void **state)
+{
+	static const char *const bad[] = {"A=1,,B=2", ",A=1", "A=1, ,B=2", ",", "A=1,,"};
+	struct strvec sv = {0};
+	char *why = NULL;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(parse_environment(bad[i], &sv, &why), -1);
+		assert_non_null(strstr(why, "empty item"));
+		assert_int_equal(sv.n, 0);
+		free(why);
+	}
+	assert_int_equal(parse_environment("A=1,B=2,", &sv, &why), 0);
+	assert_int_equal(sv.n, 2);
+	sv_free(&sv);
+	assert_int_equal(parse_environment(" A=1 , B=2 ", &sv, &why), 0);
+	assert_int_equal(sv.n, 2);
+	assert_string_equal(sv.v[1], "B=2");
+	sv_free(&sv);
+	assert_int_equal(parse_environment("", &sv, &why), 0);
+	assert_int_equal(sv.n, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_value_parsers),
+	    cmocka_unit_test(test_environment_and_command),
+	    cmocka_unit_test(test_environment_empty_items),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
