@@ -18,6 +18,9 @@
 
 enum autorestart { AUTORESTART_FALSE, AUTORESTART_TRUE, AUTORESTART_UNEXPECTED };
 
+/* pidvisor's fail-fast: which exits of a program end pidvisor (and so the container) */
+enum shutdown_on { SHUTDOWN_NEVER, SHUTDOWN_FATAL, SHUTDOWN_UNEXPECTED, SHUTDOWN_EXIT };
+
 enum loglevel {
 	LOG_LEVEL_CRIT,
 	LOG_LEVEL_ERROR,
@@ -68,6 +71,9 @@ struct proc_conf {
 	/* pidvisor extensions */
 	uint64_t forward_signals; /* bit n: forward signal n received by pidvisor */
 	int log_format;		  /* -1 = as [supervisord] */
+	struct strvec envfiles;	  /* KEY=VALUE from the envfiles, under environment */
+	enum shutdown_on shutdown_on;
+	long long shutdown_exitcode; /* -1: the program's own status */
 	/* where the [program:x] section is */
 	char *file;
 	int line;
@@ -119,6 +125,7 @@ struct supervisord_conf {
 	char *directory;
 	bool strip_ansi;
 	struct strvec environment;
+	struct strvec envfiles; /* KEY=VALUE from the envfiles, under environment */
 	char *identifier;
 	int log_format; /* enum log_format */
 	bool log_color;

@@ -318,16 +318,13 @@ const char *ini_file_refusal(const struct stat *st)
 	return NULL;
 }
 
-/* Reads a config file whole, if ini_file_refusal() lets it. O_NONBLOCK keeps the open of a FIFO
- * from waiting for a writer; fstat then refuses it. The read is bounded too: a file may grow, and
- * /proc files say they are empty. */
-static int read_config_file(const char *path, struct buf *out, struct diag *d)
+/* O_NONBLOCK keeps the open of a FIFO from waiting for a writer; fstat then refuses it. The read
+ * is bounded too: a file may grow, and /proc files say they are empty. */
+const char *ini_read_file(const char *path, struct buf *out)
 {
 	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		diag_add(d, DIAG_ERROR, path, 0, NULL, NULL, "cannot open: %s", strerror(errno));
-		return -1;
-	}
+	if (fd < 0)
+		return strerror(errno);
 	struct stat st;
 	const char *bad = fstat(fd, &st) < 0 ? strerror(errno) : ini_file_refusal(&st);
 	buf_init(out, INI_MAX_FILE_BYTES);
@@ -342,6 +339,12 @@ static int read_config_file(const char *path, struct buf *out, struct diag *d)
 			bad = too_big;
 	}
 	close(fd);
+	return bad;
+}
+
+static int read_config_file(const char *path, struct buf *out, struct diag *d)
+{
+	const char *bad = ini_read_file(path, out);
 	if (!bad)
 		return 0;
 	diag_add(d, DIAG_ERROR, path, 0, NULL, NULL, "%s", bad);

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <sys/stat.h>
 
+#include "buf.h"
 #include "diag.h"
 
 struct ini_entry {
@@ -40,6 +41,10 @@ struct ini_doc {
 
 /* Why a file of this stat may not be read as a config file, or NULL when it may. */
 const char *ini_file_refusal(const struct stat *st);
+
+/* Reads a whole file that ini_file_refusal() lets through into out (which it initialises):
+ * NULL, or why not (a static phrase; the open's error says "cannot open" by itself). */
+const char *ini_read_file(const char *path, struct buf *out);
 
 /* Reads path into doc (merging with what is there). Returns 0, or -1 with errors added to d.
  * Refused with FILE:LINE: a NUL byte, and what INI_MAX_FILE_BYTES says. */

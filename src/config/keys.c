@@ -47,6 +47,9 @@ static const struct keydef program_keys[] = {
     {"serverurl", K_STR, "AUTO", P(serverurl), 0, 0, 0},
     {"forward_signals", K_SIGSET, "", P(forward_signals), 0, 0, KF_EXT},
     {"log_format", K_LOGFORMAT, NULL, P(log_format), 0, 0, KF_EXT},
+    {"envfiles", K_ENVFILES, "", P(envfiles), 0, 0, KF_EXT},
+    {"shutdown_on", K_SHUTDOWN_ON, "never", P(shutdown_on), 0, 0, KF_EXT},
+    {"shutdown_exitcode", K_INT, "-1", P(shutdown_exitcode), -1, 255, KF_EXT},
 };
 
 static const struct keydef supervisord_keys[] = {
@@ -70,6 +73,7 @@ static const struct keydef supervisord_keys[] = {
     {"log_format", K_LOGFORMAT, "plain", S(log_format), 0, 0, KF_EXT},
     {"log_color", K_BOOL, "true", S(log_color), 0, 0, KF_EXT},
     {"log_timestamp", K_BOOL, "false", S(log_timestamp), 0, 0, KF_EXT},
+    {"envfiles", K_ENVFILES, "", S(envfiles), 0, 0, KF_EXT},
 };
 
 static const struct keydef unix_server_keys[] = {

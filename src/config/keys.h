@@ -28,6 +28,8 @@ enum ktype {
 	K_USER,
 	K_SIGSET,
 	K_LOGFORMAT,
+	K_ENVFILES,    /* comma list of env files, read at load: KEY=VALUE strings */
+	K_SHUTDOWN_ON, /* never, fatal, unexpected, exit */
 	K_NTYPES,
 };
 

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "inifile.h"
 #include "loader.h"
 #include "passwd.h"
 #include "signals.h"
@@ -168,6 +169,44 @@ static int parse_log_format(const struct keydef *k, const char *v, void *dst, ch
 	return bad(why, "'%s' is not one of plain, prefix, json", v);
 }
 
+/* An env file that is missing or malformed is a config error: a program must not start with
+ * half its settings. */
+static int parse_envfiles(const struct keydef *k, const char *v, void *dst, char **why)
+{
+	struct strvec *out = dst;
+	char *copy = xstrdup(v), *save = NULL;
+	int rc = 0;
+	for (char *tok = strtok_r(copy, ",", &save); tok && rc == 0;
+	     tok = strtok_r(NULL, ",", &save)) {
+		char *path = str_strip(tok);
+		if (!*path)
+			continue;
+		struct buf text = {0};
+		int line = 0;
+		char *err = NULL;
+		const char *refused = ini_read_file(path, &text);
+		if (refused)
+			rc = (*why = xasprintf("cannot read %s: %s", path, refused), -1);
+		else if (parse_envfile(text.data ? text.data : "", text.len, out, &line, &err) < 0)
+			rc = (*why = xasprintf("%s:%d: %s", path, line, err), -1);
+		free(err);
+		buf_free(&text);
+	}
+	free(copy);
+	return rc;
+}
+
+static int parse_shutdown_on(const struct keydef *k, const char *v, void *dst, char **why)
+{
+	static const char *const names[] = {"never", "fatal", "unexpected", "exit"};
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (str_eq_nocase(v, names[i])) {
+			*(enum shutdown_on *)dst = (enum shutdown_on)i;
+			return 0;
+		}
+	return bad(why, "'%s' is not one of never, fatal, unexpected, exit", v);
+}
+
 static void free_str(void *p)
 {
 	free(*(char **)p);
@@ -217,6 +256,8 @@ static const struct ktype_ops ktypes[K_NTYPES] = {
     [K_USER] = {parse_user, STRING},
     [K_SIGSET] = {parse_sigset, VALUE(uint64_t)},
     [K_LOGFORMAT] = {parse_log_format, UNSET(int)},
+    [K_ENVFILES] = {parse_envfiles, free_strvec, strvec_equal, sizeof(struct strvec), false},
+    [K_SHUTDOWN_ON] = {parse_shutdown_on, VALUE(enum shutdown_on)},
 };
 
 const struct ktype_ops *ktype_ops(enum ktype t)

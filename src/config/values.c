@@ -112,6 +112,49 @@ static bool env_wordchar(char c)
 	return c && (isalnum((unsigned char)c) || strchr("_/.+-():", c));
 }
 
+/* Docker's --env-file and systemd's EnvironmentFile= read the same lines: KEY=value, comments,
+ * blank lines; quotes are taken off a value that is wholly quoted. */
+int parse_envfile(const char *text, size_t len, struct strvec *out, int *line, char **why)
+{
+	const char *p = text, *end = text + len;
+	*why = NULL;
+	for (*line = 1; p < end; (*line)++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *stop = nl ? nl : end;
+		const char *a = p, *b = stop;
+		p = nl ? nl + 1 : end;
+		while (a < b && isspace((unsigned char)*a))
+			a++;
+		while (b > a && isspace((unsigned char)b[-1]))
+			b--;
+		if (a == b || *a == '#')
+			continue;
+		if (b - a > 7 && !strncmp(a, "export", 6) && isspace((unsigned char)a[6]))
+			for (a += 6; a < b && isspace((unsigned char)*a); a++)
+				;
+		const char *k = a;
+		while (a < b && (isalnum((unsigned char)*a) || *a == '_' || *a == '.'))
+			a++;
+		size_t kn = (size_t)(a - k);
+		if (kn == 0 || isdigit((unsigned char)*k) || a == b || *a != '=') {
+			*why = xasprintf("expected KEY=value, not '%.*s'",
+					 (int)(b - k > 40 ? 40 : b - k), k);
+			return -1;
+		}
+		a++;
+		if (b - a >= 2 && (*a == '"' || *a == '\'') && b[-1] == *a) {
+			a++;
+			b--;
+		}
+		if (memchr(a, '\0', (size_t)(b - a))) {
+			*why = xstrdup("a NUL byte in a value");
+			return -1;
+		}
+		sv_push(out, xasprintf("%.*s=%.*s", (int)kn, k, (int)(b - a), a));
+	}
+	return 0;
+}
+
 int parse_environment(const char *s, struct strvec *out, char **why)
 {
 	const char *p = s;

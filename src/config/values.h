@@ -22,6 +22,10 @@ struct exitcodes {
 int parse_exitcodes(const char *s, struct exitcodes *out);
 bool exitcodes_has(const struct exitcodes *ec, int code);
 /* KEY=val,K2="v 2",K3='a,b' -> "KEY=val" strings. *why is malloc'd. */
+/* An env file's text (KEY=value lines, `#` comments, blank lines, an optional `export `, values
+ * in single or double quotes) appended to out as KEY=VALUE. 0; or -1 with *why (malloc'd) and
+ * *line the line at fault. */
+int parse_envfile(const char *text, size_t len, struct strvec *out, int *line, char **why);
 int parse_environment(const char *s, struct strvec *out, char **why);
 /* POSIX shell-like split (no expansion). *why is malloc'd. */
 int split_command(const char *s, struct strvec *out, char **why);

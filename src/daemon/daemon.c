@@ -1,4 +1,5 @@
 #include "daemon.h"
+#include "failfast.h"
 #include "version.h"
 
 #include <errno.h>
@@ -418,6 +419,7 @@ int daemon_main(int argc, char **argv)
 		sink_detach();
 		return 2;
 	}
+	sv.on_state_change = failfast_state_changed;
 	if (control_start(&sv, &err) < 0) {
 		log_crit("%s", err);
 		fprintf(stderr, "Error: %s\n", err);

@@ -105,7 +105,12 @@ static void build_env(const struct process *p, struct strvec *env)
 	if (url)
 		sv_push(&add, xasprintf("SUPERVISOR_SERVER_URL=%s", url));
 
-	const struct strvec *layers[] = {&p->sv->env, &add, &p->sv->cfg->sd.environment,
+	/* env files under the environment key of the same section */
+	const struct strvec *layers[] = {&p->sv->env,
+					 &add,
+					 &p->sv->cfg->sd.envfiles,
+					 &p->sv->cfg->sd.environment,
+					 &p->conf->envfiles,
 					 &p->conf->environment};
 	for (size_t l = 0; l < ARRAY_SIZE(layers); l++)
 		for (size_t i = 0; i < layers[l]->n; i++) {

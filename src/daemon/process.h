@@ -23,6 +23,8 @@ struct process {
 	time_t start_wall;	   /* epoch of the last spawn, 0 = never (RPC 'start') */
 	time_t stop_wall;	   /* epoch of the last exit (RPC 'stop') */
 	unsigned long long spawns; /* successful spawns, for /metrics */
+	bool exited;		   /* it has exited at least once: wait_status is set */
+	int wait_status;	   /* the last exit's status, as waitpid gave it */
 	ev_timer timer;
 	struct outchan *chan[2]; /* stdout, stderr (NULL when stderr is redirected) */
 	int stdin_fd;		 /* write end of the child's stdin, -1 if none */

@@ -242,6 +242,8 @@ static void child_exited(struct supervisor *sv, struct process *p, int status)
 	output_finished(p);
 	p->pid = 0;
 	p->stop_wall = time(NULL);
+	p->exited = true;
+	p->wait_status = status;
 
 	struct fsm_event ev = {.type = FSM_EXITED,
 			       .now = ev_now(sv->loop),

@@ -106,12 +106,64 @@ static void test_environment_empty_items(void **state)
 	assert_int_equal(sv.n, 0);
 }
 
+static void envfile_ok(const char *text, const char *const *want, size_t n)
+{
+	struct strvec out = {0};
+	int line = 0;
+	char *why = NULL;
+	assert_int_equal(parse_envfile(text, strlen(text), &out, &line, &why), 0);
+	assert_null(why);
+	assert_int_equal(out.n, n);
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(out.v[i], want[i]);
+	sv_free(&out);
+}
+
+static void test_envfile(void **state)
+{
+	static const char *const want[] = {"A=1", "B=two words", "C=x=y", "D=", "E=it's", "F.G=h"};
+	envfile_ok("# a comment\nA=1\n\n  export B=\"two words\"  \nC=x=y\nD=\nE=it's\nF.G='h'",
+		   want, 6);
+	envfile_ok("", NULL, 0);
+	static const char *const one[] = {"K=v"};
+	envfile_ok("\r\n  # only\nK=v\r\n", one, 1);
+
+	static const struct {
+		const char *text;
+		int line;
+	} bad[] = {{"A=1\nnot an assignment\n", 2},
+		   {"=v\n", 1},
+		   {"1A=v\n", 1},
+		   {"A=1\nB=2\nexport\n", 3},
+		   {"A B=1\n", 1}};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct strvec out = {0};
+		int line = 0;
+		char *why = NULL;
+		assert_int_equal(parse_envfile(bad[i].text, strlen(bad[i].text), &out, &line, &why),
+				 -1);
+		assert_int_equal(line, bad[i].line);
+		assert_non_null(strstr(why, "expected KEY=value"));
+		free(why);
+		sv_free(&out);
+	}
+	const char nul[] = "A=x\0y\n";
+	struct strvec out = {0};
+	int line = 0;
+	char *why = NULL;
+	assert_int_equal(parse_envfile(nul, sizeof(nul) - 1, &out, &line, &why), -1);
+	assert_non_null(strstr(why, "NUL"));
+	free(why);
+	sv_free(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_value_parsers),
 	    cmocka_unit_test(test_environment_and_command),
 	    cmocka_unit_test(test_environment_empty_items),
+	    cmocka_unit_test(test_envfile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
