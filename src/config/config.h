@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "diag.h"
@@ -17,6 +18,21 @@
 #include "values.h"
 
 enum autorestart { AUTORESTART_FALSE, AUTORESTART_TRUE, AUTORESTART_UNEXPECTED };
+
+/* pidvisor's health checks: what `healthcheck` names */
+enum health_kind { HEALTH_NONE, HEALTH_CMD, HEALTH_HTTP, HEALTH_TCP };
+
+struct health_spec {
+	enum health_kind kind;
+	char *text;		      /* as written, for messages and the reload comparison */
+	struct strvec argv;	      /* cmd: */
+	char *host;		      /* http: the Host header */
+	char *path;		      /* http: */
+	struct sockaddr_storage addr; /* http:, tcp: resolved at load */
+	socklen_t addrlen;
+};
+
+enum on_unhealthy { UNHEALTHY_NONE, UNHEALTHY_RESTART, UNHEALTHY_SHUTDOWN };
 
 /* pidvisor's fail-fast: which exits of a program end pidvisor (and so the container) */
 enum shutdown_on { SHUTDOWN_NEVER, SHUTDOWN_FATAL, SHUTDOWN_UNEXPECTED, SHUTDOWN_EXIT };
@@ -74,6 +90,10 @@ struct proc_conf {
 	struct strvec envfiles;	  /* KEY=VALUE from the envfiles, under environment */
 	enum shutdown_on shutdown_on;
 	long long shutdown_exitcode; /* -1: the program's own status */
+	struct health_spec health;
+	double health_interval, health_timeout, health_start_period; /* seconds */
+	long long health_retries;
+	enum on_unhealthy on_unhealthy;
 	/* where the [program:x] section is */
 	char *file;
 	int line;

@@ -50,6 +50,12 @@ static const struct keydef program_keys[] = {
     {"envfiles", K_ENVFILES, "", P(envfiles), 0, 0, KF_EXT},
     {"shutdown_on", K_SHUTDOWN_ON, "never", P(shutdown_on), 0, 0, KF_EXT},
     {"shutdown_exitcode", K_INT, "-1", P(shutdown_exitcode), -1, 255, KF_EXT},
+    {"healthcheck", K_HEALTHCHECK, "", P(health), 0, 0, KF_EXT | KF_PROC},
+    {"healthcheck_interval", K_DURATION, "10", P(health_interval), 100, 86400000, KF_EXT},
+    {"healthcheck_timeout", K_DURATION, "5", P(health_timeout), 10, 3600000, KF_EXT},
+    {"healthcheck_retries", K_INT, "3", P(health_retries), 1, 1000, KF_EXT},
+    {"healthcheck_start_period", K_DURATION, "0", P(health_start_period), 0, 86400000, KF_EXT},
+    {"on_unhealthy", K_ON_UNHEALTHY, "none", P(on_unhealthy), 0, 0, KF_EXT},
 };
 
 static const struct keydef supervisord_keys[] = {

@@ -28,8 +28,11 @@ enum ktype {
 	K_USER,
 	K_SIGSET,
 	K_LOGFORMAT,
-	K_ENVFILES,    /* comma list of env files, read at load: KEY=VALUE strings */
-	K_SHUTDOWN_ON, /* never, fatal, unexpected, exit */
+	K_ENVFILES,	/* comma list of env files, read at load: KEY=VALUE strings */
+	K_SHUTDOWN_ON,	/* never, fatal, unexpected, exit */
+	K_HEALTHCHECK,	/* cmd:ARGV, http://HOST:PORT/PATH, tcp:HOST:PORT */
+	K_DURATION,	/* seconds: 10, 10s, 1.5s, 500ms, 2m, 1h (min/max in ms) */
+	K_ON_UNHEALTHY, /* none, restart, shutdown */
 	K_NTYPES,
 };
 

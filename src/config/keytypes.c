@@ -4,6 +4,7 @@
  */
 #include "keytypes.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,6 +12,7 @@
 #include "config.h"
 #include "inifile.h"
 #include "loader.h"
+#include "net.h"
 #include "passwd.h"
 #include "signals.h"
 #include "util.h"
@@ -207,6 +209,129 @@ static int parse_shutdown_on(const struct keydef *k, const char *v, void *dst, c
 	return bad(why, "'%s' is not one of never, fatal, unexpected, exit", v);
 }
 
+static bool str_equal(const void *a, const void *b);
+
+static int parse_on_unhealthy(const struct keydef *k, const char *v, void *dst, char **why)
+{
+	static const char *const names[] = {"none", "restart", "shutdown"};
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (str_eq_nocase(v, names[i])) {
+			*(enum on_unhealthy *)dst = (enum on_unhealthy)i;
+			return 0;
+		}
+	return bad(why, "'%s' is not one of none, restart, shutdown", v);
+}
+
+/* Seconds as Docker writes them: a number (seconds), or with ms, s, m or h. */
+static int parse_duration(const struct keydef *k, const char *v, void *dst, char **why)
+{
+	char *end;
+	double n = strtod(v, &end);
+	double scale = !*end || !strcmp(end, "s") ? 1
+		       : !strcmp(end, "ms")	  ? 0.001
+		       : !strcmp(end, "m")	  ? 60
+		       : !strcmp(end, "h")	  ? 3600
+						  : -1;
+	double ms = n * scale * 1000;
+	if (end == v || scale < 0 || !(ms >= (double)k->min && ms <= (double)k->max)) {
+		*why = xasprintf("'%s' is not a duration from %gs to %gs (a number of seconds, or "
+				 "with ms, s, m or h)",
+				 v, (double)k->min / 1000, (double)k->max / 1000);
+		return -1;
+	}
+	*(double *)dst = n * scale;
+	return 0;
+}
+
+static int health_address(struct health_spec *h, const char *host, const char *port, char **why)
+{
+	const char *err;
+	if (net_resolve(host, port, false, &h->addr, &h->addrlen, &err) == 0)
+		return 0;
+	*why = xasprintf("'%s': %s:%s: %s", h->text, host, port, err);
+	return -1;
+}
+
+/* "host:port" with an optional [v6] host; port defaults to dflt (NULL: required). */
+static int split_hostport(const char *s, size_t n, char *host, size_t hn, char *port, size_t pn,
+			  const char *dflt)
+{
+	const char *colon = NULL;
+	if (n && s[0] == '[') {
+		const char *close = memchr(s, ']', n);
+		if (!close)
+			return -1;
+		colon = close + 1 < s + n && close[1] == ':' ? close + 1 : NULL;
+	} else {
+		for (size_t i = n; i > 0; i--)
+			if (s[i - 1] == ':') {
+				colon = s + i - 1;
+				break;
+			}
+	}
+	size_t hl = colon ? (size_t)(colon - s) : n;
+	if (!hl || hl >= hn || (!colon && !dflt))
+		return -1;
+	snprintf(host, hn, "%.*s", (int)hl, s);
+	snprintf(port, pn, "%.*s", colon ? (int)(s + n - colon - 1) : (int)strlen(dflt),
+		 colon ? colon + 1 : dflt);
+	return *port ? 0 : -1;
+}
+
+static int parse_healthcheck(const struct keydef *k, const char *v, void *dst, char **why)
+{
+	struct health_spec *h = dst;
+	memset(h, 0, sizeof(*h));
+	if (!*v)
+		return 0;
+	h->text = xstrdup(v);
+	char host[256], port[16];
+	if (!strncmp(v, "cmd:", 4)) {
+		h->kind = HEALTH_CMD;
+		char *err = NULL;
+		if (split_command(v + 4, &h->argv, &err) < 0 || !h->argv.n) {
+			*why = xasprintf("'%s': %s", v, err ? err : "no command after cmd:");
+			free(err);
+			return -1;
+		}
+		return 0;
+	}
+	if (!strncmp(v, "http://", 7)) {
+		h->kind = HEALTH_HTTP;
+		const char *hp = v + 7, *slash = strchr(hp, '/');
+		size_t n = slash ? (size_t)(slash - hp) : strlen(hp);
+		if (split_hostport(hp, n, host, sizeof(host), port, sizeof(port), "80") < 0)
+			return bad(why, "'%s' is not http://HOST[:PORT][/PATH]", v);
+		h->host = xasprintf("%.*s", (int)n, hp);
+		h->path = xstrdup(slash ? slash : "/");
+		return health_address(h, host, port, why);
+	}
+	if (!strncmp(v, "tcp:", 4)) {
+		h->kind = HEALTH_TCP;
+		if (split_hostport(v + 4, strlen(v + 4), host, sizeof(host), port, sizeof(port),
+				   NULL) < 0)
+			return bad(why, "'%s' is not tcp:HOST:PORT", v);
+		return health_address(h, host, port, why);
+	}
+	return bad(why, "'%s' is not cmd:COMMAND, http://HOST:PORT/PATH or tcp:HOST:PORT", v);
+}
+
+static void free_health(void *p)
+{
+	struct health_spec *h = p;
+	free(h->text);
+	sv_free(&h->argv);
+	free(h->host);
+	free(h->path);
+	memset(h, 0, sizeof(*h));
+}
+
+static bool health_equal(const void *a, const void *b)
+{
+	const struct health_spec *x = a, *y = b;
+	return str_equal(&x->text, &y->text);
+}
+
 static void free_str(void *p)
 {
 	free(*(char **)p);
@@ -258,6 +383,10 @@ static const struct ktype_ops ktypes[K_NTYPES] = {
     [K_LOGFORMAT] = {parse_log_format, UNSET(int)},
     [K_ENVFILES] = {parse_envfiles, free_strvec, strvec_equal, sizeof(struct strvec), false},
     [K_SHUTDOWN_ON] = {parse_shutdown_on, VALUE(enum shutdown_on)},
+    [K_HEALTHCHECK] = {parse_healthcheck, free_health, health_equal, sizeof(struct health_spec),
+		       false},
+    [K_DURATION] = {parse_duration, VALUE(double)},
+    [K_ON_UNHEALTHY] = {parse_on_unhealthy, VALUE(enum on_unhealthy)},
 };
 
 const struct ktype_ops *ktype_ops(enum ktype t)

@@ -420,6 +420,7 @@ int daemon_main(int argc, char **argv)
 		return 2;
 	}
 	sv.on_state_change = failfast_state_changed;
+	health_init(loop, failfast_health_changed);
 	if (control_start(&sv, &err) < 0) {
 		log_crit("%s", err);
 		fprintf(stderr, "Error: %s\n", err);

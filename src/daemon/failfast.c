@@ -31,19 +31,48 @@ static bool triggered(const struct process *p, enum proc_state from)
 	}
 }
 
-void failfast_state_changed(struct supervisor *sv, struct process *p, enum proc_state from)
+static void shut_down(struct supervisor *sv, struct process *p, const char *why, int code)
 {
-	if (sv->mood != MOOD_RUNNING || !triggered(p, from))
-		return;
-	/* the program's own status, as a shell gives it; a program that never ran (spawn
-	 * error) has none: 1 */
-	int code = p->exited ? wait_status_code(p->wait_status) : 1;
 	if (p->conf->shutdown_exitcode >= 0)
 		code = (int)p->conf->shutdown_exitcode;
 	char spec[512];
-	log_crit("%s is %s and has shutdown_on=%s: stopping everything; pidvisor will exit %d",
-		 process_namespec(p, spec, sizeof(spec)), proc_state_name(p->fsm.state),
-		 condition_names[p->conf->shutdown_on], code);
+	log_crit("%s %s: stopping everything; pidvisor will exit %d",
+		 process_namespec(p, spec, sizeof(spec)), why, code);
 	sv->exit_status = code;
 	supervisor_shutdown(sv);
+}
+
+void failfast_state_changed(struct supervisor *sv, struct process *p, enum proc_state from)
+{
+	if (p->fsm.state == PS_STOPPING)
+		health_stop(p); /* a stopping program is not judged */
+	if (p->restart_when_stopped && proc_state_stopped(p->fsm.state)) {
+		p->restart_when_stopped = false;
+		if (sv->mood == MOOD_RUNNING)
+			supervisor_start_process(sv, p);
+		return;
+	}
+	if (sv->mood != MOOD_RUNNING || !triggered(p, from))
+		return;
+	char why[128];
+	snprintf(why, sizeof(why), "is %s and has shutdown_on=%s", proc_state_name(p->fsm.state),
+		 condition_names[p->conf->shutdown_on]);
+	/* the program's own status, as a shell gives it; a program that never ran (spawn
+	 * error) has none: 1 */
+	shut_down(sv, p, why, p->exited ? wait_status_code(p->wait_status) : 1);
+}
+
+void failfast_health_changed(struct process *p, enum health_status from)
+{
+	struct supervisor *sv = p->sv;
+	if (p->health.status != HEALTH_UNHEALTHY || sv->mood != MOOD_RUNNING)
+		return;
+	if (p->conf->on_unhealthy == UNHEALTHY_SHUTDOWN) {
+		shut_down(sv, p, "is unhealthy and has on_unhealthy=shutdown", 1);
+	} else if (p->conf->on_unhealthy == UNHEALTHY_RESTART) {
+		char spec[512];
+		log_warn("restarting %s: it is unhealthy (on_unhealthy=restart)",
+			 process_namespec(p, spec, sizeof(spec)));
+		p->restart_when_stopped = supervisor_stop_process(sv, p);
+	}
 }

@@ -1,8 +1,10 @@
 /* Fail-fast: a program whose `shutdown_on` condition holds stops everything, and pidvisor
- * exits with that program's status, so Docker or Kubernetes restart the container. */
+ * exits with that program's status, so Docker or Kubernetes restart the container. And what an
+ * unhealthy program's `on_unhealthy` asks: a restart, or the same fail-fast shutdown. */
 #ifndef PIDVISOR_FAILFAST_H
 #define PIDVISOR_FAILFAST_H
 
+#include "health.h"
 #include "states.h"
 
 struct supervisor;
@@ -10,5 +12,7 @@ struct process;
 
 /* The supervisor's on_state_change hook. */
 void failfast_state_changed(struct supervisor *sv, struct process *p, enum proc_state from);
+/* health.c's change hook: on_unhealthy=restart or shutdown. */
+void failfast_health_changed(struct process *p, enum health_status from);
 
 #endif

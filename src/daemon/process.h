@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "fsm.h"
+#include "health.h"
 
 struct supervisor;
 struct pgroup;
@@ -25,6 +26,8 @@ struct process {
 	unsigned long long spawns; /* successful spawns, for /metrics */
 	bool exited;		   /* it has exited at least once: wait_status is set */
 	int wait_status;	   /* the last exit's status, as waitpid gave it */
+	struct health health;	   /* its healthcheck's state */
+	bool restart_when_stopped; /* on_unhealthy=restart: start again once stopped */
 	ev_timer timer;
 	struct outchan *chan[2]; /* stdout, stderr (NULL when stderr is redirected) */
 	int stdin_fd;		 /* write end of the child's stdin, -1 if none */

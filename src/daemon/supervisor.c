@@ -158,6 +158,7 @@ static void do_spawn(struct process *p)
 	p->pid = pid;
 	p->start_wall = time(NULL);
 	p->spawns++;
+	health_start(p);
 	pid_add(sv, p);
 	log_info("spawned: '%s' with pid %d", p->conf->name, (int)pid);
 	ev.type = FSM_SPAWNED;
@@ -244,6 +245,7 @@ static void child_exited(struct supervisor *sv, struct process *p, int status)
 	p->stop_wall = time(NULL);
 	p->exited = true;
 	p->wait_status = status;
+	health_stop(p);
 
 	struct fsm_event ev = {.type = FSM_EXITED,
 			       .now = ev_now(sv->loop),
@@ -270,6 +272,8 @@ static void reap(struct supervisor *sv)
 		struct process *p = pid_find(sv, pid);
 		if (p) {
 			child_exited(sv, p, status);
+		} else if (health_reaped(pid, status)) {
+			continue;
 		} else if (log_enabled(LOG_LEVEL_DEBUG)) {
 			char text[64];
 			describe_status(status, text, sizeof(text));
@@ -335,6 +339,7 @@ static void process_free(struct supervisor *sv, struct process *p)
 	ev_timer_stop(sv->loop, &p->timer);
 	if (p->pid > 0)
 		pid_del(sv, p);
+	health_free(p);
 	output_free(p);
 	free(p);
 }
