@@ -1,8 +1,8 @@
-#include "sink.h"
+#include "stdout_sink.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -10,23 +10,24 @@
 
 #include "util.h"
 
-#define SINK_CAP      (1024 * 1024)	 /* producers wait for room past this */
-#define SINK_LOW      (SINK_CAP / 2)	 /* and are woken below this */
-#define SINK_HARD_MAX (64 * 1024 * 1024) /* main-log lines are dropped past this */
+#define SINK_LOW      (SINK_CAP / 2)	/* waiting programs are woken below this */
+#define SINK_HARD_MAX (8 * 1024 * 1024) /* main-log lines are dropped past this */
 
 struct sink {
 	int fd;
+	const char *name;
 	char *buf;
 	size_t head, len, cap; /* queued bytes are buf[head .. head+len) */
-	size_t dropped;
+	unsigned long long dropped;
 	struct ev_loop *loop;
 	ev_io io;
 	int saved_flags;
-	bool broken; /* the reader went away: drop output instead of blocking forever */
+	bool broken; /* the reader went away, or never came back at exit: drop */
 	struct sink_waiter *waiters;
 };
 
-static struct sink sinks[2] = {{.fd = 1, .saved_flags = -1}, {.fd = 2, .saved_flags = -1}};
+static struct sink sinks[2] = {{.fd = 1, .name = "stdout", .saved_flags = -1},
+			       {.fd = 2, .name = "stderr", .saved_flags = -1}};
 
 struct sink *sink_stdout(void)
 {
@@ -62,7 +63,14 @@ static void wake_waiters(struct sink *s)
 	}
 }
 
-/* Writes what it can without blocking; returns -1 when the fd would block. */
+static void drop_queue(struct sink *s)
+{
+	s->dropped += s->len;
+	s->len = 0;
+	s->head = 0;
+}
+
+/* Writes what it can without blocking; -1 when the fd would block with bytes still queued. */
 static int drain(struct sink *s)
 {
 	while (s->len > 0) {
@@ -77,8 +85,7 @@ static int drain(struct sink *s)
 		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return -1;
 		s->broken = true; /* EPIPE, EBADF...: nobody reads; don't stall PID 1 */
-		s->len = 0;
-		break;
+		drop_queue(s);
 	}
 	s->head = 0;
 	return 0;
@@ -108,18 +115,55 @@ void sink_attach(struct ev_loop *loop)
 		if (s->saved_flags >= 0)
 			fcntl(s->fd, F_SETFL, s->saved_flags | O_NONBLOCK);
 		ev_io_init(&s->io, sink_io_cb, s->fd, EV_WRITE);
+		if (s->len > 0) /* start-up lines an inherited non-blocking fd did not take */
+			ev_io_start(loop, &s->io);
 	}
 }
 
-void sink_flush(struct sink *s)
+static void exit_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
-	while (s->len > 0 && !s->broken) {
-		if (drain(s) == 0)
-			break;
-		struct pollfd p = {.fd = s->fd, .events = POLLOUT};
-		poll(&p, 1, 1000);
+	(void)t;
+	(void)revents;
+	ev_break(loop, EVBREAK_ALL);
+}
+
+static void exit_io_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct sink *s = io->data;
+	(void)revents;
+	if (drain(s) == 0)
+		ev_io_stop(loop, io);
+	if (!ev_is_active(&sinks[0].io) && !ev_is_active(&sinks[1].io))
+		ev_break(loop, EVBREAK_ALL);
+}
+
+/* Every program has stopped: a loop of its own that only waits for the reader, for
+ * SINK_EXIT_GRACE seconds at most. */
+static void drain_before_exit(void)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOENV);
+	if (!loop)
+		return;
+	bool waiting = false;
+	for (size_t i = 0; i < ARRAY_SIZE(sinks); i++) {
+		struct sink *s = &sinks[i];
+		ev_io_init(&s->io, exit_io_cb, s->fd, EV_WRITE);
+		s->io.data = s;
+		if (s->len > 0 && !s->broken) {
+			ev_io_start(loop, &s->io);
+			waiting = true;
+		}
 	}
-	s->head = 0;
+	ev_timer timer;
+	ev_timer_init(&timer, exit_timer_cb, SINK_EXIT_GRACE, 0);
+	if (waiting) {
+		ev_timer_start(loop, &timer);
+		ev_run(loop, 0);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(sinks); i++)
+		ev_io_stop(loop, &sinks[i].io);
+	ev_timer_stop(loop, &timer);
+	ev_loop_destroy(loop);
 }
 
 void sink_detach(void)
@@ -128,11 +172,38 @@ void sink_detach(void)
 		struct sink *s = &sinks[i];
 		if (s->loop)
 			ev_io_stop(s->loop, &s->io);
-		sink_flush(s);
-		if (s->saved_flags >= 0)
-			fcntl(s->fd, F_SETFL, s->saved_flags);
 		s->loop = NULL;
+		s->waiters = NULL;
+	}
+	drain_before_exit();
+	unsigned long long left[2] = {sinks[0].len, sinks[1].len};
+	for (size_t i = 0; i < ARRAY_SIZE(sinks); i++)
+		if (left[i]) {
+			/* the reader did not come back: later writes must not block either */
+			drop_queue(&sinks[i]);
+			sinks[i].broken = true;
+		}
+	for (size_t i = 0; i < ARRAY_SIZE(sinks); i++) {
+		if (!left[i])
+			continue;
+		char line[200];
+		int n =
+		    snprintf(line, sizeof(line),
+			     "pidvisor: dropped %llu bytes of output queued for its %s: nothing "
+			     "read them within %.0f s of exit\n",
+			     left[i], sinks[i].name, SINK_EXIT_GRACE);
+		sink_write_line(&sinks[1 - i], line, (size_t)n);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(sinks); i++) {
+		struct sink *s = &sinks[i];
+		/* blocking again for the shell that shares the terminal, unless a stalled reader
+		 * shares it: the fds may be one file */
+		if (!left[0] && !left[1] && !s->len && s->saved_flags >= 0)
+			fcntl(s->fd, F_SETFL, s->saved_flags);
 		s->saved_flags = -1;
+		free(s->buf);
+		s->buf = NULL;
+		s->cap = s->len = s->head = 0;
 	}
 }
 
@@ -140,7 +211,7 @@ void sink_detach(void)
  * so the queue passes SINK_CAP by at most one read per program plus main-log lines. */
 static void enqueue(struct sink *s, const char *buf, size_t n)
 {
-	if (s->len + n > SINK_HARD_MAX) {
+	if (s->len > 0 && s->len + n > SINK_HARD_MAX) {
 		s->dropped += n; /* only main-log lines can get here: a reader stuck for good */
 		return;
 	}
@@ -152,38 +223,31 @@ static void enqueue(struct sink *s, const char *buf, size_t n)
 		size_t cap = s->cap ? s->cap : 65536;
 		while (cap < s->len + n)
 			cap *= 2;
-		s->buf = xrealloc(s->buf, cap);
+		char *grown = realloc(s->buf, cap);
+		if (!grown) {
+			s->dropped += n;
+			return;
+		}
+		s->buf = grown;
 		s->cap = cap;
 	}
 	memcpy(s->buf + s->head + s->len, buf, n);
 	s->len += n;
-	ev_io_start(s->loop, &s->io);
+	if (s->loop)
+		ev_io_start(s->loop, &s->io);
 }
 
 void sink_write_line(struct sink *s, const char *buf, size_t n)
 {
-	if (s->broken || n == 0)
-		return;
-	if (!s->loop) {
-		/* not event-driven (start-up, shutdown, the client): plain writes */
-		while (n > 0) {
-			ssize_t w = write(s->fd, buf, n);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-				struct pollfd p = {.fd = s->fd, .events = POLLOUT};
-				poll(&p, 1, 1000);
-				continue;
-			}
-			if (w <= 0)
-				return;
-			buf += w;
-			n -= (size_t)w;
-		}
+	if (s->broken) {
+		s->dropped += n;
 		return;
 	}
+	if (n == 0)
+		return;
 	if (s->len == 0) {
-		/* fast path: nothing queued, write straight through */
+		/* nothing queued: straight through (before the loop, a blocking fd blocks, as
+		 * any start-up write does) */
 		ssize_t w;
 		do
 			w = write(s->fd, buf, n);
@@ -192,6 +256,7 @@ void sink_write_line(struct sink *s, const char *buf, size_t n)
 			return;
 		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
 			s->broken = true;
+			s->dropped += n;
 			return;
 		}
 		if (w > 0) {
