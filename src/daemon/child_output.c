@@ -494,12 +494,12 @@ void output_abort(struct process *p, const int child_fds[3])
 	output_finished(p);
 }
 
-/* The child is gone: what it wrote before it died is still in the pipe, and is its run. */
+/* The child is gone: what is still in the pipe is the rest of its run (and of an earlier
+ * run's, when a stalled reader left that one unread too). */
 static void chan_child_gone(struct outchan *c)
 {
 	int n;
-	if (!c->boundary)
-		c->owed = ioctl(c->fd, FIONREAD, &n) == 0 && n >= 0 ? (size_t)n : SIZE_MAX;
+	c->owed = ioctl(c->fd, FIONREAD, &n) == 0 && n >= 0 ? (size_t)n : SIZE_MAX;
 	c->boundary = true;
 	c->dead = true;
 }

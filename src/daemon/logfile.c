@@ -35,9 +35,11 @@ __attribute__((format(printf, 3, 4))) static void tell(const struct logfile *lf,
 		log_msg(level, "%s", msg);
 }
 
-/* Said once when it starts, once when it ends. */
+/* Said once when it starts, and once when it has ended: when writes have worked for a second
+ * (a nearly full disk takes a short line now and then, and must not make a message storm). */
 static void set_failing(struct logfile *lf, const char *what, int err)
 {
+	lf->failed_at = now_mono();
 	if (lf->failing)
 		return;
 	lf->failing = true;
@@ -48,7 +50,7 @@ static void set_failing(struct logfile *lf, const char *what, int err)
 
 static void set_working(struct logfile *lf)
 {
-	if (!lf->failing)
+	if (!lf->failing || now_mono() < lf->failed_at + RETRY_SECONDS)
 		return;
 	lf->failing = false;
 	tell(lf, LOG_LEVEL_WARN, "writing to %s again; %llu bytes were dropped", lf->path,

@@ -3,7 +3,8 @@
  * rotated before a line would pass maxbytes (keeping backups as path.1 ... path.N), reopened
  * on SIGUSR2. A write that fails (a full disk) or a file that cannot be opened (its directory
  * removed) is said once, costs only the lines it drops, and is retried: once a second for an
- * open, at every write for a full disk. A log file removed under it is opened anew.
+ * open, at every write for a full disk; that it works again is said once it has worked for a
+ * second. A log file removed under it is opened anew.
  */
 #ifndef PIDVISOR_LOGFILE_H
 #define PIDVISOR_LOGFILE_H
@@ -21,6 +22,7 @@ struct logfile {
 	bool failing;
 	unsigned long long lost; /* bytes dropped since it started failing */
 	double next_check;	 /* monotonic time of the next open retry or removal check */
+	double failed_at;	 /* monotonic time of the last failure */
 };
 
 /* 0, or -1 with errno, saying nothing (start-up decides); later writes retry it. */

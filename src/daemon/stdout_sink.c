@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@ struct sink {
 	struct ev_loop *loop;
 	ev_io io;
 	int saved_flags;
+	bool fifo;   /* a pipe: written in whole lines of at most PIPE_BUF (see write_lines) */
 	bool broken; /* the reader went away, or never came back at exit: drop */
 	struct sink_waiter *waiters;
 };
@@ -70,18 +72,37 @@ static void drop_queue(struct sink *s)
 	s->head = 0;
 }
 
+/*
+ * One write of whole lines. On a pipe, at most PIPE_BUF bytes ending at a newline: the kernel
+ * takes such a write whole or not at all, so the pipe never holds part of a line that a reader
+ * stalled for good would leave cut at our exit. A line longer than PIPE_BUF goes in one write.
+ */
+static ssize_t write_lines(struct sink *s, const char *p, size_t n)
+{
+	if (s->fifo && n > PIPE_BUF) {
+		const char *nl = memrchr(p, '\n', PIPE_BUF);
+		if (!nl)
+			nl = memchr(p + PIPE_BUF, '\n', n - PIPE_BUF);
+		if (nl)
+			n = (size_t)(nl - p) + 1;
+	}
+	ssize_t w;
+	do
+		w = write(s->fd, p, n);
+	while (w < 0 && errno == EINTR);
+	return w;
+}
+
 /* Writes what it can without blocking; -1 when the fd would block with bytes still queued. */
 static int drain(struct sink *s)
 {
 	while (s->len > 0) {
-		ssize_t w = write(s->fd, s->buf + s->head, s->len);
+		ssize_t w = write_lines(s, s->buf + s->head, s->len);
 		if (w > 0) {
 			s->head += (size_t)w;
 			s->len -= (size_t)w;
 			continue;
 		}
-		if (w < 0 && errno == EINTR)
-			continue;
 		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return -1;
 		s->broken = true; /* EPIPE, EBADF...: nobody reads; don't stall PID 1 */
@@ -110,7 +131,8 @@ void sink_attach(struct ev_loop *loop)
 		/* a pipe (docker's, a log shipper's): deeper, so a slow moment of the reader costs
 		 * fewer round trips through the loop; failure keeps the default */
 		struct stat st;
-		if (fstat(s->fd, &st) == 0 && S_ISFIFO(st.st_mode))
+		s->fifo = fstat(s->fd, &st) == 0 && S_ISFIFO(st.st_mode);
+		if (s->fifo)
 			fcntl(s->fd, F_SETPIPE_SZ, 1024 * 1024);
 		if (s->saved_flags >= 0)
 			fcntl(s->fd, F_SETFL, s->saved_flags | O_NONBLOCK);
@@ -245,25 +267,22 @@ void sink_write_line(struct sink *s, const char *buf, size_t n)
 	}
 	if (n == 0)
 		return;
-	if (s->len == 0) {
+	while (s->len == 0 && n > 0) {
 		/* nothing queued: straight through (before the loop, a blocking fd blocks, as
 		 * any start-up write does) */
-		ssize_t w;
-		do
-			w = write(s->fd, buf, n);
-		while (w < 0 && errno == EINTR);
-		if (w == (ssize_t)n)
-			return;
-		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+		ssize_t w = write_lines(s, buf, n);
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (w <= 0) {
 			s->broken = true;
 			s->dropped += n;
 			return;
 		}
-		if (w > 0) {
-			buf += w;
-			n -= (size_t)w;
-		}
+		buf += w;
+		n -= (size_t)w;
 	}
+	if (n == 0)
+		return;
 	enqueue(s, buf, n);
 }
 
