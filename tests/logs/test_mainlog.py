@@ -11,11 +11,19 @@ from harness import PIDVISOR, wait_until
 
 
 def stop(p):
-    """SIGTERM to pidvisor (unshare does not pass it on); its exit status."""
+    """SIGTERM to pidvisor (unshare does not pass it on); its exit status. A pidvisor that does
+    not stop is killed, so that no test leaves one behind."""
     kids = psutil.Process(p.pid).children()
     if kids:
         kids[0].send_signal(signal.SIGTERM)
-    return p.wait(timeout=30)
+    try:
+        return p.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        for k in kids:
+            k.kill()
+        p.kill()
+        p.wait()
+        raise
 
 
 def run_with_dev_log(tmp, conf):
