@@ -12,10 +12,10 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "child_output.h"
 #include "http.h"
-#include "log.h"
+#include "mainlog.h"
 #include "net.h"
-#include "output.h"
 #include "passwd.h"
 #include "rpc.h"
 #include "sha1.h"

@@ -16,10 +16,10 @@
 
 #include "config.h"
 #include "control.h"
-#include "log.h"
+#include "mainlog.h"
 #include "passwd.h"
 #include "process.h"
-#include "sink.h"
+#include "stdout_sink.h"
 #include "supervisor.h"
 
 extern char **environ;

@@ -11,7 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "output.h"
+#include "child_output.h"
 #include "passwd.h"
 #include "supervisor.h"
 

@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "output.h"
+#include "child_output.h"
+#include "mainlog.h"
 #include "signals.h"
 #include "util.h"
 

@@ -9,10 +9,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "output.h"
+#include "child_output.h"
+#include "mainlog.h"
 #include "signals.h"
-#include "sink.h"
+#include "stdout_sink.h"
 
 extern char **environ;
 

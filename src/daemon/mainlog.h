@@ -1,7 +1,7 @@
-/* pidvisor's own log: supervisord's line format, to the main logfile and, in the foreground,
- * stdout. */
-#ifndef PIDVISOR_LOG_H
-#define PIDVISOR_LOG_H
+/* pidvisor's own log: supervisord's line format, to its target (a log file, stdout, stderr,
+ * syslog: log_target.h) and, in the foreground, stdout too. */
+#ifndef PIDVISOR_MAINLOG_H
+#define PIDVISOR_MAINLOG_H
 
 #include <stdbool.h>
 
@@ -14,6 +14,9 @@ int log_reopen(void);
 void log_set_level(int level);
 bool log_enabled(int level);
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Everywhere the main log goes but its file (stdout, or else stderr): for the file's own
+ * problems (a full disk). */
+void log_msg_elsewhere(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* the main log file's path, or NULL */
 const char *log_path(void);
 

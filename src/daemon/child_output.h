@@ -1,9 +1,10 @@
 /*
- * Child output: each child's stdout and stderr come through pipes into the event loop and go out
- * as whole lines to the program's log files, to pidvisor's stdout/stderr (sink.h), or nowhere.
+ * A child's output: each child's stdout and stderr come through pipes into the event loop and go
+ * out as whole lines to the program's log files (logfile.h), to pidvisor's stdout/stderr
+ * (stdout_sink.h), to syslog, or nowhere.
  */
-#ifndef PIDVISOR_OUTPUT_H
-#define PIDVISOR_OUTPUT_H
+#ifndef PIDVISOR_CHILD_OUTPUT_H
+#define PIDVISOR_CHILD_OUTPUT_H
 
 #include <ev.h>
 #include <stdbool.h>
@@ -17,10 +18,12 @@ int output_prepare(struct process *p, int child_fds[3], char **err);
 void output_started(struct process *p, const int child_fds[3]);
 /* After fork failed: closes everything output_prepare made. */
 void output_abort(struct process *p, const int child_fds[3]);
-/* The child was reaped: read what is left, flush a partial last line, close the pipes. */
+/* The child was reaped: what is left in its pipes goes out (when the sink has room; until
+ * then the pipe waits), a partial last line included, then the pipes close. */
 void output_finished(struct process *p);
 /* SIGUSR2: reopen every program's log files. */
 void output_reopen(struct process *p);
+/* The process is removed (or pidvisor exits): what is left in its pipes is queued now. */
 void output_free(struct process *p);
 /* The file a channel (1 stdout, 2 stderr) is logged to, AUTO resolved; NULL if none. */
 const char *output_logfile(const struct process *p, int channel);

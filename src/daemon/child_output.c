@@ -1,9 +1,15 @@
 /*
- * A byte of a program's output moves here: pipe -> line buffer -> (log file, pidvisor's
- * stdout/stderr, syslog, tail ring). Reads are batched: everything up to the last newline of
- * a read goes out as one unit, so lines are never split or interleaved with another program's.
+ * A byte of a program's output moves here: pipe -> line buffer (linebuf.c) -> its log file
+ * (logfile.c), pidvisor's stdout/stderr (stdout_sink.c), syslog, the tail ring. Reads are
+ * batched: everything up to the last newline of a read goes out as one unit, so lines are never
+ * split or interleaved with another program's.
+ *
+ * When the program writes to pidvisor's stdout and its reader stalls, the pipe is not read
+ * (the program blocks in write), also after the program exits: what it left stays in the pipe,
+ * and a restart writes into that same pipe, behind it. So each program costs at most its line
+ * buffer and its pipe, however long the reader stalls, and nothing waits in the loop.
  */
-#include "output.h"
+#include "child_output.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -12,35 +18,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/param.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "json.h"
-#include "log.h"
-#include "sink.h"
+#include "linebuf.h"
+#include "log_target.h"
+#include "logfile.h"
+#include "mainlog.h"
+#include "stdout_sink.h"
 #include "util.h"
 
-#define READ_CHUNK     (64 * 1024)
-#define LINE_MAX_BYTES (4 * 1024 * 1024) /* longer lines go out in marked pieces */
-#define RING_BYTES     (64 * 1024)	 /* tail of programs that have no log file */
+#define RING_BYTES (64 * 1024) /* tail of programs that have no log file */
 
 static struct ev_loop *out_loop;
 static const struct supervisord_conf *out_sd;
 static int name_width; /* widest process name, for aligned prefixes */
 static struct buf scratch;
-
-struct logfile {
-	char *path;
-	int fd;
-	long long size;
-	long long maxbytes;
-	long long backups;
-};
 
 struct ring {
 	char *data;
@@ -58,9 +56,11 @@ struct outchan {
 	bool syslog;
 	struct ring ring; /* only for channels with no log file */
 	struct sink_waiter waiter;
-	char *buf; /* allocated while the pipe is open */
-	size_t len, cap;
-	bool continued; /* the previous piece of this line went out without its end */
+	struct linebuf lb; /* allocated while the pipe is open */
+	bool continued;	   /* the previous piece of this line went out without its end */
+	bool dead;	   /* the last child writing to the pipe was reaped */
+	bool boundary;	   /* after `owed` more bytes, an earlier run's output ends */
+	size_t owed;
 };
 
 void output_init(struct ev_loop *loop, const struct supervisord_conf *sd)
@@ -74,81 +74,15 @@ void output_set_name_width(int width)
 	name_width = width;
 }
 
-/* --- log files --- */
-
-static int logfile_open(struct logfile *lf)
-{
-	lf->fd = open(lf->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	if (lf->fd < 0)
-		return -1;
-	struct stat st;
-	if (fstat(lf->fd, &st) == 0 && S_ISREG(st.st_mode)) {
-		lf->size = st.st_size;
-	} else {
-		lf->size = 0;
-		lf->maxbytes = 0; /* a pipe or a device: never rotate (no "Illegal seek") */
-	}
-	return 0;
-}
-
-static void logfile_rotate(struct logfile *lf)
-{
-	close(lf->fd);
-	lf->fd = -1;
-	if (lf->backups > 0) {
-		for (long long i = lf->backups - 1; i >= 1; i--) {
-			char *from = xasprintf("%s.%lld", lf->path, i);
-			char *to = xasprintf("%s.%lld", lf->path, i + 1);
-			rename(from, to);
-			free(from);
-			free(to);
-		}
-		char *to = xasprintf("%s.1", lf->path);
-		rename(lf->path, to);
-		free(to);
-	} else if (truncate(lf->path, 0) < 0) {
-		log_warn("cannot truncate %s: %s", lf->path, strerror(errno));
-	}
-	if (logfile_open(lf) < 0)
-		log_error("cannot reopen %s: %s", lf->path, strerror(errno));
-}
-
-/* Writes whole lines, rotating first whenever the next line would pass maxbytes: a file
- * never exceeds maxbytes unless a single line does. */
-static void logfile_write(struct logfile *lf, const char *p, size_t n)
-{
-	while (n > 0 && lf->fd >= 0) {
-		size_t take = n;
-		if (lf->maxbytes > 0 && (long long)n > lf->maxbytes - lf->size) {
-			long long room = lf->maxbytes - lf->size;
-			size_t fit = 0;
-			for (size_t i = 0; i < n && (long long)(i + 1) <= room; i++)
-				if (p[i] == '\n')
-					fit = i + 1;
-			if (fit == 0 && lf->size > 0) {
-				logfile_rotate(lf);
-				continue;
-			}
-			if (fit == 0) {
-				const char *nl = memchr(p, '\n', n);
-				fit = nl ? (size_t)(nl - p) + 1 : n;
-			}
-			take = fit;
-		}
-		write_all(lf->fd, p, take);
-		lf->size += (long long)take;
-		p += take;
-		n -= take;
-	}
-}
-
 /* --- the tail ring --- */
 
 static void ring_write(struct ring *r, const char *p, size_t n)
 {
 	if (!r->data) {
+		r->data = malloc(RING_BYTES);
+		if (!r->data)
+			return; /* the tail only: the lines still go out */
 		r->cap = RING_BYTES;
-		r->data = xmalloc(r->cap);
 	}
 	r->total += n;
 	if (n >= r->cap) {
@@ -214,7 +148,7 @@ static void prefix_build(const struct outchan *c, struct prefix *pf)
 }
 
 /* One line (without its newline) in the prefix or JSON format. partial: a piece of a line
- * longer than LINE_MAX_BYTES whose end comes in a later piece. */
+ * longer than the line buffer whose end comes in a later piece. */
 static void format_line(struct outchan *c, int fmt, const struct prefix *pf, const char *p,
 			size_t n, bool partial, struct buf *sb)
 {
@@ -246,14 +180,14 @@ static void to_sink(struct outchan *c, const char *p, size_t n, bool partial)
 	int fmt = format_of(c);
 	if (fmt == LOG_FORMAT_PLAIN && !out_sd->log_timestamp) {
 		sink_write_line(c->sink, p, n);
-		if (partial)
-			sink_write_line(c->sink, "\n", 1); /* keep other programs' lines apart */
+		if (n > 0 && p[n - 1] != '\n') /* a piece, or a last line: keep the next apart */
+			sink_write_line(c->sink, "\n", 1);
 		return;
 	}
 	struct prefix pf;
 	if (fmt == LOG_FORMAT_PREFIX)
 		prefix_build(c, &pf);
-	scratch.len = 0;
+	buf_reset(&scratch);
 	while (n > 0) {
 		const char *nl = memchr(p, '\n', n);
 		size_t len = nl ? (size_t)(nl - p) : n;
@@ -262,7 +196,8 @@ static void to_sink(struct outchan *c, const char *p, size_t n, bool partial)
 		p += len + (nl ? 1 : 0);
 		n -= len + (nl ? 1 : 0);
 	}
-	sink_write_line(c->sink, scratch.data, scratch.len);
+	if (!scratch.failed) /* out of memory: these lines are lost to stdout only */
+		sink_write_line(c->sink, scratch.data, scratch.len);
 }
 
 static void strip_ansi(char *p, size_t *n)
@@ -284,36 +219,6 @@ static void strip_ansi(char *p, size_t *n)
 	*n = o;
 }
 
-static void to_syslog(struct outchan *c, const char *p, size_t n)
-{
-	static int fd = -1;
-	struct sockaddr_un sa = {.sun_family = AF_UNIX, .sun_path = "/dev/log"};
-	if (fd < 0) {
-		fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-		if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-			if (fd >= 0)
-				close(fd);
-			fd = -1;
-			return; /* no syslog here: nothing to do, as supervisord */
-		}
-	}
-	while (n > 0) {
-		const char *nl = memchr(p, '\n', n);
-		size_t len = nl ? (size_t)(nl - p) : n;
-		char msg[2048];
-		/* user.info, tagged with the program's name like supervisord's "name output" */
-		int m = snprintf(msg, sizeof(msg), "<14>%s: %.*s", c->proc->conf->name,
-				 (int)(len > 1900 ? 1900 : len), p);
-		if (m > 0 && send(fd, msg, (size_t)m, MSG_NOSIGNAL) < 0 && errno != EAGAIN) {
-			close(fd);
-			fd = -1;
-			return;
-		}
-		p += len + (nl ? 1 : 0);
-		n -= len + (nl ? 1 : 0);
-	}
-}
-
 static void emit(struct outchan *c, char *p, size_t n, bool partial)
 {
 	if (out_sd->strip_ansi)
@@ -325,64 +230,63 @@ static void emit(struct outchan *c, char *p, size_t n, bool partial)
 	if (c->sink)
 		to_sink(c, p, n, partial);
 	if (c->syslog)
-		to_syslog(c, p, n);
+		syslog_send(c->proc->conf->name, p, n);
 }
 
 /* --- reading the pipes --- */
 
-static void chan_resume(struct sink_waiter *w)
+/* Emits every unit the line buffer has ready. */
+static void emit_ready(struct outchan *c)
 {
-	struct outchan *c = container_of(w, struct outchan, waiter);
-	if (c->fd >= 0)
-		ev_io_start(out_loop, &c->io);
+	bool partial;
+	size_t n;
+	while ((n = linebuf_next(&c->lb, &partial)) > 0) {
+		emit(c, c->lb.data, n, partial);
+		if (!partial)
+			c->continued = false;
+		linebuf_consume(&c->lb, n);
+	}
 }
 
-/* Emits every whole line in the buffer; a buffer that is full with no newline grows up to
- * LINE_MAX_BYTES, then goes out as a marked piece. */
-static void flush_lines(struct outchan *c)
+/* Reads once, at most `limit` bytes; returns bytes read, 0 on EOF, -1 when nothing is there. */
+static ssize_t chan_read(struct outchan *c, size_t limit)
 {
-	const char *last = c->len ? memrchr(c->buf, '\n', c->len) : NULL;
-	if (last) {
-		size_t upto = (size_t)(last - c->buf) + 1;
-		emit(c, c->buf, upto, false);
-		c->continued = false;
-		memmove(c->buf, c->buf + upto, c->len - upto);
-		c->len -= upto;
-		return;
+	size_t room;
+	char *at = linebuf_space(&c->lb, &room);
+	char spare[4096];
+	if (!at) {
+		/* no memory for the line buffer: pass the bytes on unframed rather than stall */
+		at = spare;
+		room = sizeof(spare);
 	}
-	if (c->len < c->cap)
-		return;
-	if (c->cap < LINE_MAX_BYTES) {
-		c->cap *= 2;
-		c->buf = xrealloc(c->buf, c->cap);
-		return;
-	}
-	emit(c, c->buf, c->len, true);
-	c->len = 0;
-}
-
-/* Reads once; returns bytes read, 0 on EOF, -1 when nothing is there now. */
-static ssize_t chan_read(struct outchan *c)
-{
-	if (!c->buf) {
-		c->cap = READ_CHUNK;
-		c->buf = xmalloc(c->cap);
-	}
-	if (c->cap - c->len < READ_CHUNK / 4 && c->cap < LINE_MAX_BYTES) {
-		c->cap *= 2;
-		c->buf = xrealloc(c->buf, c->cap);
-	}
+	if (room > limit)
+		room = limit;
 	ssize_t r;
 	do
-		r = read(c->fd, c->buf + c->len, c->cap - c->len);
+		r = read(c->fd, at, room);
 	while (r < 0 && errno == EINTR);
 	if (r < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK ? -1 : 0;
 	if (r == 0)
 		return 0;
-	c->len += (size_t)r;
-	flush_lines(c);
+	if (at == spare) {
+		emit(c, spare, (size_t)r, true);
+		return r;
+	}
+	linebuf_added(&c->lb, (size_t)r);
+	emit_ready(c);
 	return r;
+}
+
+/* A run's last line without its newline: files get it as written, pidvisor's stdout with a
+ * newline (to_sink), so the next program's line starts on its own. */
+static void end_of_run(struct outchan *c)
+{
+	c->boundary = false;
+	if (c->lb.len > 0)
+		emit(c, c->lb.data, c->lb.len, false);
+	c->lb.len = 0;
+	c->continued = false;
 }
 
 static void chan_close(struct outchan *c)
@@ -394,42 +298,76 @@ static void chan_close(struct outchan *c)
 		sink_cancel(c->sink, &c->waiter);
 	close(c->fd);
 	c->fd = -1;
-	if (c->len > 0) {
-		/* a last line without its newline: files get it as written; the shared stdout
-		 * gets a newline after it, so the next program's line starts on its own */
-		c->buf[c->len++] = '\n';
-		struct sink *s = c->sink;
-		c->sink = NULL;
-		emit(c, c->buf, c->len - 1, false);
-		c->sink = s;
-		if (s)
-			to_sink(c, c->buf, c->len, false);
-		c->len = 0;
+	end_of_run(c);
+	c->dead = false;
+	linebuf_free(&c->lb);
+}
+
+static bool must_wait(struct outchan *c)
+{
+	/* only read when the shared sink can take what one read may produce */
+	return c->sink && !sink_has_room(c->sink, c->lb.cap + LINEBUF_READ);
+}
+
+/*
+ * Reads while it may: one read for a running program (the loop stays fair), everything up to
+ * its end for one that was reaped. With force, the sink's room is not asked (the program is
+ * being removed: what is in its pipe, at most the pipe's size, is all queued).
+ */
+static void chan_pump(struct outchan *c, bool force)
+{
+	while (c->fd >= 0) {
+		if (c->boundary && c->owed == 0) {
+			end_of_run(c);
+			if (c->dead) {
+				chan_close(c);
+				return;
+			}
+		}
+		if (!force && must_wait(c)) {
+			ev_io_stop(out_loop, &c->io);
+			sink_wait(c->sink, &c->waiter);
+			return;
+		}
+		ssize_t r = chan_read(c, c->boundary ? c->owed : SIZE_MAX);
+		if (r == 0) {
+			chan_close(c);
+			return;
+		}
+		if (r < 0 && !c->boundary)
+			return;
+		if (r < 0)
+			c->owed = 0; /* the pipe is empty: that run has ended */
+		else if (c->boundary)
+			c->owed -= (size_t)r;
+		if (!c->dead && !c->boundary)
+			return;
 	}
-	free(c->buf);
-	c->buf = NULL;
-	c->cap = 0;
+}
+
+static void chan_resume(struct sink_waiter *w)
+{
+	struct outchan *c = container_of(w, struct outchan, waiter);
+	if (c->fd < 0)
+		return;
+	ev_io_start(out_loop, &c->io);
+	if (c->dead || c->boundary)
+		chan_pump(c, false);
 }
 
 static void chan_io_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
-	struct outchan *c = container_of(io, struct outchan, io);
-	(void)revents;
 	(void)loop;
-	/* back-pressure: only read when the shared sink can take what one read may produce */
-	if (c->sink && !sink_has_room(c->sink, c->cap + READ_CHUNK)) {
-		ev_io_stop(out_loop, io);
-		sink_wait(c->sink, &c->waiter);
-		return;
-	}
-	if (chan_read(c) == 0)
-		chan_close(c);
+	(void)revents;
+	chan_pump(container_of(io, struct outchan, io), false);
 }
 
 static char *auto_logfile(struct process *p, int channel)
 {
-	char *tmpl = xasprintf("%s/%s-%s---%s-XXXXXX.log", out_sd->childlogdir, p->conf->name,
-			       channel == 1 ? "stdout" : "stderr", out_sd->identifier);
+	char *tmpl;
+	if (asprintf(&tmpl, "%s/%s-%s---%s-XXXXXX.log", out_sd->childlogdir, p->conf->name,
+		     channel == 1 ? "stdout" : "stderr", out_sd->identifier) < 0)
+		return NULL;
 	int fd = mkstemps(tmpl, 4);
 	if (fd < 0) {
 		log_error("cannot create a log file in %s: %s", out_sd->childlogdir,
@@ -441,79 +379,101 @@ static char *auto_logfile(struct process *p, int channel)
 	return tmpl;
 }
 
-static bool is_dev(const char *path, const char *a, const char *b)
-{
-	return !strcmp(path, a) || !strcmp(path, b);
-}
-
+/* NULL when memory runs out (the spawn fails, PID 1 does not). */
 static struct outchan *chan_new(struct process *p, int channel, const struct log_conf *lc)
 {
-	struct outchan *c = xcalloc(1, sizeof(*c));
+	struct outchan *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
 	c->proc = p;
 	c->channel = channel;
 	c->fd = -1;
 	c->file.fd = -1;
 	c->waiter.cb = chan_resume;
 	c->syslog = lc->syslog;
-	const char *lf = lc->logfile;
-	if (!lf) {
-		/* NONE: only the tail ring */
-	} else if (is_dev(lf, "/dev/stdout", "/dev/fd/1")) {
+	switch (log_target_of(lc->logfile)) {
+	case LOG_TARGET_NONE:
+		break; /* only the tail ring */
+	case LOG_TARGET_STDOUT:
 		c->sink = sink_stdout();
-	} else if (is_dev(lf, "/dev/stderr", "/dev/fd/2")) {
+		break;
+	case LOG_TARGET_STDERR:
 		c->sink = sink_stderr();
-	} else if (!strcmp(lf, "syslog")) {
+		break;
+	case LOG_TARGET_SYSLOG:
 		c->syslog = true; /* supervisord's deprecated spelling of *_syslog */
-	} else {
-		c->file.path = !strcmp(lf, "AUTO") ? auto_logfile(p, channel) : xstrdup(lf);
+		break;
+	case LOG_TARGET_AUTO:
+		c->file.path = auto_logfile(p, channel);
+		break;
+	case LOG_TARGET_FILE:
+		c->file.path = strdup(lc->logfile);
+		break;
+	}
+	if (c->file.path) {
 		c->file.maxbytes = lc->maxbytes;
 		c->file.backups = lc->backups;
-		if (c->file.path && logfile_open(&c->file) < 0)
-			log_error("cannot open %s for %s: %s", c->file.path, p->conf->name,
-				  strerror(errno));
+		logfile_start(&c->file);
 	}
 	return c;
 }
 
+/* The write end for a channel's next child: the pipe a stalled reader left unread, when there
+ * is one, so the new run's output queues behind the old run's in the kernel; else a new pipe.
+ * -1 on failure. */
+static int chan_pipe(struct outchan *c)
+{
+	if (c->fd >= 0) {
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", c->fd);
+		int w = open(path, O_WRONLY | O_CLOEXEC);
+		if (w >= 0) {
+			c->dead = false;
+			return w;
+		}
+		/* no /proc: what is left is queued now (at most a pipe's worth), then a new pipe */
+		chan_pump(c, true);
+		chan_close(c);
+	}
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -1;
+	c->fd = fds[0];
+	fcntl(c->fd, F_SETFL, O_NONBLOCK);
+	ev_io_init(&c->io, chan_io_cb, c->fd, EV_READ);
+	return fds[1];
+}
+
 int output_prepare(struct process *p, int child_fds[3], char **err)
 {
-	int in[2], out[2], errp[2] = {-1, -1};
+	int in[2], wr[2] = {-1, -1};
+	const struct log_conf *lcs[2] = {&p->conf->out, &p->conf->err};
+	const char *why = "too many open files";
 
 	if (pipe2(in, O_CLOEXEC) < 0)
 		goto fail;
-	if (pipe2(out, O_CLOEXEC) < 0) {
-		close(in[0]);
-		close(in[1]);
-		goto fail;
-	}
-	if (!p->conf->redirect_stderr && pipe2(errp, O_CLOEXEC) < 0) {
-		close(in[0]);
-		close(in[1]);
-		close(out[0]);
-		close(out[1]);
-		goto fail;
-	}
-	child_fds[0] = in[0];
-	child_fds[1] = out[1];
-	child_fds[2] = p->conf->redirect_stderr ? out[1] : errp[1];
-	p->stdin_fd = in[1];
-	fcntl(in[1], F_SETFL, O_NONBLOCK);
-	const struct log_conf *lcs[2] = {&p->conf->out, &p->conf->err};
-	int rds[2] = {out[0], errp[0]};
-	for (int i = 0; i < 2; i++) {
-		if (rds[i] < 0)
-			continue;
+	for (int i = 0; i < (p->conf->redirect_stderr ? 1 : 2); i++) {
 		if (!p->chan[i])
 			p->chan[i] = chan_new(p, i + 1, lcs[i]);
-		p->chan[i]->fd = rds[i];
-		p->chan[i]->len = 0;
-		p->chan[i]->continued = false;
-		fcntl(rds[i], F_SETFL, O_NONBLOCK);
-		ev_io_init(&p->chan[i]->io, chan_io_cb, rds[i], EV_READ);
+		if (!p->chan[i])
+			why = "out of memory";
+		if (!p->chan[i] || (wr[i] = chan_pipe(p->chan[i])) < 0) {
+			close(in[0]);
+			close(in[1]);
+			if (wr[0] >= 0)
+				close(wr[0]);
+			goto fail;
+		}
 	}
+	child_fds[0] = in[0];
+	child_fds[1] = wr[0];
+	child_fds[2] = p->conf->redirect_stderr ? wr[0] : wr[1];
+	p->stdin_fd = in[1];
+	fcntl(in[1], F_SETFL, O_NONBLOCK);
 	return 0;
 fail:
-	*err = xasprintf("too many open files to spawn '%s'", p->conf->name);
+	if (asprintf(err, "%s to spawn '%s'", why, p->conf->name) < 0)
+		*err = NULL;
 	return -1;
 }
 
@@ -534,21 +494,24 @@ void output_abort(struct process *p, const int child_fds[3])
 	output_finished(p);
 }
 
+/* The child is gone: what is still in the pipe is the rest of its run (and of an earlier
+ * run's, when a stalled reader left that one unread too). */
+static void chan_child_gone(struct outchan *c)
+{
+	int n;
+	c->owed = ioctl(c->fd, FIONREAD, &n) == 0 && n >= 0 ? (size_t)n : SIZE_MAX;
+	c->boundary = true;
+	c->dead = true;
+}
+
 void output_finished(struct process *p)
 {
 	for (int i = 0; i < 2; i++) {
 		struct outchan *c = p->chan[i];
 		if (!c || c->fd < 0)
 			continue;
-		/* what the child wrote before it died is still in the pipe: take it all (the
-		 * pipe holds at most 64 KiB unless grandchildren keep writing) */
-		for (int guard = 0; guard < 64; guard++) {
-			if (c->sink && !sink_has_room(c->sink, c->cap + READ_CHUNK))
-				sink_flush(c->sink);
-			if (chan_read(c) <= 0)
-				break;
-		}
-		chan_close(c);
+		chan_child_gone(c);
+		chan_pump(c, false);
 	}
 	if (p->stdin_fd >= 0) {
 		close(p->stdin_fd);
@@ -560,12 +523,8 @@ void output_reopen(struct process *p)
 {
 	for (int i = 0; i < 2; i++) {
 		struct outchan *c = p->chan[i];
-		if (!c || !c->file.path)
-			continue;
-		if (c->file.fd >= 0)
-			close(c->file.fd);
-		if (logfile_open(&c->file) < 0)
-			log_error("cannot reopen %s: %s", c->file.path, strerror(errno));
+		if (c && c->file.path)
+			logfile_reopen(&c->file);
 	}
 }
 
@@ -578,8 +537,7 @@ const char *output_logfile(const struct process *p, int channel)
 	if (channel == 2 && p->conf->redirect_stderr)
 		return NULL;
 	/* not spawned yet: a plain path is known, AUTO is named at the first spawn */
-	if (!lc->logfile || !strcmp(lc->logfile, "AUTO") || !strcmp(lc->logfile, "syslog") ||
-	    !strncmp(lc->logfile, "/dev/", 5))
+	if (log_target_of(lc->logfile) != LOG_TARGET_FILE || !strncmp(lc->logfile, "/dev/", 5))
 		return NULL;
 	return lc->logfile;
 }
@@ -627,17 +585,25 @@ void output_tail_clear(struct process *p, int channel)
 
 void output_free(struct process *p)
 {
-	output_finished(p);
 	for (int i = 0; i < 2; i++) {
 		struct outchan *c = p->chan[i];
 		if (!c)
 			continue;
-		if (c->file.fd >= 0)
-			close(c->file.fd);
+		if (c->fd >= 0) {
+			/* removed, or pidvisor exits: its pipe's rest is queued, not waited for */
+			chan_child_gone(c);
+			chan_pump(c, true);
+			chan_close(c);
+		}
+		logfile_close(&c->file);
 		free(c->file.path);
 		free(c->ring.data);
 		free(c);
 		p->chan[i] = NULL;
+	}
+	if (p->stdin_fd >= 0) {
+		close(p->stdin_fd);
+		p->stdin_fd = -1;
 	}
 }
 

@@ -1,0 +1,307 @@
+#include "stdout_sink.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define SINK_LOW      (SINK_CAP / 2)	/* waiting programs are woken below this */
+#define SINK_HARD_MAX (8 * 1024 * 1024) /* main-log lines are dropped past this */
+
+struct sink {
+	int fd;
+	const char *name;
+	char *buf;
+	size_t head, len, cap; /* queued bytes are buf[head .. head+len) */
+	unsigned long long dropped;
+	struct ev_loop *loop;
+	ev_io io;
+	int saved_flags;
+	bool fifo;   /* a pipe: written in whole lines of at most PIPE_BUF (see write_lines) */
+	bool broken; /* the reader went away, or never came back at exit: drop */
+	struct sink_waiter *waiters;
+};
+
+static struct sink sinks[2] = {{.fd = 1, .name = "stdout", .saved_flags = -1},
+			       {.fd = 2, .name = "stderr", .saved_flags = -1}};
+
+struct sink *sink_stdout(void)
+{
+	return &sinks[0];
+}
+
+struct sink *sink_stderr(void)
+{
+	return &sinks[1];
+}
+
+bool sink_has_room(const struct sink *s, size_t n)
+{
+	/* an empty queue always takes one more unit, however large (a 4 MiB line) */
+	return s->broken || s->len == 0 || s->len + n <= SINK_CAP;
+}
+
+bool sink_is_tty(const struct sink *s)
+{
+	return isatty(s->fd);
+}
+
+static void wake_waiters(struct sink *s)
+{
+	struct sink_waiter *w = s->waiters;
+	s->waiters = NULL;
+	while (w) {
+		struct sink_waiter *next = w->next;
+		w->queued = false;
+		w->next = NULL;
+		w->cb(w);
+		w = next;
+	}
+}
+
+static void drop_queue(struct sink *s)
+{
+	s->dropped += s->len;
+	s->len = 0;
+	s->head = 0;
+}
+
+/*
+ * One write of whole lines. On a pipe, at most PIPE_BUF bytes ending at a newline: the kernel
+ * takes such a write whole or not at all, so the pipe never holds part of a line that a reader
+ * stalled for good would leave cut at our exit. A line longer than PIPE_BUF goes in one write.
+ */
+static ssize_t write_lines(struct sink *s, const char *p, size_t n)
+{
+	if (s->fifo && n > PIPE_BUF) {
+		const char *nl = memrchr(p, '\n', PIPE_BUF);
+		if (!nl)
+			nl = memchr(p + PIPE_BUF, '\n', n - PIPE_BUF);
+		if (nl)
+			n = (size_t)(nl - p) + 1;
+	}
+	ssize_t w;
+	do
+		w = write(s->fd, p, n);
+	while (w < 0 && errno == EINTR);
+	return w;
+}
+
+/* Writes what it can without blocking; -1 when the fd would block with bytes still queued. */
+static int drain(struct sink *s)
+{
+	while (s->len > 0) {
+		ssize_t w = write_lines(s, s->buf + s->head, s->len);
+		if (w > 0) {
+			s->head += (size_t)w;
+			s->len -= (size_t)w;
+			continue;
+		}
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return -1;
+		s->broken = true; /* EPIPE, EBADF...: nobody reads; don't stall PID 1 */
+		drop_queue(s);
+	}
+	s->head = 0;
+	return 0;
+}
+
+static void sink_io_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct sink *s = container_of(io, struct sink, io);
+	(void)revents;
+	if (drain(s) == 0)
+		ev_io_stop(loop, io);
+	if (s->len <= SINK_LOW && s->waiters)
+		wake_waiters(s);
+}
+
+void sink_attach(struct ev_loop *loop)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(sinks); i++) {
+		struct sink *s = &sinks[i];
+		s->loop = loop;
+		s->saved_flags = fcntl(s->fd, F_GETFL);
+		/* a pipe (docker's, a log shipper's): deeper, so a slow moment of the reader costs
+		 * fewer round trips through the loop; failure keeps the default */
+		struct stat st;
+		s->fifo = fstat(s->fd, &st) == 0 && S_ISFIFO(st.st_mode);
+		if (s->fifo)
+			fcntl(s->fd, F_SETPIPE_SZ, 1024 * 1024);
+		if (s->saved_flags >= 0)
+			fcntl(s->fd, F_SETFL, s->saved_flags | O_NONBLOCK);
+		ev_io_init(&s->io, sink_io_cb, s->fd, EV_WRITE);
+		if (s->len > 0) /* start-up lines an inherited non-blocking fd did not take */
+			ev_io_start(loop, &s->io);
+	}
+}
+
+static void exit_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	(void)t;
+	(void)revents;
+	ev_break(loop, EVBREAK_ALL);
+}
+
+static void exit_io_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct sink *s = io->data;
+	(void)revents;
+	if (drain(s) == 0)
+		ev_io_stop(loop, io);
+	if (!ev_is_active(&sinks[0].io) && !ev_is_active(&sinks[1].io))
+		ev_break(loop, EVBREAK_ALL);
+}
+
+/* Every program has stopped: a loop of its own that only waits for the reader, for
+ * SINK_EXIT_GRACE seconds at most. */
+static void drain_before_exit(void)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOENV);
+	if (!loop)
+		return;
+	bool waiting = false;
+	for (size_t i = 0; i < ARRAY_SIZE(sinks); i++) {
+		struct sink *s = &sinks[i];
+		ev_io_init(&s->io, exit_io_cb, s->fd, EV_WRITE);
+		s->io.data = s;
+		if (s->len > 0 && !s->broken) {
+			ev_io_start(loop, &s->io);
+			waiting = true;
+		}
+	}
+	ev_timer timer;
+	ev_timer_init(&timer, exit_timer_cb, SINK_EXIT_GRACE, 0);
+	if (waiting) {
+		ev_timer_start(loop, &timer);
+		ev_run(loop, 0);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(sinks); i++)
+		ev_io_stop(loop, &sinks[i].io);
+	ev_timer_stop(loop, &timer);
+	ev_loop_destroy(loop);
+}
+
+void sink_detach(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(sinks); i++) {
+		struct sink *s = &sinks[i];
+		if (s->loop)
+			ev_io_stop(s->loop, &s->io);
+		s->loop = NULL;
+		s->waiters = NULL;
+	}
+	drain_before_exit();
+	unsigned long long left[2] = {sinks[0].len, sinks[1].len};
+	for (size_t i = 0; i < ARRAY_SIZE(sinks); i++)
+		if (left[i]) {
+			/* the reader did not come back: later writes must not block either */
+			drop_queue(&sinks[i]);
+			sinks[i].broken = true;
+		}
+	for (size_t i = 0; i < ARRAY_SIZE(sinks); i++) {
+		if (!left[i])
+			continue;
+		char line[200];
+		int n =
+		    snprintf(line, sizeof(line),
+			     "pidvisor: dropped %llu bytes of output queued for its %s: nothing "
+			     "read them within %.0f s of exit\n",
+			     left[i], sinks[i].name, SINK_EXIT_GRACE);
+		sink_write_line(&sinks[1 - i], line, (size_t)n);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(sinks); i++) {
+		struct sink *s = &sinks[i];
+		/* blocking again for the shell that shares the terminal, unless a stalled reader
+		 * shares it: the fds may be one file */
+		if (!left[0] && !left[1] && !s->len && s->saved_flags >= 0)
+			fcntl(s->fd, F_SETFL, s->saved_flags);
+		s->saved_flags = -1;
+		free(s->buf);
+		s->buf = NULL;
+		s->cap = s->len = s->head = 0;
+	}
+}
+
+/* Appends to the queue, growing it: programs' output checks sink_has_room() before reading,
+ * so the queue passes SINK_CAP by at most one read per program plus main-log lines. */
+static void enqueue(struct sink *s, const char *buf, size_t n)
+{
+	if (s->len > 0 && s->len + n > SINK_HARD_MAX) {
+		s->dropped += n; /* only main-log lines can get here: a reader stuck for good */
+		return;
+	}
+	if (s->head > 0 && s->head + s->len + n > s->cap) {
+		memmove(s->buf, s->buf + s->head, s->len);
+		s->head = 0;
+	}
+	if (s->len + n > s->cap) {
+		size_t cap = s->cap ? s->cap : 65536;
+		while (cap < s->len + n)
+			cap *= 2;
+		char *grown = realloc(s->buf, cap);
+		if (!grown) {
+			s->dropped += n;
+			return;
+		}
+		s->buf = grown;
+		s->cap = cap;
+	}
+	memcpy(s->buf + s->head + s->len, buf, n);
+	s->len += n;
+	if (s->loop)
+		ev_io_start(s->loop, &s->io);
+}
+
+void sink_write_line(struct sink *s, const char *buf, size_t n)
+{
+	if (s->broken) {
+		s->dropped += n;
+		return;
+	}
+	if (n == 0)
+		return;
+	while (s->len == 0 && n > 0) {
+		/* nothing queued: straight through (before the loop, a blocking fd blocks, as
+		 * any start-up write does) */
+		ssize_t w = write_lines(s, buf, n);
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (w <= 0) {
+			s->broken = true;
+			s->dropped += n;
+			return;
+		}
+		buf += w;
+		n -= (size_t)w;
+	}
+	if (n == 0)
+		return;
+	enqueue(s, buf, n);
+}
+
+void sink_wait(struct sink *s, struct sink_waiter *w)
+{
+	if (w->queued)
+		return;
+	w->queued = true;
+	w->next = s->waiters;
+	s->waiters = w;
+}
+
+void sink_cancel(struct sink *s, struct sink_waiter *w)
+{
+	for (struct sink_waiter **p = &s->waiters; *p; p = &(*p)->next)
+		if (*p == w) {
+			*p = w->next;
+			break;
+		}
+	w->queued = false;
+	w->next = NULL;
+}
