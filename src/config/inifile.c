@@ -320,14 +320,15 @@ const char *ini_file_refusal(const struct stat *st)
 
 /* O_NONBLOCK keeps the open of a FIFO from waiting for a writer; fstat then refuses it. The read
  * is bounded too: a file may grow, and /proc files say they are empty. */
-const char *ini_read_file(const char *path, struct buf *out)
+const char *ini_read_file(const char *path, struct buf *out, bool *not_opened)
 {
 	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	*not_opened = fd < 0;
+	buf_init(out, INI_MAX_FILE_BYTES);
 	if (fd < 0)
 		return strerror(errno);
 	struct stat st;
 	const char *bad = fstat(fd, &st) < 0 ? strerror(errno) : ini_file_refusal(&st);
-	buf_init(out, INI_MAX_FILE_BYTES);
 	char chunk[65536];
 	ssize_t got = 0;
 	while (!bad && (got = read(fd, chunk, sizeof(chunk))) != 0) {
@@ -344,10 +345,12 @@ const char *ini_read_file(const char *path, struct buf *out)
 
 static int read_config_file(const char *path, struct buf *out, struct diag *d)
 {
-	const char *bad = ini_read_file(path, out);
+	bool not_opened;
+	const char *bad = ini_read_file(path, out, &not_opened);
 	if (!bad)
 		return 0;
-	diag_add(d, DIAG_ERROR, path, 0, NULL, NULL, "%s", bad);
+	diag_add(d, DIAG_ERROR, path, 0, NULL, NULL, "%s%s", not_opened ? "cannot open: " : "",
+		 bad);
 	return -1;
 }
 

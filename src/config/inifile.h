@@ -6,6 +6,7 @@
 #ifndef PIDVISOR_INIFILE_H
 #define PIDVISOR_INIFILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/stat.h>
 
@@ -43,8 +44,8 @@ struct ini_doc {
 const char *ini_file_refusal(const struct stat *st);
 
 /* Reads a whole file that ini_file_refusal() lets through into out (which it initialises):
- * NULL, or why not (a static phrase; the open's error says "cannot open" by itself). */
-const char *ini_read_file(const char *path, struct buf *out);
+ * NULL, or why not (a static phrase), with *not_opened telling whether the open failed. */
+const char *ini_read_file(const char *path, struct buf *out, bool *not_opened);
 
 /* Reads path into doc (merging with what is there). Returns 0, or -1 with errors added to d.
  * Refused with FILE:LINE: a NUL byte, and what INI_MAX_FILE_BYTES says. */

@@ -186,7 +186,8 @@ static int parse_envfiles(const struct keydef *k, const char *v, void *dst, char
 		struct buf text = {0};
 		int line = 0;
 		char *err = NULL;
-		const char *refused = ini_read_file(path, &text);
+		bool not_opened;
+		const char *refused = ini_read_file(path, &text, &not_opened);
 		if (refused)
 			rc = (*why = xasprintf("cannot read %s: %s", path, refused), -1);
 		else if (parse_envfile(text.data ? text.data : "", text.len, out, &line, &err) < 0)

@@ -233,6 +233,18 @@ static void emit(struct outchan *c, char *p, size_t n, bool partial)
 		syslog_send(c->proc->conf->name, p, n);
 }
 
+void output_note(struct process *p, const char *text)
+{
+	struct outchan *c = p->chan[0];
+	if (!c)
+		return;
+	struct buf line = {0};
+	buf_printf(&line, "%s\n", text);
+	if (!line.failed)
+		emit(c, line.data, line.len, false);
+	buf_free(&line);
+}
+
 /* --- reading the pipes --- */
 
 /* Emits every unit the line buffer has ready. */

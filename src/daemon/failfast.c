@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <sys/wait.h>
 
-#include "log.h"
+#include "mainlog.h"
 #include "reap.h"
 #include "supervisor.h"
 #include "values.h"

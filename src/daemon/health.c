@@ -11,7 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "child_output.h"
+#include "mainlog.h"
 #include "process.h"
 #include "util.h"
 
@@ -72,8 +73,10 @@ static void verdict(struct health *h, bool ok, const char *why)
 		h->status = HEALTH_HEALTHY;
 	} else {
 		bool grace = ev_now(loop) - h->spawned < p->conf->health_start_period;
-		log_warn("healthcheck: %s: %s%s", p->conf->name, why,
+		char line[OUTPUT_MAX + 160];
+		snprintf(line, sizeof(line), "healthcheck: %s%s", why,
 			 grace ? " (within healthcheck_start_period: not counted)" : "");
+		output_note(p, line);
 		if (!grace && ++h->failures >= p->conf->health_retries)
 			h->status = HEALTH_UNHEALTHY;
 	}

@@ -31,7 +31,8 @@ static void test_every_key_is_unique_typed_and_parsable(void **state)
 			assert_string_equal(config_key_name(known[s], i), k->name);
 			/* a default parses as its own type */
 			if (k->dflt && !strchr(k->dflt, '%') && k->type != K_LOGFILE) {
-				char dst[64] = {0};
+				_Alignas(16) char dst[512] = {0};
+				assert_true(ktype_ops(k->type)->size <= sizeof(dst));
 				char *why = NULL;
 				if (ktype_ops(k->type)->parse(k, k->dflt, dst, &why) != 0)
 					fail_msg("[%s] %s: default '%s': %s", known[s], k->name,
@@ -114,6 +115,47 @@ static void test_type_rows(void **state)
 	assert_int_equal(parse("program:x", "user", "no-such-user-here", &s, &why), -1);
 	assert_string_equal(why, "no such user 'no-such-user-here' in /etc/passwd");
 	free(why);
+	double d;
+	assert_int_equal(parse("program:x", "healthcheck_interval", "1.5s", &d, &why), 0);
+	assert_true(d == 1.5);
+	assert_int_equal(parse("program:x", "healthcheck_interval", "250ms", &d, &why), 0);
+	assert_true(d == 0.25);
+	assert_int_equal(parse("program:x", "healthcheck_start_period", "2m", &d, &why), 0);
+	assert_true(d == 120);
+	assert_int_equal(parse("program:x", "healthcheck_interval", "10x", &d, &why), -1);
+	free(why);
+	assert_int_equal(parse("program:x", "healthcheck_interval", "50ms", &d, &why), -1);
+	assert_non_null(strstr(why, "from 0.1s"));
+	free(why);
+	struct health_spec h;
+	assert_int_equal(parse("program:x", "healthcheck", "http://127.0.0.1:8080/ready", &h, &why),
+			 0);
+	assert_int_equal(h.kind, HEALTH_HTTP);
+	assert_string_equal(h.host, "127.0.0.1:8080");
+	assert_string_equal(h.path, "/ready");
+	ktype_ops(K_HEALTHCHECK)->free(&h);
+	assert_int_equal(parse("program:x", "healthcheck", "http://localhost", &h, &why), 0);
+	assert_string_equal(h.path, "/");
+	ktype_ops(K_HEALTHCHECK)->free(&h);
+	assert_int_equal(parse("program:x", "healthcheck", "tcp:[::1]:5432", &h, &why), 0);
+	assert_int_equal(h.kind, HEALTH_TCP);
+	ktype_ops(K_HEALTHCHECK)->free(&h);
+	assert_int_equal(parse("program:x", "healthcheck", "cmd:pg_isready -q", &h, &why), 0);
+	assert_int_equal(h.argv.n, 2);
+	assert_string_equal(h.argv.v[0], "pg_isready");
+	ktype_ops(K_HEALTHCHECK)->free(&h);
+	static const char *const bad_checks[] = {"tcp:5432", "cmd:", "ftp://x/", "http://:80/",
+						 "tcp:host:notaport"};
+	for (size_t b = 0; b < sizeof(bad_checks) / sizeof(bad_checks[0]); b++) {
+		if (parse("program:x", "healthcheck", bad_checks[b], &h, &why) == 0)
+			fail_msg("healthcheck '%s' was accepted", bad_checks[b]);
+		ktype_ops(K_HEALTHCHECK)->free(&h);
+		free(why);
+	}
+	assert_int_equal(parse("program:x", "shutdown_on", "Unexpected", &i, &why), 0);
+	assert_int_equal(i, SHUTDOWN_UNEXPECTED);
+	assert_int_equal(parse("program:x", "on_unhealthy", "restart", &i, &why), 0);
+	assert_int_equal(i, UNHEALTHY_RESTART);
 	assert_true(ktype_ops(K_UMASK)->unset_is_minus_one);
 	assert_false(ktype_ops(K_INT)->unset_is_minus_one);
 }
