@@ -291,14 +291,33 @@ static const struct method {
      "Process an array of calls, and return an array of results."},
 };
 
+/* A UTF-8 sequence cut at the end of s is dropped: XML must stay well-formed. */
+static void trim_utf8(char *s, size_t len)
+{
+	size_t i = len, cont = 0;
+	while (i > 0 && cont < 4 && ((unsigned char)s[i - 1] & 0xC0) == 0x80) {
+		i--;
+		cont++;
+	}
+	if (i == 0 || ((unsigned char)s[i - 1] & 0x80) == 0)
+		return;
+	unsigned char lead = (unsigned char)s[i - 1];
+	size_t need = lead >= 0xF0 ? 3 : lead >= 0xE0 ? 2 : lead >= 0xC0 ? 1 : 0;
+	if (cont < need)
+		s[i - 1] = '\0';
+}
+
 void rpc_fault(struct rpc_answer *a, int code, const char *detail)
 {
+	int n;
 	a->fault = code;
 	if (detail)
-		snprintf(a->fault_text, sizeof(a->fault_text), "%s: %s", xr_fault_name(code),
-			 detail);
+		n = snprintf(a->fault_text, sizeof(a->fault_text), "%s: %s", xr_fault_name(code),
+			     detail);
 	else
-		snprintf(a->fault_text, sizeof(a->fault_text), "%s", xr_fault_name(code));
+		n = snprintf(a->fault_text, sizeof(a->fault_text), "%s", xr_fault_name(code));
+	if (n >= (int)sizeof(a->fault_text))
+		trim_utf8(a->fault_text, sizeof(a->fault_text) - 1);
 }
 
 void rpc_answer_clear(struct rpc_answer *a)
