@@ -101,31 +101,53 @@ static const char *const words[] = {"cat",
 
 static struct xr_value *gen_value(struct input *in, int depth);
 
+/* Pieces of text that are valid UTF-8, as everything the XML parser hands over is: names of
+ * one, two, three and four bytes per character, and what XML must escape. */
+static const char *const pieces[] = {"a",
+				     "z",
+				     "0",
+				     ":",
+				     "*",
+				     " ",
+				     "\n",
+				     "&",
+				     "<",
+				     ">",
+				     "\"",
+				     "'",
+				     "\xc3\xa9",
+				     "\xe4\xb8\xad",
+				     "\xf0\x9f\x98\x80",
+				     "cat",
+				     "g"};
+
 static struct xr_value *gen_string(struct input *in)
 {
+	struct buf b;
+	buf_init(&b, 0);
 	switch (take(in, 4)) {
 	case 0: {
-		char buf[64];
-		size_t len = take(in, sizeof(buf));
-		for (size_t i = 0; i < len; i++)
-			buf[i] = (char)(take(in, 255) + 1);
-		return xr_string_len(buf, len);
+		size_t n = take(in, 16);
+		for (size_t i = 0; i < n; i++)
+			buf_puts(&b, pieces[take(in, sizeof(pieces) / sizeof(pieces[0]))]);
+		break;
 	}
 	case 1: {
-		/* longer than any fixed buffer a handler might copy a name into */
+		/* longer than any fixed buffer a handler or a fault text might cut it to */
+		const char *piece = pieces[take(in, sizeof(pieces) / sizeof(pieces[0]))];
 		size_t len = 500 + take(in, 4) * 300;
-		char *s = malloc(len + 1);
-		memset(s, 'a' + (int)take(in, 26), len);
-		s[len] = '\0';
 		if (take(in, 2))
-			s[len / 2] = ':';
-		struct xr_value *v = xr_string(s);
-		free(s);
-		return v;
+			buf_puts(&b, "g:");
+		while (b.len < len)
+			buf_puts(&b, piece);
+		break;
 	}
 	default:
-		return xr_string(words[take(in, sizeof(words) / sizeof(words[0]))]);
+		buf_puts(&b, words[take(in, sizeof(words) / sizeof(words[0]))]);
 	}
+	struct xr_value *v = xr_string_len(b.data ? b.data : "", b.len);
+	buf_free(&b);
+	return v;
 }
 
 static struct xr_value *gen_int(struct input *in)
@@ -305,6 +327,33 @@ static void setup(void)
 	learn_methods();
 }
 
+/* Whatever the dispatch answers must be a well-formed response that parses back. */
+static void check_answer(const struct rpc_answer *a)
+{
+	static const struct xr_limits roomy = {
+	    .max_depth = 64, .max_values = 1u << 22, .max_bytes = 1u << 28};
+	struct buf xml;
+	struct xr_response r;
+	char err[256];
+	bool encoded;
+	buf_init(&xml, 256u << 20);
+	if (a->fault)
+		encoded = xr_encode_fault(&xml, a->fault, a->fault_text);
+	else if (a->value)
+		encoded = xr_encode_response(&xml, a->value);
+	else
+		__builtin_trap(); /* neither a value nor a fault */
+	/* an int past int32 cannot be encoded, as in Python: the server answers a fault then */
+	if (encoded) {
+		if (!xr_parse_response(xml.data, xml.len, &roomy, &r, err, sizeof(err)))
+			__builtin_trap();
+		if (r.is_fault != (a->fault != 0))
+			__builtin_trap();
+		xr_response_free(&r);
+	}
+	buf_free(&xml);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static bool ready;
@@ -326,13 +375,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		struct rpc_answer a;
 		call(method, params, &a);
-		struct buf xml;
-		buf_init(&xml, 64u << 20);
-		if (a.fault)
-			xr_encode_fault(&xml, a.fault, a.fault_text);
-		else if (a.value)
-			xr_encode_response(&xml, a.value);
-		buf_free(&xml);
+		check_answer(&a);
 		rpc_answer_clear(&a);
 		xr_free(params);
 	}

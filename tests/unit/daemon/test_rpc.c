@@ -296,6 +296,27 @@ static void test_multicall_limits(void **state)
 	rs.conf = NULL;
 }
 
+/* A fault text is cut at its bound on a whole UTF-8 character (found by fuzz_rpc_dispatch). */
+static void test_fault_text_cut_on_a_character(void **state)
+{
+	char name[2002] = "x";
+	for (int i = 0; i < 1000; i++)
+		memcpy(name + 1 + 2 * i, "\xc3\xa9", 2);
+	name[2001] = '\0';
+	/* with and without a one-byte character first, so the bound falls inside one or not */
+	for (int shift = 0; shift < 2; shift++) {
+		struct rpc_answer a;
+		call(&a, "supervisor.getProcessInfo", "s", name + 1 - shift);
+		assert_int_equal(a.fault, 10);
+		size_t len = strlen(a.fault_text);
+		assert_in_range(len, 1000, sizeof(a.fault_text) - 1);
+		/* "BAD_NAME: ", the "x" or not, then whole two-byte characters */
+		assert_int_equal((len - 10 - (size_t)shift) % 2, 0);
+		assert_int_equal((unsigned char)a.fault_text[len - 1], 0xa9);
+		rpc_answer_clear(&a);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -306,6 +327,7 @@ int main(void)
 	    cmocka_unit_test(test_read_windows),
 	    cmocka_unit_test(test_multicall_checks_each_call),
 	    cmocka_unit_test(test_multicall_limits),
+	    cmocka_unit_test(test_fault_text_cut_on_a_character),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
