@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -311,6 +312,9 @@ static const char too_big[] = "larger than 16 MiB, the most a config file may be
 
 const char *ini_file_refusal(const struct stat *st)
 {
+	/* /dev/null reads as an empty file: `supervisorctl -c /dev/null -s URL` is an idiom */
+	if (S_ISCHR(st->st_mode) && st->st_rdev == makedev(1, 3))
+		return NULL;
 	if (!S_ISREG(st->st_mode))
 		return "not a regular file (a config file must be one)";
 	if (st->st_size > INI_MAX_FILE_BYTES)

@@ -1,7 +1,9 @@
 /*
- * supervisord's XML-RPC interface (supervisor.* and system.*): one table of methods, each a
- * handler over the running supervisor. A call either answers at once or returns a pending
- * operation (start/stop with wait=true) that the control server polls until it is done.
+ * supervisord's XML-RPC interface (supervisor.* and system.*): one table of methods (rpc.c) with
+ * each one's signature, checked before any handler runs; the handlers (rpc_methods.c, the
+ * waiting start/stop engine in rpc_wait.c, log reads in rpc_logs.c). A call either answers at
+ * once or returns a pending operation (start/stop with wait=true) that the control server polls
+ * until it is done.
  */
 #ifndef PIDVISOR_RPC_H
 #define PIDVISOR_RPC_H
@@ -14,14 +16,17 @@
 struct rpc_pending;
 
 struct rpc_answer {
-	struct xr_value *value; /* on success */
-	int fault;		/* 0, or a fault code (faultString in fault_text) */
-	char *fault_text;
+	struct xr_value *value;	     /* on success */
+	int fault;		     /* 0, or a fault code (faultString in fault_text) */
+	char fault_text[1024];	     /* no allocation: a fault must be answerable without memory */
 	struct rpc_pending *pending; /* not done yet: poll with rpc_poll() */
 };
 
 struct rpc_server {
 	struct supervisor *sv;
+	/* the [unix_http_server] or [inet_http_server] whose limits (multicall_max_calls,
+	 * multicall_max_bytes) apply; NULL: the tightest of the servers in sv->cfg */
+	const struct http_server_conf *conf;
 };
 
 void rpc_dispatch(struct rpc_server *rs, const char *method, const struct xr_value *params,

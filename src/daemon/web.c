@@ -320,7 +320,7 @@ static void render_tail(struct rpc_server *rs, const char *query, size_t qlen, s
 			buf_printf(&text, "No file for %s", name);
 		else if (a.fault)
 			buf_printf(&text, "ERROR: unexpected rpc fault [%d] %s", a.fault,
-				   a.fault_text ? a.fault_text : "");
+				   a.fault_text);
 		else if (a.value && a.value->type == XR_STRING)
 			buf_append(&text, a.value->u.str.ptr, a.value->u.str.len);
 		rpc_answer_clear(&a);
@@ -356,8 +356,7 @@ static void api_processes(struct rpc_server *rs, const char *name, struct web_re
 			r->content_type = "application/json";
 			buf_puts(&r->body, "{\"fault\":");
 			buf_printf(&r->body, "%d,\"faultString\":", a.fault);
-			json_string(&r->body, a.fault_text ? a.fault_text : "",
-				    a.fault_text ? strlen(a.fault_text) : 0);
+			json_string(&r->body, a.fault_text, strlen(a.fault_text));
 			buf_puts(&r->body, "}\n");
 		} else {
 			xr_process_json(&r->body, a.value);
@@ -427,8 +426,8 @@ static void note_fault(struct web_action *a, const char *method, struct rpc_answ
 	if (why)
 		snprintf(a->error, sizeof(a->error), "ERROR: Process %s: %s", a->namespec, why);
 	else
-		snprintf(a->error, sizeof(a->error), "unexpected rpc fault [%d] %s", ans->fault,
-			 ans->fault_text ? ans->fault_text : "");
+		snprintf(a->error, sizeof(a->error), "unexpected rpc fault [%d] %.500s", ans->fault,
+			 ans->fault_text);
 }
 
 static void finish_message(const struct web_action *a, char *out, size_t n)

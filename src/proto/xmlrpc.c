@@ -90,6 +90,18 @@ struct xr_value *xr_datetime(const char *iso)
 	return new_text(XR_DATETIME, iso, strlen(iso));
 }
 
+struct xr_value *xr_raw(char *data, size_t len)
+{
+	struct xr_value *v = data ? new_value(XR_RAW) : NULL;
+	if (!v) {
+		free(data);
+		return NULL;
+	}
+	v->u.str.ptr = data;
+	v->u.str.len = len;
+	return v;
+}
+
 struct xr_value *xr_array(void)
 {
 	return new_value(XR_ARRAY);
@@ -118,6 +130,8 @@ bool xr_array_add(struct xr_value *array, struct xr_value *item)
 	if (!array || !item || array->type != XR_ARRAY ||
 	    !grow((void **)&array->u.array.items, &array->u.array.cap, array->u.array.len,
 		  sizeof(item))) {
+		if (array)
+			array->incomplete = true;
 		xr_free(item);
 		return false;
 	}
@@ -131,6 +145,8 @@ bool xr_struct_set(struct xr_value *st, const char *name, struct xr_value *value
 	if (!st || !value || !copy || st->type != XR_STRUCT ||
 	    !grow((void **)&st->u.st.members, &st->u.st.cap, st->u.st.len,
 		  sizeof(struct xr_member))) {
+		if (st)
+			st->incomplete = true;
 		free(copy);
 		xr_free(value);
 		return false;
@@ -147,6 +163,7 @@ void xr_free(struct xr_value *v)
 	case XR_STRING:
 	case XR_BASE64:
 	case XR_DATETIME:
+	case XR_RAW:
 		free(v->u.str.ptr);
 		break;
 	case XR_ARRAY:
@@ -315,6 +332,8 @@ static void put_int(struct buf *out, long long i)
 bool xr_encode_value(struct buf *out, const struct xr_value *v)
 {
 	char num[40];
+	if (v->incomplete)
+		return false;
 	switch (v->type) {
 	case XR_NIL:
 		PUT(out, "<value><nil/></value>");
@@ -350,6 +369,9 @@ bool xr_encode_value(struct buf *out, const struct xr_value *v)
 		PUT(out, "<value><base64>\n");
 		base64_encode(out, v->u.str.ptr, v->u.str.len, 76);
 		PUT(out, "</base64></value>\n");
+		break;
+	case XR_RAW:
+		buf_append(out, v->u.str.ptr, v->u.str.len);
 		break;
 	case XR_ARRAY:
 		PUT(out, "<value><array><data>\n");

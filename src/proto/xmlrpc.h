@@ -19,6 +19,7 @@ enum xr_type {
 	XR_DATETIME, /* text "YYYYMMDDTHH:MM:SS" */
 	XR_ARRAY,
 	XR_STRUCT,
+	XR_RAW, /* <value> elements already encoded, written as they are: never decoded */
 };
 
 struct xr_value;
@@ -30,11 +31,12 @@ struct xr_member {
 
 struct xr_value {
 	enum xr_type type;
+	bool incomplete; /* an add to this container failed: encoding it fails too */
 	union {
 		long long i;	   /* XR_INT (i4/int/i8 on input, int32 range on output) */
 		bool b;		   /* XR_BOOL */
 		double d;	   /* XR_DOUBLE */
-		struct {	   /* XR_STRING, XR_BASE64 (decoded bytes), XR_DATETIME */
+		struct {	   /* XR_STRING, XR_BASE64 (decoded bytes), XR_DATETIME, XR_RAW */
 			char *ptr; /* NUL-terminated; may contain NULs for base64 */
 			size_t len;
 		} str;
@@ -50,7 +52,8 @@ struct xr_value {
 };
 
 /* Constructors return NULL when malloc fails; containers take ownership of
- * what is added and free it on failure, so calls can be chained. */
+ * what is added and free it on failure, so calls can be chained: a container
+ * that lost an item is marked incomplete and will not encode. */
 struct xr_value *xr_nil(void);
 struct xr_value *xr_int(long long v);
 struct xr_value *xr_bool(bool v);
@@ -59,6 +62,9 @@ struct xr_value *xr_string(const char *s);
 struct xr_value *xr_string_len(const char *s, size_t len);
 struct xr_value *xr_base64(const void *data, size_t len);
 struct xr_value *xr_datetime(const char *iso);
+/* Takes data (malloc'd, encoded by xr_encode_value) and frees it, also on failure: a long answer
+ * encoded piece by piece, so its values never pile up as trees. */
+struct xr_value *xr_raw(char *data, size_t len);
 struct xr_value *xr_array(void);
 struct xr_value *xr_struct(void);
 bool xr_array_add(struct xr_value *array, struct xr_value *item);

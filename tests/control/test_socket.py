@@ -112,7 +112,7 @@ def test_xmlrpc_client_drives_pidvisor(served):
     assert e.value.faultCode == 2
     with pytest.raises(xmlrpc.client.Fault) as e:
         sp.supervisor.getProcessInfo(42)
-    assert e.value.faultCode == 2
+    assert e.value.faultCode == 3  # BAD_ARGUMENTS: a wrong type (a wrong count is 2)
     methods = sp.system.listMethods()
     assert "supervisor.startProcess" in methods and methods == sorted(methods)
     assert sp.system.methodSignature("supervisor.startProcess") == ["boolean", "string",

@@ -323,6 +323,45 @@ static void test_fault_table(void **state)
 	buf_free(&sb);
 }
 
+/* A multicall's answer is encoded piece by piece: a raw value goes out as it is. */
+static void test_raw_value(void **state)
+{
+	struct buf sb;
+	buf_init(&sb, 0);
+	char *data = strdup("<value><int>7</int></value>\n");
+	struct xr_value *arr = xr_array();
+	xr_array_add(arr, xr_raw(data, strlen(data)));
+	assert_true(xr_encode_value(&sb, arr));
+	assert_string_equal(sb.data, "<value><array><data>\n<value><int>7</int></value>\n"
+				     "</data></array></value>\n");
+	xr_free(arr);
+	buf_free(&sb);
+	assert_null(xr_raw(NULL, 0));
+}
+
+/* An add that fails (here a NULL item, as when malloc fails) leaves the container unable to
+ * encode, so a half-built answer is never sent as if it were whole. */
+static void test_incomplete_container(void **state)
+{
+	struct buf sb;
+	buf_init(&sb, 0);
+	struct xr_value *st = xr_struct(), *arr = xr_array();
+	assert_true(xr_struct_set(st, "a", xr_int(1)));
+	assert_false(xr_struct_set(st, "b", NULL));
+	assert_false(xr_encode_value(&sb, st));
+	assert_false(xr_array_add(arr, NULL));
+	assert_false(xr_encode_value(&sb, arr));
+	struct xr_value *outer = xr_array();
+	struct xr_value *inner = xr_array();
+	xr_array_add(inner, NULL);
+	xr_array_add(outer, inner);
+	assert_false(xr_encode_response(&sb, outer));
+	xr_free(st);
+	xr_free(arr);
+	xr_free(outer);
+	buf_free(&sb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -336,6 +375,8 @@ int main(void)
 	    cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_limits),
 	    cmocka_unit_test(test_fault_table),
+	    cmocka_unit_test(test_raw_value),
+	    cmocka_unit_test(test_incomplete_container),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

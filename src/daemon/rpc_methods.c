@@ -1,0 +1,600 @@
+/* The supervisor.* handlers that answer at once: state, process and config info, groups,
+ * signals, stdin; and the name lookups every handler shares. Arguments arrive checked against
+ * the method's signature (rpc.c). */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "child_output.h"
+#include "mainlog.h"
+#include "rpc_internal.h"
+#include "signals.h"
+#include "version.h"
+
+bool rpc_shutting_down(struct rpc_server *rs, struct rpc_answer *out)
+{
+	if (rs->sv->mood < MOOD_RUNNING) {
+		rpc_fault(out, XR_SHUTDOWN_STATE, NULL);
+		return true;
+	}
+	return false;
+}
+
+/* Names are compared by length, never copied: a name of any length is just not found. */
+bool rpc_lookup(struct rpc_server *rs, const char *name, struct pgroup **g, struct process **p,
+		struct rpc_answer *out)
+{
+	const char *colon = strchr(name, ':');
+	size_t glen = colon ? (size_t)(colon - name) : strlen(name);
+	const char *proc = colon ? colon + 1 : name;
+	*g = NULL;
+	*p = NULL;
+	for (size_t i = 0; i < rs->sv->ngroups && !*g; i++) {
+		const char *gname = rs->sv->groups[i]->conf->name;
+		if (strlen(gname) == glen && memcmp(gname, name, glen) == 0)
+			*g = rs->sv->groups[i];
+	}
+	if (!*g) {
+		rpc_fault(out, XR_BAD_NAME, name);
+		return false;
+	}
+	if (!proc[0] || strcmp(proc, "*") == 0)
+		return true;
+	for (size_t i = 0; i < (*g)->nprocs; i++)
+		if (strcmp((*g)->procs[i]->conf->name, proc) == 0)
+			*p = (*g)->procs[i];
+	if (!*p) {
+		rpc_fault(out, XR_BAD_NAME, name);
+		return false;
+	}
+	return true;
+}
+
+struct pgroup *rpc_group(struct rpc_server *rs, const char *name, struct rpc_answer *out)
+{
+	struct pgroup *g;
+	if (rpc_shutting_down(rs, out))
+		return NULL;
+	if (!(g = supervisor_find_group(rs->sv, name)))
+		rpc_fault(out, XR_BAD_NAME, name);
+	return g;
+}
+
+struct process *rpc_one_process(struct rpc_server *rs, const char *name, struct rpc_answer *out)
+{
+	struct pgroup *g;
+	struct process *p;
+	if (!rpc_lookup(rs, name, &g, &p, out))
+		return NULL;
+	if (!p)
+		rpc_fault(out, XR_BAD_NAME, name);
+	return p;
+}
+
+struct process **rpc_collect(struct rpc_server *rs, struct pgroup *only, size_t *n,
+			     struct rpc_answer *out)
+{
+	struct supervisor *sv = rs->sv;
+	size_t total = 0;
+	for (size_t gi = 0; gi < sv->ngroups; gi++)
+		if (!only || sv->groups[gi] == only)
+			total += sv->groups[gi]->nprocs;
+	struct process **ps = malloc((total ? total : 1) * sizeof(*ps));
+	*n = 0;
+	if (!ps) {
+		rpc_fault(out, XR_FAILED, "out of memory");
+		return NULL;
+	}
+	for (size_t gi = 0; gi < sv->ngroups; gi++)
+		if (!only || sv->groups[gi] == only)
+			for (size_t i = 0; i < sv->groups[gi]->nprocs; i++)
+				ps[(*n)++] = sv->groups[gi]->procs[i];
+	return ps;
+}
+
+struct xr_value *rpc_result_struct(const struct process *p, int code, const char *desc)
+{
+	struct xr_value *st = xr_struct();
+	xr_struct_set(st, "name", xr_string(p ? p->conf->name : ""));
+	xr_struct_set(st, "group", xr_string(p ? p->conf->group : ""));
+	xr_struct_set(st, "status", xr_int(code));
+	xr_struct_set(st, "description", xr_string(desc));
+	/* pidvisor's addition; supervisord's clients ignore members they do not know */
+	const char *health = health_of(p);
+	if (health)
+		xr_struct_set(st, "health", xr_string(health));
+	return st;
+}
+
+static const char *mood_name(enum mood m)
+{
+	switch (m) {
+	case MOOD_FATAL:
+		return "FATAL";
+	case MOOD_RUNNING:
+		return "RUNNING";
+	case MOOD_RESTARTING:
+		return "RESTARTING";
+	case MOOD_SHUTDOWN:
+		return "SHUTDOWN";
+	}
+	return "UNKNOWN";
+}
+
+/* Python's str(timedelta) in whole seconds. */
+static void timedelta(long long secs, char *buf, size_t n)
+{
+	if (secs < 0)
+		secs = 0;
+	long long days = secs / 86400, rest = secs % 86400;
+	if (days)
+		snprintf(buf, n, "%lld day%s, %lld:%02lld:%02lld", days, days == 1 ? "" : "s",
+			 rest / 3600, rest / 60 % 60, rest % 60);
+	else
+		snprintf(buf, n, "%lld:%02lld:%02lld", rest / 3600, rest / 60 % 60, rest % 60);
+}
+
+void rpc_describe(const struct process *p, time_t now, char *buf, size_t n)
+{
+	switch (p->fsm.state) {
+	case PS_RUNNING: {
+		char up[64];
+		const char *health = health_of(p);
+		timedelta((long long)(now - p->start_wall), up, sizeof(up));
+		snprintf(buf, n, "pid %d, uptime %s%s%s", (int)p->pid, up, health ? ", " : "",
+			 health ? health : "");
+		break;
+	}
+	case PS_FATAL:
+	case PS_BACKOFF:
+		if (p->fsm.spawnerr[0])
+			snprintf(buf, n, "%s", p->fsm.spawnerr);
+		else
+			snprintf(buf, n, "unknown error (try \"tail %s\")", p->conf->name);
+		break;
+	case PS_STOPPED:
+	case PS_EXITED:
+		if (p->start_wall) {
+			struct tm tm;
+			time_t stop = p->stop_wall;
+			localtime_r(&stop, &tm);
+			strftime(buf, n, "%b %d %I:%M %p", &tm);
+		} else {
+			snprintf(buf, n, "Not started");
+		}
+		break;
+	default:
+		buf[0] = '\0';
+	}
+}
+
+static struct xr_value *process_info(const struct process *p)
+{
+	char desc[256];
+	time_t now = time(NULL);
+	const char *out = output_logfile(p, 1), *err = output_logfile(p, 2);
+	struct xr_value *st = xr_struct();
+	rpc_describe(p, now, desc, sizeof(desc));
+	xr_struct_set(st, "name", xr_string(p->conf->name));
+	xr_struct_set(st, "group", xr_string(p->conf->group));
+	xr_struct_set(st, "start", xr_int((long long)p->start_wall));
+	xr_struct_set(st, "stop", xr_int((long long)p->stop_wall));
+	xr_struct_set(st, "now", xr_int((long long)now));
+	xr_struct_set(st, "state", xr_int(p->fsm.state));
+	xr_struct_set(st, "statename", xr_string(proc_state_name(p->fsm.state)));
+	xr_struct_set(st, "spawnerr", xr_string(p->fsm.spawnerr));
+	xr_struct_set(st, "exitstatus", xr_int(p->fsm.exitstatus));
+	xr_struct_set(st, "logfile", xr_string(out ? out : ""));
+	xr_struct_set(st, "stdout_logfile", xr_string(out ? out : ""));
+	xr_struct_set(st, "stderr_logfile", xr_string(err ? err : ""));
+	xr_struct_set(st, "pid", xr_int(p->pid));
+	xr_struct_set(st, "description", xr_string(desc));
+	/* pidvisor's addition; supervisord's clients ignore members they do not know */
+	const char *health = health_of(p);
+	if (health)
+		xr_struct_set(st, "health", xr_string(health));
+	return st;
+}
+
+void rpc_api_version(struct rpc_server *rs, const struct args *a, struct rpc_answer *out)
+{
+	out->value = xr_string(SUPERVISOR_API_VERSION);
+}
+
+void rpc_supervisor_version(struct rpc_server *rs, const struct args *a, struct rpc_answer *out)
+{
+	out->value = xr_string(SUPERVISOR_VERSION);
+}
+
+void rpc_identification(struct rpc_server *rs, const struct args *a, struct rpc_answer *out)
+{
+	out->value = xr_string(rs->sv->cfg->sd.identifier);
+}
+
+void rpc_get_state(struct rpc_server *rs, const struct args *a, struct rpc_answer *out)
+{
+	struct xr_value *st = xr_struct();
+	xr_struct_set(st, "statecode", xr_int(rs->sv->mood));
+	xr_struct_set(st, "statename", xr_string(mood_name(rs->sv->mood)));
+	out->value = st;
+}
+
+void rpc_get_pid(struct rpc_server *rs, const struct args *a, struct rpc_answer *out)
+{
+	out->value = xr_int(getpid());
+}
+
+void rpc_shutdown(struct rpc_server *rs, const struct args *a, struct rpc_answer *out)
+{
+	if (rpc_shutting_down(rs, out))
+		return;
+	log_warn("received shutdown request");
+	supervisor_shutdown(rs->sv);
+	out->value = xr_bool(true);
+}
+
+void rpc_restart(struct rpc_server *rs, const struct args *a, struct rpc_answer *out)
+{
+	if (rpc_shutting_down(rs, out))
+		return;
+	log_warn("received restart request");
+	char *why = NULL;
+	if (supervisor_reload(rs->sv, &why) < 0) {
+		/* the new config has errors: nothing changed, say why */
+		rpc_fault(out, XR_CANT_REREAD, why);
+		free(why);
+		return;
+	}
+	out->value = xr_bool(true);
+}
+
+static struct xr_value *name_list(struct group_conf **gs, size_t n)
+{
+	struct xr_value *arr = xr_array();
+	for (size_t i = 0; i < n; i++)
+		xr_array_add(arr, xr_string(gs[i]->name));
+	return arr;
+}
+
+static struct config *latest(struct rpc_server *rs)
+{
+	return rs->sv->latest ? rs->sv->latest : rs->sv->cfg;
+}
+
+void rpc_reload_config(struct rpc_server *rs, const struct args *a, struct rpc_answer *out)
+{
+	struct diag d = {0};
+	if (rpc_shutting_down(rs, out))
+		return;
+	struct config *c = config_load(rs->sv->config_path, rs->sv->overrides, &d);
+	if (!c) {
+		struct buf why;
+		buf_init(&why, sizeof(out->fault_text));
+		for (size_t i = 0; i < d.n; i++)
+			if (d.items[i].level == DIAG_ERROR)
+				buf_printf(&why, "%s%s", why.len ? "; " : "", d.items[i].text);
+		rpc_fault(out, XR_CANT_REREAD, why.data);
+		buf_free(&why);
+		diag_free(&d);
+		return;
+	}
+	diag_free(&d);
+	struct supervisor *sv = rs->sv;
+	size_t na = 0, nc = 0, nr = 0;
+	struct group_conf **added = malloc((c->ngroups + 1) * sizeof(*added));
+	struct group_conf **changed = malloc((c->ngroups + 1) * sizeof(*changed));
+	struct group_conf **removed = malloc((sv->ngroups + 1) * sizeof(*removed));
+	if (!added || !changed || !removed) {
+		rpc_fault(out, XR_FAILED, "out of memory");
+		config_free(c);
+		goto done;
+	}
+	for (size_t i = 0; i < c->ngroups; i++) {
+		struct pgroup *g = supervisor_find_group(sv, c->groups[i]->name);
+		if (!g)
+			added[na++] = c->groups[i];
+		else if (!group_conf_equal(g->conf, c->groups[i]))
+			changed[nc++] = c->groups[i];
+	}
+	for (size_t i = 0; i < sv->ngroups; i++)
+		if (!config_find_group(c, sv->groups[i]->conf->name))
+			removed[nr++] = sv->groups[i]->conf;
+	struct xr_value *inner = xr_array();
+	xr_array_add(inner, name_list(added, na));
+	xr_array_add(inner, name_list(changed, nc));
+	xr_array_add(inner, name_list(removed, nr));
+	out->value = xr_array();
+	xr_array_add(out->value, inner);
+	/* the running groups keep their own configs; later adds come from this one */
+	if (sv->latest != sv->cfg)
+		config_free(sv->latest);
+	sv->latest = c;
+done:
+	free(added);
+	free(changed);
+	free(removed);
+}
+
+void rpc_add_group(struct rpc_server *rs, const struct args *a, struct rpc_answer *out)
+{
+	const char *name = a->v[0].str;
+	if (rpc_shutting_down(rs, out))
+		return;
+	struct group_conf *gc = config_find_group(latest(rs), name);
+	if (!gc) {
+		rpc_fault(out, XR_BAD_NAME, name);
+		return;
+	}
+	if (supervisor_find_group(rs->sv, name)) {
+		rpc_fault(out, XR_ALREADY_ADDED, name);
+		return;
+	}
+	struct pgroup *g = supervisor_add_group(rs->sv, gc);
+	log_info("added process group %s", name);
+	for (size_t i = 0; i < g->nprocs; i++)
+		supervisor_tick_process(rs->sv, g->procs[i]);
+	out->value = xr_bool(true);
+}
+
+void rpc_remove_group(struct rpc_server *rs, const struct args *a, struct rpc_answer *out)
+{
+	const char *name = a->v[0].str;
+	struct pgroup *g = rpc_group(rs, name, out);
+	if (!g)
+		return;
+	for (size_t i = 0; i < g->nprocs; i++)
+		if (!proc_state_stopped(g->procs[i]->fsm.state) || g->procs[i]->pid > 0) {
+			rpc_fault(out, XR_STILL_RUNNING, name);
+			return;
+		}
+	log_info("removed process group %s", name);
+	supervisor_remove_group(rs->sv, g);
+	out->value = xr_bool(true);
+}
+
+/* A signal by name or number, as supervisord takes it; -1 with BAD_SIGNAL set. */
+static int signal_arg(const struct arg *v, struct rpc_answer *out)
+{
+	char text[32];
+	if (v->str) {
+		int sig = signal_parse(v->str);
+		if (sig < 0)
+			rpc_fault(out, XR_BAD_SIGNAL, v->str);
+		return sig;
+	}
+	if (v->num > 0 && v->num < NSIG)
+		return (int)v->num;
+	snprintf(text, sizeof(text), "%lld", v->num);
+	rpc_fault(out, XR_BAD_SIGNAL, text);
+	return -1;
+}
+
+static int signal_one(struct process *p, int sig)
+{
+	if (!proc_state_signallable(p->fsm.state) || p->pid <= 0)
+		return XR_NOT_RUNNING;
+	if (kill(p->pid, sig) < 0 && errno != ESRCH)
+		return XR_FAILED;
+	return 0;
+}
+
+static void signal_many(struct rpc_server *rs, struct pgroup *only, int sig, struct rpc_answer *out)
+{
+	size_t n;
+	struct process **ps = rpc_collect(rs, only, &n, out);
+	if (!ps)
+		return;
+	struct xr_value *arr = xr_array();
+	for (size_t i = 0; i < n; i++) {
+		if (!proc_state_signallable(ps[i]->fsm.state))
+			continue;
+		int code = signal_one(ps[i], sig);
+		struct rpc_answer text;
+		snprintf(text.fault_text, sizeof(text.fault_text), "OK");
+		if (code) {
+			char name[1024];
+			rpc_fault(&text, code, process_namespec(ps[i], name, sizeof(name)));
+		}
+		xr_array_add(arr,
+			     rpc_result_struct(ps[i], code ? code : XR_SUCCESS, text.fault_text));
+	}
+	free(ps);
+	out->value = arr;
+}
+
+void rpc_signal(struct rpc_server *rs, const struct args *a, struct rpc_answer *out)
+{
+	const char *name = a->v[0].str;
+	struct pgroup *g;
+	struct process *p;
+	if (rpc_shutting_down(rs, out) || !rpc_lookup(rs, name, &g, &p, out))
+		return;
+	int sig = signal_arg(&a->v[1], out);
+	if (sig < 0)
+		return;
+	if (!p) {
+		signal_many(rs, g, sig, out);
+		return;
+	}
+	int code = signal_one(p, sig);
+	if (code)
+		rpc_fault(out, code, name);
+	else
+		out->value = xr_bool(true);
+}
+
+void rpc_signal_group(struct rpc_server *rs, const struct args *a, struct rpc_answer *out)
+{
+	struct pgroup *g = rpc_group(rs, a->v[0].str, out);
+	int sig = g ? signal_arg(&a->v[1], out) : -1;
+	if (sig >= 0)
+		signal_many(rs, g, sig, out);
+}
+
+void rpc_signal_all(struct rpc_server *rs, const struct args *a, struct rpc_answer *out)
+{
+	int sig = rpc_shutting_down(rs, out) ? -1 : signal_arg(&a->v[0], out);
+	if (sig >= 0)
+		signal_many(rs, NULL, sig, out);
+}
+
+void rpc_process_info(struct rpc_server *rs, const struct args *a, struct rpc_answer *out)
+{
+	struct process *p = rpc_one_process(rs, a->v[0].str, out);
+	if (p)
+		out->value = process_info(p);
+}
+
+static int cmp_by_group_then_name(const void *x, const void *y)
+{
+	const struct process *a = *(struct process *const *)x, *b = *(struct process *const *)y;
+	int c = strcmp(a->conf->group, b->conf->group);
+	return c ? c : strcmp(a->conf->name, b->conf->name);
+}
+
+void rpc_all_process_info(struct rpc_server *rs, const struct args *a, struct rpc_answer *out)
+{
+	size_t n;
+	struct process **ps = rpc_collect(rs, NULL, &n, out);
+	if (!ps)
+		return;
+	qsort(ps, n, sizeof(*ps), cmp_by_group_then_name);
+	struct xr_value *arr = xr_array();
+	for (size_t i = 0; i < n; i++)
+		xr_array_add(arr, process_info(ps[i]));
+	free(ps);
+	out->value = arr;
+}
+
+static struct xr_value *logfile_value(const char *s)
+{
+	if (!s)
+		return xr_string("none");
+	return xr_string(strcmp(s, "AUTO") == 0 ? "auto" : s);
+}
+
+static int cmp_conf_name(const void *x, const void *y)
+{
+	const struct proc_conf *a = *(struct proc_conf *const *)x,
+			       *b = *(struct proc_conf *const *)y;
+	return strcmp(a->name, b->name);
+}
+
+static struct xr_value *config_info(struct rpc_server *rs, struct config *c,
+				    const struct proc_conf *pc)
+{
+	struct group_conf *gc = config_find_group(c, pc->group);
+	struct pgroup *running = supervisor_find_group(rs->sv, pc->group);
+	bool inuse = false;
+	if (running)
+		for (size_t j = 0; j < running->nprocs; j++)
+			if (strcmp(running->procs[j]->conf->name, pc->name) == 0)
+				inuse = true;
+	struct xr_value *st = xr_struct();
+	struct xr_value *codes = xr_array();
+	for (int code = 0; code < 256; code++)
+		if (exitcodes_has(&pc->exitcodes, code))
+			xr_array_add(codes, xr_int(code));
+	xr_struct_set(st, "autostart", xr_bool(pc->autostart));
+	xr_struct_set(st, "autorestart",
+		      xr_string(pc->autorestart == AUTORESTART_TRUE    ? "true"
+				: pc->autorestart == AUTORESTART_FALSE ? "false"
+								       : "unexpected"));
+	xr_struct_set(st, "command", xr_string(pc->command));
+	xr_struct_set(st, "directory", xr_string(pc->directory ? pc->directory : "none"));
+	xr_struct_set(st, "exitcodes", codes);
+	xr_struct_set(st, "group", xr_string(pc->group));
+	xr_struct_set(st, "group_prio", xr_int(gc ? gc->priority : pc->priority));
+	xr_struct_set(st, "inuse", xr_bool(inuse));
+	xr_struct_set(st, "killasgroup", xr_bool(pc->killasgroup));
+	xr_struct_set(st, "name", xr_string(pc->name));
+	xr_struct_set(st, "process_prio", xr_int(pc->priority));
+	xr_struct_set(st, "redirect_stderr", xr_bool(pc->redirect_stderr));
+	xr_struct_set(st, "serverurl", logfile_value(pc->serverurl));
+	xr_struct_set(st, "startretries", xr_int(pc->startretries));
+	xr_struct_set(st, "startsecs", xr_int(pc->startsecs));
+	const struct log_conf *lcs[2] = {&pc->out, &pc->err};
+	const char *pre[2] = {"stdout", "stderr"};
+	for (int k = 0; k < 2; k++) {
+		char key[64];
+		snprintf(key, sizeof(key), "%s_capture_maxbytes", pre[k]);
+		xr_struct_set(st, key, xr_int(lcs[k]->capture_maxbytes));
+		snprintf(key, sizeof(key), "%s_events_enabled", pre[k]);
+		xr_struct_set(st, key, xr_bool(lcs[k]->events_enabled));
+		snprintf(key, sizeof(key), "%s_logfile", pre[k]);
+		xr_struct_set(st, key, logfile_value(lcs[k]->logfile));
+		snprintf(key, sizeof(key), "%s_logfile_backups", pre[k]);
+		xr_struct_set(st, key, xr_int(lcs[k]->backups));
+		snprintf(key, sizeof(key), "%s_logfile_maxbytes", pre[k]);
+		xr_struct_set(st, key, xr_int(lcs[k]->maxbytes));
+		snprintf(key, sizeof(key), "%s_syslog", pre[k]);
+		xr_struct_set(st, key, xr_bool(lcs[k]->syslog));
+	}
+	xr_struct_set(st, "stopsignal", xr_int(pc->stopsignal));
+	xr_struct_set(st, "stopwaitsecs", xr_int(pc->stopwaitsecs));
+	xr_struct_set(st, "uid", xr_string(pc->user ? pc->user : "none"));
+	return st;
+}
+
+void rpc_all_config_info(struct rpc_server *rs, const struct args *a, struct rpc_answer *out)
+{
+	struct config *c = latest(rs);
+	size_t n = 0;
+	for (size_t gi = 0; gi < c->ngroups; gi++)
+		n += c->groups[gi]->nprocs;
+	struct proc_conf **pcs = malloc((n ? n : 1) * sizeof(*pcs));
+	if (!pcs) {
+		rpc_fault(out, XR_FAILED, "out of memory");
+		return;
+	}
+	n = 0;
+	for (size_t gi = 0; gi < c->ngroups; gi++)
+		for (size_t i = 0; i < c->groups[gi]->nprocs; i++)
+			pcs[n++] = c->groups[gi]->procs[i];
+	qsort(pcs, n, sizeof(*pcs), cmp_conf_name);
+	struct xr_value *arr = xr_array();
+	for (size_t i = 0; i < n; i++)
+		xr_array_add(arr, config_info(rs, c, pcs[i]));
+	free(pcs);
+	out->value = arr;
+}
+
+void rpc_send_stdin(struct rpc_server *rs, const struct args *a, struct rpc_answer *out)
+{
+	const char *name = a->v[0].str;
+	struct process *p = rpc_one_process(rs, name, out);
+	if (!p)
+		return;
+	if (p->pid <= 0 || p->fsm.killing) {
+		rpc_fault(out, XR_NOT_RUNNING, name);
+		return;
+	}
+	if (p->stdin_fd < 0) {
+		rpc_fault(out, XR_NO_FILE, "Process has no stdin channel");
+		return;
+	}
+	const char *s = a->v[1].str;
+	size_t len = a->v[1].len;
+	/* the pipe is non-blocking: a full one fails the call rather than the loop */
+	while (len > 0) {
+		ssize_t w = write(p->stdin_fd, s, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			rpc_fault(out, XR_NO_FILE, "Process has no stdin channel");
+			return;
+		}
+		s += w;
+		len -= (size_t)w;
+	}
+	out->value = xr_bool(true);
+}
+
+void rpc_remote_comm(struct rpc_server *rs, const struct args *a, struct rpc_answer *out)
+{
+	/* an event for listeners; pidvisor runs none, so there is nobody to tell */
+	out->value = xr_bool(true);
+}
