@@ -46,7 +46,8 @@ ASAN_LIBS := $(foreach l,$(LAYERS),build/asan/lib$(l).a)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=build/asan/unit/%)
 IMAGE_BIN := $(if $(IMAGE_SRC),build/pidvisor-image)
 
-.PHONY: all static run test unit proc deps test-deps format check-format clean bench fuzz fuzz-smoke
+.PHONY: all static run test unit proc deps test-deps format check-format clean bench fuzz fuzz-smoke \
+	install uninstall image deb test-orchestrators
 all: build/pidvisor $(IMAGE_BIN)
 
 build/obj/%.o: src/%.c
@@ -159,5 +160,15 @@ check-format:
 
 clean:
 	rm -rf build
+
+# make install [PREFIX=/usr/local] [DESTDIR=] [LINKS=1 [FORCE_LINKS=1]]; make uninstall (same
+# variables): packaging/install.sh says what goes where and when a name becomes a symlink.
+PREFIX ?= /usr/local
+install: build/pidvisor build/pidvisor-static $(IMAGE_BIN)
+	DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" LINKS="$(LINKS)" FORCE_LINKS="$(FORCE_LINKS)" \
+		packaging/install.sh install
+uninstall:
+	DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" LINKS="$(LINKS)" FORCE_LINKS="$(FORCE_LINKS)" \
+		packaging/install.sh uninstall
 
 -include $(wildcard build/obj/*.d build/obj/*/*.d build/asan/*.d build/asan/*/*.d build/asan/unit/*/*.d build/fuzz/obj/*/*.d build/fuzz/obj/*.d)

@@ -154,7 +154,8 @@ static int cmd_plan(struct opts *o)
 	return rc;
 }
 
-/* --pidvisor, else pidvisor-static in the directory of this executable. Malloc'd or NULL. */
+/* --pidvisor, else pidvisor-static in the directory of this executable (a build tree), else
+ * in ../lib/pidvisor/ from there (where `make install` puts it). Malloc'd or NULL. */
 static char *find_pidvisor(const char *option)
 {
 	if (option) {
@@ -167,9 +168,16 @@ static char *find_pidvisor(const char *option)
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n > 0) {
 		self[n] = '\0';
-		char *path = xasprintf("%s/pidvisor-static", dirname(self));
+		const char *dir = dirname(self);
+		char *path = xasprintf("%s/pidvisor-static", dir);
 		if (access(path, R_OK) == 0)
 			return path;
+		char *installed = xasprintf("%s/../lib/pidvisor/pidvisor-static", dir);
+		if (access(installed, R_OK) == 0) {
+			free(path);
+			return installed;
+		}
+		free(installed);
 		fprintf(stderr,
 			"pidvisor-image: %s not found: run `make static`, or give the static "
 			"pidvisor with --pidvisor PATH\n",
