@@ -164,11 +164,28 @@ clean:
 # make install [PREFIX=/usr/local] [DESTDIR=] [LINKS=1 [FORCE_LINKS=1]]; make uninstall (same
 # variables): packaging/install.sh says what goes where and when a name becomes a symlink.
 PREFIX ?= /usr/local
+LINK_NAMES := supervisord supervisorctl tini dumb-init
 install: build/pidvisor build/pidvisor-static $(IMAGE_BIN)
 	DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" LINKS="$(LINKS)" FORCE_LINKS="$(FORCE_LINKS)" \
-		packaging/install.sh install
+		LINK_NAMES="$(LINK_NAMES)" packaging/install.sh install
 uninstall:
 	DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" LINKS="$(LINKS)" FORCE_LINKS="$(FORCE_LINKS)" \
-		packaging/install.sh uninstall
+		LINK_NAMES="$(LINK_NAMES)" packaging/install.sh uninstall
+
+# make image: pidvisor:$(VERSION), FROM scratch, holding /usr/bin/pidvisor (the static build) and
+# the supervisord, supervisorctl, tini and dumb-init symlinks; DOCKER picks the client.
+DOCKER ?= docker
+image: build/pidvisor-static
+	rm -rf build/image && mkdir -p build/image/usr/bin
+	cp packaging/image/Dockerfile build/image/
+	cp build/pidvisor-static build/image/usr/bin/pidvisor
+	for n in $(LINK_NAMES); do ln -s pidvisor build/image/usr/bin/$$n; done
+	$(DOCKER) build -t pidvisor:$(VERSION) build/image
+
+# The package, image and orchestrator tests (tests/orchestrators), in tests/docker's engine.
+test-orchestrators: test-deps
+	@packaging/install-deps.sh image
+	$(MAKE) build/pidvisor build/pidvisor-static $(IMAGE_BIN)
+	$(PYTHON) -m pytest -q tests/orchestrators
 
 -include $(wildcard build/obj/*.d build/obj/*/*.d build/asan/*.d build/asan/*/*.d build/asan/unit/*/*.d build/fuzz/obj/*/*.d build/fuzz/obj/*.d)

@@ -1,8 +1,9 @@
 #!/bin/sh
 # `make install` and `make uninstall`: pidvisor, pidvisor-image, the static pidvisor that
 # pidvisor-image puts in images, the man pages and an example config.
-# Usage: packaging/install.sh install|uninstall   (environment: DESTDIR PREFIX LINKS FORCE_LINKS)
-# With LINKS=1 the names supervisord, supervisorctl, tini and dumb-init become symlinks to
+# Usage: packaging/install.sh install|uninstall
+# (environment, from the Makefile: DESTDIR PREFIX LINKS FORCE_LINKS LINK_NAMES)
+# With LINKS=1 the LINK_NAMES (supervisord, supervisorctl, tini, dumb-init) become symlinks to
 # pidvisor; a name that is already a real file (or a link elsewhere) is kept, with a warning,
 # unless FORCE_LINKS=1. Uninstall removes only what install puts: a name that is not a symlink
 # to pidvisor is left alone.
@@ -19,7 +20,7 @@ bindir=$root/bin
 libdir=$root/lib/pidvisor
 mandir=$root/share/man
 exdir=$root/share/doc/pidvisor/examples
-link_names="supervisord supervisorctl tini dumb-init"
+link_names=${LINK_NAMES:?set by the Makefile}
 
 # source, destination, mode: one line per installed file
 files() {
