@@ -48,7 +48,8 @@ IMAGE_BIN := $(if $(IMAGE_SRC),build/pidvisor-image)
 
 .PHONY: all static run test unit proc deps test-deps format check-format clean bench fuzz fuzz-smoke \
 	install uninstall image deb test-orchestrators
-all: build/pidvisor $(IMAGE_BIN)
+# the static pidvisor too: pidvisor-image build puts it in images (through pidvisor:VERSION)
+all: build/pidvisor build/pidvisor-static $(IMAGE_BIN)
 
 build/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
@@ -147,6 +148,7 @@ test: test-deps
 	$(MAKE) -j4 $(FUZZ_BIN)
 	$(MAKE) fuzz-smoke
 	$(MAKE) proc
+	$(MAKE) test-orchestrators
 
 bench: deps
 	$(MAKE) build/pidvisor build/pidvisor-static
@@ -181,6 +183,12 @@ image: build/pidvisor-static
 	cp build/pidvisor-static build/image/usr/bin/pidvisor
 	for n in $(LINK_NAMES); do ln -s pidvisor build/image/usr/bin/$$n; done
 	$(DOCKER) build -t pidvisor:$(VERSION) build/image
+
+# make deb: build/pidvisor_VERSION-1_ARCH.deb (packaging/build-deb.sh), checked by lintian.
+deb: build/pidvisor-static
+	packaging/build-deb.sh $(VERSION) build/pidvisor-static build
+	@command -v lintian >/dev/null || { echo "make deb: no lintian (packaging/install-deps.sh image)"; exit 1; }
+	lintian --fail-on error build/pidvisor_$(VERSION)-1_*.deb
 
 # The package, image and orchestrator tests (tests/orchestrators), in tests/docker's engine.
 test-orchestrators: test-deps
