@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "copy.h"
+#include "deploy.h"
 #include "plan.h"
 #include "util.h"
 
@@ -196,10 +197,9 @@ static void put_healthcheck(struct buf *sb, const struct healthcheck *h)
 {
 	if (h->none)
 		return;
+	struct health_timing t = health_timing(h);
 	buf_printf(sb, "HEALTHCHECK --interval=%s --timeout=%s --start-period=%s --retries=%s ",
-		   h->interval.s ? h->interval.s : "2s", h->timeout.s ? h->timeout.s : "3s",
-		   h->start_period.s ? h->start_period.s : "10s",
-		   h->retries.s ? h->retries.s : "3");
+		   t.interval, t.timeout, t.start_period, t.retries);
 	const char **v = xcalloc(h->programs.n + 2, sizeof(*v));
 	v[0] = "pidvisor";
 	v[1] = "check";
