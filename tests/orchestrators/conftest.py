@@ -3,8 +3,11 @@ reused here). `make test-orchestrators` runs this folder, as the last step of `m
 plain `pytest tests/` (make proc) leaves it out, so that it runs once: name the folder (or a
 file in it) to run it by hand."""
 import importlib.util
+import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 HERE = Path(__file__).resolve().parent
 DOCKER_TESTS = HERE.parent / "docker"
@@ -16,6 +19,26 @@ _spec.loader.exec_module(_docker)
 docker_engine = _docker.docker_engine
 static_binary = _docker.static_binary
 containers = _docker.containers
+
+from dockerharness import PREFIX, ROOT  # noqa: E402  (once tests/docker is on the path)
+
+APP = "app/shop-api"
+
+
+@pytest.fixture(scope="session")
+def shop_api(docker_engine, static_binary):
+    """The example stack's app/shop-api, built by pidvisor-image as tests/docker/test_stacks.py
+    builds it (so docker's cache has it): its tag in the engine."""
+    tool = ROOT / "build" / "pidvisor-image"
+    r = subprocess.run(["make", "-C", str(ROOT), "build/pidvisor-image"], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = subprocess.run([str(tool), "build", str(ROOT / "Dockerfile.examples" / "stack.yaml"),
+                        APP, "--network", "host", "--tag-prefix", f"{PREFIX}/"],
+                       env=docker_engine.env(), capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, \
+        f"pidvisor-image build failed:\n{r.stdout[-4000:]}{r.stderr[-4000:]}"
+    return f"{PREFIX}/{APP}"
 
 
 def named_here(config):

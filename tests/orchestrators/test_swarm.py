@@ -17,21 +17,13 @@ from harness import wait_until
 
 STACK = ROOT / "Dockerfile.examples" / "stack.yaml"
 IMAGE_TOOL = ROOT / "build" / "pidvisor-image"
-APP = "app/shop-api"
+APP = "app/shop-api"  # built by conftest's shop_api
 NAME = "pvswarm"
 SERVICE = f"{NAME}_app-shop-api"
 
 
 @pytest.fixture(scope="module")
-def swarm(docker_engine, static_binary):
-    r = subprocess.run(["make", "-C", str(ROOT), "build/pidvisor-image"], capture_output=True,
-                       text=True)
-    assert r.returncode == 0, r.stdout + r.stderr
-    # the app image and its parents, as tests/docker/test_stacks.py builds them (cached)
-    r = subprocess.run([str(IMAGE_TOOL), "build", str(STACK), APP, "--network", "host",
-                        "--tag-prefix", f"{PREFIX}/"], env=docker_engine.env(),
-                       capture_output=True, text=True, timeout=900)
-    assert r.returncode == 0, f"pidvisor-image build failed:\n{r.stdout[-4000:]}{r.stderr[-4000:]}"
+def swarm(docker_engine, shop_api):
     docker_engine.docker("swarm", "leave", "--force", check=False, timeout=60)
     docker_engine.docker("swarm", "init", "--advertise-addr", "127.0.0.1", timeout=60)
     try:
