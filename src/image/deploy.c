@@ -67,8 +67,15 @@ char *deploy_name(const char *image)
 	char *s = xstrndup(image, colon ? (size_t)(colon - image) : strlen(image));
 	for (char *p = s; *p; p++)
 		*p = isalnum((unsigned char)*p) ? (char)tolower((unsigned char)*p) : '-';
-	if (strlen(s) > 63)
-		s[63] = '\0';
+	if (!isalpha((unsigned char)s[0])) { /* a Service name starts with a letter */
+		char *prefixed = xasprintf("i-%s", s);
+		free(s);
+		s = prefixed;
+	}
+	size_t n = strlen(s) > 63 ? 63 : strlen(s);
+	while (n > 0 && s[n - 1] == '-') /* and ends with a letter or a digit */
+		n--;
+	s[n] = '\0';
 	return s;
 }
 

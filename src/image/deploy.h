@@ -47,7 +47,9 @@ void deploy_info_free(struct deploy_info *di);
 
 /* Docker's duration ("1m30s", "500ms") in seconds. Returns 0, or -1 when it is not one. */
 int duration_secs(const char *s, double *secs);
-/* The DNS label for an image name: "app/shop-api:1.0" -> "app-shop-api". Malloc'd. */
+/* The DNS label for an image name: "app/shop-api:1.0" -> "app-shop-api" (lowercase, other
+ * characters as '-', "i-" before a first character that is not a letter, at most 63 characters,
+ * no '-' at the end). Malloc'd. */
 char *deploy_name(const char *image);
 
 #endif

@@ -1,7 +1,8 @@
 """Packages, images and orchestrators, in the Docker engine of tests/docker (its fixtures,
 reused here). `make test-orchestrators` runs this folder, as the last step of `make test`; a
 plain `pytest tests/` (make proc) leaves it out, so that it runs once: name the folder (or a
-file in it) to run it by hand."""
+file in it) to run it by hand, in a pytest run of its own (with tests/docker in the same run,
+each folder's session would start an engine on the one data root)."""
 import importlib.util
 import subprocess
 import sys

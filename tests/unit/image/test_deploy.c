@@ -144,14 +144,18 @@ static void test_names(void **state)
 	char *n = deploy_name("registry:5000/App_x/shop.api:1.0");
 	assert_string_equal(n, "registry-5000-app-x-shop-api");
 	free(n);
+	n = deploy_name("3d/render_:2");
+	assert_string_equal(n, "i-3d-render");
+	free(n);
 	n = deploy_name("plain");
 	assert_string_equal(n, "plain");
 	free(n);
 	char long_name[100];
 	memset(long_name, 'a', 99);
 	long_name[99] = '\0';
+	long_name[62] = '_'; /* cut at 63, then the '-' it became */
 	n = deploy_name(long_name);
-	assert_int_equal(strlen(n), 63);
+	assert_int_equal(strlen(n), 62);
 	free(n);
 }
 
