@@ -94,8 +94,16 @@ static long program_secs(const struct stack *st, const struct image *im, const s
 	const char *v = program_key(p, key);
 	long long x = def;
 	if (v && parse_int(v, 0, 1LL << 31, &x) != 0) {
-		stack_error(d, st, p->name.line, im->name.s, p->name.s,
+		/* once, though the program is in the chain of every image built on its own */
+		struct diag one = {0};
+		stack_error(&one, st, p->name.line, im->name.s, p->name.s,
 			    "%s '%s': a grace period needs a plain number of seconds", key, v);
+		bool seen = false;
+		for (size_t k = 0; k < d->n && !seen; k++)
+			seen = strcmp(d->items[k].text, one.items[0].text) == 0;
+		if (!seen)
+			diag_add(d, DIAG_ERROR, NULL, 0, NULL, NULL, "%s", one.items[0].text);
+		diag_free(&one);
 		return -1;
 	}
 	return (long)x;

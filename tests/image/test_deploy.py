@@ -181,6 +181,10 @@ def test_errors(tmp_path):
     rc, out, err = run("compose", bad)
     assert rc == 2 and "a p: stopwaitsecs '%(ENV_W)s': a grace period needs a plain number" \
         in err and out == ""
+    # two images built on it: still said once
+    bad.write_text(bad.read_text() + "  b: {from: a}\n  c: {from: a}\n")
+    rc, out, err = run("compose", bad)
+    assert rc == 2 and err.count("grace period needs") == 1, err
     rc, _, err = run("k8s", STACK)
     assert rc == 2 and "-o DIR is required" in err
     rc, _, err = run("compose", STACK, "app/nothing")
