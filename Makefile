@@ -46,8 +46,10 @@ ASAN_LIBS := $(foreach l,$(LAYERS),build/asan/lib$(l).a)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=build/asan/unit/%)
 IMAGE_BIN := $(if $(IMAGE_SRC),build/pidvisor-image)
 
-.PHONY: all static run test unit proc deps test-deps format check-format clean bench fuzz fuzz-smoke
-all: build/pidvisor $(IMAGE_BIN)
+.PHONY: all static run test unit proc deps test-deps format check-format clean bench fuzz fuzz-smoke \
+	install uninstall image deb test-orchestrators
+# the static pidvisor too: pidvisor-image build puts it in images (through pidvisor:VERSION)
+all: build/pidvisor build/pidvisor-static $(IMAGE_BIN)
 
 build/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
@@ -146,6 +148,7 @@ test: test-deps
 	$(MAKE) -j4 $(FUZZ_BIN)
 	$(MAKE) fuzz-smoke
 	$(MAKE) proc
+	$(MAKE) test-orchestrators
 
 bench: deps
 	$(MAKE) build/pidvisor build/pidvisor-static
@@ -159,5 +162,38 @@ check-format:
 
 clean:
 	rm -rf build
+
+# make install [PREFIX=/usr/local] [DESTDIR=] [LINKS=1 [FORCE_LINKS=1]]; make uninstall (same
+# variables): packaging/install.sh says what goes where and when a name becomes a symlink.
+PREFIX ?= /usr/local
+LINK_NAMES := supervisord supervisorctl tini dumb-init
+install: build/pidvisor build/pidvisor-static $(IMAGE_BIN)
+	DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" LINKS="$(LINKS)" FORCE_LINKS="$(FORCE_LINKS)" \
+		LINK_NAMES="$(LINK_NAMES)" packaging/install.sh install
+uninstall:
+	DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" LINKS="$(LINKS)" FORCE_LINKS="$(FORCE_LINKS)" \
+		LINK_NAMES="$(LINK_NAMES)" packaging/install.sh uninstall
+
+# make image: pidvisor:$(VERSION), FROM scratch, holding /usr/bin/pidvisor (the static build) and
+# the supervisord, supervisorctl, tini and dumb-init symlinks; DOCKER picks the client.
+DOCKER ?= docker
+image: build/pidvisor-static
+	rm -rf build/image && mkdir -p build/image/usr/bin
+	cp packaging/image/Dockerfile build/image/
+	cp build/pidvisor-static build/image/usr/bin/pidvisor
+	for n in $(LINK_NAMES); do ln -s pidvisor build/image/usr/bin/$$n; done
+	$(DOCKER) build -t pidvisor:$(VERSION) build/image
+
+# make deb: build/pidvisor_VERSION-1_ARCH.deb (packaging/build-deb.sh), checked by lintian.
+deb: build/pidvisor-static
+	packaging/build-deb.sh $(VERSION) build/pidvisor-static build
+	@command -v lintian >/dev/null || { echo "make deb: no lintian (packaging/install-deps.sh image)"; exit 1; }
+	lintian --fail-on error build/pidvisor_$(VERSION)-1_*.deb
+
+# The package, image and orchestrator tests (tests/orchestrators), in tests/docker's engine.
+test-orchestrators: test-deps
+	@packaging/install-deps.sh image
+	$(MAKE) build/pidvisor build/pidvisor-static $(IMAGE_BIN)
+	$(PYTHON) -m pytest -q tests/orchestrators
 
 -include $(wildcard build/obj/*.d build/obj/*/*.d build/asan/*.d build/asan/*/*.d build/asan/unit/*/*.d build/fuzz/obj/*/*.d build/fuzz/obj/*.d)

@@ -64,9 +64,8 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int build_one(const struct stack *st, size_t i, const struct build_opts *o, const char *tag)
+static int build_context(char *dir, const struct build_opts *o, const char *tag)
 {
-	char *dir = context_dir(st, i, o->contexts);
 	struct strvec argv = {0};
 	sv_push(&argv, xstrdup(o->docker));
 	sv_push(&argv, xstrdup("build"));
@@ -81,6 +80,12 @@ static int build_one(const struct stack *st, size_t i, const struct build_opts *
 	sv_push(&argv, dir);
 	int rc = run(argv.v);
 	sv_free(&argv);
+	return rc;
+}
+
+static int build_one(const struct stack *st, size_t i, const struct build_opts *o, const char *tag)
+{
+	int rc = build_context(context_dir(st, i, o->contexts), o, tag);
 	if (rc == 0 && o->push) {
 		char *push[] = {(char *)o->docker, "push", (char *)tag, NULL};
 		rc = run(push);
@@ -88,15 +93,35 @@ static int build_one(const struct stack *st, size_t i, const struct build_opts *
 	return rc;
 }
 
+/* PIDVISOR_IMAGE, which roots copy pidvisor from, when generate_contexts() wrote its context:
+ * the same image as `make image`, so docker's cache makes it a no-op after the first time. */
+static int build_pidvisor_image(const struct build_opts *o)
+{
+	char *dir = xasprintf("%s/%s", o->contexts, PIDVISOR_CONTEXT);
+	if (access(dir, F_OK) != 0) {
+		free(dir);
+		return 0;
+	}
+	printf("building %s ...\n", PIDVISOR_IMAGE);
+	int rc = build_context(dir, o, PIDVISOR_IMAGE);
+	if (rc != 0)
+		fprintf(stderr, "pidvisor-image: %s failed (docker exit status %d)\n",
+			PIDVISOR_IMAGE, rc);
+	return rc;
+}
+
 int build_images(const struct stack *st, const size_t *order, size_t n, const struct build_opts *o)
 {
 	double all = now();
+	int rc = build_pidvisor_image(o);
+	if (rc != 0)
+		return rc;
 	for (size_t k = 0; k < n; k++) {
 		const struct image *im = &st->images[order[k]];
 		char *tag = xasprintf("%s%s", o->tag_prefix ? o->tag_prefix : "", im->name.s);
 		printf("[%zu/%zu] building %s ...\n", k + 1, n, tag);
 		double t0 = now();
-		int rc = build_one(st, order[k], o, tag);
+		rc = build_one(st, order[k], o, tag);
 		if (rc != 0) {
 			fprintf(stderr,
 				"pidvisor-image: %s failed after %.1f s (docker exit status %d)\n",

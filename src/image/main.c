@@ -15,9 +15,12 @@
 
 #include "build.h"
 #include "confcheck.h"
+#include "copy.h"
+#include "deploy.h"
 #include "diag.h"
 #include "generate.h"
 #include "lint.h"
+#include "manifests.h"
 #include "plan.h"
 #include "stack.h"
 #include "util.h"
@@ -41,7 +44,7 @@ struct opts {
 };
 
 typedef int command_fn(struct opts *o);
-static command_fn cmd_plan, cmd_generate, cmd_build, cmd_lint;
+static command_fn cmd_plan, cmd_generate, cmd_build, cmd_lint, cmd_compose, cmd_k8s;
 
 static const struct command {
 	const char *name;
@@ -59,6 +62,10 @@ static const struct command {
      OPT_NETWORK | OPT_NO_CACHE | OPT_TAG_PREFIX | OPT_PUSH | OPT_DOCKER | OPT_PIDVISOR, 1,
      INT_MAX},
     {"lint", "FILE", "mistakes in a stack file or a Dockerfile, with FILE:LINE", cmd_lint, 0, 1, 1},
+    {"compose", "FILE [IMAGE...] [-o FILE]", "a Compose file for docker stack deploy", cmd_compose,
+     OPT_OUTPUT | OPT_TAG_PREFIX, 1, INT_MAX},
+    {"k8s", "FILE [IMAGE...] -o DIR", "a Kubernetes Deployment (and Service) per image", cmd_k8s,
+     OPT_OUTPUT | OPT_TAG_PREFIX, 1, INT_MAX},
 };
 
 /* Options with a value land in a string of struct opts, the others set a flag. */
@@ -85,7 +92,8 @@ static void usage(FILE *f)
 			commands[i].summary);
 	fprintf(f,
 		"\nOptions:\n"
-		"  -o, --output DIR     generate: where the build contexts go\n"
+		"  -o, --output DIR     generate: where the build contexts go; k8s: where the\n"
+		"                       manifests go; compose: the file (else stdout)\n"
 		"  --tag-prefix P       prepend P to the stack's image names (tags and FROM)\n"
 		"  --network NET        build: docker build --network NET\n"
 		"  --no-cache           build: docker build --no-cache\n"
@@ -154,7 +162,8 @@ static int cmd_plan(struct opts *o)
 	return rc;
 }
 
-/* --pidvisor, else pidvisor-static in the directory of this executable. Malloc'd or NULL. */
+/* --pidvisor, else pidvisor-static in the directory of this executable (a build tree), else
+ * in ../lib/pidvisor/ from there (where `make install` puts it). Malloc'd or NULL. */
 static char *find_pidvisor(const char *option)
 {
 	if (option) {
@@ -167,9 +176,16 @@ static char *find_pidvisor(const char *option)
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n > 0) {
 		self[n] = '\0';
-		char *path = xasprintf("%s/pidvisor-static", dirname(self));
+		const char *dir = dirname(self);
+		char *path = xasprintf("%s/pidvisor-static", dir);
 		if (access(path, R_OK) == 0)
 			return path;
+		char *installed = xasprintf("%s/../lib/pidvisor/pidvisor-static", dir);
+		if (access(installed, R_OK) == 0) {
+			free(path);
+			return installed;
+		}
+		free(installed);
 		fprintf(stderr,
 			"pidvisor-image: %s not found: run `make static`, or give the static "
 			"pidvisor with --pidvisor PATH\n",
@@ -306,6 +322,111 @@ static int cmd_lint(struct opts *o)
 	}
 	diag_print(&d, stdout);
 	diag_free(&d);
+	return rc;
+}
+
+/* The images named, else every image no other image of the stack builds on (the apps). */
+static int deploy_selection(const struct stack *st, struct opts *o, size_t **sel, size_t *n)
+{
+	*sel = xcalloc(st->n ? st->n : 1, sizeof(**sel));
+	*n = 0;
+	struct diag d = {0};
+	int rc = 0;
+	for (int k = 1; k < o->nargs && rc == 0; k++) {
+		size_t i = 0;
+		while (i < st->n && !image_name_eq(st->images[i].name.s, o->args[k]))
+			i++;
+		if (i == st->n) {
+			diag_add(&d, DIAG_ERROR, st->path, 0, NULL, NULL,
+				 "no image '%s' in this stack", o->args[k]);
+			rc = 2;
+		} else {
+			(*sel)[(*n)++] = i;
+		}
+	}
+	for (size_t i = 0; o->nargs == 1 && i < st->n; i++) {
+		bool parent = false;
+		for (size_t j = 0; j < st->n && !parent; j++)
+			parent = st->images[j].parent == (int)i;
+		if (!parent)
+			(*sel)[(*n)++] = i;
+	}
+	diag_print(&d, stderr);
+	diag_free(&d);
+	return rc;
+}
+
+/* Writes text to path (stdout for NULL or "-"); frees text. Returns 0 or 1. */
+static int write_output(const char *path, char *text)
+{
+	int rc = 0;
+	if (!path || strcmp(path, "-") == 0) {
+		fputs(text, stdout);
+	} else {
+		const char *failed;
+		if (write_file(path, text, 0644, &failed) != 0) {
+			fprintf(stderr, "pidvisor-image: %s: %s\n", failed, strerror(errno));
+			rc = 1;
+		}
+	}
+	free(text);
+	return rc;
+}
+
+static int cmd_compose(struct opts *o)
+{
+	struct stack *st = load_stack(o->args[0]);
+	if (!st)
+		return 2;
+	size_t *sel, n;
+	int rc = deploy_selection(st, o, &sel, &n);
+	if (rc == 0) {
+		struct diag d = {0};
+		char *text = compose_file(st, sel, n, o->tag_prefix ? o->tag_prefix : "", &d);
+		diag_print(&d, stderr);
+		diag_free(&d);
+		rc = text ? write_output(o->output, text) : 2;
+	}
+	free(sel);
+	free_stack(st);
+	return rc;
+}
+
+static int cmd_k8s(struct opts *o)
+{
+	if (!o->output) {
+		fprintf(stderr, "pidvisor-image k8s: -o DIR is required\n");
+		return 2;
+	}
+	struct stack *st = load_stack(o->args[0]);
+	if (!st)
+		return 2;
+	size_t *sel, n;
+	int rc = deploy_selection(st, o, &sel, &n);
+	const char *failed;
+	if (rc == 0 && mkdir_p(o->output, &failed) != 0) {
+		fprintf(stderr, "pidvisor-image: %s: %s\n", failed, strerror(errno));
+		rc = 1;
+	}
+	for (size_t k = 0; rc == 0 && k < n; k++) {
+		struct diag d = {0};
+		char *text = k8s_manifest(st, sel[k], o->tag_prefix ? o->tag_prefix : "", &d);
+		diag_print(&d, stderr);
+		diag_free(&d);
+		if (!text) {
+			rc = 2;
+			break;
+		}
+		char *name = deploy_name(st->images[sel[k]].name.s);
+		char *path = xasprintf("%s/%s.yaml", o->output, name);
+		rc = write_output(path, text);
+		if (rc == 0)
+			printf("%s: %s\n", st->images[sel[k]].name.s, path);
+		free(path);
+		free(name);
+	}
+	free(sel);
+	free_stack(st);
 	return rc;
 }
 

@@ -12,6 +12,7 @@
 #include <yaml.h>
 
 #include "config.h"
+#include "deploy.h"
 #include "util.h"
 #include "values.h"
 
@@ -35,7 +36,7 @@ struct image_keydef {
 
 static parse_fn parse_from, parse_packages, parse_package_manager, parse_run, parse_files,
     parse_env, parse_expose, parse_user, parse_workdir, parse_volumes, parse_labels, parse_programs,
-    parse_groups, parse_healthcheck, parse_supervisord;
+    parse_groups, parse_healthcheck, parse_supervisord, parse_deploy;
 
 /* Indexed by enum image_key. */
 static const struct image_keydef image_keys[IK_COUNT] = {
@@ -54,12 +55,14 @@ static const struct image_keydef image_keys[IK_COUNT] = {
     [IK_GROUPS] = {"groups", parse_groups, 0},
     [IK_HEALTHCHECK] = {"healthcheck", parse_healthcheck, KD_ROOT_ONLY},
     [IK_SUPERVISORD] = {"supervisord", parse_supervisord, KD_ROOT_ONLY},
+    [IK_DEPLOY] = {"deploy", parse_deploy, 0},
 };
 
 static const char *const top_keys[] = {"version", "defaults", "images"};
 static const char *const health_keys[] = {"interval", "timeout", "start_period", "retries",
 					  "programs"};
 static const char *const group_keys[] = {"programs", "priority"};
+static const char *const deploy_keys[] = {"replicas", "ports", "volumes"};
 static const char *const pm_names[] = {
     [PM_APT] = "apt", [PM_APK] = "apk", [PM_DNF] = "dnf", [PM_YUM] = "yum"};
 
@@ -548,30 +551,6 @@ static void parse_groups(struct loader *L, yaml_node_t *n, struct image *im, con
 	im->groups = parse_named(L, n, im, key, sizeof(struct group), parse_group, &im->ngroups);
 }
 
-/* Docker's durations: one or more NUMBER UNIT with units ns, us, ms, s, m, h. */
-static bool valid_duration(const char *s)
-{
-	static const char *const units[] = {"ns", "us", "ms", "s", "m", "h"};
-	if (!*s)
-		return false;
-	while (*s) {
-		if (!isdigit((unsigned char)*s))
-			return false;
-		while (isdigit((unsigned char)*s) || *s == '.')
-			s++;
-		size_t best = 0;
-		for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
-			size_t n = strlen(units[i]);
-			if (strncmp(s, units[i], n) == 0 && n > best)
-				best = n;
-		}
-		if (!best)
-			return false;
-		s += best;
-	}
-	return true;
-}
-
 static void parse_healthcheck(struct loader *L, yaml_node_t *n, struct image *im, const char *key)
 {
 	struct healthcheck *h = &im->health;
@@ -593,8 +572,9 @@ static void parse_healthcheck(struct loader *L, yaml_node_t *n, struct image *im
 		while (j < ARRAY_SIZE(health_keys) && strcmp(health_keys[j], scalar(hk)) != 0)
 			j++;
 		if (j < ARRAY_SIZE(durations)) {
+			double secs;
 			if (get_string(L, hv, im->name.s, sub, durations[j]) &&
-			    !valid_duration(durations[j]->s))
+			    duration_secs(durations[j]->s, &secs) != 0)
 				stack_error(L->d, L->st, durations[j]->line, im->name.s, sub,
 					    "'%s' is not a duration (like 2s, 1m30s)",
 					    durations[j]->s);
@@ -605,6 +585,64 @@ static void parse_healthcheck(struct loader *L, yaml_node_t *n, struct image *im
 		} else {
 			unknown_key(L, hk, im->name.s, key, health_keys, ARRAY_SIZE(health_keys));
 		}
+		free(sub);
+	}
+	free(pairs);
+}
+
+/* "8080", "80/udp", "8080:80", "8080:80/tcp": published (optional) and container port. */
+static bool valid_published_port(const char *s)
+{
+	const char *colon = strchr(s, ':');
+	if (!colon)
+		return valid_port(s);
+	char *host = xstrndup(s, (size_t)(colon - s));
+	bool ok = strchr(host, '/') == NULL && valid_port(host) && valid_port(colon + 1);
+	free(host);
+	return ok;
+}
+
+/* "NAME:/path", "/host/path:/path", either with ":ro". */
+static bool valid_mount(const char *s)
+{
+	const char *colon = strchr(s, ':');
+	if (!colon || colon == s || colon[1] != '/')
+		return false;
+	const char *mode = strchr(colon + 1, ':');
+	return !mode || strcmp(mode, ":ro") == 0 || strcmp(mode, ":rw") == 0;
+}
+
+/* A list whose every item must pass valid; each that does not is reported with what. */
+static void get_checked_list(struct loader *L, yaml_node_t *n, const char *image, const char *key,
+			     struct slist *out, bool (*valid)(const char *), const char *what)
+{
+	if (!get_list(L, n, image, key, out))
+		return;
+	for (size_t j = 0; j < out->n; j++)
+		if (!valid(out->v[j].s))
+			stack_error(L->d, L->st, out->v[j].line, image, key, "'%s' is not %s",
+				    out->v[j].s, what);
+}
+
+static void parse_deploy(struct loader *L, yaml_node_t *n, struct image *im, const char *key)
+{
+	struct deploy *dp = &im->deploy;
+	yaml_node_pair_t *pairs;
+	size_t np = map_pairs(L, n, im->name.s, key, &pairs);
+	for (size_t i = 0; i < np; i++) {
+		yaml_node_t *dk = node_at(L, pairs[i].key), *dv = node_at(L, pairs[i].value);
+		char *sub = xasprintf("%s.%s", key, scalar(dk));
+		if (strcmp(scalar(dk), "replicas") == 0)
+			get_int(L, dv, im->name.s, sub, 0, 10000, &dp->replicas);
+		else if (strcmp(scalar(dk), "ports") == 0)
+			get_checked_list(L, dv, im->name.s, sub, &dp->ports, valid_published_port,
+					 "PORT or PUBLISHED:PORT (1-65535, optionally /tcp, /udp, "
+					 "/sctp)");
+		else if (strcmp(scalar(dk), "volumes") == 0)
+			get_checked_list(L, dv, im->name.s, sub, &dp->volumes, valid_mount,
+					 "SOURCE:/path[:ro] (SOURCE a volume name or a host path)");
+		else
+			unknown_key(L, dk, im->name.s, key, deploy_keys, ARRAY_SIZE(deploy_keys));
 		free(sub);
 	}
 	free(pairs);
@@ -736,6 +774,9 @@ static void image_free(struct image *im)
 	free(im->health.retries.s);
 	slist_free(&im->health.programs);
 	smap_free(&im->supervisord);
+	free(im->deploy.replicas.s);
+	slist_free(&im->deploy.ports);
+	slist_free(&im->deploy.volumes);
 }
 
 static bool names_stack_image(const struct stack *st, const char *ref)

@@ -60,10 +60,18 @@ enum image_key {
 	IK_GROUPS,
 	IK_HEALTHCHECK,
 	IK_SUPERVISORD,
+	IK_DEPLOY,
 	IK_COUNT
 };
 
 enum pkg_manager { PM_NONE, PM_APT, PM_APK, PM_DNF, PM_YUM };
+
+/* How `compose` and `k8s` run the image: not part of the image itself. */
+struct deploy {
+	struct sval replicas; /* s NULL: 1 */
+	struct slist ports;   /* "CONTAINER[/proto]" or "PUBLISHED:CONTAINER[/proto]" */
+	struct slist volumes; /* "SOURCE:/path[:ro]": a named volume, or a host path */
+};
 
 struct image {
 	struct sval name;
@@ -84,6 +92,7 @@ struct image {
 	size_t ngroups;
 	struct healthcheck health;
 	struct smap supervisord;
+	struct deploy deploy;
 
 	/* filled by plan_resolve() */
 	int parent; /* index of the stack image it builds on, -1 for a root or unresolved */

@@ -14,6 +14,9 @@ IMAGE = ROOT / "build" / "pidvisor-image"
 PIDVISOR = ROOT / "build" / "pidvisor"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 STACK = FIXTURES / "stack.yaml"
+# the image `make image` builds and roots copy pidvisor from
+PV_IMAGE = "pidvisor:" + re.search(r"^VERSION := (\S+)$", (ROOT / "Makefile").read_text(),
+                                   re.M).group(1)
 
 
 def run(*args, env=None, cwd=None):
@@ -69,7 +72,8 @@ def test_generate_root_dockerfile(tmp_path):
     assert df[runs[0]] == ("RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install"
                            " -y --no-install-recommends ca-certificates tzdata \\")
     assert df[runs[0] + 1] == " && apt-get clean && rm -rf /var/lib/apt/lists/*"
-    assert "COPY pidvisor /usr/bin/pidvisor" in df
+    # pidvisor comes from the image `make image` builds; its context is generated beside
+    assert f"COPY --from={PV_IMAGE} /usr/bin/pidvisor /usr/bin/pidvisor" in df
     assert ("RUN ln -sf pidvisor /usr/bin/supervisord && ln -sf pidvisor /usr/bin/supervisorctl"
             " && mkdir -p /etc/supervisor/conf.d /run/pidvisor && chmod 1777 /run/pidvisor") in df
     assert "COPY supervisord.conf /etc/supervisor/supervisord.conf" in df
@@ -80,8 +84,17 @@ def test_generate_root_dockerfile(tmp_path):
     assert ('HEALTHCHECK --interval=5s --timeout=3s --start-period=10s --retries=3 '
             'CMD ["pidvisor", "check", "ticker"]') in df
     assert df[-1] == 'RUN ["/usr/bin/pidvisor", "--check-config"]'
-    assert (out / "system-base" / "pidvisor").read_bytes() == PIDVISOR.read_bytes()
-    assert os.access(out / "system-base" / "pidvisor", os.X_OK)
+    assert not (out / "system-base" / "pidvisor").exists()
+    pv = out / ".pidvisor"
+    assert lines(pv / "Dockerfile")[1:] == ["FROM scratch", "COPY usr/ /usr/",
+                                            'ENTRYPOINT ["/usr/bin/pidvisor"]']
+    assert (pv / "usr/bin/pidvisor").read_bytes() == PIDVISOR.read_bytes()
+    assert os.access(pv / "usr/bin/pidvisor", os.X_OK)
+    for name in ["supervisord", "supervisorctl", "tini", "dumb-init"]:
+        assert os.readlink(pv / "usr/bin" / name) == "pidvisor"
+    assert sorted(p.name for p in pv.rglob("*")) == sorted(
+        ["Dockerfile", "usr", "bin", "pidvisor", "supervisord", "supervisorctl", "tini",
+         "dumb-init"])
 
 
 def test_generate_child_dockerfiles(tmp_path):
@@ -181,7 +194,7 @@ def test_finds_the_static_pidvisor_next_to_itself(tmp_path):
     (bindir / "pidvisor-static").write_bytes(b"fake static pidvisor")
     p = subprocess.run(args, capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
-    assert (tmp_path / "o/system-base/pidvisor").read_bytes() == b"fake static pidvisor"
+    assert (tmp_path / "o/.pidvisor/usr/bin/pidvisor").read_bytes() == b"fake static pidvisor"
 
 
 ERRORS = [
@@ -314,7 +327,7 @@ def test_build_all_in_order(docker):
     rc, out, err, calls = docker()
     assert rc == 0, err
     builds = [c.split()[2] for c in calls if c.startswith("build ")]
-    assert builds == ["system/base", "system/ssh", "app/shop-api:1.0", "tiny/alpine",
+    assert builds == [PV_IMAGE, "system/base", "system/ssh", "app/shop-api:1.0", "tiny/alpine",
                       "tiny/fedora", "tiny/centos7"]
     assert "FROM system/base" in calls and "FROM system/ssh" in calls
     assert "[1/6] building system/base ...\n" in out
@@ -327,7 +340,8 @@ def test_build_selected_plus_ancestors_with_options(docker):
     assert rc == 0, err
     cmds = [c for c in calls if not c.startswith("FROM")]
     tags = ["reg.example/system/base", "reg.example/system/ssh", "reg.example/app/shop-api:1.0"]
-    want = []
+    # pidvisor's image is built (never pushed) first, with the same docker options
+    want = [re.compile(rf"build -t {re.escape(PV_IMAGE)} --network host --no-cache /\S+/\.pidvisor$")]
     for tag in tags:
         want += [re.compile(rf"build -t {re.escape(tag)} --network host --no-cache /\S+$"),
                  re.compile(rf"push {re.escape(tag)}$")]
@@ -341,7 +355,7 @@ def test_build_selected_plus_ancestors_with_options(docker):
 def test_build_stops_at_the_first_failure(docker):
     rc, out, err, calls = docker(fail="system/ssh", via_env=True)
     assert rc == 7
-    assert [c.split()[2] for c in calls if c.startswith("build ")] == ["system/base",
+    assert [c.split()[2] for c in calls if c.startswith("build ")] == [PV_IMAGE, "system/base",
                                                                        "system/ssh"]
     assert "system/ssh failed" in err and "docker exit status 7" in err
     assert "system/base built in" in out and "system/ssh built" not in out
@@ -378,5 +392,5 @@ def test_build_interrupted_cleans_up(tmp_path):
     os.killpg(p.pid, signal.SIGINT)  # ^C reaches the whole foreground group
     out, err = p.communicate(timeout=10)
     assert p.returncode == 128 + signal.SIGINT, err
-    assert "tiny/alpine failed" in err
+    assert f"{PV_IMAGE} failed" in err and "building tiny/alpine" not in out
     assert list(env_tmp.iterdir()) == []
