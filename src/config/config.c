@@ -3,6 +3,7 @@
  * tables (keys.c, loader.c), builds process groups, and compares groups for reload.
  */
 #include "config.h"
+#include "depends.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,6 +111,12 @@ static int finish_proc(struct loader *L, struct proc_conf *p, const struct ini_s
 	if (p->name && !valid_name(p->name)) {
 		config_report(L, DIAG_ERROR, &r, section, "process_name",
 			      "'%s' is not a valid name (no whitespace, ':' or '/')", p->name);
+		rc = -1;
+	}
+	if (p->on_unhealthy != UNHEALTHY_NONE && p->health.kind == HEALTH_NONE &&
+	    raw_get(L, sec, "on_unhealthy", NULL, &r)) {
+		config_report(L, DIAG_ERROR, &r, section, "on_unhealthy",
+			      "needs a healthcheck in the same section");
 		rc = -1;
 	}
 	if (p->redirect_stderr && raw_get(L, sec, "stderr_logfile", NULL, &r))
@@ -474,7 +481,8 @@ struct config *config_load(const char *path, const struct config_overrides *ov, 
 	if (load_supervisord(&L, ov) < 0)
 		goto fail;
 	load_servers(&L);
-	load_groups(&L);
+	if (load_groups(&L) == 0)
+		check_depends(&L);
 	if (d->errors > errors_before)
 		goto fail;
 	ini_free(&L.doc);

@@ -34,6 +34,22 @@ struct health_spec {
 
 enum on_unhealthy { UNHEALTHY_NONE, UNHEALTHY_RESTART, UNHEALTHY_SHUTDOWN };
 
+/* depends_on: what a program waits for before it starts */
+enum dep_cond { DEP_STARTED, DEP_RUNNING, DEP_HEALTHY, DEP_COMPLETED };
+
+struct dep {
+	char *name; /* a [program:x] name, or a group as "group:*" */
+	bool group; /* name is a group's */
+	enum dep_cond cond;
+};
+
+struct dep_list {
+	struct dep *v;
+	size_t n;
+};
+
+const char *dep_cond_name(enum dep_cond c);
+
 /* pidvisor's fail-fast: which exits of a program end pidvisor (and so the container) */
 enum shutdown_on { SHUTDOWN_NEVER, SHUTDOWN_FATAL, SHUTDOWN_UNEXPECTED, SHUTDOWN_EXIT };
 
@@ -94,6 +110,7 @@ struct proc_conf {
 	double health_interval, health_timeout, health_start_period; /* seconds */
 	long long health_retries;
 	enum on_unhealthy on_unhealthy;
+	struct dep_list depends_on;
 	/* where the [program:x] section is */
 	char *file;
 	int line;

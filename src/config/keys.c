@@ -56,6 +56,7 @@ static const struct keydef program_keys[] = {
     {"healthcheck_retries", K_INT, "3", P(health_retries), 1, 1000, KF_EXT},
     {"healthcheck_start_period", K_DURATION, "0", P(health_start_period), 0, 86400000, KF_EXT},
     {"on_unhealthy", K_ON_UNHEALTHY, "none", P(on_unhealthy), 0, 0, KF_EXT},
+    {"depends_on", K_DEPENDS, "", P(depends_on), 0, 0, KF_EXT},
 };
 
 static const struct keydef supervisord_keys[] = {

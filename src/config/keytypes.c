@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "depends.h"
 #include "inifile.h"
 #include "loader.h"
 #include "net.h"
@@ -333,6 +334,21 @@ static bool health_equal(const void *a, const void *b)
 	return str_equal(&x->text, &y->text);
 }
 
+static int parse_depends_key(const struct keydef *k, const char *v, void *dst, char **why)
+{
+	return parse_depends(v, dst, why);
+}
+
+static void free_depends(void *p)
+{
+	dep_list_free(p);
+}
+
+static bool depends_equal(const void *a, const void *b)
+{
+	return dep_list_equal(a, b);
+}
+
 static void free_str(void *p)
 {
 	free(*(char **)p);
@@ -388,6 +404,7 @@ static const struct ktype_ops ktypes[K_NTYPES] = {
 		       false},
     [K_DURATION] = {parse_duration, VALUE(double)},
     [K_ON_UNHEALTHY] = {parse_on_unhealthy, VALUE(enum on_unhealthy)},
+    [K_DEPENDS] = {parse_depends_key, free_depends, depends_equal, sizeof(struct dep_list), false},
 };
 
 const struct ktype_ops *ktype_ops(enum ktype t)

@@ -1,4 +1,5 @@
 #include "daemon.h"
+#include "deps.h"
 #include "failfast.h"
 #include "version.h"
 
@@ -326,6 +327,19 @@ static void write_pidfile(const char *path)
 	fclose(f);
 }
 
+/* What follows a program's state or health: fail-fast, then the programs waiting on it. */
+static void state_changed(struct supervisor *sv, struct process *p, enum proc_state from)
+{
+	failfast_state_changed(sv, p, from);
+	deps_changed(sv, p);
+}
+
+static void health_changed(struct process *p, enum health_status from)
+{
+	failfast_health_changed(p, from);
+	deps_changed(p->sv, p);
+}
+
 int daemon_main(int argc, char **argv)
 {
 	struct daemon_opts o = {0};
@@ -419,8 +433,8 @@ int daemon_main(int argc, char **argv)
 		sink_detach();
 		return 2;
 	}
-	sv.on_state_change = failfast_state_changed;
-	health_init(loop, failfast_health_changed);
+	sv.on_state_change = state_changed;
+	health_init(loop, health_changed);
 	if (control_start(&sv, &err) < 0) {
 		log_crit("%s", err);
 		fprintf(stderr, "Error: %s\n", err);

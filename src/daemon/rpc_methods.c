@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "child_output.h"
+#include "deps.h"
 #include "mainlog.h"
 #include "rpc_internal.h"
 #include "signals.h"
@@ -157,6 +158,9 @@ void rpc_describe(const struct process *p, time_t now, char *buf, size_t n)
 		break;
 	case PS_STOPPED:
 	case PS_EXITED:
+		if (p->fsm.state == PS_STOPPED && !p->fsm.ever_started && p->conf->autostart &&
+		    !deps_ready(p, buf, n))
+			break;
 		if (p->start_wall) {
 			struct tm tm;
 			time_t stop = p->stop_wall;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "child_output.h"
+#include "deps.h"
 #include "mainlog.h"
 #include "signals.h"
 #include "stdout_sink.h"
@@ -25,7 +26,10 @@ static void reload_progress(struct supervisor *sv);
 /* Starts and restarts are off while shutting down, and for a group a reload replaces. */
 static bool may_start(const struct process *p)
 {
-	return p->sv->mood > MOOD_RESTARTING && !p->group->replaced;
+	if (p->sv->mood <= MOOD_RESTARTING || p->group->replaced)
+		return false;
+	/* depends_on holds back the first start only; restarts are the state machine's */
+	return p->fsm.state != PS_STOPPED || p->fsm.ever_started || deps_ready(p, NULL, 0);
 }
 static void shutdown_progress(struct supervisor *sv);
 
@@ -474,15 +478,30 @@ static void finish_stopping(struct supervisor *sv)
 	ev_break(sv->loop, EVBREAK_ALL);
 }
 
-/* Groups stop one at a time, highest priority number first, each fully before the next. */
-static void shutdown_progress(struct supervisor *sv)
+/* The next group to stop: reverse priority, but a group that programs still running in other
+ * groups depend on waits for them (dependents first); if every group left waits on another,
+ * priority decides. */
+static struct pgroup *next_to_stop(struct supervisor *sv)
 {
-	if (sv->mood != MOOD_SHUTDOWN)
-		return;
+	struct pgroup *fallback = NULL;
 	for (size_t i = sv->ngroups; i > 0; i--) {
 		struct pgroup *g = sv->groups[i - 1];
 		if (group_stopped(g))
 			continue;
+		if (!deps_live_dependents(sv, g))
+			return g;
+		if (!fallback)
+			fallback = g;
+	}
+	return fallback;
+}
+
+/* Groups stop one at a time, each fully before the next. */
+static void shutdown_progress(struct supervisor *sv)
+{
+	if (sv->mood != MOOD_SHUTDOWN)
+		return;
+	for (struct pgroup *g; (g = next_to_stop(sv));) {
 		group_stop_all(sv, g);
 		if (!group_stopped(g)) {
 			/* wake up regularly to say what we wait for, as supervisord does */

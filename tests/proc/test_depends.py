@@ -1,0 +1,145 @@
+"""depends_on as PID 1 of a PID namespace: readiness-gated starts (healthy, completed,
+running), the wait shown in status, a FATAL dependency, dependency-ordered shutdown, fail-fast
+after an orderly stop, and the config checks."""
+import re
+import signal
+import subprocess
+from datetime import datetime
+
+from harness import PIDVISOR, wait_until
+from test_health import free_port, server
+
+
+def stamp(log, pattern):
+    m = re.search(r"^(\S+ \S+) \w+ " + pattern, log, re.M)
+    assert m, f"/{pattern}/ not in log:\n{log}"
+    return datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S,%f")
+
+
+def ctl_status(d, tmp_path):
+    return subprocess.run([PIDVISOR, "ctl", "-c", str(d.conf_path), "status"],
+                          capture_output=True, text=True).stdout
+
+
+SOCKET = ("[unix_http_server]\nfile={tmp}/sock\n\n[supervisorctl]\nserverurl=unix://{tmp}/sock\n\n")
+
+
+def test_app_starts_only_once_its_database_is_healthy(run, tmp_path):
+    port = free_port()
+    (tmp_path / "healthy").write_text("yes")
+    conf = SOCKET.format(tmp=tmp_path)
+    # the "database" takes 1.5 s to listen
+    conf += (f"[program:db]\ncommand=sh -c 'sleep 1.5; exec python3 {tmp_path}/server.py {port} "
+             f"{tmp_path}'\nstartsecs=0\nhealthcheck=http://127.0.0.1:{port}/\n"
+             "healthcheck_interval=0.1s\n\n"
+             "[program:app]\ncommand=sleep 1000\nstartsecs=0\ndepends_on=db:healthy\n\n")
+    server(tmp_path, port)  # writes server.py
+    d = run("pidvisor", conf)
+    d.wait_log(r"spawned: 'db'")
+    wait_until(lambda: "waiting for db (healthy)" in ctl_status(d, tmp_path), timeout=5,
+               what="app waiting in status")
+    d.wait_log(r"spawned: 'app'", timeout=15)
+    log = d.log()
+    healthy, spawned = stamp(log, r"db is healthy"), stamp(log, r"spawned: 'app'")
+    assert healthy <= spawned
+    assert (spawned - healthy).total_seconds() < 0.05, "the start follows the transition"
+
+
+def test_one_shot_migration_gates_the_app(run, tmp_path):
+    conf = ("[program:migrate]\ncommand=sh -c 'sleep 0.5; echo migrated > %(here)s/migrated'\n"
+            "startsecs=0\nautorestart=false\n\n"
+            "[program:app]\ncommand=sh -c 'test -e %(here)s/migrated && exec sleep 1000'\n"
+            "startsecs=0\nautorestart=false\ndepends_on=migrate:completed\n\n")
+    d = run("pidvisor", conf)
+    d.wait_log(r"spawned: 'app'", timeout=10)
+    log = d.log()
+    assert stamp(log, r"exited: migrate \(exit status 0; expected\)") <= stamp(
+        log, r"spawned: 'app'")
+    d.wait_log(r"success: app entered RUNNING")
+    assert "exited: app" not in d.log()
+
+
+def test_a_fatal_dependency_leaves_dependents_stopped_with_the_reason(run, tmp_path):
+    conf = SOCKET.format(tmp=tmp_path)
+    conf += ("[program:db]\ncommand=/nonexistent/db\nstartretries=0\n\n"
+             "[program:app]\ncommand=sleep 1000\ndepends_on=db\n\n"
+             "[program:worker]\ncommand=sleep 1000\ndepends_on=app:started\n\n")
+    d = run("pidvisor", conf)
+    d.wait_log(r"gave up: db entered FATAL")
+    wait_until(lambda: re.search(r"app\s+STOPPED\s+not started: db is FATAL",
+                                 ctl_status(d, tmp_path)), timeout=5, what="app's reason")
+    status = ctl_status(d, tmp_path)
+    assert re.search(r"worker\s+STOPPED\s+waiting for app \(started\)", status), status
+    assert "spawned: 'app'" not in d.log()
+
+
+def test_shutdown_stops_dependents_first(run, tmp_path):
+    """By priority alone the order is db (999), cron (500), web (1); web depends on db, so db
+    waits for it: cron, web, db."""
+    trap = ("command=sh -c 'trap \"echo %(program_name)s >> %(here)s/order; exit 0\" TERM; "
+            "while :; do sleep 0.05; done'\nstartsecs=0\n")
+    conf = (f"[program:db]\n{trap}priority=999\n\n"
+            f"[program:web]\n{trap}priority=1\ndepends_on=db\n\n"
+            f"[program:cron]\n{trap}priority=500\n\n")
+    d = run("pidvisor", conf)
+    d.wait_log(r"success: web entered RUNNING", timeout=10)
+    d.signal(signal.SIGTERM)
+    assert d.proc.wait(timeout=15) == 0
+    assert (tmp_path / "order").read_text().split() == ["cron", "web", "db"]
+
+
+def test_priority_alone_keeps_supervisords_order(run, tmp_path):
+    trap = ("command=sh -c 'trap \"echo %(program_name)s >> %(here)s/order; exit 0\" TERM; "
+            "while :; do sleep 0.05; done'\nstartsecs=0\n")
+    conf = "".join(f"[program:{n}]\n{trap}priority={p}\n\n"
+                   for n, p in (("a", 1), ("b", 500), ("c", 999)))
+    d = run("pidvisor", conf)
+    d.wait_log(r"success: \w+ entered RUNNING", count=3)
+    d.signal(signal.SIGTERM)
+    assert d.proc.wait(timeout=15) == 0
+    assert (tmp_path / "order").read_text().split() == ["c", "b", "a"]
+
+
+def test_fatal_essential_program_ends_pidvisor_after_an_ordered_stop(run, tmp_path):
+    trap = ("command=sh -c 'trap \"echo %(program_name)s >> %(here)s/order; exit 0\" TERM; "
+            "while :; do sleep 0.05; done'\nstartsecs=0\n")
+    conf = (f"[program:db]\n{trap}priority=1\n\n"
+            f"[program:api]\n{trap}priority=2\ndepends_on=db\n\n"
+            "[program:essential]\ncommand=sh -c 'sleep 0.5; exit 7'\nstartsecs=1\n"
+            "startretries=0\nshutdown_on=fatal\ndepends_on=db\n\n")
+    d = run("pidvisor", conf)
+    assert d.proc.wait(timeout=20) == 7, d.log()
+    assert (tmp_path / "order").read_text().split() == ["api", "db"]
+
+
+def test_config_checks_name_file_and_line(tmp_path):
+    conf = tmp_path / "s.conf"
+    conf.write_text("[supervisord]\n"
+                    "[program:a]\ncommand=sleep 1\ndepends_on=b\n"
+                    "[program:b]\ncommand=sleep 1\ndepends_on=a:started\n"
+                    "[program:c]\ncommand=sleep 1\ndepends_on=nope, a:healthy, b:sometimes\n")
+    r = subprocess.run([PIDVISOR, "-c", str(conf), "--check-config"], capture_output=True,
+                       text=True)
+    assert r.returncode == 2
+    assert "s.conf:10: [program:c] depends_on: 'sometimes' is not a condition" in r.stdout + r.stderr
+    conf.write_text(conf.read_text().replace(", b:sometimes", ""))
+    r = subprocess.run([PIDVISOR, "-c", str(conf), "--check-config"], capture_output=True,
+                       text=True)
+    out = r.stdout + r.stderr
+    assert r.returncode == 2
+    assert "s.conf:10: [program:c] depends_on: no program named 'nope'" in out
+    assert "s.conf:10: [program:c] depends_on: 'a:healthy' needs a healthcheck in [program:a]" in out
+    conf.write_text(conf.read_text().replace("depends_on=nope, a:healthy", "depends_on=a"))
+    r = subprocess.run([PIDVISOR, "-c", str(conf), "--check-config"], capture_output=True,
+                       text=True)
+    assert r.returncode == 2
+    assert "s.conf:7: [program:b] depends_on: a cycle: b -> a -> b" in r.stdout + r.stderr
+
+
+def test_on_unhealthy_needs_a_healthcheck(tmp_path):
+    conf = tmp_path / "s.conf"
+    conf.write_text("[supervisord]\n[program:a]\ncommand=sleep 1\non_unhealthy=restart\n")
+    r = subprocess.run([PIDVISOR, "-c", str(conf), "--check-config"], capture_output=True,
+                       text=True)
+    assert r.returncode == 2
+    assert "s.conf:4: [program:a] on_unhealthy: needs a healthcheck" in r.stdout + r.stderr
