@@ -2,7 +2,9 @@
 do it: a crash-looping program, the control server under 500 concurrent clients, and the web
 side (/metrics scrape, page render) with 100 and 1,000 programs. Called by bench/run
 (--only features); see bench/README.md."""
+import re
 import socket
+import subprocess
 import threading
 import time
 
@@ -147,7 +149,107 @@ def web_costs(n, reps):
         wd.remove()
 
 
+def log_times(path, patterns):
+    """The first time (seconds, from the log's ms timestamps) each regex is seen in the log."""
+    import datetime
+    import re
+    out = {}
+    if not path.exists():
+        return out
+    for line in path.read_text(errors="replace").splitlines():
+        for key, rx in patterns.items():
+            if key not in out and re.search(rx, line):
+                t = datetime.datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f")
+                out[key] = t.timestamp()
+    return out
+
+
+def dependency_latency(cond, runs):
+    """depends_on=db:<cond>: from the transition that satisfies it (db's RUNNING, or its
+    first passing health check) to the dependent's spawn, from pidvisor's own log."""
+    lat = []
+    for _ in range(runs):
+        wd = Workdir("deps")
+        # healthy: db is RUNNING at once, healthy at its first passing check
+        extra = ("startsecs=0\nhealthcheck=cmd:true\nhealthcheck_interval=0.1s\n"
+                 if cond == "healthy" else "startsecs=1\n")
+        progs = [("db", "sleep 1000", extra),
+                 ("app", "sleep 1000", f"startsecs=0\ndepends_on=db:{cond}\n")]
+        sup = Supervisor("pidvisor", config(wd, progs, extra_supervisord="loglevel=info\n"))
+        try:
+            ready = r"db is healthy" if cond == "healthy" else r"success: db entered RUNNING"
+            deadline = now() + 20
+            while True:
+                t = log_times(wd / "main.log", {"ready": ready, "app": r"spawned: 'app'"})
+                if len(t) == 2 or now() > deadline:
+                    break
+                time.sleep(0.05)
+            lat.append(t["app"] - t["ready"])
+        finally:
+            sup.kill()
+            wd.remove()
+    return lat
+
+
+def health_checks_cost(n, secs):
+    """n programs with a TCP or HTTP health check every second against a loopback listener:
+    pidvisor's CPU share, then the process-creating system calls it makes over the same time
+    (strace: forks per check, none)."""
+    wd = Workdir("health")
+    lst = socket.socket()
+    lst.bind(("127.0.0.1", 0))
+    lst.listen(4096)
+    port = lst.getsockname()[1]
+    stop = threading.Event()
+
+    def serve():
+        lst.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                c, _ = lst.accept()
+            except OSError:
+                continue
+            try:
+                c.settimeout(0.5)
+                if c.recv(1024):
+                    c.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n")
+            except OSError:
+                pass
+            c.close()
+    t = threading.Thread(target=serve)
+    t.start()
+    progs = [(f"p{i:03d}", "sleep 1000",
+              "startsecs=0\nhealthcheck_interval=1s\nhealthcheck="
+              + (f"tcp:127.0.0.1:{port}" if i % 2 else f"http://127.0.0.1:{port}/ok") + "\n")
+             for i in range(n)]
+    sup = Supervisor("pidvisor", config(wd, progs))
+    try:
+        time.sleep(3)
+        c0 = cpu_and_switches(sup.pid)[0]
+        time.sleep(secs)
+        c1 = cpu_and_switches(sup.pid)[0]
+        trace = subprocess.run(
+            ["timeout", "-s", "INT", str(secs), "strace", "-f", "-c", "-e",
+             "trace=fork,vfork,clone,clone3", "-p", str(sup.pid)],
+            capture_output=True, text=True)
+        forks = sum(int(m.group(1)) for m in re.finditer(
+            r"^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?(?:clone3?|v?fork)$",
+            trace.stderr, re.M))
+        healthy = (wd / "main.log").read_text().count(" is healthy")
+        return {"cpu_pct": (c1 - c0) / secs * 100, "forks": forks, "checks": n * secs,
+                "healthy": healthy}
+    finally:
+        sup.kill()
+        stop.set()
+        t.join()
+        lst.close()
+        wd.remove()
+
+
 def scenario_features(res, quick):
+    res["dependency_ms"] = {c: [x * 1000 for x in dependency_latency(c, 3 if quick else 7)]
+                            for c in ("running", "healthy")}
+    res["health_100"] = health_checks_cost(100, 5 if quick else 10)
     res["crash_loop"] = {impl: crash_loop(impl, 3 if quick else 5)
                          for impl in ("pidvisor", "supervisord")}
     res["clients_500"] = {impl: concurrent_clients(impl, 500, 4 if quick else 10)
@@ -160,6 +262,15 @@ def scenario_features(res, quick):
 
 def table(res):
     rows = []
+    for cond, v in res.get("dependency_ms", {}).items():
+        rows.append((f"dependency {cond} -> dependent spawned (median)", "ms",
+                     {"pidvisor": median(v)}))
+    h = res.get("health_100")
+    if h:
+        rows.append(("100 programs, HTTP/TCP health checks every 1 s: CPU", "%",
+                     {"pidvisor": h["cpu_pct"]}))
+        rows.append(("100 programs, health checks: forks per check", "",
+                     {"pidvisor": h["forks"] / h["checks"]}))
     cl = res["crash_loop"]
     rows.append(("crash loop (startsecs=0, exits at once): spawns/s", "/s",
                  {k: v["spawns_per_s"] for k, v in cl.items()}))
