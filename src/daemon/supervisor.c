@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "log.h"
 #include "output.h"
 #include "signals.h"
@@ -541,6 +542,7 @@ static void reload_progress(struct supervisor *sv)
 	log_set_level(sv->cfg->sd.loglevel);
 	/* running groups hold references to their own configs: freeing the old file is safe */
 	config_free(old);
+	control_reload(sv);
 	for (size_t i = 0; i < sv->cfg->ngroups; i++) {
 		if (supervisor_find_group(sv, sv->cfg->groups[i]->name))
 			continue;
