@@ -510,16 +510,21 @@ static void handle_request(struct conn *c)
 	respond_error(c, 405);
 }
 
+/* Whether the next pipelined request waits: a request is always taken on an empty queue. */
+static bool queue_full(const struct conn *c)
+{
+	size_t queued = out_pending(c);
+	return queued && queued >= (size_t)listener_conf(c->l)->max_queued_bytes;
+}
+
 /* Answers the requests that have arrived, one at a time, while the answers queued for this
  * connection stay under max_queued_bytes: a client that pipelines and never reads waits for
  * its queue to drain (and reading stops once IN_MAX is buffered) instead of growing it. */
 static void conn_process(struct conn *c)
 {
-	size_t max_queued = (size_t)listener_conf(c->l)->max_queued_bytes;
 	if (c->tail)
 		buf_reset(&c->in); /* a streaming client has nothing more to ask */
-	while (!c->tail && !c->pending && !c->closing && c->in.len > 0 &&
-	       out_pending(c) < max_queued) {
+	while (!c->tail && !c->pending && !c->closing && c->in.len > 0 && !queue_full(c)) {
 		size_t used = 0;
 		enum http_result r = http_parser_feed(&c->parser, c->in.data, c->in.len, &used);
 		buf_consume(&c->in, used);
@@ -535,7 +540,7 @@ static void conn_process(struct conn *c)
 		http_parser_reset(&c->parser);
 	}
 	/* a half-closed client gets every answer it asked for, then the connection closes */
-	if (c->peer_eof && !c->pending && !c->tail && out_pending(c) < max_queued)
+	if (c->peer_eof && !c->pending && !c->tail && !queue_full(c))
 		c->closing = true;
 	conn_update_io(c);
 }
@@ -734,8 +739,9 @@ static void conn_open(struct listener *l, int fd)
 	}
 	c->fd = fd;
 	c->l = l;
+	/* a head smaller than this could not even carry supervisorctl's requests */
 	struct http_limits lim = http_default_limits;
-	lim.max_head = (size_t)conf->max_header_bytes;
+	lim.max_head = conf->max_header_bytes > 1024 ? (size_t)conf->max_header_bytes : 1024;
 	if (lim.max_line > lim.max_head)
 		lim.max_line = lim.max_head;
 	lim.max_body = (size_t)conf->max_request_bytes;
