@@ -37,6 +37,9 @@ struct listener {
 	int fd;		/* -1: not listening */
 	int kind;	/* L_UNIX or L_INET: which section of the live config applies */
 	bool paused;
+	bool told; /* the pause was logged: once until an accept succeeds again */
+	/* fixed per connection at accept: a reload's new values apply to new connections */
+	long long max_header_bytes, max_request_bytes;
 	/* what the socket was opened with, to tell whether a reload changes it */
 	char *unix_path;
 	int chmod;
@@ -140,8 +143,10 @@ static void listener_pause(struct listener *l, int err)
 {
 	if (l->paused)
 		return;
-	log_warn("control: %s cannot accept: %s; not accepting for now", listener_section(l),
-		 strerror(err));
+	if (!l->told)
+		log_warn("control: %s cannot accept: %s; not accepting for now",
+			 listener_section(l), strerror(err));
+	l->told = true;
 	listener_watch(l, false);
 	l->paused = true;
 	ev_timer_set(&l->retry, RETRY_S, 0);
@@ -774,6 +779,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 				listener_pause(l, errno);
 			return;
 		}
+		l->told = false;
 		if (l->nconns >= (size_t)listener_conf(l)->max_connections && !evict_one(l)) {
 			close(fd);
 			continue;
@@ -972,6 +978,8 @@ static int listener_open(struct listener *l, const struct http_server_conf *conf
 	} else {
 		l->port = xstrdup(conf->port);
 	}
+	l->max_header_bytes = conf->max_header_bytes;
+	l->max_request_bytes = conf->max_request_bytes;
 	ev_io_set(&l->io, fd, EV_READ);
 	listener_watch(l, true);
 	return 0;
@@ -1031,6 +1039,14 @@ void control_reload(struct supervisor *sv)
 					 listener_section(l));
 			listener_close(l, true);
 			continue;
+		}
+		if (l->fd >= 0 && (l->max_header_bytes != conf->max_header_bytes ||
+				   l->max_request_bytes != conf->max_request_bytes)) {
+			log_info("control: %s max_header_bytes, max_request_bytes: the new values "
+				 "apply to connections opened from now on",
+				 listener_section(l));
+			l->max_header_bytes = conf->max_header_bytes;
+			l->max_request_bytes = conf->max_request_bytes;
 		}
 		if (l->fd >= 0 && !listener_differs(l, conf))
 			continue;
