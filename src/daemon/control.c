@@ -149,7 +149,7 @@ static void listener_pause(struct listener *l, int err)
 	l->told = true;
 	listener_watch(l, false);
 	l->paused = true;
-	ev_timer_set(&l->retry, RETRY_S, 0);
+	ev_timer_set(&l->retry, RETRY_S, RETRY_S); /* repeating: stays active, so the unref holds */
 	listener_watch(l, true);
 }
 
@@ -727,7 +727,7 @@ static bool evict_one(struct listener *l)
 	}
 	if (!victim)
 		return false;
-	log_debug("control: %s has max_connections (%zu) open: closing the least busy",
+	log_debug("control: %s full (%zu open): closing the least busy connection",
 		  listener_section(l), l->nconns);
 	conn_close(victim);
 	return true;
@@ -774,9 +774,14 @@ static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-			    errno == ENOMEM)
-				listener_pause(l, errno);
+			if (errno != EMFILE && errno != ENFILE && errno != ENOBUFS &&
+			    errno != ENOMEM)
+				return;
+			/* out of fds before max_connections: make room as at the limit, or,
+			 * with nothing to close, pause */
+			if (evict_one(l))
+				continue;
+			listener_pause(l, errno);
 			return;
 		}
 		l->told = false;
