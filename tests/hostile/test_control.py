@@ -457,6 +457,8 @@ def test_stream_of_a_removed_group_ends_cleanly(served):
         head, body = read_response(s)
         assert xmlrpc.client.loads(body)[0][0] is True
     s.close()
+    # alive: closing the stream under the walk over pending answers was a use-after-free
+    assert call(d.sock, "supervisor.getAPIVersion") == "3.0", d.stderr()
     # the stream ends with the last chunk and the server closes it
     while True:
         chunk = stream.recv(65536)
