@@ -104,7 +104,7 @@ static const struct keydef server_limit_keys[] = {
     {"idle_timeout", K_INT, "300", H(idle_timeout), 1, 86400, KF_EXT},
     {"max_request_bytes", K_SIZE, "2MB", H(max_request_bytes), 0, 0, KF_EXT},
     {"max_header_bytes", K_SIZE, "64KB", H(max_header_bytes), 0, 0, KF_EXT},
-    {"max_queued_bytes", K_SIZE, "16MB", H(max_queued_bytes), 0, 0, KF_EXT},
+    {"max_queued_bytes", K_SIZE, "1MB", H(max_queued_bytes), 0, 0, KF_EXT},
     {"multicall_max_calls", K_INT, "1000", H(multicall_max_calls), 1, 1000000, KF_EXT},
     {"multicall_max_bytes", K_SIZE, "64MB", H(multicall_max_bytes), 0, 0, KF_EXT},
 };

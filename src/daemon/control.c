@@ -1,5 +1,6 @@
 #include "control.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -22,45 +23,70 @@
 #include "util.h"
 #include "web.h"
 
-#define MAX_CONNS  1024
 #define READ_CHUNK 16384
-#define OUT_MAX	   (64 * 1024 * 1024)
+#define IN_MAX	   (READ_CHUNK * 4)   /* unparsed input kept: reading stops there */
+#define OUT_MAX	   (64 * 1024 * 1024) /* one answer, encoded */
+#define BACKLOG	   1024		      /* a burst of 500 connects is queued, not refused */
+#define LINGER_S   2.0
+#define RETRY_S	   1.0 /* accept again after EMFILE even if none of ours closed */
+
+enum { L_UNIX, L_INET };
 
 struct listener {
 	ev_io io;
-	int fd;
-	/* credentials copied at start: a reload frees the config, sockets stay as they are */
-	struct http_server_conf conf;
+	ev_timer retry; /* runs while accepting is paused by EMFILE/ENFILE */
+	int fd;		/* -1: not listening */
+	int kind;	/* L_UNIX or L_INET: which section of the live config applies */
+	bool paused;
+	bool told; /* the pause was logged: once until an accept succeeds again */
+	/* fixed per connection at accept: a reload's new values apply to new connections */
+	long long max_header_bytes, max_request_bytes;
+	/* what the socket was opened with, to tell whether a reload changes it */
 	char *unix_path;
-	bool trusted; /* a unix socket, or an inet one on loopback: GET action URLs allowed */
+	int chmod;
+	char *chown;
+	char *port;
+	size_t nconns;
 	struct control *ctl;
 };
 
 /* A GET /logtail stream: follows a log file the way supervisord's tail handler does. */
 struct tail {
 	ev_timer timer;
-	char *path;	      /* a log file, or NULL: */
-	struct process *proc; /* the in-memory tail of a program with no log file */
+	char *path;	      /* a log file, or NULL: the in-memory tail of proc */
+	struct process *proc; /* whose log it is: the stream ends when the process goes */
 	int channel;
 	ino_t ino;
 	off_t pos;
 };
 
+/* What the connection's one timer measures. */
+enum conn_wait {
+	W_NONE,	   /* we are busy (an answer pending) or streaming: no limit */
+	W_REQUEST, /* a whole request within header_timeout of its first byte (of accept) */
+	W_IDLE,	   /* kept alive between requests: idle_timeout */
+	W_WRITE,   /* an answer queued that the client does not read: idle_timeout */
+	W_LINGER,  /* answered and write side shut: LINGER_S for the peer to close */
+};
+
 struct conn {
 	ev_io io;
+	ev_timer timer;
+	enum conn_wait wait;
+	ev_tstamp since; /* when `wait` began, or the last bytes written in W_WRITE */
 	int fd;
-	struct control *ctl;
-	const struct http_server_conf *conf;
+	struct listener *l;
 	struct http_parser parser;
 	struct buf in;	/* received, not yet parsed */
-	struct buf out; /* to send */
+	struct buf out; /* to send, from out_off */
+	size_t out_off;
 	bool keep_alive;
 	bool closing;	/* close once out is sent */
 	bool lingering; /* reply sent, write side shut: drain input until the peer closes */
-	ev_timer linger;
+	bool peer_eof;	/* the client shut its write side: answer what it sent, then close */
+	bool served;	/* completed a request: last to be evicted */
 	struct rpc_pending *pending;
 	struct web_action *web; /* a page action in progress (start, stop...) */
-	bool trusted;		/* from its listener */
 	bool head;		/* the request being answered is a HEAD */
 	struct tail *tail;	/* streaming: no more requests on this connection */
 	struct conn *prev, *next;
@@ -69,22 +95,116 @@ struct conn {
 struct control {
 	struct supervisor *sv;
 	struct rpc_server rpc;
-	struct listener listeners[2];
-	size_t nlisteners;
+	struct listener listeners[2]; /* L_UNIX, L_INET */
 	struct conn *conns;
-	size_t nconns;
 	size_t npending;
-	ev_prepare check; /* polls deferred replies before the loop sleeps */
+	unsigned long closes; /* tells a walk over conns that one it holds may be gone */
+	ev_prepare check;     /* polls deferred replies before the loop sleeps */
 };
+
+/* An answer is being made for this connection: no more requests are taken meanwhile. */
+static bool busy(const struct conn *c)
+{
+	return c->pending || c->web;
+}
+
+static bool loopback_host(const char *host);
+
+/* supervisord's GET action URLs are taken where no stranger's page can reach them: a unix
+ * socket, or loopback (with a password they are taken anywhere). */
+static bool listener_trusted(const struct listener *l)
+{
+	if (l->kind == L_UNIX)
+		return true;
+	char host[256] = "";
+	const char *colon = l->port ? strrchr(l->port, ':') : NULL;
+	if (colon)
+		snprintf(host, sizeof(host), "%.*s", (int)(colon - l->port), l->port);
+	return colon && loopback_host(host);
+}
+
+static const struct http_server_conf *listener_conf(const struct listener *l)
+{
+	const struct config *cfg = l->ctl->sv->cfg;
+	return l->kind == L_UNIX ? &cfg->unix_server : &cfg->inet_server;
+}
+
+static const char *listener_section(const struct listener *l)
+{
+	return l->kind == L_UNIX ? "[unix_http_server]" : "[inet_http_server]";
+}
+
+static size_t out_pending(const struct conn *c)
+{
+	return c->out.len - c->out_off;
+}
+
+/* The listener's watchers must not keep the loop running at shutdown: unref'd while active. */
+static void listener_watch(struct listener *l, bool on)
+{
+	struct ev_loop *loop = l->ctl->sv->loop;
+	ev_watcher *w = l->paused ? (ev_watcher *)&l->retry : (ev_watcher *)&l->io;
+	if (on == ev_is_active(w))
+		return;
+	if (on) {
+		if (l->paused)
+			ev_timer_start(loop, &l->retry);
+		else
+			ev_io_start(loop, &l->io);
+		ev_unref(loop);
+	} else {
+		ev_ref(loop);
+		if (l->paused)
+			ev_timer_stop(loop, &l->retry);
+		else
+			ev_io_stop(loop, &l->io);
+	}
+}
+
+/* Out of fds: stop polling the listener (it would report the same pending connect forever)
+ * until one of ours closes or RETRY_S passes. */
+static void listener_pause(struct listener *l, int err)
+{
+	if (l->paused)
+		return;
+	if (!l->told)
+		log_warn("control: %s cannot accept: %s; not accepting for now",
+			 listener_section(l), strerror(err));
+	l->told = true;
+	listener_watch(l, false);
+	l->paused = true;
+	ev_timer_set(&l->retry, RETRY_S, RETRY_S); /* repeating: stays active, so the unref holds */
+	listener_watch(l, true);
+}
+
+static void listener_resume(struct listener *l)
+{
+	if (!l->paused || l->fd < 0)
+		return;
+	listener_watch(l, false);
+	l->paused = false;
+	listener_watch(l, true);
+}
 
 static void conn_update_io(struct conn *c);
 static void conn_process(struct conn *c);
 
+static void tail_free(struct conn *c)
+{
+	if (!c->tail)
+		return;
+	ev_timer_stop(c->l->ctl->sv->loop, &c->tail->timer);
+	free(c->tail->path);
+	free(c->tail);
+	c->tail = NULL;
+}
+
 static void conn_close(struct conn *c)
 {
-	struct control *ctl = c->ctl;
-	ev_io_stop(ctl->sv->loop, &c->io);
-	ev_timer_stop(ctl->sv->loop, &c->linger);
+	struct control *ctl = c->l->ctl;
+	struct ev_loop *loop = ctl->sv->loop;
+	ev_io_stop(loop, &c->io);
+	ev_timer_stop(loop, &c->timer);
 	close(c->fd);
 	if (c->pending) {
 		rpc_pending_free(c->pending);
@@ -94,11 +214,7 @@ static void conn_close(struct conn *c)
 		web_action_free(c->web);
 		ctl->npending--;
 	}
-	if (c->tail) {
-		ev_timer_stop(ctl->sv->loop, &c->tail->timer);
-		free(c->tail->path);
-		free(c->tail);
-	}
+	tail_free(c);
 	http_parser_free(&c->parser);
 	buf_free(&c->in);
 	buf_free(&c->out);
@@ -108,10 +224,14 @@ static void conn_close(struct conn *c)
 		ctl->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
-	ctl->nconns--;
+	c->l->nconns--;
+	ctl->closes++;
 	free(c);
 	if (!ctl->npending)
-		ev_prepare_stop(ctl->sv->loop, &ctl->check);
+		ev_prepare_stop(loop, &ctl->check);
+	/* an fd is free again */
+	for (int i = 0; i < 2; i++)
+		listener_resume(&ctl->listeners[i]);
 }
 
 static void respond(struct conn *c, int status, const char *type, const char *body, size_t len,
@@ -150,6 +270,55 @@ static void send_answer(struct conn *c, struct rpc_answer *a)
 	buf_free(&xml);
 }
 
+/* Compares all of both strings whatever they hold, so the time taken does not tell how much
+ * of a guess was right. */
+static bool equal_in_constant_time(const char *a, const char *b, bool ignore_case)
+{
+	size_t na = strlen(a), nb = strlen(b);
+	unsigned diff = na != nb;
+	for (size_t i = 0; i < nb; i++) {
+		unsigned char x = (unsigned char)a[i < na ? i : 0], y = (unsigned char)b[i];
+		if (ignore_case) {
+			x = (unsigned char)tolower(x);
+			y = (unsigned char)tolower(y);
+		}
+		diff |= (unsigned)(x ^ y);
+	}
+	return !diff;
+}
+
+/* Plain, or {SHA} followed by the hex SHA-1 of the password, as supervisord allows. */
+static bool password_matches(const char *configured, const char *given)
+{
+	if (strncmp(configured, "{SHA}", 5) != 0)
+		return equal_in_constant_time(configured, given, false);
+	uint8_t md[20];
+	char hex[41];
+	sha1(given, strlen(given), md);
+	for (int i = 0; i < 20; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	return equal_in_constant_time(configured + 5, hex, true);
+}
+
+/* Checked against the live config, so a reload's new credentials apply to the next request. */
+static bool authorized(struct conn *c)
+{
+	const struct http_server_conf *conf = listener_conf(c->l);
+	if (!conf->enabled)
+		return false; /* a reload removed this server: its open connections are refused */
+	if (!conf->username)
+		return true;
+	const char *h = http_header(&c->parser, "Authorization");
+	struct buf raw;
+	const char *user, *pass;
+	buf_init(&raw, h ? strlen(h) + 1 : 1);
+	bool ok = h && http_basic_auth_parse(h, &raw, &user, &pass) &&
+		  strcmp(user, conf->username) == 0 &&
+		  password_matches(conf->password ? conf->password : "", pass);
+	buf_free(&raw);
+	return ok;
+}
+
 static void send_web(struct conn *c, struct web_reply *r)
 {
 	char extra[1200] = "Cache-Control: no-store\r\n";
@@ -171,8 +340,10 @@ static void send_web(struct conn *c, struct web_reply *r)
 		extra);
 }
 
+/* Everything but /RPC2 and the log streams: the page, the JSON API, /metrics (web.c). */
 static void handle_web(struct conn *c)
 {
+	struct control *ctl = c->l->ctl;
 	struct web_request rq = {
 	    .method = c->parser.method,
 	    .target = c->parser.target,
@@ -180,11 +351,11 @@ static void handle_web(struct conn *c)
 	    .body_len = c->parser.body.len,
 	    .origin = http_header(&c->parser, "Origin"),
 	    .host = http_header(&c->parser, "Host"),
-	    .may_get_act = c->conf->username || c->trusted,
+	    .may_get_act = listener_conf(c->l)->username || listener_trusted(c->l),
 	};
 	struct web_reply r;
 	c->head = !strcmp(rq.method, "HEAD");
-	switch (web_handle(&c->ctl->rpc, &rq, &r)) {
+	switch (web_handle(&ctl->rpc, &rq, &r)) {
 	case WEB_NOT_MINE:
 		respond_error(c, strcmp(rq.method, "GET") && strcmp(rq.method, "HEAD") ? 405 : 404);
 		break;
@@ -194,36 +365,11 @@ static void handle_web(struct conn *c)
 	case WEB_PENDING:
 		c->web = r.action;
 		r.action = NULL;
-		c->ctl->npending++;
-		ev_prepare_start(c->ctl->sv->loop, &c->ctl->check);
+		ctl->npending++;
+		ev_prepare_start(ctl->sv->loop, &ctl->check);
 		break;
 	}
 	web_reply_free(&r);
-}
-
-/* SHA-1 of the password as hex, for {SHA} passwords in the config. */
-static bool password_matches(const char *configured, const char *given)
-{
-	if (strncmp(configured, "{SHA}", 5) != 0)
-		return strcmp(configured, given) == 0;
-	uint8_t md[20];
-	char hex[41];
-	sha1(given, strlen(given), md);
-	for (int i = 0; i < 20; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	return strcasecmp(configured + 5, hex) == 0;
-}
-
-static bool authorized(struct conn *c)
-{
-	const struct http_server_conf *conf = c->conf;
-	if (!conf->username)
-		return true;
-	const char *h = http_header(&c->parser, "Authorization");
-	char user[256], pass[256];
-	return h && http_basic_auth_parse(h, user, sizeof(user), pass, sizeof(pass)) &&
-	       strcmp(user, conf->username) == 0 &&
-	       password_matches(conf->password ? conf->password : "", pass);
 }
 
 static void handle_rpc(struct conn *c)
@@ -232,18 +378,19 @@ static void handle_rpc(struct conn *c)
 	char err[256];
 	struct rpc_answer a;
 	const char *body = c->parser.body.data ? c->parser.body.data : "";
+	struct control *ctl = c->l->ctl;
 
 	if (!xr_parse_call(body, c->parser.body.len, NULL, &call, err, sizeof(err))) {
 		log_debug("control: bad XML-RPC request: %s", err);
 		respond_error(c, 400);
 		return;
 	}
-	rpc_dispatch(&c->ctl->rpc, call.method, call.params, &a);
+	rpc_dispatch(&ctl->rpc, call.method, call.params, &a);
 	xr_call_free(&call);
 	if (a.pending) {
 		c->pending = a.pending;
-		c->ctl->npending++;
-		ev_prepare_start(c->ctl->sv->loop, &c->ctl->check);
+		ctl->npending++;
+		ev_prepare_start(ctl->sv->loop, &ctl->check);
 		return;
 	}
 	send_answer(c, &a);
@@ -265,7 +412,7 @@ static void tail_poll(struct conn *c)
 {
 	struct tail *t = c->tail;
 	struct stat st;
-	if (c->out.len > TAIL_OUT_MAX)
+	if (out_pending(c) > TAIL_OUT_MAX)
 		return; /* the reader is slow: let it catch up first */
 	if (!t->path) {
 		off_t size = (off_t)output_tail_size(t->proc, t->channel);
@@ -275,7 +422,7 @@ static void tail_poll(struct conn *c)
 			t->pos = 0;
 		}
 		char buf[65536];
-		while (t->pos < size && c->out.len <= TAIL_OUT_MAX) {
+		while (t->pos < size && out_pending(c) <= TAIL_OUT_MAX) {
 			size_t got = output_tail_read(t->proc, t->channel,
 						      (unsigned long long)t->pos, sizeof(buf), buf);
 			if (!got)
@@ -297,11 +444,11 @@ static void tail_poll(struct conn *c)
 	}
 	if (st.st_size <= t->pos)
 		return;
-	int fd = open(t->path, O_RDONLY | O_CLOEXEC);
+	int fd = open(t->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return;
 	char buf[65536];
-	while (t->pos < st.st_size && c->out.len <= TAIL_OUT_MAX) {
+	while (t->pos < st.st_size && out_pending(c) <= TAIL_OUT_MAX) {
 		size_t want = sizeof(buf);
 		if ((off_t)want > st.st_size - t->pos)
 			want = (size_t)(st.st_size - t->pos);
@@ -354,9 +501,13 @@ static void start_tail(struct conn *c, const char *path, struct process *proc, i
 		respond_error(c, 404);
 		return;
 	}
-	struct tail *t = xcalloc(1, sizeof(*t));
-	t->path = path ? xstrdup(path) : NULL;
-	t->proc = path ? NULL : proc;
+	struct tail *t = calloc(1, sizeof(*t));
+	if (!t || (path && !(t->path = strdup(path)))) {
+		free(t);
+		respond_error(c, 500);
+		return;
+	}
+	t->proc = proc;
 	t->channel = channel;
 	t->ino = st.st_ino;
 	t->pos = st.st_size > TAIL_FIRST ? st.st_size - TAIL_FIRST : 0;
@@ -371,7 +522,15 @@ static void start_tail(struct conn *c, const char *path, struct process *proc, i
 	tail_poll(c);
 	ev_timer_init(&t->timer, tail_timer_cb, TAIL_POLL, TAIL_POLL);
 	t->timer.data = c;
-	ev_timer_start(c->ctl->sv->loop, &t->timer);
+	ev_timer_start(c->l->ctl->sv->loop, &t->timer);
+}
+
+/* The followed process is gone: the stream ends the way a chunked body ends, then closes. */
+static void tail_end(struct conn *c)
+{
+	tail_free(c);
+	http_write_chunk(&c->out, NULL, 0);
+	c->closing = true;
 }
 
 static void handle_logtail(struct conn *c, const char *target)
@@ -394,7 +553,7 @@ static void handle_logtail(struct conn *c, const char *target)
 	snprintf(group, sizeof(group), "%.*s", colon ? (int)(colon - spec) : (int)strlen(spec),
 		 spec);
 	snprintf(name, sizeof(name), "%s", colon ? colon + 1 : spec);
-	struct process *p = supervisor_find(c->ctl->sv, group, name);
+	struct process *p = supervisor_find(c->l->ctl->sv, group, name);
 	start_tail(c, p ? output_logfile(p, channel) : NULL, p, channel);
 }
 
@@ -428,11 +587,21 @@ static void handle_request(struct conn *c)
 	handle_web(c);
 }
 
+/* Whether the next pipelined request waits: a request is always taken on an empty queue. */
+static bool queue_full(const struct conn *c)
+{
+	size_t queued = out_pending(c);
+	return queued && queued >= (size_t)listener_conf(c->l)->max_queued_bytes;
+}
+
+/* Answers the requests that have arrived, one at a time, while the answers queued for this
+ * connection stay under max_queued_bytes: a client that pipelines and never reads waits for
+ * its queue to drain (and reading stops once IN_MAX is buffered) instead of growing it. */
 static void conn_process(struct conn *c)
 {
 	if (c->tail)
 		buf_reset(&c->in); /* a streaming client has nothing more to ask */
-	while (!c->tail && !c->pending && !c->web && !c->closing && c->in.len > 0) {
+	while (!c->tail && !busy(c) && !c->closing && c->in.len > 0 && !queue_full(c)) {
 		size_t used = 0;
 		enum http_result r = http_parser_feed(&c->parser, c->in.data, c->in.len, &used);
 		buf_consume(&c->in, used);
@@ -443,43 +612,119 @@ static void conn_process(struct conn *c)
 			respond_error(c, c->parser.error_status ? c->parser.error_status : 400);
 			break;
 		}
+		c->served = true;
 		handle_request(c);
 		http_parser_reset(&c->parser);
 	}
+	/* a half-closed client gets every answer it asked for, then the connection closes */
+	if (c->peer_eof && !busy(c) && !c->tail && !queue_full(c))
+		c->closing = true;
 	conn_update_io(c);
 }
 
 /* Writes what it can. Returns false if the connection was closed. */
 static bool conn_flush(struct conn *c)
 {
-	while (c->out.len > 0) {
-		ssize_t w = send(c->fd, c->out.data, c->out.len, MSG_NOSIGNAL);
+	while (out_pending(c) > 0) {
+		ssize_t w = send(c->fd, c->out.data + c->out_off, out_pending(c), MSG_NOSIGNAL);
 		if (w > 0) {
-			buf_consume(&c->out, (size_t)w);
+			c->out_off += (size_t)w;
+			c->since = ev_now(c->l->ctl->sv->loop); /* progress, for W_WRITE */
 			continue;
 		}
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return true;
+			break;
 		conn_close(c);
 		return false;
 	}
-	if (c->closing && !c->pending && !c->lingering) {
-		/* close gracefully: a client still writing (supervisorctl sends a trailing blank
-		 * line) would get a reset instead of our answer */
-		shutdown(c->fd, SHUT_WR);
-		c->lingering = true;
-		ev_timer_start(c->ctl->sv->loop, &c->linger);
+	/* compact now and then rather than moving the rest after every send */
+	if (c->out_off == c->out.len ||
+	    (c->out_off >= READ_CHUNK && c->out_off * 2 >= c->out.len)) {
+		buf_consume(&c->out, c->out_off);
+		c->out_off = 0;
 	}
+	if (out_pending(c) || !c->closing || busy(c) || c->lingering)
+		return true;
+	if (c->peer_eof) {
+		conn_close(c);
+		return false;
+	}
+	/* close gracefully: a client still writing (supervisorctl sends a trailing blank line)
+	 * would get a reset instead of our answer */
+	shutdown(c->fd, SHUT_WR);
+	c->lingering = true;
 	return true;
 }
 
-static void linger_cb(struct ev_loop *loop, ev_timer *w, int revents)
+static double wait_seconds(const struct conn *c)
 {
-	(void)loop;
+	const struct http_server_conf *conf = listener_conf(c->l);
+	switch (c->wait) {
+	case W_REQUEST:
+		return (double)conf->header_timeout;
+	case W_IDLE:
+	case W_WRITE:
+		return (double)conf->idle_timeout;
+	case W_LINGER:
+		return LINGER_S;
+	case W_NONE:
+		break;
+	}
+	return 0;
+}
+
+static enum conn_wait wait_now(const struct conn *c)
+{
+	if (c->lingering)
+		return W_LINGER;
+	if (busy(c))
+		return W_NONE;
+	if (out_pending(c))
+		return W_WRITE;
+	if (c->tail || c->closing || c->peer_eof)
+		return W_NONE;
+	if (!c->served || c->in.len || c->parser.nbytes)
+		return W_REQUEST;
+	return W_IDLE;
+}
+
+/* One timer per connection, re-armed only when what it measures changes; progress within a
+ * wait just moves `since`, and the timer, when it fires, sleeps again for what is left. */
+static void conn_update_timer(struct conn *c)
+{
+	enum conn_wait w = wait_now(c);
+	if (w == c->wait)
+		return;
+	struct ev_loop *loop = c->l->ctl->sv->loop;
+	c->wait = w;
+	c->since = ev_now(loop);
+	ev_timer_stop(loop, &c->timer);
+	if (w == W_NONE)
+		return;
+	ev_timer_set(&c->timer, wait_seconds(c), 0);
+	ev_timer_start(loop, &c->timer);
+}
+
+static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct conn *c = container_of(w, struct conn, timer);
 	(void)revents;
-	conn_close(w->data);
+	double left = c->since + wait_seconds(c) - ev_now(loop);
+	if (left > 0) {
+		ev_timer_set(w, left, 0);
+		ev_timer_start(loop, w);
+		return;
+	}
+	if (c->wait == W_REQUEST && (c->in.len || c->parser.nbytes)) {
+		log_debug("control: no whole request within header_timeout: closing");
+		buf_reset(&c->in);
+		respond_error(c, 408);
+		conn_update_io(c);
+		return;
+	}
+	conn_close(c);
 }
 
 static void conn_update_io(struct conn *c)
@@ -489,12 +734,11 @@ static void conn_update_io(struct conn *c)
 	int want = 0;
 	if (c->lingering)
 		want |= EV_READ;
-	/* read only while idle: one request at a time per connection, bounded input */
-	if ((c->tail || !c->pending) && !c->closing && c->in.len < READ_CHUNK * 4)
+	else if ((c->tail || !busy(c)) && !c->closing && !c->peer_eof && c->in.len < IN_MAX)
 		want |= EV_READ;
-	if (c->out.len > 0)
+	if (out_pending(c))
 		want |= EV_WRITE;
-	struct ev_loop *loop = c->ctl->sv->loop;
+	struct ev_loop *loop = c->l->ctl->sv->loop;
 	if (want != (c->io.events & (EV_READ | EV_WRITE)) || !ev_is_active(&c->io)) {
 		ev_io_stop(loop, &c->io);
 		if (want) {
@@ -502,6 +746,7 @@ static void conn_update_io(struct conn *c)
 			ev_io_start(loop, &c->io);
 		}
 	}
+	conn_update_timer(c);
 }
 
 static void conn_cb(struct ev_loop *loop, ev_io *io, int revents)
@@ -511,14 +756,17 @@ static void conn_cb(struct ev_loop *loop, ev_io *io, int revents)
 	if (revents & EV_READ) {
 		char buf[READ_CHUNK];
 		ssize_t r = recv(c->fd, buf, sizeof(buf), 0);
-		if (r == 0 ||
-		    (r < 0 && errno != EAGAIN && errno != EINTR && errno != EWOULDBLOCK)) {
+		if (r < 0 && (errno == EAGAIN || errno == EINTR || errno == EWOULDBLOCK))
+			return;
+		if (r < 0 || (r == 0 && (c->lingering || c->tail))) {
 			conn_close(c);
 			return;
 		}
 		if (c->lingering)
 			return; /* discard */
-		if (r > 0 && !buf_append(&c->in, buf, (size_t)r)) {
+		if (r == 0)
+			c->peer_eof = true;
+		else if (!buf_append(&c->in, buf, (size_t)r)) {
 			conn_close(c);
 			return;
 		}
@@ -532,37 +780,97 @@ static void conn_cb(struct ev_loop *loop, ev_io *io, int revents)
 	}
 }
 
+/* Full: make room by closing the connection that matters least: one already answered and
+ * lingering, else one that never completed a request (an idle or slow flood), else one
+ * between requests; within each, the one waiting longest. Connections with an answer
+ * pending are kept. False when nothing can go. */
+static bool evict_one(struct listener *l)
+{
+	struct conn *victim = NULL;
+	int victim_rank = 3;
+	for (struct conn *c = l->ctl->conns; c; c = c->next) {
+		if (c->l != l || busy(c))
+			continue;
+		int rank = c->lingering ? 0 : !c->served ? 1 : 2;
+		if (rank < victim_rank || (rank == victim_rank && c->since < victim->since)) {
+			victim = c;
+			victim_rank = rank;
+		}
+	}
+	if (!victim)
+		return false;
+	log_debug("control: %s full (%zu open): closing the least busy connection",
+		  listener_section(l), l->nconns);
+	conn_close(victim);
+	return true;
+}
+
+static void conn_open(struct listener *l, int fd)
+{
+	struct control *ctl = l->ctl;
+	const struct http_server_conf *conf = listener_conf(l);
+	struct conn *c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return;
+	}
+	c->fd = fd;
+	c->l = l;
+	/* a head smaller than this could not even carry supervisorctl's requests */
+	struct http_limits lim = http_default_limits;
+	lim.max_head = conf->max_header_bytes > 1024 ? (size_t)conf->max_header_bytes : 1024;
+	if (lim.max_line > lim.max_head)
+		lim.max_line = lim.max_head;
+	lim.max_body = (size_t)conf->max_request_bytes;
+	http_parser_init(&c->parser, HTTP_REQUEST, &lim);
+	buf_init(&c->in, IN_MAX + READ_CHUNK);
+	buf_init(&c->out, OUT_MAX);
+	c->next = ctl->conns;
+	if (ctl->conns)
+		ctl->conns->prev = c;
+	ctl->conns = c;
+	l->nconns++;
+	ev_init(&c->timer, timer_cb);
+	ev_io_init(&c->io, conn_cb, fd, EV_READ);
+	c->wait = W_NONE;
+	conn_update_io(c);
+}
+
 static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
 	struct listener *l = container_of(io, struct listener, io);
-	struct control *ctl = l->ctl;
+	(void)loop;
 	(void)revents;
 	for (int i = 0; i < 64; i++) {
 		int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0)
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno != EMFILE && errno != ENFILE && errno != ENOBUFS &&
+			    errno != ENOMEM)
+				return;
+			/* out of fds before max_connections: make room as at the limit, or,
+			 * with nothing to close, pause */
+			if (evict_one(l))
+				continue;
+			listener_pause(l, errno);
 			return;
-		if (ctl->nconns >= MAX_CONNS) {
+		}
+		l->told = false;
+		if (l->nconns >= (size_t)listener_conf(l)->max_connections && !evict_one(l)) {
 			close(fd);
 			continue;
 		}
-		struct conn *c = xcalloc(1, sizeof(*c));
-		c->fd = fd;
-		c->ctl = ctl;
-		c->conf = &l->conf;
-		c->trusted = l->trusted;
-		http_parser_init(&c->parser, HTTP_REQUEST, NULL);
-		buf_init(&c->in, 2 * 1024 * 1024);
-		buf_init(&c->out, OUT_MAX);
-		c->next = ctl->conns;
-		if (ctl->conns)
-			ctl->conns->prev = c;
-		ctl->conns = c;
-		ctl->nconns++;
-		ev_timer_init(&c->linger, linger_cb, 2.0, 0);
-		c->linger.data = c;
-		ev_io_init(&c->io, conn_cb, fd, EV_READ);
-		ev_io_start(loop, &c->io);
+		conn_open(l, fd);
 	}
+}
+
+static void retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct listener *l = container_of(w, struct listener, retry);
+	(void)revents;
+	listener_resume(l);
+	accept_cb(loop, &l->io, EV_READ);
 }
 
 static void check_cb(struct ev_loop *loop, ev_prepare *w, int revents)
@@ -576,27 +884,34 @@ static void check_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 		if (c->web) {
 			struct web_reply r;
 			web_reply_init(&r);
-			if (web_action_poll(&ctl->rpc, c->web, &r)) {
+			bool done = web_action_poll(&ctl->rpc, c->web, &r);
+			if (done) {
 				web_action_free(c->web);
 				c->web = NULL;
 				ctl->npending--;
 				send_web(c, &r);
-				conn_process(c);
 			}
 			web_reply_free(&r);
+			if (!done)
+				continue;
+		} else if (c->pending) {
+			struct rpc_answer a = {0};
+			if (!rpc_poll(&ctl->rpc, c->pending, &a))
+				continue;
+			rpc_pending_free(c->pending);
+			c->pending = NULL;
+			ctl->npending--;
+			send_answer(c, &a);
+			rpc_answer_clear(&a);
+		} else {
 			continue;
 		}
-		if (!c->pending)
-			continue;
-		struct rpc_answer a = {0};
-		if (!rpc_poll(&ctl->rpc, c->pending, &a))
-			continue;
-		rpc_pending_free(c->pending);
-		c->pending = NULL;
-		ctl->npending--;
-		send_answer(c, &a);
-		rpc_answer_clear(&a);
+		unsigned long closes = ctl->closes;
 		conn_process(c);
+		/* the next request may have closed any connection (removeProcessGroup ends the
+		 * streams of its processes): `next` may be gone, start over */
+		if (ctl->closes != closes)
+			next = ctl->conns;
 	}
 	if (!ctl->npending)
 		ev_prepare_stop(ctl->sv->loop, &ctl->check);
@@ -612,12 +927,17 @@ static void process_gone(struct supervisor *sv, struct process *p)
 			rpc_forget_process(c->pending, p);
 		if (c->web && c->web->pending)
 			rpc_forget_process(c->web->pending, p);
-		if (c->tail && c->tail->proc == p)
-			conn_close(c); /* its stream has nothing left to follow */
+		if (c->tail && c->tail->proc == p) {
+			/* its stream has nothing left to follow; the writing waits for the loop, so
+			 * no connection closes under a caller walking the list */
+			tail_end(c);
+			ev_feed_event(sv->loop, &c->io, EV_WRITE);
+		}
 	}
 }
 
-static int bind_unix(struct listener *l, const struct http_server_conf *conf, char **err)
+/* Returns the listening socket, or -1 with *err (malloc'd). */
+static int bind_unix(const struct http_server_conf *conf, char **err)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	if (strlen(conf->file) >= sizeof(sa.sun_path)) {
@@ -625,8 +945,8 @@ static int bind_unix(struct listener *l, const struct http_server_conf *conf, ch
 				 conf->file);
 		return -1;
 	}
-	/* supervisord binds a temporary name and links it into place, so a client never sees
-	 * a socket that does not answer yet */
+	/* supervisord binds a temporary name and moves it into place, so a client never sees
+	 * a socket that does not answer yet (and a reload swaps sockets with no gap) */
 	char *tmp = xasprintf("%s.%d", conf->file, (int)getpid());
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", tmp);
 	unlink(tmp);
@@ -634,7 +954,7 @@ static int bind_unix(struct listener *l, const struct http_server_conf *conf, ch
 	mode_t old = umask(0177);
 	int rc = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
-	if (rc < 0 || listen(fd, 128) < 0) {
+	if (rc < 0 || listen(fd, BACKLOG) < 0) {
 		*err = xasprintf("cannot open an HTTP server: socket %s: %s", conf->file,
 				 strerror(errno));
 		goto fail;
@@ -660,17 +980,13 @@ static int bind_unix(struct listener *l, const struct http_server_conf *conf, ch
 		}
 		free(user);
 	}
-	unlink(conf->file); /* a stale socket of an earlier run */
-	if (link(tmp, conf->file) < 0 && rename(tmp, conf->file) < 0) {
+	/* replaces a stale socket of an earlier run, or ours before a reload, in one step */
+	if (rename(tmp, conf->file) < 0) {
 		*err = xasprintf("cannot create %s: %s", conf->file, strerror(errno));
 		goto fail;
 	}
-	unlink(tmp);
 	free(tmp);
-	l->fd = fd;
-	l->unix_path = xstrdup(conf->file);
-	l->trusted = true;
-	return 0;
+	return fd;
 fail:
 	if (fd >= 0)
 		close(fd);
@@ -685,7 +1001,7 @@ static bool loopback_host(const char *host)
 	       !strncmp(host, "127.", 4);
 }
 
-static int bind_inet(struct listener *l, const struct http_server_conf *conf, char **err)
+static int bind_inet(const struct http_server_conf *conf, char **err)
 {
 	char host[256] = "", port[32];
 	const char *spec = conf->port, *colon = strrchr(spec, ':');
@@ -714,15 +1030,67 @@ static int bind_inet(struct listener *l, const struct http_server_conf *conf, ch
 	int one = 1;
 	if (fd >= 0)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, salen) < 0 || listen(fd, 128) < 0) {
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, salen) < 0 || listen(fd, BACKLOG) < 0) {
 		*err = xasprintf("cannot open an HTTP server: port %s: %s", spec, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
+	return fd;
+}
+
+static void listener_close(struct listener *l, bool unlink_path)
+{
+	if (l->fd < 0)
+		return;
+	listener_watch(l, false);
+	l->paused = false;
+	close(l->fd);
+	l->fd = -1;
+	if (l->unix_path && unlink_path)
+		unlink(l->unix_path);
+	free(l->unix_path);
+	free(l->chown);
+	free(l->port);
+	l->unix_path = l->chown = l->port = NULL;
+}
+
+/* Opens the listener as conf says, replacing the socket it had, if any, only once the new one
+ * listens. Returns -1 with *err, the old socket kept. */
+static int listener_open(struct listener *l, const struct http_server_conf *conf, char **err)
+{
+	int fd = l->kind == L_UNIX ? bind_unix(conf, err) : bind_inet(conf, err);
+	if (fd < 0)
+		return -1;
+	/* the old path, unless the new socket was just moved onto it */
+	listener_close(l, l->unix_path && strcmp(l->unix_path, conf->file) != 0);
 	l->fd = fd;
-	l->trusted = loopback_host(host);
+	if (l->kind == L_UNIX) {
+		l->unix_path = xstrdup(conf->file);
+		l->chmod = conf->chmod;
+		l->chown = conf->chown ? xstrdup(conf->chown) : NULL;
+	} else {
+		l->port = xstrdup(conf->port);
+	}
+	l->max_header_bytes = conf->max_header_bytes;
+	l->max_request_bytes = conf->max_request_bytes;
+	ev_io_set(&l->io, fd, EV_READ);
+	listener_watch(l, true);
 	return 0;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* Whether the socket must be opened again for conf. */
+static bool listener_differs(const struct listener *l, const struct http_server_conf *conf)
+{
+	if (l->kind == L_UNIX)
+		return !same_str(l->unix_path, conf->file) || l->chmod != conf->chmod ||
+		       !same_str(l->chown, conf->chown);
+	return !same_str(l->port, conf->port);
 }
 
 int control_start(struct supervisor *sv, char **err)
@@ -734,28 +1102,59 @@ int control_start(struct supervisor *sv, char **err)
 	sv->on_process_gone = process_gone;
 	ev_prepare_init(&ctl->check, check_cb);
 	web_init();
-	const struct http_server_conf *confs[2] = {&sv->cfg->unix_server, &sv->cfg->inet_server};
 	for (int i = 0; i < 2; i++) {
-		if (!confs[i]->enabled)
-			continue;
-		struct listener *l = &ctl->listeners[ctl->nlisteners];
+		struct listener *l = &ctl->listeners[i];
 		l->ctl = ctl;
-		l->conf.username = confs[i]->username ? xstrdup(confs[i]->username) : NULL;
-		l->conf.password = confs[i]->password ? xstrdup(confs[i]->password) : NULL;
+		l->kind = i;
 		l->fd = -1;
-		if ((i == 0 ? bind_unix(l, confs[i], err) : bind_inet(l, confs[i], err)) < 0) {
-			free(l->conf.username);
-			free(l->conf.password);
+		ev_init(&l->io, accept_cb);
+		ev_init(&l->retry, retry_cb);
+		const struct http_server_conf *conf = listener_conf(l);
+		if (conf->enabled && listener_open(l, conf, err) < 0) {
 			control_stop(sv);
 			return -1;
 		}
-		ctl->nlisteners++;
-		ev_io_init(&l->io, accept_cb, l->fd, EV_READ);
-		ev_io_start(sv->loop, &l->io);
-		/* listening alone must not keep the loop running at shutdown */
-		ev_unref(sv->loop);
 	}
 	return 0;
+}
+
+/* Credentials and limits are read from the live config at each use; here the sockets follow
+ * it. A socket that cannot be opened keeps the old one, and the log says so. */
+void control_reload(struct supervisor *sv)
+{
+	struct control *ctl = sv->control;
+	if (!ctl)
+		return;
+	for (int i = 0; i < 2; i++) {
+		struct listener *l = &ctl->listeners[i];
+		const struct http_server_conf *conf = listener_conf(l);
+		if (!conf->enabled) {
+			if (l->fd >= 0)
+				log_info("control: %s removed: no longer listening",
+					 listener_section(l));
+			listener_close(l, true);
+			continue;
+		}
+		if (l->fd >= 0 && (l->max_header_bytes != conf->max_header_bytes ||
+				   l->max_request_bytes != conf->max_request_bytes)) {
+			log_info("control: %s max_header_bytes, max_request_bytes: the new values "
+				 "apply to connections opened from now on",
+				 listener_section(l));
+			l->max_header_bytes = conf->max_header_bytes;
+			l->max_request_bytes = conf->max_request_bytes;
+		}
+		if (l->fd >= 0 && !listener_differs(l, conf))
+			continue;
+		char *err = NULL;
+		if (listener_open(l, conf, &err) < 0) {
+			log_error("control: %s: %s; %s", listener_section(l), err,
+				  l->fd >= 0 ? "still listening as before" : "not listening");
+			free(err);
+			continue;
+		}
+		log_info("control: %s listening on %s", listener_section(l),
+			 l->kind == L_UNIX ? l->unix_path : l->port);
+	}
 }
 
 void control_stop(struct supervisor *sv)
@@ -765,18 +1164,8 @@ void control_stop(struct supervisor *sv)
 		return;
 	while (ctl->conns)
 		conn_close(ctl->conns);
-	for (size_t i = 0; i < ctl->nlisteners; i++) {
-		struct listener *l = &ctl->listeners[i];
-		ev_ref(sv->loop);
-		ev_io_stop(sv->loop, &l->io);
-		close(l->fd);
-		free(l->conf.username);
-		free(l->conf.password);
-		if (l->unix_path) {
-			unlink(l->unix_path);
-			free(l->unix_path);
-		}
-	}
+	for (int i = 0; i < 2; i++)
+		listener_close(&ctl->listeners[i], true);
 	ev_prepare_stop(sv->loop, &ctl->check);
 	sv->control = NULL;
 	sv->on_process_gone = NULL;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "child_output.h"
+#include "control.h"
 #include "deps.h"
 #include "mainlog.h"
 #include "signals.h"
@@ -568,6 +569,7 @@ static void reload_progress(struct supervisor *sv)
 	log_set_level(sv->cfg->sd.loglevel);
 	/* running groups hold references to their own configs: freeing the old file is safe */
 	config_free(old);
+	control_reload(sv);
 	for (size_t i = 0; i < sv->cfg->ngroups; i++) {
 		if (supervisor_find_group(sv, sv->cfg->groups[i]->name))
 			continue;

@@ -464,6 +464,7 @@ static const struct {
 	const char *reason;
 } reasons[] = {
     {200, "OK"},
+    {303, "See Other"},
     {400, "Bad Request"},
     {401, "Unauthorized"},
     {403, "Forbidden"},
@@ -502,30 +503,24 @@ bool http_basic_auth_format(struct buf *out, const char *user, const char *pass)
 	return ok;
 }
 
-static bool copy_bounded(char *dst, size_t size, const char *src, size_t len)
-{
-	if (len >= size || memchr(src, '\0', len))
-		return false;
-	memcpy(dst, src, len);
-	dst[len] = '\0';
-	return true;
-}
-
-bool http_basic_auth_parse(const char *value, char *user, size_t usize, char *pass, size_t psize)
+bool http_basic_auth_parse(const char *value, struct buf *raw, const char **user, const char **pass)
 {
 	if (!value || strncasecmp(value, "Basic", 5) != 0 || (value[5] != ' ' && value[5] != '\t'))
 		return false;
 	const char *b64 = value + 6;
 	while (*b64 == ' ' || *b64 == '\t')
 		b64++;
-	struct buf raw;
-	buf_init(&raw, 4096);
-	bool ok = base64_decode(&raw, b64, strlen(b64)) && raw.data;
-	const char *colon = ok ? memchr(raw.data, ':', raw.len) : NULL;
-	ok = colon && copy_bounded(user, usize, raw.data, (size_t)(colon - raw.data)) &&
-	     copy_bounded(pass, psize, colon + 1, raw.len - (size_t)(colon + 1 - raw.data));
-	buf_free(&raw);
-	return ok;
+	buf_reset(raw);
+	if (!base64_decode(raw, b64, strlen(b64)) || !raw->data ||
+	    memchr(raw->data, '\0', raw->len))
+		return false;
+	char *colon = memchr(raw->data, ':', raw->len);
+	if (!colon)
+		return false;
+	*colon = '\0';
+	*user = raw->data;
+	*pass = colon + 1;
+	return true;
 }
 
 bool http_write_response_head(struct buf *out, int status, const char *content_type,

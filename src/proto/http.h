@@ -90,9 +90,12 @@ const char *http_header(const struct http_parser *p, const char *name);
 const char *http_reason(int status);
 /* Appends "Basic <base64(user:pass)>". */
 bool http_basic_auth_format(struct buf *out, const char *user, const char *pass);
-/* Parses an Authorization value "Basic <b64>" into user and password (split at
- * the first ':'). False when it is not Basic, not base64, or does not fit. */
-bool http_basic_auth_parse(const char *value, char *user, size_t usize, char *pass, size_t psize);
+/* Parses an Authorization value "Basic <b64>" of any length: decodes into raw
+ * (the caller's buffer, bounded by its cap, freed by the caller) and points user
+ * and pass into it (split at the first ':'). False when it is not Basic, not
+ * base64, has no ':', holds a NUL, or does not fit raw's cap. */
+bool http_basic_auth_parse(const char *value, struct buf *raw, const char **user,
+			   const char **pass);
 /* Response head: status line, Content-Type, Content-Length (or chunked when
  * content_length < 0), Connection: close when !keep_alive, extra (already
  * CRLF-terminated lines or NULL), blank line. */

@@ -221,15 +221,33 @@ static void test_basic_auth(void **state)
 	buf_init(&sb, 0);
 	assert_true(http_basic_auth_format(&sb, "user", "p:ss"));
 	assert_string_equal(sb.data, "Basic dXNlcjpwOnNz");
-	char user[16], pass[16];
-	assert_true(http_basic_auth_parse(sb.data, user, sizeof(user), pass, sizeof(pass)));
+	struct buf raw;
+	buf_init(&raw, 64);
+	const char *user, *pass;
+	assert_true(http_basic_auth_parse(sb.data, &raw, &user, &pass));
 	assert_string_equal(user, "user");
 	assert_string_equal(pass, "p:ss");
-	assert_false(http_basic_auth_parse("Bearer xyz", user, sizeof(user), pass, sizeof(pass)));
-	assert_false(http_basic_auth_parse("Basic !!!!", user, sizeof(user), pass, sizeof(pass)));
-	assert_false(http_basic_auth_parse("Basic dXNlcg==", user, sizeof(user), pass,
-					   sizeof(pass))); /* no colon */
-	assert_false(http_basic_auth_parse("Basic dXNlcjpwOnNz", user, 3, pass, sizeof(pass)));
+	assert_false(http_basic_auth_parse("Bearer xyz", &raw, &user, &pass));
+	assert_false(http_basic_auth_parse("Basic !!!!", &raw, &user, &pass));
+	assert_false(http_basic_auth_parse("Basic dXNlcg==", &raw, &user, &pass)); /* no colon */
+	assert_false(http_basic_auth_parse("Basic dXMAcjpw", &raw, &user, &pass)); /* a NUL */
+	buf_free(&raw);
+
+	/* any length fits a buffer of that size: a 300-character password, as issue 11 found */
+	char longpass[301];
+	memset(longpass, 'x', 300);
+	longpass[300] = '\0';
+	buf_reset(&sb);
+	assert_true(http_basic_auth_format(&sb, "admin", longpass));
+	buf_init(&raw, 4096);
+	assert_true(http_basic_auth_parse(sb.data, &raw, &user, &pass));
+	assert_string_equal(user, "admin");
+	assert_string_equal(pass, longpass);
+	buf_free(&raw);
+	/* and over the caller's cap it fails instead of truncating */
+	buf_init(&raw, 100);
+	assert_false(http_basic_auth_parse(sb.data, &raw, &user, &pass));
+	buf_free(&raw);
 	buf_free(&sb);
 }
 
