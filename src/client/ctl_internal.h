@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "buf.h"
+#include "expand.h" /* python_repr */
 #include "rpc_client.h"
 
 /* supervisorctl's LSB exit codes */
@@ -138,8 +139,6 @@ bool ctl_parse_tail_modifier(const char *mod, long long *bytes, bool *follow);
 __attribute__((format(printf, 1, 2))) void ctl_out(const char *fmt, ...);
 /* "group:name", or "name" when both are the same. */
 void ctl_make_namespec(char *buf, size_t size, const char *group, const char *name);
-/* repr() of a str, for Fault messages. */
-void ctl_py_repr(struct buf *sb, const char *s);
 /* Prints what supervisorctl prints when a call raises unexpectedly; exit status 1. */
 void ctl_report(struct ctl *c, const struct rpc_result *r);
 /* str(Fault) */

@@ -218,7 +218,7 @@ static enum ctl_cmdline_result set_option(struct ctl_cmdline *cl, const struct o
 		if (!is_url(value)) {
 			struct buf r;
 			buf_init(&r, 0);
-			ctl_py_repr(&r, value);
+			python_repr(&r, value);
 			buf_printf(err, "invalid value for %s %s: value %s is not a URL", shown,
 				   r.data, r.data);
 			buf_free(&r);

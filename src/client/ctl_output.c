@@ -26,27 +26,6 @@ void ctl_make_namespec(char *buf, size_t size, const char *group, const char *na
 		snprintf(buf, size, "%s:%s", group, name);
 }
 
-void ctl_py_repr(struct buf *sb, const char *s)
-{
-	char q = strchr(s, '\'') && !strchr(s, '"') ? '"' : '\'';
-	buf_putc(sb, q);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '\\' || *p == (unsigned char)q)
-			buf_printf(sb, "\\%c", *p);
-		else if (*p == '\n')
-			buf_puts(sb, "\\n");
-		else if (*p == '\r')
-			buf_puts(sb, "\\r");
-		else if (*p == '\t')
-			buf_puts(sb, "\\t");
-		else if (*p < 0x20 || *p == 0x7f)
-			buf_printf(sb, "\\x%02x", *p);
-		else
-			buf_putc(sb, (char)*p);
-	}
-	buf_putc(sb, q);
-}
-
 static const struct {
 	int err;
 	const char *cls;
@@ -65,7 +44,7 @@ void ctl_report(struct ctl *c, const struct rpc_result *r)
 	switch (r->status) {
 	case RPC_FAULT:
 		buf_printf(&sb, "<Fault %d: ", r->fault_code);
-		ctl_py_repr(&sb, r->fault_string ? r->fault_string : "");
+		python_repr(&sb, r->fault_string ? r->fault_string : "");
 		ctl_out("error: <class 'xmlrpc.client.Fault'>, %s>: file: %s line: 668", sb.data,
 			PY_CLIENT);
 		break;
@@ -230,7 +209,7 @@ void ctl_out_fault_error(const struct rpc_result *r)
 {
 	struct buf sb;
 	buf_init(&sb, 0);
-	ctl_py_repr(&sb, r->fault_string ? r->fault_string : "");
+	python_repr(&sb, r->fault_string ? r->fault_string : "");
 	ctl_out("ERROR: <Fault %d: %s>", r->fault_code, sb.data);
 	buf_free(&sb);
 }

@@ -154,7 +154,7 @@ void ctl_do_tail(struct ctl *c, const char *arg)
 		if (strcmp(chan, "stderr") != 0 && strcmp(chan, "stdout") != 0) {
 			struct buf sb;
 			buf_init(&sb, 0);
-			ctl_py_repr(&sb, a[n - 1]);
+			python_repr(&sb, a[n - 1]);
 			ctl_out("Error: bad channel %s", sb.data);
 			buf_free(&sb);
 			c->exitstatus = EXIT_GENERIC;

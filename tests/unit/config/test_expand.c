@@ -1,4 +1,5 @@
-/* %(name)s expansion: Python's %-formatting of supervisord's names. */
+/* %(name)s expansion: Python's %-formatting of supervisord's names, the cap on one value, and
+ * supervisorctl's wording of its errors. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "buf.h"
 #include "expand.h"
 
 static char *ex(const struct expand_ctx *ctx, const char *in)
@@ -75,10 +77,114 @@ static void test_expansion(void **state)
 	free(out);
 }
 
+static void test_output_is_capped(void **state)
+{
+	struct expand_ctx ctx = {.has_process_num = true, .process_num = 7, .numprocs = 9};
+	char *out = NULL, *err = NULL;
+
+	/* the case: 2,000 conversions of width 99999 would be 190 MiB */
+	struct buf in = {0};
+	for (int i = 0; i < 2000; i++)
+		buf_puts(&in, "%(process_num)99999d");
+	assert_int_equal(expand(in.data, &ctx, &out, &err), -1);
+	assert_null(out);
+	assert_string_equal(err,
+			    "expands to more than 65536 bytes (64 KiB), the limit for one value");
+	free(err);
+	buf_free(&in);
+
+	/* exactly the cap is allowed, one byte more is not */
+	assert_int_equal(expand("%(process_num)065536d", &ctx, &out, &err), 0);
+	assert_int_equal(strlen(out), EXPAND_MAX_BYTES);
+	assert_string_equal(out + EXPAND_MAX_BYTES - 3, "007");
+	free(out);
+	assert_int_equal(expand("x%(process_num)065536d", &ctx, &out, &err), -1);
+	assert_non_null(strstr(err, "more than 65536 bytes"));
+	free(err);
+
+	/* many small pieces add up the same way, and %% and literal text count too */
+	buf_init(&in, 0);
+	for (int i = 0; i < EXPAND_MAX_BYTES / 4; i++)
+		buf_puts(&in, "a%%b");
+	assert_int_equal(expand(in.data, &ctx, &out, &err), 0);
+	assert_int_equal(strlen(out), EXPAND_MAX_BYTES / 4 * 3);
+	free(out);
+	buf_puts(&in, "%(process_num)016385d"); /* one byte past the cap */
+	assert_int_equal(expand(in.data, &ctx, &out, &err), -1);
+	free(err);
+	buf_free(&in);
+
+	/* a long ENV_ value through %s and through %r */
+	struct buf big = {0};
+	buf_puts(&big, "BIG=");
+	for (int i = 0; i < EXPAND_MAX_BYTES; i++)
+		buf_putc(&big, 'v');
+	char *const env[] = {big.data, NULL};
+	ctx.env = env;
+	assert_int_equal(expand("%(ENV_BIG)s", &ctx, &out, &err), 0);
+	free(out);
+	assert_int_equal(expand("%(ENV_BIG)r", &ctx, &out, &err), -1);
+	free(err);
+	assert_int_equal(expand("%(ENV_BIG)s.", &ctx, &out, &err), -1);
+	free(err);
+	buf_free(&big);
+}
+
+static void test_repr_quotes_like_python(void **state)
+{
+	struct expand_ctx ctx = {.program_name = "it's"};
+	const struct {
+		const char *name, *out;
+	} cases[] = {
+	    {"it's", "\"it's\""},
+	    {"say \"hi\"", "'say \"hi\"'"},
+	    {"both ' \"", "'both \\' \"'"},
+	    {"a\\b\tc\r\n\x01\x7f", "'a\\\\b\\tc\\r\\n\\x01\\x7f'"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ctx.program_name = cases[i].name;
+		char *out = ex(&ctx, "%(program_name)r");
+		assert_string_equal(out, cases[i].out);
+		free(out);
+	}
+}
+
+/* supervisorctl's expand(): ENV_ names spelled out, sorted, once each; here where offered. */
+static void test_supervisorctl_wording(void **state)
+{
+	char *const env[] = {"ZED=1", "HOME=/root", "ZED=2", "A=x", NULL};
+	struct expand_ctx ctx = {.here = "/etc", .env = env, .option = "supervisorctl.serverurl"};
+	char *out = ex(&ctx, "unix://%(here)s/s.sock %(ENV_ZED)s");
+	assert_string_equal(out, "unix:///etc/s.sock 2");
+	free(out);
+	out = ex(&ctx, "%(nope)s");
+	assert_string_equal(out, "ERR:Format string '%(nope)s' for 'supervisorctl.serverurl' "
+				 "contains names ('nope') which cannot be expanded. Available "
+				 "names: ENV_A, ENV_HOME, ENV_ZED, here");
+	free(out);
+	ctx.here = NULL;
+	ctx.option = "supervisorctl.prompt";
+	out = ex(&ctx, "%(here)s");
+	assert_string_equal(out, "ERR:Format string '%(here)s' for 'supervisorctl.prompt' "
+				 "contains names ('here') which cannot be expanded. Available "
+				 "names: ENV_A, ENV_HOME, ENV_ZED");
+	free(out);
+	out = ex(&ctx, "it's 50%");
+	assert_string_equal(out, "ERR:Format string \"it's 50%\" for 'supervisorctl.prompt' is "
+				 "badly formatted: a '%' at the end: write a literal % as %%");
+	free(out);
+	out = ex(&ctx, "%(ENV_A)d");
+	assert_non_null(strstr(out, "is badly formatted: %(ENV_A)d needs a number"));
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_expansion),
+	    cmocka_unit_test(test_output_is_capped),
+	    cmocka_unit_test(test_repr_quotes_like_python),
+	    cmocka_unit_test(test_supervisorctl_wording),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
