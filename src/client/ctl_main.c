@@ -196,10 +196,13 @@ static bool is_url(const char *v)
 	return rest[0] != '\0' && rest[0] != '?' && rest[0] != '#';
 }
 
+/* cl NULL: getopt's own pass, which only checks that the options exist and have values. */
 static enum ctl_cmdline_result set_option(struct ctl_cmdline *cl, const struct option_spec *o,
 					  const char *shown, const char *value, struct buf *err)
 {
 	char **slot = NULL;
+	if (!cl)
+		return CL_OK;
 	switch (o->shortopt) {
 	case 'h':
 	case '?':
@@ -319,23 +322,39 @@ static enum ctl_cmdline_result short_options(struct ctl_cmdline *cl, const char 
 	return CL_OK;
 }
 
-/* Stops at the first non-option; long options may be abbreviated to a unique prefix; the
- * error texts are getopt's. Options take effect in order, so the first problem is reported. */
-enum ctl_cmdline_result ctl_parse_cmdline(int argc, char **argv, struct ctl_cmdline *cl,
-					  struct buf *err)
+/* One pass over the options: cl NULL checks them as getopt.getopt does, otherwise they take
+ * effect in order as supervisorctl's realize() applies them. Returns the index of the first
+ * argument after the options, or -1 with *rc set. */
+static int options_pass(int argc, char **argv, struct ctl_cmdline *cl, struct buf *err,
+			enum ctl_cmdline_result *rc)
 {
 	int i = 1;
-	memset(cl, 0, sizeof(*cl));
 	while (i < argc && argv[i][0] == '-' && argv[i][1]) {
 		const char *a = argv[i++];
 		if (strcmp(a, "--") == 0)
 			break;
-		enum ctl_cmdline_result rc = a[1] == '-'
-						 ? long_option(cl, a, argc, argv, &i, err)
-						 : short_options(cl, a, argc, argv, &i, err);
-		if (rc != CL_OK)
-			return rc;
+		*rc = a[1] == '-' ? long_option(cl, a, argc, argv, &i, err)
+				  : short_options(cl, a, argc, argv, &i, err);
+		if (*rc != CL_OK)
+			return -1;
 	}
+	*rc = CL_OK;
+	return i;
+}
+
+/* Stops at the first non-option; long options may be abbreviated to a unique prefix. As in
+ * Python, getopt's errors (an unknown option, a missing value) come before any option takes
+ * effect; then -h, a bad URL or a repeated option stops at the first one in order. */
+enum ctl_cmdline_result ctl_parse_cmdline(int argc, char **argv, struct ctl_cmdline *cl,
+					  struct buf *err)
+{
+	enum ctl_cmdline_result rc;
+	memset(cl, 0, sizeof(*cl));
+	if (options_pass(argc, argv, NULL, err, &rc) < 0)
+		return rc;
+	int i = options_pass(argc, argv, cl, err, &rc);
+	if (i < 0)
+		return rc;
 	cl->args = argv + i;
 	cl->nargs = argc - i;
 	return CL_OK;

@@ -45,6 +45,8 @@ CLI_ERRORS = [
     ["-s", "unix:///nonexistent/sock", "version"], ["-s", "http://127.0.0.1:1", "status"],
     ["-s", "http://127.0.0.1:1", "avail"], ["-s", "http://127.0.0.1:1", "shutdown"],
     ["-s", "unix:///nonexistent/sock", "pid"], ["-s", "fo'o", "status"],
+    # getopt's errors come before any option takes effect
+    ["-ii", "-x"], ["-h", "-s"], ["-s", "bad", "-i", "-i"],
 ]
 
 
