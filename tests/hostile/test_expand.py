@@ -4,16 +4,9 @@ a large value under the cap still works."""
 import os
 import time
 
-import pytest
-
-from harness import BUILDS, wait_until
+from harness import wait_until
 
 BOMB = "%(process_num)99999d" * 2000  # 2,000 x 99,999 bytes: 190 MiB if it were built
-
-
-@pytest.fixture(params=sorted(BUILDS))
-def build(request):
-    return BUILDS[request.param]
 
 
 def wait4(proc, timeout):
