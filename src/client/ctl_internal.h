@@ -14,7 +14,7 @@
 #include <stdio.h>
 
 #include "buf.h"
-#include "expand.h" /* python_repr */
+#include "expand.h"
 #include "rpc_client.h"
 
 /* supervisorctl's LSB exit codes */

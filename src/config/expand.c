@@ -285,12 +285,12 @@ int expand(const char *in, const struct expand_ctx *ctx, char **out, char **err)
 			goto fail;
 		}
 	}
-	/* the cap, or (not worth a message of its own) realloc failing below 64 KiB */
+	/* the cap, or (not worth a message of its own) realloc failing below it */
 	if (sb.failed) {
 		*err = bad_format(ctx, in,
-				  xasprintf("expands to more than %d bytes (%d KiB), the limit for "
+				  xasprintf("expands to more than %d MiB (%d bytes), the limit for "
 					    "one value",
-					    EXPAND_MAX_BYTES, EXPAND_MAX_BYTES / 1024));
+					    EXPAND_MAX_BYTES >> 20, EXPAND_MAX_BYTES));
 		goto fail;
 	}
 	*out = buf_xsteal(&sb);

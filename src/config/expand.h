@@ -8,10 +8,11 @@
 #include "buf.h"
 
 /* The most bytes one expanded value may hold (issue 11: `%(process_num)99999d` written 2,000
- * times must not build hundreds of MiB). Far above any real value (a long command line is a
- * few KiB), and small enough that numprocs copies of every key stay a few MiB. A longer result
- * is an error that says so. */
-#define EXPAND_MAX_BYTES (64 * 1024)
+ * times must not build hundreds of MiB). 2 MiB is what execve passes at most, arguments and
+ * environment together (ARG_MAX with the default 8 MiB stack): a longer command or environment
+ * could never reach a program, and no other value comes near it. A longer result is an error
+ * that says so, which the config loader prefixes with FILE:LINE. */
+#define EXPAND_MAX_BYTES (2 * 1024 * 1024)
 
 struct expand_ctx {
 	const char *here;	    /* NULL: not available */

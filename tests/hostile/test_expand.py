@@ -1,5 +1,5 @@
 """Hostile %(name)s expansions (issue 11), in both builds: a value that would expand past the
-64 KiB cap is a FILE:LINE config error, found at once and at a small cost, and nothing starts;
+2 MiB cap is a FILE:LINE config error, found at once and at a small cost, and nothing starts;
 a large value under the cap still works."""
 import os
 import time
@@ -30,7 +30,7 @@ def test_expansion_bomb_is_a_config_error(run, build):
     err = d.stderr()
     assert status == 2, err
     assert err.startswith(f"{d.conf_path}:{line}: [program:bomb] command: expands to more "
-                          "than 65536 bytes (64 KiB), the limit for one value\n"), err[:300]
+                          "than 2 MiB (2097152 bytes), the limit for one value\n"), err[:300]
     assert "nothing was started" in err
     # the old expander built all of it first: 390 MiB peak, and then it ran
     assert rss < 100 * 1024, f"peak RSS {rss} KiB"
