@@ -51,10 +51,11 @@ class Daemon:
     control=True adds a unix control socket (self.sock, self.url) with the XML-RPC interface and
     a [supervisorctl] section that names it (unless ctl_section=False); auth holds extra
     [unix_http_server] lines such as "username=u\npassword=p" (self.creds are the matching
-    client options). binary overrides PIDVISOR for impl "pidvisor"."""
+    client options). binary overrides PIDVISOR for impl "pidvisor"; wrap is a command that
+    execs it, such as ["prlimit", "--as=N"]."""
 
     def __init__(self, impl, tmp_path, conf, pid1=True, args=(), binary=None, control=False,
-                 auth="", ctl_section=True):
+                 auth="", ctl_section=True, wrap=()):
         self.impl = impl
         self.tmp = tmp_path
         self.conf_path = tmp_path / "supervisord.conf"
@@ -69,7 +70,7 @@ class Daemon:
         self.stderr_path = tmp_path / "stderr.txt"
         if binary is None:
             binary = PIDVISOR if impl == "pidvisor" else SUPERVISORD
-        cmd = [str(binary), "-n", "-c", str(self.conf_path), *args]
+        cmd = [*wrap, str(binary), "-n", "-c", str(self.conf_path), *args]
         if pid1:
             cmd = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child", *cmd]
         self.out = open(self.stdout_path, "wb")
