@@ -1,12 +1,18 @@
 """Fixtures shared by every process test; the helpers live in harness.py."""
 import pytest
 
-from harness import Daemon
+from harness import BUILDS, Daemon
 
 
 @pytest.fixture(params=["pidvisor", "supervisord"])
 def impl(request):
     return request.param
+
+
+@pytest.fixture(params=sorted(BUILDS))
+def build(request):
+    """pidvisor's binary, once per build (asan, release): tests of hostile input run on both."""
+    return BUILDS[request.param]
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Shared helpers for the process tests: run pidvisor, or Debian's real supervisord, as PID 1
-of a fresh PID namespace. (A plain module, not conftest: several conftest.py files exist.)"""
+of a fresh PID namespace (or as a plain child), optionally with a control socket for the
+clients; run a client. (A plain module, not conftest: several conftest.py files exist.)"""
 import os
 import re
 import signal
@@ -12,6 +13,9 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 PIDVISOR = os.environ.get("PIDVISOR", str(ROOT / "build" / "asan" / "pidvisor"))
 SUPERVISORD = "/usr/bin/supervisord"
+SUPERVISORCTL = "/usr/bin/supervisorctl"
+# The two builds that tests of hostile input run against.
+BUILDS = {"asan": ROOT / "build" / "asan" / "pidvisor", "release": ROOT / "build" / "pidvisor"}
 
 # ASan: fail loudly on errors, but leaks in a process killed by a test are not findings.
 os.environ.setdefault("ASAN_OPTIONS", "detect_leaks=0:abort_on_error=0")
@@ -42,18 +46,31 @@ def wait_until(pred, timeout=5.0, interval=0.01, what="condition"):
 
 
 class Daemon:
-    """A supervisor (pidvisor or supervisord) running on a config, as PID 1 or not."""
+    """A supervisor (pidvisor or supervisord) running on a config, as PID 1 or not.
 
-    def __init__(self, impl, tmp_path, conf, pid1=True, args=()):
+    control=True adds a unix control socket (self.sock, self.url) with the XML-RPC interface and
+    a [supervisorctl] section that names it (unless ctl_section=False); auth holds extra
+    [unix_http_server] lines such as "username=u\npassword=p" (self.creds are the matching
+    client options). binary overrides PIDVISOR for impl "pidvisor"; wrap is a command that
+    execs it, such as ["prlimit", "--as=N"]."""
+
+    def __init__(self, impl, tmp_path, conf, pid1=True, args=(), binary=None, control=False,
+                 auth="", ctl_section=True, wrap=()):
         self.impl = impl
         self.tmp = tmp_path
         self.conf_path = tmp_path / "supervisord.conf"
         self.log_path = tmp_path / "main.log"
-        self.conf_path.write_text(self.header() + conf)
+        self.sock = tmp_path / "sup.sock" if control else None
+        self.url = f"unix://{self.sock}" if control else None
+        creds = dict(line.split("=", 1) for line in auth.split("\n") if "=" in line)
+        self.creds = ["-u", creds["username"], "-p", creds["password"]] if creds else []
+        self.conf_path.write_text(self.header() + (self.control(auth, ctl_section) if control
+                                                   else "") + conf)
         self.stdout_path = tmp_path / "stdout.txt"
         self.stderr_path = tmp_path / "stderr.txt"
-        binary = PIDVISOR if impl == "pidvisor" else SUPERVISORD
-        cmd = [binary, "-n", "-c", str(self.conf_path), *args]
+        if binary is None:
+            binary = PIDVISOR if impl == "pidvisor" else SUPERVISORD
+        cmd = [*wrap, str(binary), "-n", "-c", str(self.conf_path), *args]
         if pid1:
             cmd = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child", *cmd]
         self.out = open(self.stdout_path, "wb")
@@ -71,6 +88,14 @@ class Daemon:
             f"childlogdir={self.tmp}\n"
             "loglevel=debug\n\n"
         )
+
+    def control(self, auth, ctl_section):
+        text = (f"[unix_http_server]\nfile={self.sock}\n{auth}\n\n"
+                "[rpcinterface:supervisor]\n"
+                "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n")
+        if ctl_section:
+            text += f"[supervisorctl]\nserverurl={self.url}\n\n"
+        return text
 
     @property
     def pid(self):
@@ -136,6 +161,30 @@ class Daemon:
                 continue
         raise AssertionError(f"no process with namespace pid {ns_pid}")
 
+    def states(self):
+        """{namespec: state} as Debian's supervisorctl reports them; {} when nothing answers."""
+        if not self.sock.exists():
+            return {}
+        r = subprocess.run([SUPERVISORCTL, "-s", self.url, *self.creds, "status"],
+                           capture_output=True, text=True, timeout=30)
+        return {p[0]: p[1] for p in (line.split() for line in r.stdout.splitlines())
+                if len(p) >= 2}
+
+    def wait_settled(self, expect, timeout=15.0):
+        """Waits until every process named in expect is in the given state (needs control)."""
+        last = {}
+
+        def settled():
+            nonlocal last
+            if self.proc.poll() is not None:
+                raise AssertionError(f"{self.impl} exited:\n{self.stderr()}")
+            last = self.states()
+            return all(last.get(k) == v for k, v in expect.items())
+        try:
+            wait_until(settled, timeout=timeout, interval=0.1, what=f"{self.impl} to settle")
+        except AssertionError as e:
+            raise AssertionError(f"{e}: last states {last}") from None
+
     def signal(self, sig):
         os.kill(self.pid, sig)
 
@@ -156,3 +205,12 @@ class Daemon:
             self.proc.wait()
         self.out.close()
         self.err.close()
+
+
+def run_client(argv, stdin=None, timeout=30):
+    """Runs a client to its end with LeakSanitizer on (a leak in a short-lived client is a
+    finding): (exit status, stdout, stderr)."""
+    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1")
+    r = subprocess.run([str(a) for a in argv], input=stdin if stdin is not None else "",
+                       capture_output=True, text=True, timeout=timeout, env=env)
+    return r.returncode, r.stdout, r.stderr

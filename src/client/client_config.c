@@ -1,6 +1,5 @@
 #include "client_config.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
@@ -11,6 +10,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "expand.h"
 #include "inifile.h"
 
 /* What the file says, before expansion. */
@@ -58,77 +58,20 @@ static char *normalize_path(const char *p)
 	return res.data;
 }
 
-static int cmp_cstr(const void *a, const void *b)
+/* supervisorctl's expansions: ENV_<VAR> for its environment and, for serverurl only, here.
+ * NULL with err set, in supervisorctl's words, on an unknown name or a bad format. */
+static char *expand_option(const char *value, const char *option, const char *here, char *err,
+			   size_t errsize)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Python's `value % expansions` for %(name)s and %%; names are ENV_<VAR> and,
- * where supervisorctl offers it, here. NULL with err set on an unknown name. */
-static char *expand(const char *value, const char *key, const char *here, char *err, size_t errsize)
-{
-	struct buf sb;
-	buf_init(&sb, 0);
-	for (const char *p = value; *p; p++) {
-		if (*p != '%') {
-			buf_putc(&sb, *p);
-			continue;
-		}
-		if (p[1] == '%') {
-			buf_putc(&sb, '%');
-			p++;
-			continue;
-		}
-		const char *close = p[1] == '(' ? strchr(p, ')') : NULL;
-		if (!close || close[1] != 's') {
-			snprintf(err, errsize, "Format string '%s' for '%s' is badly formatted",
-				 value, key);
-			buf_free(&sb);
-			return NULL;
-		}
-		char name[256];
-		snprintf(name, sizeof(name), "%.*s", (int)(close - p - 2), p + 2);
-		const char *v = NULL;
-		if (strcmp(name, "here") == 0)
-			v = here;
-		else if (strncmp(name, "ENV_", 4) == 0)
-			v = getenv(name + 4);
-		if (!v) {
-			extern char **environ;
-			struct buf names;
-			buf_init(&names, 0);
-			size_t n = 0;
-			for (char **e = environ; *e; e++)
-				n++;
-			char **list = calloc(n + 1, sizeof(char *));
-			size_t k = 0;
-			for (char **e = environ; list && *e; e++)
-				if (asprintf(&list[k], "ENV_%.*s", (int)strcspn(*e, "="), *e) >= 0)
-					k++;
-			if (here && list && asprintf(&list[k], "here") >= 0)
-				k++;
-			if (list)
-				qsort(list, k, sizeof(char *), cmp_cstr);
-			for (size_t j = 0; j < k; j++) {
-				buf_printf(&names, "%s%s", j ? ", " : "", list[j]);
-				free(list[j]);
-			}
-			free(list);
-			snprintf(
-			    err, errsize,
-			    "Format string '%s' for '%s' contains names ('%s') which cannot be "
-			    "expanded. Available names: %s",
-			    value, key, name, names.data ? names.data : "");
-			buf_free(&names);
-			buf_free(&sb);
-			return NULL;
-		}
-		buf_puts(&sb, v);
-		p = close + 1;
+	extern char **environ;
+	struct expand_ctx ctx = {.here = here, .env = environ, .option = option};
+	char *out, *why;
+	if (expand(value, &ctx, &out, &why) < 0) {
+		snprintf(err, errsize, "%s", why);
+		free(why);
+		return NULL;
 	}
-	if (!sb.data)
-		buf_puts(&sb, "");
-	return sb.data;
+	return out;
 }
 
 /* Reads the file with the daemon's INI reader; only the keys the client needs are kept. */
@@ -189,7 +132,8 @@ bool client_config_load(const char *configfile, const char *argv0, struct client
 		for (size_t i = 0; ok && i < 4; i++) {
 			if (!*fields[i])
 				continue;
-			char *v = expand(*fields[i], keys[i], i == 0 ? here : NULL, err, errsize);
+			char *v =
+			    expand_option(*fields[i], keys[i], i == 0 ? here : NULL, err, errsize);
 			ok = v != NULL;
 			free(*fields[i]);
 			*fields[i] = v;

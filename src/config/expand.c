@@ -8,84 +8,141 @@
 #include "util.h"
 
 struct value {
+	const char *name;
 	bool is_int;
 	long long i;
 	const char *s;
 };
 
+/* The names other than ENV_*, sorted, that ctx makes available: at most 6. */
+static size_t fixed_names(const struct expand_ctx *ctx, struct value *v)
+{
+	size_t n = 0;
+	if (ctx->group_name)
+		v[n++] = (struct value){"group_name", false, 0, ctx->group_name};
+	if (ctx->here)
+		v[n++] = (struct value){"here", false, 0, ctx->here};
+	if (ctx->host_node_name)
+		v[n++] = (struct value){"host_node_name", false, 0, ctx->host_node_name};
+	if (ctx->has_process_num) {
+		v[n++] = (struct value){"numprocs", true, ctx->numprocs, NULL};
+		v[n++] = (struct value){"process_num", true, ctx->process_num, NULL};
+	}
+	if (ctx->program_name)
+		v[n++] = (struct value){"program_name", false, 0, ctx->program_name};
+	return n;
+}
+
 static bool lookup(const struct expand_ctx *ctx, const char *name, struct value *v)
 {
-	v->is_int = false;
-	if (strncmp(name, "ENV_", 4) == 0 && ctx->env) {
+	if (strncmp(name, "ENV_", 4) == 0) {
 		size_t n = strlen(name + 4);
 		const char *found = NULL;
-		for (char *const *e = ctx->env; *e; e++)
+		for (char *const *e = ctx->env; e && *e; e++)
 			if (strncmp(*e, name + 4, n) == 0 && (*e)[n] == '=')
 				found = *e + n + 1;
-		v->s = found;
+		*v = (struct value){name, false, 0, found};
 		return found != NULL;
 	}
-	const struct {
-		const char *name;
-		const char *value;
-	} strs[] = {
-	    {"here", ctx->here},
-	    {"program_name", ctx->program_name},
-	    {"group_name", ctx->group_name},
-	    {"host_node_name", ctx->host_node_name},
-	};
-	for (size_t i = 0; i < ARRAY_SIZE(strs); i++)
-		if (strcmp(name, strs[i].name) == 0 && strs[i].value) {
-			v->s = strs[i].value;
+	struct value fixed[6];
+	size_t n = fixed_names(ctx, fixed);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(name, fixed[i].name) == 0) {
+			*v = fixed[i];
 			return true;
 		}
-	if (ctx->has_process_num && strcmp(name, "process_num") == 0) {
-		v->is_int = true;
-		v->i = ctx->process_num;
-		return true;
-	}
-	if (ctx->has_process_num && strcmp(name, "numprocs") == 0) {
-		v->is_int = true;
-		v->i = ctx->numprocs;
-		return true;
-	}
 	return false;
 }
 
-static char *available_names(const struct expand_ctx *ctx)
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* supervisorctl lists every key of its mapping, sorted: each ENV_ variable and the others. */
+static void every_name(const struct expand_ctx *ctx, struct buf *sb)
+{
+	struct value fixed[6];
+	size_t nfixed = fixed_names(ctx, fixed), nenv = 0;
+	for (char *const *e = ctx->env; e && *e; e++)
+		nenv++;
+	char **names = xmalloc((nenv + nfixed + 1) * sizeof(char *));
+	size_t n = 0;
+	for (char *const *e = ctx->env; e && *e; e++)
+		names[n++] = xasprintf("ENV_%.*s", (int)strcspn(*e, "="), *e);
+	for (size_t i = 0; i < nfixed; i++)
+		names[n++] = xstrdup(fixed[i].name);
+	qsort(names, n, sizeof(char *), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		if (!i || strcmp(names[i], names[i - 1]) != 0)
+			buf_printf(sb, "%s%s", i ? ", " : "", names[i]);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+static char *unknown_name(const struct expand_ctx *ctx, const char *in, const char *name)
 {
 	struct buf sb = {0};
-	buf_puts(&sb, "ENV_<variable>");
-	if (ctx->group_name)
-		buf_puts(&sb, ", group_name");
-	if (ctx->here)
-		buf_puts(&sb, ", here");
-	if (ctx->host_node_name)
-		buf_puts(&sb, ", host_node_name");
-	if (ctx->has_process_num)
-		buf_puts(&sb, ", numprocs, process_num");
-	if (ctx->program_name)
-		buf_puts(&sb, ", program_name");
+	if (ctx->option) {
+		buf_puts(&sb, "Format string ");
+		python_repr(&sb, in);
+		buf_puts(&sb, " for ");
+		python_repr(&sb, ctx->option);
+		buf_puts(&sb, " contains names (");
+		python_repr(&sb, name);
+		buf_puts(&sb, ") which cannot be expanded. Available names: ");
+		every_name(ctx, &sb);
+		return buf_xsteal(&sb);
+	}
+	struct value fixed[6];
+	size_t n = fixed_names(ctx, fixed);
+	buf_printf(&sb, "unknown name %%(%s) (available: ENV_<variable>", name);
+	for (size_t i = 0; i < n; i++)
+		buf_printf(&sb, ", %s", fixed[i].name);
+	buf_putc(&sb, ')');
 	return buf_xsteal(&sb);
 }
 
-static void python_repr(struct buf *sb, const char *s)
+/* Any other problem; supervisorctl words it as a badly formatted string. */
+static char *bad_format(const struct expand_ctx *ctx, const char *in, char *why)
 {
-	buf_putc(sb, '\'');
-	for (; *s; s++) {
-		if (*s == '\'' || *s == '\\')
-			buf_printf(sb, "\\%c", *s);
-		else if (*s == '\n')
-			buf_puts(sb, "\\n");
-		else if (*s == '\t')
-			buf_puts(sb, "\\t");
-		else
-			buf_putc(sb, *s);
-	}
-	buf_putc(sb, '\'');
+	if (!ctx->option)
+		return why;
+	struct buf sb = {0};
+	buf_puts(&sb, "Format string ");
+	python_repr(&sb, in);
+	buf_puts(&sb, " for ");
+	python_repr(&sb, ctx->option);
+	buf_printf(&sb, " is badly formatted: %s", why);
+	free(why);
+	return buf_xsteal(&sb);
 }
 
-/* One conversion after "%(name)": flags, width, precision, conversion character. */
+void python_repr(struct buf *sb, const char *s)
+{
+	char q = strchr(s, '\'') && !strchr(s, '"') ? '"' : '\'';
+	buf_putc(sb, q);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '\\' || *p == (unsigned char)q)
+			buf_printf(sb, "\\%c", *p);
+		else if (*p == '\n')
+			buf_puts(sb, "\\n");
+		else if (*p == '\r')
+			buf_puts(sb, "\\r");
+		else if (*p == '\t')
+			buf_puts(sb, "\\t");
+		else if (*p < 0x20 || *p == 0x7f)
+			buf_printf(sb, "\\x%02x", *p);
+		else
+			buf_putc(sb, (char)*p);
+	}
+	buf_putc(sb, q);
+}
+
+/* One conversion after "%(name)": flags, width, precision, conversion character. Appends to
+ * sb, which is bounded: a width past its room marks it failed, for the caller to report. */
 static int convert(struct buf *sb, const char **pp, const char *name, const struct value *v,
 		   char **err)
 {
@@ -130,7 +187,8 @@ static int convert(struct buf *sb, const char **pp, const char *name, const stru
 	case 's':
 	case 'r':
 	case 'a': {
-		struct buf tmp = {0};
+		struct buf tmp;
+		buf_init(&tmp, sb->max);
 		if (v->is_int)
 			buf_printf(&tmp, "%lld", v->i);
 		else if (conv == 's')
@@ -138,7 +196,10 @@ static int convert(struct buf *sb, const char **pp, const char *name, const stru
 		else
 			python_repr(&tmp, v->s);
 		snprintf(f, 3, "s");
-		buf_printf(sb, fmt, tmp.data ? tmp.data : "");
+		if (tmp.failed)
+			sb->failed = true;
+		else
+			buf_printf(sb, fmt, tmp.data ? tmp.data : "");
 		buf_free(&tmp);
 		return 0;
 	}
@@ -178,12 +239,13 @@ static int convert(struct buf *sb, const char **pp, const char *name, const stru
 
 int expand(const char *in, const struct expand_ctx *ctx, char **out, char **err)
 {
-	struct buf sb = {0};
+	struct buf sb;
 	const char *p = in;
 
+	buf_init(&sb, EXPAND_MAX_BYTES);
 	*out = NULL;
 	*err = NULL;
-	while (*p) {
+	while (*p && !sb.failed) {
 		const char *pct = strchr(p, '%');
 		if (!pct) {
 			buf_puts(&sb, p);
@@ -197,30 +259,39 @@ int expand(const char *in, const struct expand_ctx *ctx, char **out, char **err)
 			continue;
 		}
 		if (*p != '(') {
-			*err =
+			*err = bad_format(
+			    ctx, in,
 			    xstrdup(*p ? "a '%' not followed by '(name)': write a literal % as %%"
-				       : "a '%' at the end: write a literal % as %%");
+				       : "a '%' at the end: write a literal % as %%"));
 			goto fail;
 		}
 		const char *close = strchr(p, ')');
 		if (!close) {
-			*err = xstrdup("'%(' without a closing ')'");
+			*err = bad_format(ctx, in, xstrdup("'%(' without a closing ')'"));
 			goto fail;
 		}
 		char *name = xstrndup(p + 1, (size_t)(close - p - 1));
 		struct value v = {0};
 		if (!lookup(ctx, name, &v)) {
-			char *names = available_names(ctx);
-			*err = xasprintf("unknown name %%(%s) (available: %s)", name, names);
-			free(names);
+			*err = unknown_name(ctx, in, name);
 			free(name);
 			goto fail;
 		}
 		p = close + 1;
 		int rc = convert(&sb, &p, name, &v, err);
 		free(name);
-		if (rc < 0)
+		if (rc < 0) {
+			*err = bad_format(ctx, in, *err);
 			goto fail;
+		}
+	}
+	/* the cap, or (not worth a message of its own) realloc failing below it */
+	if (sb.failed) {
+		*err = bad_format(ctx, in,
+				  xasprintf("expands to more than %d MiB (%d bytes), the limit for "
+					    "one value",
+					    EXPAND_MAX_BYTES >> 20, EXPAND_MAX_BYTES));
+		goto fail;
 	}
 	*out = buf_xsteal(&sb);
 	return 0;

@@ -2,13 +2,10 @@
 the same output and exit codes, once pids, uptimes and dates are masked."""
 import re
 import subprocess
-import time
 
 import pytest
 
-from harness import Daemon, PIDVISOR, wait_until
-
-SUPERVISORCTL = "/usr/bin/supervisorctl"
+from harness import PIDVISOR, SUPERVISORCTL, Daemon, wait_until
 
 PROGRAMS = """
 [program:web]
@@ -33,12 +30,8 @@ numprocs=2
 process_name=%(program_name)s_%(process_num)02d
 startsecs=0
 """
-
-
-def control_conf(sock):
-    return (f"[unix_http_server]\nfile={sock}\n\n[supervisorctl]\nserverurl=unix://{sock}\n\n"
-            "[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = "
-            "supervisor.rpcinterface:make_main_rpcinterface\n" + PROGRAMS)
+SETTLED = {"web": "RUNNING", "once": "EXITED", "manual": "STOPPED", "fails": "FATAL",
+           "w:w_00": "RUNNING", "w:w_01": "RUNNING"}
 
 
 def mask(text):
@@ -54,9 +47,7 @@ class Pair:
         for impl in ("pidvisor", "supervisord"):
             d = tmp_path / impl
             d.mkdir()
-            sock = d / "sock"
-            self.daemons[impl] = Daemon(impl, d, control_conf(sock))
-            self.daemons[impl].sock = sock
+            self.daemons[impl] = Daemon(impl, d, PROGRAMS, control=True)
 
     def ctl(self, impl, *args, client=SUPERVISORCTL):
         d = self.daemons[impl]
@@ -66,14 +57,8 @@ class Pair:
         return r.returncode, r.stdout, r.stderr
 
     def settle(self):
-        for impl, d in self.daemons.items():
-            wait_until(lambda: d.sock.exists(), timeout=10, what=f"{impl}'s socket")
-
-            def ready():
-                rc, out, _ = self.ctl(impl, "status")
-                return ("fails" in out and "FATAL" in out and out.count("RUNNING") == 3
-                        and "EXITED" in out)
-            wait_until(ready, timeout=15, interval=0.2, what=f"{impl} to settle")
+        for d in self.daemons.values():
+            d.wait_settled(SETTLED, timeout=25)
 
     def close(self):
         for d in self.daemons.values():

@@ -1,16 +1,17 @@
 """`pidvisor check` against the real supervisord, and authentication and the
 config fallback for both clients."""
 
-from ctlharness import PIDVISOR, Daemon, mask, our_ctl, real_ctl, run
-from ctlharness import daemon  # noqa: F401 (fixture)
+from ctlcompare import mask, our_ctl, real_ctl, supervisord
+from ctlcompare import daemon  # noqa: F401 (fixture)
+from harness import PIDVISOR, run_client
 
 
 def check(*args):
-    return run([str(PIDVISOR), "check", *args])
+    return run_client([str(PIDVISOR), "check", *args])
 
 
 def test_default_set_is_autostart_programs(daemon):
-    rc, out, err = check("-c", str(daemon.conf))
+    rc, out, err = check("-c", str(daemon.conf_path))
     # failer is FATAL; manual (autostart=false) is not looked at
     assert (rc, err) == (1, "")
     assert out == "unhealthy: failer is FATAL\n"
@@ -66,7 +67,7 @@ autostart=false
 
 
 def test_states(tmp_path):
-    d = Daemon(tmp_path, SETTLING)
+    d = supervisord(tmp_path, SETTLING)
     try:
         d.wait_settled({"runner": "RUNNING", "slow": "STARTING", "bad": "EXITED",
                         "good": "EXITED"})
@@ -79,20 +80,20 @@ def test_states(tmp_path):
 
 
 def test_authentication(tmp_path):
-    d = Daemon(tmp_path, SETTLING.split("[program:slow]")[0],
+    d = supervisord(tmp_path, SETTLING.split("[program:slow]")[0],
                auth="username=user\npassword=s3cret")
     try:
         d.wait_settled({"runner": "RUNNING"})
         rc, out, _ = check("-s", d.url)
         assert rc == 3 and "HTTP 401" in out
         assert check("-s", d.url, "-u", "user", "-p", "s3cret")[0] == 0
-        conf = str(d.conf)
+        conf = str(d.conf_path)
         for creds in ([], ["-u", "user", "-p", "wrong"], ["-u", "user", "-p", "s3cret"],
                       ["-u", "user"]):
             for action in (["status"], ["avail"], ["restart", "runner"], ["tail", "runner"],
                            ["stop"]):
-                real = run(real_ctl("-c", conf, *creds, *action))
-                ours = run(our_ctl("-c", conf, *creds, *action))
+                real = run_client(real_ctl("-c", conf, *creds, *action))
+                ours = run_client(our_ctl("-c", conf, *creds, *action))
                 assert (ours[0], mask(ours[1]), ours[2]) == (real[0], mask(real[1]), real[2])
     finally:
         d.stop()
@@ -100,13 +101,13 @@ def test_authentication(tmp_path):
 
 def test_unix_http_server_fallback(tmp_path):
     """A config without [supervisorctl] names its own socket (extension)."""
-    d = Daemon(tmp_path, SETTLING.split("[program:slow]")[0], ctl_section=False)
+    d = supervisord(tmp_path, SETTLING.split("[program:slow]")[0], ctl_section=False)
     try:
         d.wait_settled({"runner": "RUNNING"})
-        real = run(real_ctl("-c", str(d.conf), "status"))
+        real = run_client(real_ctl("-c", str(d.conf_path), "status"))
         assert real[0] == 2 and "does not include supervisorctl section" in real[2]
-        rc, out, _ = run(our_ctl("-c", str(d.conf), "status", "runner"))
+        rc, out, _ = run_client(our_ctl("-c", str(d.conf_path), "status", "runner"))
         assert rc == 0 and out.startswith("runner ")
-        assert check("-c", str(d.conf), "runner") == (0, "healthy: 1 process\n", "")
+        assert check("-c", str(d.conf_path), "runner") == (0, "healthy: 1 process\n", "")
     finally:
         d.stop()

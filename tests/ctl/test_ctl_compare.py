@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from ctlharness import (PIDVISOR, PROGRAMS, SETTLED, SUPERVISORCTL, Daemon, mask, our_ctl, real_ctl,
-                        run)
-from ctlharness import daemon, daemon_pair, symlink  # noqa: F401 (fixtures)
+from ctlcompare import PROGRAMS, mask, our_ctl, real_ctl, supervisord
+from ctlcompare import daemon, daemon_pair, symlink  # noqa: F401 (fixtures)
+from harness import SUPERVISORCTL, run_client
 
 READ_ONLY = [
     [], ["help"], ["help", "status"], ["help", "help"], ["help", "foo"], ["help", "EOF"],
@@ -45,12 +45,14 @@ CLI_ERRORS = [
     ["-s", "unix:///nonexistent/sock", "version"], ["-s", "http://127.0.0.1:1", "status"],
     ["-s", "http://127.0.0.1:1", "avail"], ["-s", "http://127.0.0.1:1", "shutdown"],
     ["-s", "unix:///nonexistent/sock", "pid"], ["-s", "fo'o", "status"],
+    # getopt's errors come before any option takes effect
+    ["-ii", "-x"], ["-h", "-s"], ["-s", "bad", "-i", "-i"],
 ]
 
 
 def compare(real_argv, ours_argv, stdin=None, extra=()):
-    ra = run(real_argv, stdin)
-    rb = run(ours_argv, stdin)
+    ra = run_client(real_argv, stdin)
+    rb = run_client(ours_argv, stdin)
     a = (ra[0], mask(ra[1], extra), mask(ra[2], extra))
     b = (rb[0], mask(rb[1], extra), mask(rb[2], extra))
     assert b == a, f"\nreal: {a!r}\nours: {b!r}"
@@ -64,7 +66,7 @@ def ids(argvs):
 @pytest.mark.parametrize("args", READ_ONLY, ids=ids(READ_ONLY))
 def test_read_only_actions(daemon, symlink, args):
     stdin = "" if args else "status\nquit\n"
-    conf = str(daemon.conf)
+    conf = str(daemon.conf_path)
     compare(real_ctl("-c", conf, *args), our_ctl("-c", conf, *args), stdin)
     compare(real_ctl("-c", conf, *args), [str(symlink), "-c", conf, *args], stdin)
 
@@ -77,18 +79,18 @@ def test_command_line_errors(daemon, symlink, args):
 
 
 def test_help_option(symlink):
-    real = run(real_ctl("-h"))
-    link = run([str(symlink), "-h"])
+    real = run_client(real_ctl("-h"))
+    link = run_client([str(symlink), "-h"])
     assert link[0] == real[0] == 0
     assert link[1].replace(str(symlink), SUPERVISORCTL) == real[1]
-    ours = run(our_ctl("--help"))
+    ours = run_client(our_ctl("--help"))
     assert ours[0] == 0
     assert ours[1].startswith(real[1].replace(SUPERVISORCTL, "pidvisor ctl"))
     assert "status --json" in ours[1]
 
 
 def test_shell(daemon):
-    conf = str(daemon.conf)
+    conf = str(daemon.conf_path)
     script = "status\nfoo\nhelp stop\n?\nstatus nosuch\n\npid manual\nversion\n"
     compare(real_ctl("-c", conf), our_ctl("-c", conf), script)
     compare(real_ctl("-c", conf), our_ctl("-c", conf), script + "quit\nstatus\n")
@@ -98,13 +100,13 @@ def test_shell(daemon):
 
 def test_status_json(daemon):
     import json
-    rc, out, _ = run(our_ctl("-c", str(daemon.conf), "status", "--json"))
+    rc, out, _ = run_client(our_ctl("-c", str(daemon.conf_path), "status", "--json"))
     assert rc == 3  # failer is FATAL, as plain status says
     procs = {p["namespec"]: p for p in json.loads(out)}
     assert procs["runner"]["statename"] == "RUNNING" and procs["runner"]["pid"] > 0
     assert procs["multi:multi_01"]["group"] == "multi"
     assert procs["once"]["statename"] == "EXITED"
-    rc, out, err = run(our_ctl("-c", str(daemon.conf), "status", "--json", "runner", "nosuch"))
+    rc, out, err = run_client(our_ctl("-c", str(daemon.conf_path), "status", "--json", "runner", "nosuch"))
     assert rc == 4 and [p["name"] for p in json.loads(out)] == ["runner"]
     assert err == "nosuch: ERROR (no such process)\n"
 
@@ -138,7 +140,7 @@ def follow(argv, *wait_for: str):
 
 
 def test_tail_follow(daemon):
-    conf = str(daemon.conf)
+    conf = str(daemon.conf_path)
     for args in (["tail", "-f", "runner"], ["tail", "-f", "runner", "stderr"]):
         want = "hello" if len(args) == 3 else "oops"
         real = follow(real_ctl("-c", conf, *args), want)
@@ -150,7 +152,7 @@ def test_tail_follow(daemon):
 
 
 def test_fg(daemon):
-    conf = str(daemon.conf)
+    conf = str(daemon.conf_path)
     # Not compared with supervisorctl: its fg thread races its own shutdown on
     # Ctrl-C (asyncore errors on stdout, exit 1, or a hang on thread join).
     # pidvisor keeps the documented path: the frame, the streamed log lines,
@@ -164,13 +166,13 @@ def test_fg(daemon):
 
 
 def test_fg_sends_input(tmp_path):
-    d = Daemon(tmp_path, PROGRAMS + "\n[program:echo]\ncommand=/bin/cat\nstartsecs=0\n")
+    d = supervisord(tmp_path, PROGRAMS + "\n[program:echo]\ncommand=/bin/cat\nstartsecs=0\n")
     try:
         d.wait_settled({"echo": "RUNNING"})
-        rc, out, err = run(our_ctl("-c", str(d.conf), "fg", "echo"), stdin="ping\n")
+        rc, out, err = run_client(our_ctl("-c", str(d.conf_path), "fg", "echo"), stdin="ping\n")
         assert (rc, err) == (0, "")
         assert out.splitlines()[-1] == "Exiting foreground"
-        log = run(real_ctl("-c", str(d.conf), "tail", "echo"))[1]
+        log = run_client(real_ctl("-c", str(d.conf_path), "tail", "echo"))[1]
         assert "ping" in log
     finally:
         d.stop()
@@ -206,23 +208,23 @@ def test_state_changing_actions(daemon_pair):
     pid_lines = re.compile(r"^\d+$", re.M)
 
     def step(args, stdin=None):
-        a = run(real_ctl("-c", str(real.conf), *args), stdin)
-        b = run(our_ctl("-c", str(ours.conf), *args), stdin)
+        a = run_client(real_ctl("-c", str(real.conf_path), *args), stdin)
+        b = run_client(our_ctl("-c", str(ours.conf_path), *args), stdin)
         # supervisord orders group results by its own dict order, which
         # differs between two daemons: compare the lines as sets
-        norm = lambda r, d: (r[0], sorted(pid_lines.sub("N", mask(r[1], [(str(d.dir), "DIR")]))
-                                          .splitlines()), mask(r[2], [(str(d.dir), "DIR")]))
+        norm = lambda r, d: (r[0], sorted(pid_lines.sub("N", mask(r[1], [(str(d.tmp), "DIR")]))
+                                          .splitlines()), mask(r[2], [(str(d.tmp), "DIR")]))
         assert norm(b, ours) == norm(a, real), f"step {args}"
 
     for args in SCENARIO:
         step(args)
     for d in (real, ours):
-        d.conf.write_text(d.conf.read_text().replace(PROGRAMS, CHANGED))
+        d.conf_path.write_text(d.conf_path.read_text().replace(PROGRAMS, CHANGED))
     for args in AFTER_CHANGE:
         step(args)
     # the main logs differ in times and pids: compare the exit status and the shape
-    a = run(real_ctl("-c", str(real.conf), "maintail", "-200"))
-    b = run(our_ctl("-c", str(ours.conf), "maintail", "-200"))
+    a = run_client(real_ctl("-c", str(real.conf_path), "maintail", "-200"))
+    b = run_client(our_ctl("-c", str(ours.conf_path), "maintail", "-200"))
     assert (b[0], b[1].count("\n") > 1, b[2]) == (a[0], True, a[2])
     step(["reload"])
     for d in (real, ours):

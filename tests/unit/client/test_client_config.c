@@ -91,6 +91,17 @@ static void test_fallback_and_errors(void **state)
 			       "Format string '%(here)s' for 'supervisorctl.prompt' contains "
 			       "names ('here') which cannot be expanded. Available names: ENV_"));
 
+	/* the daemon's expander, with supervisorctl's conversions and wording */
+	setenv("PV_TEST_USER", "alice", 1);
+	path = write_conf("[supervisorctl]\nusername=%(ENV_PV_TEST_USER)r%(ENV_PV_TEST_USER)7s\n");
+	assert_true(client_config_load(path, "x", &cfg, err, sizeof(err)));
+	assert_string_equal(cfg.username, "'alice'  alice");
+	client_config_free(&cfg);
+	path = write_conf("[supervisorctl]\nprompt=50%\n");
+	assert_false(client_config_load(path, "x", &cfg, err, sizeof(err)));
+	assert_string_equal(err, "Format string '50%' for 'supervisorctl.prompt' is badly "
+				 "formatted: a '%' at the end: write a literal % as %%");
+
 	path = write_conf("key=value\n");
 	assert_false(client_config_load(path, "x", &cfg, err, sizeof(err)));
 	assert_non_null(strstr(err, ":1: key 'key' before any [section] header"));

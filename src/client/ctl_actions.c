@@ -1,0 +1,740 @@
+/* The `pidvisor ctl` action table and the actions that answer at once: start, stop, restart,
+ * signal, status, pid, clear, avail, reread, update, add, remove, shutdown, reload, version,
+ * open. Each does what supervisorctl's do_<action> does, call for call. */
+#include "ctl_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "states.h"
+
+void ctl_split_namespec(const char *spec, char *group, size_t gsize, const char **process,
+			char *pbuf, size_t psize)
+{
+	const char *colon = strchr(spec, ':');
+	if (!colon) {
+		snprintf(group, gsize, "%s", spec);
+		snprintf(pbuf, psize, "%s", spec);
+		*process = pbuf;
+		return;
+	}
+	snprintf(group, gsize, "%.*s", (int)(colon - spec), spec);
+	snprintf(pbuf, psize, "%s", colon + 1);
+	*process = (!*pbuf || strcmp(pbuf, "*") == 0) ? NULL : pbuf;
+}
+
+/* The shape start, stop and signal share: `all`, `group:*` or names. The
+ * group and all calls take (name[, sig]); single ones raise faults that are
+ * turned into result lines. */
+struct multi_call {
+	const char *name;
+	const char *missing; /* too few words */
+	int missing_exit;
+	size_t min_words; /* 2 for signal: the signal name comes first */
+	const char *all_method, *group_method, *one_method;
+	const struct ctl_result_kind *kind;
+	int bad_group_exit;
+};
+
+static void run_multi(struct ctl *c, const struct ctl_words *names, const struct multi_call *m,
+		      const char *sig)
+{
+	struct rpc_result r;
+	if (ctl_words_has(names, "all")) {
+		if (!ctl_call_value(c, &r, m->all_method, sig))
+			return;
+		ctl_print_results(c, m->kind, r.value);
+		rpc_result_free(&r);
+		return;
+	}
+	for (size_t i = 0; i < names->n; i++) {
+		char group[512], pbuf[512];
+		const char *process;
+		ctl_split_namespec(names->v[i], group, sizeof(group), &process, pbuf, sizeof(pbuf));
+		if (!process) {
+			if (!ctl_call_s(c, &r, m->group_method, group, sig))
+				return;
+			if (r.status == RPC_FAULT && r.fault_code == XR_BAD_NAME) {
+				ctl_out("%s: ERROR (no such group)", group);
+				c->exitstatus = m->bad_group_exit;
+			} else if (r.status == RPC_FAULT) {
+				c->exitstatus = EXIT_GENERIC;
+				ctl_unexpected_fault(c, &r);
+				return;
+			} else {
+				ctl_print_results(c, m->kind, r.value);
+			}
+			rpc_result_free(&r);
+			continue;
+		}
+		if (!ctl_call_s(c, &r, m->one_method, names->v[i], sig))
+			return;
+		bool ok =
+		    r.status == RPC_FAULT
+			? ctl_print_result(c, m->kind, group, process, r.fault_code, r.fault_string)
+			: ctl_print_result(c, m->kind, group, process, XR_SUCCESS, "");
+		rpc_result_free(&r);
+		if (!ok)
+			return;
+	}
+}
+
+static const struct multi_call start_call = {
+    "start",
+    "Error: start requires a process name",
+    EXIT_INVALID_ARGS,
+    1,
+    "supervisor.startAllProcesses",
+    "supervisor.startProcessGroup",
+    "supervisor.startProcess",
+    &ctl_start_kind,
+    EXIT_INVALID_ARGS,
+};
+static const struct multi_call stop_call = {
+    "stop",
+    "Error: stop requires a process name",
+    EXIT_GENERIC,
+    1,
+    "supervisor.stopAllProcesses",
+    "supervisor.stopProcessGroup",
+    "supervisor.stopProcess",
+    &ctl_stop_kind,
+    EXIT_GENERIC,
+};
+static const struct multi_call signal_call = {
+    "signal",
+    "Error: signal requires a signal name and a process name",
+    EXIT_GENERIC,
+    2,
+    "supervisor.signalAllProcesses",
+    "supervisor.signalProcessGroup",
+    "supervisor.signalProcess",
+    &ctl_signal_kind,
+    EXIT_GENERIC,
+};
+
+static void do_multi(struct ctl *c, const char *arg, const struct multi_call *m)
+{
+	if (!ctl_upcheck(c))
+		return;
+	struct ctl_words w;
+	ctl_split_words(arg, &w);
+	if (w.n < m->min_words) {
+		ctl_out("%s", m->missing);
+		c->exitstatus = m->missing_exit;
+		ctl_print_help(m->name);
+	} else {
+		/* signal: the first word is the signal, passed along with every call */
+		struct ctl_words names = {w.v + m->min_words - 1, w.n - (m->min_words - 1), NULL};
+		run_multi(c, &names, m, m->min_words == 2 ? w.v[0] : NULL);
+	}
+	ctl_words_free(&w);
+}
+
+static void do_start(struct ctl *c, const char *arg)
+{
+	do_multi(c, arg, &start_call);
+}
+
+static void do_stop(struct ctl *c, const char *arg)
+{
+	do_multi(c, arg, &stop_call);
+}
+
+static void do_signal(struct ctl *c, const char *arg)
+{
+	do_multi(c, arg, &signal_call);
+}
+
+static void do_restart(struct ctl *c, const char *arg)
+{
+	if (!ctl_upcheck(c))
+		return;
+	struct ctl_words w;
+	ctl_split_words(arg, &w);
+	size_t n = w.n;
+	ctl_words_free(&w);
+	if (!n) {
+		ctl_out("Error: restart requires a process name");
+		c->exitstatus = EXIT_GENERIC;
+		ctl_print_help("restart");
+		return;
+	}
+	do_stop(c, arg);
+	if (c->auth_required.status != RPC_HTTP)
+		do_start(c, arg);
+}
+
+static void do_status(struct ctl *c, const char *arg)
+{
+	bool raised;
+	if (!ctl_upcheck_ex(c, &raised)) {
+		if (!raised) /* status reports every refusal as 4 */
+			c->exitstatus = EXIT_STATUS_UNKNOWN;
+		return;
+	}
+	struct rpc_result r;
+	if (!ctl_call_value(c, &r, "supervisor.getAllProcessInfo", NULL))
+		return;
+	struct ctl_words w;
+	ctl_split_words(arg, &w);
+	/* pidvisor extension: --json anywhere among the names */
+	bool json = false;
+	size_t kept = 0;
+	for (size_t i = 0; i < w.n; i++) {
+		if (strcmp(w.v[i], "--json") == 0)
+			json = true;
+		else
+			w.v[kept++] = w.v[i];
+	}
+	w.n = kept;
+	size_t total = xr_len(r.value), n = 0, cap = total + 1;
+	const struct xr_value **match = malloc(cap * sizeof(*match));
+	if (!match) {
+		perror("pidvisor ctl");
+		exit(EXIT_GENERIC);
+	}
+	FILE *errs = json ? stderr : stdout;
+	if (!w.n || ctl_words_has(&w, "all")) {
+		for (size_t i = 0; i < total; i++)
+			match[n++] = xr_item(r.value, i);
+	} else {
+		for (size_t k = 0; k < w.n; k++) {
+			char group[512], pbuf[512];
+			const char *process;
+			bool bad = true;
+			ctl_split_namespec(w.v[k], group, sizeof(group), &process, pbuf,
+					   sizeof(pbuf));
+			for (size_t i = 0; i < total; i++) {
+				const struct xr_value *info = xr_item(r.value, i);
+				if (strcmp(xr_member_str(info, "group", ""), group) != 0 ||
+				    (process &&
+				     strcmp(xr_member_str(info, "name", ""), process) != 0))
+					continue;
+				bad = false;
+				if (n == cap) {
+					const struct xr_value **m2 =
+					    realloc(match, (cap *= 2) * sizeof(*match));
+					if (!m2) {
+						perror("pidvisor ctl");
+						exit(EXIT_GENERIC);
+					}
+					match = m2;
+				}
+				match[n++] = info;
+			}
+			if (bad) {
+				if (process)
+					fprintf(errs, "%s: ERROR (no such process)\n", w.v[k]);
+				else
+					fprintf(errs, "%s: ERROR (no such group)\n", group);
+				c->exitstatus = EXIT_STATUS_UNKNOWN;
+			}
+		}
+	}
+	if (json)
+		ctl_status_json(stdout, match, n);
+	else
+		ctl_status_table(stdout, match, n);
+	for (size_t i = 0; i < n; i++)
+		if (proc_state_stopped((enum proc_state)xr_member_int(match[i], "state", 0)))
+			c->exitstatus = EXIT_STATUS_NOT_RUNNING;
+	free(match);
+	ctl_words_free(&w);
+	rpc_result_free(&r);
+}
+
+static void do_pid(struct ctl *c, const char *arg)
+{
+	if (!ctl_upcheck(c))
+		return;
+	struct ctl_words w;
+	struct rpc_result r;
+	ctl_split_words(arg, &w);
+	if (!w.n) {
+		if (ctl_call_value(c, &r, "supervisor.getPID", NULL)) {
+			ctl_out("%lld", r.value->type == XR_INT ? r.value->u.i : 0);
+			rpc_result_free(&r);
+		}
+	} else if (ctl_words_has(&w, "all")) {
+		if (ctl_call_value(c, &r, "supervisor.getAllProcessInfo", NULL)) {
+			for (size_t i = 0; i < xr_len(r.value); i++)
+				ctl_out("%lld", xr_member_int(xr_item(r.value, i), "pid", 0));
+			rpc_result_free(&r);
+		}
+	} else {
+		for (size_t i = 0; i < w.n; i++) {
+			if (!ctl_call_s(c, &r, "supervisor.getProcessInfo", w.v[i], NULL))
+				break;
+			if (r.status == RPC_FAULT && r.fault_code == XR_BAD_NAME) {
+				c->exitstatus = EXIT_GENERIC;
+				ctl_out("No such process %s", w.v[i]);
+			} else if (r.status == RPC_FAULT) {
+				c->exitstatus = EXIT_GENERIC;
+				ctl_unexpected_fault(c, &r);
+				break;
+			} else {
+				long long pid = xr_member_int(r.value, "pid", 0);
+				ctl_out("%lld", pid);
+				if (pid == 0)
+					c->exitstatus = EXIT_NOT_RUNNING;
+			}
+			rpc_result_free(&r);
+		}
+	}
+	ctl_words_free(&w);
+}
+
+static void do_clear(struct ctl *c, const char *arg)
+{
+	if (!ctl_upcheck(c))
+		return;
+	struct ctl_words w;
+	struct rpc_result r;
+	ctl_split_words(arg, &w);
+	if (!w.n) {
+		ctl_out("Error: clear requires a process name");
+		c->exitstatus = EXIT_GENERIC;
+		ctl_print_help("clear");
+	} else if (ctl_words_has(&w, "all")) {
+		if (ctl_call_value(c, &r, "supervisor.clearAllProcessLogs", NULL)) {
+			ctl_print_results(c, &ctl_clear_kind, r.value);
+			rpc_result_free(&r);
+		}
+	} else {
+		for (size_t i = 0; i < w.n; i++) {
+			char group[512], pbuf[512];
+			const char *process;
+			ctl_split_namespec(w.v[i], group, sizeof(group), &process, pbuf,
+					   sizeof(pbuf));
+			if (!ctl_call_s(c, &r, "supervisor.clearProcessLogs", w.v[i], NULL))
+				break;
+			/* a "g:*" name gives process None; Python prints "g:None" */
+			bool ok = ctl_print_result(
+			    c, &ctl_clear_kind, group, process ? process : "None",
+			    r.status == RPC_FAULT ? r.fault_code : XR_SUCCESS, r.fault_string);
+			rpc_result_free(&r);
+			if (!ok)
+				break;
+		}
+	}
+	ctl_words_free(&w);
+}
+
+/* Actions that take no argument print this and the help. */
+static bool no_arguments(struct ctl *c, const char *name, const char *arg)
+{
+	if (!*arg)
+		return true;
+	ctl_out("Error: %s accepts no arguments", name);
+	c->exitstatus = EXIT_GENERIC;
+	ctl_print_help(name);
+	return false;
+}
+
+/* Faults of the config-level calls (avail, reread, update): shutting down is
+ * a message, anything else ends the action. */
+static bool config_call(struct ctl *c, struct rpc_result *r, const char *method,
+			const char *shutdown_text, bool show_cant_reread)
+{
+	if (!ctl_call(c, r, method, NULL, 0))
+		return false;
+	if (r->status != RPC_FAULT)
+		return true;
+	c->exitstatus = EXIT_GENERIC;
+	if (r->fault_code == XR_SHUTDOWN_STATE)
+		ctl_out("%s", shutdown_text);
+	else if (r->fault_code == XR_CANT_REREAD && show_cant_reread)
+		ctl_out("ERROR: %s", r->fault_string);
+	else {
+		ctl_unexpected_fault(c, r);
+		return false;
+	}
+	rpc_result_free(r);
+	return false;
+}
+
+static void do_avail(struct ctl *c, const char *arg)
+{
+	struct rpc_result r;
+	if (!no_arguments(c, "avail", arg) ||
+	    !config_call(c, &r, "supervisor.getAllConfigInfo", "ERROR: supervisor shutting down",
+			 false))
+		return;
+	for (size_t i = 0; i < xr_len(r.value); i++) {
+		const struct xr_value *info = xr_item(r.value, i);
+		char spec[1024], prio[64];
+		ctl_make_namespec(spec, sizeof(spec), xr_member_str(info, "group", ""),
+				  xr_member_str(info, "name", ""));
+		snprintf(prio, sizeof(prio), "%lld:%lld", xr_member_int(info, "group_prio", 0),
+			 xr_member_int(info, "process_prio", 0));
+		ctl_out("%-32s %-9s %-9s %s", spec,
+			xr_member_bool(info, "inuse", false) ? "in use" : "avail",
+			xr_member_bool(info, "autostart", false) ? "auto" : "manual", prio);
+	}
+	rpc_result_free(&r);
+}
+
+/* reloadConfig() answers [[added, changed, removed]]. */
+static const struct xr_value *change_list(const struct xr_value *result, size_t which)
+{
+	return xr_item(xr_item(result, 0), which);
+}
+
+static const char *item_str(const struct xr_value *list, size_t i)
+{
+	const struct xr_value *v = xr_item(list, i);
+	return v && v->type == XR_STRING ? v->u.str.ptr : "";
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void do_reread(struct ctl *c, const char *arg)
+{
+	struct rpc_result r;
+	if (!no_arguments(c, "reread", arg) ||
+	    !config_call(c, &r, "supervisor.reloadConfig", "ERROR: supervisor shutting down", true))
+		return;
+	static const char *const kinds[] = {"available", "changed", "disappeared"};
+	size_t total = 0;
+	for (size_t k = 0; k < 3; k++)
+		total += xr_len(change_list(r.value, k));
+	char **lines = calloc(total + 1, sizeof(char *));
+	size_t n = 0;
+	/* a name in several lists keeps the last kind, as the dict update does */
+	for (size_t k = 0; lines && k < 3; k++) {
+		const struct xr_value *list = change_list(r.value, k);
+		for (size_t i = 0; i < xr_len(list); i++) {
+			const char *s = item_str(list, i);
+			size_t j;
+			for (j = 0; j < n; j++)
+				if (strncmp(lines[j], s, strlen(s)) == 0 &&
+				    lines[j][strlen(s)] == ':')
+					break;
+			char *line;
+			if (asprintf(&line, "%s: %s", s, kinds[k]) < 0)
+				continue;
+			if (j < n)
+				free(lines[j]);
+			lines[j == n ? n++ : j] = line;
+		}
+	}
+	if (!n)
+		ctl_out("No config updates to processes");
+	if (lines)
+		qsort(lines, n, sizeof(char *), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		ctl_out("%s", lines[i]);
+		free(lines[i]);
+	}
+	free(lines);
+	rpc_result_free(&r);
+}
+
+/* add and remove: one call per group name, known faults become lines. */
+struct group_fault {
+	int code;
+	const char *fmt; /* may use the group name once */
+	int exit;	 /* -1: the exit status is kept */
+};
+
+static const struct group_fault add_faults[] = {
+    {XR_SHUTDOWN_STATE, "ERROR: shutting down", EXIT_GENERIC},
+    {XR_ALREADY_ADDED, "ERROR: process group already active", -1},
+    {XR_BAD_NAME, "ERROR: no such process/group: %s", EXIT_GENERIC},
+    {0, NULL, 0},
+};
+
+static const struct group_fault remove_faults[] = {
+    {XR_STILL_RUNNING, "ERROR: process/group still running: %s", EXIT_GENERIC},
+    {XR_BAD_NAME, "ERROR: no such process/group: %s", EXIT_GENERIC},
+    {0, NULL, 0},
+};
+
+static void group_calls(struct ctl *c, const char *arg, const char *method, const char *done,
+			const struct group_fault *faults)
+{
+	struct ctl_words w;
+	struct rpc_result r;
+	ctl_split_words(arg, &w);
+	for (size_t i = 0; i < w.n; i++) {
+		if (!ctl_call_s(c, &r, method, w.v[i], NULL))
+			break;
+		const struct group_fault *f = faults;
+		while (r.status == RPC_FAULT && f->code && f->code != r.fault_code)
+			f++;
+		if (r.status != RPC_FAULT) {
+			ctl_out("%s: %s", w.v[i], done);
+		} else if (f->code) {
+			ctl_out(f->fmt, w.v[i]);
+			if (f->exit >= 0)
+				c->exitstatus = f->exit;
+		} else {
+			c->exitstatus = EXIT_GENERIC;
+			ctl_unexpected_fault(c, &r);
+			break;
+		}
+		rpc_result_free(&r);
+	}
+	ctl_words_free(&w);
+}
+
+static void do_add(struct ctl *c, const char *arg)
+{
+	group_calls(c, arg, "supervisor.addProcessGroup", "added process group", add_faults);
+}
+
+static void do_remove(struct ctl *c, const char *arg)
+{
+	group_calls(c, arg, "supervisor.removeProcessGroup", "removed process group",
+		    remove_faults);
+}
+
+/* update's group calls are not guarded in supervisorctl: any fault ends it. */
+static bool update_step(struct ctl *c, const char *method, const char *group,
+			struct rpc_result *keep)
+{
+	struct rpc_result r;
+	if (!ctl_call_value(c, &r, method, group))
+		return false;
+	if (keep)
+		*keep = r;
+	else
+		rpc_result_free(&r);
+	return true;
+}
+
+static bool wanted(const struct ctl_words *w, const char *group)
+{
+	return !w->n || ctl_words_has(w, group);
+}
+
+static void do_update(struct ctl *c, const char *arg)
+{
+	struct rpc_result r, infos;
+	if (!config_call(c, &r, "supervisor.reloadConfig", "ERROR: already shutting down", false))
+		return;
+	const struct xr_value *added = change_list(r.value, 0), *changed = change_list(r.value, 1),
+			      *removed = change_list(r.value, 2);
+	struct ctl_words w;
+	ctl_split_words(arg, &w);
+	if (ctl_words_has(&w, "all"))
+		w.n = 0;
+	/* drop duplicates: Python uses a set */
+	size_t kept = 0;
+	for (size_t i = 0; i < w.n; i++) {
+		struct ctl_words seen = {w.v, kept, NULL};
+		if (!ctl_words_has(&seen, w.v[i]))
+			w.v[kept++] = w.v[i];
+	}
+	w.n = kept;
+	if (w.n) {
+		if (!ctl_call_value(c, &infos, "supervisor.getAllProcessInfo", NULL))
+			goto done;
+		for (size_t i = 0; i < w.n; i++) {
+			bool known = false;
+			for (size_t j = 0; !known && j < xr_len(infos.value); j++)
+				known = strcmp(xr_member_str(xr_item(infos.value, j), "group", ""),
+					       w.v[i]) == 0;
+			for (size_t j = 0; !known && j < xr_len(added); j++)
+				known = strcmp(item_str(added, j), w.v[i]) == 0;
+			if (!known) {
+				ctl_out("ERROR: no such group: %s", w.v[i]);
+				c->exitstatus = EXIT_GENERIC;
+			}
+		}
+		rpc_result_free(&infos);
+	}
+	for (size_t i = 0; i < xr_len(removed); i++) {
+		const char *g = item_str(removed, i);
+		struct rpc_result stopped;
+		if (!wanted(&w, g))
+			continue;
+		if (!update_step(c, "supervisor.stopProcessGroup", g, &stopped))
+			goto done;
+		ctl_out("%s: stopped", g);
+		bool fails = false;
+		for (size_t j = 0; j < xr_len(stopped.value); j++)
+			fails |= xr_member_int(xr_item(stopped.value, j), "status", 0) == XR_FAILED;
+		rpc_result_free(&stopped);
+		if (fails) {
+			ctl_out("%s: has problems; not removing", g);
+			c->exitstatus = EXIT_GENERIC;
+			continue;
+		}
+		if (!update_step(c, "supervisor.removeProcessGroup", g, NULL))
+			goto done;
+		ctl_out("%s: removed process group", g);
+	}
+	for (size_t i = 0; i < xr_len(changed); i++) {
+		const char *g = item_str(changed, i);
+		if (!wanted(&w, g))
+			continue;
+		if (!update_step(c, "supervisor.stopProcessGroup", g, NULL))
+			goto done;
+		ctl_out("%s: stopped", g);
+		if (!update_step(c, "supervisor.removeProcessGroup", g, NULL) ||
+		    !update_step(c, "supervisor.addProcessGroup", g, NULL))
+			goto done;
+		ctl_out("%s: updated process group", g);
+	}
+	for (size_t i = 0; i < xr_len(added); i++) {
+		const char *g = item_str(added, i);
+		if (!wanted(&w, g))
+			continue;
+		if (!update_step(c, "supervisor.addProcessGroup", g, NULL))
+			goto done;
+		ctl_out("%s: added process group", g);
+	}
+done:
+	ctl_words_free(&w);
+	rpc_result_free(&r);
+}
+
+static void do_shutdown(struct ctl *c, const char *arg)
+{
+	if (!no_arguments(c, "shutdown", arg) ||
+	    !ctl_confirm(c, "Really shut the remote supervisord process down y/N? "))
+		return;
+	struct rpc_result r;
+	enum rpc_status st = ctl_call_raw(c, &r, "supervisor.shutdown", NULL, 0);
+	if (!c->rpc_ready)
+		return;
+	if (st == RPC_OK) {
+		ctl_out("Shut down");
+	} else if (st == RPC_FAULT && r.fault_code == XR_SHUTDOWN_STATE) {
+		ctl_out("ERROR: already shutting down");
+	} else if (st == RPC_CONNECT && (r.sys_errno == ECONNREFUSED || r.sys_errno == ENOENT)) {
+		c->exitstatus = EXIT_GENERIC;
+		ctl_out("ERROR: %s %s (already shut down?)", c->serverurl,
+			r.sys_errno == ENOENT ? "no such file" : "refused connection");
+	} else if (st == RPC_HTTP && r.http_status == 401) {
+		c->auth_required = r;
+	} else {
+		ctl_report(c, &r);
+	}
+	rpc_result_free(&r);
+}
+
+static void do_reload(struct ctl *c, const char *arg)
+{
+	if (!no_arguments(c, "reload", arg) ||
+	    !ctl_confirm(c, "Really restart the remote supervisord process y/N? "))
+		return;
+	struct rpc_result r;
+	if (!ctl_call(c, &r, "supervisor.restart", NULL, 0))
+		return;
+	if (r.status != RPC_FAULT) {
+		ctl_out("Restarted supervisord");
+	} else if (r.fault_code == XR_SHUTDOWN_STATE) {
+		c->exitstatus = EXIT_GENERIC;
+		ctl_out("ERROR: already shutting down");
+	} else {
+		ctl_unexpected_fault(c, &r);
+		return;
+	}
+	rpc_result_free(&r);
+}
+
+static void do_version(struct ctl *c, const char *arg)
+{
+	if (!no_arguments(c, "version", arg) || !ctl_upcheck(c))
+		return;
+	struct rpc_result r;
+	if (!ctl_call_value(c, &r, "supervisor.getSupervisorVersion", NULL))
+		return;
+	ctl_out("%s", r.value->type == XR_STRING ? r.value->u.str.ptr : "");
+	rpc_result_free(&r);
+}
+
+static void do_open(struct ctl *c, const char *arg)
+{
+	if (strncmp(arg, "unix:", 5) != 0 && strncmp(arg, "http:", 5) != 0) {
+		ctl_out("ERROR: url must be http:// or unix://");
+		c->exitstatus = EXIT_GENERIC;
+		return;
+	}
+	ctl_replace(&c->serverurl, arg);
+	ctl_disconnect(c);
+	int saved = c->exitstatus;
+	do_status(c, "");
+	c->exitstatus = saved;
+}
+
+static void do_eof(struct ctl *c, const char *arg)
+{
+	(void)arg;
+	putchar('\n');
+	c->quit = true;
+}
+
+const struct ctl_action ctl_actions[] = {
+    {"add", do_add, "add <name> [...]\tActivates any updates in config for process/group"},
+    {"avail", do_avail, "avail\t\t\tDisplay all configured processes"},
+    {"clear", do_clear,
+     "clear <name>\t\tClear a process' log files.\nclear <name> <name>\tClear multiple "
+     "process' log files\nclear all\t\tClear all process' log files"},
+    {"exit", do_eof, "exit\tExit the supervisor shell."},
+    {"fg", ctl_do_fg, "fg <process>\tConnect to a process in foreground mode\n\t\tCtrl-C to exit"},
+    {"maintail", ctl_do_maintail,
+     "maintail -f \tContinuous tail of supervisor main log file (Ctrl-C to exit)\n"
+     "maintail -100\tlast 100 *bytes* of supervisord main log file\n"
+     "maintail\tlast 1600 *bytes* of supervisor main log file\n"},
+    {"open", do_open,
+     "open <url>\tConnect to a remote supervisord process.\n\t\t(for UNIX domain socket, use "
+     "unix:///socket/path)"},
+    {"pid", do_pid,
+     "pid\t\t\tGet the PID of supervisord.\npid <name>\t\tGet the PID of a single child "
+     "process by name.\npid all\t\t\tGet the PID of every child process, one per line."},
+    {"quit", do_eof, "quit\tExit the supervisor shell."},
+    {"reload", do_reload, "reload \t\tRestart the remote supervisord."},
+    {"remove", do_remove, "remove <name> [...]\tRemoves process/group from active config"},
+    {"reread", do_reread,
+     "reread \t\t\tReload the daemon's configuration files without add/remove"},
+    {"restart", do_restart,
+     "restart <name>\t\tRestart a process\nrestart <gname>:*\tRestart all processes in a "
+     "group\nrestart <name> <name>\tRestart multiple processes or groups\nrestart all\t\t"
+     "Restart all processes\nNote: restart does not reread config files. For that, see reread "
+     "and update."},
+    {"shutdown", do_shutdown, "shutdown \tShut the remote supervisord down."},
+    {"signal", do_signal,
+     "signal <signal name> <name>\t\tSignal a process\nsignal <signal name> <gname>:*\t\t"
+     "Signal all processes in a group\nsignal <signal name> <name> <name>\tSignal multiple "
+     "processes or groups\nsignal <signal name> all\t\tSignal all processes"},
+    {"start", do_start,
+     "start <name>\t\tStart a process\nstart <gname>:*\t\tStart all processes in a group\n"
+     "start <name> <name>\tStart multiple processes or groups\nstart all\t\tStart all "
+     "processes"},
+    {"status", do_status,
+     "status <name>\t\tGet status for a single process\nstatus <gname>:*\tGet status for all "
+     "processes in a group\nstatus <name> <name>\tGet status for multiple named processes\n"
+     "status\t\t\tGet all process status info"},
+    {"stop", do_stop,
+     "stop <name>\t\tStop a process\nstop <gname>:*\t\tStop all processes in a group\nstop "
+     "<name> <name>\tStop multiple processes or groups\nstop all\t\tStop all processes"},
+    {"tail", ctl_do_tail,
+     "tail [-f] <name> [stdout|stderr] (default stdout)\nEx:\ntail -f <name>\t\tContinuous "
+     "tail of named process stdout\n\t\t\tCtrl-C to exit.\ntail -100 <name>\tlast 100 *bytes* "
+     "of process stdout\ntail <name> stderr\tlast 1600 *bytes* of process stderr"},
+    {"update", do_update,
+     "update\t\t\tReload config and add/remove as necessary, and will restart affected "
+     "programs\nupdate all\t\tReload config and add/remove as necessary, and will restart "
+     "affected programs\nupdate <gname> [...]\tUpdate specific groups"},
+    {"version", do_version, "version\t\t\tShow the version of the remote supervisord process"},
+    {"help", ctl_do_help, NULL},
+    {"EOF", do_eof, NULL},
+};
+
+const size_t ctl_nactions = sizeof(ctl_actions) / sizeof(ctl_actions[0]);
+
+const struct ctl_action *ctl_find_action(const char *name)
+{
+	for (size_t i = 0; i < ctl_nactions; i++)
+		if (strcmp(ctl_actions[i].name, name) == 0)
+			return &ctl_actions[i];
+	return NULL;
+}
