@@ -15,7 +15,7 @@
 
 void check_usage(FILE *out)
 {
-	fputs("Usage: pidvisor check [-c FILE] [-s URL] [-u USER] [-p PASSWORD] [-t SECONDS]\n"
+	fputs("Usage: pidvisor check [-c FILE] [-s URL] [-u USER] [-p PASSWORD] [-t SECONDS] [-r]\n"
 	      "                      [NAME | GROUP:NAME | GROUP:* ...]\n"
 	      "\n"
 	      "Asks the running supervisor (pidvisor or supervisord) whether the named\n"
@@ -26,12 +26,17 @@ void check_usage(FILE *out)
 	      "autorestart, simply EXITED with an expected code (it will not be restarted\n"
 	      "unless autorestart=true, in which case it would not stay EXITED).\n"
 	      "STARTING, BACKOFF, STOPPING, STOPPED, FATAL and UNKNOWN are unhealthy.\n"
+	      "A program with a pidvisor healthcheck is healthy only while its check says so.\n"
+	      "A program that waits for its depends_on counts as healthy (the container is\n"
+	      "alive, still starting) unless --ready is given.\n"
 	      "\n"
 	      "  -c, --configuration FILE  find the server URL in FILE, as supervisorctl does\n"
 	      "  -s, --serverurl URL       unix:///path or http://host:port (overrides -c)\n"
 	      "  -u, --username USER       -p, --password PASSWORD: HTTP basic auth\n"
 	      "  -t, --timeout SECONDS     give up waiting for the answer (default 5)\n"
 	      "  -q, --quiet               print nothing when healthy\n"
+	      "  -r, --ready               readiness: programs waiting for their depends_on\n"
+	      "                            are not ready (for Kubernetes readinessProbe)\n"
 	      "  -h, --help                this text\n"
 	      "\n"
 	      "Exit status: 0 healthy, 1 unhealthy (one line names each unhealthy program\n"
@@ -106,11 +111,23 @@ static int autorestart_false(const struct xr_value *config)
 	return -1;
 }
 
-static bool healthy(const struct xr_value *info, const struct xr_value *config)
+/* pidvisor's description of a program that waits for its depends_on */
+static bool waiting(const struct xr_value *info)
+{
+	return xr_member_int(info, "state", -1) == PS_STOPPED &&
+	       !strncmp(xr_member_str(info, "description", ""), "waiting for ", 12);
+}
+
+/* Liveness: a program that waits for its dependencies is not a failure; readiness (--ready)
+ * wants it up. A program with a health check counts only when its check says healthy. */
+static bool healthy(const struct xr_value *info, const struct xr_value *config, bool ready)
 {
 	long long state = xr_member_int(info, "state", -1);
+	const char *health = xr_member_str(info, "health", NULL);
 	if (state == PS_RUNNING)
-		return true;
+		return !health || !strcmp(health, "healthy");
+	if (waiting(info))
+		return !ready;
 	if (state != PS_EXITED || !config ||
 	    !expected_exit(config, xr_member_int(info, "exitstatus", -1)))
 		return false;
@@ -152,7 +169,7 @@ static void add_problem(struct buf *problems, const char *what)
 }
 
 static int judge(const struct xr_value *infos, const struct xr_value *configs, char **names,
-		 int nnames, bool quiet)
+		 int nnames, bool quiet, bool ready)
 {
 	struct buf problems;
 	buf_init(&problems, 64 * 1024);
@@ -172,7 +189,7 @@ static int judge(const struct xr_value *infos, const struct xr_value *configs, c
 		if (!selected(info, config, names, nnames))
 			continue;
 		checked++;
-		if (healthy(info, config))
+		if (healthy(info, config, ready))
 			continue;
 		struct buf what;
 		buf_init(&what, 4096);
@@ -181,9 +198,15 @@ static int judge(const struct xr_value *infos, const struct xr_value *configs, c
 		else
 			buf_printf(&what, "%s:%s", group, name);
 		buf_printf(&what, " is %s", xr_member_str(info, "statename", "UNKNOWN"));
+		const char *health = xr_member_str(info, "health", NULL);
 		if (xr_member_int(info, "state", -1) == PS_EXITED)
 			buf_printf(&what, " (exit status %lld)",
 				   xr_member_int(info, "exitstatus", -1));
+		else if (xr_member_int(info, "state", -1) == PS_RUNNING && health)
+			buf_printf(&what, " but %s", health);
+		else if (waiting(info) ||
+			 !strncmp(xr_member_str(info, "description", ""), "not started: ", 13))
+			buf_printf(&what, " (%s)", xr_member_str(info, "description", ""));
 		add_problem(&problems, what.data ? what.data : "");
 		buf_free(&what);
 	}
@@ -205,15 +228,16 @@ int check_main(int argc, char **argv)
 	    {"password", required_argument, NULL, 'p'},
 	    {"timeout", required_argument, NULL, 't'},
 	    {"quiet", no_argument, NULL, 'q'},
+	    {"ready", no_argument, NULL, 'r'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *configfile = NULL, *url = NULL, *user = NULL, *pass = NULL;
 	double timeout = 5;
-	bool quiet = false;
+	bool quiet = false, ready = false;
 	int opt;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+c:s:u:p:t:qh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+c:s:u:p:t:qrh", longopts, NULL)) != -1) {
 		char *end;
 		switch (opt) {
 		case 'c':
@@ -235,6 +259,9 @@ int check_main(int argc, char **argv)
 					optarg);
 				return CHECK_USAGE;
 			}
+			break;
+		case 'r':
+			ready = true;
 			break;
 		case 'q':
 			quiet = true;
@@ -285,7 +312,7 @@ int check_main(int argc, char **argv)
 	else if (!infos || !configs)
 		printf("no answer: %s: the server could not list its processes\n", url);
 	else
-		rc = judge(infos, configs, argv + optind, argc - optind, quiet);
+		rc = judge(infos, configs, argv + optind, argc - optind, quiet, ready);
 	if (calls)
 		rpc_result_free(&r);
 	xr_free(calls);

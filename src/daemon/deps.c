@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "mainlog.h"
 #include "supervisor.h"
 #include "values.h"
 
@@ -57,6 +58,12 @@ void deps_changed(struct supervisor *sv, struct process *p)
 	for (size_t g = 0; g < sv->ngroups; g++)
 		for (size_t i = 0; i < sv->groups[g]->nprocs; i++) {
 			struct process *w = sv->groups[g]->procs[i];
+			if (w->start_when_ready && proc_state_stopped(w->fsm.state) &&
+			    deps_ready(w, NULL, 0)) {
+				w->start_when_ready = false;
+				supervisor_start_process(sv, w);
+				continue;
+			}
 			if (w == p || w->fsm.state != PS_STOPPED || w->fsm.ever_started)
 				continue;
 			for (size_t k = 0; k < w->conf->depends_on.n; k++)
@@ -84,4 +91,33 @@ bool deps_live_dependents(const struct supervisor *sv, const struct pgroup *g)
 		}
 	}
 	return false;
+}
+
+bool deps_failed(const struct process *p)
+{
+	char why[256];
+	return !deps_ready(p, why, sizeof(why)) && !strncmp(why, "not started:", 12);
+}
+
+void deps_start(struct supervisor *sv, struct process *p, int depth)
+{
+	const struct dep_list *deps = &p->conf->depends_on;
+	/* config checks refuse cycles; the depth bound is for safety only */
+	for (size_t k = 0; k < deps->n && depth < 64; k++)
+		for (size_t g = 0; g < sv->ngroups; g++)
+			for (size_t i = 0; i < sv->groups[g]->nprocs; i++) {
+				struct process *q = sv->groups[g]->procs[i];
+				if (names(&deps->v[k], q) && proc_state_stopped(q->fsm.state) &&
+				    !holds(&deps->v[k], q))
+					deps_start(sv, q, depth + 1);
+			}
+	if (deps_ready(p, NULL, 0)) {
+		supervisor_start_process(sv, p);
+	} else {
+		p->start_when_ready = true;
+		char spec[512], why[256];
+		deps_ready(p, why, sizeof(why));
+		log_info("%s will start when its dependencies are ready (%s)",
+			 process_namespec(p, spec, sizeof(spec)), why);
+	}
 }

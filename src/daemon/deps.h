@@ -15,6 +15,11 @@ struct pgroup;
 bool deps_ready(const struct process *p, char *why, size_t n);
 /* p changed state or health: programs waiting on it are looked at again. */
 void deps_changed(struct supervisor *sv, struct process *p);
+/* A dependency of p is FATAL: p will not start by itself. */
+bool deps_failed(const struct process *p);
+/* A start request (ctl start, startProcess): what p depends on is started first, and p itself
+ * as soon as its conditions hold (now, if they do). */
+void deps_start(struct supervisor *sv, struct process *p, int depth);
 /* Whether a program still running (or stopping) in another group depends on one of g's: at
  * shutdown g waits for it. */
 bool deps_live_dependents(const struct supervisor *sv, const struct pgroup *g);

@@ -28,6 +28,7 @@ struct process {
 	int wait_status;	   /* the last exit's status, as waitpid gave it */
 	struct health health;	   /* its healthcheck's state */
 	bool restart_when_stopped; /* on_unhealthy=restart: start again once stopped */
+	bool start_when_ready;	   /* a start request waits for depends_on */
 	ev_timer timer;
 	struct outchan *chan[2]; /* stdout, stderr (NULL when stderr is redirected) */
 	int stdin_fd;		 /* write end of the child's stdin, -1 if none */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "deps.h"
 #include "rpc_internal.h"
 
 enum op_kind { OP_START, OP_STOP };
@@ -41,7 +42,7 @@ static void op_start(struct rpc_server *rs, struct op *op, bool wait)
 		op->code = XR_ALREADY_STARTED;
 		return;
 	}
-	supervisor_start_process(rs->sv, p);
+	deps_start(rs->sv, p, 0);
 	if (p->fsm.spawnerr[0]) {
 		op->st = OP_FAULT;
 		op->code = XR_SPAWN_ERROR;
@@ -85,6 +86,13 @@ static void op_poll(struct op *op)
 	if (p->fsm.spawnerr[0]) {
 		op->st = OP_FAULT;
 		op->code = XR_SPAWN_ERROR;
+	} else if (p->start_when_ready && p->fsm.state == PS_STOPPED) {
+		/* waiting for depends_on; a FATAL dependency ends the wait */
+		if (deps_failed(p)) {
+			p->start_when_ready = false;
+			op->st = OP_FAULT;
+			op->code = XR_ABNORMAL_TERMINATION;
+		}
 	} else if (p->fsm.state == PS_RUNNING) {
 		op->st = OP_OK;
 	} else if (p->fsm.state != PS_STARTING) {

@@ -143,3 +143,26 @@ def test_on_unhealthy_needs_a_healthcheck(tmp_path):
                        text=True)
     assert r.returncode == 2
     assert "s.conf:4: [program:a] on_unhealthy: needs a healthcheck" in r.stdout + r.stderr
+
+
+def test_check_counts_health_and_ready_waits_for_dependencies(run, tmp_path):
+    conf = SOCKET.format(tmp=tmp_path)
+    conf += ("[program:db]\ncommand=sleep 1000\nstartsecs=0\n"
+             "healthcheck=cmd:test -e %(here)s/db-up\nhealthcheck_interval=0.1s\n"
+             "healthcheck_retries=100\n\n"
+             "[program:app]\ncommand=sleep 1000\nstartsecs=0\ndepends_on=db:healthy\n\n")
+    d = run("pidvisor", conf)
+    check = [PIDVISOR, "check", "-c", str(d.conf_path)]
+    wait_until(lambda: "waiting for db (healthy)" in ctl_status(d, tmp_path), timeout=5,
+               what="app waiting")
+    r = subprocess.run(check, capture_output=True, text=True)
+    assert r.returncode == 1 and "db is RUNNING but starting" in r.stdout, r.stdout
+    assert "app" not in r.stdout, "a waiting program is alive for liveness"
+    r = subprocess.run(check + ["--ready"], capture_output=True, text=True)
+    assert r.returncode == 1 and "app is STOPPED (waiting for db (healthy))" in r.stdout
+    assert re.search(r"db\s+RUNNING\s+pid \d+, uptime \S+, starting", ctl_status(d, tmp_path))
+    (tmp_path / "db-up").write_text("")
+    d.wait_log(r"spawned: 'app'", timeout=10)
+    wait_until(lambda: subprocess.run(check + ["--ready"]).returncode == 0, timeout=10,
+               what="ready")
+    assert re.search(r"db\s+RUNNING\s+pid \d+, uptime \S+, healthy", ctl_status(d, tmp_path))
