@@ -36,11 +36,16 @@ static size_t fixed_names(const struct expand_ctx *ctx, struct value *v)
 static bool lookup(const struct expand_ctx *ctx, const char *name, struct value *v)
 {
 	if (strncmp(name, "ENV_", 4) == 0) {
-		size_t n = strlen(name + 4);
+		/* pidvisor's extension: %(ENV_X:-default)s, the default when X is unset or empty,
+		 * as in the shell (supervisord refuses the name) */
+		const char *dflt = strstr(name + 4, ":-");
+		size_t n = dflt ? (size_t)(dflt - name - 4) : strlen(name + 4);
 		const char *found = NULL;
 		for (char *const *e = ctx->env; e && *e; e++)
 			if (strncmp(*e, name + 4, n) == 0 && (*e)[n] == '=')
 				found = *e + n + 1;
+		if (dflt && (!found || !*found))
+			found = dflt + 2;
 		*v = (struct value){name, false, 0, found};
 		return found != NULL;
 	}

@@ -27,7 +27,7 @@ static char *ex(const struct expand_ctx *ctx, const char *in)
 
 static void test_expansion(void **state)
 {
-	char *const env[] = {"HOME=/root", "X=1", "X=2", NULL};
+	char *const env[] = {"HOME=/root", "X=1", "X=2", "EMPTY=", NULL};
 	struct expand_ctx ctx = {.here = "/etc/sv",
 				 .program_name = "web",
 				 .group_name = "g",
@@ -43,6 +43,8 @@ static void test_expansion(void **state)
 	    {"%(process_num)d/%(numprocs)d", "7/12"},
 	    {"%(here)s/x %(group_name)s %(host_node_name)s", "/etc/sv/x g box"},
 	    {"%(ENV_HOME)s %(ENV_X)s", "/root 2"},
+	    /* pidvisor's default for an unset or empty variable */
+	    {"%(ENV_PORT:-8080)s|%(ENV_X:-9)s|%(ENV_EMPTY:-e)s|%(ENV_NONE:-)s|", "8080|2|e||"},
 	    {"100%% sure", "100% sure"},
 	    {"%(process_num)03x|%(process_num)-3d|", "007|7  |"},
 	    {"%(program_name)r", "'web'"},
