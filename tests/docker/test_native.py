@@ -1,0 +1,76 @@
+"""Container-native supervision in a real Docker engine: an app that depends on a healthy
+database-like program, Docker's HEALTHCHECK (pidvisor check) healthy only once the chain is
+up, and killing the essential program stopping the container with that program's exit code."""
+import time
+
+import pytest
+
+from dockerharness import BASE_IMAGE, PREFIX
+
+CONF = """[supervisord]
+nodaemon=true
+logfile=/dev/null
+logfile_maxbytes=0
+
+[unix_http_server]
+file=/run/pidvisor.sock
+
+[supervisorctl]
+serverurl=unix:///run/pidvisor.sock
+
+[program:db]
+; becomes healthy 3 s after it starts
+command=sh -c 'sleep 3; touch /tmp/db-up; exec sleep 100000'
+startsecs=0
+healthcheck=cmd:test -e /tmp/db-up
+healthcheck_interval=0.5s
+healthcheck_retries=100
+
+[program:app]
+command=sh -c 'trap "exit 0" TERM; while :; do sleep 0.1; done'
+startsecs=0
+depends_on=db:healthy
+shutdown_on=unexpected
+"""
+
+
+@pytest.fixture(scope="module")
+def image(docker_engine, static_binary, tmp_path_factory):
+    context = tmp_path_factory.mktemp("native") / "context"
+    context.mkdir()
+    (context / "pidvisor").write_bytes(static_binary.read_bytes())
+    (context / "pidvisor").chmod(0o755)
+    (context / "supervisord.conf").write_text(CONF)
+    (context / "Dockerfile").write_text(
+        f"FROM {BASE_IMAGE}\n"
+        "COPY pidvisor /usr/bin/pidvisor\n"
+        "COPY supervisord.conf /etc/supervisord.conf\n"
+        "RUN pidvisor -c /etc/supervisord.conf --check-config\n"
+        "HEALTHCHECK --interval=1s --timeout=3s --retries=1 "
+        'CMD ["pidvisor", "check", "--ready"]\n'
+        'ENTRYPOINT ["pidvisor", "-c", "/etc/supervisord.conf"]\n')
+    tag = f"{PREFIX}/native"
+    docker_engine.build(context, tag)
+    return tag
+
+
+def test_healthy_only_once_the_chain_is_up_and_fail_fast_exit_code(image, containers):
+    c = containers(image, f"{PREFIX}-native")
+    t0 = time.monotonic()
+    # while db is not healthy yet, app waits and the container is not healthy
+    time.sleep(1.5)
+    assert c.inspect()["State"].get("Health", {}).get("Status") != "healthy"
+    status = c.exec("pidvisor", "ctl", "status", check=False).stdout
+    assert "waiting for db (healthy)" in status, status
+    c.wait_health("healthy", timeout=30)
+    took = time.monotonic() - t0
+    assert took >= 2.5, f"healthy {took:.1f}s after the start, before db was"
+    assert "RUNNING" in c.exec("pidvisor", "ctl", "status", "app").stdout
+    # app is killed: shutdown_on=unexpected stops the container with 128+9
+    c.exec("sh", "-c", "kill -9 $(pidvisor ctl pid app)")
+    deadline = time.monotonic() + 20
+    while c.inspect()["State"]["Running"]:
+        assert time.monotonic() < deadline, c.logs()[-3000:]
+        time.sleep(0.2)
+    assert c.inspect()["State"]["ExitCode"] == 137, c.logs()[-3000:]
+    assert time.monotonic() - t0 < 60
