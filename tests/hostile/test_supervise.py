@@ -65,17 +65,6 @@ def rss(pid):
     return psutil.Process(pid).memory_info().rss
 
 
-def zombies(d):
-    out = []
-    for p in d.children(recursive=True):
-        try:
-            if p.status() == psutil.STATUS_ZOMBIE:
-                out.append(p.pid)
-        except psutil.NoSuchProcess:
-            pass
-    return out
-
-
 def assert_idle(d, seconds=1.0, limit=0.02):
     """Nothing spins: pidvisor's CPU time over a quiet second."""
     before = cpu(d.pid)
@@ -111,7 +100,7 @@ def test_crash_loop_is_paced(run, binary, tmp_path):
     # preempted on a busy machine: one gap may look short, the pace is in the mean
     assert min(gaps) >= 0.1 and sum(gaps) / len(gaps) >= 0.19, gaps
     assert status(binary, d)["crash"] in ("EXITED", "STARTING", "RUNNING")
-    assert not zombies(d)
+    assert not d.zombies()
     assert d.stop() == 0
 
 
@@ -178,7 +167,7 @@ def test_sigstop_sigcont(run, binary, tmp_path):
     assert psutil.pid_exists(pids["p1"]) and psutil.pid_exists(pids["p2"])
     assert d.program_pid("p1") == pids["p1"] and d.program_pid("p2") == pids["p2"]
     assert set(status(binary, d).values()) <= {"RUNNING", "STARTING"}
-    wait_until(lambda: not zombies(d), what="no zombie")
+    wait_until(lambda: not d.zombies(), what="no zombie")
     # SIGCONT is forwardable: no program asks for it, so none got it, and none stopped
     for name in ("p1", "p2"):
         assert psutil.Process(d.program_pid(name)).status() != psutil.STATUS_STOPPED
@@ -211,7 +200,7 @@ def test_100_sighups_alternating_configs(run, binary, tmp_path):
         return set(st) == {"b0", "b1", "b2", "keep"} and set(st.values()) == {"RUNNING"}
     wait_until(settled, timeout=60, interval=0.2, what="the last config, all RUNNING")
     assert d.program_pid("keep") == keep  # unchanged group: never restarted
-    wait_until(lambda: not zombies(d), what="no zombie")
+    wait_until(lambda: not d.zombies(), what="no zombie")
     wait_until(lambda: len(d.children(recursive=True)) == 4, what="only the last programs")
     fd1, rss1 = fds(d.pid), rss(d.pid)
     print(f"{binary}: fds {fd0} -> {fd1}, RSS {rss0 >> 10} -> {rss1 >> 10} KiB")
@@ -263,7 +252,7 @@ def test_program_forks_10000_children_and_exits(run, binary, tmp_path):
                what="every orphan reaped")
     print(f"{binary}: 10,000 orphans gone {time.monotonic() - t0:.2f} s after the maker")
     assert status(binary, d) == {"keep": "RUNNING", "forker": "EXITED"}
-    assert not zombies(d)
+    assert not d.zombies()
     assert fds(d.pid) <= fd0
     assert_idle(d)
     assert d.stop() == 0

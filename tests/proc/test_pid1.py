@@ -11,17 +11,6 @@ import pytest
 from harness import PIDVISOR, wait_until
 
 
-def zombies(d):
-    out = []
-    for p in d.children(recursive=True):
-        try:
-            if p.status() == psutil.STATUS_ZOMBIE:
-                out.append(p.pid)
-        except psutil.NoSuchProcess:
-            pass
-    return out
-
-
 def test_300_orphans_exiting_at_once_leave_no_zombie(run, impl, tmp_path):
     # each (sleep &) is orphaned at once and reparented to PID 1; all exit about together
     conf = ("[program:spawner]\nstartsecs=0\n"
@@ -42,7 +31,7 @@ def test_300_orphans_exiting_at_once_leave_no_zombie(run, impl, tmp_path):
     wait_until(lambda: sleepers() == 0, timeout=10, what="the orphans to exit")
     # supervisord reaps about 100 orphans per 1 s loop pass; pidvisor all at once
     budget = 0.5 if impl == "pidvisor" else 8.0
-    wait_until(lambda: not zombies(d), timeout=budget, what="no zombies")
+    wait_until(lambda: not d.zombies(), timeout=budget, what="no zombies")
     assert d.stop() == 0
 
 
@@ -225,7 +214,7 @@ def test_subreaper_when_not_pid1(run, tmp_path):
                          == 2 else None, what="two orphans reparented to pidvisor")
     wait_until(lambda: not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE
                                for p in orphans), what="the orphans to exit")
-    wait_until(lambda: not zombies(d), timeout=0.5, what="no zombies")
+    wait_until(lambda: not d.zombies(), timeout=0.5, what="no zombies")
     assert d.stop() == 0
 
 
