@@ -84,18 +84,34 @@ def test_stopasgroup_reaches_grandchildren(run, impl, tmp_path):
         assert not p.is_running() or p.status() == psutil.STATUS_ZOMBIE
 
 
+def stop_leaves_no_leftover(d, cmdline, budget):
+    """Stops d once a descendant running cmdline exists; it must be gone within budget."""
+    d.wait_log(r"success: tree entered RUNNING")
+
+    def find():
+        return [p for p in d.children(recursive=True) if p.cmdline() == cmdline]
+    (leftover,) = wait_until(find, what=" ".join(cmdline))
+    t0 = time.monotonic()
+    assert d.stop() == 0
+    assert time.monotonic() - t0 < budget
+    assert not leftover.is_running()
+
+
 def test_pidvisor_stops_leftovers_and_exits(run, tmp_path):
     # without stopasgroup the grandchild outlives its parent; pidvisor still cleans it up
     d = run("pidvisor", "[program:tree]\ncommand=sh -c 'sleep 1001 & exec sleep 1002'\n"
                         "startsecs=0\n")
-    d.wait_log(r"success: tree entered RUNNING")
-    wait_until(lambda: any(p.cmdline() == ["sleep", "1001"] for p in d.children(recursive=True)),
-               what="the grandchild")
-    grandchild = [p for p in d.children(recursive=True) if p.cmdline() == ["sleep", "1001"]][0]
-    t0 = time.monotonic()
-    assert d.stop() == 0
-    assert time.monotonic() - t0 < 2.0
-    assert not grandchild.is_running()
+    stop_leaves_no_leftover(d, ["sleep", "1001"], 2.0)
+
+
+def test_subreaper_kills_leftovers_that_ignore_sigterm(run, tmp_path):
+    # not PID 1: only our own children can be signalled. A leftover that ignores SIGTERM is
+    # killed at the deadline, and so is its own child, which becomes ours only then
+    d = run("pidvisor", "[program:tree]\nstartsecs=0\n"
+            "command=sh -c \"sh -c 'trap \\\"\\\" TERM; sleep 1003 & wait' & exec sleep 1002\"\n",
+            pid1=False)
+    stop_leaves_no_leftover(d, ["sleep", "1003"], 3.0)
+    d.wait_log(r"killing leftover processes with SIGKILL")
 
 
 def proc_status(pid):
