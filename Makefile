@@ -45,7 +45,7 @@ ASAN_LIBS := $(foreach l,$(LAYERS),build/asan/lib$(l).a)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=build/asan/unit/%)
 IMAGE_BIN := $(if $(IMAGE_SRC),build/pidvisor-image)
 
-.PHONY: all static run test unit proc deps test-deps format check-format clean bench fuzz fuzz-smoke
+.PHONY: all static run test unit proc deps test-deps format check-format clean bench fuzz fuzz-smoke soak
 all: build/pidvisor $(IMAGE_BIN)
 
 build/obj/%.o: src/%.c
@@ -139,6 +139,13 @@ test: test-deps
 	$(MAKE) -j4 $(FUZZ_BIN)
 	$(MAKE) fuzz-smoke FUZZ_SECONDS=7
 	$(MAKE) proc
+
+# The soak (tests/soak/soak.py): SOAK_S seconds (30 minutes by default) of restarts, crash loops,
+# log floods, reloads, ctl calls and hostile clients against pidvisor as PID 1; ASan+UBSan build
+# unless PIDVISOR names another. Exits non-zero when a check fails.
+soak: test-deps
+	$(MAKE) build/pidvisor build/asan/pidvisor
+	SOAK_S=$${SOAK_S:-1800} $(PYTHON) tests/soak/soak.py
 
 bench: deps
 	$(MAKE) build/pidvisor build/pidvisor-static
