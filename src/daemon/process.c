@@ -329,8 +329,15 @@ pid_t process_spawn(struct process *p, char **err)
 			child_setup(p, fds, path, env.v, p->conf->user ? &ui : NULL);
 	}
 	if (pid < 0) {
-		*err =
-		    xasprintf("Too many processes in process table to spawn '%s'", p->conf->name);
+		/* supervisord's two messages: EAGAIN is RLIMIT_NPROC or a full process table */
+		int e = errno;
+		const char *code = strerrorname_np(e);
+		if (e == EAGAIN)
+			*err = xasprintf("Too many processes in process table to spawn '%s'",
+					 p->conf->name);
+		else
+			*err = xasprintf("unknown error during fork for '%s': %s", p->conf->name,
+					 code ? code : strerror(e));
 		output_abort(p, fds);
 	} else {
 		/* also in the parent, so signals to -pid work before the child runs */
