@@ -37,24 +37,27 @@ RSS_SLACK = (16 if ASAN else 2) << 20
 WRITERS = {"w0": 100, "w1": 100, "w2": 100}  # lines a second, restarted by ctl
 FLOOD = ("flood", 100000, 20000)  # every 10 s, 20,000 lines in two bursts, then exits
 STDOUT_WRITER = ("wout", 200)  # to pidvisor's own stdout
-FLAPPY = ["crash", "flapper", "flood"]  # not RUNNING all the time: stopped while measuring
 LINE = re.compile(r"^(\S+) (\d+\.\d+\.\d+) (\d+|END)(?: (\d+)| the quick brown fox jumps over "
                   r"the lazy dog)$")
 
 
-def config(work, writer, extra):
+def config(work, writer, extra=False, quiet=False):
+    """The soak's programs; quiet leaves out those that are not RUNNING all the time (a crash
+    loop cannot be stopped by a request: it is EXITED nearly all the time, as in supervisord)."""
     c = (f"[unix_http_server]\nfile={work}/sock\n\n"
          f"[supervisorctl]\nserverurl=unix://{work}/sock\n\n")
     for name, rate in WRITERS.items():
         c += (f"[program:{name}]\ncommand={writer} {name} {rate}\nstartsecs=0\n"
               f"stdout_logfile={work}/{name}.log\nstdout_logfile_maxbytes=0\n\n")
+    name, rate = STDOUT_WRITER
+    c += (f"[program:{name}]\ncommand={writer} {name} {rate}\nstartsecs=0\n"
+          "stdout_logfile=/dev/stdout\nstdout_logfile_maxbytes=0\n\n")
+    if quiet:
+        return c
     name, rate, limit = FLOOD
     c += (f"[program:{name}]\ncommand=sh -c 'sleep 10; exec {writer} {name} {rate} {limit}'\n"
           "startsecs=0\n"
           f"autorestart=true\nstdout_logfile={work}/{name}.log\nstdout_logfile_maxbytes=0\n\n")
-    name, rate = STDOUT_WRITER
-    c += (f"[program:{name}]\ncommand={writer} {name} {rate}\nstartsecs=0\n"
-          "stdout_logfile=/dev/stdout\nstdout_logfile_maxbytes=0\n\n")
     c += "[program:crash]\ncommand=/bin/false\nstartsecs=0\nautorestart=true\n\n"
     c += ("[program:flapper]\ncommand=sh -c 'sleep $(( $$ %% 3 )); exit 1'\nstartsecs=1\n"
           "startretries=100\nautorestart=true\n\n")
@@ -140,7 +143,7 @@ class Soak:
                         str(HERE / "writer.c")], check=True)
         self.writer = writer
         self.extra = False
-        self.d = Daemon("pidvisor", work, config(work, writer, False))
+        self.d = Daemon("pidvisor", work, config(work, writer))
         self.sock = str(work / "sock")
 
     def count(self, what, n=1):
@@ -254,8 +257,7 @@ class Soak:
 
     def reloads(self, rnd):
         self.extra = not self.extra
-        self.d.conf_path.write_text(self.d.header() + config(self.work, self.writer, self.extra))
-        self.d.signal(signal.SIGHUP)
+        self.configure(extra=self.extra)
         self.count("reloads")
 
     def watch(self, rnd):
@@ -270,22 +272,20 @@ class Soak:
 
     # --- measuring -------------------------------------------------------------------------
 
+    def configure(self, **kw):
+        self.d.conf_path.write_text(self.d.header() + config(self.work, self.writer, **kw))
+        self.d.signal(signal.SIGHUP)
+
     def quiet(self):
-        """The same state at the start and the end: the flapping programs stopped, every
-        writer RUNNING, the base config, no client connected."""
-        if self.extra:
-            self.reloads(None)
-        wait_until(lambda: "extra" not in self.states(), timeout=60, interval=0.2,
-                   what="the base config")
-        r = self.ctl("stop", *FLAPPY)
-        if r.returncode not in (0, 1):
-            self.fail(f"ctl stop {FLAPPY}: {r.stdout} {r.stderr}")
+        """The same state at the start and the end: only the writers, all RUNNING, and no
+        client connected."""
+        self.configure(quiet=True)
+        always = {*WRITERS, STDOUT_WRITER[0]}
 
         def settled():
             st = self.states()
-            return (all(st[n] in ("STOPPED", "EXITED", "FATAL") for n in FLAPPY)
-                    and all(st[n] == "RUNNING" for n in [*WRITERS, STDOUT_WRITER[0]]))
-        wait_until(settled, timeout=60, interval=0.2, what="quiet")
+            return set(st) == always and set(st.values()) == {"RUNNING"}
+        wait_until(settled, timeout=60, interval=0.2, what="the quiet config")
         time.sleep(1)
         return {"rss": rss(self.d.pid), "fds": fds(self.d.pid), "cpu": cpu(self.d.pid)}
 
@@ -294,7 +294,7 @@ class Soak:
         d.wait_log(r"success: w0 entered RUNNING", timeout=60)
         time.sleep(min(10, SOAK_S / 10))  # warm-up: buffers reach their working size
         start = self.quiet()
-        self.ctl("start", *FLAPPY)
+        self.configure()
         t0 = time.monotonic()
         mix = [("ctl", 0.5, self.ctl_calls), ("rpc", 0.2, self.rpc_calls),
                ("malformed", 0.2, self.malformed_http), ("idle", 5, self.idle_connections),
