@@ -117,9 +117,11 @@ static bool exited(struct fsm *f, const struct fsm_params *p, const struct fsm_e
 	}
 	f->backoff = 0;
 	f->exitstatus = ev->exitstatus;
-	/* a restart waits until FSM_RESTART_INTERVAL after this start (crash loops) */
+	/* a restart waits until FSM_RESTART_INTERVAL after this start (crash loops); never longer,
+	 * should the clock have gone back since the start */
+	double wait = f->laststart + FSM_RESTART_INTERVAL - now;
 	f->delay =
-	    f->laststart + FSM_RESTART_INTERVAL > now ? f->laststart + FSM_RESTART_INTERVAL : 0;
+	    wait <= 0 ? 0 : now + (wait < FSM_RESTART_INTERVAL ? wait : FSM_RESTART_INTERVAL);
 	changed = change_state(f, PS_RUNNING, now);
 	if (expected) {
 		out->note = NOTE_EXITED_EXPECTED;

@@ -286,6 +286,15 @@ static void test_restart_pace_leaves_other_restarts_alone(void **state)
 	assert_true(a.flags & FSM_DO_SPAWN);
 	assert_int_equal(f.state, PS_STARTING);
 
+	/* the clock went back an hour since the start: still at most one interval */
+	f = (struct fsm){.state = PS_STOPPED};
+	step(&f, &p, FSM_START, 3608);
+	step(&f, &p, FSM_SPAWNED, 3608);
+	exited(&f, &p, 8, 1);
+	assert_true(fsm_deadline(&f, &p) <= 8 + FSM_RESTART_INTERVAL);
+	a = step(&f, &p, FSM_TICK, 8 + FSM_RESTART_INTERVAL);
+	assert_true(a.flags & FSM_DO_SPAWN);
+
 	/* not restarting: the timer fires once and is not armed again */
 	p.autorestart = AUTORESTART_FALSE;
 	f = (struct fsm){.state = PS_STOPPED};
