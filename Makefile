@@ -47,7 +47,7 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=build/asan/unit/%)
 IMAGE_BIN := $(if $(IMAGE_SRC),build/pidvisor-image)
 
 .PHONY: all static run test unit proc deps test-deps format check-format clean bench fuzz fuzz-smoke \
-	install uninstall image deb test-orchestrators
+	install uninstall image deb test-orchestrators soak
 # the static pidvisor too: pidvisor-image build puts it in images (through pidvisor:VERSION)
 all: build/pidvisor build/pidvisor-static $(IMAGE_BIN)
 
@@ -149,6 +149,13 @@ test: test-deps
 	$(MAKE) fuzz-smoke
 	$(MAKE) proc
 	$(MAKE) test-orchestrators
+
+# The soak (tests/soak/soak.py): SOAK_S seconds (30 minutes by default) of restarts, crash loops,
+# log floods, reloads, ctl calls and hostile clients against pidvisor as PID 1; ASan+UBSan build
+# unless PIDVISOR names another. Exits non-zero when a check fails.
+soak: test-deps
+	$(MAKE) build/pidvisor build/asan/pidvisor
+	SOAK_S=$${SOAK_S:-1800} $(PYTHON) tests/soak/soak.py
 
 bench: deps
 	$(MAKE) build/pidvisor build/pidvisor-static

@@ -145,6 +145,17 @@ class Daemon:
         except psutil.NoSuchProcess:
             return []
 
+    def zombies(self):
+        """pids of the zombies among the supervisor's descendants."""
+        out = []
+        for p in self.children(recursive=True):
+            try:
+                if p.status() == psutil.STATUS_ZOMBIE:
+                    out.append(p.pid)
+            except psutil.NoSuchProcess:
+                pass
+        return out
+
     def program_pid(self, name, timeout=10.0):
         """pid of the latest 'spawned: NAME' in the log, as seen from here."""
         self.wait_log(rf"spawned: '{re.escape(name)}' with pid \d+", timeout=timeout)

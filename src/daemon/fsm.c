@@ -56,8 +56,10 @@ static bool tick(struct fsm *f, const struct fsm_params *p, const struct fsm_eve
 	double now = ev->now;
 	bool changed = false;
 
+	if (f->state == PS_EXITED && f->delay > 0 && now >= f->delay)
+		f->delay = 0;
 	if (ev->may_start) {
-		if (f->state == PS_EXITED) {
+		if (f->state == PS_EXITED && f->delay == 0) {
 			bool restart = p->autorestart == AUTORESTART_TRUE ||
 				       (p->autorestart == AUTORESTART_UNEXPECTED &&
 					!exitcodes_has(&p->exitcodes, f->exitstatus));
@@ -113,9 +115,13 @@ static bool exited(struct fsm *f, const struct fsm_params *p, const struct fsm_e
 		out->note = NOTE_EXITED_TOO_QUICKLY;
 		return change_state(f, PS_BACKOFF, now);
 	}
-	f->delay = 0;
 	f->backoff = 0;
 	f->exitstatus = ev->exitstatus;
+	/* a restart waits until FSM_RESTART_INTERVAL after this start (crash loops); never longer,
+	 * should the clock have gone back since the start */
+	double wait = f->laststart + FSM_RESTART_INTERVAL - now;
+	f->delay =
+	    wait <= 0 ? 0 : now + (wait < FSM_RESTART_INTERVAL ? wait : FSM_RESTART_INTERVAL);
 	changed = change_state(f, PS_RUNNING, now);
 	if (expected) {
 		out->note = NOTE_EXITED_EXPECTED;
@@ -186,6 +192,8 @@ double fsm_deadline(const struct fsm *f, const struct fsm_params *p)
 		return f->backoff <= p->startretries ? f->delay : 0;
 	case PS_STOPPING:
 		return f->alive ? f->delay : 0;
+	case PS_EXITED:
+		return f->delay;
 	default:
 		return 0;
 	}

@@ -24,6 +24,16 @@ struct fsm_params {
 	bool killasgroup;
 };
 
+/*
+ * The shortest time from one start to an automatic restart. supervisord restarts an exited
+ * program on the next pass of its loop, and a pass waits for I/O or one second: a program
+ * with startsecs=0 that exits at once is restarted one to five times a second there, never in a
+ * tight loop. pidvisor's timers are exact, so the pace is a deadline instead: at most five
+ * automatic starts a second. startsecs >= 1 never meets it (an early exit is BACKOFF, 1 s or
+ * more), and start requests are not delayed.
+ */
+#define FSM_RESTART_INTERVAL 0.2
+
 void fsm_params_from_conf(struct fsm_params *fp, const struct proc_conf *pc);
 
 struct fsm {
@@ -32,7 +42,7 @@ struct fsm {
 	bool ever_started; /* supervisord's laststart != 0: autostart only applies before */
 	bool killing;	   /* a stop signal was sent */
 	int backoff;
-	double delay; /* BACKOFF: retry after; STOPPING: SIGKILL at */
+	double delay; /* BACKOFF: retry after; STOPPING: SIGKILL at; EXITED: restart after */
 	double laststart;
 	double laststop;
 	int exitstatus; /* -1: killed by a signal */

@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "child_output.h"
 #include "passwd.h"
 #include "supervisor.h"
@@ -36,74 +39,108 @@ static const char *env_lookup(char *const *env, const char *key)
 	return found;
 }
 
-/* supervisord's get_execv_args(): argv[0] without '/' is searched in the program's PATH. */
-char *process_find_command(const struct proc_conf *c, char *const *daemon_env, char **err)
+/* Spawn messages fit here (a longer path is cut in the message, never in the search). */
+enum { ERR_MAX = 512 };
+
+/* *err = the message, on the heap without aborting: NULL when even that fails. */
+__attribute__((format(printf, 2, 3))) static void set_err(char **err, const char *fmt, ...)
+{
+	char msg[ERR_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	*err = strdup(msg);
+}
+
+/* supervisord's get_execv_args(): argv[0] without '/' is searched in the program's PATH. With
+ * no heap (it runs on every spawn): the path in path[PATH_MAX], or false and a message in
+ * msg[ERR_MAX]. */
+static bool find_command(const struct proc_conf *c, char *const *daemon_env, char *path, char *msg)
 {
 	const char *prog = c->argv.v[0];
 	struct stat st;
-	char *path = NULL;
 
 	if (strchr(prog, '/')) {
-		path = xstrdup(prog);
+		if (snprintf(path, PATH_MAX, "%s", prog) >= PATH_MAX) {
+			snprintf(msg, ERR_MAX, "can't find command '%s'", prog);
+			return false;
+		}
 	} else {
 		const char *search = env_lookup(c->environment.v, "PATH");
 		if (!search)
 			search = env_lookup(daemon_env, "PATH");
 		if (!search)
 			search = "/bin:/usr/bin:/usr/local/bin";
-		char *copy = xstrdup(search), *save = NULL;
-		for (char *dir = strtok_r(copy, ":", &save); dir;
-		     dir = strtok_r(NULL, ":", &save)) {
-			char *cand = xasprintf("%s/%s", dir, prog);
-			if (stat(cand, &st) == 0) {
-				path = cand;
-				break;
-			}
-			free(cand);
+		bool found = false;
+		/* empty entries are skipped, as strtok did */
+		for (const char *dir = search; *dir && !found;) {
+			int n = (int)strcspn(dir, ":");
+			found = n > 0 &&
+				snprintf(path, PATH_MAX, "%.*s/%s", n, dir, prog) < PATH_MAX &&
+				stat(path, &st) == 0;
+			dir += n + (dir[n] == ':');
 		}
-		free(copy);
-		if (!path) {
-			*err = xasprintf("can't find command '%s'", prog);
-			return NULL;
+		if (!found) {
+			snprintf(msg, ERR_MAX, "can't find command '%s'", prog);
+			return false;
 		}
 	}
-	if (stat(path, &st) < 0) {
-		*err = xasprintf("can't find command '%s'", prog);
-		free(path);
-		return NULL;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		*err = xasprintf("command at '%s' is a directory", path);
-		free(path);
-		return NULL;
-	}
-	if (access(path, X_OK) < 0) {
-		*err = xasprintf("command at '%s' is not executable", path);
-		free(path);
-		return NULL;
-	}
-	return path;
+	if (stat(path, &st) < 0)
+		snprintf(msg, ERR_MAX, "can't find command '%s'", prog);
+	else if (S_ISDIR(st.st_mode))
+		snprintf(msg, ERR_MAX, "command at '%s' is a directory", path);
+	else if (access(path, X_OK) < 0)
+		snprintf(msg, ERR_MAX, "command at '%s' is not executable", path);
+	else
+		return true;
+	return false;
+}
+
+char *process_find_command(const struct proc_conf *c, char *const *daemon_env, char **err)
+{
+	char path[PATH_MAX], msg[ERR_MAX];
+	if (find_command(c, daemon_env, path, msg))
+		return xstrdup(path);
+	*err = xstrdup(msg);
+	return NULL;
 }
 
 bool process_check_command(const struct process *p, char **err)
 {
-	char *path = process_find_command(p->conf, p->sv->env.v, err);
-	free(path);
-	return path != NULL;
+	char path[PATH_MAX], msg[ERR_MAX];
+	if (find_command(p->conf, p->sv->env.v, path, msg))
+		return true;
+	*err = strdup(msg);
+	/* out of memory for the message: let the start go on, its spawn fails the same way */
+	return *err == NULL;
 }
 
-/* supervisord's environment for a child, last definition of a key wins. */
-static void build_env(const struct process *p, struct strvec *env)
+/* supervisord's environment for a child, last definition of a key wins. It points into the
+ * layers and into own (the SUPERVISOR_* variables), NULL-terminated in ptrs. No abort: false
+ * when memory runs out. */
+static bool build_env(const struct process *p, struct buf *own, struct buf *ptrs)
 {
-	struct strvec add = {0};
-	sv_push(&add, xstrdup("SUPERVISOR_ENABLED=1"));
-	sv_push(&add, xasprintf("SUPERVISOR_PROCESS_NAME=%s", p->conf->name));
-	sv_push(&add, xasprintf("SUPERVISOR_GROUP_NAME=%s", p->conf->group));
 	const char *url = p->conf->serverurl && strcmp(p->conf->serverurl, "AUTO") != 0
 			      ? p->conf->serverurl
 			      : p->sv->server_url;
-	if (url)
-		sv_push(&add, xasprintf("SUPERVISOR_SERVER_URL=%s", url));
+	size_t at[4], nadd = 0;
+	at[nadd++] = own->len;
+	buf_printf(own, "SUPERVISOR_ENABLED=1%c", '\0');
+	at[nadd++] = own->len;
+	buf_printf(own, "SUPERVISOR_PROCESS_NAME=%s%c", p->conf->name, '\0');
+	at[nadd++] = own->len;
+	buf_printf(own, "SUPERVISOR_GROUP_NAME=%s%c", p->conf->group, '\0');
+	if (url) {
+		at[nadd++] = own->len;
+		buf_printf(own, "SUPERVISOR_SERVER_URL=%s%c", url, '\0');
+	}
+	if (own->failed)
+		return false;
+	char *added[4];
+	for (size_t i = 0; i < nadd; i++)
+		added[i] = own->data + at[i];
+	const struct strvec add = {added, nadd, nadd};
 
 	/* env files under the environment key of the same section */
 	const struct strvec *layers[] = {&p->sv->env,
@@ -114,20 +151,20 @@ static void build_env(const struct process *p, struct strvec *env)
 					 &p->conf->environment};
 	for (size_t l = 0; l < ARRAY_SIZE(layers); l++)
 		for (size_t i = 0; i < layers[l]->n; i++) {
-			const char *kv = layers[l]->v[i];
+			char *kv = layers[l]->v[i];
 			size_t kn = strcspn(kv, "=");
-			bool replaced = false;
-			for (size_t j = 0; j < env->n; j++)
-				if (strncmp(env->v[j], kv, kn) == 0 && env->v[j][kn] == '=') {
-					free(env->v[j]);
-					env->v[j] = xstrdup(kv);
-					replaced = true;
-					break;
-				}
-			if (!replaced)
-				sv_push(env, xstrdup(kv));
+			char **v = (char **)ptrs->data;
+			size_t n = ptrs->failed ? 0 : ptrs->len / sizeof(char *), j = 0;
+			while (j < n && !(strncmp(v[j], kv, kn) == 0 && v[j][kn] == '='))
+				j++;
+			if (j < n)
+				v[j] = kv;
+			else
+				buf_append(ptrs, &kv, sizeof(kv));
 		}
-	sv_free(&add);
+	char *end = NULL;
+	buf_append(ptrs, &end, sizeof(end));
+	return !ptrs->failed;
 }
 
 static void child_fail(const char *what, const char *arg, int err)
@@ -304,45 +341,57 @@ static pid_t spawn_clone(const struct process *p, const int fds[3], const char *
 pid_t process_spawn(struct process *p, char **err)
 {
 	struct user_info ui;
-	struct strvec env = {0};
+	struct buf own = {0}, ptrs = {0};
+	char path[PATH_MAX], msg[ERR_MAX];
 	int fds[3];
-	char *path;
 	pid_t pid;
 
 	*err = NULL;
-	path = process_find_command(p->conf, p->sv->env.v, err);
-	if (!path)
+	if (!find_command(p->conf, p->sv->env.v, path, msg)) {
+		*err = strdup(msg);
 		return -1;
+	}
 	if (p->conf->user && user_lookup(p->conf->user, &ui) < 0) {
-		*err = xasprintf("no such user '%s'", p->conf->user);
-		free(path);
+		set_err(err, "no such user '%s'", p->conf->user);
 		return -1;
 	}
-	if (output_prepare(p, fds, err) < 0) {
-		free(path);
+	if (output_prepare(p, fds, err) < 0)
+		return -1;
+	if (!build_env(p, &own, &ptrs)) {
+		set_err(err, "out of memory for the environment of '%s'", p->conf->name);
+		output_abort(p, fds);
+		buf_free(&own);
+		buf_free(&ptrs);
 		return -1;
 	}
-	build_env(p, &env);
+	char **envp = (char **)ptrs.data;
 #ifndef SPAWN_WITH_FORK
 	if (spawner_init())
-		pid = spawn_clone(p, fds, path, env.v, p->conf->user ? &ui : NULL);
+		pid = spawn_clone(p, fds, path, envp, p->conf->user ? &ui : NULL);
 	else
 #endif
 	{
 		pid = fork();
 		if (pid == 0)
-			child_setup(p, fds, path, env.v, p->conf->user ? &ui : NULL);
+			child_setup(p, fds, path, envp, p->conf->user ? &ui : NULL);
 	}
 	if (pid < 0) {
-		*err =
-		    xasprintf("Too many processes in process table to spawn '%s'", p->conf->name);
+		/* supervisord's two messages: EAGAIN is RLIMIT_NPROC or a full process table */
+		int e = errno;
+		const char *code = strerrorname_np(e);
+		if (e == EAGAIN)
+			set_err(err, "Too many processes in process table to spawn '%s'",
+				p->conf->name);
+		else
+			set_err(err, "unknown error during fork for '%s': %s", p->conf->name,
+				code ? code : strerror(e));
 		output_abort(p, fds);
 	} else {
 		/* also in the parent, so signals to -pid work before the child runs */
 		setpgid(pid, pid);
 		output_started(p, fds);
 	}
-	sv_free(&env);
-	free(path);
+	buf_free(&own);
+	buf_free(&ptrs);
 	return pid;
 }

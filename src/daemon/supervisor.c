@@ -466,9 +466,12 @@ static void finish_stopping(struct supervisor *sv)
 			log_info("stopping leftover processes");
 			signal_leftovers(sv, SIGTERM);
 			signal_leftovers(sv, SIGCONT);
-		} else if (now >= sv->leftovers_deadline && !sv->leftovers_killed) {
+		} else if (now >= sv->leftovers_deadline) {
+			/* on every pass: as a subreaper, a leftover's own children become ours only
+			 * once it has died */
+			if (!sv->leftovers_killed)
+				log_warn("killing leftover processes with SIGKILL");
 			sv->leftovers_killed = true;
-			log_warn("killing leftover processes with SIGKILL");
 			signal_leftovers(sv, SIGKILL);
 		}
 		ev_timer_set(&sv->shutdown_timer, 0.05, 0);

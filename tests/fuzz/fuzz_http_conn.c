@@ -18,7 +18,7 @@
 #include "control.h"
 #include "diag.h"
 #include "http.h"
-#include "log.h"
+#include "mainlog.h"
 #include "supervisor.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -11,17 +11,6 @@ import pytest
 from harness import PIDVISOR, wait_until
 
 
-def zombies(d):
-    out = []
-    for p in d.children(recursive=True):
-        try:
-            if p.status() == psutil.STATUS_ZOMBIE:
-                out.append(p.pid)
-        except psutil.NoSuchProcess:
-            pass
-    return out
-
-
 def test_300_orphans_exiting_at_once_leave_no_zombie(run, impl, tmp_path):
     # each (sleep &) is orphaned at once and reparented to PID 1; all exit about together
     conf = ("[program:spawner]\nstartsecs=0\n"
@@ -42,7 +31,7 @@ def test_300_orphans_exiting_at_once_leave_no_zombie(run, impl, tmp_path):
     wait_until(lambda: sleepers() == 0, timeout=10, what="the orphans to exit")
     # supervisord reaps about 100 orphans per 1 s loop pass; pidvisor all at once
     budget = 0.5 if impl == "pidvisor" else 8.0
-    wait_until(lambda: not zombies(d), timeout=budget, what="no zombies")
+    wait_until(lambda: not d.zombies(), timeout=budget, what="no zombies")
     assert d.stop() == 0
 
 
@@ -95,18 +84,34 @@ def test_stopasgroup_reaches_grandchildren(run, impl, tmp_path):
         assert not p.is_running() or p.status() == psutil.STATUS_ZOMBIE
 
 
+def stop_leaves_no_leftover(d, cmdline, budget):
+    """Stops d once a descendant running cmdline exists; it must be gone within budget."""
+    d.wait_log(r"success: tree entered RUNNING")
+
+    def find():
+        return [p for p in d.children(recursive=True) if p.cmdline() == cmdline]
+    (leftover,) = wait_until(find, what=" ".join(cmdline))
+    t0 = time.monotonic()
+    assert d.stop() == 0
+    assert time.monotonic() - t0 < budget
+    assert not leftover.is_running()
+
+
 def test_pidvisor_stops_leftovers_and_exits(run, tmp_path):
     # without stopasgroup the grandchild outlives its parent; pidvisor still cleans it up
     d = run("pidvisor", "[program:tree]\ncommand=sh -c 'sleep 1001 & exec sleep 1002'\n"
                         "startsecs=0\n")
-    d.wait_log(r"success: tree entered RUNNING")
-    wait_until(lambda: any(p.cmdline() == ["sleep", "1001"] for p in d.children(recursive=True)),
-               what="the grandchild")
-    grandchild = [p for p in d.children(recursive=True) if p.cmdline() == ["sleep", "1001"]][0]
-    t0 = time.monotonic()
-    assert d.stop() == 0
-    assert time.monotonic() - t0 < 2.0
-    assert not grandchild.is_running()
+    stop_leaves_no_leftover(d, ["sleep", "1001"], 2.0)
+
+
+def test_subreaper_kills_leftovers_that_ignore_sigterm(run, tmp_path):
+    # not PID 1: only our own children can be signalled. A leftover that ignores SIGTERM is
+    # killed at the deadline, and so is its own child, which becomes ours only then
+    d = run("pidvisor", "[program:tree]\nstartsecs=0\n"
+            "command=sh -c \"sh -c 'trap \\\"\\\" TERM; sleep 1003 & wait' & exec sleep 1002\"\n",
+            pid1=False)
+    stop_leaves_no_leftover(d, ["sleep", "1003"], 3.0)
+    d.wait_log(r"killing leftover processes with SIGKILL")
 
 
 def proc_status(pid):
@@ -225,7 +230,7 @@ def test_subreaper_when_not_pid1(run, tmp_path):
                          == 2 else None, what="two orphans reparented to pidvisor")
     wait_until(lambda: not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE
                                for p in orphans), what="the orphans to exit")
-    wait_until(lambda: not zombies(d), timeout=0.5, what="no zombies")
+    wait_until(lambda: not d.zombies(), timeout=0.5, what="no zombies")
     assert d.stop() == 0
 
 

@@ -228,6 +228,97 @@ static void test_running_exit_and_autorestart(void **state)
 	assert_false(a.flags & FSM_DO_SPAWN);
 }
 
+/* startsecs=0 and an instant exit is EXITED, not BACKOFF: without a pace it would be restarted
+ * in a tight loop. Automatic restarts wait FSM_RESTART_INTERVAL from the last start. */
+static void test_crash_loop_is_paced(void **state)
+{
+	struct fsm_params p = params();
+	p.startsecs = 0;
+	p.autorestart = AUTORESTART_TRUE;
+	struct fsm f = {.state = PS_STOPPED};
+	double t = 50;
+	int spawns = 0;
+
+	/* drive it as the supervisor does: tick at each deadline, exit 1 ms after each spawn */
+	while (spawns < 50) {
+		struct fsm_actions a = step(&f, &p, FSM_TICK, t);
+		if (a.flags & FSM_DO_SPAWN) {
+			spawns++;
+			step(&f, &p, FSM_SPAWNED, t);
+			a = exited(&f, &p, t + 0.001, 1);
+			assert_int_equal(f.state, PS_EXITED);
+			assert_int_equal(a.note, NOTE_EXITED_UNEXPECTED);
+			assert_true(fsm_deadline(&f, &p) == f.laststart + FSM_RESTART_INTERVAL);
+			/* nothing before the deadline */
+			a = step(&f, &p, FSM_TICK, t + 0.1);
+			assert_false(a.flags & FSM_DO_SPAWN);
+			assert_int_equal(f.state, PS_EXITED);
+		}
+		double next = fsm_deadline(&f, &p);
+		assert_true(next > t);
+		t = next;
+	}
+	/* 50 starts took 49 intervals: five a second, no faster */
+	assert_true(f.laststart - 50 > 49 * FSM_RESTART_INTERVAL - 1e-6);
+	assert_true(f.laststart - 50 < 49 * FSM_RESTART_INTERVAL + 1e-6);
+	assert_int_equal(f.backoff, 0); /* never BACKOFF, never FATAL: as supervisord */
+}
+
+static void test_restart_pace_leaves_other_restarts_alone(void **state)
+{
+	struct fsm_params p = params();
+	p.autorestart = AUTORESTART_TRUE;
+
+	/* ran longer than the interval: restarted on the same tick, no timer */
+	struct fsm f = running(&p);
+	exited(&f, &p, 100 + FSM_RESTART_INTERVAL, 1);
+	assert_true(fsm_deadline(&f, &p) == 0);
+	struct fsm_actions a = step(&f, &p, FSM_TICK, 100 + FSM_RESTART_INTERVAL);
+	assert_true(a.flags & FSM_DO_SPAWN);
+
+	/* a start request is not delayed */
+	p.startsecs = 0;
+	f = (struct fsm){.state = PS_STOPPED};
+	step(&f, &p, FSM_START, 7);
+	step(&f, &p, FSM_SPAWNED, 7);
+	exited(&f, &p, 7.01, 0);
+	a = step(&f, &p, FSM_START, 7.02);
+	assert_true(a.flags & FSM_DO_SPAWN);
+	assert_int_equal(f.state, PS_STARTING);
+
+	/* the clock went back an hour since the start: still at most one interval */
+	f = (struct fsm){.state = PS_STOPPED};
+	step(&f, &p, FSM_START, 3608);
+	step(&f, &p, FSM_SPAWNED, 3608);
+	exited(&f, &p, 8, 1);
+	assert_true(fsm_deadline(&f, &p) <= 8 + FSM_RESTART_INTERVAL);
+	a = step(&f, &p, FSM_TICK, 8 + FSM_RESTART_INTERVAL);
+	assert_true(a.flags & FSM_DO_SPAWN);
+
+	/* not restarting: the timer fires once and is not armed again */
+	p.autorestart = AUTORESTART_FALSE;
+	f = (struct fsm){.state = PS_STOPPED};
+	step(&f, &p, FSM_START, 9);
+	step(&f, &p, FSM_SPAWNED, 9);
+	exited(&f, &p, 9.01, 0);
+	double at = fsm_deadline(&f, &p);
+	a = step(&f, &p, FSM_TICK, at);
+	assert_false(a.flags & FSM_DO_SPAWN);
+	assert_true(fsm_deadline(&f, &p) == 0);
+
+	/* shutting down at the deadline: no restart, and no timer left to spin on */
+	p.autorestart = AUTORESTART_TRUE;
+	f = (struct fsm){.state = PS_STOPPED};
+	step(&f, &p, FSM_START, 9);
+	step(&f, &p, FSM_SPAWNED, 9);
+	exited(&f, &p, 9.01, 0);
+	struct fsm_event ev = {.type = FSM_TICK, .now = fsm_deadline(&f, &p), .may_start = false};
+	fsm_step(&f, &p, &ev, &a);
+	assert_false(a.flags & FSM_DO_SPAWN);
+	assert_int_equal(f.state, PS_EXITED);
+	assert_true(fsm_deadline(&f, &p) == 0);
+}
+
 static void test_exit_from_running_resets_backoff(void **state)
 {
 	struct fsm_params p = params();
@@ -417,6 +508,8 @@ int main(void)
 	    cmocka_unit_test(test_startretries_zero_gives_up_at_once),
 	    cmocka_unit_test(test_spawn_error_is_backoff),
 	    cmocka_unit_test(test_running_exit_and_autorestart),
+	    cmocka_unit_test(test_crash_loop_is_paced),
+	    cmocka_unit_test(test_restart_pace_leaves_other_restarts_alone),
 	    cmocka_unit_test(test_exit_from_running_resets_backoff),
 	    cmocka_unit_test(test_stop_signals_then_sigkill),
 	    cmocka_unit_test(test_stopasgroup_and_killasgroup_aim),
