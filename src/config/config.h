@@ -34,6 +34,8 @@ struct health_spec {
 
 enum on_unhealthy { UNHEALTHY_NONE, UNHEALTHY_RESTART, UNHEALTHY_SHUTDOWN };
 
+enum restart_backoff { BACKOFF_LINEAR, BACKOFF_EXPONENTIAL };
+
 /* depends_on: what a program waits for before it starts */
 enum dep_cond { DEP_STARTED, DEP_RUNNING, DEP_HEALTHY, DEP_COMPLETED };
 
@@ -111,6 +113,9 @@ struct proc_conf {
 	long long health_retries;
 	enum on_unhealthy on_unhealthy;
 	struct dep_list depends_on;
+	enum restart_backoff restart_backoff;
+	double restart_backoff_max; /* seconds */
+	bool retry_forever;
 	/* where the [program:x] section is */
 	char *file;
 	int line;

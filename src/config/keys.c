@@ -57,6 +57,9 @@ static const struct keydef program_keys[] = {
     {"healthcheck_start_period", K_DURATION, "0", P(health_start_period), 0, 86400000, KF_EXT},
     {"on_unhealthy", K_ON_UNHEALTHY, "none", P(on_unhealthy), 0, 0, KF_EXT},
     {"depends_on", K_DEPENDS, "", P(depends_on), 0, 0, KF_EXT},
+    {"restart_backoff", K_BACKOFF, "linear", P(restart_backoff), 0, 0, KF_EXT},
+    {"restart_backoff_max", K_DURATION, "60", P(restart_backoff_max), 1000, 86400000, KF_EXT},
+    {"retry_forever", K_BOOL, "false", P(retry_forever), 0, 0, KF_EXT},
 };
 
 static const struct keydef supervisord_keys[] = {

@@ -34,6 +34,7 @@ enum ktype {
 	K_DURATION,	/* seconds: 10, 10s, 1.5s, 500ms, 2m, 1h (min/max in ms) */
 	K_ON_UNHEALTHY, /* none, restart, shutdown */
 	K_DEPENDS,	/* name[:condition], ...; group:* for a whole group */
+	K_BACKOFF,	/* linear, exponential */
 	K_NTYPES,
 };
 

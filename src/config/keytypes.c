@@ -334,6 +334,16 @@ static bool health_equal(const void *a, const void *b)
 	return str_equal(&x->text, &y->text);
 }
 
+static int parse_backoff(const struct keydef *k, const char *v, void *dst, char **why)
+{
+	if (str_eq_nocase(v, "linear") || str_eq_nocase(v, "exponential")) {
+		*(enum restart_backoff *)dst =
+		    str_eq_nocase(v, "linear") ? BACKOFF_LINEAR : BACKOFF_EXPONENTIAL;
+		return 0;
+	}
+	return bad(why, "'%s' is not one of linear, exponential", v);
+}
+
 static int parse_depends_key(const struct keydef *k, const char *v, void *dst, char **why)
 {
 	return parse_depends(v, dst, why);
@@ -404,6 +414,7 @@ static const struct ktype_ops ktypes[K_NTYPES] = {
 		       false},
     [K_DURATION] = {parse_duration, VALUE(double)},
     [K_ON_UNHEALTHY] = {parse_on_unhealthy, VALUE(enum on_unhealthy)},
+    [K_BACKOFF] = {parse_backoff, VALUE(enum restart_backoff)},
     [K_DEPENDS] = {parse_depends_key, free_depends, depends_equal, sizeof(struct dep_list), false},
 };
 

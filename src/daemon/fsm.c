@@ -10,6 +10,9 @@ void fsm_params_from_conf(struct fsm_params *fp, const struct proc_conf *pc)
 	fp->exitcodes = pc->exitcodes;
 	fp->startsecs = (double)pc->startsecs;
 	fp->startretries = pc->startretries;
+	fp->exponential = pc->restart_backoff == BACKOFF_EXPONENTIAL;
+	fp->backoff_max = pc->restart_backoff_max;
+	fp->retry_forever = pc->retry_forever;
 	fp->stopsignal = pc->stopsignal;
 	fp->stopwaitsecs = (double)pc->stopwaitsecs;
 	fp->stopasgroup = pc->stopasgroup;
@@ -17,16 +20,30 @@ void fsm_params_from_conf(struct fsm_params *fp, const struct proc_conf *pc)
 }
 
 /* supervisord's change_state(): entering BACKOFF counts a retry and sets its delay. */
-static bool change_state(struct fsm *f, enum proc_state to, double now)
+static bool change_state(struct fsm *f, const struct fsm_params *p, enum proc_state to, double now)
 {
 	if (f->state == to)
 		return false;
 	f->state = to;
 	if (to == PS_BACKOFF) {
 		f->backoff++;
-		f->delay = now + f->backoff;
+		f->delay = now + fsm_backoff_delay(p, f->backoff);
 	}
 	return true;
+}
+
+double fsm_backoff_delay(const struct fsm_params *p, int retry)
+{
+	/* supervisord's 1, 2, 3 s, exactly; or 1, 2, 4, 8 s. backoff_max caps the doubling, and
+	 * the linear wait only when it never gives up (retry_forever) */
+	double d = retry;
+	if (p->exponential) {
+		d = 1;
+		for (int i = 1; i < retry && d < p->backoff_max; i++)
+			d *= 2;
+	}
+	bool capped = p->exponential || p->retry_forever;
+	return capped && p->backoff_max > 0 && d > p->backoff_max ? p->backoff_max : d;
 }
 
 static bool begin_spawn(struct fsm *f, double now, struct fsm_actions *out)
@@ -35,7 +52,7 @@ static bool begin_spawn(struct fsm *f, double now, struct fsm_actions *out)
 	f->ever_started = true;
 	out->flags |= FSM_DO_SPAWN;
 	out->note = NOTE_SPAWNING;
-	return change_state(f, PS_STARTING, now);
+	return change_state(f, NULL, PS_STARTING, now);
 }
 
 static bool send_stop(struct fsm *f, const struct fsm_params *p, int sig, double now,
@@ -47,7 +64,7 @@ static bool send_stop(struct fsm *f, const struct fsm_params *p, int sig, double
 	out->signal = sig;
 	f->killing = true;
 	f->delay = now + p->stopwaitsecs;
-	return change_state(f, PS_STOPPING, now);
+	return change_state(f, p, PS_STOPPING, now);
 }
 
 static bool tick(struct fsm *f, const struct fsm_params *p, const struct fsm_event *ev,
@@ -69,7 +86,7 @@ static bool tick(struct fsm *f, const struct fsm_params *p, const struct fsm_eve
 			if (p->autostart)
 				return begin_spawn(f, now, out);
 		} else if (f->state == PS_BACKOFF) {
-			if (f->backoff <= p->startretries && now >= f->delay)
+			if ((f->backoff <= p->startretries || p->retry_forever) && now >= f->delay)
 				return begin_spawn(f, now, out);
 		}
 	}
@@ -77,12 +94,12 @@ static bool tick(struct fsm *f, const struct fsm_params *p, const struct fsm_eve
 		f->delay = 0;
 		f->backoff = 0;
 		out->note = NOTE_RUNNING;
-		changed = change_state(f, PS_RUNNING, now);
-	} else if (f->state == PS_BACKOFF && f->backoff > p->startretries) {
+		changed = change_state(f, p, PS_RUNNING, now);
+	} else if (f->state == PS_BACKOFF && f->backoff > p->startretries && !p->retry_forever) {
 		f->delay = 0;
 		f->backoff = 0;
 		out->note = NOTE_GAVE_UP;
-		changed = change_state(f, PS_FATAL, now);
+		changed = change_state(f, p, PS_FATAL, now);
 	} else if (f->state == PS_STOPPING && f->alive && now >= f->delay) {
 		out->note = NOTE_KILLING;
 		send_stop(f, p, 9 /* SIGKILL */, now, out);
@@ -106,14 +123,14 @@ static bool exited(struct fsm *f, const struct fsm_params *p, const struct fsm_e
 		f->delay = 0;
 		f->exitstatus = ev->exitstatus;
 		out->note = NOTE_STOPPED;
-		return change_state(f, PS_STOPPED, now);
+		return change_state(f, p, PS_STOPPED, now);
 	}
 	if (too_quickly && f->state == PS_STARTING) {
 		f->exitstatus = 0;
 		snprintf(f->spawnerr, sizeof(f->spawnerr),
 			 "Exited too quickly (process log may have details)");
 		out->note = NOTE_EXITED_TOO_QUICKLY;
-		return change_state(f, PS_BACKOFF, now);
+		return change_state(f, p, PS_BACKOFF, now);
 	}
 	f->backoff = 0;
 	f->exitstatus = ev->exitstatus;
@@ -122,14 +139,14 @@ static bool exited(struct fsm *f, const struct fsm_params *p, const struct fsm_e
 	double wait = f->laststart + FSM_RESTART_INTERVAL - now;
 	f->delay =
 	    wait <= 0 ? 0 : now + (wait < FSM_RESTART_INTERVAL ? wait : FSM_RESTART_INTERVAL);
-	changed = change_state(f, PS_RUNNING, now);
+	changed = change_state(f, p, PS_RUNNING, now);
 	if (expected) {
 		out->note = NOTE_EXITED_EXPECTED;
 	} else {
 		snprintf(f->spawnerr, sizeof(f->spawnerr), "Bad exit code %d", ev->exitstatus);
 		out->note = NOTE_EXITED_UNEXPECTED;
 	}
-	return change_state(f, PS_EXITED, now) || changed;
+	return change_state(f, p, PS_EXITED, now) || changed;
 }
 
 bool fsm_step(struct fsm *f, const struct fsm_params *p, const struct fsm_event *ev,
@@ -152,12 +169,12 @@ bool fsm_step(struct fsm *f, const struct fsm_params *p, const struct fsm_event 
 	case FSM_SPAWN_FAILED:
 		snprintf(f->spawnerr, sizeof(f->spawnerr), "%s", ev->error ? ev->error : "");
 		out->note = NOTE_SPAWN_ERROR;
-		return change_state(f, PS_BACKOFF, ev->now);
+		return change_state(f, p, PS_BACKOFF, ev->now);
 	case FSM_STOP:
 		if (!f->alive) {
 			if (f->state == PS_BACKOFF) {
 				out->note = NOTE_STOPPED_FROM_BACKOFF;
-				return change_state(f, PS_STOPPED, ev->now);
+				return change_state(f, p, PS_STOPPED, ev->now);
 			}
 			return false;
 		}
@@ -173,12 +190,12 @@ bool fsm_step(struct fsm *f, const struct fsm_params *p, const struct fsm_event 
 		f->delay = 0;
 		f->backoff = 0;
 		out->note = NOTE_GAVE_UP;
-		return change_state(f, PS_FATAL, ev->now);
+		return change_state(f, p, PS_FATAL, ev->now);
 	case FSM_KILL_FAILED:
 		f->killing = false;
 		f->delay = 0;
 		out->note = NOTE_UNKNOWN;
-		return change_state(f, PS_UNKNOWN, ev->now);
+		return change_state(f, p, PS_UNKNOWN, ev->now);
 	}
 	return false;
 }
@@ -189,7 +206,7 @@ double fsm_deadline(const struct fsm *f, const struct fsm_params *p)
 	case PS_STARTING:
 		return f->alive ? f->laststart + p->startsecs : 0;
 	case PS_BACKOFF:
-		return f->backoff <= p->startretries ? f->delay : 0;
+		return f->backoff <= p->startretries || p->retry_forever ? f->delay : 0;
 	case PS_STOPPING:
 		return f->alive ? f->delay : 0;
 	case PS_EXITED:

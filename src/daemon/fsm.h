@@ -18,6 +18,9 @@ struct fsm_params {
 	struct exitcodes exitcodes;
 	double startsecs;
 	long long startretries;
+	bool retry_forever; /* BACKOFF never gives up (pidvisor's retry_forever) */
+	bool exponential;   /* restart_backoff=exponential: 1, 2, 4... s */
+	double backoff_max; /* no retry waits longer (0: no cap) */
 	int stopsignal;
 	double stopwaitsecs;
 	bool stopasgroup;
@@ -34,6 +37,8 @@ struct fsm_params {
  */
 #define FSM_RESTART_INTERVAL 0.2
 
+/* How long BACKOFF waits before retry number `retry` (1, 2, ...). */
+double fsm_backoff_delay(const struct fsm_params *p, int retry);
 void fsm_params_from_conf(struct fsm_params *fp, const struct proc_conf *pc);
 
 struct fsm {

@@ -148,6 +148,44 @@ static void test_backoff_retries_then_fatal(void **state)
 	assert_false(a.flags & FSM_DO_SPAWN);
 }
 
+static void test_backoff_delays(void **state)
+{
+	struct fsm_params p = params();
+	p.backoff_max = 60;
+	double linear[] = {1, 2, 3, 4}, expo[] = {1, 2, 4, 8, 16, 32, 60, 60};
+	for (int i = 0; i < 4; i++)
+		assert_true(fsm_backoff_delay(&p, i + 1) == linear[i]);
+	assert_true(fsm_backoff_delay(&p, 100) == 100); /* supervisord's, exactly */
+	p.retry_forever = true;
+	assert_true(fsm_backoff_delay(&p, 100) == 60); /* capped when it never gives up */
+	p.retry_forever = false;
+	p.exponential = true;
+	for (int i = 0; i < 8; i++)
+		assert_true(fsm_backoff_delay(&p, i + 1) == expo[i]);
+	assert_true(fsm_backoff_delay(&p, 1000000) == 60);
+}
+
+static void test_retry_forever_never_gives_up(void **state)
+{
+	struct fsm_params p = params(); /* startretries = 3 */
+	p.retry_forever = true;
+	p.exponential = true;
+	p.backoff_max = 8;
+	struct fsm f = {.state = PS_STOPPED};
+	double now = 100;
+	for (int attempt = 0; attempt < 20; attempt++) {
+		struct fsm_actions a = step(&f, &p, FSM_TICK, now);
+		assert_true(a.flags & FSM_DO_SPAWN);
+		step(&f, &p, FSM_SPAWNED, now);
+		exited(&f, &p, now + 0.1, 1);
+		assert_int_equal(f.state, PS_BACKOFF);
+		double wait = fsm_deadline(&f, &p) - (now + 0.1);
+		assert_true(wait == fsm_backoff_delay(&p, attempt + 1));
+		assert_true(wait <= 8);
+		now += 0.1 + wait;
+	}
+}
+
 static void test_startretries_zero_gives_up_at_once(void **state)
 {
 	struct fsm_params p = params();
@@ -521,6 +559,8 @@ int main(void)
 	    cmocka_unit_test(test_give_up_at_shutdown),
 	    cmocka_unit_test(test_kill_failure_is_unknown),
 	    cmocka_unit_test(test_state_names_and_sets),
+	    cmocka_unit_test(test_backoff_delays),
+	    cmocka_unit_test(test_retry_forever_never_gives_up),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
