@@ -13,6 +13,7 @@
 #include "control.h"
 #include "deps.h"
 #include "mainlog.h"
+#include "reap.h"
 #include "signals.h"
 #include "stdout_sink.h"
 
@@ -427,35 +428,6 @@ static bool group_stopped(const struct pgroup *g)
 	return true;
 }
 
-static bool have_children(void)
-{
-	siginfo_t si;
-	memset(&si, 0, sizeof(si));
-	/* WNOWAIT: look without reaping; ECHILD means nothing is left */
-	return waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == 0;
-}
-
-/* Children that are not programs: orphans handed to us, or programs' descendants. */
-static void signal_leftovers(struct supervisor *sv, int sig)
-{
-	if (sv->is_pid1) {
-		/* as PID 1 of a namespace, -1 means every other process in it */
-		kill(-1, sig);
-		return;
-	}
-	/* as a subreaper, only our own children (single-threaded: the main task's list) */
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)getpid(), (int)getpid());
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return;
-	int pid;
-	while (fscanf(f, "%d", &pid) == 1)
-		if (pid > 0)
-			kill(pid, sig);
-	fclose(f);
-}
-
 static void finish_stopping(struct supervisor *sv)
 {
 	double now = ev_now(sv->loop);
@@ -464,15 +436,15 @@ static void finish_stopping(struct supervisor *sv)
 			sv->leftovers_signalled = true;
 			sv->leftovers_deadline = now + LEFTOVER_GRACE;
 			log_info("stopping leftover processes");
-			signal_leftovers(sv, SIGTERM);
-			signal_leftovers(sv, SIGCONT);
+			signal_leftovers(sv->is_pid1, SIGTERM);
+			signal_leftovers(sv->is_pid1, SIGCONT);
 		} else if (now >= sv->leftovers_deadline) {
 			/* on every pass: as a subreaper, a leftover's own children become ours only
 			 * once it has died */
 			if (!sv->leftovers_killed)
 				log_warn("killing leftover processes with SIGKILL");
 			sv->leftovers_killed = true;
-			signal_leftovers(sv, SIGKILL);
+			signal_leftovers(sv->is_pid1, SIGKILL);
 		}
 		ev_timer_set(&sv->shutdown_timer, 0.05, 0);
 		ev_timer_start(sv->loop, &sv->shutdown_timer);
