@@ -425,7 +425,7 @@ int daemon_main(int argc, char **argv)
 	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_SIGNALFD | EVFLAG_NOENV);
 	if (!loop) {
 		log_crit("cannot create the event loop");
-		return 2;
+		return EXIT_PIDVISOR_FAILED;
 	}
 	sink_attach(loop);
 	struct supervisor sv = {.config_path = o.config, .overrides = &o.ov};
