@@ -221,6 +221,9 @@ static void strip_ansi(char *p, size_t *n)
 
 static void emit(struct outchan *c, char *p, size_t n, bool partial)
 {
+	int i = c->channel == 2;
+	c->proc->log_bytes[i] += n;
+	c->proc->log_lines[i] += !partial;
 	if (out_sd->strip_ansi)
 		strip_ansi(p, &n);
 	if (c->file.path)

@@ -98,8 +98,9 @@ struct control {
 	struct listener listeners[2]; /* L_UNIX, L_INET */
 	struct conn *conns;
 	size_t npending;
-	unsigned long closes; /* tells a walk over conns that one it holds may be gone */
-	ev_prepare check;     /* polls deferred replies before the loop sleeps */
+	unsigned long long requests; /* answered or refused, for /metrics */
+	unsigned long closes;	     /* tells a walk over conns that one it holds may be gone */
+	ev_prepare check;	     /* polls deferred replies before the loop sleeps */
 };
 
 /* An answer is being made for this connection: no more requests are taken meanwhile. */
@@ -557,8 +558,15 @@ static void handle_logtail(struct conn *c, const char *target)
 	start_tail(c, p ? output_logfile(p, channel) : NULL, p, channel);
 }
 
+unsigned long long control_requests(const struct supervisor *sv)
+{
+	const struct control *ctl = sv->control;
+	return ctl ? ctl->requests : 0;
+}
+
 static void handle_request(struct conn *c)
 {
+	c->l->ctl->requests++;
 	const char *method = c->parser.method, *target = c->parser.target;
 	c->keep_alive = c->parser.keep_alive;
 	if (!authorized(c)) {

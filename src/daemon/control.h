@@ -16,4 +16,7 @@ void control_stop(struct supervisor *sv);
  * (credentials and limits are read from the live config anyway). */
 void control_reload(struct supervisor *sv);
 
+/* HTTP requests the control servers have taken, for /metrics. */
+unsigned long long control_requests(const struct supervisor *sv);
+
 #endif

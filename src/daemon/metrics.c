@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "states.h"
 #include "supervisor.h"
 
@@ -82,6 +83,25 @@ static void m_pid(struct buf *b, const char *metric, const struct process *p)
 	buf_printf(b, "} %d\n", (int)p->pid);
 }
 
+static void log_counter(struct buf *b, const char *metric, const struct process *p,
+			const unsigned long long v[2])
+{
+	for (int i = 0; i < 2; i++) {
+		labels(b, metric, p);
+		buf_printf(b, ",stream=\"%s\"} %llu\n", i ? "stderr" : "stdout", v[i]);
+	}
+}
+
+static void m_log_bytes(struct buf *b, const char *metric, const struct process *p)
+{
+	log_counter(b, metric, p, p->log_bytes);
+}
+
+static void m_log_lines(struct buf *b, const char *metric, const struct process *p)
+{
+	log_counter(b, metric, p, p->log_lines);
+}
+
 static long long resident_bytes(void)
 {
 	long long pages = 0, rss = 0;
@@ -132,11 +152,18 @@ void metrics_write(struct supervisor *sv, struct buf *b)
 	    {"pidvisor_process_exit_status", "gauge",
 	     "The exit status of the process's last exit (-1 when a signal ended it).", m_exit},
 	    {"pidvisor_process_pid", "gauge", "The process's pid (0 when not running).", m_pid},
+	    {"pidvisor_log_bytes_total", "counter",
+	     "Bytes of output the process wrote, per stream (stdout, stderr).", m_log_bytes},
+	    {"pidvisor_log_lines_total", "counter",
+	     "Whole lines of output the process wrote, per stream.", m_log_lines},
 	};
 	for (size_t i = 0; i < sizeof(per_process) / sizeof(per_process[0]); i++) {
 		head(b, per_process[i].name, per_process[i].type, per_process[i].help);
 		each_process(sv, b, per_process[i].name, per_process[i].fn);
 	}
+	head(b, "pidvisor_control_requests_total", "counter",
+	     "HTTP requests taken by the control servers (XML-RPC, page, API, metrics).");
+	buf_printf(b, "pidvisor_control_requests_total %llu\n", control_requests(sv));
 	head(b, "pidvisor_resident_memory_bytes", "gauge", "pidvisor's own resident memory.");
 	buf_printf(b, "pidvisor_resident_memory_bytes %lld\n", resident_bytes());
 	head(b, "pidvisor_open_fds", "gauge", "pidvisor's own open file descriptors.");

@@ -24,6 +24,7 @@ struct process {
 	time_t start_wall;	   /* epoch of the last spawn, 0 = never (RPC 'start') */
 	time_t stop_wall;	   /* epoch of the last exit (RPC 'stop') */
 	unsigned long long spawns; /* successful spawns, for /metrics */
+	unsigned long long log_bytes[2], log_lines[2]; /* stdout, stderr output, for /metrics */
 	bool exited;		   /* it has exited at least once: wait_status is set */
 	int wait_status;	   /* the last exit's status, as waitpid gave it */
 	struct health health;	   /* its healthcheck's state */

@@ -174,6 +174,12 @@ def test_metrics_parse_with_the_prometheus_parser(run):
               if s.name == "pidvisor_process_spawns_total"}
     assert spawns["worker"] == 2 and spawns["web"] == 1
     assert fams["pidvisor_process_spawns"].type == "counter"
+    lines = {(x.labels["name"], x.labels["stream"]): x.value
+             for x in fams["pidvisor_log_lines"].samples if x.name == "pidvisor_log_lines_total"}
+    assert lines[("web", "stdout")] >= 1 and lines[("web", "stderr")] == 0
+    assert fams["pidvisor_log_bytes"].type == "counter"
+    requests = fams["pidvisor_control_requests"].samples[0].value
+    assert requests >= 3  # the page, the restart, this scrape at least
     assert fams["pidvisor_resident_memory_bytes"].samples[0].value > 0
     assert fams["pidvisor_open_fds"].samples[0].value > 3
 
