@@ -12,6 +12,7 @@
 
 #include "keytypes.h"
 #include "loader.h"
+#include "net.h"
 
 extern char **environ;
 
@@ -451,6 +452,14 @@ static int load_servers(struct loader *L)
 		dst->enabled = true;
 		if (load_section(L, def, sec, def->prefix, &ex, NULL, dst) < 0)
 			rc = -1;
+		struct raw r;
+		if (servers[i].kind == SEC_INET && L->strict && dst->port && !dst->password &&
+		    !net_port_is_loopback(dst->port) && raw_get(L, sec, "port", NULL, &r))
+			config_report(L, DIAG_ERROR, &r, def->prefix, "port",
+				      "'%s' listens beyond loopback with no password (pidvisor "
+				      "starts, with a CRIT line; set a username and password, or "
+				      "use 127.0.0.1)",
+				      dst->port);
 	}
 	const struct ini_section *ctl = ini_find_section(&L->doc, "supervisorctl");
 	c->has_ctl_section = ctl != NULL;
@@ -466,6 +475,7 @@ struct config *config_load(const char *path, const struct config_overrides *ov, 
 	int errors_before = d->errors;
 
 	L.c = c;
+	L.strict = ov && ov->strict;
 	c->path = xstrdup(path);
 	c->here = path_dir(path);
 	if (gethostname(L.hostname, sizeof(L.hostname) - 1) < 0)

@@ -205,6 +205,7 @@ struct config_override {
 struct config_overrides {
 	struct config_override *v;
 	size_t n;
+	bool strict; /* --check-config: what supervisord would tolerate is an error */
 };
 /* Adds one (start-up only: it allocates with xrealloc); the last one of a key wins. */
 void config_override(struct config_overrides *ov, const char *key, const char *value);

@@ -29,10 +29,16 @@ static int match_files(struct loader *L, const struct raw *where, char *patterns
 		} else if (has_glob(pat)) {
 			config_report(L, DIAG_WARNING, where, "include", "files",
 				      "no file matches '%s'", full);
-		} else {
+		} else if (L->strict) {
 			config_report(L, DIAG_ERROR, where, "include", "files",
 				      "included file '%s' does not exist", full);
 			rc = -1;
+		} else {
+			/* supervisord starts without it: so must an image that ran under it */
+			config_report(L, DIAG_WARNING, where, "include", "files",
+				      "included file '%s' does not exist; starting without it, as "
+				      "supervisord does (--check-config calls this an error)",
+				      full);
 		}
 		globfree(&gl);
 		free(full);

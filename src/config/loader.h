@@ -20,6 +20,7 @@ struct loader {
 	struct diag *d;
 	char hostname[256];
 	struct strvec env; /* start-up environment + [supervisord] environment */
+	bool strict;	   /* --check-config */
 };
 
 /* The value behind one key, and where it was written. */

@@ -109,19 +109,13 @@ static bool busy(const struct conn *c)
 	return c->pending || c->web;
 }
 
-static bool loopback_host(const char *host);
-
 /* supervisord's GET action URLs are taken where no stranger's page can reach them: a unix
  * socket, or loopback (with a password they are taken anywhere). */
 static bool listener_trusted(const struct listener *l)
 {
 	if (l->kind == L_UNIX)
 		return true;
-	char host[256] = "";
-	const char *colon = l->port ? strrchr(l->port, ':') : NULL;
-	if (colon)
-		snprintf(host, sizeof(host), "%.*s", (int)(colon - l->port), l->port);
-	return colon && loopback_host(host);
+	return l->port && net_port_is_loopback(l->port);
 }
 
 static const struct http_server_conf *listener_conf(const struct listener *l)
@@ -1003,12 +997,6 @@ fail:
 	return -1;
 }
 
-static bool loopback_host(const char *host)
-{
-	return !strcmp(host, "127.0.0.1") || !strcmp(host, "localhost") || !strcmp(host, "::1") ||
-	       !strncmp(host, "127.", 4);
-}
-
 static int bind_inet(const struct http_server_conf *conf, char **err)
 {
 	char host[256] = "", port[32];
@@ -1021,12 +1009,13 @@ static int bind_inet(const struct http_server_conf *conf, char **err)
 	}
 	if (!strcmp(host, "*"))
 		host[0] = '\0';
-	if (!loopback_host(host) && !conf->password) {
-		*err = xasprintf("[inet_http_server] port: %s listens beyond loopback; set a "
-				 "username and password, or use 127.0.0.1:%s",
-				 spec, port);
-		return -1;
-	}
+	/* supervisord runs such a config, so a container that ran under it must come up: said
+	 * loudly here, an error in --check-config */
+	if (!net_port_is_loopback(spec) && !conf->password)
+		log_crit("[inet_http_server] port=%s listens beyond loopback with no password: "
+			 "anyone who can reach it controls every program; set a username and "
+			 "password, or use 127.0.0.1:%s",
+			 spec, port);
 	struct sockaddr_storage sa;
 	socklen_t salen;
 	const char *why;
@@ -1101,8 +1090,32 @@ static bool listener_differs(const struct listener *l, const struct http_server_
 	return !same_str(l->port, conf->port);
 }
 
+/* Whether something answers on the unix socket at path: a second supervisor started on the
+ * same config must not take the first one's socket (supervisord refuses the same way). A
+ * socket file nobody listens on is stale, and replaced. */
+static bool unix_socket_answers(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return false;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	bool answers = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	return answers;
+}
+
 int control_start(struct supervisor *sv, char **err)
 {
+	if (sv->cfg->unix_server.enabled && unix_socket_answers(sv->cfg->unix_server.file)) {
+		*err = xasprintf("Another program is already listening on a port that one of our "
+				 "HTTP servers is configured to use.  Shut this program down first "
+				 "before starting supervisord. (%s)",
+				 sv->cfg->unix_server.file);
+		return -1;
+	}
 	struct control *ctl = xcalloc(1, sizeof(*ctl));
 	ctl->sv = sv;
 	ctl->rpc.sv = sv;

@@ -206,7 +206,9 @@ static int parse_args(struct daemon_opts *o, int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		const struct daemon_option *opt = option_of(c);
-		if (c == '?' && optopt == '?') {
+		/* supervisord's -? is its -h; glibc reports it with optopt '?' or 0 */
+		if (c == '?' && (optopt == '?' ||
+				 (optopt == 0 && optind > 1 && !strcmp(argv[optind - 1], "-?")))) {
 			daemon_usage(stdout, o->prog);
 			exit(0);
 		}
@@ -374,6 +376,7 @@ int daemon_main(int argc, char **argv)
 		o.config = found;
 	}
 
+	o.ov.strict = o.check_config;
 	struct config *cfg = config_load(o.config, &o.ov, &d);
 	if (o.check_config) {
 		if (cfg)

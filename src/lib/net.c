@@ -54,3 +54,17 @@ int net_resolve(const char *host, const char *port, bool passive, struct sockadd
 	freeaddrinfo(res);
 	return 0;
 }
+
+bool net_port_is_loopback(const char *spec)
+{
+	const char *colon = strrchr(spec, ':');
+	if (!colon)
+		return false; /* a bare port listens on every address */
+	size_t n = (size_t)(colon - spec);
+	if (n >= 2 && spec[0] == '[' && spec[n - 1] == ']') {
+		spec++;
+		n -= 2;
+	}
+	return (n == 9 && !strncmp(spec, "localhost", 9)) || (n == 3 && !strncmp(spec, "::1", 3)) ||
+	       (n >= 4 && !strncmp(spec, "127.", 4));
+}

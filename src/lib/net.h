@@ -11,4 +11,8 @@
 int net_resolve(const char *host, const char *port, bool passive, struct sockaddr_storage *out,
 		socklen_t *len, const char **err);
 
+/* Whether an [inet_http_server] port ("host:port", "*:port", "port") listens on loopback
+ * only. */
+bool net_port_is_loopback(const char *spec);
+
 #endif

@@ -241,15 +241,45 @@ def test_sha_password(run, tmp_path):
     assert ok.startswith(b"HTTP/1.1 200")
 
 
-def test_inet_server_refuses_open_address_without_password(tmp_path):
+def test_inet_server_on_an_open_address_without_password_starts_and_shouts(run, tmp_path):
+    """supervisord runs such a config, so pidvisor must not stop the container: it starts
+    with one CRIT line, and --check-config calls it an error."""
     import subprocess
     from harness import PIDVISOR
-    conf = tmp_path / "c.conf"
-    conf.write_text(f"[supervisord]\nlogfile={tmp_path}/l\npidfile={tmp_path}/p\n"
-                    "[inet_http_server]\nport=*:19001\n[program:x]\ncommand=sleep 1\n")
-    r = subprocess.run([PIDVISOR, "-n", "-c", str(conf)], capture_output=True, text=True,
-                       timeout=10)
-    assert r.returncode == 2 and "beyond loopback" in r.stderr
+    d = run("pidvisor", "[inet_http_server]\nport=*:19001\n[program:x]\ncommand=sleep 100\n"
+            "startsecs=0\n")
+    d.wait_log(r"success: x entered RUNNING")
+    assert d.log().count("CRIT [inet_http_server] port=*:19001 listens beyond loopback "
+                         "with no password") == 1
+    r = subprocess.run([PIDVISOR, "-c", str(d.conf_path), "--check-config"],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 2 and "listens beyond loopback with no password" in r.stdout
+
+
+def test_literal_include_that_does_not_exist_starts_with_a_warning(run, tmp_path):
+    import subprocess
+    from harness import PIDVISOR
+    d = run("pidvisor", f"[include]\nfiles={tmp_path}/nope/app.conf\n"
+            "[program:x]\ncommand=sleep 100\nstartsecs=0\n")
+    d.wait_log(r"success: x entered RUNNING")
+    assert "warning: [include] files: included file" in d.stderr()
+    r = subprocess.run([PIDVISOR, "-c", str(d.conf_path), "--check-config"],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 2 and f"included file '{tmp_path}/nope/app.conf' does not exist" \
+        in r.stdout
+
+
+def test_a_second_supervisor_on_the_same_socket_is_refused(run, tmp_path):
+    import subprocess
+    from harness import PIDVISOR
+    d = run("pidvisor", f"[unix_http_server]\nfile={tmp_path}/s.sock\n"
+            "[program:x]\ncommand=sleep 100\nstartsecs=0\n")
+    d.wait_log(r"success: x entered RUNNING")
+    r = subprocess.run([PIDVISOR, "-n", "-c", str(d.conf_path)], capture_output=True,
+                       text=True, timeout=10)
+    assert r.returncode == 2 and "Another program is already listening" in r.stderr
+    assert d.log().count("spawned: 'x'") == 1, "the first one's programs only"
+    assert d.proc.poll() is None
 
 
 def test_inet_server_on_loopback(run, tmp_path):

@@ -266,3 +266,11 @@ def test_more_than_32_overrides_are_all_applied(tmp_path):
     assert "command line: [supervisord] logfile_maxbytes: 'bogus' is not a size" in r.stdout
     r = run_cli(PIDVISOR, "-c", str(conf), "--check-config", *["-y", "bogus"] * 40, "-y", "1MB")
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_question_mark_is_help_as_in_supervisord():
+    import subprocess
+    from harness import PIDVISOR
+    q = subprocess.run([PIDVISOR, "-?"], capture_output=True, text=True)
+    h = subprocess.run([PIDVISOR, "-h"], capture_output=True, text=True)
+    assert q.returncode == 0 and q.stdout == h.stdout and "Usage" in q.stdout
