@@ -176,7 +176,19 @@ static void test_includes(void **state)
 	config_free(c);
 	diag_free(&d);
 
+	/* a literal path that does not exist: supervisord starts without it, and so do we, with
+	 * a warning; --check-config (strict) calls it an error */
 	c = load_conf("[supervisord]\n[include]\nfiles=/nonexistent/x.conf\n", &d);
+	assert_non_null(c);
+	assert_true(has_diag(&d, "main.conf:3: warning: [include] files: included file "
+				 "'/nonexistent/x.conf' does not exist; starting without it"));
+	config_free(c);
+	diag_free(&d);
+	struct config_overrides strict = {.strict = true};
+	char *path =
+	    write_file("main.conf", "[supervisord]\n[include]\nfiles=/nonexistent/x.conf\n");
+	c = config_load(path, &strict, &d);
+	free(path);
 	assert_null(c);
 	assert_true(has_diag(&d, "main.conf:3: [include] files: included file "
 				 "'/nonexistent/x.conf' does not exist"));
