@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "states.h"
 
@@ -137,9 +138,84 @@ static void do_start(struct ctl *c, const char *arg)
 	do_multi(c, arg, &start_call);
 }
 
+/* Whether info's depends_on names the program `name` (or its group as "group:*"). */
+static bool depends_on(const struct xr_value *info, const char *group, const char *name)
+{
+	const char *deps = xr_member_str(info, "depends_on", "");
+	size_t gl = strlen(group), nl = strlen(name);
+	for (const char *d = deps; *d; d += strcspn(d, ",") + (d[strcspn(d, ",")] == ',')) {
+		if (!strncmp(d, name, nl) && d[nl] == ':' && strncmp(d + nl, ":*", 2) != 0)
+			return true;
+		if (!strncmp(d, group, gl) && !strncmp(d + gl, ":*", 2))
+			return true;
+	}
+	return false;
+}
+
+/* pidvisor's depends_on: before `stop db`, the running programs that depend on db are named;
+ * with --force, or a yes at a terminal, they stop first; otherwise only db stops, as with
+ * supervisorctl. Against supervisord (no depends_on member) nothing changes. */
 static void do_stop(struct ctl *c, const char *arg)
 {
-	do_multi(c, arg, &stop_call);
+	if (!ctl_upcheck(c))
+		return;
+	struct ctl_words w;
+	ctl_split_words(arg, &w);
+	bool force = false;
+	struct buf rest = {0}, first = {0};
+	for (size_t i = 0; i < w.n; i++) {
+		if (!strcmp(w.v[i], "--force"))
+			force = true;
+		else
+			buf_printf(&rest, "%s%s", rest.len ? " " : "", w.v[i]);
+	}
+	struct rpc_result r;
+	bool called = w.n && strcmp(w.v[0], "all") != 0 &&
+		      ctl_call_s(c, &r, "supervisor.getAllProcessInfo", NULL, NULL);
+	bool have = called && r.status == RPC_OK;
+	for (size_t i = 0; have && i < w.n; i++) {
+		char group[512], name[512];
+		const char *colon = strchr(w.v[i], ':');
+		snprintf(group, sizeof(group), "%.*s",
+			 colon ? (int)(colon - w.v[i]) : (int)strlen(w.v[i]), w.v[i]);
+		snprintf(name, sizeof(name), "%s", colon ? colon + 1 : w.v[i]);
+		for (size_t k = 0; k < xr_len(r.value); k++) {
+			const struct xr_value *info = xr_item(r.value, k);
+			long long st = xr_member_int(info, "state", -1);
+			if (!proc_state_running((enum proc_state)st) ||
+			    !depends_on(info, group, name))
+				continue;
+			const char *g = xr_member_str(info, "group", ""),
+				   *n = xr_member_str(info, "name", "");
+			buf_printf(&first, "%s%s%s%s", first.len ? " " : "", strcmp(g, n) ? g : "",
+				   strcmp(g, n) ? ":" : "", n);
+		}
+	}
+	if (called)
+		rpc_result_free(&r);
+	if (first.len && !force && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+		printf("%s depend%s on what you stop. Stop %s first? [y/N] ", first.data,
+		       strchr(first.data, ' ') ? "" : "s", strchr(first.data, ' ') ? "them" : "it");
+		fflush(stdout);
+		char answer[16] = "";
+		force =
+		    fgets(answer, sizeof(answer), stdin) && (answer[0] == 'y' || answer[0] == 'Y');
+		if (!force) {
+			ctl_out("Not stopped.");
+			goto out;
+		}
+	} else if (first.len && !force) {
+		fprintf(stderr, "note: %s depend%s on it; `stop --force` stops %s first\n",
+			first.data, strchr(first.data, ' ') ? "" : "s",
+			strchr(first.data, ' ') ? "them" : "it");
+	}
+	if (first.len && force)
+		do_multi(c, first.data, &stop_call);
+	do_multi(c, rest.data ? rest.data : "", &stop_call);
+out:
+	buf_free(&first);
+	buf_free(&rest);
+	ctl_words_free(&w);
 }
 
 static void do_signal(struct ctl *c, const char *arg)

@@ -107,6 +107,17 @@ struct xr_value *rpc_result_struct(const struct process *p, int code, const char
 	const char *health = health_of(p);
 	if (health)
 		xr_struct_set(st, "health", xr_string(health));
+	const struct dep_list *deps = &p->conf->depends_on;
+	if (deps->n) {
+		/* what it waits for, as written: ctl stop asks before stopping a dependency */
+		struct buf text = {0};
+		for (size_t i = 0; i < deps->n; i++)
+			buf_printf(&text, "%s%s%s:%s", i ? "," : "", deps->v[i].name,
+				   deps->v[i].group ? ":*" : "", dep_cond_name(deps->v[i].cond));
+		if (!text.failed)
+			xr_struct_set(st, "depends_on", xr_string(text.data));
+		buf_free(&text);
+	}
 	return st;
 }
 
@@ -200,6 +211,17 @@ static struct xr_value *process_info(const struct process *p)
 	const char *health = health_of(p);
 	if (health)
 		xr_struct_set(st, "health", xr_string(health));
+	const struct dep_list *deps = &p->conf->depends_on;
+	if (deps->n) {
+		/* what it waits for, as written: ctl stop asks before stopping a dependency */
+		struct buf text = {0};
+		for (size_t i = 0; i < deps->n; i++)
+			buf_printf(&text, "%s%s%s:%s", i ? "," : "", deps->v[i].name,
+				   deps->v[i].group ? ":*" : "", dep_cond_name(deps->v[i].cond));
+		if (!text.failed)
+			xr_struct_set(st, "depends_on", xr_string(text.data));
+		buf_free(&text);
+	}
 	return st;
 }
 

@@ -166,3 +166,23 @@ def test_check_counts_health_and_ready_waits_for_dependencies(run, tmp_path):
     wait_until(lambda: subprocess.run(check + ["--ready"]).returncode == 0, timeout=10,
                what="ready")
     assert re.search(r"db\s+RUNNING\s+pid \d+, uptime \S+, healthy", ctl_status(d, tmp_path))
+
+
+def test_ctl_stop_names_dependents_and_force_stops_them_first(run, tmp_path):
+    conf = SOCKET.format(tmp=tmp_path)
+    conf += ("[program:db]\ncommand=sleep 1000\nstartsecs=0\n\n"
+             "[program:app]\ncommand=sleep 1000\nstartsecs=0\ndepends_on=db\n\n")
+    d = run("pidvisor", conf)
+    d.wait_log(r"success: app entered RUNNING", timeout=10)
+    ctl = [PIDVISOR, "ctl", "-c", str(d.conf_path)]
+    r = subprocess.run(ctl + ["stop", "db"], capture_output=True, text=True)
+    assert r.stdout == "db: stopped\n", r.stdout
+    assert "note: app depends on it; `stop --force` stops it first" in r.stderr
+    assert re.search(r"app\s+RUNNING", ctl_status(d, tmp_path))
+    subprocess.run(ctl + ["start", "db"], capture_output=True)
+    r = subprocess.run(ctl + ["stop", "--force", "db"], capture_output=True, text=True)
+    assert r.stdout == "app: stopped\ndb: stopped\n", r.stdout
+    # ctl start app starts what it depends on first
+    r = subprocess.run(ctl + ["start", "app"], capture_output=True, text=True)
+    assert r.stdout == "app: started\n", r.stdout + r.stderr
+    assert re.search(r"db\s+RUNNING", ctl_status(d, tmp_path))

@@ -95,10 +95,11 @@ def rpc(sock, method, *args, timeout=10):
         conn.close()
 
 
-# Wrong types and arities that today's code answers with a fault. signalProcess(0, 0) and
-# signalProcessGroup(0, 0) are known to kill it (issue 11; the RPC helper owns them): set
-# SOAK_KNOWN_CRASHERS=1 to include them.
+# Wrong types and arities: each must be answered with a fault, PID 1 unharmed. The first two
+# killed PID 1 before every argument was checked against the method table.
 WRONG_CALLS = [
+    ("supervisor.signalProcess", (0, 0)),
+    ("supervisor.signalProcessGroup", (0, 0)),
     ("supervisor.getProcessInfo", (123,)),
     ("supervisor.getProcessInfo", ()),
     ("supervisor.startProcess", (1.5,)),
@@ -112,12 +113,6 @@ WRONG_CALLS = [
     ("system.multicall", ("notalist",)),
     ("system.multicall", ([{"methodName": 5}],)),
 ]
-KNOWN_CRASHERS = [
-    ("supervisor.signalProcess", (0, 0)),
-    ("supervisor.signalProcessGroup", (0, 0)),
-]
-if os.environ.get("SOAK_KNOWN_CRASHERS"):
-    WRONG_CALLS += KNOWN_CRASHERS
 
 MALFORMED = [
     b"GARBAGE\r\n\r\n",
