@@ -794,7 +794,9 @@ static bool evict_one(struct listener *l)
 		if (c->l != l || busy(c))
 			continue;
 		int rank = c->lingering ? 0 : !c->served ? 1 : 2;
-		if (rank < victim_rank || (rank == victim_rank && c->since < victim->since)) {
+		/* the list runs newest first, and connections accepted in one loop pass share
+		 * their `since`: `<=` lets the older one of a tie win, never the newcomer */
+		if (rank < victim_rank || (rank == victim_rank && c->since <= victim->since)) {
 			victim = c;
 			victim_rank = rank;
 		}

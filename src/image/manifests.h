@@ -7,9 +7,10 @@
 #include "diag.h"
 #include "stack.h"
 
-/* `pidvisor check --ready` does not exist yet: readiness probes run `pidvisor check` until it
- * does (tests/image/test_deploy.py fails when the two disagree). */
-#define CHECK_HAS_READY 0
+/* Readiness probes run `pidvisor check --ready` (programs waiting for their depends_on are not
+ * ready), liveness probes `pidvisor check` (tests/image/test_deploy.py fails when this and
+ * pidvisor disagree). */
+#define CHECK_HAS_READY 1
 
 /* The Compose file (version 3.8) of the images of order. Malloc'd, or NULL with d. */
 char *compose_file(const struct stack *st, const size_t *order, size_t n, const char *tag_prefix,

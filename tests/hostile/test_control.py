@@ -279,7 +279,7 @@ def test_out_of_fds_does_not_spin_and_recovers(served):
     idle = [connect(d.sock) for _ in range(20)]
     try:
         r = ctl(d, "status")
-        assert r.returncode == 0 and "RUNNING" in r.stdout, r
+        assert r.returncode == 0 and "RUNNING" in r.stdout, (r, d.log()[-2500:])
     finally:
         for s in idle:
             s.close()
