@@ -103,21 +103,6 @@ struct xr_value *rpc_result_struct(const struct process *p, int code, const char
 	xr_struct_set(st, "group", xr_string(p ? p->conf->group : ""));
 	xr_struct_set(st, "status", xr_int(code));
 	xr_struct_set(st, "description", xr_string(desc));
-	/* pidvisor's addition; supervisord's clients ignore members they do not know */
-	const char *health = health_of(p);
-	if (health)
-		xr_struct_set(st, "health", xr_string(health));
-	const struct dep_list *deps = &p->conf->depends_on;
-	if (deps->n) {
-		/* what it waits for, as written: ctl stop asks before stopping a dependency */
-		struct buf text = {0};
-		for (size_t i = 0; i < deps->n; i++)
-			buf_printf(&text, "%s%s%s:%s", i ? "," : "", deps->v[i].name,
-				   deps->v[i].group ? ":*" : "", dep_cond_name(deps->v[i].cond));
-		if (!text.failed)
-			xr_struct_set(st, "depends_on", xr_string(text.data));
-		buf_free(&text);
-	}
 	return st;
 }
 
@@ -186,6 +171,25 @@ void rpc_describe(const struct process *p, time_t now, char *buf, size_t n)
 	}
 }
 
+/* pidvisor's additions to a process-info struct; supervisord's clients ignore members they do
+ * not know: the health check's state, and depends_on as written (ctl stop names dependents). */
+static void pidvisor_members(struct xr_value *st, const struct process *p)
+{
+	const char *health = health_of(p);
+	if (health)
+		xr_struct_set(st, "health", xr_string(health));
+	const struct dep_list *deps = &p->conf->depends_on;
+	if (!deps->n)
+		return;
+	struct buf text = {0};
+	for (size_t i = 0; i < deps->n; i++)
+		buf_printf(&text, "%s%s%s:%s", i ? "," : "", deps->v[i].name,
+			   deps->v[i].group ? ":*" : "", dep_cond_name(deps->v[i].cond));
+	if (!text.failed)
+		xr_struct_set(st, "depends_on", xr_string(text.data));
+	buf_free(&text);
+}
+
 static struct xr_value *process_info(const struct process *p)
 {
 	char desc[256];
@@ -207,21 +211,7 @@ static struct xr_value *process_info(const struct process *p)
 	xr_struct_set(st, "stderr_logfile", xr_string(err ? err : ""));
 	xr_struct_set(st, "pid", xr_int(p->pid));
 	xr_struct_set(st, "description", xr_string(desc));
-	/* pidvisor's addition; supervisord's clients ignore members they do not know */
-	const char *health = health_of(p);
-	if (health)
-		xr_struct_set(st, "health", xr_string(health));
-	const struct dep_list *deps = &p->conf->depends_on;
-	if (deps->n) {
-		/* what it waits for, as written: ctl stop asks before stopping a dependency */
-		struct buf text = {0};
-		for (size_t i = 0; i < deps->n; i++)
-			buf_printf(&text, "%s%s%s:%s", i ? "," : "", deps->v[i].name,
-				   deps->v[i].group ? ":*" : "", dep_cond_name(deps->v[i].cond));
-		if (!text.failed)
-			xr_struct_set(st, "depends_on", xr_string(text.data));
-		buf_free(&text);
-	}
+	pidvisor_members(st, p);
 	return st;
 }
 
