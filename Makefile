@@ -91,7 +91,7 @@ build/asan/unit/%: tests/unit/%.c build/asan/libimage.a $(ASAN_LIBS)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_OBJ := $(filter-out build/fuzz/obj/image/main.o,$(patsubst src/%.c,build/fuzz/obj/%.o,$(CORE_SRC) $(IMAGE_SRC)))
-FUZZ_CFLAGS := -std=c11 $(filter-out -Werror,$(WARN)) $(DEFS) $(PKG_CFLAGS) -O1 -g -fno-sanitize-recover=undefined
+FUZZ_CFLAGS := -std=c11 $(filter-out -Werror,$(WARN)) $(DEFS) $(PKG_CFLAGS) -O1 -g -fno-sanitize-recover=undefined -MMD -MP
 FUZZ_SECONDS ?= 20
 
 build/fuzz/obj/%.o: src/%.c
@@ -203,4 +203,4 @@ test-orchestrators: test-deps
 	$(MAKE) build/pidvisor build/pidvisor-static $(IMAGE_BIN)
 	$(PYTHON) -m pytest -q tests/orchestrators
 
--include $(wildcard build/obj/*.d build/obj/*/*.d build/asan/*.d build/asan/*/*.d build/asan/unit/*/*.d build/fuzz/obj/*/*.d build/fuzz/obj/*.d)
+-include $(wildcard build/obj/*.d build/obj/*/*.d build/asan/*.d build/asan/*/*.d build/asan/unit/*/*.d build/fuzz/obj/*/*.d build/fuzz/obj/*.d build/fuzz/*.d)
