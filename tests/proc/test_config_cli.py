@@ -30,9 +30,6 @@ BAD_CONFIGS = {
                           "[group:g]\nprograms=web,api\n"
                           "[program:api2]\ncommand=sleep 1\n",
                           None),
-    "missing include": ("[supervisord]\n[include]\nfiles=/nonexistent/extra.conf\n",
-                        r":3: \[include\] files: included file '/nonexistent/extra.conf' does "
-                        r"not exist"),
     "no supervisord section": ("[program:web]\ncommand=sleep 1\n",
                                r"no \[supervisord\] section"),
     "killasgroup": ("[supervisord]\n[program:web]\ncommand=sleep 1\nstopasgroup=true\n"
