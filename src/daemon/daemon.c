@@ -155,7 +155,9 @@ void daemon_usage(FILE *f, const char *prog)
 	print_options(f, true);
 	fprintf(f,
 		"\npidvisor also answers as 'pidvisor ctl ...' (or 'supervisorctl') and\n"
-		"'pidvisor check' (a health probe). As PID 1 it always stays in the foreground.\n");
+		"'pidvisor check' (a health probe). As PID 1 it always stays in the foreground.\n"
+		"'pidvisor [-g] [-v] [-t SECONDS] -- CMD [ARGS]' runs one program with no config\n"
+		"(as tini does); invoked as 'tini' or 'dumb-init' it takes their command lines.\n");
 }
 
 static int usage_error(const char *prog, const char *fmt, const char *arg)
