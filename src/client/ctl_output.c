@@ -311,6 +311,9 @@ static const char usage_text[] =
 static const char extensions_text[] =
     "pidvisor extensions:\n"
     "status --json [names] -- the process table as a JSON array (exit codes as status)\n"
+    "stop --force NAME -- stop the running programs that depend on NAME first\n"
+    "The same server has a web page: http://HOST:PORT/ of an [inet_http_server], or\n"
+    "curl --unix-socket of the unix socket (status, actions, /metrics, /api/processes).\n"
     "A config file without [supervisorctl] but with [unix_http_server] file= is\n"
     "accepted: the server URL is then unix://<file>.\n"
     "Exit codes: 0 ok, 1 error, 2 bad arguments, 3 a listed process is not running\n"
