@@ -466,25 +466,6 @@ static void tail_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 /* "%2A" -> "*", as supervisord unquotes the namespec. */
-static void percent_decode(char *s)
-{
-	char *o = s;
-	for (; *s; s++) {
-		if (s[0] == '%' && s[1] && s[2]) {
-			char hex[3] = {s[1], s[2], 0};
-			char *end;
-			long v = strtol(hex, &end, 16);
-			if (!*end) {
-				*o++ = (char)v;
-				s += 2;
-				continue;
-			}
-		}
-		*o++ = *s;
-	}
-	*o = '\0';
-}
-
 static void start_tail(struct conn *c, const char *path, struct process *proc, int channel)
 {
 	struct stat st;
@@ -542,7 +523,7 @@ static void handle_logtail(struct conn *c, const char *target)
 		channel = !strcmp(slash + 1, "stderr") ? 2 : 1;
 		*slash = '\0';
 	}
-	percent_decode(spec);
+	http_percent_decode(spec, sizeof(spec), spec, strlen(spec), false);
 	char group[1024], name[1024];
 	const char *colon = strchr(spec, ':');
 	snprintf(group, sizeof(group), "%.*s", colon ? (int)(colon - spec) : (int)strlen(spec),

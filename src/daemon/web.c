@@ -7,6 +7,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "http.h"
 #include "json.h"
 #include "metrics.h"
 #include "states.h"
@@ -44,21 +45,8 @@ static bool form_get(const char *form, size_t len, const char *key, char *out, s
 		const char *amp = memchr(p, '&', (size_t)(end - p));
 		const char *stop = amp ? amp : end;
 		if ((size_t)(stop - p) > klen && !strncmp(p, key, klen) && p[klen] == '=') {
-			size_t o = 0;
-			for (const char *s = p + klen + 1; s < stop && o + 1 < n; s++) {
-				if (*s == '+') {
-					out[o++] = ' ';
-				} else if (*s == '%' && stop - s > 2 &&
-					   isxdigit((unsigned char)s[1]) &&
-					   isxdigit((unsigned char)s[2])) {
-					char hex[3] = {s[1], s[2], 0};
-					out[o++] = (char)strtol(hex, NULL, 16);
-					s += 2;
-				} else {
-					out[o++] = *s;
-				}
-			}
-			out[o] = '\0';
+			const char *v = p + klen + 1;
+			http_percent_decode(out, n, v, (size_t)(stop - v), true);
 			return true;
 		}
 		p = amp ? amp + 1 : NULL;
@@ -618,14 +606,7 @@ enum web_result web_handle(struct rpc_server *rs, const struct web_request *rq, 
 	}
 	if (plen > 15 && !strncmp(target, "/api/processes/", 15)) {
 		char name[512];
-		size_t n = plen - 15 < sizeof(name) - 1 ? plen - 15 : sizeof(name) - 1;
-		/* percent-decoding: reuse the form decoder on "n=<name>" */
-		struct buf tmp = {0};
-		buf_puts(&tmp, "n=");
-		buf_append(&tmp, target + 15, n);
-		if (tmp.failed || !form_get(tmp.data, tmp.len, "n", name, sizeof(name)))
-			name[0] = '\0';
-		buf_free(&tmp);
+		http_percent_decode(name, sizeof(name), target + 15, plen - 15, false);
 		api_processes(rs, name, r);
 		return WEB_DONE;
 	}

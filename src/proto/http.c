@@ -548,3 +548,28 @@ bool http_write_chunk(struct buf *out, const void *data, size_t len)
 	buf_puts(out, "\r\n");
 	return !out->failed;
 }
+
+static int hex_digit(char c)
+{
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+				      : -1;
+}
+
+void http_percent_decode(char *out, size_t n, const char *in, size_t len, bool plus_is_space)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < len && o + 1 < n; i++) {
+		int hi = i + 2 < len && in[i] == '%' ? hex_digit(in[i + 1]) : -1;
+		int lo = hi >= 0 ? hex_digit(in[i + 2]) : -1;
+		if (lo >= 0) {
+			out[o++] = (char)(hi * 16 + lo);
+			i += 2;
+		} else {
+			out[o++] = plus_is_space && in[i] == '+' ? ' ' : in[i];
+		}
+	}
+	if (n)
+		out[o] = '\0';
+}

@@ -94,6 +94,10 @@ bool http_basic_auth_format(struct buf *out, const char *user, const char *pass)
  * (the caller's buffer, bounded by its cap, freed by the caller) and points user
  * and pass into it (split at the first ':'). False when it is not Basic, not
  * base64, has no ':', holds a NUL, or does not fit raw's cap. */
+/* Percent-decodes in[0..len) into out: at most n-1 bytes, NUL-terminated; out may be in (the
+ * text only shrinks). With plus_is_space, '+' is a space (form data). A '%' not followed by two
+ * hex digits is kept as it is. */
+void http_percent_decode(char *out, size_t n, const char *in, size_t len, bool plus_is_space);
 bool http_basic_auth_parse(const char *value, struct buf *raw, const char **user,
 			   const char **pass);
 /* Response head: status line, Content-Type, Content-Length (or chunked when

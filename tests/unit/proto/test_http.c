@@ -281,9 +281,25 @@ static void test_write_helpers(void **state)
 	buf_free(&sb);
 }
 
+static void test_percent_decode(void **state)
+{
+	char out[16];
+	http_percent_decode(out, sizeof(out), "a%20b+c%3a%zz%4", 15, false);
+	assert_string_equal(out, "a b+c:%zz%4");
+	http_percent_decode(out, sizeof(out), "a%20b+c", 7, true);
+	assert_string_equal(out, "a b c");
+	char small[4];
+	http_percent_decode(small, sizeof(small), "abcdef", 6, false);
+	assert_string_equal(small, "abc");
+	char same[] = "x%2Fy";
+	http_percent_decode(same, sizeof(same), same, strlen(same), false);
+	assert_string_equal(same, "x/y");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_percent_decode),
 	    cmocka_unit_test(test_request_whole),
 	    cmocka_unit_test(test_request_bytewise_and_pipelined),
 	    cmocka_unit_test(test_request_errors),
