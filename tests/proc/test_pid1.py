@@ -35,17 +35,26 @@ def test_300_orphans_exiting_at_once_leave_no_zombie(run, impl, tmp_path):
     assert d.stop() == 0
 
 
+# Each program says when its trap is set (startsecs=0 makes it RUNNING at the spawn, before
+# the shell has read its first command: a stop that came sooner would find no trap).
 STOPPER = ("command=sh -c 'trap \"echo %(program_name)s >> %(here)s/order; exit 0\" TERM; "
-           "while :; do sleep 0.05; done'\nstartsecs=0\n")
+           "echo >> %(here)s/trapped; while :; do sleep 0.05; done'\nstartsecs=0\n")
+
+
+def wait_trapped(tmp_path, n):
+    path = tmp_path / "trapped"
+    wait_until(lambda: path.exists() and len(path.read_text()) >= n, timeout=10,
+               what=f"{n} traps set")
 
 
 def test_sigterm_stops_in_reverse_priority_then_sigkill(run, impl, tmp_path):
     conf = "".join(f"[program:{n}]\n{STOPPER}priority={p}\n\n"
                    for n, p in (("a", 1), ("b", 2), ("c", 3)))
-    conf += ("[program:stubborn]\ncommand=sh -c 'trap \"\" TERM; while :; do sleep 0.05; done'\n"
-             "startsecs=0\nstopwaitsecs=2\npriority=4\n")
+    conf += ("[program:stubborn]\ncommand=sh -c 'trap \"\" TERM; echo >> %(here)s/trapped; "
+             "while :; do sleep 0.05; done'\nstartsecs=0\nstopwaitsecs=2\npriority=4\n")
     d = run(impl, conf)
     d.wait_log(r"success: \w+ entered RUNNING", count=4)
+    wait_trapped(tmp_path, 4)
     t0 = time.monotonic()
     d.signal(signal.SIGTERM)
     rc = d.proc.wait(timeout=15)
@@ -61,11 +70,12 @@ def test_sigterm_stops_in_reverse_priority_then_sigkill(run, impl, tmp_path):
 
 def test_each_group_stops_before_the_next(run, impl, tmp_path):
     slow = ("command=sh -c 'trap \"sleep 0.5; echo %(program_name)s >> %(here)s/order; exit 0\" "
-            "TERM; while :; do sleep 0.05; done'\nstartsecs=0\n")
+            "TERM; echo >> %(here)s/trapped; while :; do sleep 0.05; done'\nstartsecs=0\n")
     conf = (f"[program:first]\n{slow}priority=10\n\n"
             f"[program:second]\n{STOPPER}priority=1\n")
     d = run(impl, conf)
     d.wait_log(r"success: \w+ entered RUNNING", count=2)
+    wait_trapped(tmp_path, 2)
     assert d.stop() == 0
     assert (tmp_path / "order").read_text().split() == ["first", "second"]
 
