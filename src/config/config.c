@@ -13,6 +13,7 @@
 #include "keytypes.h"
 #include "loader.h"
 #include "net.h"
+#include "passwd.h"
 
 extern char **environ;
 
@@ -40,11 +41,26 @@ static const char *suggest_key(const char *key, const struct section_def *def)
 	return config_suggest(key, cands, m);
 }
 
+/* The sections each kind of process is read from, and their prefixes. */
+static const struct {
+	enum sec_kind sec;
+	const char *prefix;
+} kinds[] = {
+    [KIND_PROGRAM] = {SEC_PROGRAM, "program:"},
+    [KIND_EVENTLISTENER] = {SEC_EVENTLISTENER, "eventlistener:"},
+    [KIND_FCGI] = {SEC_FCGI, "fcgi-program:"},
+};
+
+static const struct section_def *kind_def(enum proc_kind kind)
+{
+	return section_by_kind(kinds[kind].sec);
+}
+
 static void proc_conf_free(struct proc_conf *p)
 {
 	if (!p)
 		return;
-	keys_free(section_by_kind(SEC_PROGRAM), p);
+	keys_free(kind_def(p->kind), p);
 	free(p->program);
 	free(p->group);
 	free(p->file);
@@ -85,6 +101,40 @@ static void program_env(struct loader *L, const struct ini_section *sec, struct 
 	sv_free(&own);
 }
 
+/* [fcgi-program:x]: socket_owner names a user (and group); owner and mode are for unix sockets */
+static int finish_fcgi(struct loader *L, struct proc_conf *p, const struct ini_section *sec,
+		       const char *section)
+{
+	struct raw r;
+	int rc = 0;
+	if (!p->socket.is_unix && (p->socket_owner || p->socket_mode >= 0)) {
+		raw_get(L, sec, p->socket_owner ? "socket_owner" : "socket_mode", NULL, &r);
+		config_report(L, DIAG_ERROR, &r, section,
+			      p->socket_owner ? "socket_owner" : "socket_mode",
+			      "only applies to a unix:// socket");
+		rc = -1;
+	}
+	if (p->socket_owner) {
+		char *user = xstrdup(p->socket_owner), *group = strchr(user, ':');
+		struct user_info ui;
+		gid_t gid;
+		if (group)
+			*group++ = '\0';
+		raw_get(L, sec, "socket_owner", NULL, &r);
+		if (user_lookup(user, &ui) < 0) {
+			config_report(L, DIAG_ERROR, &r, section, "socket_owner",
+				      "no such user '%s' in /etc/passwd", user);
+			rc = -1;
+		} else if (group && group_lookup(group, &gid) < 0) {
+			config_report(L, DIAG_ERROR, &r, section, "socket_owner",
+				      "no such group '%s' in /etc/group", group);
+			rc = -1;
+		}
+		free(user);
+	}
+	return rc;
+}
+
 static int finish_proc(struct loader *L, struct proc_conf *p, const struct ini_section *sec,
 		       const char *section)
 {
@@ -120,9 +170,31 @@ static int finish_proc(struct loader *L, struct proc_conf *p, const struct ini_s
 			      "needs a healthcheck in the same section");
 		rc = -1;
 	}
-	if (p->redirect_stderr && raw_get(L, sec, "stderr_logfile", NULL, &r))
+	if (p->redirect_stderr && p->kind == KIND_EVENTLISTENER) {
+		raw_get(L, sec, "redirect_stderr", NULL, &r);
+		config_report(L, DIAG_ERROR, &r, section, "redirect_stderr",
+			      "cannot be true for an event listener: stderr would interfere with "
+			      "the event listener protocol on stdout");
+		rc = -1;
+	} else if (p->redirect_stderr && raw_get(L, sec, "stderr_logfile", NULL, &r)) {
 		config_report(L, DIAG_WARNING, &r, section, "stderr_logfile",
 			      "ignored because redirect_stderr is true");
+	}
+	if (p->kind == KIND_EVENTLISTENER) {
+		/* a listener's priority defaults to -1: started first and stopped last */
+		if (!raw_get(L, sec, "priority", NULL, &r))
+			p->priority = -1;
+		raw_get(L, sec, "result_handler", NULL, &r);
+		if (strcmp(p->result_handler, "supervisor.dispatchers:default_handler") != 0) {
+			config_report(L, DIAG_ERROR, &r, section, "result_handler",
+				      "'%s' cannot be resolved: only "
+				      "supervisor.dispatchers:default_handler is built in",
+				      p->result_handler);
+			rc = -1;
+		}
+	}
+	if (p->kind == KIND_FCGI)
+		rc |= finish_fcgi(L, p, sec, section);
 	return rc;
 }
 
@@ -130,7 +202,7 @@ static int finish_proc(struct loader *L, struct proc_conf *p, const struct ini_s
 static int load_counts(struct loader *L, const struct ini_section *sec, struct expand_ctx *ex,
 		       struct proc_conf *counts)
 {
-	const struct section_def *def = section_by_kind(SEC_PROGRAM);
+	const struct section_def *def = section_of(sec->name);
 	int rc = 0;
 	for (size_t i = 0; i < section_nkeys(def); i++) {
 		const struct keydef *k = section_key(def, i);
@@ -150,10 +222,12 @@ static int load_counts(struct loader *L, const struct ini_section *sec, struct e
 	return rc;
 }
 
+/* Loads a [program:x], [eventlistener:x] or [fcgi-program:x] section's processes into g, as a
+ * process of kind (a [group:x] loads an fcgi-program as a plain program, as supervisord does). */
 static int load_program(struct loader *L, const struct ini_section *sec, const char *group_name,
-			struct group_conf *g)
+			struct group_conf *g, enum proc_kind kind)
 {
-	const char *program = sec->name + strlen("program:");
+	const char *program = strchr(sec->name, ':') + 1;
 	struct expand_ctx ex;
 	struct strvec env = {0};
 	struct proc_conf counts = {0};
@@ -175,6 +249,7 @@ static int load_program(struct loader *L, const struct ini_section *sec, const c
 	}
 	for (long long i = 0; i < counts.numprocs; i++) {
 		struct proc_conf *p = xcalloc(1, sizeof(*p));
+		p->kind = kind;
 		p->program = xstrdup(program);
 		p->group = xstrdup(group_name);
 		p->numprocs = counts.numprocs;
@@ -185,8 +260,7 @@ static int load_program(struct loader *L, const struct ini_section *sec, const c
 		ex.has_process_num = true;
 		ex.process_num = p->process_num;
 		ex.numprocs = (int)counts.numprocs;
-		int prc =
-		    load_section(L, section_by_kind(SEC_PROGRAM), sec, sec->name, &ex, NULL, p);
+		int prc = load_section(L, kind_def(kind), sec, sec->name, &ex, NULL, p);
 		if (prc == 0)
 			prc = finish_proc(L, p, sec, sec->name);
 		g->procs = xrealloc(g->procs, (g->nprocs + 1) * sizeof(*g->procs));
@@ -258,16 +332,26 @@ static int load_group_section(struct loader *L, const struct ini_section *sec,
 	char *save = NULL;
 	for (char *p = strtok_r(gs.programs, ", \t\n", &save); p;
 	     p = strtok_r(NULL, ", \t\n", &save)) {
-		char *secname = xasprintf("program:%s", p);
-		const struct ini_section *ps = ini_find_section(&L->doc, secname);
-		free(secname);
-		if (!ps) {
+		char *pname = xasprintf("program:%s", p), *fname = xasprintf("fcgi-program:%s", p);
+		const struct ini_section *ps = ini_find_section(&L->doc, pname);
+		const struct ini_section *fs = ini_find_section(&L->doc, fname);
+		free(pname);
+		free(fname);
+		if (!ps && !fs) {
 			config_report(L, DIAG_ERROR, &where, sec->name, "programs",
-				      "no [program:%s] section", p);
+				      "no [program:%s] or [fcgi-program:%s] section", p, p);
 			rc = -1;
 			continue;
 		}
-		if (load_program(L, ps, gname, g) < 0)
+		if (ps && fs) {
+			config_report(
+			    L, DIAG_ERROR, &where, sec->name, "programs",
+			    "'%s' is ambiguous: both [program:%s] and [fcgi-program:%s] exist", p,
+			    p, p);
+			rc = -1;
+			continue;
+		}
+		if (load_program(L, ps ? ps : fs, gname, g, KIND_PROGRAM) < 0)
 			rc = -1;
 		sv_push(grouped, xstrdup(p));
 	}
@@ -325,14 +409,22 @@ static int load_groups(struct loader *L)
 		if (def && def->kind == SEC_GROUP && load_group_section(L, sec, &grouped) < 0)
 			rc = -1;
 	}
+	/* then each [program:x], [eventlistener:x] and [fcgi-program:x] not in a [group:x] is a
+	 * group of its own (an eventlistener's is its pool) */
 	for (size_t i = 0; i < L->doc.n; i++) {
 		const struct ini_section *sec = &L->doc.sections[i];
 		const struct section_def *def = section_of(sec->name);
-		const char *program = sec->name + strlen("program:");
-		if (!def || def->kind != SEC_PROGRAM || in_strvec(&grouped, program))
+		enum proc_kind kind = KIND_PROGRAM;
+		while (def && kinds[kind].sec != def->kind && kind < KIND_FCGI)
+			kind++;
+		if (!def || kinds[kind].sec != def->kind)
+			continue;
+		const char *program = strchr(sec->name, ':') + 1;
+		if (kind != KIND_EVENTLISTENER && in_strvec(&grouped, program))
 			continue;
 		struct group_conf *g = new_group(L, program, sec->file, sec->line);
-		if (load_program(L, sec, g->name, g) < 0)
+		g->kind = kind;
+		if (load_program(L, sec, g->name, g, kind) < 0)
 			rc = -1;
 		else if (g->nprocs)
 			g->priority = g->procs[0]->priority;
@@ -531,13 +623,14 @@ struct group_conf *config_find_group(const struct config *c, const char *name)
 
 bool proc_conf_equal(const struct proc_conf *a, const struct proc_conf *b)
 {
-	return keys_equal(section_by_kind(SEC_PROGRAM), a, b) && a->process_num == b->process_num &&
-	       strcmp(a->group, b->group) == 0;
+	return a->kind == b->kind && keys_equal(kind_def(a->kind), a, b) &&
+	       a->process_num == b->process_num && strcmp(a->group, b->group) == 0;
 }
 
 bool group_conf_equal(const struct group_conf *a, const struct group_conf *b)
 {
-	if (strcmp(a->name, b->name) != 0 || a->priority != b->priority || a->nprocs != b->nprocs)
+	if (strcmp(a->name, b->name) != 0 || a->kind != b->kind || a->priority != b->priority ||
+	    a->nprocs != b->nprocs)
 		return false;
 	for (size_t i = 0; i < a->nprocs; i++)
 		if (!proc_conf_equal(a->procs[i], b->procs[i]))

@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "diag.h"
+#include "eventtypes.h"
 #include "inifile.h"
 #include "util.h"
 #include "values.h"
@@ -77,7 +78,20 @@ struct log_conf {
 	bool syslog;
 };
 
+/* What section a process comes from: they share every program key. */
+enum proc_kind { KIND_PROGRAM, KIND_EVENTLISTENER, KIND_FCGI };
+
+/* [fcgi-program:x] socket, parsed at load */
+struct fcgi_socket {
+	char *url; /* as written, expanded: "unix:///run/app.sock", "tcp://127.0.0.1:9000" */
+	bool is_unix;
+	char *path;		      /* unix: */
+	struct sockaddr_storage addr; /* tcp: resolved */
+	socklen_t addrlen;
+};
+
 struct proc_conf {
+	enum proc_kind kind;
 	char *name;    /* process_name, expanded */
 	char *program; /* the [program:x] name */
 	char *group;   /* the group it belongs to */
@@ -116,13 +130,24 @@ struct proc_conf {
 	enum restart_backoff restart_backoff;
 	double restart_backoff_max; /* seconds */
 	bool retry_forever;
+	/* [eventlistener:x] */
+	event_mask events;     /* the types it subscribes to */
+	long long buffer_size; /* events queued for the pool before the oldest is dropped */
+	char *result_handler;  /* supervisord's dotted name; only the default is supported */
+	/* [fcgi-program:x] */
+	struct fcgi_socket socket;
+	long long socket_backlog; /* 0: SOMAXCONN */
+	char *socket_owner;	  /* "user[:group]", NULL: pidvisor's, or user='s when set */
+	int socket_mode;	  /* -1: 0700 for a unix socket */
 	/* where the [program:x] section is */
 	char *file;
 	int line;
 };
 
 struct group_conf {
-	int refs; /* the config holds one; each running group another */
+	int refs;	     /* the config holds one; each running group another */
+	enum proc_kind kind; /* KIND_PROGRAM for a [group:x], even with fcgi-programs in it, as in
+				supervisord: they get no socket there */
 	char *name;
 	long long priority;
 	struct proc_conf **procs; /* sorted by priority, then name */

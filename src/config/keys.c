@@ -32,14 +32,14 @@ static const struct keydef program_keys[] = {
     {"stdout_logfile", K_LOGFILE, "AUTO", P(out.logfile), 0, 0, KF_PROC},
     {"stdout_logfile_maxbytes", K_SIZE, "50MB", P(out.maxbytes), 0, 0, 0},
     {"stdout_logfile_backups", K_INT, "10", P(out.backups), 0, 100000, 0},
-    {"stdout_capture_maxbytes", K_SIZE, "0", P(out.capture_maxbytes), 0, 0, KF_UNSUPPORTED},
-    {"stdout_events_enabled", K_BOOL, "false", P(out.events_enabled), 0, 0, KF_UNSUPPORTED},
+    {"stdout_capture_maxbytes", K_SIZE, "0", P(out.capture_maxbytes), 0, 0, 0},
+    {"stdout_events_enabled", K_BOOL, "false", P(out.events_enabled), 0, 0, 0},
     {"stdout_syslog", K_BOOL, "false", P(out.syslog), 0, 0, 0},
     {"stderr_logfile", K_LOGFILE, "AUTO", P(err.logfile), 0, 0, KF_PROC},
     {"stderr_logfile_maxbytes", K_SIZE, "50MB", P(err.maxbytes), 0, 0, 0},
     {"stderr_logfile_backups", K_INT, "10", P(err.backups), 0, 100000, 0},
-    {"stderr_capture_maxbytes", K_SIZE, "0", P(err.capture_maxbytes), 0, 0, KF_UNSUPPORTED},
-    {"stderr_events_enabled", K_BOOL, "false", P(err.events_enabled), 0, 0, KF_UNSUPPORTED},
+    {"stderr_capture_maxbytes", K_SIZE, "0", P(err.capture_maxbytes), 0, 0, 0},
+    {"stderr_events_enabled", K_BOOL, "false", P(err.events_enabled), 0, 0, 0},
     {"stderr_syslog", K_BOOL, "false", P(err.syslog), 0, 0, 0},
     {"environment", K_ENV, "", P(environment), 0, 0, KF_PROC},
     {"directory", K_STR_NULL, NULL, P(directory), 0, 0, KF_PROC},
@@ -60,6 +60,21 @@ static const struct keydef program_keys[] = {
     {"restart_backoff", K_BACKOFF, "linear", P(restart_backoff), 0, 0, KF_EXT},
     {"restart_backoff_max", K_DURATION, "60", P(restart_backoff_max), 1000, 86400000, KF_EXT},
     {"retry_forever", K_BOOL, "false", P(retry_forever), 0, 0, KF_EXT},
+};
+
+/* [eventlistener:x] has every program key and these; its priority defaults to -1 (config.c) */
+static const struct keydef listener_keys[] = {
+    {"events", K_EVENTS, NULL, P(events), 0, 0, KF_REQUIRED},
+    {"buffer_size", K_INT, "10", P(buffer_size), 1, 1000000, 0},
+    {"result_handler", K_STR, "supervisor.dispatchers:default_handler", P(result_handler), 0, 0, 0},
+};
+
+/* [fcgi-program:x] has every program key and these */
+static const struct keydef fcgi_keys[] = {
+    {"socket", K_FCGI_SOCKET, NULL, P(socket), 0, 0, KF_REQUIRED},
+    {"socket_backlog", K_INT, NULL, P(socket_backlog), 1, 65535, 0},
+    {"socket_owner", K_STR_NULL, NULL, P(socket_owner), 0, 0, 0},
+    {"socket_mode", K_UMASK, NULL, P(socket_mode), 0, 0, 0},
 };
 
 static const struct keydef supervisord_keys[] = {
@@ -139,10 +154,8 @@ static const struct section_def sections[] = {
     {"inet_http_server", SEC_INET, KEYS(inet_server_keys), KEYS(server_limit_keys), NULL},
     {"supervisorctl", SEC_CTL, KEYS(ctl_keys), NULL, 0, NULL},
     {"rpcinterface:", SEC_RPC, NULL, 0, NULL, 0, NULL},
-    {"eventlistener:", SEC_EVENTLISTENER, NULL, 0, NULL, 0,
-     "event listeners are not supported yet; this listener is not started"},
-    {"fcgi-program:", SEC_FCGI, NULL, 0, NULL, 0,
-     "FastCGI programs are not supported yet; this program is not started"},
+    {"eventlistener:", SEC_EVENTLISTENER, KEYS(program_keys), KEYS(listener_keys), NULL},
+    {"fcgi-program:", SEC_FCGI, KEYS(program_keys), KEYS(fcgi_keys), NULL},
     {"ctlplugin:", SEC_CTLPLUGIN, NULL, 0, NULL, 0,
      "supervisorctl plugins are not supported; skipped"},
     {"DEFAULT", SEC_DEFAULT, NULL, 0, NULL, 0, NULL},

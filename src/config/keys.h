@@ -35,14 +35,15 @@ enum ktype {
 	K_ON_UNHEALTHY, /* none, restart, shutdown */
 	K_DEPENDS,	/* name[:condition], ...; group:* for a whole group */
 	K_BACKOFF,	/* linear, exponential */
+	K_EVENTS,	/* comma list of event type names (eventtypes.h) */
+	K_FCGI_SOCKET,	/* unix:///abs/path or tcp://host:port */
 	K_NTYPES,
 };
 
 enum {
-	KF_PROC = 1 << 0,	 /* expanded once per process, with process_num and numprocs */
-	KF_REQUIRED = 1 << 1,	 /* no default */
-	KF_UNSUPPORTED = 1 << 2, /* accepted; a non-default value gets a warning */
-	KF_EXT = 1 << 3,	 /* pidvisor extension */
+	KF_PROC = 1 << 0,     /* expanded once per process, with process_num and numprocs */
+	KF_REQUIRED = 1 << 1, /* no default */
+	KF_EXT = 1 << 3,      /* pidvisor extension */
 	KF_TWICE = 1 << 4, /* expanded twice, as supervisord does for [supervisord] environment */
 	KF_NOEXPAND = 1 << 5,
 	KF_EARLY =

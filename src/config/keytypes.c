@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include "config.h"
 #include "depends.h"
+#include "eventtypes.h"
 #include "inifile.h"
 #include "loader.h"
 #include "net.h"
@@ -359,6 +361,79 @@ static bool depends_equal(const void *a, const void *b)
 	return dep_list_equal(a, b);
 }
 
+/* events: supervisord upper-cases the names and refuses an unknown one or an empty list */
+static int parse_events(const struct keydef *k, const char *v, void *dst, char **why)
+{
+	char *copy = xstrdup(v), *save = NULL;
+	event_mask mask = 0;
+	int rc = 0;
+	for (char *tok = strtok_r(copy, ", \t\n", &save); tok && rc == 0;
+	     tok = strtok_r(NULL, ", \t\n", &save)) {
+		int t = event_type_by_name(tok);
+		if (t < 0)
+			rc = bad(why, "unknown event type '%s' (see supervisord's event types)",
+				 tok);
+		else
+			mask |= (event_mask)1 << t;
+	}
+	free(copy);
+	if (rc == 0 && mask == 0)
+		return bad(why, "%sneeds at least one event type", "");
+	if (rc == 0)
+		*(event_mask *)dst = mask;
+	return rc;
+}
+
+/* socket: unix:///absolute/path (the path normalised) or tcp://host:port, host resolved now */
+static int parse_fcgi_socket(const struct keydef *k, const char *v, void *dst, char **why)
+{
+	struct fcgi_socket *s = dst;
+	memset(s, 0, sizeof(*s));
+	if (strncmp(v, "unix://", 7) == 0) {
+		const char *path = v + 7;
+		if (path[0] != '/')
+			return bad(why, "unix socket path '%s' is not an absolute path", path);
+		if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+			return bad(why, "unix socket path '%s' is too long", path);
+		s->is_unix = true;
+		s->path = xstrdup(path);
+	} else if (strncmp(v, "tcp://", 6) == 0) {
+		const char *hp = v + 6, *colon = strchr(hp, ':');
+		const char *err = NULL;
+		if (!colon || colon == hp || !colon[1] ||
+		    strspn(colon + 1, "0123456789") != strlen(colon + 1))
+			return bad(why, "'%s' is not tcp://host:port", v);
+		long port = strtol(colon + 1, NULL, 10);
+		if (port < 1 || port > 65535)
+			return bad(why, "port in '%s' is not 1-65535", v);
+		char *host = xstrndup(hp, (size_t)(colon - hp));
+		int rc = net_resolve(host, colon + 1, true, &s->addr, &s->addrlen, &err);
+		free(host);
+		if (rc < 0) {
+			*why = xasprintf("cannot resolve '%s': %s", v, err);
+			return -1;
+		}
+	} else {
+		return bad(why, "'%s' is neither unix:///path nor tcp://host:port", v);
+	}
+	s->url = xstrdup(v);
+	return 0;
+}
+
+static void free_fcgi_socket(void *p)
+{
+	struct fcgi_socket *s = p;
+	free(s->url);
+	free(s->path);
+	memset(s, 0, sizeof(*s));
+}
+
+static bool fcgi_socket_equal(const void *a, const void *b)
+{
+	const struct fcgi_socket *x = a, *y = b;
+	return str_equal(&x->url, &y->url);
+}
+
 static void free_str(void *p)
 {
 	free(*(char **)p);
@@ -416,6 +491,9 @@ static const struct ktype_ops ktypes[K_NTYPES] = {
     [K_ON_UNHEALTHY] = {parse_on_unhealthy, VALUE(enum on_unhealthy)},
     [K_BACKOFF] = {parse_backoff, VALUE(enum restart_backoff)},
     [K_DEPENDS] = {parse_depends_key, free_depends, depends_equal, sizeof(struct dep_list), false},
+    [K_EVENTS] = {parse_events, VALUE(event_mask)},
+    [K_FCGI_SOCKET] = {parse_fcgi_socket, free_fcgi_socket, fcgi_socket_equal,
+		       sizeof(struct fcgi_socket), false},
 };
 
 const struct ktype_ops *ktype_ops(enum ktype t)

@@ -111,10 +111,6 @@ int load_key(struct loader *L, const struct keydef *k, const struct ini_section 
 	if (expand_raw(L, &r, section, k->name, ex, k->flags, &v) < 0)
 		return -1;
 	int rc = parse_into(L, k, &r, section, v, dst);
-	if (rc == 0 && (k->flags & KF_UNSUPPORTED) && r.from_file && k->dflt &&
-	    strcmp(v, k->dflt) != 0)
-		config_report(L, DIAG_WARNING, &r, section, k->name,
-			      "not supported by pidvisor (no event support); ignored");
 	free(v);
 	return rc;
 }

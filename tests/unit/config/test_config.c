@@ -132,12 +132,12 @@ static void test_config_errors_name_file_line_section_key(void **state)
 	diag_free(&d);
 }
 
-static void test_unknown_and_unsupported_are_warnings(void **state)
+static void test_unknown_keys_and_sections_are_warnings(void **state)
 {
 	struct diag d = {0};
 	struct config *c = load_conf("[supervisord]\n[program:web]\ncommand=x\nstartsecz=3\n"
 				     "[programx:y]\ncommand=x\n[eventlistener:ev]\ncommand=x\n"
-				     "events=TICK_5\n[fcgi-program:f]\ncommand=x\n",
+				     "events=TICK_5\nsocket=unix:///x\n[ctlplugin:p]\nx=1\n",
 				     &d);
 	assert_non_null(c);
 	assert_int_equal(d.errors, 0);
@@ -145,11 +145,127 @@ static void test_unknown_and_unsupported_are_warnings(void **state)
 				 "ignored (did you mean 'startsecs'?)"));
 	assert_true(has_diag(&d, "main.conf:5: warning: [programx:y] unknown section, ignored "
 				 "(did you mean [program:y]?"));
-	assert_true(has_diag(&d, "main.conf:7: warning: [eventlistener:ev] event listeners are "
-				 "not supported yet"));
-	assert_true(has_diag(&d, "main.conf:10: warning: [fcgi-program:f]"));
-	assert_int_equal(c->ngroups, 1);
+	/* socket is an fcgi-program key, not a listener's */
+	assert_true(has_diag(&d, "main.conf:10: warning: [eventlistener:ev] socket: unknown key"));
+	assert_true(has_diag(&d, "main.conf:11: warning: [ctlplugin:p] supervisorctl plugins"));
+	assert_int_equal(c->ngroups, 2);
 	config_free(c);
+	diag_free(&d);
+}
+
+/* [eventlistener:x]: a pool of its own, every program key, events/buffer_size/result_handler,
+ * priority -1 by default */
+static void test_eventlistener_sections(void **state)
+{
+	struct diag d = {0};
+	struct config *c =
+	    load_conf("[supervisord]\n[program:web]\ncommand=x\n"
+		      "[eventlistener:ev]\ncommand=/bin/listen\n"
+		      "events=process_state_fatal, TICK_5,PROCESS_LOG\nbuffer_size=3\n"
+		      "numprocs=2\nprocess_name=%(program_name)s_%(process_num)d\n",
+		      &d);
+	assert_non_null(c);
+	assert_int_equal(d.errors, 0);
+	assert_int_equal(c->ngroups, 2);
+	const struct group_conf *g = c->groups[0]; /* priority -1 sorts first */
+	assert_string_equal(g->name, "ev");
+	assert_int_equal(g->kind, KIND_EVENTLISTENER);
+	assert_int_equal(g->priority, -1);
+	assert_int_equal(g->nprocs, 2);
+	assert_string_equal(g->procs[1]->name, "ev_1");
+	const struct proc_conf *p = g->procs[0];
+	assert_int_equal(p->kind, KIND_EVENTLISTENER);
+	assert_int_equal(p->buffer_size, 3);
+	assert_true(event_type_matches(p->events, EV_PROCESS_STATE_FATAL));
+	assert_true(event_type_matches(p->events, EV_TICK_5));
+	assert_true(
+	    event_type_matches(p->events, EV_PROCESS_LOG_STDERR)); /* a kind of PROCESS_LOG */
+	assert_false(event_type_matches(p->events, EV_PROCESS_STATE_EXITED));
+	assert_false(event_type_matches(p->events, EV_TICK_60));
+	assert_int_equal(c->groups[1]->kind, KIND_PROGRAM);
+	config_free(c);
+	diag_free(&d);
+}
+
+static void test_eventlistener_errors(void **state)
+{
+	struct diag d = {0};
+	struct config *c =
+	    load_conf("[supervisord]\n"
+		      "[eventlistener:a]\ncommand=x\n"
+		      "[eventlistener:b]\ncommand=x\nevents=PROCESS_STATE_BOGUS\n"
+		      "[eventlistener:c]\ncommand=x\nevents=TICK_5\nredirect_stderr=true\n"
+		      "[eventlistener:e]\ncommand=x\nevents=TICK_5\nbuffer_size=0\n"
+		      "[eventlistener:f]\ncommand=x\nevents=TICK_5\n"
+		      "result_handler=superlance.x:y\n",
+		      &d);
+	assert_null(c);
+	assert_true(has_diag(&d, "main.conf:2: [eventlistener:a] events: required, but missing"));
+	assert_true(has_diag(&d, "main.conf:6: [eventlistener:b] events: unknown event type "
+				 "'PROCESS_STATE_BOGUS'"));
+	assert_true(
+	    has_diag(&d, "main.conf:10: [eventlistener:c] redirect_stderr: cannot be true"));
+	assert_true(has_diag(&d, "main.conf:14: [eventlistener:e] buffer_size:"));
+	assert_true(has_diag(&d, "main.conf:18: [eventlistener:f] result_handler: "
+				 "'superlance.x:y' cannot be resolved"));
+	diag_free(&d);
+}
+
+/* [fcgi-program:x]: socket parsed at load; in a [group:x] it is a plain program, as in
+ * supervisord */
+static void test_fcgi_sections(void **state)
+{
+	struct diag d = {0};
+	struct config *c =
+	    load_conf("[supervisord]\n"
+		      "[fcgi-program:php]\ncommand=x\nsocket=unix:///run/%(program_name)s.sock\n"
+		      "socket_mode=0660\nsocket_owner=root:root\nsocket_backlog=7\n"
+		      "[fcgi-program:py]\ncommand=x\nsocket=tcp://127.0.0.1:9000\n"
+		      "[fcgi-program:inner]\ncommand=x\nsocket=tcp://127.0.0.1:9001\n"
+		      "[group:g]\nprograms=inner\n",
+		      &d);
+	assert_non_null(c);
+	assert_int_equal(d.errors, 0);
+	const struct group_conf *php = config_find_group(c, "php");
+	assert_int_equal(php->kind, KIND_FCGI);
+	assert_true(php->procs[0]->socket.is_unix);
+	assert_string_equal(php->procs[0]->socket.path, "/run/php.sock");
+	assert_string_equal(php->procs[0]->socket.url, "unix:///run/php.sock");
+	assert_int_equal(php->procs[0]->socket_mode, 0660);
+	assert_int_equal(php->procs[0]->socket_backlog, 7);
+	const struct group_conf *py = config_find_group(c, "py");
+	assert_false(py->procs[0]->socket.is_unix);
+	assert_int_equal(py->procs[0]->socket.addr.ss_family, AF_INET);
+	assert_int_equal(py->procs[0]->socket_mode, -1);
+	assert_null(config_find_group(c, "inner"));
+	assert_int_equal(config_find_group(c, "g")->kind, KIND_PROGRAM);
+	assert_int_equal(config_find_group(c, "g")->procs[0]->kind, KIND_PROGRAM);
+	config_free(c);
+	diag_free(&d);
+}
+
+static void test_fcgi_errors(void **state)
+{
+	struct diag d = {0};
+	struct config *c = load_conf("[supervisord]\n"
+				     "[fcgi-program:a]\ncommand=x\n"
+				     "[fcgi-program:b]\ncommand=x\nsocket=unix://relative.sock\n"
+				     "[fcgi-program:c]\ncommand=x\nsocket=tcp://127.0.0.1:9000\n"
+				     "socket_mode=0600\n"
+				     "[fcgi-program:e]\ncommand=x\nsocket=udp://x:1\n"
+				     "[fcgi-program:f]\ncommand=x\nsocket=unix:///s\n"
+				     "socket_owner=nosuchuser\n"
+				     "[group:g]\nprograms=nothere\n",
+				     &d);
+	assert_null(c);
+	assert_true(has_diag(&d, "main.conf:2: [fcgi-program:a] socket: required, but missing"));
+	assert_true(has_diag(&d, "main.conf:6: [fcgi-program:b] socket: unix socket path "
+				 "'relative.sock' is not an absolute path"));
+	assert_true(has_diag(&d, "main.conf:10: [fcgi-program:c] socket_mode: only applies"));
+	assert_true(has_diag(&d, "main.conf:13: [fcgi-program:e] socket: 'udp://x:1' is neither"));
+	assert_true(has_diag(&d, "main.conf:17: [fcgi-program:f] socket_owner: no such user"));
+	assert_true(has_diag(&d, "main.conf:19: [group:g] programs: no [program:nothere] or "
+				 "[fcgi-program:nothere] section"));
 	diag_free(&d);
 }
 
@@ -343,7 +459,11 @@ int main(void)
 	    cmocka_unit_test(test_program_defaults),
 	    cmocka_unit_test(test_numprocs_groups_priorities),
 	    cmocka_unit_test(test_config_errors_name_file_line_section_key),
-	    cmocka_unit_test(test_unknown_and_unsupported_are_warnings),
+	    cmocka_unit_test(test_unknown_keys_and_sections_are_warnings),
+	    cmocka_unit_test(test_eventlistener_sections),
+	    cmocka_unit_test(test_eventlistener_errors),
+	    cmocka_unit_test(test_fcgi_sections),
+	    cmocka_unit_test(test_fcgi_errors),
 	    cmocka_unit_test(test_includes),
 	    cmocka_unit_test(test_supervisord_environment_is_expanded_twice),
 	    cmocka_unit_test(test_group_keys_read_through_the_table),

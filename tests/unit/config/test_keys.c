@@ -51,7 +51,12 @@ static void test_sections_by_name(void **state)
 	assert_null(section_of("program:")); /* a prefix needs a name after it */
 	assert_null(section_of("Program:web"));
 	assert_null(section_of("supervisordx"));
-	assert_non_null(section_of("eventlistener:e")->skipped);
+	assert_null(section_of("eventlistener:e")->skipped);
+	assert_non_null(section_find_key(section_of("eventlistener:e"), "buffer_size"));
+	assert_non_null(section_find_key(section_of("eventlistener:e"), "stdout_logfile"));
+	assert_null(section_find_key(section_of("eventlistener:e"), "socket"));
+	assert_non_null(section_find_key(section_of("fcgi-program:f"), "socket_mode"));
+	assert_non_null(section_of("ctlplugin:p")->skipped);
 	assert_null(section_of("rpcinterface:supervisor")->keys);
 	assert_ptr_equal(section_by_kind(SEC_INET), section_of("inet_http_server"));
 }

@@ -1,0 +1,68 @@
+#include "eventtypes.h"
+
+#include <stddef.h>
+#include <strings.h>
+
+static const struct {
+	const char *name;
+	enum event_type parent;
+} types[EV_NTYPES] = {
+    [EV_EVENT] = {"EVENT", EV_EVENT},
+    [EV_PROCESS_STATE] = {"PROCESS_STATE", EV_EVENT},
+    [EV_PROCESS_STATE_STOPPED] = {"PROCESS_STATE_STOPPED", EV_PROCESS_STATE},
+    [EV_PROCESS_STATE_EXITED] = {"PROCESS_STATE_EXITED", EV_PROCESS_STATE},
+    [EV_PROCESS_STATE_STARTING] = {"PROCESS_STATE_STARTING", EV_PROCESS_STATE},
+    [EV_PROCESS_STATE_STOPPING] = {"PROCESS_STATE_STOPPING", EV_PROCESS_STATE},
+    [EV_PROCESS_STATE_BACKOFF] = {"PROCESS_STATE_BACKOFF", EV_PROCESS_STATE},
+    [EV_PROCESS_STATE_FATAL] = {"PROCESS_STATE_FATAL", EV_PROCESS_STATE},
+    [EV_PROCESS_STATE_RUNNING] = {"PROCESS_STATE_RUNNING", EV_PROCESS_STATE},
+    [EV_PROCESS_STATE_UNKNOWN] = {"PROCESS_STATE_UNKNOWN", EV_PROCESS_STATE},
+    [EV_PROCESS_COMMUNICATION] = {"PROCESS_COMMUNICATION", EV_EVENT},
+    [EV_PROCESS_COMMUNICATION_STDOUT] = {"PROCESS_COMMUNICATION_STDOUT", EV_PROCESS_COMMUNICATION},
+    [EV_PROCESS_COMMUNICATION_STDERR] = {"PROCESS_COMMUNICATION_STDERR", EV_PROCESS_COMMUNICATION},
+    [EV_PROCESS_LOG] = {"PROCESS_LOG", EV_EVENT},
+    [EV_PROCESS_LOG_STDOUT] = {"PROCESS_LOG_STDOUT", EV_PROCESS_LOG},
+    [EV_PROCESS_LOG_STDERR] = {"PROCESS_LOG_STDERR", EV_PROCESS_LOG},
+    [EV_REMOTE_COMMUNICATION] = {"REMOTE_COMMUNICATION", EV_EVENT},
+    [EV_SUPERVISOR_STATE_CHANGE] = {"SUPERVISOR_STATE_CHANGE", EV_EVENT},
+    [EV_SUPERVISOR_STATE_CHANGE_RUNNING] = {"SUPERVISOR_STATE_CHANGE_RUNNING",
+					    EV_SUPERVISOR_STATE_CHANGE},
+    [EV_SUPERVISOR_STATE_CHANGE_STOPPING] = {"SUPERVISOR_STATE_CHANGE_STOPPING",
+					     EV_SUPERVISOR_STATE_CHANGE},
+    [EV_TICK] = {"TICK", EV_EVENT},
+    [EV_TICK_5] = {"TICK_5", EV_TICK},
+    [EV_TICK_60] = {"TICK_60", EV_TICK},
+    [EV_TICK_3600] = {"TICK_3600", EV_TICK},
+    [EV_PROCESS_GROUP] = {"PROCESS_GROUP", EV_EVENT},
+    [EV_PROCESS_GROUP_ADDED] = {"PROCESS_GROUP_ADDED", EV_PROCESS_GROUP},
+    [EV_PROCESS_GROUP_REMOVED] = {"PROCESS_GROUP_REMOVED", EV_PROCESS_GROUP},
+};
+
+const char *event_type_name(enum event_type t)
+{
+	return (unsigned)t < EV_NTYPES ? types[t].name : "EVENT";
+}
+
+int event_type_by_name(const char *name)
+{
+	for (int t = 0; t < EV_NTYPES; t++)
+		if (strcasecmp(name, types[t].name) == 0)
+			return t;
+	return -1;
+}
+
+enum event_type event_type_parent(enum event_type t)
+{
+	return (unsigned)t < EV_NTYPES ? types[t].parent : EV_EVENT;
+}
+
+bool event_type_matches(event_mask mask, enum event_type t)
+{
+	for (;;) {
+		if (mask & ((event_mask)1 << t))
+			return true;
+		if (t == EV_EVENT)
+			return false;
+		t = types[t].parent;
+	}
+}
