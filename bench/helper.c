@@ -14,7 +14,14 @@
  *   helper spawn N ARGV...       the reference "supervisor": fork + exec ARGV N times, then
  *                                reap; on SIGTERM, TERM every child and exit once all are
  *                                reaped (no pipes, no config, no bookkeeping)
+ *   helper counter BYTES OUT     the log benchmarks' reader: sets its stdin pipe to PIPE_DEPTH,
+ *                                reads it in 1 MiB reads until EOF or BYTES bytes, checks every
+ *                                line against the writers' pattern (an optional "wN | " prefix
+ *                                first), and writes "bytes lines intact last_ns" to file OUT
+ *                                (last_ns: CLOCK_MONOTONIC of the last read). In C, so the
+ *                                reading end is never what limits the throughput measured.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -27,6 +34,7 @@
 
 #define LINE 100
 #define CHUNK 4096
+#define PIPE_DEPTH (1024 * 1024) /* every pipe the log benchmark reads, whoever writes it */
 
 static void die(const char *what)
 {
@@ -188,6 +196,66 @@ static int reaper(char **argv)
 	}
 }
 
+/* A line as the writers make it (make_line), after an optional "wN +| " name prefix. */
+static int line_intact(const char *l, size_t n)
+{
+	if (n > 4 && l[0] == 'w' && memchr(l, '|', n < 16 ? n : 16)) {
+		const char *bar = memchr(l, '|', n < 16 ? n : 16);
+		if (bar[1] != ' ')
+			return 0;
+		n -= (size_t)(bar + 2 - l);
+		l = bar + 2;
+	}
+	if (n != LINE - 1 || l[0] != 'w' || l[1] < '0' || l[1] > '9' || l[2] != ' ' || l[15] != ' ')
+		return 0;
+	for (int i = 3; i < 15; i++)
+		if (l[i] < '0' || l[i] > '9')
+			return 0;
+	long k = strtol(l + 3, NULL, 10);
+	char c = (char)('a' + ((l[1] - '0') * 7 + k) % 26);
+	for (size_t i = 16; i < n; i++)
+		if (l[i] != c)
+			return 0;
+	return 1;
+}
+
+static int counter(long long want, const char *out)
+{
+	static char buf[(1 << 20) + 256];
+	size_t keep = 0; /* the start of a line not yet ended, at buf[0] */
+	long long bytes = 0, lines = 0, intact = 0;
+	struct timespec last = {0, 0};
+	fcntl(0, F_SETPIPE_SZ, PIPE_DEPTH);
+	while (bytes < want) {
+		ssize_t n = read(0, buf + keep, sizeof(buf) - 256 - keep);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &last);
+		bytes += n;
+		size_t end = keep + (size_t)n, start = 0;
+		for (char *nl; (nl = memchr(buf + start, '\n', end - start)); start = (size_t)(nl - buf) + 1) {
+			lines++;
+			intact += line_intact(buf + start, (size_t)(nl - buf) - start);
+		}
+		keep = end - start;
+		if (keep > 256) /* longer than any line: a torn one; count it as such */
+			keep = 0, lines++;
+		memmove(buf, buf + start, keep);
+	}
+	FILE *f = fopen(out, "w");
+	if (!f)
+		die(out);
+	fprintf(f, "%lld %lld %lld %lld\n", bytes, lines, intact,
+		(long long)last.tv_sec * 1000000000LL + last.tv_nsec);
+	fclose(f);
+	/* whatever comes after (the supervisor's own exit lines) is not measured */
+	while (read(0, buf, sizeof(buf) - 256) > 0)
+		;
+	return 0;
+}
+
 _Noreturn static void sigecho(const char *fifo)
 {
 	sigset_t set;
@@ -216,6 +284,8 @@ int main(int argc, char **argv)
 		sigecho(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "ready"))
 		ready(argv[2]);
+	if (argc == 4 && !strcmp(argv[1], "counter"))
+		return counter(atoll(argv[2]), argv[3]);
 	if (argc == 5 && !strcmp(argv[1], "writer"))
 		return writer(atoi(argv[2]), atol(argv[3]), argv[4]);
 	if (argc == 6 && !strcmp(argv[1], "orphans"))

@@ -1,12 +1,12 @@
 """Log throughput: 4 writers, each writing 100-byte lines in 4 KiB writes (so lines straddle
-writes) to the supervisor, which copies them to its stdout (stdout_logfile=/dev/stdout). The
-harness reads that stdout through a pipe and counts MB/s, lines/s and torn lines, from the
-moment the writers are released (all at once, through a FIFO) to the last byte, and the CPU
+writes) to the supervisor, which copies them to its stdout (stdout_logfile=/dev/stdout). That
+stdout is a pipe of 1 MiB (PIPE_DEPTH in bench/helper.c) read by `helper counter`, a C reader
+that counts bytes, lines and torn lines, so the reading end is never the limit (a Python
+reader was: every supervisor measured the same as it). MB/s and lines/s run from the moment
+the writers are released (all at once, through a FIFO) to the last byte read, with the CPU
 time the supervisor spent meanwhile. The physical reference is the same 4 writers into one
-pipe read by `cat`, whose stdout the harness reads the same way."""
+pipe read by `cat`, whose stdout goes to the same counter through a pipe of the same depth."""
 import os
-import re
-import select
 import subprocess
 import time
 
@@ -15,45 +15,54 @@ from benchlib import (HELPER, Fifo, Supervisor, Workdir, alternate, config, cpu_
 
 WRITERS = 4
 LINE = 100
-# a writer's line, after the "w0 | " name prefix when log_format=prefix is on
-INTACT = re.compile(rb"^(?:w[0-9] +\| )?w[0-9] \d{12} ([a-z])\1{82}$", re.M)
-PREFIX = len(b"w0 | ")
+PREFIX = len(b"w0 | ")  # the name prefix on every line when log_format=prefix is on
+PIPE_DEPTH_KIB = 1024   # of the pipe the counter reads (bench/helper.c PIPE_DEPTH)
 
 
-def drain(fd, expected, timeout):
-    """Reads fd until `expected` bytes or EOF; returns (data, last byte time)."""
-    chunks = []
-    got = 0
-    last = None
-    deadline = now() + timeout
-    poller = select.poll()
-    poller.register(fd, select.POLLIN)
-    while got < expected and now() < deadline:
-        if not poller.poll(200):
-            continue
-        chunk = os.read(fd, 1 << 20)
-        if not chunk:
-            break
-        last = now()
-        chunks.append(chunk)
-        got += len(chunk)
-    return b"".join(chunks), last
+class Counter:
+    """`helper counter` reading a pipe: .fd is the write end to give the measured process."""
+
+    def __init__(self, wd, expected):
+        self.out = wd / "counted"
+        r, self.fd = os.pipe()
+        self.proc = subprocess.Popen([str(HELPER), "counter", str(expected), str(self.out)],
+                                     stdin=r)
+        os.close(r)
+
+    def result(self, timeout):
+        """(bytes, lines, intact lines, time of the last read) once the expected bytes are in."""
+        deadline = now() + timeout
+        while not (self.out.exists() and self.out.read_text().endswith("\n")):
+            if now() > deadline or self.proc.poll() is not None and not self.out.exists():
+                return 0, 0, 0, None
+            time.sleep(0.005)
+        b, lines, intact, last_ns = (int(x) for x in self.out.read_text().split())
+        return b, lines, intact, last_ns / 1e9
+
+    def close(self):
+        for fd in (self.fd,):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.proc.kill()
+        self.proc.wait()
 
 
-def analyse(data, start, last, cpu, lines_per_writer):
-    lines = data.count(b"\n")
-    intact = sum(1 for _ in INTACT.finditer(data))
+def analyse(counted, start, cpu, lines_per_writer):
+    nbytes, lines, intact, last = counted
     secs = (last - start) if last is not None else float("nan")
     return {
-        "bytes": len(data),
+        "bytes": nbytes,
         "lines": lines,
         "intact": intact,
         "torn": lines - intact,
         "lost": WRITERS * lines_per_writer - intact,
         "seconds": secs,
-        "mb_s": len(data) / secs / 1e6,
+        "mb_s": nbytes / secs / 1e6,
         "lines_s": lines / secs,
-        "cpu_s_per_100mb": cpu / (len(data) / 1e8) if data else None,
+        "cpu_s_per_100mb": cpu / (nbytes / 1e8) if nbytes else None,
+        "pipe_depth_kib": PIPE_DEPTH_KIB,
     }
 
 
@@ -71,14 +80,15 @@ def peak_rss_kib(pid):
     return None
 
 
-def measure(pid, go, out_fd, lines_per_writer, timeout, line_len=LINE):
-    """Releases the writers and reads everything `pid` (the supervisor or cat) passes on."""
+def measure(pid, go, counter, lines_per_writer, timeout):
+    """Releases the writers and waits for the counter to have everything `pid` (the supervisor
+    or cat) passes on."""
     cpu0 = cpu_and_switches(pid)[0]
     os.write(go.fd, b"g" * WRITERS)
     start = now()
-    data, last = drain(out_fd, WRITERS * lines_per_writer * line_len, timeout)
+    counted = counter.result(timeout)
     cpu = cpu_and_switches(pid)[0] - cpu0
-    result = analyse(data, start, last, cpu, lines_per_writer)
+    result = analyse(counted, start, cpu, lines_per_writer)
     result["peak_rss_kib"] = peak_rss_kib(pid)
     return result
 
@@ -86,22 +96,23 @@ def measure(pid, go, out_fd, lines_per_writer, timeout, line_len=LINE):
 def one_supervisor(impl, lines_per_writer, timeout, perf=None, prefix=False):
     wd = Workdir("logs")
     go = Fifo(wd / "go")
+    counter = Counter(wd, WRITERS * lines_per_writer * (LINE + PREFIX if prefix else LINE))
     sup = Supervisor(impl, config(wd, writers(lines_per_writer, wd / "go"),
                                   "log_format=prefix" if prefix else ""),
-                     stdout=subprocess.PIPE)
+                     stdout=counter.fd)
+    os.close(counter.fd)
     try:
         # the writers are up (they wait for their byte on the FIFO)
         deadline = now() + 30
         while len(sup.ns_children()) < WRITERS and now() < deadline:
             time.sleep(0.01)
         profiler = perf_attach(sup, perf, "logs")
-        result = measure(sup.pid, go, sup.proc.stdout.fileno(), lines_per_writer, timeout,
-                         LINE + PREFIX if prefix else LINE)
+        result = measure(sup.pid, go, counter, lines_per_writer, timeout)
         perf_stop(profiler)
         return result
     finally:
         sup.kill()
-        sup.proc.stdout.close()
+        counter.close()
         go.close()
         wd.remove()
 
@@ -109,23 +120,25 @@ def one_supervisor(impl, lines_per_writer, timeout, perf=None, prefix=False):
 def one_cat(lines_per_writer, timeout):
     wd = Workdir("logs-cat")
     go = Fifo(wd / "go")
+    counter = Counter(wd, WRITERS * lines_per_writer * LINE)
     script = " ".join(f"{cmd} &" for _, cmd, _ in writers(lines_per_writer, wd / "go"))
     src = subprocess.Popen(["sh", "-c", f"{script} wait"], stdout=subprocess.PIPE)
-    cat = subprocess.Popen(["cat"], stdin=src.stdout, stdout=subprocess.PIPE)
+    cat = subprocess.Popen(["cat"], stdin=src.stdout, stdout=counter.fd)
+    os.close(counter.fd)
     src.stdout.close()
     try:
         time.sleep(0.05)  # the writers are up (they wait for their byte on the FIFO)
-        return measure(cat.pid, go, cat.stdout.fileno(), lines_per_writer, timeout)
+        return measure(cat.pid, go, counter, lines_per_writer, timeout)
     finally:
         for p in (src, cat):
             p.kill()
             p.wait()
-        cat.stdout.close()
+        counter.close()
         go.close()
         wd.remove()
 
 
-def log_throughput(runs, lines_per_writer=250_000, timeout=60, perf=None):
+def log_throughput(runs, lines_per_writer=1_000_000, timeout=60, perf=None):
     """{impl: [per-run dicts]} for pidvisor, supervisord, cat, and pidvisor with its
     `name | ` prefix on every line (log_format=prefix, a pidvisor extension)."""
     out = {"pidvisor": [], "supervisord": [], "cat": [], "pidvisor-prefix": []}
