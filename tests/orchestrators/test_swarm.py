@@ -1,10 +1,10 @@
 """Docker Swarm, on tests/docker's engine: the example stack's app image deployed from the file
 `pidvisor-image compose` writes, 2 replicas that turn healthy, a forced rolling update whose
 stopped containers all exit 0 (stopped by pidvisor within the computed grace period, not
-killed), and `docker stack rm` leaving nothing. The swarm is left at the end.
-
-Not here yet: killing an essential program and `on_unhealthy=shutdown` (they need the
-fail-fast settings of the container-native supervision issue)."""
+killed), and `docker stack rm` leaving nothing; then the fail-fast settings on the same swarm: a
+variant of the app whose shop is essential (`shutdown_on=unexpected`) and health-checked
+(`on_unhealthy=shutdown`): killing shop in one task, or hanging it, ends that container with
+the program's code (or 1) and Swarm replaces the task. The swarm is left at the end."""
 import json
 import subprocess
 import time
@@ -90,3 +90,102 @@ def test_stack_on_swarm(swarm, tmp_path):
     wait_until(lambda: not service_containers(swarm, all_=True), 60, 0.5,
                "no container of the stack")
     assert swarm.out("service", "ls", "-q") == ""
+
+
+FAILFAST = "app/shop-failfast"
+FF_NAME = "pvff"
+FF_SERVICE = f"{FF_NAME}_app-shop-failfast"
+
+
+def failfast_stack(tmp_path):
+    """The example stack plus app/shop-failfast: shop-api's image with shop made essential and
+    health-checked, written where the test can point pidvisor-image at it (the example's
+    files by absolute path)."""
+    doc = yaml.safe_load(STACK.read_text())
+    for im in doc["images"].values():
+        if "files" in im:
+            im["files"] = {str(STACK.parent / src): dst for src, dst in im["files"].items()}
+    app = dict(doc["images"][APP])
+    app["labels"] = {"org.opencontainers.image.title": "shop-failfast"}
+    shop = dict(app["programs"]["shop"])
+    shop.update({"shutdown_on": "unexpected", "healthcheck": "http://127.0.0.1:8080/health",
+                 "healthcheck_interval": "1s", "healthcheck_timeout": "1s",
+                 "healthcheck_retries": 2, "on_unhealthy": "shutdown", "stopwaitsecs": 2})
+    app["programs"] = {"shop": shop}
+    doc["images"][FAILFAST] = app
+    path = tmp_path / "stack.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def tasks(engine):
+    """[(task id, desired state, current state, error)] of the fail-fast service."""
+    out = engine.out("service", "ps", "--no-trunc", "--format",
+                     "{{.ID}}|{{.DesiredState}}|{{.CurrentState}}|{{.Error}}", FF_SERVICE)
+    return [tuple(line.split("|")) for line in out.splitlines()]
+
+
+def ff_containers(engine):
+    ids = engine.out("ps", "-q", "--filter",
+                     f"label=com.docker.swarm.service.name={FF_SERVICE}").split()
+    r = engine.docker("inspect", *ids, check=False) if ids else None
+    return json.loads(r.stdout or "[]") if r else []
+
+
+def ff_healthy(engine, n):
+    def cond():
+        cs = ff_containers(engine)
+        ok = [c for c in cs if (c["State"].get("Health") or {}).get("Status") == "healthy"]
+        return ok if len(cs) == n and len(ok) == n else None
+    return wait_until(cond, 90, 0.5, f"{n} healthy fail-fast tasks")
+
+
+def fail_one(engine, how, code):
+    """Breaks shop in one healthy task (how: a shell line run in it); that container must exit
+    with code, and a new healthy task take its place."""
+    victim = ff_healthy(engine, 2)[0]
+    engine.docker("exec", victim["Id"], "sh", "-c", how, timeout=30)
+
+    def exited():
+        st = json.loads(engine.out("inspect", victim["Id"]))[0]["State"]
+        return st if st["Status"] == "exited" else None
+    st = wait_until(exited, 60, 0.3, "the broken task's container to exit")
+    assert st["ExitCode"] == code, st
+    logs = engine.docker("logs", victim["Id"], check=False)
+    assert "pidvisor will exit %d" % code in logs.stdout + logs.stderr, logs.stdout[-3000:]
+    seen = []
+
+    def failed_task():
+        seen[:] = tasks(engine)
+        return any(cur.startswith("Failed") and f"non-zero exit ({code})" in err
+                   for _, _, cur, err in seen)
+    try:
+        wait_until(failed_task, 30, 0.5, f"a failed task with exit {code} in docker service ps")
+    except AssertionError as e:
+        raise AssertionError(f"{e}: {seen}") from None
+    fresh = ff_healthy(engine, 2)
+    assert victim["Id"] not in {c["Id"] for c in fresh}
+
+
+def test_failfast_on_swarm(swarm, tmp_path):
+    stack = failfast_stack(tmp_path)
+    r = subprocess.run([str(IMAGE_TOOL), "build", str(stack), FAILFAST, "--network", "host",
+                        "--tag-prefix", f"{PREFIX}/"], env=swarm.env(), capture_output=True,
+                       text=True, timeout=900)
+    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-4000:]
+    out = tmp_path / "stack.yml"
+    r = subprocess.run([str(IMAGE_TOOL), "compose", str(stack), FAILFAST, "--tag-prefix",
+                        f"{PREFIX}/", "-o", str(out)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    svc = yaml.safe_load(out.read_text())["services"]["app-shop-failfast"]
+    assert svc["deploy"]["restart_policy"]["condition"] == "any"
+    swarm.docker("stack", "deploy", "--resolve-image", "never", "-c", str(out), FF_NAME,
+                 timeout=120)
+    try:
+        # an essential program killed: its status as a shell gives it (128 + 9)
+        fail_one(swarm, "kill -9 $(pidvisor ctl pid shop)", 137)
+        # a hung program: its health check times out twice, on_unhealthy=shutdown exits 1
+        fail_one(swarm, "kill -STOP $(pidvisor ctl pid shop)", 1)
+    finally:
+        swarm.docker("stack", "rm", FF_NAME, check=False, timeout=60)
+    wait_until(lambda: not ff_containers(swarm), 60, 0.5, "no container of the fail-fast stack")
