@@ -15,6 +15,12 @@ image) want=$image_pkgs ;;
 *) echo "usage: $0 build|test|image" >&2; exit 2 ;;
 esac
 
+# kubectl (tests/image/test_kubectl.py): Debian's kubernetes-client, unless a kubectl is there
+# already (the package would conflict with another vendor's)
+if [ "${1:-build}" = image ] && ! command -v kubectl >/dev/null 2>&1; then
+	want="$want kubernetes-client"
+fi
+
 missing=""
 for p in $want; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
