@@ -1,14 +1,16 @@
 """Rows for what the newer features cost, pidvisor and supervisord side by side where both can
-do it: a crash-looping program, the control server under 500 concurrent clients, and the web
-side (/metrics scrape, page render) with 100 and 1,000 programs. Called by bench/run
+do it: a crash-looping program, the control server under 500 concurrent clients, event-listener
+throughput (PROCESS_LOG events to a listener that answers at once), and the web side (/metrics
+scrape, page render) with 100 and 1,000 programs. Called by bench/run
 (--only features); see bench/README.md."""
+import os
 import re
 import socket
 import subprocess
 import threading
 import time
 
-from benchlib import (Fifo, Supervisor, Workdir, config, cpu_and_switches, median, now,
+from benchlib import (HELPER, Fifo, Supervisor, Workdir, config, cpu_and_switches, median, now,
                       ready_programs)
 
 RPC = (b"<?xml version='1.0'?><methodCall><methodName>supervisor.getState</methodName>"
@@ -60,6 +62,43 @@ def crash_loop(impl, secs):
         return {"spawns_per_s": (log1 - log0) / secs, "cpu_pct": (c1 - c0) / secs * 100}
     finally:
         sup.kill()
+        wd.remove()
+
+
+def event_throughput(impl, lines, timeout=60):
+    """PROCESS_LOG_STDOUT events: a program writes `lines` lines of 100 B, one write() each,
+    with stdout_events_enabled; a listener in C (`helper listener`) answers every event at once
+    and notes when the lines' bytes have all come through events. Events per second and MB/s of
+    log data delivered, from the first event to the last; a pool buffer of 100,000 events so
+    that nothing is dropped."""
+    wd = Workdir("events")
+    go = Fifo(wd / "go")
+    out = wd / "listened"
+    want = lines * 100
+    programs = [("chatty", f"{HELPER} lines {lines} {wd / 'go'}",
+                 "stdout_events_enabled=true\nstdout_logfile=NONE\n")]
+    conf = config(wd, programs)
+    conf.write_text(conf.read_text() + (
+        "[eventlistener:count]\n"
+        f"command={HELPER} listener {want} {out}\n"
+        "events=PROCESS_LOG_STDOUT\nbuffer_size=100000\n"
+        f"stdout_logfile=NONE\nstderr_logfile={wd / 'listener.err'}\n"))
+    sup = Supervisor(impl, conf)
+    try:
+        time.sleep(1.5)  # both programs up (the listener READY)
+        os.write(go.fd, b"g")
+        deadline = now() + timeout
+        while not (out.exists() and out.read_text().endswith("\n")) and now() < deadline:
+            time.sleep(0.01)
+        if not out.exists():
+            return {"events": 0, "events_s": 0.0, "mb_s": 0.0, "complete": False}
+        events, nbytes, first, last = (int(x) for x in out.read_text().split())
+        secs = max((last - first) / 1e9, 1e-9)
+        return {"events": events, "events_s": events / secs, "mb_s": nbytes / secs / 1e6,
+                "complete": nbytes >= want}
+    finally:
+        sup.kill()
+        go.close()
         wd.remove()
 
 
@@ -255,6 +294,9 @@ def scenario_features(res, quick):
     res["clients_500"] = {impl: concurrent_clients(impl, 500, 4 if quick else 10)
                           for impl in ("pidvisor", "supervisord")}
     res["web"] = {str(n): web_costs(n, 20 if quick else 50) for n in (100, 1000)}
+    res["events"] = {impl: [event_throughput(impl, 20_000 if quick else 100_000)
+                            for _ in range(1 if quick else 3)]
+                     for impl in ("pidvisor", "supervisord")}
     print("  features: crash loop " + ", ".join(
         f"{k} {v['spawns_per_s']:.1f}/s {v['cpu_pct']:.1f}% CPU"
         for k, v in res["crash_loop"].items()), flush=True)
@@ -281,6 +323,14 @@ def table(res):
                  {k: v["p99_ms"] for k, v in c5.items()}))
     rows.append(("500 concurrent clients: clients that failed", "",
                  {k: v["failed_clients"] for k, v in c5.items()}))
+    ev = res.get("events")
+    if ev:
+        rows.append(("event listener answering at once: PROCESS_LOG events/s", "/s",
+                     {k: median([r["events_s"] for r in v]) for k, v in ev.items()}))
+        rows.append(("event listener: log data delivered through events", "MB/s",
+                     {k: median([r["mb_s"] for r in v]) for k, v in ev.items()}))
+        rows.append(("event listener: runs with every byte delivered", "",
+                     {k: sum(r["complete"] for r in v) for k, v in ev.items()}))
     for n, w in res["web"].items():
         rows.append((f"/metrics scrape, {n} programs", "ms", {"pidvisor": w["/metrics"]["ms"]}))
         rows.append((f"status page render, {n} programs", "ms", {"pidvisor": w["/"]["ms"]}))

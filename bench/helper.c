@@ -20,6 +20,12 @@
  *                                first), and writes "bytes lines intact last_ns" to file OUT
  *                                (last_ns: CLOCK_MONOTONIC of the last read). In C, so the
  *                                reading end is never what limits the throughput measured.
+ *   helper lines N GO            once a byte comes on FIFO GO, write N lines of 100 bytes to
+ *                                stdout, one write() each
+ *   helper listener BYTES OUT    an event listener that answers at once: READY, then for each
+ *                                event its header and payload, RESULT 2 OK, READY again; once
+ *                                the payloads' data (after their first line) add up to BYTES,
+ *                                writes "events bytes first_ns last_ns" to file OUT and goes on
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -276,6 +282,98 @@ static int counter(long long want, const char *out)
 	return 0;
 }
 
+static int lines_writer(long n, const char *go)
+{
+	char line[LINE];
+	make_line(line, 0, 0);
+	wait_byte(go);
+	for (long k = 0; k < n; k++) {
+		if (k > 0)
+			next_line(line);
+		write_all(1, line, LINE);
+	}
+	return 0;
+}
+
+/* Reads exactly n bytes of stdin through a buffer; 0 at EOF. */
+static struct {
+	char data[1 << 16];
+	size_t head, len;
+} in;
+
+static int in_fill(void)
+{
+	if (in.len > 0)
+		return 1;
+	ssize_t r;
+	do
+		r = read(0, in.data, sizeof(in.data));
+	while (r < 0 && errno == EINTR);
+	if (r <= 0)
+		return 0;
+	in.head = 0;
+	in.len = (size_t)r;
+	return 1;
+}
+
+static int in_byte(char *c)
+{
+	if (!in_fill())
+		return 0;
+	*c = in.data[in.head++];
+	in.len--;
+	return 1;
+}
+
+static long long now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+_Noreturn static void listener(long long want, const char *out)
+{
+	long long events = 0, bytes = 0, first = 0, last = 0;
+	int reported = 0;
+	char header[1024];
+	write_all(1, "READY\n", 6);
+	for (;;) {
+		size_t hn = 0;
+		char c;
+		while (in_byte(&c) && c != '\n')
+			if (hn < sizeof(header) - 1)
+				header[hn++] = c;
+		if (hn == 0 && !in_fill())
+			exit(0);
+		header[hn] = '\0';
+		const char *lenp = strstr(header, "len:");
+		long len = lenp ? strtol(lenp + 4, NULL, 10) : 0;
+		long body = 0, data = 0;
+		int past_first_line = 0;
+		while (body < len && in_byte(&c)) {
+			body++;
+			if (past_first_line)
+				data++;
+			else if (c == '\n')
+				past_first_line = 1;
+		}
+		last = now_ns();
+		if (events++ == 0)
+			first = last;
+		bytes += data;
+		write_all(1, "RESULT 2\nOKREADY\n", 17);
+		if (!reported && bytes >= want) {
+			reported = 1;
+			FILE *f = fopen(out, "w");
+			if (!f)
+				die(out);
+			fprintf(f, "%lld %lld %lld %lld\n", events, bytes, first, last);
+			fclose(f);
+		}
+	}
+}
+
 _Noreturn static void sigecho(const char *fifo)
 {
 	sigset_t set;
@@ -304,6 +402,10 @@ int main(int argc, char **argv)
 		sigecho(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "ready"))
 		ready(argv[2]);
+	if (argc == 4 && !strcmp(argv[1], "lines"))
+		return lines_writer(atol(argv[2]), argv[3]);
+	if (argc == 4 && !strcmp(argv[1], "listener"))
+		listener(atoll(argv[2]), argv[3]);
 	if (argc == 4 && !strcmp(argv[1], "counter"))
 		return counter(atoll(argv[2]), argv[3]);
 	if (argc == 5 && !strcmp(argv[1], "writer"))
