@@ -362,3 +362,30 @@ def test_corpus_cvat_uvicorn_behind_a_shared_socket(tmp_path):
     assert seen["pidvisor"][0] == [expect_argv, expect_argv]
     assert seen["pidvisor"][1] == [b"events_000.db", b"events_001.db"]
     assert seen["pidvisor"] == seen["supervisord"]
+
+
+def test_reload_moves_a_changed_socket(run, impl, tmp_path):
+    """SIGHUP with a new socket= for one group: its children come back on the new socket and the
+    old one is closed. pidvisor keeps an unchanged group, socket and children, running."""
+    child = child_script(tmp_path)
+    other = (f"[fcgi-program:other]\nsocket=unix://{tmp_path}/other.sock\ncommand={child}\n"
+             "startsecs=0\n\n")
+    a, b = str(tmp_path / "a.sock"), str(tmp_path / "b.sock")
+    d = run(impl, other + fcgi_conf(child, f"unix://{a}"), control=True)
+    expect = {"web:web_00": "RUNNING", "web:web_01": "RUNNING", "other": "RUNNING"}
+    d.wait_settled(expect)
+    before = fd0(d.program_pid("other"))
+    d.conf_path.write_text(d.header() + d.control("", True) + other
+                           + fcgi_conf(child, f"unix://{b}"))
+    d.signal(signal.SIGHUP)
+    d.wait_log(r"spawned: 'web_01'", count=2)
+    d.wait_settled(expect)
+    with pytest.raises(ConnectionRefusedError):
+        ask(a)
+    assert ask(b) in set(ns_pids(d, ["web_00", "web_01"]).values())
+    inodes = {fd0(d.program_pid(n)) for n in ("web_00", "web_01")}
+    assert len(inodes) == 1 and inodes <= listening_inodes()
+    after = fd0(d.program_pid("other"))
+    assert after in listening_inodes()
+    assert (after == before) == (impl == "pidvisor")
+    assert d.stop() == 0
