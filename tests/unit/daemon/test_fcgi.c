@@ -40,6 +40,19 @@ static struct config *load(const char *text)
 	return cfg;
 }
 
+/* a supervisor on text, its programs not started: the group "web" */
+static struct pgroup *start(struct supervisor *sv, const char *text)
+{
+	assert_int_equal(supervisor_init(sv, ev_default_loop(0), load(text)), 0);
+	return supervisor_find_group(sv, "web");
+}
+
+static void finish(struct supervisor *sv)
+{
+	supervisor_free(sv);
+	config_free(sv->cfg);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -97,8 +110,7 @@ static void test_shared_while_a_child_lives(void **state)
 		 "process_name=%%(program_name)s_%%(process_num)d\nsocket_mode=0640\n"
 		 "[program:plain]\ncommand=/bin/true\n",
 		 sock_path);
-	assert_int_equal(supervisor_init(&sv, ev_default_loop(0), load(text)), 0);
-	struct pgroup *g = supervisor_find_group(&sv, "web");
+	struct pgroup *g = start(&sv, text);
 	assert_non_null(g->fcgi);
 	assert_null(supervisor_find_group(&sv, "plain")->fcgi);
 	char url[300];
@@ -137,8 +149,7 @@ static void test_shared_while_a_child_lives(void **state)
 	close(s1);
 	g->procs[1]->pid = 0;
 	fcgi_release(g->procs[1]);
-	supervisor_free(&sv);
-	config_free(sv.cfg);
+	finish(&sv);
 }
 
 static void test_failure_is_supervisords_message(void **state)
@@ -151,8 +162,7 @@ static void test_failure_is_supervisords_message(void **state)
 		 "[fcgi-program:web]\nsocket=unix://%s/none/../missing/./x.sock\n"
 		 "command=/bin/true\n",
 		 dir);
-	assert_int_equal(supervisor_init(&sv, ev_default_loop(0), load(text)), 0);
-	struct pgroup *g = supervisor_find_group(&sv, "web");
+	struct pgroup *g = start(&sv, text);
 	assert_int_equal(fcgi_acquire(g->procs[0], &err), -1);
 	snprintf(want, sizeof(want),
 		 "Could not create FastCGI socket unix://%s/missing/x.sock: [Errno 2] No such "
@@ -165,8 +175,7 @@ static void test_failure_is_supervisords_message(void **state)
 	assert_int_equal(fcgi_child_stdin(g->procs[0], fds, &err), 0);
 	assert_int_equal(fds[0], -1);
 	fcgi_release(g->procs[0]);
-	supervisor_free(&sv);
-	config_free(sv.cfg);
+	finish(&sv);
 }
 
 static void test_tcp_url_as_supervisord_prints_it(void **state)
@@ -184,10 +193,8 @@ static void test_tcp_url_as_supervisord_prints_it(void **state)
 		 "[fcgi-program:web]\nsocket=tcp://LocalHost:0%d\ncommand=/bin/true\n",
 		 ntohs(sa.sin_port));
 	snprintf(want, sizeof(want), "tcp://localhost:%d", ntohs(sa.sin_port));
-	assert_int_equal(supervisor_init(&sv, ev_default_loop(0), load(text)), 0);
-	assert_string_equal(fcgi_url(supervisor_find_group(&sv, "web")->fcgi), want);
-	supervisor_free(&sv);
-	config_free(sv.cfg);
+	assert_string_equal(fcgi_url(start(&sv, text)->fcgi), want);
+	finish(&sv);
 }
 
 static void test_normpath_as_python(void **state)
