@@ -75,6 +75,18 @@ def tcp_listening(port):
                    for p in (line.split() for line in f))
 
 
+def backlog(inode):
+    """The listen() backlog of a listening socket, as ss shows it (Send-Q)."""
+    for cmd in (["ss", "-Hlxn"], ["ss", "-Hltne"]):
+        for line in subprocess.run(cmd, capture_output=True, text=True).stdout.splitlines():
+            f = line.split()
+            if f[0] == "u_str" and f[5] == str(inode):
+                return int(f[3])
+            if f[0] == "LISTEN" and f"ino:{inode}" in f:
+                return int(f[2])
+    return None
+
+
 def ask(addr):
     """The pid that the child serving one connection to addr answers with."""
     family = socket.AF_UNIX if isinstance(addr, str) else socket.AF_INET
@@ -122,16 +134,19 @@ def address(request, tmp_path):
 
 def test_children_share_one_listening_socket_on_fd0(run, impl, tmp_path, address):
     url, addr = address
-    d = run(impl, fcgi_conf(child_script(tmp_path), url), control=True)
+    d = run(impl, fcgi_conf(child_script(tmp_path), url, "socket_backlog=7\n"), control=True)
     d.wait_settled({"web:web_00": "RUNNING", "web:web_01": "RUNNING"})
     pids = [d.program_pid("web_00"), d.program_pid("web_01")]
     inodes = {fd0(p) for p in pids}
     assert len(inodes) == 1, inodes
     inode = inodes.pop()
     assert isinstance(inode, int) and inode in listening_inodes()
-    # the children have only 0-2, the socket included; stdout and stderr stay pipes
+    assert backlog(inode) == 7
+    # the children have only 0-2, the socket included (once python has read its script);
+    # stdout and stderr stay pipes
+    wait_until(lambda: all(sorted(os.listdir(f"/proc/{p}/fd")) == ["0", "1", "2"]
+                           for p in pids), what="the children to have only fds 0-2")
     for p in pids:
-        assert sorted(os.listdir(f"/proc/{p}/fd")) == ["0", "1", "2"]
         assert os.readlink(f"/proc/{p}/fd/1").startswith("pipe:")
     # one of them answers every connection
     served = set(ns_pids(d, ["web_00", "web_01"]).values())
