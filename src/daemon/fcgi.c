@@ -16,10 +16,10 @@
 #include "passwd.h"
 
 /* an error text, "Could not create FastCGI socket " and the url around it fit in a message */
-enum { MSG_MAX = 512 };
+enum { MSG_MAX = 512, URL_MAX = 320 };
 
 struct fcgi {
-	char url[sizeof("unix://") + sizeof(((struct sockaddr_un *)0)->sun_path) + 16];
+	char url[URL_MAX]; /* fcgi_url() */
 	bool is_unix;
 	struct sockaddr_storage addr; /* tcp: */
 	socklen_t addrlen;
@@ -80,10 +80,8 @@ static void resolve_owner(struct fcgi *f, const struct proc_conf *pc)
 	if (pc->socket_owner) {
 		char user[256];
 		const char *group = strchr(pc->socket_owner, ':');
-		snprintf(
-		    user, sizeof(user), "%.*s",
-		    (int)(group ? (size_t)(group - pc->socket_owner) : strlen(pc->socket_owner)),
-		    pc->socket_owner);
+		snprintf(user, sizeof(user), "%.*s", (int)strcspn(pc->socket_owner, ":"),
+			 pc->socket_owner);
 		gid_t gid = (gid_t)-1;
 		if (user_lookup(user, &ui) < 0 || (group && group_lookup(group + 1, &gid) < 0)) {
 			snprintf(f->owner_err, sizeof(f->owner_err),
@@ -125,7 +123,7 @@ static int bind_unix(struct fcgi *f, int fd, char *msg)
 		os_error(msg, "", errno, f->path);
 		return -1;
 	}
-	/* no one connects before the chmod: its mode is the one asked for */
+	/* until the chmod, no one else may connect */
 	mode_t old = umask(0177);
 	int rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
