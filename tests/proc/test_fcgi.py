@@ -165,8 +165,13 @@ def test_socket_lives_while_a_child_does(run, impl, tmp_path, address):
     d = run(impl, fcgi_conf(child_script(tmp_path), url), control=True)
     d.wait_settled({"web:web_00": "RUNNING", "web:web_01": "RUNNING"})
     first = fd0(d.program_pid("web_00"))
-    pids = ns_pids(d, ["web_00", "web_01"])
     closed = d.log().count(f"Closing socket {url}")  # the check when the group was added
+    # a child that dies is restarted on the same socket
+    os.kill(d.program_pid("web_01"), signal.SIGKILL)
+    d.wait_log(r"spawned: 'web_01'", count=2)
+    d.wait_settled({"web:web_00": "RUNNING", "web:web_01": "RUNNING"})
+    assert fd0(d.program_pid("web_01")) == first
+    pids = ns_pids(d, ["web_00", "web_01"])
 
     ctl(d, "stop", "web:web_00")
     d.wait_settled({"web:web_00": "STOPPED", "web:web_01": "RUNNING"})
