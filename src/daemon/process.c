@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "child_output.h"
+#include "fcgi.h"
 #include "passwd.h"
 #include "supervisor.h"
 
@@ -357,6 +358,10 @@ pid_t process_spawn(struct process *p, char **err)
 	}
 	if (output_prepare(p, fds, err) < 0)
 		return -1;
+	if (fcgi_child_stdin(p, fds, err) < 0) {
+		output_abort(p, fds);
+		return -1;
+	}
 	if (!build_env(p, &own, &ptrs)) {
 		set_err(err, "out of memory for the environment of '%s'", p->conf->name);
 		output_abort(p, fds);

@@ -13,6 +13,7 @@
 struct supervisor;
 struct pgroup;
 struct outchan;
+struct fcgi;
 
 struct process {
 	struct proc_conf *conf;
@@ -41,6 +42,7 @@ struct pgroup {
 	bool replaced; /* a reload is stopping it to swap in its new config */
 	struct process **procs;
 	size_t nprocs;
+	struct fcgi *fcgi; /* a [fcgi-program:x] group's socket (fcgi.h), else NULL */
 };
 
 /* "group:name", or "name" when the group has the process's name. buf >= 512 bytes. */

@@ -12,6 +12,7 @@
 #include "child_output.h"
 #include "control.h"
 #include "deps.h"
+#include "fcgi.h"
 #include "mainlog.h"
 #include "reap.h"
 #include "signals.h"
@@ -152,8 +153,10 @@ static void do_spawn(struct process *p)
 	struct fsm_event ev = {.now = ev_now(sv->loop)};
 	struct fsm_actions a;
 
-	pid_t pid = process_spawn(p, &err);
+	/* an fcgi-program's socket first, as supervisord's before_spawn() */
+	pid_t pid = fcgi_acquire(p, &err) < 0 ? -1 : process_spawn(p, &err);
 	if (pid < 0) {
+		fcgi_release(p);
 		ev.type = FSM_SPAWN_FAILED;
 		ev.error = err;
 		fsm_step(&p->fsm, &p->params, &ev, &a);
@@ -263,6 +266,7 @@ static void child_exited(struct supervisor *sv, struct process *p, int status)
 	log_note(p, &a, text);
 	if (sv->on_state_change && p->fsm.state != from)
 		sv->on_state_change(sv, p, from);
+	fcgi_release(p);
 	process_tick(p);
 }
 
@@ -326,6 +330,7 @@ struct pgroup *supervisor_add_group(struct supervisor *sv, struct group_conf *gc
 	g->nprocs = gc->nprocs;
 	for (size_t i = 0; i < gc->nprocs; i++)
 		g->procs[i] = process_new(sv, g, gc->procs[i]);
+	g->fcgi = fcgi_new(gc);
 	/* keep groups sorted by priority, then name */
 	size_t at = 0;
 	while (at < sv->ngroups && (sv->groups[at]->conf->priority < gc->priority ||
@@ -365,6 +370,7 @@ void supervisor_remove_group(struct supervisor *sv, struct pgroup *g)
 		process_free(sv, g->procs[i]);
 	}
 	free(g->procs);
+	fcgi_free(g->fcgi);
 	group_conf_unref(g->conf);
 	free(g);
 }
