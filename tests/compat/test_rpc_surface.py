@@ -5,9 +5,12 @@ system.methodHelp/methodSignature/listMethods, the fault code and string of a ta
 calls, multicall sequences that start and stop). What differs on purpose is listed in the
 README ("Where pidvisor differs from supervisord, on purpose") and asserted here exactly."""
 import http.client
+import os
 import re
 import socket
+import subprocess
 import time
+import unicodedata
 import xmlrpc.client
 
 import pytest
@@ -208,17 +211,20 @@ command=/bin/sleep 100
 exitcodes=2,0,2
 """, [("codes", "exitcodes", [2, 0, 2], [0, 2])]),
     # an AUTO log of a program never started: supervisord names it at start-up, pidvisor at
-    # the first spawn (the log code's choice, reported)
+    # the first spawn (child_output.c), so it answers "auto" until then: not on purpose,
+    # reported to the log code's owner
     "auto_never_started": ("""
 [program:later]
 command=/bin/sleep 100
 autostart=false
-""", [("later", "stderr_logfile", "{tmp}/later-stderr---supervisor-X.log", "auto"),
-      ("later", "stdout_logfile", "{tmp}/later-stdout---supervisor-X.log", "auto")]),
+""", []),
 }
+NOT_YET = {"auto_never_started": "AUTO log files are named at the first spawn"}
 
 
-@pytest.mark.parametrize("name", sorted(CONFIGS))
+@pytest.mark.parametrize("name", [
+    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=NOT_YET[n])) if n in NOT_YET
+    else n for n in sorted(CONFIGS)])
 def test_get_all_config_info(pair, name):
     conf, expected = CONFIGS[name]
     servers = pair(conf)
@@ -260,6 +266,8 @@ startsecs=0
 [program:idle]
 command=/bin/sleep 100
 autostart=false
+stdout_logfile={tmp}/idle.out
+stderr_logfile=NONE
 [program:tostdout]
 command=/bin/sleep 100
 autostart=false
@@ -303,11 +311,7 @@ def test_process_info_after_settling(pair):
     servers = pair(PROCESS_CONF)
     settle(servers)
     got = answers(servers, lambda px: px.supervisor.getAllProcessInfo())
-    # AUTO logs of a program never started: named at the first spawn (see auto_never_started)
-    assert member_diffs(got["pidvisor"], got["supervisord"], skip=TIMES) == [
-        ("idle", key, f"{{tmp}}/idle-{ch}---supervisor-X.log", "")
-        for key, ch in (("logfile", "stdout"), ("stderr_logfile", "stderr"),
-                        ("stdout_logfile", "stdout"))]
+    assert member_diffs(got["pidvisor"], got["supervisord"], skip=TIMES) == []
     for s, p in zip(got["supervisord"], got["pidvisor"]):
         assert (s["name"], describe(s), s["pid"] > 0) == (p["name"], describe(p), p["pid"] > 0)
     assert [i["name"] for i in got["pidvisor"]] == [i["name"] for i in got["supervisord"]]
@@ -540,3 +544,70 @@ stopwaitsecs=3
     assert answer["r"][0] is True
     assert answer["r"][1]["statename"] == "STOPPED"
     assert time.monotonic() - started >= 2.5
+
+
+STATUS_CONF = """
+[program:café]
+command=/bin/sleep 100
+autostart=false
+[program:naïve-ünïcode-name-longer-than-thirty]
+command=/bin/sleep 100
+autostart=false
+[program:日本語]
+command=/bin/sleep 100
+autostart=false
+[program:plain]
+command=/bin/sleep 100
+autostart=false
+"""
+
+
+def status_lines(argv):
+    r = subprocess.run(argv, capture_output=True, env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+                       timeout=30)
+    return r.stdout.decode().splitlines()
+
+
+def columns(line):
+    """The display column where the state starts (a wide character takes two)."""
+    name = line.split("STOPPED")[0]
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in name)
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_ctl_status_pads_by_display_width(run, tmp_path, impl):
+    """pidvisor ctl status prints what Debian's supervisorctl prints, except that a wide
+    character takes two columns (supervisorctl counts it as one): the states line up."""
+    d = run(impl, STATUS_CONF, control=True)
+    wait_until(lambda: d.sock.exists(), timeout=20, what="the socket")
+    px = proxy(d.sock)
+    wait_until(lambda: len(px.supervisor.getAllProcessInfo()) == 4, timeout=20, what="programs")
+    ours = status_lines([harness.PIDVISOR, "ctl", "-c", d.conf_path, "status"])
+    theirs = status_lines([harness.SUPERVISORCTL, "-c", d.conf_path, "status"])
+    assert len(ours) == len(theirs) == 4, (ours, theirs)
+    for o, t in zip(ours, theirs):
+        if "日本語" in o:
+            assert t.replace("日本語   ", "日本語", 1) == o  # 3 wide characters: 3 spaces fewer
+        else:
+            assert o == t
+    assert len({columns(line) for line in ours}) == 1, ours
+
+
+# What the tests above allow to differ, and the words of the README that say so.
+DELIBERATE = {
+    "wrong-typed arguments (WRONG_TYPED)": "A wrong-typed XML-RPC argument",
+    "exitcodes (CONFIGS['exitcodes_order'])": "`exitcodes` sorted and without repeats",
+    "log reads (tests/hostile/test_rpc.py)": "never split a UTF-8\n  character",
+    "status columns (test_ctl_status_pads_by_display_width)": "pads names by display width",
+    "added members": "`depends_on` member",
+}
+
+
+def test_readme_lists_the_differences_allowed_here():
+    readme = (harness.ROOT / "README.md").read_text()
+    section = readme.split("### Where pidvisor differs from supervisord, on purpose", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    for what, words in DELIBERATE.items():
+        assert words in section, what
+    expected = [diff for conf, diff in CONFIGS.values() if diff]
+    assert expected == [[("codes", "exitcodes", [2, 0, 2], [0, 2])]]
