@@ -643,6 +643,8 @@ void rpc_send_stdin(struct rpc_server *rs, const struct args *a, struct rpc_answ
 
 void rpc_remote_comm(struct rpc_server *rs, const struct args *a, struct rpc_answer *out)
 {
-	/* an event for listeners; pidvisor runs none, so there is nobody to tell */
+	/* type and data may be any values (a->v[i].value): supervisord formats them with %s into
+	 * the REMOTE_COMMUNICATION event's payload. The event goes to listeners; without an event
+	 * bus there is nobody to tell yet. */
 	out->value = xr_bool(true);
 }
