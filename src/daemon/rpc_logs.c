@@ -115,7 +115,7 @@ void rpc_read_main_log(struct rpc_server *rs, const struct args *a, struct rpc_a
 {
 	const char *path = log_path();
 	if (!path || access(path, F_OK) < 0) {
-		rpc_fault(out, XR_NO_FILE, path ? path : "none");
+		rpc_fault(out, XR_NO_FILE, path); /* "NO_FILE" alone without a log file */
 		return;
 	}
 	read_log(path, NULL, 0, a->v[0].num, a->v[1].num, out);
@@ -125,7 +125,7 @@ void rpc_clear_main_log(struct rpc_server *rs, const struct args *a, struct rpc_
 {
 	const char *path = log_path();
 	if (!path || access(path, F_OK) < 0) {
-		rpc_fault(out, XR_NO_FILE, path ? path : "none");
+		rpc_fault(out, XR_NO_FILE, NULL);
 		return;
 	}
 	if (truncate(path, 0) < 0) {
@@ -148,7 +148,7 @@ static void read_process_log(struct rpc_server *rs, const struct args *a, int ch
 		return;
 	}
 	if (!path || access(path, F_OK) < 0) {
-		rpc_fault(out, XR_NO_FILE, a->v[0].str);
+		rpc_fault(out, XR_NO_FILE, path); /* the file, as supervisord names it */
 		return;
 	}
 	read_log(path, p, channel, a->v[1].num, a->v[2].num, out);

@@ -370,6 +370,14 @@ command=/bin/true
 autostart=false
 startsecs=5
 startretries=0
+[program:redir]
+command=/bin/sh -c "echo out; exec sleep 100"
+startsecs=0
+redirect_stderr=true
+[program:nolog]
+command=/bin/sh -c "echo out; exec sleep 100"
+startsecs=0
+stdout_logfile=NONE
 [group:g]
 programs=idle
 """
@@ -405,6 +413,9 @@ FAULT_CALLS = [
     ("supervisor.readProcessStdoutLog", ["run", -1, 10]),
     ("supervisor.readProcessStdoutLog", ["run", 0, -1]),
     ("supervisor.readProcessStderrLog", ["run", 0, 10]),
+    ("supervisor.readProcessStderrLog", ["redir", 0, 10]),
+    ("supervisor.tailProcessStderrLog", ["redir", 0, 10]),
+    ("supervisor.readProcessStdoutLog", ["redir", 0, 0]),
     ("supervisor.readLog", [-1, 5]), ("supervisor.readLog", [0, -5]),
     ("supervisor.tailProcessStdoutLog", ["nope", 0, 10]),
     ("supervisor.clearProcessLogs", ["nope"]), ("supervisor.addProcessGroup", ["nope"]),
@@ -427,13 +438,20 @@ WRONG_TYPED = {
 
 def test_fault_codes_and_strings(pair):
     servers = pair(FAULT_CONF)
-    settle_run = {impl: px for impl, (d, px) in servers.items()}
-    for impl, px in settle_run.items():
-        wait_until(lambda: px.supervisor.getProcessInfo("run")["statename"] == "RUNNING",
-                   timeout=20, what=f"{impl}: run")
+    for impl, (d, px) in servers.items():
+        for name in ("run", "redir", "nolog"):
+            wait_until(lambda: px.supervisor.getProcessInfo(name)["statename"] == "RUNNING",
+                       timeout=20, what=f"{impl}: {name}")
+        wait_until(lambda: px.supervisor.tailProcessStdoutLog("redir", 0, 10)[1] == 4,
+                   timeout=10, what=f"{impl}: redir's output")
     for method, args in FAULT_CALLS:
         got = answers(servers, lambda px: call(px, method, *args))
         assert got["pidvisor"] == got["supervisord"], (method, args)
+    # on purpose: a program with no log file keeps its last output in memory, to read
+    got = answers(servers, lambda px: (call(px, "supervisor.readProcessStdoutLog", "nolog", 0, 0),
+                                       px.supervisor.tailProcessStdoutLog("nolog", 0, 10)))
+    assert got["supervisord"] == (("FAULT", 20, "NO_FILE"), ["", 0, False])
+    assert got["pidvisor"] == ("out\n", ["out\n", 4, False])
     for (method, args), text in WRONG_TYPED.items():
         s = servers["supervisord"][1]
         with pytest.raises(xmlrpc.client.ProtocolError) as e:
@@ -600,6 +618,7 @@ DELIBERATE = {
     "log reads (tests/hostile/test_rpc.py)": "never split a UTF-8\n  character",
     "status columns (test_ctl_status_pads_by_display_width)": "pads names by display width",
     "added members": "`depends_on` member",
+    "in-memory logs (test_fault_codes_and_strings)": "keeps its last output in\n  memory",
 }
 
 
