@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "json.h"
+#include "util.h"
+#include "xmlrpc.h"
 
 void ctl_out(const char *fmt, ...)
 {
@@ -186,6 +188,54 @@ void ctl_status_json(FILE *f, const struct xr_value *const *infos, size_t n)
 	buf_free(&sb);
 }
 
+/* Characters that take no column (combining marks, zero-width spaces, variation selectors) and
+ * those that take two (East Asian wide and fullwidth, emoji), as wcwidth() in a UTF-8 locale
+ * says, without depending on the locale the client runs in. */
+struct cp_range {
+	unsigned lo, hi;
+};
+
+static const struct cp_range
+    zero_width[] = {{0x0300, 0x036F}, {0x0483, 0x0489}, {0x0591, 0x05BD},  {0x0610, 0x061A},
+		    {0x064B, 0x065F}, {0x0E31, 0x0E31}, {0x0E34, 0x0E3A},  {0x0E47, 0x0E4E},
+		    {0x1AB0, 0x1AFF}, {0x1DC0, 0x1DFF}, {0x200B, 0x200F},  {0x20D0, 0x20FF},
+		    {0xFE00, 0xFE0F}, {0xFE20, 0xFE2F}, {0xE0100, 0xE01EF}},
+    double_width[] = {{0x1100, 0x115F},	  {0x2E80, 0x303E},   {0x3041, 0x33FF},	 {0x3400, 0x4DBF},
+		      {0x4E00, 0x9FFF},	  {0xA000, 0xA4CF},   {0xAC00, 0xD7A3},	 {0xF900, 0xFAFF},
+		      {0xFE30, 0xFE4F},	  {0xFF00, 0xFF60},   {0xFFE0, 0xFFE6},	 {0x1F300, 0x1F64F},
+		      {0x1F900, 0x1F9FF}, {0x20000, 0x2FFFD}, {0x30000, 0x3FFFD}};
+
+static bool in_ranges(unsigned cp, const struct cp_range *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (cp >= r[i].lo && cp <= r[i].hi)
+			return true;
+	return false;
+}
+
+/* The columns s takes on a terminal; a byte that is not UTF-8 counts as one. */
+static size_t display_width(const char *s)
+{
+	size_t w = 0, len = strlen(s);
+	for (size_t i = 0; i < len;) {
+		const unsigned char *u = (const unsigned char *)s + i;
+		size_t n = xr_utf8_char(s + i, len - i);
+		unsigned cp = n == 1   ? u[0]
+			      : n == 2 ? (u[0] & 0x1Fu) << 6 | (u[1] & 0x3Fu)
+			      : n == 3 ? (u[0] & 0x0Fu) << 12 | (u[1] & 0x3Fu) << 6 | (u[2] & 0x3Fu)
+			      : n == 4 ? (u[0] & 0x07u) << 18 | (u[1] & 0x3Fu) << 12 |
+					     (u[2] & 0x3Fu) << 6 | (u[3] & 0x3Fu)
+				       : u[0];
+		i += n ? n : 1;
+		if (in_ranges(cp, zero_width, ARRAY_SIZE(zero_width)))
+			continue;
+		w += in_ranges(cp, double_width, ARRAY_SIZE(double_width)) ? 2 : 1;
+	}
+	return w;
+}
+
+/* supervisorctl's _show_statuses, padded by display width so that names in any script keep the
+ * columns (supervisorctl counts characters: the same for all but wide ones). */
 void ctl_status_table(FILE *f, const struct xr_value *const *infos, size_t n)
 {
 	size_t width = 30;
@@ -193,13 +243,13 @@ void ctl_status_table(FILE *f, const struct xr_value *const *infos, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		ctl_make_namespec(spec, sizeof(spec), xr_member_str(infos[i], "group", ""),
 				  xr_member_str(infos[i], "name", ""));
-		if (strlen(spec) > width)
-			width = strlen(spec);
+		if (display_width(spec) > width)
+			width = display_width(spec);
 	}
 	for (size_t i = 0; i < n; i++) {
 		ctl_make_namespec(spec, sizeof(spec), xr_member_str(infos[i], "group", ""),
 				  xr_member_str(infos[i], "name", ""));
-		fprintf(f, "%-*s%-10s%s\n", (int)width + 3, spec,
+		fprintf(f, "%s%*s%-10s%s\n", spec, (int)(width + 3 - display_width(spec)), "",
 			xr_member_str(infos[i], "statename", ""),
 			xr_member_str(infos[i], "description", ""));
 	}

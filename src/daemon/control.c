@@ -58,6 +58,7 @@ struct tail {
 	int channel;
 	ino_t ino;
 	off_t pos;
+	bool sent; /* something was sent: pos is at a character's start */
 };
 
 /* What the connection's one timer measures. */
@@ -402,6 +403,19 @@ static void tail_send(struct conn *c, const char *data, size_t len)
 		http_write_chunk(&c->out, data, len);
 }
 
+/* Sends the whole UTF-8 characters of a piece of log read at pos (supervisorctl decodes each
+ * chunk on its own): the rest of a character begun before the first read is skipped, one cut at
+ * the end waits for the next read. The bytes used up; 0 when nothing whole is there yet. */
+static size_t tail_send_text(struct conn *c, const char *data, size_t len, bool first)
+{
+	size_t skip = 0;
+	while (first && skip < len && skip < 3 && ((unsigned char)data[skip] & 0xC0) == 0x80)
+		skip++;
+	size_t whole = len - skip - xr_utf8_cut(data + skip, len - skip);
+	tail_send(c, data + skip, whole);
+	return whole ? skip + whole : 0;
+}
+
 /* Sends what the file gained since the last look; handles rotation and truncation. */
 static void tail_poll(struct conn *c)
 {
@@ -420,9 +434,11 @@ static void tail_poll(struct conn *c)
 		while (t->pos < size && out_pending(c) <= TAIL_OUT_MAX) {
 			size_t got = output_tail_read(t->proc, t->channel,
 						      (unsigned long long)t->pos, sizeof(buf), buf);
+			if (got)
+				got = tail_send_text(c, buf, got, !t->sent);
 			if (!got)
 				break;
-			tail_send(c, buf, got);
+			t->sent = true;
 			t->pos += (off_t)got;
 		}
 		return;
@@ -448,10 +464,11 @@ static void tail_poll(struct conn *c)
 		if ((off_t)want > st.st_size - t->pos)
 			want = (size_t)(st.st_size - t->pos);
 		ssize_t r = pread(fd, buf, want, t->pos);
-		if (r <= 0)
+		size_t got = r > 0 ? tail_send_text(c, buf, (size_t)r, !t->sent) : 0;
+		if (!got)
 			break;
-		tail_send(c, buf, (size_t)r);
-		t->pos += r;
+		t->sent = true;
+		t->pos += (off_t)got;
 	}
 	close(fd);
 }

@@ -11,19 +11,65 @@
 #include "util.h"
 
 /* What a parameter may be. A signal is a name or a number, as supervisord takes it; its
- * signature says "string". */
-enum arg_type { A_STRING, A_INT, A_BOOL, A_ARRAY, A_SIGNAL };
+ * signature says "string". A boolean is any value, taken by Python's truth (supervisord's `if
+ * wait:`); A_ANY is any value too (sendRemoteCommEvent formats what it gets). */
+enum arg_type { A_STRING, A_INT, A_BOOL, A_ARRAY, A_SIGNAL, A_ANY };
 
-static const char *const type_names[] = {[A_STRING] = "string",
-					 [A_INT] = "int",
-					 [A_BOOL] = "boolean",
-					 [A_ARRAY] = "array",
-					 [A_SIGNAL] = "string"};
+static const char *const type_names[] = {
+    [A_STRING] = "string", [A_INT] = "int",	  [A_BOOL] = "boolean",
+    [A_ARRAY] = "array",   [A_SIGNAL] = "string", [A_ANY] = "string"};
 
 static void m_list_methods(struct rpc_server *rs, const struct args *a, struct rpc_answer *out);
 static void m_method_help(struct rpc_server *rs, const struct args *a, struct rpc_answer *out);
 static void m_method_signature(struct rpc_server *rs, const struct args *a, struct rpc_answer *out);
 static void m_multicall(struct rpc_server *rs, const struct args *a, struct rpc_answer *out);
+
+/* supervisord's docstrings, which system.methodHelp answers; aliases share theirs */
+#define TAIL_HELP(ch, Ch)                                                                          \
+	"\n"                                                                                       \
+	"        Provides a more efficient way to tail the (" ch ") log than\n"                    \
+	"        readProcess" Ch "Log().  Use readProcess" Ch "Log() to read\n"                    \
+	"        chunks and tailProcess" Ch "Log() to tail.\n"                                     \
+	"\n"                                                                                       \
+	"        Requests (length) bytes from the (name)'s log, starting at\n"                     \
+	"        (offset).  If the total log size is greater than (offset +\n"                     \
+	"        length), the overflow flag is set and the (offset) is\n"                          \
+	"        automatically increased to position the buffer at the end of\n"                   \
+	"        the log.  If less than (length) bytes are available, the\n"                       \
+	"        maximum number of available bytes will be returned.  (offset)\n"                  \
+	"        returned is always the last offset in the log +1.\n"                              \
+	"\n"                                                                                       \
+	"        @param string name         the name of the process (or 'group:name')\n"           \
+	"        @param int offset          offset to start reading from\n"                        \
+	"        @param int length          maximum number of bytes to return\n"                   \
+	"        @return array result       [string bytes, int offset, bool overflow]\n"           \
+	"        "
+#define READ_HELP(ch)                                                                              \
+	" Read length bytes from name's " ch " log starting at offset\n"                           \
+	"\n"                                                                                       \
+	"        @param string name        the name of the process (or 'group:name')\n"            \
+	"        @param int offset         offset to start reading from.\n"                        \
+	"        @param int length         number of bytes to read from the log.\n"                \
+	"        @return string result     Bytes of log\n"                                         \
+	"        "
+static const char help_clear_process_logs[] =
+    " Clear the stdout and stderr logs for the named process and\n"
+    "        reopen them.\n"
+    "\n"
+    "        @param string name   The name of the process (or 'group:name')\n"
+    "        @return boolean result      Always True unless error\n"
+    "        ";
+static const char help_api_version[] = " Return the version of the RPC API used by supervisord\n"
+				       "\n"
+				       "        @return string version id\n"
+				       "        ";
+static const char help_read_main_log[] =
+    " Read length bytes from the main log starting at offset\n"
+    "\n"
+    "        @param int offset         offset to start reading from.\n"
+    "        @param int length         number of bytes to read from the log.\n"
+    "        @return string result     Bytes of log\n"
+    "        ";
 
 /* Parameters past min are optional booleans that default to true (supervisord's wait=True). */
 static const struct method {
@@ -40,255 +86,410 @@ static const struct method {
      1,
      1,
      {A_STRING},
-     "Update the config for a running process from config file."},
+     " Update the config for a running process from config file.\n"
+     "\n"
+     "        @param string name         name of process group to add\n"
+     "        @return boolean result     true if successful\n"
+     "        "},
     {"supervisor.clearAllProcessLogs",
      rpc_clear_all_logs,
      "array",
      0,
      0,
      {0},
-     "Clear all process log files"},
-    {"supervisor.clearLog", rpc_clear_main_log, "boolean", 0, 0, {0}, "Clear the main log."},
+     " Clear all process log files\n"
+     "\n"
+     "        @return array result   An array of process status info structs\n"
+     "        "},
+    {"supervisor.clearLog",
+     rpc_clear_main_log,
+     "boolean",
+     0,
+     0,
+     {0},
+     " Clear the main log.\n"
+     "\n"
+     "        @return boolean result always returns True unless error\n"
+     "        "},
     {"supervisor.clearProcessLog",
      rpc_clear_process_logs,
      "boolean",
      1,
      1,
      {A_STRING},
-     "Clear the stdout and stderr logs for the named process and reopen them."},
+     help_clear_process_logs},
     {"supervisor.clearProcessLogs",
      rpc_clear_process_logs,
      "boolean",
      1,
      1,
      {A_STRING},
-     "Clear the stdout and stderr logs for the named process and reopen them."},
-    {"supervisor.getAPIVersion",
-     rpc_api_version,
-     "string",
-     0,
-     0,
-     {0},
-     "Return the version of the RPC API used by supervisord"},
+     help_clear_process_logs},
+    {"supervisor.getAPIVersion", rpc_api_version, "string", 0, 0, {0}, help_api_version},
     {"supervisor.getAllConfigInfo",
      rpc_all_config_info,
      "array",
      0,
      0,
      {0},
-     "Get info about all available process configurations. Each struct represents a single "
-     "process (i.e. groups get flattened)."},
+     " Get info about all available process configurations. Each struct\n"
+     "        represents a single process (i.e. groups get flattened).\n"
+     "\n"
+     "        @return array result  An array of process config info structs\n"
+     "        "},
     {"supervisor.getAllProcessInfo",
      rpc_all_process_info,
      "array",
      0,
      0,
      {0},
-     "Get info about all processes"},
+     " Get info about all processes\n"
+     "\n"
+     "        @return array result  An array of process status results\n"
+     "        "},
     {"supervisor.getIdentification",
      rpc_identification,
      "string",
      0,
      0,
      {0},
-     "Return identifying string of supervisord"},
-    {"supervisor.getPID", rpc_get_pid, "int", 0, 0, {0}, "Return the PID of supervisord"},
+     " Return identifying string of supervisord\n"
+     "\n"
+     "        @return string identifier identifying string\n"
+     "        "},
+    {"supervisor.getPID",
+     rpc_get_pid,
+     "int",
+     0,
+     0,
+     {0},
+     " Return the PID of supervisord\n"
+     "\n"
+     "        @return int PID\n"
+     "        "},
     {"supervisor.getProcessInfo",
      rpc_process_info,
      "struct",
      1,
      1,
      {A_STRING},
-     "Get info about a process named name"},
+     " Get info about a process named name\n"
+     "\n"
+     "        @param string name The name of the process (or 'group:name')\n"
+     "        @return struct result     A structure containing data about the process\n"
+     "        "},
     {"supervisor.getState",
      rpc_get_state,
      "struct",
      0,
      0,
      {0},
-     "Return current state of supervisord as a struct"},
+     " Return current state of supervisord as a struct\n"
+     "\n"
+     "        @return struct A struct with keys int statecode, string statename\n"
+     "        "},
     {"supervisor.getSupervisorVersion",
      rpc_supervisor_version,
      "string",
      0,
      0,
      {0},
-     "Return the version of the supervisor package in use by supervisord"},
-    {"supervisor.getVersion",
-     rpc_api_version,
-     "string",
-     0,
-     0,
-     {0},
-     "Return the version of the RPC API used by supervisord"},
-    {"supervisor.readLog",
-     rpc_read_main_log,
-     "string",
-     2,
-     2,
-     {A_INT, A_INT},
-     "Read length bytes from the main log starting at offset"},
+     " Return the version of the supervisor package in use by supervisord\n"
+     "\n"
+     "        @return string version id\n"
+     "        "},
+    {"supervisor.getVersion", rpc_api_version, "string", 0, 0, {0}, help_api_version},
+    {"supervisor.readLog", rpc_read_main_log, "string", 2, 2, {A_INT, A_INT}, help_read_main_log},
     {"supervisor.readMainLog",
      rpc_read_main_log,
      "string",
      2,
      2,
      {A_INT, A_INT},
-     "Read length bytes from the main log starting at offset"},
+     help_read_main_log},
     {"supervisor.readProcessLog",
      rpc_read_stdout,
      "string",
      3,
      3,
      {A_STRING, A_INT, A_INT},
-     "Read length bytes from name's stdout log starting at offset"},
+     READ_HELP("stdout")},
     {"supervisor.readProcessStderrLog",
      rpc_read_stderr,
      "string",
      3,
      3,
      {A_STRING, A_INT, A_INT},
-     "Read length bytes from name's stderr log starting at offset"},
+     READ_HELP("stderr")},
     {"supervisor.readProcessStdoutLog",
      rpc_read_stdout,
      "string",
      3,
      3,
      {A_STRING, A_INT, A_INT},
-     "Read length bytes from name's stdout log starting at offset"},
-    {"supervisor.reloadConfig", rpc_reload_config, "array", 0, 0, {0}, "Reload the configuration."},
+     READ_HELP("stdout")},
+    {"supervisor.reloadConfig",
+     rpc_reload_config,
+     "array",
+     0,
+     0,
+     {0},
+     "\n"
+     "        Reload the configuration.\n"
+     "\n"
+     "        The result contains three arrays containing names of process\n"
+     "        groups:\n"
+     "\n"
+     "        * `added` gives the process groups that have been added\n"
+     "        * `changed` gives the process groups whose contents have\n"
+     "          changed\n"
+     "        * `removed` gives the process groups that are no longer\n"
+     "          in the configuration\n"
+     "\n"
+     "        @return array result  [[added, changed, removed]]\n"
+     "\n"
+     "        "},
     {"supervisor.removeProcessGroup",
      rpc_remove_group,
      "boolean",
      1,
      1,
      {A_STRING},
-     "Remove a stopped process from the active configuration."},
-    {"supervisor.restart", rpc_restart, "boolean", 0, 0, {0}, "Restart the supervisor process"},
+     " Remove a stopped process from the active configuration.\n"
+     "\n"
+     "        @param string name         name of process group to remove\n"
+     "        @return boolean result     Indicates whether the removal was successful\n"
+     "        "},
+    {"supervisor.restart",
+     rpc_restart,
+     "boolean",
+     0,
+     0,
+     {0},
+     " Restart the supervisor process\n"
+     "\n"
+     "        @return boolean result  always return True unless error\n"
+     "        "},
     {"supervisor.sendProcessStdin",
      rpc_send_stdin,
      "boolean",
      2,
      2,
      {A_STRING, A_STRING},
-     "Send a string of chars to the stdin of the process name."},
+     " Send a string of chars to the stdin of the process name.\n"
+     "        If non-7-bit data is sent (unicode), it is encoded to utf-8\n"
+     "        before being sent to the process' stdin.  If chars is not a\n"
+     "        string or is not unicode, raise INCORRECT_PARAMETERS.  If the\n"
+     "        process is not running, raise NOT_RUNNING.  If the process'\n"
+     "        stdin cannot accept input (e.g. it was closed by the child\n"
+     "        process), raise NO_FILE.\n"
+     "\n"
+     "        @param string name        The process name to send to (or 'group:name')\n"
+     "        @param string chars       The character data to send to the process\n"
+     "        @return boolean result    Always return True unless error\n"
+     "        "},
     {"supervisor.sendRemoteCommEvent",
      rpc_remote_comm,
      "boolean",
      2,
      2,
-     {A_STRING, A_STRING},
-     "Send an event that will be received by event listener subprocesses subscribing to the "
-     "RemoteCommunicationEvent."},
-    {"supervisor.shutdown", rpc_shutdown, "boolean", 0, 0, {0}, "Shut down the supervisor process"},
+     {A_ANY, A_ANY},
+     " Send an event that will be received by event listener\n"
+     "        subprocesses subscribing to the RemoteCommunicationEvent.\n"
+     "\n"
+     "        @param  string  type  String for the \"type\" key in the event header\n"
+     "        @param  string  data  Data for the event body\n"
+     "        @return boolean       Always return True unless error\n"
+     "        "},
+    {"supervisor.shutdown",
+     rpc_shutdown,
+     "boolean",
+     0,
+     0,
+     {0},
+     " Shut down the supervisor process\n"
+     "\n"
+     "        @return boolean result always returns True unless error\n"
+     "        "},
     {"supervisor.signalAllProcesses",
      rpc_signal_all,
      "array",
      1,
      1,
      {A_SIGNAL},
-     "Send a signal to all processes in the process list"},
+     " Send a signal to all processes in the process list\n"
+     "\n"
+     "        @param string signal  Signal to send, as name ('HUP') or number ('1')\n"
+     "        @return array         An array of process status info structs\n"
+     "        "},
     {"supervisor.signalProcess",
      rpc_signal,
      "boolean",
      2,
      2,
      {A_STRING, A_SIGNAL},
-     "Send an arbitrary UNIX signal to the process named by name"},
+     " Send an arbitrary UNIX signal to the process named by name\n"
+     "\n"
+     "        @param string name    Name of the process to signal (or 'group:name')\n"
+     "        @param string signal  Signal to send, as name ('HUP') or number ('1')\n"
+     "        @return boolean\n"
+     "        "},
     {"supervisor.signalProcessGroup",
      rpc_signal_group,
      "array",
      2,
      2,
      {A_STRING, A_SIGNAL},
-     "Send a signal to all processes in the group named 'name'"},
+     " Send a signal to all processes in the group named 'name'\n"
+     "\n"
+     "        @param string name    The group name\n"
+     "        @param string signal  Signal to send, as name ('HUP') or number ('1')\n"
+     "        @return array\n"
+     "        "},
     {"supervisor.startAllProcesses",
      rpc_start_all,
      "array",
      0,
      1,
      {A_BOOL},
-     "Start all processes listed in the configuration file"},
-    {"supervisor.startProcess", rpc_start, "boolean", 1, 2, {A_STRING, A_BOOL}, "Start a process"},
+     " Start all processes listed in the configuration file\n"
+     "\n"
+     "        @param boolean wait    Wait for each process to be fully started\n"
+     "        @return array result   An array of process status info structs\n"
+     "        "},
+    {"supervisor.startProcess",
+     rpc_start,
+     "boolean",
+     1,
+     2,
+     {A_STRING, A_BOOL},
+     " Start a process\n"
+     "\n"
+     "        @param string name Process name (or ``group:name``, or ``group:*``)\n"
+     "        @param boolean wait Wait for process to be fully started\n"
+     "        @return boolean result     Always true unless error\n"
+     "\n"
+     "        "},
     {"supervisor.startProcessGroup",
      rpc_start_group,
      "array",
      1,
      2,
      {A_STRING, A_BOOL},
-     "Start all processes in the group named 'name'"},
+     " Start all processes in the group named 'name'\n"
+     "\n"
+     "        @param string name     The group name\n"
+     "        @param boolean wait    Wait for each process to be fully started\n"
+     "        @return array result   An array of process status info structs\n"
+     "        "},
     {"supervisor.stopAllProcesses",
      rpc_stop_all,
      "array",
      0,
      1,
      {A_BOOL},
-     "Stop all processes in the process list"},
+     " Stop all processes in the process list\n"
+     "\n"
+     "        @param  boolean wait   Wait for each process to be fully stopped\n"
+     "        @return array result   An array of process status info structs\n"
+     "        "},
     {"supervisor.stopProcess",
      rpc_stop,
      "boolean",
      1,
      2,
      {A_STRING, A_BOOL},
-     "Stop a process named by name"},
+     " Stop a process named by name\n"
+     "\n"
+     "        @param string name  The name of the process to stop (or 'group:name')\n"
+     "        @param boolean wait        Wait for the process to be fully stopped\n"
+     "        @return boolean result     Always return True unless error\n"
+     "        "},
     {"supervisor.stopProcessGroup",
      rpc_stop_group,
      "array",
      1,
      2,
      {A_STRING, A_BOOL},
-     "Stop all processes in the process group named 'name'"},
+     " Stop all processes in the process group named 'name'\n"
+     "\n"
+     "        @param string name     The group name\n"
+     "        @param boolean wait    Wait for each process to be fully stopped\n"
+     "        @return array result   An array of process status info structs\n"
+     "        "},
     {"supervisor.tailProcessLog",
      rpc_tail_stdout,
      "array",
      3,
      3,
      {A_STRING, A_INT, A_INT},
-     "Provides a more efficient way to tail the (stdout) log than readProcessStdoutLog()."},
+     TAIL_HELP("stdout", "Stdout")},
     {"supervisor.tailProcessStderrLog",
      rpc_tail_stderr,
      "array",
      3,
      3,
      {A_STRING, A_INT, A_INT},
-     "Provides a more efficient way to tail the (stderr) log than readProcessStderrLog()."},
+     TAIL_HELP("stderr", "Stderr")},
     {"supervisor.tailProcessStdoutLog",
      rpc_tail_stdout,
      "array",
      3,
      3,
      {A_STRING, A_INT, A_INT},
-     "Provides a more efficient way to tail the (stdout) log than readProcessStdoutLog()."},
+     TAIL_HELP("stdout", "Stdout")},
     {"system.listMethods",
      m_list_methods,
      "array",
      0,
      0,
      {0},
-     "Return an array listing the available method names"},
+     " Return an array listing the available method names\n"
+     "\n"
+     "        @return array result  An array of method names available (strings).\n"
+     "        "},
     {"system.methodHelp",
      m_method_help,
      "string",
      1,
      1,
      {A_STRING},
-     "Return a string showing the method's documentation"},
+     " Return a string showing the method's documentation\n"
+     "\n"
+     "        @param string name   The name of the method.\n"
+     "        @return string result The documentation for the method name.\n"
+     "        "},
     {"system.methodSignature",
      m_method_signature,
      "array",
      1,
      1,
      {A_STRING},
-     "Return an array describing the method signature in the form [rtype, ptype, ptype...] "
-     "where rtype is the return data type of the method, and ptypes are the parameter data "
-     "types that the method accepts in method argument order."},
+     " Return an array describing the method signature in the\n"
+     "        form [rtype, ptype, ptype...] where rtype is the return data type\n"
+     "        of the method, and ptypes are the parameter data types that the\n"
+     "        method accepts in method argument order.\n"
+     "\n"
+     "        @param string name  The name of the method.\n"
+     "        @return array result  The result.\n"
+     "        "},
     {"system.multicall",
      m_multicall,
      "array",
      1,
      1,
      {A_ARRAY},
-     "Process an array of calls, and return an array of results."},
+     "Process an array of calls, and return an array of\n"
+     "        results. Calls should be structs of the form {'methodName':\n"
+     "        string, 'params': array}. Each result will either be a\n"
+     "        single-item array containing the result value, or a struct of\n"
+     "        the form {'faultCode': int, 'faultString': string}. This is\n"
+     "        useful when you need to make lots of small calls without lots\n"
+     "        of round trips.\n"
+     "\n"
+     "        @param array calls  An array of call requests\n"
+     "        @return array result  An array of results\n"
+     "        "},
 };
 
 /* A UTF-8 sequence cut at the end of s is dropped: XML must stay well-formed. */
@@ -352,6 +553,30 @@ static bool int_of(const struct xr_value *v, long long *out)
 	return *end == '\0' && end != v->u.str.ptr && !errno;
 }
 
+/* Python's truth of a decoded value. */
+static bool truth(const struct xr_value *v)
+{
+	switch (v->type) {
+	case XR_NIL:
+		return false;
+	case XR_INT:
+		return v->u.i != 0;
+	case XR_BOOL:
+		return v->u.b;
+	case XR_DOUBLE:
+		return v->u.d != 0;
+	case XR_STRING:
+	case XR_BASE64:
+		return v->u.str.len > 0;
+	case XR_ARRAY:
+		return v->u.array.len > 0;
+	case XR_STRUCT:
+		return v->u.st.len > 0;
+	default:
+		return true;
+	}
+}
+
 /* One argument into its checked form; false when its type is not the signature's. */
 static bool convert(enum arg_type t, const struct xr_value *v, struct arg *out)
 {
@@ -374,16 +599,12 @@ static bool convert(enum arg_type t, const struct xr_value *v, struct arg *out)
 	case A_INT:
 		return int_of(v, &out->num);
 	case A_BOOL:
-		/* Python's truth of an int, as supervisord's `if wait:` */
-		if (v->type == XR_INT)
-			out->flag = v->u.i != 0;
-		else if (v->type == XR_BOOL)
-			out->flag = v->u.b;
-		else
-			return false;
+		out->flag = truth(v);
 		return true;
 	case A_ARRAY:
 		return v->type == XR_ARRAY;
+	case A_ANY:
+		return true;
 	}
 	return false;
 }
@@ -488,19 +709,35 @@ static void limits(struct rpc_server *rs, long long *calls, long long *bytes)
 	}
 }
 
-/* One call of a multicall, its answer as a value or a fault. Calls that wait (start/stop)
- * report what is true now: there is no waiting inside multicall. */
+/* Python's name for the type a decoded value has in supervisord (xmlrpc.client.loads). */
+static const char *python_type(const struct xr_value *v)
+{
+	static const char *const names[] = {[XR_NIL] = "NoneType",	[XR_INT] = "int",
+					    [XR_BOOL] = "bool",		[XR_DOUBLE] = "float",
+					    [XR_STRING] = "str",	[XR_BASE64] = "Binary",
+					    [XR_DATETIME] = "DateTime", [XR_ARRAY] = "list",
+					    [XR_STRUCT] = "dict",	[XR_RAW] = "str"};
+	return names[v->type];
+}
+
+/* One call of a multicall, its answer as a value, a fault or a pending start/stop. Faults are
+ * supervisord's, word for word (a methodName that is not a string is the AttributeError its
+ * traverse() meets). */
 static void one_call(struct rpc_server *rs, const struct xr_value *c, struct rpc_answer *sub)
 {
 	const struct xr_value *name = xr_member(c, "methodName");
 	const struct xr_value *params = xr_member(c, "params");
 	memset(sub, 0, sizeof(*sub));
-	if (!c || c->type != XR_STRUCT || !name) {
+	if (!c || c->type != XR_STRUCT || !name || name->type == XR_NIL) {
 		rpc_fault(sub, XR_INCORRECT_PARAMETERS, "No methodName");
 		return;
 	}
 	if (name->type != XR_STRING) {
-		rpc_fault(sub, XR_INCORRECT_PARAMETERS, "methodName must be a string");
+		char why[128];
+		snprintf(why, sizeof(why),
+			 "<class 'AttributeError'>:'%s' object has no attribute 'split'",
+			 python_type(name));
+		rpc_fault(sub, XR_FAILED, why);
 		return;
 	}
 	if (strcmp(name->u.str.ptr, "system.multicall") == 0) {
@@ -514,12 +751,6 @@ static void one_call(struct rpc_server *rs, const struct xr_value *c, struct rpc
 	}
 	rpc_dispatch(rs, name->u.str.ptr, params, sub);
 	xr_free(empty);
-	if (sub->pending) {
-		struct rpc_pending *pd = sub->pending;
-		sub->pending = NULL;
-		rpc_pending_settle_now(pd, sub);
-		rpc_pending_free(pd);
-	}
 }
 
 static bool encode_fault(struct buf *out, int code, const char *text)
@@ -532,53 +763,131 @@ static bool encode_fault(struct buf *out, int code, const char *text)
 	return ok;
 }
 
-/* Each result is encoded as soon as it is made and its tree freed, so a multicall holds at most
- * its encoded answer (bounded by multicall_max_bytes) and one result at a time. Calls past
- * multicall_max_calls, and those after the answer is full, are not run: they get a fault. */
-static void m_multicall(struct rpc_server *rs, const struct args *a, struct rpc_answer *out)
+/* A system.multicall under way: its calls run one after the other, and one that waits (start,
+ * stop) is finished before the next begins, as supervisord's deferred callbacks are; meanwhile
+ * the loop serves everyone else. Each result is encoded as soon as it is made and its tree
+ * freed, so a multicall holds at most its encoded answer (bounded by multicall_max_bytes) and
+ * one result at a time. Calls past multicall_max_calls, and those after the answer is full, are
+ * not run: they get a fault. */
+struct multicall {
+	const struct xr_value *calls;
+	struct xr_value *owned; /* calls, copied once a call waits: the request is freed */
+	size_t next, n, run;
+	long long max_calls, max_bytes, budget;
+	bool full;
+	struct buf ans;
+	struct rpc_pending *waiting; /* the start/stop of calls[next] */
+};
+
+void multicall_free(struct multicall *mc)
 {
-	const struct xr_value *calls = a->v[0].value;
-	size_t n = xr_len(calls);
-	long long max_calls, max_bytes;
-	limits(rs, &max_calls, &max_bytes);
-	size_t run = n < (size_t)max_calls ? n : (size_t)max_calls;
-	long long budget = max_bytes - (long long)run * FAULT_ROOM;
-	struct buf ans = {0}, one;
-	bool full = false;
-	buf_puts(&ans, "<value><array><data>\n");
-	for (size_t i = 0; i < n && !ans.failed; i++) {
+	if (!mc)
+		return;
+	rpc_pending_free(mc->waiting);
+	xr_free(mc->owned);
+	buf_free(&mc->ans);
+	free(mc);
+}
+
+void multicall_forget(struct multicall *mc, const struct process *p)
+{
+	if (mc->waiting)
+		rpc_forget_process(mc->waiting, p);
+}
+
+/* Appends calls[next]'s answer and moves on. */
+static void multicall_add(struct multicall *mc, struct rpc_answer *sub)
+{
+	struct buf one;
+	char why[128];
+	/* a fault may use the room kept for it */
+	long long room = (sub->fault ? mc->max_bytes : mc->budget) - (long long)mc->ans.len;
+	buf_init(&one, room > 0 ? (size_t)room : 1);
+	bool ok = sub->fault ? encode_fault(&one, sub->fault, sub->fault_text)
+			     : xr_encode_value(&one, sub->value);
+	if (ok) {
+		buf_append(&mc->ans, one.data, one.len);
+	} else if (one.failed) {
+		mc->full = true;
+		snprintf(why, sizeof(why), "FAILED: over multicall_max_bytes (%lld)",
+			 mc->max_bytes);
+		encode_fault(&mc->ans, XR_FAILED, why);
+	} else {
+		encode_fault(&mc->ans, XR_FAILED, "FAILED: the answer cannot be encoded");
+	}
+	buf_free(&one);
+	rpc_answer_clear(sub);
+	mc->next++;
+}
+
+/* Runs calls until one waits (false) or all are answered (true, out set). */
+static bool multicall_run(struct rpc_server *rs, struct multicall *mc, struct rpc_answer *out)
+{
+	while (mc->next < mc->n && !mc->ans.failed) {
 		char why[128];
-		if (i >= run || full) {
+		if (mc->next >= mc->run || mc->full) {
+			bool calls = mc->next >= mc->run;
 			snprintf(why, sizeof(why), "FAILED: over multicall_max_%s (%lld)",
-				 i >= run ? "calls" : "bytes", i >= run ? max_calls : max_bytes);
-			encode_fault(&ans, XR_FAILED, why);
+				 calls ? "calls" : "bytes", calls ? mc->max_calls : mc->max_bytes);
+			encode_fault(&mc->ans, XR_FAILED, why);
+			mc->next++;
 			continue;
 		}
 		struct rpc_answer sub;
-		one_call(rs, xr_item(calls, i), &sub);
-		/* a fault may use the room kept for it */
-		long long room = (sub.fault ? max_bytes : budget) - (long long)ans.len;
-		buf_init(&one, room > 0 ? (size_t)room : 1);
-		bool ok = sub.fault ? encode_fault(&one, sub.fault, sub.fault_text)
-				    : xr_encode_value(&one, sub.value);
-		if (ok) {
-			buf_append(&ans, one.data, one.len);
-		} else if (one.failed) {
-			full = true;
-			snprintf(why, sizeof(why), "FAILED: over multicall_max_bytes (%lld)",
-				 max_bytes);
-			encode_fault(&ans, XR_FAILED, why);
-		} else {
-			encode_fault(&ans, XR_FAILED, "FAILED: the answer cannot be encoded");
+		one_call(rs, xr_item(mc->calls, mc->next), &sub);
+		if (sub.pending && !mc->owned && !(mc->owned = xr_copy(mc->calls))) {
+			/* it goes on without us; we cannot go on without the calls */
+			rpc_pending_free(sub.pending);
+			sub.pending = NULL;
+			rpc_fault(&sub, XR_FAILED, "out of memory");
 		}
-		buf_free(&one);
-		rpc_answer_clear(&sub);
+		if (sub.pending) {
+			mc->calls = mc->owned;
+			mc->waiting = sub.pending;
+			return false;
+		}
+		multicall_add(mc, &sub);
 	}
-	buf_puts(&ans, "</data></array></value>\n");
-	if (ans.failed) {
-		buf_free(&ans);
+	buf_puts(&mc->ans, "</data></array></value>\n");
+	if (!mc->ans.failed) {
+		size_t len = mc->ans.len;
+		out->value = xr_raw(buf_steal(&mc->ans), len);
+	}
+	return true;
+}
+
+bool multicall_poll(struct rpc_server *rs, struct multicall *mc, struct rpc_answer *out)
+{
+	if (mc->waiting) {
+		struct rpc_answer sub = {0};
+		if (!rpc_poll(rs, mc->waiting, &sub))
+			return false;
+		rpc_pending_free(mc->waiting);
+		mc->waiting = NULL;
+		multicall_add(mc, &sub);
+	}
+	if (!multicall_run(rs, mc, out))
+		return false;
+	if (!out->value)
+		rpc_fault(out, XR_FAILED, "out of memory");
+	return true;
+}
+
+static void m_multicall(struct rpc_server *rs, const struct args *a, struct rpc_answer *out)
+{
+	struct multicall *mc = calloc(1, sizeof(*mc));
+	if (!mc)
+		return;
+	mc->calls = a->v[0].value;
+	mc->n = xr_len(mc->calls);
+	limits(rs, &mc->max_calls, &mc->max_bytes);
+	mc->run = mc->n < (size_t)mc->max_calls ? mc->n : (size_t)mc->max_calls;
+	mc->budget = mc->max_bytes - (long long)mc->run * FAULT_ROOM;
+	buf_puts(&mc->ans, "<value><array><data>\n");
+	if (multicall_run(rs, mc, out)) {
+		multicall_free(mc);
 		return;
 	}
-	size_t len = ans.len;
-	out->value = xr_raw(buf_steal(&ans), len);
+	if (!(out->pending = rpc_pending_multicall(mc)))
+		multicall_free(mc); /* the fault is set: out of memory */
 }

@@ -44,8 +44,13 @@ struct process **rpc_collect(struct rpc_server *rs, struct pgroup *only, size_t 
 /* The {name, group, status, description} struct of start/stop/signal/clear over many. */
 struct xr_value *rpc_result_struct(const struct process *p, int code, const char *desc);
 
-/* rpc_wait.c: report a pending as it is now, without waiting (inside system.multicall). */
-void rpc_pending_settle_now(struct rpc_pending *pd, struct rpc_answer *out);
+/* rpc.c: a system.multicall waiting for one of its calls, polled through the pending that
+ * rpc_wait.c wraps around it (NULL, and the fault set, when memory runs out). */
+struct multicall;
+bool multicall_poll(struct rpc_server *rs, struct multicall *mc, struct rpc_answer *out);
+void multicall_forget(struct multicall *mc, const struct process *p);
+void multicall_free(struct multicall *mc);
+struct rpc_pending *rpc_pending_multicall(struct multicall *mc);
 
 /* supervisor.* handlers */
 void rpc_add_group(struct rpc_server *rs, const struct args *a, struct rpc_answer *out);

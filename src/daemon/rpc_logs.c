@@ -62,9 +62,12 @@ static bool tail_window(long long size, long long offset, long long length, long
 	return overflow;
 }
 
-/* want bytes at pos, from the file or (path NULL) the program's tail, as an XML-RPC string. */
+/* want bytes at pos, from the file or (path NULL) the program's tail, as an XML-RPC string that
+ * never splits a UTF-8 character: continuation bytes at the start (the rest of a character that
+ * began before pos) are skipped, and a character cut at the end is left for the next read. *end
+ * is where the answer stops, the offset to read on from. */
 static struct xr_value *read_bytes(const char *path, const struct process *p, int channel,
-				   long long pos, long long want)
+				   long long pos, long long want, long long *end)
 {
 	char *buf = malloc((size_t)want + 1);
 	ssize_t got = 0;
@@ -80,7 +83,12 @@ static struct xr_value *read_bytes(const char *path, const struct process *p, in
 			close(fd);
 		}
 	}
-	struct xr_value *v = xr_string_len(buf, got > 0 ? (size_t)got : 0);
+	size_t len = got > 0 ? (size_t)got : 0, skip = 0;
+	while (pos > 0 && skip < len && skip < 3 && ((unsigned char)buf[skip] & 0xC0) == 0x80)
+		skip++;
+	len -= skip + xr_utf8_cut(buf + skip, len - skip);
+	*end = pos + (long long)(skip + len);
+	struct xr_value *v = xr_string_len(buf + skip, len);
 	free(buf);
 	return v;
 }
@@ -100,14 +108,14 @@ static void read_log(const char *path, const struct process *p, int channel, lon
 		rpc_fault(out, XR_BAD_ARGUMENTS, NULL);
 		return;
 	}
-	out->value = read_bytes(path, p, channel, pos, want);
+	out->value = read_bytes(path, p, channel, pos, want, &pos);
 }
 
 void rpc_read_main_log(struct rpc_server *rs, const struct args *a, struct rpc_answer *out)
 {
 	const char *path = log_path();
 	if (!path || access(path, F_OK) < 0) {
-		rpc_fault(out, XR_NO_FILE, path ? path : "none");
+		rpc_fault(out, XR_NO_FILE, path); /* "NO_FILE" alone without a log file */
 		return;
 	}
 	read_log(path, NULL, 0, a->v[0].num, a->v[1].num, out);
@@ -117,7 +125,7 @@ void rpc_clear_main_log(struct rpc_server *rs, const struct args *a, struct rpc_
 {
 	const char *path = log_path();
 	if (!path || access(path, F_OK) < 0) {
-		rpc_fault(out, XR_NO_FILE, path ? path : "none");
+		rpc_fault(out, XR_NO_FILE, NULL);
 		return;
 	}
 	if (truncate(path, 0) < 0) {
@@ -140,7 +148,7 @@ static void read_process_log(struct rpc_server *rs, const struct args *a, int ch
 		return;
 	}
 	if (!path || access(path, F_OK) < 0) {
-		rpc_fault(out, XR_NO_FILE, a->v[0].str);
+		rpc_fault(out, XR_NO_FILE, path); /* the file, as supervisord names it */
 		return;
 	}
 	read_log(path, p, channel, a->v[1].num, a->v[2].num, out);
@@ -176,8 +184,12 @@ static void tail_process_log(struct rpc_server *rs, const struct args *a, int ch
 	}
 	long long pos, want;
 	bool overflow = tail_window(st.st_size, a->v[1].num, a->v[2].num, &pos, &want);
-	xr_array_add(out->value, read_bytes(path, p, channel, pos, want));
-	xr_array_add(out->value, xr_int(st.st_size));
+	long long end;
+	xr_array_add(out->value, read_bytes(path, p, channel, pos, want, &end));
+	/* the size, as supervisord answers; less a character still being written, which the
+	 * next call then reads whole */
+	bool cut = pos + want == (long long)st.st_size && end < pos + want;
+	xr_array_add(out->value, xr_int(cut ? end : (long long)st.st_size));
 	xr_array_add(out->value, xr_bool(overflow));
 }
 

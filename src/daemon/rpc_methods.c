@@ -6,11 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "child_output.h"
 #include "deps.h"
+#include "log_target.h"
 #include "mainlog.h"
+#include "passwd.h"
 #include "rpc_internal.h"
 #include "signals.h"
 #include "version.h"
@@ -190,11 +193,38 @@ static void pidvisor_members(struct xr_value *st, const struct process *p)
 	buf_free(&text);
 }
 
+/* A log file as supervisord's config holds it once started: NULL for none (NONE, syslog, the
+ * stderr of redirect_stderr), the path of an AUTO file (NULL too while pidvisor has not named it:
+ * it does at the first spawn), else the value as written, /dev/stdout included. */
+static const char *logfile_of(const struct proc_conf *pc, const struct process *p, int channel)
+{
+	const struct log_conf *lc = channel == 2 ? &pc->err : &pc->out;
+	if (channel == 2 && pc->redirect_stderr)
+		return NULL;
+	switch (log_target_of(lc->logfile)) {
+	case LOG_TARGET_NONE:
+	case LOG_TARGET_SYSLOG:
+		return NULL;
+	case LOG_TARGET_AUTO:
+		return p ? output_logfile(p, channel) : NULL;
+	default:
+		return lc->logfile;
+	}
+}
+
+/* supervisord resets exitstatus at each spawn and sets it when a run ends (0 for a run that did
+ * not get past startsecs): only STOPPED and EXITED show the last run's status. */
+static int exitstatus_of(const struct process *p)
+{
+	enum proc_state st = p->fsm.state;
+	return st == PS_STOPPED || st == PS_EXITED || st == PS_UNKNOWN ? p->fsm.exitstatus : 0;
+}
+
 static struct xr_value *process_info(const struct process *p)
 {
 	char desc[256];
 	time_t now = time(NULL);
-	const char *out = output_logfile(p, 1), *err = output_logfile(p, 2);
+	const char *out = logfile_of(p->conf, p, 1), *err = logfile_of(p->conf, p, 2);
 	struct xr_value *st = xr_struct();
 	rpc_describe(p, now, desc, sizeof(desc));
 	xr_struct_set(st, "name", xr_string(p->conf->name));
@@ -205,7 +235,7 @@ static struct xr_value *process_info(const struct process *p)
 	xr_struct_set(st, "state", xr_int(p->fsm.state));
 	xr_struct_set(st, "statename", xr_string(proc_state_name(p->fsm.state)));
 	xr_struct_set(st, "spawnerr", xr_string(p->fsm.spawnerr));
-	xr_struct_set(st, "exitstatus", xr_int(p->fsm.exitstatus));
+	xr_struct_set(st, "exitstatus", xr_int(exitstatus_of(p)));
 	xr_struct_set(st, "logfile", xr_string(out ? out : ""));
 	xr_struct_set(st, "stdout_logfile", xr_string(out ? out : ""));
 	xr_struct_set(st, "stderr_logfile", xr_string(err ? err : ""));
@@ -371,21 +401,17 @@ void rpc_remove_group(struct rpc_server *rs, const struct args *a, struct rpc_an
 	out->value = xr_bool(true);
 }
 
-/* A signal by name or number, as supervisord takes it; -1 with BAD_SIGNAL set. */
-static int signal_arg(const struct arg *v, struct rpc_answer *out)
+/* A signal by name or number, as supervisord takes it; -1 when there is none such, with the
+ * value as supervisord quotes it in text. */
+static int signal_of(const struct arg *v, char *text, size_t n)
 {
-	char text[32];
 	if (v->str) {
 		int sig = signal_parse(v->str);
-		if (sig < 0)
-			rpc_fault(out, XR_BAD_SIGNAL, v->str);
+		snprintf(text, n, "%s", v->str);
 		return sig;
 	}
-	if (v->num > 0 && v->num < NSIG)
-		return (int)v->num;
-	snprintf(text, sizeof(text), "%lld", v->num);
-	rpc_fault(out, XR_BAD_SIGNAL, text);
-	return -1;
+	snprintf(text, n, "%lld", v->num);
+	return v->num > 0 && v->num < NSIG ? (int)v->num : -1;
 }
 
 static int signal_one(struct process *p, int sig)
@@ -397,22 +423,28 @@ static int signal_one(struct process *p, int sig)
 	return 0;
 }
 
-static void signal_many(struct rpc_server *rs, struct pgroup *only, int sig, struct rpc_answer *out)
+/* supervisord's make_allfunc over signalProcess: a bad signal is each process's BAD_SIGNAL
+ * result, not a fault of the call. */
+static void signal_many(struct rpc_server *rs, struct pgroup *only, const struct arg *signal,
+			struct rpc_answer *out)
 {
 	size_t n;
 	struct process **ps = rpc_collect(rs, only, &n, out);
 	if (!ps)
 		return;
+	char sigtext[64];
+	int sig = signal_of(signal, sigtext, sizeof(sigtext));
 	struct xr_value *arr = xr_array();
 	for (size_t i = 0; i < n; i++) {
 		if (!proc_state_signallable(ps[i]->fsm.state))
 			continue;
-		int code = signal_one(ps[i], sig);
+		int code = sig < 0 ? XR_BAD_SIGNAL : signal_one(ps[i], sig);
 		struct rpc_answer text;
 		snprintf(text.fault_text, sizeof(text.fault_text), "OK");
 		if (code) {
 			char name[1024];
-			rpc_fault(&text, code, process_namespec(ps[i], name, sizeof(name)));
+			rpc_fault(&text, code,
+				  sig < 0 ? sigtext : process_namespec(ps[i], name, sizeof(name)));
 		}
 		xr_array_add(arr,
 			     rpc_result_struct(ps[i], code ? code : XR_SUCCESS, text.fault_text));
@@ -428,16 +460,15 @@ void rpc_signal(struct rpc_server *rs, const struct args *a, struct rpc_answer *
 	struct process *p;
 	if (rpc_shutting_down(rs, out) || !rpc_lookup(rs, name, &g, &p, out))
 		return;
-	int sig = signal_arg(&a->v[1], out);
-	if (sig < 0)
-		return;
 	if (!p) {
-		signal_many(rs, g, sig, out);
+		signal_many(rs, g, &a->v[1], out);
 		return;
 	}
-	int code = signal_one(p, sig);
+	char sigtext[64];
+	int sig = signal_of(&a->v[1], sigtext, sizeof(sigtext));
+	int code = sig < 0 ? XR_BAD_SIGNAL : signal_one(p, sig);
 	if (code)
-		rpc_fault(out, code, name);
+		rpc_fault(out, code, code == XR_BAD_SIGNAL ? sigtext : name);
 	else
 		out->value = xr_bool(true);
 }
@@ -445,16 +476,14 @@ void rpc_signal(struct rpc_server *rs, const struct args *a, struct rpc_answer *
 void rpc_signal_group(struct rpc_server *rs, const struct args *a, struct rpc_answer *out)
 {
 	struct pgroup *g = rpc_group(rs, a->v[0].str, out);
-	int sig = g ? signal_arg(&a->v[1], out) : -1;
-	if (sig >= 0)
-		signal_many(rs, g, sig, out);
+	if (g)
+		signal_many(rs, g, &a->v[1], out);
 }
 
 void rpc_signal_all(struct rpc_server *rs, const struct args *a, struct rpc_answer *out)
 {
-	int sig = rpc_shutting_down(rs, out) ? -1 : signal_arg(&a->v[0], out);
-	if (sig >= 0)
-		signal_many(rs, NULL, sig, out);
+	if (!rpc_shutting_down(rs, out))
+		signal_many(rs, NULL, &a->v[0], out);
 }
 
 void rpc_process_info(struct rpc_server *rs, const struct args *a, struct rpc_answer *out)
@@ -485,13 +514,6 @@ void rpc_all_process_info(struct rpc_server *rs, const struct args *a, struct rp
 	out->value = arr;
 }
 
-static struct xr_value *logfile_value(const char *s)
-{
-	if (!s)
-		return xr_string("none");
-	return xr_string(strcmp(s, "AUTO") == 0 ? "auto" : s);
-}
-
 static int cmp_conf_name(const void *x, const void *y)
 {
 	const struct proc_conf *a = *(struct proc_conf *const *)x,
@@ -504,32 +526,30 @@ static struct xr_value *config_info(struct rpc_server *rs, struct config *c,
 {
 	struct group_conf *gc = config_find_group(c, pc->group);
 	struct pgroup *running = supervisor_find_group(rs->sv, pc->group);
-	bool inuse = false;
+	const struct process *p = NULL;
 	if (running)
 		for (size_t j = 0; j < running->nprocs; j++)
 			if (strcmp(running->procs[j]->conf->name, pc->name) == 0)
-				inuse = true;
+				p = running->procs[j];
 	struct xr_value *st = xr_struct();
 	struct xr_value *codes = xr_array();
 	for (int code = 0; code < 256; code++)
 		if (exitcodes_has(&pc->exitcodes, code))
 			xr_array_add(codes, xr_int(code));
 	xr_struct_set(st, "autostart", xr_bool(pc->autostart));
-	xr_struct_set(st, "autorestart",
-		      xr_string(pc->autorestart == AUTORESTART_TRUE    ? "true"
-				: pc->autorestart == AUTORESTART_FALSE ? "false"
-								       : "unexpected"));
 	xr_struct_set(st, "command", xr_string(pc->command));
 	xr_struct_set(st, "directory", xr_string(pc->directory ? pc->directory : "none"));
 	xr_struct_set(st, "exitcodes", codes);
 	xr_struct_set(st, "group", xr_string(pc->group));
 	xr_struct_set(st, "group_prio", xr_int(gc ? gc->priority : pc->priority));
-	xr_struct_set(st, "inuse", xr_bool(inuse));
+	xr_struct_set(st, "inuse", xr_bool(running != NULL));
 	xr_struct_set(st, "killasgroup", xr_bool(pc->killasgroup));
 	xr_struct_set(st, "name", xr_string(pc->name));
 	xr_struct_set(st, "process_prio", xr_int(pc->priority));
 	xr_struct_set(st, "redirect_stderr", xr_bool(pc->redirect_stderr));
-	xr_struct_set(st, "serverurl", logfile_value(pc->serverurl));
+	/* AUTO is supervisord's None */
+	bool url = pc->serverurl && strcasecmp(pc->serverurl, "AUTO") != 0;
+	xr_struct_set(st, "serverurl", xr_string(url ? pc->serverurl : "none"));
 	xr_struct_set(st, "startretries", xr_int(pc->startretries));
 	xr_struct_set(st, "startsecs", xr_int(pc->startsecs));
 	const struct log_conf *lcs[2] = {&pc->out, &pc->err};
@@ -541,17 +561,29 @@ static struct xr_value *config_info(struct rpc_server *rs, struct config *c,
 		snprintf(key, sizeof(key), "%s_events_enabled", pre[k]);
 		xr_struct_set(st, key, xr_bool(lcs[k]->events_enabled));
 		snprintf(key, sizeof(key), "%s_logfile", pre[k]);
-		xr_struct_set(st, key, logfile_value(lcs[k]->logfile));
+		const char *path = logfile_of(pc, p, k + 1);
+		bool is_auto = log_target_of(lcs[k]->logfile) == LOG_TARGET_AUTO &&
+			       !(k == 1 && pc->redirect_stderr);
+		xr_struct_set(st, key, xr_string(path ? path : is_auto ? "auto" : "none"));
 		snprintf(key, sizeof(key), "%s_logfile_backups", pre[k]);
 		xr_struct_set(st, key, xr_int(lcs[k]->backups));
 		snprintf(key, sizeof(key), "%s_logfile_maxbytes", pre[k]);
 		xr_struct_set(st, key, xr_int(lcs[k]->maxbytes));
 		snprintf(key, sizeof(key), "%s_syslog", pre[k]);
-		xr_struct_set(st, key, xr_bool(lcs[k]->syslog));
+		xr_struct_set(
+		    st, key,
+		    xr_bool(lcs[k]->syslog || log_target_of(lcs[k]->logfile) == LOG_TARGET_SYSLOG));
 	}
 	xr_struct_set(st, "stopsignal", xr_int(pc->stopsignal));
 	xr_struct_set(st, "stopwaitsecs", xr_int(pc->stopwaitsecs));
-	xr_struct_set(st, "uid", xr_string(pc->user ? pc->user : "none"));
+	/* supervisord's name_to_uid: an int, or None without user= */
+	struct user_info ui;
+	if (!pc->user)
+		xr_struct_set(st, "uid", xr_string("none"));
+	else if (user_lookup(pc->user, &ui) == 0)
+		xr_struct_set(st, "uid", xr_int(ui.uid));
+	else
+		xr_struct_set(st, "uid", xr_string(pc->user));
 	return st;
 }
 
@@ -611,6 +643,8 @@ void rpc_send_stdin(struct rpc_server *rs, const struct args *a, struct rpc_answ
 
 void rpc_remote_comm(struct rpc_server *rs, const struct args *a, struct rpc_answer *out)
 {
-	/* an event for listeners; pidvisor runs none, so there is nobody to tell */
+	/* type and data may be any values (a->v[i].value): supervisord formats them with %s into
+	 * the REMOTE_COMMUNICATION event's payload. The event goes to listeners; without an event
+	 * bus there is nobody to tell yet. */
 	out->value = xr_bool(true);
 }

@@ -23,7 +23,8 @@ struct op {
 };
 
 struct rpc_pending {
-	bool list; /* answer an array of result structs, not a bare true */
+	struct multicall *mc; /* a whole system.multicall (then no ops) */
+	bool list;	      /* answer an array of result structs, not a bare true */
 	unsigned finished;
 	struct op *ops;
 	size_t n;
@@ -153,24 +154,19 @@ static bool pending_finish(struct rpc_pending *pd, struct rpc_answer *out)
 	return true;
 }
 
-void rpc_pending_settle_now(struct rpc_pending *pd, struct rpc_answer *out)
-{
-	for (size_t k = 0; k < pd->n; k++)
-		if (pd->ops[k].st == OP_WAIT)
-			pd->ops[k].st = OP_OK;
-	pending_finish(pd, out);
-}
-
 void rpc_pending_free(struct rpc_pending *pd)
 {
 	if (!pd)
 		return;
+	multicall_free(pd->mc);
 	free(pd->ops);
 	free(pd);
 }
 
 void rpc_forget_process(struct rpc_pending *pd, const struct process *p)
 {
+	if (pd->mc)
+		multicall_forget(pd->mc, p);
 	for (size_t i = 0; i < pd->n; i++)
 		if (pd->ops[i].p == p)
 			pd->ops[i].p = NULL;
@@ -178,8 +174,15 @@ void rpc_forget_process(struct rpc_pending *pd, const struct process *p)
 
 bool rpc_poll(struct rpc_server *rs, struct rpc_pending *pd, struct rpc_answer *out)
 {
-	(void)rs;
-	return pending_finish(pd, out);
+	return pd->mc ? multicall_poll(rs, pd->mc, out) : pending_finish(pd, out);
+}
+
+struct rpc_pending *rpc_pending_multicall(struct multicall *mc)
+{
+	struct rpc_pending *pd = calloc(1, sizeof(*pd));
+	if (pd)
+		pd->mc = mc;
+	return pd;
 }
 
 static void settle(struct rpc_pending *pd, struct rpc_answer *out)

@@ -184,6 +184,41 @@ void xr_free(struct xr_value *v)
 	free(v);
 }
 
+struct xr_value *xr_copy(const struct xr_value *v)
+{
+	struct xr_value *c = NULL;
+	switch (v->type) {
+	case XR_STRING:
+	case XR_BASE64:
+	case XR_DATETIME:
+	case XR_RAW:
+		return new_text(v->type, v->u.str.ptr, v->u.str.len);
+	case XR_ARRAY:
+		c = xr_array();
+		for (size_t i = 0; c && i < v->u.array.len; i++)
+			if (!xr_array_add(c, xr_copy(v->u.array.items[i])))
+				break;
+		break;
+	case XR_STRUCT:
+		c = xr_struct();
+		for (size_t i = 0; c && i < v->u.st.len; i++)
+			if (!xr_struct_set(c, v->u.st.members[i].name,
+					   xr_copy(v->u.st.members[i].value)))
+				break;
+		break;
+	default:
+		c = new_value(v->type);
+		if (c)
+			c->u = v->u;
+		return c;
+	}
+	if (c && c->incomplete) {
+		xr_free(c);
+		return NULL;
+	}
+	return c;
+}
+
 const struct xr_value *xr_member(const struct xr_value *st, const char *name)
 {
 	if (!st || st->type != XR_STRUCT)
@@ -233,24 +268,90 @@ bool xr_member_bool(const struct xr_value *st, const char *name, bool def)
 	return def;
 }
 
-/* xmlrpc.client.escape: only &, < and > are replaced. */
+size_t xr_utf8_char(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	if (!len)
+		return 0;
+	if (u[0] < 0x80)
+		return 1;
+	/* the second byte's range depends on the first: no overlongs, surrogates or > U+10FFFF */
+	unsigned char lo = 0x80, hi = 0xBF;
+	size_t n;
+	if (u[0] >= 0xC2 && u[0] <= 0xDF)
+		n = 2;
+	else if (u[0] >= 0xE0 && u[0] <= 0xEF)
+		n = 3, lo = u[0] == 0xE0 ? 0xA0 : 0x80, hi = u[0] == 0xED ? 0x9F : 0xBF;
+	else if (u[0] >= 0xF0 && u[0] <= 0xF4)
+		n = 4, lo = u[0] == 0xF0 ? 0x90 : 0x80, hi = u[0] == 0xF4 ? 0x8F : 0xBF;
+	else
+		return 0;
+	if (len < n || u[1] < lo || u[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if ((u[i] & 0xC0) != 0x80)
+			return 0;
+	return n;
+}
+
+size_t xr_utf8_cut(const char *s, size_t len)
+{
+	for (size_t back = 1; back <= 3 && back <= len; back++) {
+		unsigned char c = (unsigned char)s[len - back];
+		if ((c & 0xC0) == 0x80)
+			continue;
+		size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+		if (need <= back)
+			return 0;
+		/* cut only what the missing bytes could finish into a character: completed with the
+		 * smallest continuation bytes allowed, it must be well formed */
+		char probe[4];
+		memcpy(probe, s + len - back, back);
+		for (size_t i = back; i < need; i++)
+			probe[i] = (char)(i > 1	      ? 0x80
+					  : c == 0xE0 ? 0xA0
+					  : c == 0xF0 ? 0x90
+						      : 0x80);
+		return xr_utf8_char(probe, need) == need ? back : 0;
+	}
+	return 0;
+}
+
+/* What XML 1.0 allows in character data (Char), of one decoded character. */
+static bool xml_char(const unsigned char *u, size_t n)
+{
+	if (n == 1)
+		return u[0] >= 0x20 || u[0] == '\t' || u[0] == '\n' || u[0] == '\r';
+	/* U+FFFE and U+FFFF */
+	return !(n == 3 && u[0] == 0xEF && u[1] == 0xBF && u[2] >= 0xBE);
+}
+
+/* xmlrpc.client.escape: &, < and > are replaced. What it would let through but no XML parser
+ * takes (bytes that are not UTF-8, control characters, U+FFFE/U+FFFF) becomes U+FFFD, byte by
+ * byte, so every answer is well formed whatever a log holds. */
 static void escape(struct buf *out, const char *s, size_t len)
 {
 	size_t start = 0;
-	if (!memchr(s, '&', len) && !memchr(s, '<', len) && !memchr(s, '>', len)) {
-		buf_append(out, s, len); /* the common case, at memchr's speed */
-		return;
-	}
-	for (size_t i = 0; i < len; i++) {
-		const char *rep = s[i] == '&'	? "&amp;"
-				  : s[i] == '<' ? "&lt;"
-				  : s[i] == '>' ? "&gt;"
-						: NULL;
-		if (!rep)
+	for (size_t i = 0; i < len;) {
+		const unsigned char *u = (const unsigned char *)s + i;
+		if (u[0] >= 0x20 && u[0] < 0x80 && u[0] != '&' && u[0] != '<' && u[0] != '>') {
+			i++; /* the common case */
 			continue;
+		}
+		size_t n = xr_utf8_char(s + i, len - i);
+		const char *rep = !n || !xml_char(u, n) ? "\xEF\xBF\xBD"
+				  : u[0] == '&'		? "&amp;"
+				  : u[0] == '<'		? "&lt;"
+				  : u[0] == '>'		? "&gt;"
+							: NULL;
+		if (!rep) {
+			i += n;
+			continue;
+		}
 		buf_append(out, s + start, i - start);
 		buf_puts(out, rep);
-		start = i + 1;
+		i += n ? n : 1;
+		start = i;
 	}
 	buf_append(out, s + start, len - start);
 }

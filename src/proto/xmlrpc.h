@@ -70,6 +70,8 @@ struct xr_value *xr_struct(void);
 bool xr_array_add(struct xr_value *array, struct xr_value *item);
 bool xr_struct_set(struct xr_value *st, const char *name, struct xr_value *value);
 void xr_free(struct xr_value *v);
+/* A deep copy, or NULL when memory runs out. */
+struct xr_value *xr_copy(const struct xr_value *v);
 
 /* Lookups that tolerate NULL and wrong types (they return NULL/def). */
 const struct xr_value *xr_member(const struct xr_value *st, const char *name);
@@ -79,13 +81,19 @@ long long xr_member_int(const struct xr_value *st, const char *name, long long d
 const char *xr_member_str(const struct xr_value *st, const char *name, const char *def);
 bool xr_member_bool(const struct xr_value *st, const char *name, bool def);
 
-/* Encoding, byte for byte as xmlrpc.client.dumps (Python 3.11). Integers
- * outside int32 fail like Python's OverflowError. */
+/* Encoding, byte for byte as xmlrpc.client.dumps (Python 3.11) for text XML can carry; what it
+ * cannot (not UTF-8, control characters) is written as U+FFFD. Integers outside int32 fail
+ * like Python's OverflowError. */
 bool xr_encode_value(struct buf *out, const struct xr_value *v);
 bool xr_encode_call(struct buf *out, const char *method, const struct xr_value *const *params,
 		    size_t nparams);
 bool xr_encode_response(struct buf *out, const struct xr_value *result);
 bool xr_encode_fault(struct buf *out, int code, const char *string);
+/* The length of the well-formed UTF-8 character at s (1 to 4), 0 when s does not start one. */
+size_t xr_utf8_char(const char *s, size_t len);
+/* How many bytes at the end of s (0 to 3) begin a character that the rest of s does not finish:
+ * a read that stops there leaves them for the next one. */
+size_t xr_utf8_cut(const char *s, size_t len);
 /* Python's repr() of a float, e.g. 1.0, 0.1, 1e+16, inf. */
 void xr_format_double(char *buf, size_t size, double d);
 

@@ -317,6 +317,72 @@ static void test_fault_text_cut_on_a_character(void **state)
 	}
 }
 
+/* supervisord's make_allfunc: a bad signal is each signallable process's result (none here);
+ * sendRemoteCommEvent and a wait take values of any type. */
+static void test_any_typed_and_bad_signal_over_many(void **state)
+{
+	struct rpc_answer a;
+	call(&a, "supervisor.signalProcessGroup", "ss", "g", "BOGUS");
+	assert_int_equal(a.fault, 0);
+	assert_int_equal(xr_len(a.value), 0);
+	rpc_answer_clear(&a);
+	call(&a, "supervisor.signalProcess", "ss", "g:cat", "BOGUS");
+	assert_string_equal(a.fault_text, "BAD_SIGNAL: BOGUS");
+	rpc_answer_clear(&a);
+	call(&a, "supervisor.sendRemoteCommEvent", "ia", 1LL, xr_array());
+	assert_int_equal(a.fault, 0);
+	assert_true(a.value->u.b);
+	rpc_answer_clear(&a);
+	call(&a, "supervisor.stopProcess", "sa", "g:cat", xr_array());
+	assert_string_equal(a.fault_text, "NOT_RUNNING: g:cat");
+	rpc_answer_clear(&a);
+}
+
+/* getAllConfigInfo's struct has supervisord's members, no more, and its None as "none". */
+static void test_config_info_members(void **state)
+{
+	static const char *const members[] = {"autostart",
+					      "command",
+					      "directory",
+					      "exitcodes",
+					      "group",
+					      "group_prio",
+					      "inuse",
+					      "killasgroup",
+					      "name",
+					      "process_prio",
+					      "redirect_stderr",
+					      "serverurl",
+					      "startretries",
+					      "startsecs",
+					      "stderr_capture_maxbytes",
+					      "stderr_events_enabled",
+					      "stderr_logfile",
+					      "stderr_logfile_backups",
+					      "stderr_logfile_maxbytes",
+					      "stderr_syslog",
+					      "stdout_capture_maxbytes",
+					      "stdout_events_enabled",
+					      "stdout_logfile",
+					      "stdout_logfile_backups",
+					      "stdout_logfile_maxbytes",
+					      "stdout_syslog",
+					      "stopsignal",
+					      "stopwaitsecs",
+					      "uid"};
+	struct rpc_answer a;
+	call(&a, "supervisor.getAllConfigInfo", "");
+	const struct xr_value *st = xr_item(a.value, 0);
+	assert_int_equal(st->u.st.len, sizeof(members) / sizeof(members[0]));
+	for (size_t i = 0; i < sizeof(members) / sizeof(members[0]); i++)
+		assert_non_null(xr_member(st, members[i]));
+	assert_string_equal(xr_member_str(st, "uid", ""), "none");
+	assert_string_equal(xr_member_str(st, "serverurl", ""), "none");
+	/* never spawned: pidvisor names an AUTO file at the first spawn */
+	assert_string_equal(xr_member_str(st, "stderr_logfile", ""), "auto");
+	rpc_answer_clear(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -328,6 +394,8 @@ int main(void)
 	    cmocka_unit_test(test_multicall_checks_each_call),
 	    cmocka_unit_test(test_multicall_limits),
 	    cmocka_unit_test(test_fault_text_cut_on_a_character),
+	    cmocka_unit_test(test_any_typed_and_bad_signal_over_many),
+	    cmocka_unit_test(test_config_info_members),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
