@@ -1,0 +1,219 @@
+"""Runs one corpus config under a supervisor, takes a snapshot once its processes have settled,
+and diffs two snapshots (tests/compat/test_corpus.py)."""
+import json
+import os
+import re
+import sys
+import time
+import xmlrpc.client
+from pathlib import Path
+
+import psutil
+from supervisor.xmlrpc import SupervisorTransport
+
+from corpus_setup import HERE, INSIDE, Case
+
+sys.path.insert(0, str(HERE.parent))
+from harness import Daemon  # noqa: E402
+
+TRANSIENT = {"STARTING", "BACKOFF", "STOPPING"}
+SETTLE_MIN_S = 2.0     # startsecs=1 (the default) has passed, quick exits are reaped
+SETTLE_MAX_S = 30.0    # startsecs=10 and a few BACKOFF rounds fit
+STABLE_POLLS = 3       # the same states this many polls in a row, 0.4 s apart
+# supervisord names AUTO log files with a random suffix.
+AUTO_SUFFIX = re.compile(r"---supervisor-[A-Za-z0-9_]+\.log")
+
+
+class CorpusDaemon(Daemon):
+    """A Daemon on a corpus config: no header of ours, the control socket the rewritten config
+    names, and corpus_root.py between unshare and the supervisor."""
+
+    def __init__(self, impl, host, conf, binary, credentials):
+        wrap = ["unshare", "--net", sys.executable, str(HERE / "corpus_root.py"), str(host)]
+        super().__init__(impl, host, conf, binary=binary, wrap=wrap)
+        self.sock = host / "sup.sock"
+        self.url = f"unix://{self.sock}"
+        self.credentials = credentials
+
+    def header(self):
+        return ""
+
+    def rpc(self):
+        user, password = self.credentials
+        transport = SupervisorTransport(user, password, self.url)
+        return xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport)
+
+
+def run_case(case: Case, impl, binary, host: Path, sleeper):
+    """Runs case under impl and returns its snapshot (a dict that diff() reads)."""
+    host.mkdir(parents=True)
+    case.materialize(host, sleeper)
+    d = CorpusDaemon(impl, host, case.main_text(), binary, case.credentials())
+    try:
+        return snapshot(d)
+    finally:
+        d.close()
+
+
+def connect(d):
+    deadline = time.monotonic() + 20
+    last = None
+    while time.monotonic() < deadline:
+        if d.proc.poll() is not None:
+            return None, f"exit {d.proc.returncode}"
+        if d.sock.exists():
+            try:
+                proxy = d.rpc()
+                proxy.supervisor.getState()
+                return proxy, None
+            except Exception as e:  # not listening yet
+                last = e
+        time.sleep(0.1)
+    return None, f"no answer on the control socket: {last}"
+
+
+def settle(proxy):
+    start, history = time.monotonic(), []
+    while True:
+        infos = proxy.supervisor.getAllProcessInfo()
+        states = {f"{i['group']}:{i['name']}": i["statename"] for i in infos}
+        history.append(states)
+        elapsed = time.monotonic() - start
+        stable = len(history) >= STABLE_POLLS and all(h == states
+                                                      for h in history[-STABLE_POLLS:])
+        if (elapsed >= SETTLE_MIN_S and stable and not TRANSIENT & set(states.values())) \
+                or elapsed > SETTLE_MAX_S:
+            return infos
+        time.sleep(0.4)
+
+
+def snapshot(d):
+    proxy, failure = connect(d)
+    if proxy is None:
+        return {"daemon": failure, "stderr": d.stderr()[-2000:], "log": read_log(d)}
+    infos = settle(proxy)
+    config = proxy.supervisor.getAllConfigInfo()
+    hostpids = host_pids(d)
+    procs = {}
+    for i in infos:
+        name = f"{i['group']}:{i['name']}"
+        pid = hostpids.get(i["pid"]) if i["pid"] else None
+        if i["statename"] == "RUNNING" and pid:
+            procs[name] = read_proc(pid, d.tmp / "root")
+    return {"daemon": "running",
+            "config": {f"{c['group']}:{c['name']}": mask(c) for c in config},
+            "states": {f"{i['group']}:{i['name']}": i["statename"] for i in infos},
+            "proc": procs, "stderr": d.stderr()[-2000:], "log": read_log(d)}
+
+
+def read_log(d):
+    p = d.tmp / "log" / "supervisord.log"
+    return p.read_text(errors="replace")[-3000:] if p.exists() else ""
+
+
+def host_pids(d):
+    """{pid in the namespace: pid here} for the supervisor's children."""
+    out = {}
+    for p in d.children():
+        try:
+            with open(f"/proc/{p.pid}/status") as f:
+                for line in f:
+                    if line.startswith("NSpid:"):
+                        out[int(line.split()[-1])] = p.pid
+        except OSError:
+            continue
+    return out
+
+
+def read_proc(pid, root):
+    status = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            status[k] = v.split()
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        argv = [a.decode(errors="replace") for a in f.read().split(b"\0")[:-1]]
+    with open(f"/proc/{pid}/environ", "rb") as f:
+        env = dict(e.decode(errors="replace").partition("=")[::2]
+                   for e in f.read().split(b"\0") if e)
+    cwd = os.readlink(f"/proc/{pid}/cwd")
+    # Seen from here, a cwd inside the private root reads as ROOT/path.
+    if cwd.startswith(str(root)):
+        cwd = cwd[len(str(root)):] or "/"
+    return {"uid": " ".join(status["Uid"]), "gid": " ".join(status["Gid"]),
+            "groups": " ".join(sorted(status.get("Groups", []), key=int)),
+            "umask": status.get("Umask", ["?"])[0], "cwd": cwd, "argv": argv, "env": env}
+
+
+def mask(struct):
+    return {k: AUTO_SUFFIX.sub("---supervisor-XXXXXX.log", v) if isinstance(v, str) else v
+            for k, v in struct.items()}
+
+
+def show(value):
+    return "<absent>" if value is _ABSENT else json.dumps(value, ensure_ascii=False)
+
+
+_ABSENT = object()
+
+
+def diff(sv, pv):
+    """[(program, field, supervisord's value, pidvisor's value)], values JSON-encoded."""
+    out = []
+    if sv["daemon"] != "running" or pv["daemon"] != "running":
+        if sv["daemon"] != pv["daemon"]:
+            out.append(("-", "daemon", json.dumps(sv["daemon"]), json.dumps(pv["daemon"])))
+        return out
+    for name in sorted(set(sv["config"]) | set(pv["config"])):
+        a, b = sv["config"].get(name), pv["config"].get(name)
+        if a is None or b is None:
+            out.append((name, "config", "present" if a else "<absent>",
+                        "present" if b else "<absent>"))
+            continue
+        for member in sorted(set(a) | set(b)):
+            x, y = a.get(member, _ABSENT), b.get(member, _ABSENT)
+            if x != y:
+                out.append((name, f"config.{member}", show(x), show(y)))
+    for name in sorted(set(sv["states"]) | set(pv["states"])):
+        x, y = sv["states"].get(name, _ABSENT), pv["states"].get(name, _ABSENT)
+        if x != y:
+            out.append((name, "state", show(x), show(y)))
+    for name in sorted(set(sv["proc"]) & set(pv["proc"])):
+        a, b = sv["proc"][name], pv["proc"][name]
+        for field in ("uid", "gid", "groups", "umask", "cwd", "argv"):
+            if a[field] != b[field]:
+                out.append((name, field, show(a[field]), show(b[field])))
+        for var in sorted(set(a["env"]) | set(b["env"])):
+            x, y = a["env"].get(var, _ABSENT), b["env"].get(var, _ABSENT)
+            if x != y:
+                out.append((name, f"env.{var}", show(x), show(y)))
+    return out
+
+
+def table(rows):
+    """rows of (config, program, field, supervisord, pidvisor) as an aligned text table."""
+    head = ("config", "program", "field", "supervisord", "pidvisor")
+    rows = [head, *rows]
+    widths = [min(max(len(r[i]) for r in rows), 48) for i in range(4)]
+    lines = []
+    for r in rows:
+        cells = [r[i].ljust(widths[i]) for i in range(4)] + [r[4]]
+        lines.append(" | ".join(cells).rstrip())
+        if r is head:
+            lines.append("-+-".join("-" * w for w in widths) + "-+-" + "-" * 11)
+    return "\n".join(lines)
+
+
+def parse_expected(path):
+    """{(config, program, field, supervisord, pidvisor): reason} from corpus_expected.txt."""
+    out = {}
+    for line in Path(path).read_text().splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        cells = line.split("\t")
+        out[tuple(cells[:5])] = cells[5].lstrip("# ") if len(cells) > 5 else ""
+    return out
+
+
+def key_line(row):
+    return "\t".join(row)
