@@ -88,22 +88,50 @@ def settle(proxy):
 
 
 def snapshot(d):
+    """The daemon's outcome; once settled: its config structs and states, and /proc for each
+    RUNNING child. Then each STOPPED process (autostart=false) is started, and once settled
+    again its state and /proc are taken too (as "started"), so the setup of programs that an
+    image starts later (user=, environment=) is compared as well."""
     proxy, failure = connect(d)
     if proxy is None:
         return {"daemon": failure, "stderr": d.stderr()[-2000:], "log": read_log(d)}
     infos = settle(proxy)
     config = proxy.supervisor.getAllConfigInfo()
+    states = {f"{i['group']}:{i['name']}": i["statename"] for i in infos}
+    procs = read_running(d, infos, states)
+    stopped = sorted(n for n, s in states.items() if s == "STOPPED")
+    started = {}
+    for name in stopped:
+        try:
+            proxy.supervisor.startProcess(name, False)
+        except xmlrpc.client.Fault as e:
+            started[name] = f"fault {e.faultCode}"
+    if stopped:
+        after = settle(proxy)
+        for i in after:
+            name = f"{i['group']}:{i['name']}"
+            if name in stopped:
+                started.setdefault(name, i["statename"])
+        procs.update(read_running(d, after, set(stopped)))
+    return {"daemon": "running",
+            "config": {f"{c['group']}:{c['name']}": mask(c) for c in config},
+            "states": states, "started": started,
+            "proc": procs, "stderr": d.stderr()[-2000:], "log": read_log(d)}
+
+
+def read_running(d, infos, names):
+    """{name: read_proc()} for the RUNNING processes among names."""
     hostpids = host_pids(d)
-    procs = {}
+    out = {}
     for i in infos:
         name = f"{i['group']}:{i['name']}"
         pid = hostpids.get(i["pid"]) if i["pid"] else None
-        if i["statename"] == "RUNNING" and pid:
-            procs[name] = read_proc(pid, d.tmp / "root")
-    return {"daemon": "running",
-            "config": {f"{c['group']}:{c['name']}": mask(c) for c in config},
-            "states": {f"{i['group']}:{i['name']}": i["statename"] for i in infos},
-            "proc": procs, "stderr": d.stderr()[-2000:], "log": read_log(d)}
+        if name in names and i["statename"] == "RUNNING" and pid:
+            try:
+                out[name] = read_proc(pid, d.tmp / "root")
+            except OSError:  # exited meanwhile: its state says so
+                pass
+    return out
 
 
 def read_log(d):
@@ -178,6 +206,10 @@ def diff(sv, pv):
         x, y = sv["states"].get(name, _ABSENT), pv["states"].get(name, _ABSENT)
         if x != y:
             out.append((name, "state", show(x), show(y)))
+    for name in sorted(set(sv["started"]) | set(pv["started"])):
+        x, y = sv["started"].get(name, _ABSENT), pv["started"].get(name, _ABSENT)
+        if x != y:
+            out.append((name, "started", show(x), show(y)))
     for name in sorted(set(sv["proc"]) & set(pv["proc"])):
         a, b = sv["proc"][name], pv["proc"][name]
         for field in ("uid", "gid", "groups", "umask", "cwd", "argv"):

@@ -4,7 +4,8 @@ builds), each as PID 1 of its own namespaces in a private root where the config'
 stubs at their exact paths (corpus_setup.py, corpus_root.py). Compared, after the processes
 settle: getAllConfigInfo struct by struct and member by member, getAllProcessInfo's names and
 states, and for every RUNNING child, from /proc: uid, gid, supplementary groups, umask, cwd, argv
-and environment.
+and environment. Then every STOPPED (autostart=false) process is started, and its state
+("started") and /proc are compared the same way.
 
 The differences must be exactly corpus_expected.txt (config, program, field, supervisord's
 value, pidvisor's value, tab-separated, then the reason): a new difference fails, and so does a
@@ -94,7 +95,7 @@ def test_diff_sees_every_field():
     proc = {"uid": "0 0 0 0", "gid": "0 0 0 0", "groups": "", "umask": "0022", "cwd": "/",
             "argv": ["x"], "env": {"A": "1"}}
     base = {"daemon": "running", "config": {"g:p": {"uid": 0}}, "states": {"g:p": "RUNNING"},
-            "proc": {"g:p": proc}}
+            "started": {}, "proc": {"g:p": proc}}
     assert diff(base, copy.deepcopy(base)) == []
     changes = {"uid": "0 1 0 0", "gid": "0 0 1 0", "groups": "0", "umask": "0027",
                "cwd": "/app", "argv": ["x", "y"]}
@@ -108,7 +109,8 @@ def test_diff_sees_every_field():
     other = copy.deepcopy(base)
     other["config"]["g:p"]["uid"] = "root"
     other["states"]["g:p"] = "FATAL"
-    assert [d[1] for d in diff(base, other)] == ["config.uid", "state"]
+    other["started"]["g:p"] = "fault 10"
+    assert [d[1] for d in diff(base, other)] == ["config.uid", "state", "started"]
     assert diff(base, dict(base, daemon="exit 2")) == [("-", "daemon", '"running"', '"exit 2"')]
 
 
