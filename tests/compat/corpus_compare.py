@@ -17,6 +17,8 @@ sys.path.insert(0, str(HERE.parent))
 from harness import Daemon  # noqa: E402
 
 TRANSIENT = {"STARTING", "BACKOFF", "STOPPING"}
+# getAllProcessInfo members compared besides the state: those that do not change with time.
+INFO_MEMBERS = ("stdout_logfile", "stderr_logfile")
 SETTLE_MIN_S = 2.0     # startsecs=1 (the default) has passed, quick exits are reaped
 SETTLE_MAX_S = 30.0    # startsecs=10 and a few BACKOFF rounds fit
 STABLE_POLLS = 3       # the same states this many polls in a row, 0.4 s apart
@@ -88,8 +90,8 @@ def settle(proxy):
 
 
 def snapshot(d):
-    """The daemon's outcome; once settled: its config structs and states, and /proc for each
-    RUNNING child. Then each STOPPED process (autostart=false) is started, and once settled
+    """The daemon's outcome; once settled: its config structs, its processes' states and log
+    files (getAllProcessInfo), and /proc for each RUNNING child. Then each STOPPED process (autostart=false) is started, and once settled
     again its state and /proc are taken too (as "started"), so the setup of programs that an
     image starts later (user=, environment=) is compared as well."""
     proxy, failure = connect(d)
@@ -116,6 +118,8 @@ def snapshot(d):
     return {"daemon": "running",
             "config": {f"{c['group']}:{c['name']}": mask(c) for c in config},
             "states": states, "started": started,
+            "info": {f"{i['group']}:{i['name']}": mask({k: i.get(k) for k in INFO_MEMBERS})
+                     for i in infos},
             "proc": procs, "stderr": d.stderr()[-2000:], "log": read_log(d)}
 
 
@@ -206,6 +210,11 @@ def diff(sv, pv):
         x, y = sv["states"].get(name, _ABSENT), pv["states"].get(name, _ABSENT)
         if x != y:
             out.append((name, "state", show(x), show(y)))
+    for name in sorted(set(sv["info"]) & set(pv["info"])):
+        for member in INFO_MEMBERS:
+            x, y = sv["info"][name][member], pv["info"][name][member]
+            if x != y:
+                out.append((name, f"info.{member}", show(x), show(y)))
     for name in sorted(set(sv["started"]) | set(pv["started"])):
         x, y = sv["started"].get(name, _ABSENT), pv["started"].get(name, _ABSENT)
         if x != y:

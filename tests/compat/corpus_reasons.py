@@ -18,6 +18,7 @@ BLOCKS = [
     ("process", "The children's process setup (/proc: uid, gid, groups, umask, cwd, argv, "
                 "environment) and their states."),
     ("config", "getAllConfigInfo members (src/daemon/rpc_methods.c; being fixed)."),
+    ("info", "getAllProcessInfo log file members (src/daemon/rpc_methods.c)."),
     ("daemon", "Start-up: one side refuses the config."),
     ("other", "Not explained yet."),
 ]
@@ -55,6 +56,15 @@ def classify(row, case):
     if field == "config.stderr_logfile" and x == "none":
         return "config", ("redirect_stderr=true: supervisord's stderr_logfile is none, "
                           "pidvisor reports the stderr_logfile value (or auto)")
+    if field.startswith("info.") and y == "" and isinstance(x, str) and x.startswith("/dev/"):
+        return "info", ("a /dev/stdout, /dev/stderr or /dev/fd/N log target is '' "
+                        "(output_logfile() in src/daemon/child_output.c has no path for it), "
+                        "supervisord gives the path")
+    if field.startswith("info.") and isinstance(y, str) and "//" in y \
+            and y.replace("//", "/") == x:
+        return "info", ("childlogdir ending in '/': the AUTO log path has a double slash "
+                        "(auto_logfile() in src/daemon/child_output.c joins with \"%s/%s\"; "
+                        "supervisord's os.path.join does not double it)")
     return "other", "unexplained"
 
 

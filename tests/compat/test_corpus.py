@@ -2,8 +2,8 @@
 /work/shared/corpus/supervisord-configs runs under Debian's supervisord and under pidvisor (both
 builds), each as PID 1 of its own namespaces in a private root where the config's programs are
 stubs at their exact paths (corpus_setup.py, corpus_root.py). Compared, after the processes
-settle: getAllConfigInfo struct by struct and member by member, getAllProcessInfo's names and
-states, and for every RUNNING child, from /proc: uid, gid, supplementary groups, umask, cwd, argv
+settle: getAllConfigInfo struct by struct and member by member, getAllProcessInfo's names,
+states and log files, and for every RUNNING child, from /proc: uid, gid, supplementary groups, umask, cwd, argv
 and environment. Then every STOPPED (autostart=false) process is started, and its state
 ("started") and /proc are compared the same way.
 
@@ -95,7 +95,8 @@ def test_diff_sees_every_field():
     proc = {"uid": "0 0 0 0", "gid": "0 0 0 0", "groups": "", "umask": "0022", "cwd": "/",
             "argv": ["x"], "env": {"A": "1"}}
     base = {"daemon": "running", "config": {"g:p": {"uid": 0}}, "states": {"g:p": "RUNNING"},
-            "started": {}, "proc": {"g:p": proc}}
+            "started": {}, "info": {"g:p": {"stdout_logfile": "", "stderr_logfile": ""}},
+            "proc": {"g:p": proc}}
     assert diff(base, copy.deepcopy(base)) == []
     changes = {"uid": "0 1 0 0", "gid": "0 0 1 0", "groups": "0", "umask": "0027",
                "cwd": "/app", "argv": ["x", "y"]}
@@ -110,7 +111,9 @@ def test_diff_sees_every_field():
     other["config"]["g:p"]["uid"] = "root"
     other["states"]["g:p"] = "FATAL"
     other["started"]["g:p"] = "fault 10"
-    assert [d[1] for d in diff(base, other)] == ["config.uid", "state", "started"]
+    other["info"]["g:p"]["stdout_logfile"] = "/dev/stdout"
+    assert [d[1] for d in diff(base, other)] == ["config.uid", "state", "info.stdout_logfile",
+                                                 "started"]
     assert diff(base, dict(base, daemon="exit 2")) == [("-", "daemon", '"running"', '"exit 2"')]
 
 
