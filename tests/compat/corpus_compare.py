@@ -8,10 +8,9 @@ import time
 import xmlrpc.client
 from pathlib import Path
 
-import psutil
 from supervisor.xmlrpc import SupervisorTransport
 
-from corpus_setup import HERE, INSIDE, Case
+from corpus_setup import HERE, Case
 
 sys.path.insert(0, str(HERE.parent))
 from harness import Daemon  # noqa: E402

@@ -10,16 +10,30 @@ corpus's users) and env.json (the supervisor's whole environment). The new root 
 HOSTDIR itself mounted at INSIDE, so every path in the config is the same for both supervisors
 while their files stay apart. The network namespace has only loopback, so [inet_http_server]
 ports never collide and nothing leaves the machine. Every HOSTDIR in ARGS becomes INSIDE."""
+import fcntl
 import json
 import os
+import socket
+import struct
 import subprocess
 import sys
 
 INSIDE = "/corpus-run"
 
 
+SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
+
+
 def sh(*argv):
     subprocess.run(argv, check=True)
+
+
+def loopback_up():
+    """`ip link set lo up`, without needing iproute2."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        ifr = fcntl.ioctl(s, SIOCGIFFLAGS, struct.pack("16sh", b"lo", 0))
+        flags = struct.unpack("16sh", ifr[:18])[1]
+        fcntl.ioctl(s, SIOCSIFFLAGS, struct.pack("16sh", b"lo", flags | IFF_UP))
 
 
 def main():
@@ -38,7 +52,7 @@ def main():
     sh("mount", "--rbind", "/sys", root + "/sys")
     os.makedirs(root + INSIDE, exist_ok=True)
     sh("mount", "--bind", host, root + INSIDE)
-    sh("ip", "link", "set", "lo", "up")
+    loopback_up()
     with open(os.path.join(host, "env.json")) as f:
         env = json.load(f)
     argv = [a.replace(host, INSIDE) for a in argv]
