@@ -21,6 +21,8 @@ INFO_MEMBERS = ("stdout_logfile", "stderr_logfile")
 SETTLE_MIN_S = 2.0     # startsecs=1 (the default) has passed, quick exits are reaped
 SETTLE_MAX_S = 30.0    # startsecs=10 and a few BACKOFF rounds fit
 STABLE_POLLS = 3       # the same states this many polls in a row, 0.4 s apart
+PROC_FIELDS = ("uid", "gid", "groups", "umask", "cwd", "argv", "sigblk", "sigign", "fds", "pgrp",
+               "session", "nofile", "nproc")
 # supervisord names AUTO log files with a random suffix.
 AUTO_SUFFIX = re.compile(r"---supervisor-[A-Za-z0-9_]+\.log")
 
@@ -123,17 +125,34 @@ def snapshot(d):
 
 
 def read_running(d, infos, names):
-    """{name: read_proc()} for the RUNNING processes among names."""
+    """{name: read_proc()} for the RUNNING processes among names, once two reads 0.5 s apart
+    agree: a startsecs=0 program is RUNNING while, say, `bash -l -c` still reads its profile
+    before it execs the program."""
     hostpids = host_pids(d)
-    out = {}
+    pids = {}
     for i in infos:
         name = f"{i['group']}:{i['name']}"
         pid = hostpids.get(i["pid"]) if i["pid"] else None
         if name in names and i["statename"] == "RUNNING" and pid:
-            try:
-                out[name] = read_proc(pid, d.tmp / "root")
-            except OSError:  # exited meanwhile: its state says so
-                pass
+            pids[name] = pid
+    out = sample(pids, d.tmp / "root")
+    deadline = time.monotonic() + 10
+    while pids and time.monotonic() < deadline:
+        time.sleep(0.5)
+        again = sample(pids, d.tmp / "root")
+        if again == out:
+            break
+        out = again
+    return out
+
+
+def sample(pids, root):
+    out = {}
+    for name, pid in pids.items():
+        try:
+            out[name] = read_proc(pid, root)
+        except OSError:  # exited meanwhile: its state says so
+            pass
     return out
 
 
@@ -171,9 +190,28 @@ def read_proc(pid, root):
     # Seen from here, a cwd inside the private root reads as ROOT/path.
     if cwd.startswith(str(root)):
         cwd = cwd[len(str(root)):] or "/"
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    pgrp, session = int(fields[2]), int(fields[3])
+    with open(f"/proc/{pid}/limits") as f:
+        limits = {line[:26].strip(): " ".join(line[26:].split()[:2]) for line in f}
     return {"uid": " ".join(status["Uid"]), "gid": " ".join(status["Gid"]),
             "groups": " ".join(sorted(status.get("Groups", []), key=int)),
-            "umask": status.get("Umask", ["?"])[0], "cwd": cwd, "argv": argv, "env": env}
+            "umask": status.get("Umask", ["?"])[0], "cwd": cwd, "argv": argv, "env": env,
+            "sigblk": status["SigBlk"][0], "sigign": status["SigIgn"][0],
+            "fds": sorted(int(n) for n in os.listdir(f"/proc/{pid}/fd")),
+            "pgrp": "own" if pgrp == pid else "another",
+            "session": "own" if session == pid else session_of(session),
+            "nofile": limits.get("Max open files"), "nproc": limits.get("Max processes")}
+
+
+def session_of(sid):
+    """Where a child's session comes from, as a word that does not depend on the run."""
+    try:
+        with open(f"/proc/{sid}/comm") as f:
+            return f"that of {f.read().strip()}"
+    except OSError:
+        return "another"
 
 
 def mask(struct):
@@ -220,7 +258,7 @@ def diff(sv, pv):
             out.append((name, "started", show(x), show(y)))
     for name in sorted(set(sv["proc"]) & set(pv["proc"])):
         a, b = sv["proc"][name], pv["proc"][name]
-        for field in ("uid", "gid", "groups", "umask", "cwd", "argv"):
+        for field in PROC_FIELDS:
             if a[field] != b[field]:
                 out.append((name, field, show(a[field]), show(b[field])))
         for var in sorted(set(a["env"]) | set(b["env"])):

@@ -24,6 +24,10 @@ BLOCKS = [
 ]
 
 
+# SigIgn bits (signal N is bit N-1) of SIGPIPE (13) and SIGXFSZ (25).
+SIGPIPE_SIGXFSZ = 1 << 12 | 1 << 24
+
+
 def _json(v):
     return None if v == "<absent>" else json.loads(v) if v not in ("present",) else v
 
@@ -38,12 +42,19 @@ def classify(row, case):
     if field == "daemon":
         return "daemon", "one side refuses the config"
     x, y = _json(sv), _json(pv)
+    if field == "sigign":
+        x, y = str(x), str(y)
     if field == "groups" and x == "" and y == "0":
         return "process", ("user=root while already root: supervisord's drop_privileges() "
                            "returns early when the uid is already the target (no setgroups, "
                            "the child keeps supervisord's own supplementary groups), pidvisor "
                            "always calls setgroups() with root's groups from /etc/group "
                            "(src/daemon/process.c, `if (geteuid() == 0)` before setgroups)")
+    if field == "sigign" and int(x, 16) ^ int(y, 16) == SIGPIPE_SIGXFSZ:
+        return "process", ("SIGPIPE and SIGXFSZ ignored in supervisord's children: CPython "
+                           "sets both to SIG_IGN at start-up and supervisord never restores "
+                           "them, so execve passes them on; pidvisor resets every signal to "
+                           "SIG_DFL (src/daemon/process.c). Intended? then README's list")
     if field == "config.autorestart" and sv == "<absent>":
         return "config", "an autorestart member supervisord's struct does not have"
     if field == "config.serverurl" and x == "none" and y == "auto":

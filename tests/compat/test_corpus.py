@@ -3,8 +3,9 @@
 builds), each as PID 1 of its own namespaces in a private root where the config's programs are
 stubs at their exact paths (corpus_setup.py, corpus_root.py). Compared, after the processes
 settle: getAllConfigInfo struct by struct and member by member, getAllProcessInfo's names,
-states and log files, and for every RUNNING child, from /proc: uid, gid, supplementary groups, umask, cwd, argv
-and environment. Then every STOPPED (autostart=false) process is started, and its state
+states and log files, and for every RUNNING child, from /proc: uid, gid, supplementary groups,
+umask, cwd, argv, environment, ignored and blocked signals, open fds, process group, session and
+the nofile and nproc limits. Then every STOPPED (autostart=false) process is started, and its state
 ("started") and /proc are compared the same way.
 
 The differences must be exactly corpus_expected.txt (config, program, field, supervisord's
@@ -19,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from corpus_compare import diff, key_line, parse_expected, run_case, table
+from corpus_compare import PROC_FIELDS, diff, key_line, parse_expected, run_case, table
 from corpus_reasons import render_expected
 from corpus_setup import ENV, HERE, build_sleeper, cases, env_names
 from harness import BUILDS, SUPERVISORD
@@ -104,13 +105,17 @@ def summary(runs, build):
 def test_diff_sees_every_field():
     """diff() reports a change in any compared member, state or /proc field."""
     proc = {"uid": "0 0 0 0", "gid": "0 0 0 0", "groups": "", "umask": "0022", "cwd": "/",
-            "argv": ["x"], "env": {"A": "1"}}
+            "argv": ["x"], "env": {"A": "1"}, "sigblk": "0", "sigign": "0", "fds": [0, 1, 2],
+            "pgrp": "own", "session": "own", "nofile": "1024 1024", "nproc": "200 200"}
     base = {"daemon": "running", "config": {"g:p": {"uid": 0}}, "states": {"g:p": "RUNNING"},
             "started": {}, "info": {"g:p": {"stdout_logfile": "", "stderr_logfile": ""}},
             "proc": {"g:p": proc}}
     assert diff(base, copy.deepcopy(base)) == []
     changes = {"uid": "0 1 0 0", "gid": "0 0 1 0", "groups": "0", "umask": "0027",
-               "cwd": "/app", "argv": ["x", "y"]}
+               "cwd": "/app", "argv": ["x", "y"], "sigblk": "2", "sigign": "1000",
+               "fds": [0, 1, 2, 3], "pgrp": "another", "session": "that of pidvisor",
+               "nofile": "4096 4096", "nproc": "unlimited unlimited"}
+    assert set(changes) == set(PROC_FIELDS)
     for field, value in changes.items():
         other = copy.deepcopy(base)
         other["proc"]["g:p"][field] = value
