@@ -187,28 +187,35 @@ class Case:
 
     def rewrite(self, text, main):
         """The text of one of the config's files with its paths moved under INSIDE."""
-        out, section, skip_cont, has_logfile = [], None, False, False
-        for line in text.splitlines(keepends=True):
-            eol = line[len(line.rstrip("\r\n")):]
+        out, section, has_logfile = [], None, False
+        lines = text.splitlines(keepends=True)
+        i = 0
+        while i < len(lines):
+            line = lines[i]
             body = line.rstrip("\r\n")
-            if skip_cont and body[:1] in (" ", "\t") and body.strip():
-                continue
-            skip_cont = False
+            i += 1
             m = re.match(r"\s*\[([^\]]+)\]", body)
             if m:
                 section = m.group(1).strip()
                 out.append(line)
                 continue
             m = re.match(r"([A-Za-z0-9_.\-]+)\s*[=:]\s*(.*)$", body)
-            new = self._new_value(section, m.group(1).lower(), strip_comment(m.group(2))) \
-                if m else None
+            if not m:
+                out.append(line)
+                continue
+            # A value goes on over the indented lines that follow it.
+            value, cont = [strip_comment(m.group(2))], i
+            while cont < len(lines) and lines[cont][:1] in (" ", "\t") and lines[cont].strip():
+                value.append(strip_comment(lines[cont]))
+                cont += 1
+            key = m.group(1).lower()
+            new = self._new_value(section, key, " ".join(v for v in value if v))
             if new is None:
                 out.append(line)
                 continue
-            if section == "supervisord" and m.group(1).lower() == "logfile":
-                has_logfile = True
-            out.append(f"{m.group(1)}={new}{eol or chr(10)}")
-            skip_cont = True
+            has_logfile |= section == "supervisord" and key == "logfile"
+            out.append(f"{m.group(1)}={new}{line[len(body):] or chr(10)}")
+            i = cont
         text = "".join(out)
         if main:
             text = self._add_sections(text, has_logfile)
