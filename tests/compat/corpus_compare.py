@@ -22,7 +22,7 @@ SETTLE_MIN_S = 2.0     # startsecs=1 (the default) has passed, quick exits are r
 SETTLE_MAX_S = 30.0    # startsecs=10 and a few BACKOFF rounds fit
 STABLE_POLLS = 3       # the same states this many polls in a row, 0.4 s apart
 PROC_FIELDS = ("uid", "gid", "groups", "umask", "cwd", "argv", "sigblk", "sigign", "fds", "pgrp",
-               "session", "nofile", "nproc")
+               "session", "nofile", "nproc", "caps", "nonewprivs", "nice", "oom_score_adj")
 # supervisord names AUTO log files with a random suffix.
 AUTO_SUFFIX = re.compile(r"---supervisor-[A-Za-z0-9_]+\.log")
 
@@ -192,7 +192,9 @@ def read_proc(pid, root):
         cwd = cwd[len(str(root)):] or "/"
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
-    pgrp, session = int(fields[2]), int(fields[3])
+    pgrp, session, nice = int(fields[2]), int(fields[3]), fields[16]
+    with open(f"/proc/{pid}/oom_score_adj") as f:
+        oom = f.read().strip()
     with open(f"/proc/{pid}/limits") as f:
         limits = {line[:26].strip(): " ".join(line[26:].split()[:2]) for line in f}
     return {"uid": " ".join(status["Uid"]), "gid": " ".join(status["Gid"]),
@@ -202,7 +204,9 @@ def read_proc(pid, root):
             "fds": sorted(int(n) for n in os.listdir(f"/proc/{pid}/fd")),
             "pgrp": "own" if pgrp == pid else "another",
             "session": "own" if session == pid else session_of(session),
-            "nofile": limits.get("Max open files"), "nproc": limits.get("Max processes")}
+            "nofile": limits.get("Max open files"), "nproc": limits.get("Max processes"),
+            "caps": " ".join(status[k][0] for k in ("CapInh", "CapPrm", "CapEff", "CapAmb")),
+            "nonewprivs": status["NoNewPrivs"][0], "nice": nice, "oom_score_adj": oom}
 
 
 def session_of(sid):

@@ -4,8 +4,8 @@ builds), each as PID 1 of its own namespaces in a private root where the config'
 stubs at their exact paths (corpus_setup.py, corpus_root.py). Compared, after the processes
 settle: getAllConfigInfo struct by struct and member by member, getAllProcessInfo's names,
 states and log files, and for every RUNNING child, from /proc: uid, gid, supplementary groups,
-umask, cwd, argv, environment, ignored and blocked signals, open fds, process group, session and
-the nofile and nproc limits. Then every STOPPED (autostart=false) process is started, and its state
+umask, cwd, argv, environment, ignored and blocked signals, open fds, process group, session,
+the nofile and nproc limits, capabilities, no_new_privs, nice and oom_score_adj. Then every STOPPED (autostart=false) process is started, and its state
 ("started") and /proc are compared the same way.
 
 The differences must be exactly corpus_expected.txt (config, program, field, supervisord's
@@ -106,7 +106,8 @@ def test_diff_sees_every_field():
     """diff() reports a change in any compared member, state or /proc field."""
     proc = {"uid": "0 0 0 0", "gid": "0 0 0 0", "groups": "", "umask": "0022", "cwd": "/",
             "argv": ["x"], "env": {"A": "1"}, "sigblk": "0", "sigign": "0", "fds": [0, 1, 2],
-            "pgrp": "own", "session": "own", "nofile": "1024 1024", "nproc": "200 200"}
+            "pgrp": "own", "session": "own", "nofile": "1024 1024", "nproc": "200 200",
+            "caps": "0 0 0 0", "nonewprivs": "0", "nice": "0", "oom_score_adj": "0"}
     base = {"daemon": "running", "config": {"g:p": {"uid": 0}}, "states": {"g:p": "RUNNING"},
             "started": {}, "info": {"g:p": {"stdout_logfile": "", "stderr_logfile": ""}},
             "proc": {"g:p": proc}}
@@ -114,7 +115,8 @@ def test_diff_sees_every_field():
     changes = {"uid": "0 1 0 0", "gid": "0 0 1 0", "groups": "0", "umask": "0027",
                "cwd": "/app", "argv": ["x", "y"], "sigblk": "2", "sigign": "1000",
                "fds": [0, 1, 2, 3], "pgrp": "another", "session": "that of pidvisor",
-               "nofile": "4096 4096", "nproc": "unlimited unlimited"}
+               "nofile": "4096 4096", "nproc": "unlimited unlimited", "caps": "0 1 1 0",
+               "nonewprivs": "1", "nice": "5", "oom_score_adj": "-1000"}
     assert set(changes) == set(PROC_FIELDS)
     for field, value in changes.items():
         other = copy.deepcopy(base)
