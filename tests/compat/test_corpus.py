@@ -12,7 +12,7 @@ The differences must be exactly corpus_expected.txt (config, program, field, sup
 value, pidvisor's value, tab-separated, then the reason): a new difference fails, and so does a
 listed one that is gone. CORPUS_WRITE_EXPECTED=FILE writes what this run found, in that format,
 with the reasons corpus_reasons.py knows. CORPUS_ONLY=01,17 runs those configs alone (and then
-compares only their lines)."""
+compares only their lines). `pytest -s` prints the table of differences even when it passes."""
 import copy
 import os
 import shutil
