@@ -228,22 +228,22 @@ static void child_setup(const struct process *p, const int fds[3], const char *p
 			child_fail("couldn't set up", "pipes", errno);
 	close_other_fds();
 
-	if (ui) {
-		if (geteuid() != 0 && geteuid() != ui->uid) {
+	/* as supervisord's drop_privileges: nothing at all when the uid is already the user's
+	 * (a root pidvisor's user=root children keep its groups, none added) */
+	if (ui && getuid() != ui->uid) {
+		if (getuid() != 0) {
 			static const char msg[] = "supervisor: error trying to setuid to a user: "
 						  "Can't drop privilege as nonroot user\n";
 			ssize_t w = write(2, msg, sizeof(msg) - 1);
 			(void)w;
 			_exit(127);
 		}
-		if (geteuid() == 0) {
-			if (setgroups(ui->ngroups, ui->groups) < 0)
-				child_fail("couldn't setgroups for", ui->name, errno);
-			if (setgid(ui->gid) < 0)
-				child_fail("couldn't setgid for", ui->name, errno);
-			if (setuid(ui->uid) < 0)
-				child_fail("couldn't setuid to", ui->name, errno);
-		}
+		if (setgroups(ui->ngroups, ui->groups) < 0)
+			child_fail("couldn't setgroups for", ui->name, errno);
+		if (setgid(ui->gid) < 0)
+			child_fail("couldn't setgid for", ui->name, errno);
+		if (setuid(ui->uid) < 0)
+			child_fail("couldn't setuid to", ui->name, errno);
 	}
 	/* as supervisord: the directory is entered as the user, then the umask is set */
 	if (p->conf->directory && chdir(p->conf->directory) < 0)
