@@ -648,12 +648,18 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		supervisor_shutdown(sv);
 		break;
 	case SIGHUP:
+		if (sv->mood < MOOD_RUNNING) {
+			log_warn(
+			    "ignored SIGHUP indicating restart request (shutdown in progress)");
+			break;
+		}
 		log_warn("received SIGHUP indicating restart request");
 		supervisor_reload(sv, NULL);
 		break;
 	case SIGUSR2:
 		log_info("received SIGUSR2 indicating log reopen request");
 		log_reopen();
+		log_info("supervisord logreopen");
 		for (size_t i = 0; i < sv->ngroups; i++)
 			for (size_t j = 0; j < sv->groups[i]->nprocs; j++)
 				output_reopen(sv->groups[i]->procs[j]);

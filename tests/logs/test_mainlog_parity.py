@@ -1,9 +1,10 @@
 """The main log says what supervisord says, in its words, wherever a script could grep it: the
 same scenario (spawn, success, expected and unexpected exits, a death by signal, FATAL, a stop
-through supervisorctl, shutdown) under Debian's real supervisord and under pidvisor, the logs
+through supervisorctl, a log reopen, shutdown) under Debian's real supervisord and under pidvisor, the logs
 compared line by line with times and pids masked. pidvisor may add only the lines listed in
 PIDVISOR_ONLY."""
 import re
+import signal
 import subprocess
 
 from harness import SUPERVISORCTL, Daemon, wait_until
@@ -14,24 +15,25 @@ PIDVISOR_ONLY = [
     re.compile(r"^INFO pidvisor exiting$"),
 ]
 
-PROGRAMS = ["longrun", "expected", "unexpected", "killed", "fatal", "stopme"]
+# (names that are no word of a log line: the lines are grouped by the name they hold)
+PROGRAMS = ["longrun", "goodexit", "badexit", "sigkilled", "fatal", "stopme"]
 
 SCENARIO = """
 [program:longrun]
 command=sleep 1000
 startsecs=1
 
-[program:expected]
+[program:goodexit]
 command=sh -c 'sleep 1.5; exit 0'
 startsecs=1
 autorestart=false
 
-[program:unexpected]
+[program:badexit]
 command=sh -c 'sleep 1.5; exit 3'
 startsecs=1
 autorestart=false
 
-[program:killed]
+[program:sigkilled]
 command=sh -c 'sleep 1.5; kill -9 $$'
 startsecs=1
 autorestart=false
@@ -46,8 +48,8 @@ command=sleep 1000
 startsecs=1
 """
 
-SETTLED = {"longrun": "RUNNING", "expected": "EXITED", "unexpected": "EXITED",
-           "killed": "EXITED", "fatal": "FATAL", "stopme": "RUNNING"}
+SETTLED = {"longrun": "RUNNING", "goodexit": "EXITED", "badexit": "EXITED",
+           "sigkilled": "EXITED", "fatal": "FATAL", "stopme": "RUNNING"}
 
 
 def normalized(text):
@@ -100,6 +102,8 @@ def test_main_log_matches_supervisord_line_by_line(tmp_path):
         r = subprocess.run([SUPERVISORCTL, "-s", d.url, "stop", "stopme"], capture_output=True,
                            text=True, timeout=30)
         assert "stopme: stopped" in r.stdout, r.stdout + r.stderr
+        d.signal(signal.SIGUSR2)
+        d.wait_log(r"logreopen")
     logs = compare(tmp_path, SCENARIO, actions)
     mine = logs["pidvisor"]
     # the lines readiness scripts and log alerts grep for, each checked by name
@@ -113,12 +117,14 @@ def test_main_log_matches_supervisord_line_by_line(tmp_path):
         "INFO spawned: 'longrun' with pid N",
         "INFO success: longrun entered RUNNING state, process has stayed up for > than 1 "
         "seconds (startsecs)",
-        "INFO exited: expected (exit status 0; expected)",
-        "WARN exited: unexpected (exit status 3; not expected)",
-        "WARN exited: killed (terminated by SIGKILL; not expected)",
+        "INFO exited: goodexit (exit status 0; expected)",
+        "WARN exited: badexit (exit status 3; not expected)",
+        "WARN exited: sigkilled (terminated by SIGKILL; not expected)",
         "INFO gave up: fatal entered FATAL state, too many start retries too quickly",
         "INFO waiting for stopme to stop",
         "WARN stopped: stopme (terminated by SIGTERM)",
+        "INFO received SIGUSR2 indicating log reopen request",
+        "INFO supervisord logreopen",
         "WARN received SIGTERM indicating exit request",
         "INFO waiting for longrun to die",
         "WARN stopped: longrun (terminated by SIGTERM)",
