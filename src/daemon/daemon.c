@@ -428,7 +428,8 @@ int daemon_main(int argc, char **argv)
 		return 2;
 	}
 	bool pid1 = getpid() == 1;
-	if (!cfg->sd.nodaemon && !pid1 && daemonize(&cfg->sd) < 0)
+	bool daemonized = !cfg->sd.nodaemon && !pid1;
+	if (daemonized && daemonize(&cfg->sd) < 0)
 		return 2;
 
 	char *err = NULL;
@@ -471,6 +472,11 @@ int daemon_main(int argc, char **argv)
 		return 2;
 	}
 	log_servers(cfg);
+	if (daemonized) { /* done before the log was opened; said where supervisord says it */
+		log_info("daemonizing the supervisord process");
+		if (cfg->sd.directory)
+			log_info("set current directory: '%s'", cfg->sd.directory);
+	}
 	if (cfg->sd.pidfile)
 		write_pidfile(cfg->sd.pidfile);
 	/* supervisord's words, which readiness scripts grep for; pidvisor's own on the next line */
