@@ -286,19 +286,10 @@ void output_note(struct process *p, const char *text)
 
 /* --- reading the pipes --- */
 
-/* Sends every unit the line buffer has ready; an unfinished line left over is sent by the
- * quiet timer, unless more comes first. */
-static void emit_ready(struct outchan *c)
+/* An unfinished line in the line buffer goes out when the quiet timer fires, unless more
+ * output comes first. */
+static void partial_arm(struct outchan *c)
 {
-	bool partial;
-	size_t n;
-	while ((n = linebuf_next(&c->lb, &partial)) > 0) {
-		deliver_lines(c, c->lb.data, n, partial);
-		if (!partial)
-			c->continued = false;
-		linebuf_consume(&c->lb, n);
-		c->partial_since = 0;
-	}
 	if (c->lb.len == 0) {
 		ev_timer_stop(out_loop, &c->quiet);
 		return;
@@ -312,13 +303,29 @@ static void emit_ready(struct outchan *c)
 	ev_timer_start(out_loop, &c->quiet);
 }
 
+/* Sends every unit the line buffer has ready; an unfinished line is left to the quiet timer. */
+static void emit_ready(struct outchan *c)
+{
+	bool partial;
+	size_t n;
+	while ((n = linebuf_next(&c->lb, &partial)) > 0) {
+		deliver_lines(c, c->lb.data, n, partial);
+		if (!partial)
+			c->continued = false;
+		linebuf_consume(&c->lb, n);
+		c->partial_since = 0;
+	}
+	partial_arm(c);
+}
+
 static void quiet_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	(void)loop;
 	(void)revents;
 	struct outchan *c = container_of(t, struct outchan, quiet);
 	/* not quiet: the rest of the line is in the pipe, and the next read re-arms this (when
-	 * a stalled reader makes the program wait, the line waits whole with it) */
+	 * a stalled reader makes the program wait, the line waits whole with it, and chan_resume
+	 * re-arms this) */
 	int queued;
 	if (c->waiting_on || (ioctl(c->fd, FIONREAD, &queued) == 0 && queued > 0))
 		return;
@@ -444,6 +451,7 @@ static void chan_resume(struct sink_waiter *w)
 	if (c->fd < 0)
 		return;
 	ev_io_start(out_loop, &c->io);
+	partial_arm(c); /* a line cut short while waiting goes out even if nothing more comes */
 	if (c->dead || c->boundary)
 		chan_pump(c, false);
 }
