@@ -3,6 +3,7 @@ tail get the bytes as they come, as in supervisord; pidvisor's stdout gets the u
 after a short quiet time (PARTIAL_QUIET, 100 ms; PARTIAL_MAX_WAIT, 1 s, at most), marked as a
 piece, and the rest of the line later."""
 import json
+import random
 import re
 import time
 import xmlrpc.client
@@ -10,7 +11,8 @@ import xmlrpc.client
 import pytest
 from supervisor.xmlrpc import SupervisorTransport
 
-from harness import Daemon, wait_until
+import harness
+from harness import BUILDS, Daemon, wait_until
 
 PROMPT = "command=sh -c 'printf \"prompt> \"; sleep 4; echo done'\nstartsecs=0\nautorestart=false\n"
 
@@ -84,3 +86,56 @@ def test_prompt_on_stdout_after_quiet_time_marked(tmp_path):
     for x in lines:
         assert (re.match(r"^\d{4}-\d\d-\d\d ", x) or x in ("prompt> \\", "done")
                 or x.startswith(("pre   ", "{")) or x in bar), x
+
+
+# Numbered lines written in random cuts, with pauses long enough for the quiet timer now and then.
+CUTTER = r"""
+import os, random, sys, time
+name, count = sys.argv[1], int(sys.argv[2])
+rnd = random.Random(name)
+data = b"".join(b"%s %05d %s\n" % (name.encode(), i, b"y" * rnd.randrange(0, 120))
+                for i in range(count))
+at = 0
+while at < len(data):
+    n = rnd.randrange(1, 200)
+    os.write(1, data[at:at + n])
+    at += n
+    if rnd.random() < 0.01:
+        time.sleep(rnd.uniform(0.12, 0.25))
+"""
+
+
+@pytest.mark.parametrize("which", sorted(BUILDS))
+def test_cut_writes_from_many_programs_stay_apart_and_whole(which, tmp_path, monkeypatch):
+    monkeypatch.setattr(harness, "PIDVISOR", str(BUILDS[which]))
+    (tmp_path / "cut.py").write_text(CUTTER)
+    names = ["ant", "bee", "cat", "dog"]
+    conf = "".join(f"[program:{n}]\ncommand=/usr/bin/python3 {tmp_path}/cut.py {n} 500\n"
+                   "startsecs=0\nautorestart=false\nstdout_logfile=/dev/stdout\n"
+                   "log_format=prefix\n" for n in names)
+    d = Daemon("pidvisor", tmp_path, conf, args=("-e", "info"))
+    try:
+        for n in names:
+            d.wait_log(rf"exited: {n} ", timeout=60)
+        time.sleep(0.3)
+    finally:
+        assert d.stop() == 0
+    got = {n: [] for n in names}
+    in_piece = {n: False for n in names}
+    pieces = 0
+    for line in d.stdout_path.read_text().splitlines():
+        if re.match(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} [A-Z]{4} ", line):
+            continue
+        m = re.fullmatch(r"(ant|bee|cat|dog) ([|+]) (.*)", line)
+        assert m, f"torn or foreign line: {line!r}"
+        name, mark, text = m.groups()
+        # a continuation follows a piece of the same program, and only then
+        assert (mark == "+") == in_piece[name], line
+        in_piece[name] = text.endswith("\\")
+        pieces += in_piece[name]
+        got[name].append(text[:-1] if in_piece[name] else text + "\n")
+    assert pieces > 0, "no line was cut: the test proves nothing"
+    for n in names:
+        rnd = random.Random(n)
+        want = "".join(f"{n} {i:05d} {'y' * rnd.randrange(0, 120)}\n" for i in range(500))
+        assert "".join(got[n]) == want, n
