@@ -1,8 +1,8 @@
 """The main log says what supervisord says, in its words, wherever a script could grep it: the
 same scenario (spawn, success, expected and unexpected exits, a death by signal, FATAL, a stop
-through supervisorctl, a signal through supervisorctl, a log reopen, shutdown) under Debian's real supervisord and under pidvisor, the logs
-compared line by line with times and pids masked. pidvisor may add only the lines listed in
-PIDVISOR_ONLY."""
+and a signal through supervisorctl, a log reopen, shutdown) under Debian's real supervisord and
+under pidvisor, the logs compared line by line with times and pids masked. pidvisor may add
+only the lines listed in PIDVISOR_ONLY."""
 import re
 import signal
 import subprocess
