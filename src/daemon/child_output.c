@@ -1,8 +1,11 @@
 /*
- * A byte of a program's output moves here: pipe -> line buffer (linebuf.c) -> its log file
- * (logfile.c), pidvisor's stdout/stderr (stdout_sink.c), syslog, the tail ring. Reads are
- * batched: everything up to the last newline of a read goes out as one unit, so lines are never
- * split or interleaved with another program's.
+ * A byte of a program's output moves here. Each read is one chunk (chan_chunk): it goes at once,
+ * as it came, to the program's log file (logfile.c) or tail ring, and to the main log at
+ * loglevel debug, as supervisord does. For pidvisor's stdout/stderr (stdout_sink.c) and syslog
+ * the chunks go through the line buffer (linebuf.c): everything up to the last newline goes out
+ * as one unit, so lines are never split or interleaved with another program's; an unfinished
+ * line goes out marked as a piece after PARTIAL_QUIET seconds without output (PARTIAL_MAX_WAIT
+ * at most), and the rest of it follows as a continuation.
  *
  * When the program writes to pidvisor's stdout and its reader stalls, the pipe is not read
  * (the program blocks in write), also after the program exits: what it left stays in the pipe,
@@ -34,6 +37,12 @@
 #include "util.h"
 
 #define RING_BYTES (64 * 1024) /* tail of programs that have no log file */
+/* An unfinished line goes to pidvisor's stdout after this long without more output, and never
+ * more than PARTIAL_MAX_WAIT after its first byte (docs/logging.md). */
+#define PARTIAL_QUIET	 0.1
+#define PARTIAL_MAX_WAIT 1.0
+/* Ends a piece of a line in the plain and prefix formats (JSON says "partial": true). */
+#define PARTIAL_MARK "\\"
 
 static struct ev_loop *out_loop;
 static const struct supervisord_conf *out_sd;
@@ -56,10 +65,13 @@ struct outchan {
 	bool syslog;
 	struct ring ring; /* only for channels with no log file */
 	struct sink_waiter waiter;
-	struct linebuf lb; /* allocated while the pipe is open */
-	bool continued;	   /* the previous piece of this line went out without its end */
-	bool dead;	   /* the last child writing to the pipe was reaped */
-	bool boundary;	   /* after `owed` more bytes, an earlier run's output ends */
+	struct sink *waiting_on; /* the sink waiter is queued on, when it is */
+	struct linebuf lb;	 /* allocated while the pipe is open */
+	ev_timer quiet;		 /* sends an unfinished line to the sink (PARTIAL_QUIET) */
+	double partial_since;	 /* when the unfinished line in lb began; 0: none */
+	bool continued;		 /* the previous piece of this line went out without its end */
+	bool dead;		 /* the last child writing to the pipe was reaped */
+	bool boundary;		 /* after `owed` more bytes, an earlier run's output ends */
 	size_t owed;
 };
 
@@ -171,6 +183,8 @@ static void format_line(struct outchan *c, int fmt, const struct prefix *pf, con
 	if (fmt == LOG_FORMAT_PREFIX) /* plain with log_timestamp: the time, then the line */
 		buf_append(sb, pf->text[c->continued], pf->len[c->continued]);
 	buf_append(sb, p, n);
+	if (partial)
+		buf_puts(sb, PARTIAL_MARK);
 	buf_putc(sb, '\n');
 }
 
@@ -180,7 +194,9 @@ static void to_sink(struct outchan *c, const char *p, size_t n, bool partial)
 	int fmt = format_of(c);
 	if (fmt == LOG_FORMAT_PLAIN && !out_sd->log_timestamp) {
 		sink_write_line(c->sink, p, n);
-		if (n > 0 && p[n - 1] != '\n') /* a piece, or a last line: keep the next apart */
+		if (partial) /* a piece: marked, and the next line kept apart */
+			sink_write_line(c->sink, PARTIAL_MARK "\n", sizeof(PARTIAL_MARK));
+		else if (n > 0 && p[n - 1] != '\n') /* a run's last line */
 			sink_write_line(c->sink, "\n", 1);
 		return;
 	}
@@ -219,21 +235,39 @@ static void strip_ansi(char *p, size_t *n)
 	*n = o;
 }
 
-static void emit(struct outchan *c, char *p, size_t n, bool partial)
+/* Bytes as they came: counted, and to the log file or the tail ring. */
+static void deliver_raw(struct outchan *c, const char *p, size_t n)
 {
 	int i = c->channel == 2;
 	c->proc->log_bytes[i] += n;
-	c->proc->log_lines[i] += !partial;
-	if (out_sd->strip_ansi)
-		strip_ansi(p, &n);
+	for (const char *q = p; (q = memchr(q, '\n', n - (size_t)(q - p))); q++)
+		c->proc->log_lines[i]++;
 	if (c->file.path)
 		logfile_write(&c->file, p, n);
 	else
 		ring_write(&c->ring, p, n);
+}
+
+/* Whole lines, or a piece of one (partial), to pidvisor's stdout/stderr and syslog. */
+static void deliver_lines(struct outchan *c, const char *p, size_t n, bool partial)
+{
 	if (c->sink)
 		to_sink(c, p, n, partial);
 	if (c->syslog)
 		syslog_send(c->proc->conf->name, p, n);
+}
+
+/*
+ * A chunk of a program's output, as one read got it: the one place every byte of a channel
+ * passes, in order, before any framing. Returns its length after strip_ansi.
+ */
+static size_t chan_chunk(struct outchan *c, char *p, size_t n)
+{
+	if (out_sd->strip_ansi)
+		strip_ansi(p, &n);
+	deliver_raw(c, p, n);
+	log_child_output(c->proc->conf->name, c->channel == 2 ? "stderr" : "stdout", p, n);
+	return n;
 }
 
 void output_note(struct process *p, const char *text)
@@ -243,24 +277,62 @@ void output_note(struct process *p, const char *text)
 		return;
 	struct buf line = {0};
 	buf_printf(&line, "%s\n", text);
-	if (!line.failed)
-		emit(c, line.data, line.len, false);
+	if (!line.failed) {
+		deliver_raw(c, line.data, line.len);
+		deliver_lines(c, line.data, line.len, false);
+	}
 	buf_free(&line);
 }
 
 /* --- reading the pipes --- */
 
-/* Emits every unit the line buffer has ready. */
+/* An unfinished line in the line buffer goes out when the quiet timer fires, unless more
+ * output comes first. */
+static void partial_arm(struct outchan *c)
+{
+	if (c->lb.len == 0) {
+		ev_timer_stop(out_loop, &c->quiet);
+		return;
+	}
+	double now = ev_now(out_loop);
+	if (!c->partial_since)
+		c->partial_since = now;
+	double in = MIN(PARTIAL_QUIET, c->partial_since + PARTIAL_MAX_WAIT - now);
+	ev_timer_stop(out_loop, &c->quiet);
+	ev_timer_set(&c->quiet, in > 0 ? in : 0, 0);
+	ev_timer_start(out_loop, &c->quiet);
+}
+
+/* Sends every unit the line buffer has ready; an unfinished line is left to the quiet timer. */
 static void emit_ready(struct outchan *c)
 {
 	bool partial;
 	size_t n;
 	while ((n = linebuf_next(&c->lb, &partial)) > 0) {
-		emit(c, c->lb.data, n, partial);
+		deliver_lines(c, c->lb.data, n, partial);
 		if (!partial)
 			c->continued = false;
 		linebuf_consume(&c->lb, n);
+		c->partial_since = 0;
 	}
+	partial_arm(c);
+}
+
+static void quiet_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct outchan *c = container_of(t, struct outchan, quiet);
+	/* not quiet: the rest of the line is in the pipe, and the next read re-arms this (when
+	 * a stalled reader makes the program wait, the line waits whole with it, and chan_resume
+	 * re-arms this) */
+	int queued;
+	if (c->waiting_on || (ioctl(c->fd, FIONREAD, &queued) == 0 && queued > 0))
+		return;
+	if (c->lb.len > 0)
+		deliver_lines(c, c->lb.data, c->lb.len, true);
+	c->lb.len = 0;
+	c->partial_since = 0;
 }
 
 /* Reads once, at most `limit` bytes; returns bytes read, 0 on EOF, -1 when nothing is there. */
@@ -284,23 +356,26 @@ static ssize_t chan_read(struct outchan *c, size_t limit)
 		return errno == EAGAIN || errno == EWOULDBLOCK ? -1 : 0;
 	if (r == 0)
 		return 0;
-	if (at == spare) {
-		emit(c, spare, (size_t)r, true);
-		return r;
+	size_t n = chan_chunk(c, at, (size_t)r);
+	if (at == spare)
+		deliver_lines(c, spare, n, true);
+	else if (c->sink || c->syslog) {
+		linebuf_added(&c->lb, n);
+		emit_ready(c);
 	}
-	linebuf_added(&c->lb, (size_t)r);
-	emit_ready(c);
 	return r;
 }
 
-/* A run's last line without its newline: files get it as written, pidvisor's stdout with a
- * newline (to_sink), so the next program's line starts on its own. */
+/* A run's last line without its newline (files have it already): pidvisor's stdout gets it
+ * with a newline (to_sink), so the next program's line starts on its own. */
 static void end_of_run(struct outchan *c)
 {
 	c->boundary = false;
+	ev_timer_stop(out_loop, &c->quiet);
 	if (c->lb.len > 0)
-		emit(c, c->lb.data, c->lb.len, false);
+		deliver_lines(c, c->lb.data, c->lb.len, false);
 	c->lb.len = 0;
+	c->partial_since = 0;
 	c->continued = false;
 }
 
@@ -309,8 +384,9 @@ static void chan_close(struct outchan *c)
 	if (c->fd < 0)
 		return;
 	ev_io_stop(out_loop, &c->io);
-	if (c->sink)
-		sink_cancel(c->sink, &c->waiter);
+	if (c->waiting_on)
+		sink_cancel(c->waiting_on, &c->waiter);
+	c->waiting_on = NULL;
 	close(c->fd);
 	c->fd = -1;
 	end_of_run(c);
@@ -318,10 +394,16 @@ static void chan_close(struct outchan *c)
 	linebuf_free(&c->lb);
 }
 
-static bool must_wait(struct outchan *c)
+/* The shared sink to wait for before the next read, or NULL: only read when it can take what
+ * one read may produce, as lines or (at loglevel debug) as a main-log copy. */
+static struct sink *must_wait(struct outchan *c)
 {
-	/* only read when the shared sink can take what one read may produce */
-	return c->sink && !sink_has_room(c->sink, c->lb.cap + LINEBUF_READ);
+	if (c->sink && !sink_has_room(c->sink, c->lb.cap + LINEBUF_READ))
+		return c->sink;
+	struct sink *copy = log_enabled(LOG_LEVEL_DEBUG) ? log_copy_sink() : NULL;
+	if (copy && !sink_has_room(copy, 2 * LINEBUF_READ))
+		return copy;
+	return NULL;
 }
 
 /*
@@ -339,9 +421,11 @@ static void chan_pump(struct outchan *c, bool force)
 				return;
 			}
 		}
-		if (!force && must_wait(c)) {
+		struct sink *full = force ? NULL : must_wait(c);
+		if (full) {
 			ev_io_stop(out_loop, &c->io);
-			sink_wait(c->sink, &c->waiter);
+			sink_wait(full, &c->waiter);
+			c->waiting_on = full;
 			return;
 		}
 		ssize_t r = chan_read(c, c->boundary ? c->owed : SIZE_MAX);
@@ -363,9 +447,11 @@ static void chan_pump(struct outchan *c, bool force)
 static void chan_resume(struct sink_waiter *w)
 {
 	struct outchan *c = container_of(w, struct outchan, waiter);
+	c->waiting_on = NULL;
 	if (c->fd < 0)
 		return;
 	ev_io_start(out_loop, &c->io);
+	partial_arm(c); /* a line cut short while waiting goes out even if nothing more comes */
 	if (c->dead || c->boundary)
 		chan_pump(c, false);
 }
@@ -405,6 +491,7 @@ static struct outchan *chan_new(struct process *p, int channel, const struct log
 	c->fd = -1;
 	c->file.fd = -1;
 	c->waiter.cb = chan_resume;
+	ev_timer_init(&c->quiet, quiet_cb, 0, 0);
 	c->syslog = lc->syslog;
 	switch (log_target_of(lc->logfile)) {
 	case LOG_TARGET_NONE:

@@ -1,7 +1,7 @@
 /*
  * A child's output: each child's stdout and stderr come through pipes into the event loop and go
- * out as whole lines to the program's log files (logfile.h), to pidvisor's stdout/stderr
- * (stdout_sink.h), to syslog, or nowhere.
+ * to the program's log files (logfile.h) as they come, and to pidvisor's stdout/stderr
+ * (stdout_sink.h) and syslog as whole lines.
  */
 #ifndef PIDVISOR_CHILD_OUTPUT_H
 #define PIDVISOR_CHILD_OUTPUT_H

@@ -331,6 +331,22 @@ static void write_pidfile(const char *path)
 	fclose(f);
 }
 
+/* supervisord's lines for each control server, inet first: pidvisor always has the one RPC
+ * interface. */
+static void log_servers(const struct config *cfg)
+{
+	const struct http_server_conf *servers[] = {&cfg->inet_server, &cfg->unix_server};
+	const char *sections[] = {"inet_http_server", "unix_http_server"};
+	for (size_t i = 0; i < ARRAY_SIZE(servers); i++) {
+		if (!servers[i]->enabled)
+			continue;
+		log_info("RPC interface 'supervisor' initialized");
+		if (!servers[i]->username)
+			log_crit("Server '%s' running without any HTTP authentication checking",
+				 sections[i]);
+	}
+}
+
 /* What follows a program's state or health: fail-fast, then the programs waiting on it. */
 static void state_changed(struct supervisor *sv, struct process *p, enum proc_state from)
 {
@@ -412,7 +428,8 @@ int daemon_main(int argc, char **argv)
 		return 2;
 	}
 	bool pid1 = getpid() == 1;
-	if (!cfg->sd.nodaemon && !pid1 && daemonize(&cfg->sd) < 0)
+	bool daemonized = !cfg->sd.nodaemon && !pid1;
+	if (daemonized && daemonize(&cfg->sd) < 0)
 		return 2;
 
 	char *err = NULL;
@@ -426,6 +443,12 @@ int daemon_main(int argc, char **argv)
 	}
 	if (cfg->sd.user && drop_privileges(cfg->sd.user) < 0)
 		return 2;
+	if (cfg->sd.user)
+		log_info("Set uid to user %d succeeded", (int)getuid());
+	else if (getuid() == 0)
+		log_crit("Supervisor is running as root.  Privileges were not dropped because no "
+			 "user is specified in the config file.  If you intend to run as root, you "
+			 "can set user=root in the config file to avoid this message.");
 
 	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_SIGNALFD | EVFLAG_NOENV);
 	if (!loop) {
@@ -448,9 +471,17 @@ int daemon_main(int argc, char **argv)
 		sink_detach();
 		return 2;
 	}
+	log_servers(cfg);
+	if (daemonized) { /* done before the log was opened; said where supervisord says it */
+		log_info("daemonizing the supervisord process");
+		if (cfg->sd.directory)
+			log_info("set current directory: '%s'", cfg->sd.directory);
+	}
 	if (cfg->sd.pidfile)
 		write_pidfile(cfg->sd.pidfile);
-	log_info("pidvisor %s started with pid %d", PIDVISOR_VERSION, (int)getpid());
+	/* supervisord's words, which readiness scripts grep for; pidvisor's own on the next line */
+	log_info("supervisord started with pid %d", (int)getpid());
+	log_info("pidvisor %s (as supervisord %s)", PIDVISOR_VERSION, SUPERVISOR_VERSION);
 	int status = supervisor_run(&sv);
 	log_info("pidvisor exiting");
 	control_stop(&sv);

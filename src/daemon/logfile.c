@@ -127,7 +127,7 @@ static void check(struct logfile *lf)
 	logfile_start(lf);
 }
 
-/* A failed or short write is cut back off the file, so it never holds part of a line. */
+/* A failed or short write is cut back off the file, so it never holds part of a write. */
 static bool write_whole(struct logfile *lf, const char *p, size_t n)
 {
 	size_t done = 0;
@@ -152,8 +152,8 @@ static bool write_whole(struct logfile *lf, const char *p, size_t n)
 	return true;
 }
 
-/* Writes whole lines, rotating first whenever the next line would pass maxbytes: a file
- * never exceeds maxbytes unless a single line does. */
+/* Writes p whole (the main log's lines, a program's chunk), rotating first whenever it would
+ * pass maxbytes: a file never exceeds maxbytes unless a single write does. */
 void logfile_write(struct logfile *lf, const char *p, size_t n)
 {
 	bool rotated = false;

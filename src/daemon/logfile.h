@@ -1,10 +1,10 @@
 /*
- * A log file, the main log's or a program's: opened for appending, written in whole lines,
- * rotated before a line would pass maxbytes (keeping backups as path.1 ... path.N), reopened
- * on SIGUSR2. A write that fails (a full disk) or a file that cannot be opened (its directory
- * removed) is said once, costs only the lines it drops, and is retried: once a second for an
- * open, at every write for a full disk; that it works again is said once it has worked for a
- * second. A log file removed under it is opened anew.
+ * A log file, the main log's or a program's: opened for appending, written in whole writes (the
+ * main log's lines, a program's chunks as read), rotated before a write would pass maxbytes
+ * (keeping backups as path.1 ... path.N), reopened on SIGUSR2. A write that fails (a full disk) or
+ * a file that cannot be opened (its directory removed) is said once, costs only the lines it drops,
+ * and is retried: once a second for an open, at every write for a full disk; that it works again is
+ * said once it has worked for a second. A log file removed under it is opened anew.
  */
 #ifndef PIDVISOR_LOGFILE_H
 #define PIDVISOR_LOGFILE_H

@@ -8,6 +8,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "buf.h"
 #include "log_target.h"
 #include "logfile.h"
 #include "stdout_sink.h"
@@ -84,8 +85,8 @@ int log_reopen(void)
 	return L.file.path ? logfile_reopen(&L.file) : 0;
 }
 
-/* supervisord's format: "2026-11-23 22:50:00,123 INFO message\n"; returns the length. */
-static int format_line(char *line, size_t size, int level, const char *fmt, va_list ap)
+/* "2026-11-23 22:50:00,123 INFO ": supervisord's time and level tag; returns its length. */
+static int format_head(char *line, size_t size, int level)
 {
 	struct timeval tv;
 	struct tm tm;
@@ -96,6 +97,13 @@ static int format_line(char *line, size_t size, int level, const char *fmt, va_l
 		      level_tags[level < 0   ? 0
 				 : level > 6 ? 6
 					     : level]);
+	return n;
+}
+
+/* supervisord's format: "2026-11-23 22:50:00,123 INFO message\n"; returns the length. */
+static int format_line(char *line, size_t size, int level, const char *fmt, va_list ap)
+{
+	int n = format_head(line, size, level);
 	int m = vsnprintf(line + n, size - (size_t)n - 1, fmt, ap);
 	n = m < 0 ? n : (n + m > (int)size - 2 ? (int)size - 2 : n + m);
 	line[n++] = '\n';
@@ -143,4 +151,88 @@ void log_msg_elsewhere(int level, const char *fmt, ...)
 	/* a main log that only goes to its file would otherwise keep this to itself */
 	if (L.target == LOG_TARGET_FILE && !L.to_stdout)
 		sink_write_line(sink_stderr(), line, (size_t)n);
+}
+
+/* Python's strict UTF-8 decoding: no overlong forms, no surrogates, nothing past U+10FFFF. */
+static bool utf8_valid(const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		unsigned char c = p[i];
+		size_t len = c < 0x80		      ? 1
+			     : c >= 0xc2 && c <= 0xdf ? 2
+			     : (c & 0xf0) == 0xe0     ? 3
+			     : c >= 0xf0 && c <= 0xf4 ? 4
+						      : 0;
+		if (!len || i + len > n)
+			return false;
+		for (size_t k = 1; k < len; k++)
+			if ((p[i + k] & 0xc0) != 0x80)
+				return false;
+		if ((c == 0xe0 && p[i + 1] < 0xa0) || (c == 0xed && p[i + 1] > 0x9f) ||
+		    (c == 0xf0 && p[i + 1] < 0x90) || (c == 0xf4 && p[i + 1] > 0x8f))
+			return false;
+		i += len;
+	}
+	return true;
+}
+
+/*
+ * Python's repr() of a str (bytes false) or of bytes: quoted with ' unless the text holds a '
+ * and no ", backslash escapes for the quote, \\, \t, \n, \r, and \xNN for other control
+ * bytes (for bytes, every byte past 0x7e too; a str keeps its printable UTF-8 as it is).
+ */
+static void py_repr(struct buf *b, const char *p, size_t n, bool bytes)
+{
+	char q = memchr(p, '\'', n) && !memchr(p, '"', n) ? '"' : '\'';
+	if (bytes)
+		buf_putc(b, 'b');
+	buf_putc(b, q);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		bool c1 = !bytes && c == 0xc2 && i + 1 < n && (unsigned char)p[i + 1] < 0xa0;
+		if (c1)
+			c = (unsigned char)p[++i]; /* U+0080..U+009F: not printable */
+		if (c == '\\' || c == (unsigned char)q)
+			buf_printf(b, "\\%c", c);
+		else if (c == '\t' || c == '\n' || c == '\r')
+			buf_printf(b, "\\%c", c == '\t' ? 't' : c == '\n' ? 'n' : 'r');
+		else if (c < 0x20 || c == 0x7f || c1 || (bytes && c > 0x7e))
+			buf_printf(b, "\\x%02x", c);
+		else
+			buf_putc(b, (char)c);
+	}
+	buf_putc(b, q);
+}
+
+void log_child_output(const char *name, const char *channel, const char *p, size_t n)
+{
+	if (!log_enabled(LOG_LEVEL_DEBUG) || n == 0)
+		return;
+	/* supervisord: '%(name)r %(channel)s output:\n%(data)s', the data decoded as UTF-8 or
+	 * else 'Undecodable: %r' of the bytes */
+	struct buf b = {0};
+	char head[64];
+	buf_append(&b, head, (size_t)format_head(head, sizeof(head), LOG_LEVEL_DEBUG));
+	py_repr(&b, name, strlen(name), false);
+	buf_printf(&b, " %s output:\n", channel);
+	if (utf8_valid((const unsigned char *)p, n))
+		buf_append(&b, p, n);
+	else {
+		buf_puts(&b, "Undecodable: ");
+		py_repr(&b, p, n, true);
+	}
+	buf_putc(&b, '\n');
+	if (!b.failed) { /* out of memory: this copy is lost, the program's own log is not */
+		if (L.opened && L.file.path)
+			logfile_write(&L.file, b.data, b.len);
+		write_elsewhere(b.data, b.len);
+	}
+	buf_free(&b);
+}
+
+struct sink *log_copy_sink(void)
+{
+	if (L.to_stdout)
+		return sink_stdout();
+	return L.target == LOG_TARGET_STDERR ? sink_stderr() : NULL;
 }

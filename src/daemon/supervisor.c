@@ -409,6 +409,9 @@ bool supervisor_stop_process(struct supervisor *sv, struct process *p)
 		return false;
 	struct fsm_event ev = {.type = FSM_STOP, .now = ev_now(sv->loop)};
 	process_drive(p, &ev);
+	/* supervisord says this while a stop request waits (not at shutdown: see above) */
+	if (sv->mood == MOOD_RUNNING && p->fsm.state == PS_STOPPING)
+		log_info("waiting for %s to stop", p->conf->name);
 	return true;
 }
 
@@ -478,6 +481,27 @@ static struct pgroup *next_to_stop(struct supervisor *sv)
 	return fallback;
 }
 
+/* supervisord's "waiting for a, b to die": every program not yet stopped, at most every 3 s. */
+static void shutdown_report(struct supervisor *sv)
+{
+	double now = ev_now(sv->loop);
+	if (sv->last_shutdown_report && now < sv->last_shutdown_report + 3)
+		return;
+	struct buf names = {0};
+	for (size_t i = 0; i < sv->ngroups; i++) {
+		struct pgroup *g = sv->groups[i];
+		for (size_t j = 0; j < g->nprocs; j++)
+			if (!proc_state_stopped(g->procs[j]->fsm.state))
+				buf_printf(&names, "%s%s", names.len ? ", " : "",
+					   g->procs[j]->conf->name);
+	}
+	if (names.len && !names.failed) {
+		log_info("waiting for %s to die", names.data);
+		sv->last_shutdown_report = now;
+	}
+	buf_free(&names);
+}
+
 /* Groups stop one at a time, each fully before the next. */
 static void shutdown_progress(struct supervisor *sv)
 {
@@ -486,6 +510,7 @@ static void shutdown_progress(struct supervisor *sv)
 	for (struct pgroup *g; (g = next_to_stop(sv));) {
 		group_stop_all(sv, g);
 		if (!group_stopped(g)) {
+			shutdown_report(sv);
 			/* wake up regularly to say what we wait for, as supervisord does */
 			if (!ev_is_active(&sv->shutdown_timer)) {
 				ev_timer_set(&sv->shutdown_timer, 1.0, 0);
@@ -502,12 +527,6 @@ static void shutdown_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	struct supervisor *sv = container_of(t, struct supervisor, shutdown_timer);
 	(void)loop;
 	(void)revents;
-	for (size_t i = sv->ngroups; i > 0; i--) {
-		struct pgroup *g = sv->groups[i - 1];
-		for (size_t j = 0; j < g->nprocs; j++)
-			if (g->procs[j]->fsm.state == PS_STOPPING)
-				log_info("waiting for %s to stop", g->procs[j]->conf->name);
-	}
 	shutdown_progress(sv);
 }
 
@@ -635,12 +654,18 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		supervisor_shutdown(sv);
 		break;
 	case SIGHUP:
+		if (sv->mood < MOOD_RUNNING) {
+			log_warn(
+			    "ignored SIGHUP indicating restart request (shutdown in progress)");
+			break;
+		}
 		log_warn("received SIGHUP indicating restart request");
 		supervisor_reload(sv, NULL);
 		break;
 	case SIGUSR2:
 		log_info("received SIGUSR2 indicating log reopen request");
 		log_reopen();
+		log_info("supervisord logreopen");
 		for (size_t i = 0; i < sv->ngroups; i++)
 			for (size_t j = 0; j < sv->groups[i]->nprocs; j++)
 				output_reopen(sv->groups[i]->procs[j]);

@@ -31,6 +31,7 @@ struct supervisor {
 	size_t nsigs;
 	ev_timer shutdown_timer; /* ticks while stopping, for leftovers and progress */
 	double leftovers_deadline;
+	double last_shutdown_report; /* when "waiting for ... to die" was last said */
 	bool leftovers_signalled;
 	bool leftovers_killed;
 	int exit_status;

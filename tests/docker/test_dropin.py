@@ -28,7 +28,7 @@ def test_dropin(image, containers):
     assert c.sh("cat /proc/1/cmdline").split("\0") == [
         "supervisord", "-c", "/etc/supervisor/supervisord.conf", ""]
     c.wait_running(["nginx", "cleaner"])
-    assert re.search(r"pidvisor \S+ started with pid 1\n", c.logs())
+    assert re.search(r"INFO supervisord started with pid 1\n", c.logs())
 
     r = c.exec("supervisorctl", "status")
     lines = dict(line.split(None, 1) for line in r.stdout.splitlines())

@@ -129,7 +129,8 @@ def stall_scenario(run, binary, tmp_path):
             program("burst", f"/usr/bin/python3 {tmp_path}/w.py 300 0 burst",
                     "stdout_logfile=/dev/stdout\nautostart=false\n") +
             program("other", "sleep 1000", "autorestart=true\n"))
-    d = run("pidvisor", conf)
+    # at info: at debug the main log, on stdout too, would carry a copy of every line
+    d = run("pidvisor", conf, args=("-e", "info"))
     d.wait_log(r"success: other entered RUNNING")
     # the filler fills the FIFO (1 MiB), pidvisor's queue (1 MiB), then blocks in write
     time.sleep(1.5)
@@ -195,7 +196,7 @@ def file_writer(run, tmp_path, pause, autostart):
             program("writer", f"/usr/bin/python3 {tmp_path}/w.py 100000 {pause} w",
                     f"stdout_logfile={logs}/w.log\nautostart={autostart}\n"))
     d = run("pidvisor", conf)
-    d.wait_log(r"pidvisor .* started")
+    d.wait_log(r"supervisord started with pid")
     return d, logs
 
 

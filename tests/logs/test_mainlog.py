@@ -51,7 +51,7 @@ def test_main_log_goes_to_syslog(tmp_path):
         while not any(b"exited: hello" in m for m in got):
             got.append(sock.recv(4096))
         main = [m for m in got if re.match(rb"<14>pidvisor: \d{4}-\d\d-\d\d ", m)]
-        assert any(b" INFO pidvisor " in m and b"started with pid 1" in m for m in main), got
+        assert any(b" INFO supervisord started with pid 1" in m for m in main), got
         assert any(b"INFO spawned: 'hello'" in m for m in main), got
         assert b"<14>hello: hi" in got  # the program's own syslog line, as before
         assert all(not m.endswith(b"\n") for m in main)

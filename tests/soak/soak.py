@@ -138,7 +138,8 @@ class Soak:
                         str(HERE / "writer.c")], check=True)
         self.writer = writer
         self.extra = False
-        self.d = Daemon("pidvisor", work, config(work, writer))
+        # at info: at debug the main log on stdout would carry a copy of every program's output
+        self.d = Daemon("pidvisor", work, config(work, writer), args=("-e", "info"))
         self.sock = str(work / "sock")
 
     def count(self, what, n=1):
