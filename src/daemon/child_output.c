@@ -463,21 +463,48 @@ static void chan_io_cb(struct ev_loop *loop, ev_io *io, int revents)
 	chan_pump(container_of(io, struct outchan, io), false);
 }
 
+/* An AUTO log file, created empty as supervisord's tempfile.mkstemp does when it reads the
+ * config: DIR/NAME-stdout---IDENTIFIER-XXXXXXXX.log, 8 random characters from Python's set, and
+ * one slash between the directory and the name. */
 static char *auto_logfile(struct process *p, int channel)
 {
-	char *tmpl;
-	if (asprintf(&tmpl, "%s/%s-%s---%s-XXXXXX.log", out_sd->childlogdir, p->conf->name,
-		     channel == 1 ? "stdout" : "stderr", out_sd->identifier) < 0)
-		return NULL;
-	int fd = mkstemps(tmpl, 4);
-	if (fd < 0) {
-		log_error("cannot create a log file in %s: %s", out_sd->childlogdir,
-			  strerror(errno));
-		free(tmpl);
-		return NULL;
+	static const char chars[] = "abcdefghijklmnopqrstuvwxyz0123456789_";
+	const char *dir = out_sd->childlogdir;
+	size_t dn = strlen(dir);
+	int saved = ENOENT;
+	for (int attempt = 0; attempt < 100; attempt++) {
+		unsigned char rnd[8];
+		char suffix[9];
+		if (getentropy(rnd, sizeof(rnd)) < 0)
+			return NULL;
+		for (int i = 0; i < 8; i++)
+			suffix[i] = chars[rnd[i] % (sizeof(chars) - 1)];
+		suffix[8] = '\0';
+		char *path;
+		if (asprintf(&path, "%.*s/%s-%s---%s-%s.log",
+			     (int)(dn > 1 && dir[dn - 1] == '/' ? dn - 1 : dn), dir, p->conf->name,
+			     channel == 1 ? "stdout" : "stderr", out_sd->identifier, suffix) < 0)
+			return NULL;
+		int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			close(fd);
+			return path;
+		}
+		saved = errno;
+		free(path);
+		if (saved != EEXIST)
+			break;
 	}
-	close(fd);
-	return tmpl;
+	log_error("cannot create a log file in %s: %s", dir, strerror(saved));
+	return NULL;
+}
+
+void output_name_auto_logs(struct process *p)
+{
+	const struct log_conf *lcs[2] = {&p->conf->out, &p->conf->err};
+	for (int i = 0; i < (p->conf->redirect_stderr ? 1 : 2); i++)
+		if (!p->auto_log[i] && log_target_of(lcs[i]->logfile) == LOG_TARGET_AUTO)
+			p->auto_log[i] = auto_logfile(p, i + 1);
 }
 
 /* NULL when memory runs out (the spawn fails, PID 1 does not). */
@@ -506,7 +533,10 @@ static struct outchan *chan_new(struct process *p, int channel, const struct log
 		c->syslog = true; /* supervisord's deprecated spelling of *_syslog */
 		break;
 	case LOG_TARGET_AUTO:
-		c->file.path = auto_logfile(p, channel);
+		/* named when the process was added; else (no room then) now */
+		c->file.path =
+		    p->auto_log[channel - 1] ? p->auto_log[channel - 1] : auto_logfile(p, channel);
+		p->auto_log[channel - 1] = NULL;
 		break;
 	case LOG_TARGET_FILE:
 		c->file.path = strdup(lc->logfile);
@@ -638,7 +668,9 @@ const char *output_logfile(const struct process *p, int channel)
 	const struct log_conf *lc = channel == 2 ? &p->conf->err : &p->conf->out;
 	if (channel == 2 && p->conf->redirect_stderr)
 		return NULL;
-	/* not spawned yet: a plain path is known, AUTO is named at the first spawn */
+	/* not spawned yet: a plain path is known, AUTO was named when the process was added */
+	if (log_target_of(lc->logfile) == LOG_TARGET_AUTO)
+		return p->auto_log[channel == 2 ? 1 : 0];
 	if (log_target_of(lc->logfile) != LOG_TARGET_FILE || !strncmp(lc->logfile, "/dev/", 5))
 		return NULL;
 	return lc->logfile;
@@ -687,6 +719,10 @@ void output_tail_clear(struct process *p, int channel)
 
 void output_free(struct process *p)
 {
+	for (int i = 0; i < 2; i++) {
+		free(p->auto_log[i]);
+		p->auto_log[i] = NULL;
+	}
 	for (int i = 0; i < 2; i++) {
 		struct outchan *c = p->chan[i];
 		if (!c)

@@ -25,6 +25,9 @@ void output_finished(struct process *p);
 void output_reopen(struct process *p);
 /* The process is removed (or pidvisor exits): what is left in its pipes is queued now. */
 void output_free(struct process *p);
+/* Names and creates the process's AUTO log files, as supervisord does when it reads the config:
+ * getAllConfigInfo and the log reads know them before the first spawn. */
+void output_name_auto_logs(struct process *p);
 /* A line of pidvisor's own about the program (a failed health check) in the program's stdout
  * log and wherever that goes, as a whole line. */
 void output_note(struct process *p, const char *text);

@@ -33,6 +33,8 @@ struct process {
 	bool start_when_ready;	   /* a start request waits for depends_on */
 	ev_timer timer;
 	struct outchan *chan[2]; /* stdout, stderr (NULL when stderr is redirected) */
+	char *auto_log[2];	 /* AUTO log files named when the process was added, until a
+				    channel takes them */
 	int stdin_fd;		 /* write end of the child's stdin, -1 if none */
 	struct process *pid_next;
 };

@@ -194,8 +194,8 @@ static void pidvisor_members(struct xr_value *st, const struct process *p)
 }
 
 /* A log file as supervisord's config holds it once started: NULL for none (NONE, syslog, the
- * stderr of redirect_stderr), the path of an AUTO file (NULL too while pidvisor has not named it:
- * it does at the first spawn), else the value as written, /dev/stdout included. */
+ * stderr of redirect_stderr), the path of an AUTO file (named when the process was added, as
+ * supervisord does), else the value as written, /dev/stdout included. */
 static const char *logfile_of(const struct proc_conf *pc, const struct process *p, int channel)
 {
 	const struct log_conf *lc = channel == 2 ? &pc->err : &pc->out;

@@ -306,6 +306,7 @@ static struct process *process_new(struct supervisor *sv, struct pgroup *g, stru
 	p->fsm.state = PS_STOPPED;
 	fsm_params_from_conf(&p->params, pc);
 	ev_init(&p->timer, timer_cb);
+	output_name_auto_logs(p);
 	return p;
 }
 

@@ -219,12 +219,7 @@ command=/bin/sleep 100
 autostart=false
 """, []),
 }
-NOT_YET = {"auto_never_started": "AUTO log files are named at the first spawn"}
-
-
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=NOT_YET[n])) if n in NOT_YET
-    else n for n in sorted(CONFIGS)])
+@pytest.mark.parametrize("name", sorted(CONFIGS))
 def test_get_all_config_info(pair, name):
     conf, expected = CONFIGS[name]
     servers = pair(conf)
@@ -240,8 +235,6 @@ class SlashDaemon(Daemon):
         return super().header().replace(f"childlogdir={self.tmp}\n", f"childlogdir={self.tmp}/\n")
 
 
-@pytest.mark.xfail(strict=True, reason="child_output.c joins childlogdir and the AUTO name with "
-                   "'/' even when childlogdir ends in one: reported to the log code's owner")
 def test_config_info_childlogdir_trailing_slash(pair):
     """supervisord joins childlogdir and an AUTO name with no double slash."""
     servers = pair("[program:a]\ncommand=/bin/sleep 100\n", klass=SlashDaemon)

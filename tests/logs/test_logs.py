@@ -176,7 +176,7 @@ def test_auto_log_names_childlogdir_and_cleanup(tmp_path):
                what="the AUTO log")
     assert not stale.exists()  # nocleanup=false: old AUTO logs go at start
     [err] = glob.glob(f"{logs}/auto-stderr---supervisor-*.log")
-    assert re.fullmatch(r"auto-stderr---supervisor-\w{6}\.log", os.path.basename(err))
+    assert re.fullmatch(r"auto-stderr---supervisor-\w{8}\.log", os.path.basename(err))  # as mkstemp
     wait_until(lambda: "err-auto" in open(err).read())
     assert stop(p) == 0
 
