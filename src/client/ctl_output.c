@@ -2,6 +2,7 @@
  * the error lines supervisorctl prints for an uncaught exception, help and usage texts. */
 #include "ctl.h"
 #include "ctl_internal.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -219,7 +220,7 @@ static size_t display_width(const char *s)
 	size_t w = 0, len = strlen(s);
 	for (size_t i = 0; i < len;) {
 		const unsigned char *u = (const unsigned char *)s + i;
-		size_t n = xr_utf8_char(s + i, len - i);
+		size_t n = utf8_char(s + i, len - i);
 		unsigned cp = n == 1   ? u[0]
 			      : n == 2 ? (u[0] & 0x1Fu) << 6 | (u[1] & 0x3Fu)
 			      : n == 3 ? (u[0] & 0x0Fu) << 12 | (u[1] & 0x3Fu) << 6 | (u[2] & 0x3Fu)

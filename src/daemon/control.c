@@ -1,4 +1,5 @@
 #include "control.h"
+#include "utf8.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -411,7 +412,7 @@ static size_t tail_send_text(struct conn *c, const char *data, size_t len, bool 
 	size_t skip = 0;
 	while (first && skip < len && skip < 3 && ((unsigned char)data[skip] & 0xC0) == 0x80)
 		skip++;
-	size_t whole = len - skip - xr_utf8_cut(data + skip, len - skip);
+	size_t whole = len - skip - utf8_cut(data + skip, len - skip);
 	tail_send(c, data + skip, whole);
 	return whole ? skip + whole : 0;
 }

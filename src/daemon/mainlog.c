@@ -1,4 +1,5 @@
 #include "mainlog.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -153,29 +154,6 @@ void log_msg_elsewhere(int level, const char *fmt, ...)
 		sink_write_line(sink_stderr(), line, (size_t)n);
 }
 
-/* Python's strict UTF-8 decoding: no overlong forms, no surrogates, nothing past U+10FFFF. */
-static bool utf8_valid(const unsigned char *p, size_t n)
-{
-	for (size_t i = 0; i < n;) {
-		unsigned char c = p[i];
-		size_t len = c < 0x80		      ? 1
-			     : c >= 0xc2 && c <= 0xdf ? 2
-			     : (c & 0xf0) == 0xe0     ? 3
-			     : c >= 0xf0 && c <= 0xf4 ? 4
-						      : 0;
-		if (!len || i + len > n)
-			return false;
-		for (size_t k = 1; k < len; k++)
-			if ((p[i + k] & 0xc0) != 0x80)
-				return false;
-		if ((c == 0xe0 && p[i + 1] < 0xa0) || (c == 0xed && p[i + 1] > 0x9f) ||
-		    (c == 0xf0 && p[i + 1] < 0x90) || (c == 0xf4 && p[i + 1] > 0x8f))
-			return false;
-		i += len;
-	}
-	return true;
-}
-
 /*
  * Python's repr() of a str (bytes false) or of bytes: quoted with ' unless the text holds a '
  * and no ", backslash escapes for the quote, \\, \t, \n, \r, and \xNN for other control
@@ -215,7 +193,7 @@ void log_child_output(const char *name, const char *channel, const char *p, size
 	buf_append(&b, head, (size_t)format_head(head, sizeof(head), LOG_LEVEL_DEBUG));
 	py_repr(&b, name, strlen(name), false);
 	buf_printf(&b, " %s output:\n", channel);
-	if (utf8_valid((const unsigned char *)p, n))
+	if (utf8_valid(p, n))
 		buf_append(&b, p, n);
 	else {
 		buf_puts(&b, "Undecodable: ");

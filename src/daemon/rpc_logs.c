@@ -11,6 +11,7 @@
 #include "child_output.h"
 #include "mainlog.h"
 #include "rpc_internal.h"
+#include "utf8.h"
 
 /* supervisord's readFile() window over size bytes: false for its BAD_ARGUMENTS (a negative
  * offset with a length, a negative length). A negative offset counts from the end. */
@@ -86,7 +87,7 @@ static struct xr_value *read_bytes(const char *path, const struct process *p, in
 	size_t len = got > 0 ? (size_t)got : 0, skip = 0;
 	while (pos > 0 && skip < len && skip < 3 && ((unsigned char)buf[skip] & 0xC0) == 0x80)
 		skip++;
-	len -= skip + xr_utf8_cut(buf + skip, len - skip);
+	len -= skip + utf8_cut(buf + skip, len - skip);
 	*end = pos + (long long)(skip + len);
 	struct xr_value *v = xr_string_len(buf + skip, len);
 	free(buf);

@@ -1,4 +1,5 @@
 #include "xmlrpc.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <expat.h>
@@ -268,55 +269,6 @@ bool xr_member_bool(const struct xr_value *st, const char *name, bool def)
 	return def;
 }
 
-size_t xr_utf8_char(const char *s, size_t len)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	if (!len)
-		return 0;
-	if (u[0] < 0x80)
-		return 1;
-	/* the second byte's range depends on the first: no overlongs, surrogates or > U+10FFFF */
-	unsigned char lo = 0x80, hi = 0xBF;
-	size_t n;
-	if (u[0] >= 0xC2 && u[0] <= 0xDF)
-		n = 2;
-	else if (u[0] >= 0xE0 && u[0] <= 0xEF)
-		n = 3, lo = u[0] == 0xE0 ? 0xA0 : 0x80, hi = u[0] == 0xED ? 0x9F : 0xBF;
-	else if (u[0] >= 0xF0 && u[0] <= 0xF4)
-		n = 4, lo = u[0] == 0xF0 ? 0x90 : 0x80, hi = u[0] == 0xF4 ? 0x8F : 0xBF;
-	else
-		return 0;
-	if (len < n || u[1] < lo || u[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if ((u[i] & 0xC0) != 0x80)
-			return 0;
-	return n;
-}
-
-size_t xr_utf8_cut(const char *s, size_t len)
-{
-	for (size_t back = 1; back <= 3 && back <= len; back++) {
-		unsigned char c = (unsigned char)s[len - back];
-		if ((c & 0xC0) == 0x80)
-			continue;
-		size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-		if (need <= back)
-			return 0;
-		/* cut only what the missing bytes could finish into a character: completed with the
-		 * smallest continuation bytes allowed, it must be well formed */
-		char probe[4];
-		memcpy(probe, s + len - back, back);
-		for (size_t i = back; i < need; i++)
-			probe[i] = (char)(i > 1	      ? 0x80
-					  : c == 0xE0 ? 0xA0
-					  : c == 0xF0 ? 0x90
-						      : 0x80);
-		return xr_utf8_char(probe, need) == need ? back : 0;
-	}
-	return 0;
-}
-
 /* What XML 1.0 allows in character data (Char), of one decoded character. */
 static bool xml_char(const unsigned char *u, size_t n)
 {
@@ -338,7 +290,7 @@ static void escape(struct buf *out, const char *s, size_t len)
 			i++; /* the common case */
 			continue;
 		}
-		size_t n = xr_utf8_char(s + i, len - i);
+		size_t n = utf8_char(s + i, len - i);
 		const char *rep = !n || !xml_char(u, n) ? "\xEF\xBF\xBD"
 				  : u[0] == '&'		? "&amp;"
 				  : u[0] == '<'		? "&lt;"

@@ -89,11 +89,6 @@ bool xr_encode_call(struct buf *out, const char *method, const struct xr_value *
 		    size_t nparams);
 bool xr_encode_response(struct buf *out, const struct xr_value *result);
 bool xr_encode_fault(struct buf *out, int code, const char *string);
-/* The length of the well-formed UTF-8 character at s (1 to 4), 0 when s does not start one. */
-size_t xr_utf8_char(const char *s, size_t len);
-/* How many bytes at the end of s (0 to 3) begin a character that the rest of s does not finish:
- * a read that stops there leaves them for the next one. */
-size_t xr_utf8_cut(const char *s, size_t len);
 /* Python's repr() of a float, e.g. 1.0, 0.1, 1e+16, inf. */
 void xr_format_double(char *buf, size_t size, double d);
 
