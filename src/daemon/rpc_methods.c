@@ -192,7 +192,7 @@ static void pidvisor_members(struct xr_value *st, const struct process *p)
 
 static struct xr_value *process_info(const struct process *p)
 {
-	char desc[256];
+	char desc[FSM_SPAWNERR_MAX]; /* a whole spawn error */
 	time_t now = time(NULL);
 	const char *out = output_logfile(p, 1), *err = output_logfile(p, 2);
 	struct xr_value *st = xr_struct();
