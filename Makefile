@@ -98,7 +98,7 @@ build/fuzz/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) $(call incs_of,src/$*) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
-	clang $(FUZZ_CFLAGS) $(INC_ALL) -fsanitize=fuzzer,address,undefined -o $@ $^ $(YAML_LIBS) $(CORE_LIBS)
+	clang $(FUZZ_CFLAGS) $(INC_ALL) -fsanitize=fuzzer,address,undefined -o $@ $(filter %.c %.o,$^) $(YAML_LIBS) $(CORE_LIBS)
 
 # built through a pattern rule, so make would delete them as intermediates
 .SECONDARY: $(FUZZ_OBJ)

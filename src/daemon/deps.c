@@ -31,7 +31,7 @@ static bool holds(const struct dep *d, const struct process *q)
 	return false;
 }
 
-bool deps_ready(const struct process *p, char *why, size_t n)
+enum deps_state deps_check(const struct process *p, char *why, size_t n)
 {
 	const struct dep_list *deps = &p->conf->depends_on;
 	const struct supervisor *sv = p->sv;
@@ -41,16 +41,21 @@ bool deps_ready(const struct process *p, char *why, size_t n)
 				const struct process *q = sv->groups[g]->procs[i];
 				if (!names(&deps->v[k], q) || holds(&deps->v[k], q))
 					continue;
-				if (!why)
-					return false;
-				if (q->fsm.state == PS_FATAL)
+				enum deps_state st =
+				    q->fsm.state == PS_FATAL ? DEPS_FAILED : DEPS_WAITING;
+				if (why && st == DEPS_FAILED)
 					snprintf(why, n, "not started: %s is FATAL", q->conf->name);
-				else
+				else if (why)
 					snprintf(why, n, "waiting for %s (%s)", q->conf->name,
 						 dep_cond_name(deps->v[k].cond));
-				return false;
+				return st;
 			}
-	return true;
+	return DEPS_READY;
+}
+
+bool deps_ready(const struct process *p, char *why, size_t n)
+{
+	return deps_check(p, why, n) == DEPS_READY;
 }
 
 void deps_changed(struct supervisor *sv, struct process *p)
@@ -95,8 +100,7 @@ bool deps_live_dependents(const struct supervisor *sv, const struct pgroup *g)
 
 bool deps_failed(const struct process *p)
 {
-	char why[256];
-	return !deps_ready(p, why, sizeof(why)) && !strncmp(why, "not started:", 12);
+	return deps_check(p, NULL, 0) == DEPS_FAILED;
 }
 
 void deps_start(struct supervisor *sv, struct process *p, int depth)

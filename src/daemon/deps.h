@@ -10,12 +10,20 @@ struct supervisor;
 struct process;
 struct pgroup;
 
-/* Whether p's depends_on holds now; when not and why is not NULL, what it waits for
- * ("waiting for db (healthy)") or why it will not start ("not started: db is FATAL"). */
+/* Where p's depends_on stands: the first condition that does not hold decides. */
+enum deps_state {
+	DEPS_READY,   /* every condition holds */
+	DEPS_WAITING, /* one may still come to hold */
+	DEPS_FAILED,  /* what it names is FATAL: p will not start by itself */
+};
+/* When not ready and why is not NULL, why says it for people: what p waits for ("waiting for
+ * db (healthy)") or why it will not start ("not started: db is FATAL"). */
+enum deps_state deps_check(const struct process *p, char *why, size_t n);
+/* deps_check(...) == DEPS_READY */
 bool deps_ready(const struct process *p, char *why, size_t n);
 /* p changed state or health: programs waiting on it are looked at again. */
 void deps_changed(struct supervisor *sv, struct process *p);
-/* A dependency of p is FATAL: p will not start by itself. */
+/* deps_check(p) == DEPS_FAILED */
 bool deps_failed(const struct process *p);
 /* A start request (ctl start, startProcess): what p depends on is started first, and p itself
  * as soon as its conditions hold (now, if they do). */

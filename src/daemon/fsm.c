@@ -1,7 +1,43 @@
 #include "fsm.h"
 
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+void fsm_init(struct fsm *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->state = PS_STOPPED;
+	f->spawnerr = "";
+}
+
+void fsm_free(struct fsm *f)
+{
+	if (f->spawnerr_owned)
+		free((char *)f->spawnerr);
+	f->spawnerr = "";
+	f->spawnerr_owned = false;
+}
+
+/* The whole message up to FSM_SPAWNERR_MAX, on the heap; without memory, a constant says so.
+ * The old text is freed last: an argument may point into it. */
+__attribute__((format(printf, 2, 3))) static void set_spawnerr(struct fsm *f, const char *fmt, ...)
+{
+	va_list ap, again;
+	va_start(ap, fmt);
+	va_copy(again, ap);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	size_t size = n < 0 ? 1 : (size_t)n < FSM_SPAWNERR_MAX ? (size_t)n + 1 : FSM_SPAWNERR_MAX;
+	char *s = malloc(size);
+	if (s && vsnprintf(s, size, fmt, again) < 0)
+		s[0] = '\0';
+	va_end(again);
+	fsm_free(f);
+	f->spawnerr = s ? s : "spawn error (no memory for its text)";
+	f->spawnerr_owned = s != NULL;
+}
 
 void fsm_params_from_conf(struct fsm_params *fp, const struct proc_conf *pc)
 {
@@ -127,8 +163,7 @@ static bool exited(struct fsm *f, const struct fsm_params *p, const struct fsm_e
 	}
 	if (too_quickly && f->state == PS_STARTING) {
 		f->exitstatus = 0;
-		snprintf(f->spawnerr, sizeof(f->spawnerr),
-			 "Exited too quickly (process log may have details)");
+		set_spawnerr(f, "Exited too quickly (process log may have details)");
 		out->note = NOTE_EXITED_TOO_QUICKLY;
 		return change_state(f, p, PS_BACKOFF, now);
 	}
@@ -143,7 +178,7 @@ static bool exited(struct fsm *f, const struct fsm_params *p, const struct fsm_e
 	if (expected) {
 		out->note = NOTE_EXITED_EXPECTED;
 	} else {
-		snprintf(f->spawnerr, sizeof(f->spawnerr), "Bad exit code %d", ev->exitstatus);
+		set_spawnerr(f, "Bad exit code %d", ev->exitstatus);
 		out->note = NOTE_EXITED_UNEXPECTED;
 	}
 	return change_state(f, p, PS_EXITED, now) || changed;
@@ -163,11 +198,11 @@ bool fsm_step(struct fsm *f, const struct fsm_params *p, const struct fsm_event 
 		return begin_spawn(f, ev->now, out);
 	case FSM_SPAWNED:
 		f->alive = true;
-		f->spawnerr[0] = '\0';
+		fsm_free(f);
 		f->delay = ev->now + p->startsecs;
 		return false;
 	case FSM_SPAWN_FAILED:
-		snprintf(f->spawnerr, sizeof(f->spawnerr), "%s", ev->error ? ev->error : "");
+		set_spawnerr(f, "%s", ev->error ? ev->error : "");
 		out->note = NOTE_SPAWN_ERROR;
 		return change_state(f, p, PS_BACKOFF, ev->now);
 	case FSM_STOP:

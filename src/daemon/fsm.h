@@ -6,6 +6,7 @@
 #ifndef PIDVISOR_FSM_H
 #define PIDVISOR_FSM_H
 
+#include <limits.h>
 #include <stdbool.h>
 
 #include "config.h"
@@ -51,8 +52,20 @@ struct fsm {
 	double laststart;
 	double laststop;
 	int exitstatus; /* -1: killed by a signal */
-	char spawnerr[160];
+	/* Why it is in BACKOFF or FATAL, supervisord's whole message ("" when none): a constant,
+	 * or the fsm's own copy on the heap (spawnerr_owned), at most FSM_SPAWNERR_MAX bytes. */
+	const char *spawnerr;
+	bool spawnerr_owned;
 };
+
+/* The longest spawn error kept: a PATH_MAX path ("command at '...' is not executable") and
+ * its text. Only a program that failed holds one, for as long as it keeps failing. */
+#define FSM_SPAWNERR_MAX (PATH_MAX + 256)
+
+/* A program's machine before its first event: STOPPED, no spawn error. */
+void fsm_init(struct fsm *f);
+/* Frees the spawn error's text. */
+void fsm_free(struct fsm *f);
 
 enum fsm_event_type {
 	FSM_TICK,	  /* time passed / loop pass: autostart, autorestart, retries, timeouts */

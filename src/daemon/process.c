@@ -41,7 +41,7 @@ static const char *env_lookup(char *const *env, const char *key)
 }
 
 /* Spawn messages fit here (a longer path is cut in the message, never in the search). */
-enum { ERR_MAX = 512 };
+enum { ERR_MAX = FSM_SPAWNERR_MAX };
 
 /* *err = the message, on the heap without aborting: NULL when even that fails. */
 __attribute__((format(printf, 2, 3))) static void set_err(char **err, const char *fmt, ...)

@@ -222,7 +222,7 @@ static int exitstatus_of(const struct process *p)
 
 static struct xr_value *process_info(const struct process *p)
 {
-	char desc[256];
+	char desc[FSM_SPAWNERR_MAX]; /* a whole spawn error */
 	time_t now = time(NULL);
 	const char *out = logfile_of(p->conf, p, 1), *err = logfile_of(p->conf, p, 2);
 	struct xr_value *st = xr_struct();

@@ -303,7 +303,7 @@ static struct process *process_new(struct supervisor *sv, struct pgroup *g, stru
 	p->group = g;
 	p->sv = sv;
 	p->stdin_fd = -1;
-	p->fsm.state = PS_STOPPED;
+	fsm_init(&p->fsm);
 	fsm_params_from_conf(&p->params, pc);
 	ev_init(&p->timer, timer_cb);
 	output_name_auto_logs(p);
@@ -353,6 +353,7 @@ static void process_free(struct supervisor *sv, struct process *p)
 		pid_del(sv, p);
 	health_free(p);
 	output_free(p);
+	fsm_free(&p->fsm);
 	free(p);
 }
 

@@ -184,6 +184,27 @@ def test_metrics_parse_with_the_prometheus_parser(run):
     assert fams["pidvisor_open_fds"].samples[0].value > 3
 
 
+def test_open_fds_counts_the_fd_directory(run):
+    """pidvisor_open_fds is what `ls /proc/PID/fd` shows while the scrape's connection is open
+    (the directory's own descriptor aside), with 20 more programs' pipes and log files."""
+    extra = "".join(f"[program:p{i}]\ncommand=sleep 1000\nstartsecs=0\n\n" for i in range(20))
+    d = start(run, "pidvisor", extra)
+    wait_until(lambda: all(state(d, n) == "RUNNING" for n in ("worker", "p19")), what="programs")
+    c = http.client.HTTPConnection("127.0.0.1", d.port, timeout=10)
+    try:
+        for _ in range(3):
+            c.request("GET", "/metrics")
+            text = c.getresponse().read().decode()
+            listed = len(os.listdir(f"/proc/{d.pid}/fd"))
+            fams = {f.name: f for f in text_string_to_metric_families(text)}
+            value = fams["pidvisor_open_fds"].samples[0].value
+            if value == listed:
+                break
+        assert value == listed and listed > 20 * 2, (value, listed)
+    finally:
+        c.close()
+
+
 HOSTILE = ["/index.html?processname=%", "/index.html?processname=%zz&action=stop",
            "/index.html?action=" + "A" * 5000, "/tail.html?processname=web&limit=-999999999999",
            "/tail.html?processname=web&limit=99999999999999999999999",

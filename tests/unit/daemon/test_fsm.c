@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -72,6 +73,9 @@ static void test_autostart_only_before_the_first_start(void **state)
 	struct fsm h = {.state = PS_STOPPED};
 	a = step(&h, &p, FSM_TICK, 10);
 	assert_int_equal(h.state, PS_STOPPED);
+	fsm_free(&f);
+	fsm_free(&g);
+	fsm_free(&h);
 }
 
 static void test_starting_to_running_after_startsecs(void **state)
@@ -95,6 +99,8 @@ static void test_starting_to_running_after_startsecs(void **state)
 	step(&g, &p, FSM_SPAWNED, 5);
 	step(&g, &p, FSM_TICK, 5);
 	assert_int_equal(g.state, PS_RUNNING);
+	fsm_free(&f);
+	fsm_free(&g);
 }
 
 static void test_exit_before_startsecs_is_backoff_whatever_the_code(void **state)
@@ -110,6 +116,7 @@ static void test_exit_before_startsecs_is_backoff_whatever_the_code(void **state
 	assert_int_equal(f.backoff, 1);
 	assert_true(f.delay == 101.2);
 	assert_int_equal(f.exitstatus, 0);
+	fsm_free(&f);
 }
 
 static void test_backoff_retries_then_fatal(void **state)
@@ -146,6 +153,7 @@ static void test_backoff_retries_then_fatal(void **state)
 	a = step(&f, &p, FSM_TICK, now + 100);
 	assert_int_equal(f.state, PS_FATAL);
 	assert_false(a.flags & FSM_DO_SPAWN);
+	fsm_free(&f);
 }
 
 static void test_backoff_delays(void **state)
@@ -184,6 +192,7 @@ static void test_retry_forever_never_gives_up(void **state)
 		assert_true(wait <= 8);
 		now += 0.1 + wait;
 	}
+	fsm_free(&f);
 }
 
 static void test_startretries_zero_gives_up_at_once(void **state)
@@ -197,6 +206,7 @@ static void test_startretries_zero_gives_up_at_once(void **state)
 	assert_int_equal(f.state, PS_BACKOFF);
 	step(&f, &p, FSM_TICK, 1.1);
 	assert_int_equal(f.state, PS_FATAL);
+	fsm_free(&f);
 }
 
 static void test_spawn_error_is_backoff(void **state)
@@ -218,6 +228,41 @@ static void test_spawn_error_is_backoff(void **state)
 	assert_true(a.flags & FSM_DO_SPAWN);
 	step(&f, &p, FSM_SPAWNED, 2);
 	assert_string_equal(f.spawnerr, "");
+	fsm_free(&f);
+}
+
+/* supervisord keeps the whole message: a PATH_MAX path in it is not cut */
+static void test_spawn_error_is_kept_whole(void **state)
+{
+	struct fsm_params p = params();
+	struct fsm f;
+	fsm_init(&f);
+	assert_int_equal(f.state, PS_STOPPED);
+	assert_string_equal(f.spawnerr, "");
+	static char path[PATH_MAX], msg[FSM_SPAWNERR_MAX + 100];
+	memset(path, 'a', sizeof(path) - 1);
+	path[0] = '/';
+	snprintf(msg, sizeof(msg), "command at '%s' is not executable", path);
+	step(&f, &p, FSM_TICK, 1);
+	struct fsm_event ev = {.type = FSM_SPAWN_FAILED, .now = 1, .error = msg};
+	struct fsm_actions a;
+	fsm_step(&f, &p, &ev, &a);
+	assert_int_equal(strlen(f.spawnerr), strlen(msg));
+	assert_string_equal(f.spawnerr, msg);
+	/* the next failure replaces it, even when its text is the old one's */
+	step(&f, &p, FSM_TICK, 3);
+	ev = (struct fsm_event){.type = FSM_SPAWN_FAILED, .now = 3, .error = f.spawnerr};
+	fsm_step(&f, &p, &ev, &a);
+	assert_string_equal(f.spawnerr, msg);
+	/* longer than any pidvisor makes: bounded */
+	memset(msg, 'b', sizeof(msg) - 1);
+	step(&f, &p, FSM_TICK, 6);
+	ev.now = 6, ev.error = msg;
+	fsm_step(&f, &p, &ev, &a);
+	assert_int_equal(strlen(f.spawnerr), FSM_SPAWNERR_MAX - 1);
+	assert_memory_equal(f.spawnerr, msg, FSM_SPAWNERR_MAX - 1);
+	fsm_free(&f);
+	assert_string_equal(f.spawnerr, "");
 }
 
 static void test_running_exit_and_autorestart(void **state)
@@ -234,6 +279,7 @@ static void test_running_exit_and_autorestart(void **state)
 	assert_int_equal(f.state, PS_EXITED);
 
 	/* an unexpected code is restarted, with spawnerr set */
+	fsm_free(&f);
 	f = running(&p);
 	a = exited(&f, &p, 200, 3);
 	assert_int_equal(a.note, NOTE_EXITED_UNEXPECTED);
@@ -244,6 +290,7 @@ static void test_running_exit_and_autorestart(void **state)
 	assert_true(a.flags & FSM_DO_SPAWN);
 
 	/* a signal death is exit status -1: always unexpected */
+	fsm_free(&f);
 	f = running(&p);
 	exited(&f, &p, 200, -1);
 	assert_int_equal(f.exitstatus, -1);
@@ -252,6 +299,7 @@ static void test_running_exit_and_autorestart(void **state)
 
 	/* true: always restarted */
 	p.autorestart = AUTORESTART_TRUE;
+	fsm_free(&f);
 	f = running(&p);
 	exited(&f, &p, 200, 0);
 	a = step(&f, &p, FSM_TICK, 200);
@@ -259,11 +307,13 @@ static void test_running_exit_and_autorestart(void **state)
 
 	/* false: never */
 	p.autorestart = AUTORESTART_FALSE;
+	fsm_free(&f);
 	f = running(&p);
 	exited(&f, &p, 200, 9);
 	a = step(&f, &p, FSM_TICK, 200);
 	assert_int_equal(f.state, PS_EXITED);
 	assert_false(a.flags & FSM_DO_SPAWN);
+	fsm_free(&f);
 }
 
 /* startsecs=0 and an instant exit is EXITED, not BACKOFF: without a pace it would be restarted
@@ -300,6 +350,7 @@ static void test_crash_loop_is_paced(void **state)
 	assert_true(f.laststart - 50 > 49 * FSM_RESTART_INTERVAL - 1e-6);
 	assert_true(f.laststart - 50 < 49 * FSM_RESTART_INTERVAL + 1e-6);
 	assert_int_equal(f.backoff, 0); /* never BACKOFF, never FATAL: as supervisord */
+	fsm_free(&f);
 }
 
 static void test_restart_pace_leaves_other_restarts_alone(void **state)
@@ -316,6 +367,7 @@ static void test_restart_pace_leaves_other_restarts_alone(void **state)
 
 	/* a start request is not delayed */
 	p.startsecs = 0;
+	fsm_free(&f);
 	f = (struct fsm){.state = PS_STOPPED};
 	step(&f, &p, FSM_START, 7);
 	step(&f, &p, FSM_SPAWNED, 7);
@@ -325,6 +377,7 @@ static void test_restart_pace_leaves_other_restarts_alone(void **state)
 	assert_int_equal(f.state, PS_STARTING);
 
 	/* the clock went back an hour since the start: still at most one interval */
+	fsm_free(&f);
 	f = (struct fsm){.state = PS_STOPPED};
 	step(&f, &p, FSM_START, 3608);
 	step(&f, &p, FSM_SPAWNED, 3608);
@@ -335,6 +388,7 @@ static void test_restart_pace_leaves_other_restarts_alone(void **state)
 
 	/* not restarting: the timer fires once and is not armed again */
 	p.autorestart = AUTORESTART_FALSE;
+	fsm_free(&f);
 	f = (struct fsm){.state = PS_STOPPED};
 	step(&f, &p, FSM_START, 9);
 	step(&f, &p, FSM_SPAWNED, 9);
@@ -346,6 +400,7 @@ static void test_restart_pace_leaves_other_restarts_alone(void **state)
 
 	/* shutting down at the deadline: no restart, and no timer left to spin on */
 	p.autorestart = AUTORESTART_TRUE;
+	fsm_free(&f);
 	f = (struct fsm){.state = PS_STOPPED};
 	step(&f, &p, FSM_START, 9);
 	step(&f, &p, FSM_SPAWNED, 9);
@@ -355,6 +410,7 @@ static void test_restart_pace_leaves_other_restarts_alone(void **state)
 	assert_false(a.flags & FSM_DO_SPAWN);
 	assert_int_equal(f.state, PS_EXITED);
 	assert_true(fsm_deadline(&f, &p) == 0);
+	fsm_free(&f);
 }
 
 static void test_exit_from_running_resets_backoff(void **state)
@@ -364,6 +420,7 @@ static void test_exit_from_running_resets_backoff(void **state)
 	f.backoff = 2;
 	exited(&f, &p, 300, 1);
 	assert_int_equal(f.backoff, 0);
+	fsm_free(&f);
 }
 
 static void test_stop_signals_then_sigkill(void **state)
@@ -394,6 +451,7 @@ static void test_stop_signals_then_sigkill(void **state)
 	p.autorestart = AUTORESTART_TRUE;
 	a = step(&f, &p, FSM_TICK, 600);
 	assert_int_equal(f.state, PS_STOPPED);
+	fsm_free(&f);
 }
 
 static void test_stopasgroup_and_killasgroup_aim(void **state)
@@ -409,11 +467,13 @@ static void test_stopasgroup_and_killasgroup_aim(void **state)
 
 	p.stopasgroup = false;
 	p.killasgroup = true;
+	fsm_free(&f);
 	f = running(&p);
 	a = step(&f, &p, FSM_STOP, 500);
 	assert_false(a.to_group);
 	a = step(&f, &p, FSM_TICK, 510);
 	assert_true(a.to_group);
+	fsm_free(&f);
 }
 
 static void test_stop_while_starting(void **state)
@@ -428,6 +488,7 @@ static void test_stop_while_starting(void **state)
 	/* an exit after a stop request is STOPPED, not BACKOFF */
 	exited(&f, &p, 1.3, -1);
 	assert_int_equal(f.state, PS_STOPPED);
+	fsm_free(&f);
 }
 
 static void test_stop_from_backoff_is_stopped(void **state)
@@ -444,6 +505,7 @@ static void test_stop_from_backoff_is_stopped(void **state)
 	assert_false(a.flags & FSM_DO_SIGNAL);
 	/* the backoff count is kept (supervisord resets it only on RUNNING, exit, FATAL) */
 	assert_int_equal(f.backoff, 1);
+	fsm_free(&f);
 }
 
 static void test_stop_when_not_running_does_nothing(void **state)
@@ -453,6 +515,7 @@ static void test_stop_when_not_running_does_nothing(void **state)
 	struct fsm_actions a = step(&f, &p, FSM_STOP, 1);
 	assert_int_equal(f.state, PS_EXITED);
 	assert_int_equal(a.flags, 0);
+	fsm_free(&f);
 }
 
 static void test_start_request(void **state)
@@ -477,6 +540,8 @@ static void test_start_request(void **state)
 	struct fsm_actions a = step(&g, &p, FSM_START, 50);
 	assert_int_equal(g.state, PS_RUNNING);
 	assert_false(a.flags & FSM_DO_SPAWN);
+	fsm_free(&b);
+	fsm_free(&g);
 }
 
 static void test_nothing_starts_while_shutting_down(void **state)
@@ -492,6 +557,8 @@ static void test_nothing_starts_while_shutting_down(void **state)
 	struct fsm g = {.state = PS_STOPPED};
 	fsm_step(&g, &p, &ev, &a);
 	assert_int_equal(g.state, PS_STOPPED);
+	fsm_free(&f);
+	fsm_free(&g);
 }
 
 static void test_give_up_at_shutdown(void **state)
@@ -508,6 +575,8 @@ static void test_give_up_at_shutdown(void **state)
 	struct fsm g = running(&p);
 	step(&g, &p, FSM_GIVE_UP, 2);
 	assert_int_equal(g.state, PS_RUNNING);
+	fsm_free(&f);
+	fsm_free(&g);
 }
 
 static void test_kill_failure_is_unknown(void **state)
@@ -519,6 +588,7 @@ static void test_kill_failure_is_unknown(void **state)
 	assert_int_equal(f.state, PS_UNKNOWN);
 	assert_int_equal(a.note, NOTE_UNKNOWN);
 	assert_false(f.killing);
+	fsm_free(&f);
 }
 
 static void test_state_names_and_sets(void **state)
@@ -560,6 +630,7 @@ int main(void)
 	    cmocka_unit_test(test_kill_failure_is_unknown),
 	    cmocka_unit_test(test_state_names_and_sets),
 	    cmocka_unit_test(test_backoff_delays),
+	    cmocka_unit_test(test_spawn_error_is_kept_whole),
 	    cmocka_unit_test(test_retry_forever_never_gives_up),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
