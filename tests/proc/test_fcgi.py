@@ -253,8 +253,8 @@ def test_socket_failure_is_a_spawn_error_and_pid1_stays(run, build, tmp_path, ca
     holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     holder.bind(("127.0.0.1", 0))
     holder.listen()
-    # short paths: the state description keeps 159 bytes of a spawn error
-    short = Path(tempfile.mkdtemp(prefix="fcgi"))
+    # a long unix path too: the whole message is kept (tests/proc/test_spawnerr.py)
+    short = Path(tempfile.mkdtemp(prefix="fcgi-" + "x" * 60))
     (short / "adir").mkdir()
     fill = {"port": holder.getsockname()[1], "tmp": short}
     url, why = (s.format(**fill) for s in FAILURES[case])
