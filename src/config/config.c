@@ -181,9 +181,6 @@ static int finish_proc(struct loader *L, struct proc_conf *p, const struct ini_s
 			      "ignored because redirect_stderr is true");
 	}
 	if (p->kind == KIND_EVENTLISTENER) {
-		/* a listener's priority defaults to -1: started first and stopped last */
-		if (!raw_get(L, sec, "priority", NULL, &r))
-			p->priority = -1;
 		raw_get(L, sec, "result_handler", NULL, &r);
 		if (strcmp(p->result_handler, "supervisor.dispatchers:default_handler") != 0) {
 			config_report(L, DIAG_ERROR, &r, section, "result_handler",
@@ -424,8 +421,12 @@ static int load_groups(struct loader *L)
 			continue;
 		struct group_conf *g = new_group(L, program, sec->file, sec->line);
 		g->kind = kind;
+		struct raw r;
 		if (load_program(L, sec, g->name, g, kind) < 0)
 			rc = -1;
+		else if (kind == KIND_EVENTLISTENER && !raw_get(L, sec, "priority", NULL, &r))
+			g->priority = -1; /* a pool's: started first and stopped last; its
+					     processes keep 999, as in supervisord */
 		else if (g->nprocs)
 			g->priority = g->procs[0]->priority;
 	}

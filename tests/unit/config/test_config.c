@@ -171,6 +171,7 @@ static void test_eventlistener_sections(void **state)
 	assert_string_equal(g->name, "ev");
 	assert_int_equal(g->kind, KIND_EVENTLISTENER);
 	assert_int_equal(g->priority, -1);
+	assert_int_equal(g->procs[0]->priority, 999); /* the processes', as supervisord's */
 	assert_int_equal(g->nprocs, 2);
 	assert_string_equal(g->procs[1]->name, "ev_1");
 	const struct proc_conf *p = g->procs[0];
