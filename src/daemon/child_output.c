@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "events.h"
 #include "json.h"
 #include "linebuf.h"
 #include "log_target.h"
@@ -226,6 +227,9 @@ static void emit(struct outchan *c, char *p, size_t n, bool partial)
 	c->proc->log_lines[i] += !partial;
 	if (out_sd->strip_ansi)
 		strip_ansi(p, &n);
+	events_output(c->proc, c->channel, &p, &n);
+	if (n == 0)
+		return; /* all of it was captured (PROCESS_COMMUNICATION) */
 	if (c->file.path)
 		logfile_write(&c->file, p, n);
 	else
@@ -284,6 +288,8 @@ static ssize_t chan_read(struct outchan *c, size_t limit)
 		return errno == EAGAIN || errno == EWOULDBLOCK ? -1 : 0;
 	if (r == 0)
 		return 0;
+	if (c->channel == 1)
+		events_listener_output(c->proc, at, (size_t)r);
 	if (at == spare) {
 		emit(c, spare, (size_t)r, true);
 		return r;

@@ -13,6 +13,7 @@
 struct supervisor;
 struct pgroup;
 struct outchan;
+struct proc_events;
 
 struct process {
 	struct proc_conf *conf;
@@ -34,6 +35,7 @@ struct process {
 	struct outchan *chan[2]; /* stdout, stderr (NULL when stderr is redirected) */
 	int stdin_fd;		 /* write end of the child's stdin, -1 if none */
 	struct process *pid_next;
+	struct proc_events *events; /* events.c: capture mode, a listener's protocol; or NULL */
 };
 
 struct pgroup {
