@@ -450,7 +450,7 @@ int events_ticks_due(long long last[3], double now, enum event_type types[3], lo
 	long long secs = (long long)now;
 	for (int i = 0; i < 3; i++) {
 		long long slice = secs - secs % ticks[i].period;
-		if (last[i] == 0) {
+		if (last[i] < 0) {
 			last[i] = slice;
 			continue;
 		}
@@ -467,7 +467,8 @@ void events_init(struct supervisor *sv)
 {
 	bus_sv = sv;
 	ev_periodic_init(&tick_w, tick_cb, 0.001, 5, 0);
-	memset(tick_last, 0, sizeof(tick_last));
+	for (int i = 0; i < 3; i++)
+		tick_last[i] = -1;
 }
 
 static struct proc_events *proc_events_new(struct process *p)

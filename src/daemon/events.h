@@ -51,7 +51,8 @@ void events_supervisor_state(enum event_type t);
 void events_remote(const char *type, size_t type_len, const char *data, size_t data_len);
 
 /* supervisord's tick(): the TICK_5/60/3600 whose time slice changed from last[] to the one now
- * is in; last[] is updated. Returns how many, their types in types[] and slices in when[]. */
+ * is in; last[] is updated (-1: not seen yet, nothing is due). Returns how many, their types in
+ * types[] and slices in when[]. */
 int events_ticks_due(long long last[3], double now, enum event_type types[3], long long when[3]);
 
 /* The payload rules, for the unit tests: the text of data as supervisord puts bytes in a

@@ -158,7 +158,9 @@ size_t listener_feed(struct listener_proto *lp, const char *p, size_t n, struct 
 			lp->len = 0;
 			return consumed;
 		}
-		return nl ? upto + 1 : n;
+		/* the result's bytes may follow in the same piece */
+		size_t used = upto + 1;
+		return used + listener_feed(lp, p + used, n - used, st);
 	}
 	/* the result's bytes; a zero-length result completes here, on the next byte */
 	size_t take = 0;
