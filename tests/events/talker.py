@@ -12,6 +12,7 @@ for part in ["line one\n", "before <!--XSUPERVISOR:BEGIN-->captured \u00e9\n",
     time.sleep(0.2)
 sys.stderr.write("to stderr\n")
 sys.stderr.flush()
+time.sleep(0.2)
 sys.stderr.buffer.write(b"bad \xff byte\n")
 sys.stderr.flush()
 time.sleep(1000)
