@@ -4,10 +4,10 @@ programs and the same actions, and what it receives is compared after masking se
 and times: event names, header keys, payloads."""
 import json
 import re
-import signal
 import time
 from pathlib import Path
 
+import pytest
 from supervisor import childutils
 
 from harness import Daemon, wait_until
@@ -344,13 +344,27 @@ def test_a_listener_that_dies_busy_gets_its_event_back(tmp_path):
             d.stop()
 
 
-def test_fail_fast_listener_stops_pidvisor_as_pid1(tmp_path):
-    """The corpus' stop-supervisor.sh: on PROCESS_STATE_FATAL it kills the supervisor's pid
-    (from the pidfile) with SIGQUIT, and pidvisor, PID 1 of its namespace, exits."""
-    script = tmp_path / "stop-supervisor.sh"
-    script.write_text((HERE / "stop-supervisor.sh").read_text())
-    script.chmod(0o755)
-    conf = (f"[eventlistener:quit_on_failure]\ncommand={script}\n"
+FAIL_FAST = {
+    # the corpus' stop-supervisor.sh (tiangolo/uwsgi-nginx, mailcow): SIGQUIT to the pidfile's pid
+    "pidfile": None,
+    "ppid": "sh -c 'printf \"READY\\n\"; read header; kill -s QUIT $PPID; sleep 10'",
+    "supervisorctl": ("sh -c 'printf \"READY\\n\"; read header; "
+                      "/usr/bin/supervisorctl -c %(here)s/supervisord.conf shutdown; sleep 10'"),
+}
+
+
+@pytest.mark.parametrize("how", sorted(FAIL_FAST))
+def test_fail_fast_listener_stops_the_supervisor_as_pid1(tmp_path, how):
+    """Fail-fast listeners of the kinds real images use: on PROCESS_STATE_FATAL they SIGQUIT
+    the supervisor (its pid from the pidfile, or $PPID) or call supervisorctl shutdown; the
+    supervisor, PID 1 of its namespace, stops everything and exits 0."""
+    command = FAIL_FAST[how]
+    if command is None:
+        script = tmp_path / "stop-supervisor.sh"
+        script.write_text((HERE / "stop-supervisor.sh").read_text())
+        script.chmod(0o755)
+        command = str(script)
+    conf = (f"[eventlistener:quit_on_failure]\ncommand={command}\n"
             "events=PROCESS_STATE_STOPPED,PROCESS_STATE_EXITED,PROCESS_STATE_FATAL\n"
             "environment=PIDFILE=\"%(here)s/supervisord.pid\"\n\n"
             "[program:broken]\ncommand=sh -c 'exit 1'\nstartsecs=1\nstartretries=1\n\n"
@@ -361,9 +375,11 @@ def test_fail_fast_listener_stops_pidvisor_as_pid1(tmp_path):
             rc = d.proc.wait(timeout=30)
         finally:
             d.close()
-        assert "gave up: broken entered FATAL state" in d.log(), (impl, d.log())
-        assert re.search(r"received SIG(QUIT|TERM) indicating exit request", d.log()), impl
-        assert rc == 0, impl
+        log = d.log()
+        assert "gave up: broken entered FATAL state" in log, (impl, log)
+        assert re.search(r"received SIGQUIT indicating exit request|stopped: steady", log), \
+            (impl, log)
+        assert "stopped: steady" in log and rc == 0, (impl, rc, log)
 
 
 def test_a_rejected_event_goes_back_to_its_own_pool_only(tmp_path):
@@ -382,3 +398,32 @@ def test_a_rejected_event_goes_back_to_its_own_pool_only(tmp_path):
         assert names == {"SUPERVISOR_STATE_CHANGE_RUNNING"}, names
     finally:
         d.stop()
+
+
+def test_update_adds_and_removes_a_pool(tmp_path):
+    """A pool added by update subscribes before its own PROCESS_GROUP_ADDED, so it gets it;
+    removed, it unsubscribes first: the others get its PROCESS_GROUP_REMOVED."""
+    conf = recorder("first", "PROCESS_GROUP", out="first.jsonl")
+    added = recorder("second", "PROCESS_GROUP", "startsecs=0", out="second.jsonl")
+    got = {}
+    for impl in IMPLS:
+        d = start(tmp_path, impl, conf)
+        try:
+            d.wait_settled({"first": "RUNNING"})
+            d.conf_path.write_text(d.conf_path.read_text() + added)
+            s = rpc(d)
+            s.supervisor.reloadConfig()
+            s.supervisor.addProcessGroup("second")
+            d.wait_settled({"first": "RUNNING", "second": "RUNNING"})
+            wait_until(lambda: records(d, "second.jsonl"), what="second's own ADDED")
+            s.supervisor.stopProcessGroup("second")
+            s.supervisor.removeProcessGroup("second")
+            wait_until(lambda: len(records(d, "first.jsonl")) >= 3, what="first's 3 events")
+            got[impl] = (shape(records(d, "first.jsonl")), shape(records(d, "second.jsonl")))
+        finally:
+            d.stop()
+    assert got["pidvisor"] == got["supervisord"]
+    assert got["pidvisor"] == (
+        [("PROCESS_GROUP_ADDED", "groupname:first\n"), ("PROCESS_GROUP_ADDED", "groupname:second\n"),
+         ("PROCESS_GROUP_REMOVED", "groupname:second\n")],
+        [("PROCESS_GROUP_ADDED", "groupname:second\n")])
