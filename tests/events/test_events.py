@@ -427,3 +427,33 @@ def test_update_adds_and_removes_a_pool(tmp_path):
         [("PROCESS_GROUP_ADDED", "groupname:first\n"), ("PROCESS_GROUP_ADDED", "groupname:second\n"),
          ("PROCESS_GROUP_REMOVED", "groupname:second\n")],
         [("PROCESS_GROUP_ADDED", "groupname:second\n")])
+
+
+def test_protocol_errors_are_logged_as_supervisord_logs_them(tmp_path):
+    """Junk instead of READY, a bad result line, a FAIL: the same WARN lines in the main log
+    (and, at debug level, the same listener state changes)."""
+    def sh(script):
+        return f"sh -c '{script}; exec sleep 1000'"
+    conf = "".join(
+        f"[eventlistener:{name}]\ncommand={sh(script)}\nevents=PROCESS_STATE_RUNNING\n"
+        "startsecs=0\n\n"
+        for name, script in (
+            ("junk", "echo NOT-READY"),
+            ("badline", "echo READY; read header; printf \"RESULT x\\\\n\""),
+            ("failer", "echo READY; read header; printf \"RESULT 4\\\\nFAIL\""),
+        ))
+    logs = {}
+    for impl in IMPLS:
+        d = start(tmp_path, impl, conf)
+        try:
+            d.wait_log(r"failer: event was rejected", timeout=15)
+            d.wait_log(r"badline: bad result line", timeout=15)
+            d.wait_log(r"junk: has entered the UNKNOWN state", timeout=15)
+        finally:
+            d.stop()
+        rx = re.compile(r"^\S+ \S+ (WARN|DEBG) ((?:junk|badline|failer): .*)$", re.M)
+        logs[impl] = sorted({m.group(1) + " " + m.group(2) for m in rx.finditer(d.log())
+                             if "output" not in m.group(2)})
+    assert logs["pidvisor"] == logs["supervisord"]
+    assert "WARN badline: bad result line: 'RESULT x'" in logs["pidvisor"]
+    assert "DEBG failer: BUSY -> ACKNOWLEDGED" in logs["pidvisor"]
