@@ -186,7 +186,7 @@ def test_stopping_event_reaches_the_listener_before_it_stops(tmp_path):
 
 TALKER = (f"[program:talker]\ncommand={PY} -u {HERE}/talker.py\nstartsecs=0\n"
           "stdout_events_enabled=true\nstderr_events_enabled=true\n"
-          "stdout_capture_maxbytes=1MB\n\n")
+          "stdout_capture_maxbytes=1MB\nstderr_capture_maxbytes=1KB\n\n")
 
 
 def test_log_and_communication_events_match_supervisord(tmp_path):
@@ -197,9 +197,7 @@ def test_log_and_communication_events_match_supervisord(tmp_path):
     conf = recorder("rec", "PROCESS_LOG,PROCESS_COMMUNICATION") + TALKER
 
     def scenario(d):
-        wait_until(lambda: sum(r["headers"]["eventname"] == "PROCESS_LOG_STDERR"
-                               for r in records(d)) >= 1
-                   and any("long enough" in r["payload"] for r in records(d)),
+        wait_until(lambda: any("long enough to go out" in r["payload"] for r in records(d)),
                    timeout=15, what="the talker's events")
         time.sleep(0.5)
 
@@ -221,12 +219,13 @@ def test_log_and_communication_events_match_supervisord(tmp_path):
         log = next(d.tmp.glob("talker-stdout*")).read_text()
         summary[impl] = {"out": "".join(data.get("PROCESS_LOG_STDOUT", [])),
                          "err": "".join(data.get("PROCESS_LOG_STDERR", [])),
-                         "comm": data.get("PROCESS_COMMUNICATION_STDOUT"), "file": log}
+                         "comm": data.get("PROCESS_COMMUNICATION_STDOUT"),
+                         "comm_err": data.get("PROCESS_COMMUNICATION_STDERR"), "file": log}
     assert summary["pidvisor"] == summary["supervisord"]
     s = summary["pidvisor"]
-    assert s["comm"] == ["captured \u00e9\ndata"]
+    assert s["comm"] == ["captured \u00e9\ndata"] and s["comm_err"] == ["on stderr"]
     assert "captured" not in s["file"] and "before  after" in s["file"].replace("\n", "")
-    assert "Undecodable: b'bad \\xff byte\\n'" in s["err"]
+    assert "Undecodable: b'a bad \\xff byte, longer than a token\\n'" in s["err"]
 
 
 def test_remote_communication_and_tick_match_supervisord(tmp_path):
