@@ -78,7 +78,8 @@ static struct pool *pools;
 static long long global_serial = -1;
 static ev_periodic tick_w;
 static long long tick_last[3];
-static struct buf outbuf; /* what events_output hands back */
+static struct buf outbuf;      /* what events_output hands back */
+static struct buf payload_buf; /* the payload being made */
 
 /* --- payload text --- */
 
@@ -394,17 +395,11 @@ static void notify_payload(enum event_type t, struct buf *b)
 	notify(ev);
 }
 
-static struct buf payload_buf;
-
 /* --- hooks --- */
 
 static bool ticks_wanted(void)
 {
-	for (struct pool *pl = pools; pl; pl = pl->next)
-		if (pl->mask & ((1u << EV_TICK) | (1u << EV_TICK_5) | (1u << EV_TICK_60) |
-				(1u << EV_TICK_3600) | (1u << EV_EVENT)))
-			return true;
-	return false;
+	return anyone_wants(EV_TICK_5) || anyone_wants(EV_TICK_60) || anyone_wants(EV_TICK_3600);
 }
 
 static void tick_cb(struct ev_loop *loop, ev_periodic *w, int revents)
