@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from supervisor import childutils
 
-from harness import Daemon, wait_until
+from harness import SUPERVISORCTL, Daemon, run_client, wait_until
 
 HERE = Path(__file__).resolve().parent
 PY = "/usr/bin/python3"
@@ -321,9 +321,16 @@ def test_a_listener_in_ctl_status_and_process_info(tmp_path):
             info = s.supervisor.getProcessInfo("rec")
             infos[impl] = {k: info[k] for k in ("name", "group", "statename", "spawnerr")}
             assert info["stdout_logfile"].startswith(str(d.tmp)), info
+            ctl = [SUPERVISORCTL, "-c", str(d.conf_path)]
+            out = [run_client(ctl + cmd)[1] for cmd in (["restart", "rec:*"], ["status"])]
+            infos[impl]["ctl"] = [re.sub(r"pid \d+, uptime [\d:]+", "pid N, uptime T", o)
+                                  for o in out]
         finally:
             d.stop()
     assert infos["pidvisor"] == infos["supervisord"]
+    assert infos["pidvisor"]["ctl"] == ["rec: stopped\nrec: started\n",
+                                        "rec                              RUNNING   "
+                                        "pid N, uptime T\n"]
 
 
 def test_a_listener_that_dies_busy_gets_its_event_back(tmp_path):
