@@ -382,7 +382,9 @@ def test_fail_fast_listener_stops_the_supervisor_as_pid1(tmp_path, how):
         finally:
             d.close()
         log = d.log()
-        assert "gave up: broken entered FATAL state" in log, (impl, log)
+        # FATAL, or EXITED when a loaded machine lets `sh -c 'exit 1'` outlive startsecs
+        assert re.search(r"gave up: broken entered FATAL state|"
+                         r"success: broken entered RUNNING state", log), (impl, log)
         assert re.search(r"received SIGQUIT indicating exit request|stopped: steady", log), \
             (impl, log)
         assert "stopped: steady" in log and rc == 0, (impl, rc, log)
