@@ -99,7 +99,7 @@ def run_both(tmp_path, conf, scenario, settle):
 
 STATE_PROGRAMS = (
     "[program:steady]\ncommand=sleep 1000\nstartsecs=1\n\n"
-    "[program:quick]\ncommand=sh -c 'exit 0'\nstartsecs=1\nstartretries=1\n\n"
+    "[program:quick]\ncommand=sh -c 'exit 0'\nstartsecs=3\nstartretries=1\n\n"
     "[program:ends]\ncommand=sh -c 'sleep 1.5; exit 3'\nstartsecs=1\nautorestart=false\n\n"
 )
 
