@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "events.h"
 #include "json.h"
 #include "linebuf.h"
 #include "log_target.h"
@@ -259,14 +260,20 @@ static void deliver_lines(struct outchan *c, const char *p, size_t n, bool parti
 
 /*
  * A chunk of a program's output, as one read got it: the one place every byte of a channel
- * passes, in order, before any framing. Returns its length after strip_ansi.
+ * passes, in order, before any framing. Returns the length of what the logs get (after
+ * strip_ansi and capture mode), at *p.
  */
-static size_t chan_chunk(struct outchan *c, char *p, size_t n)
+static size_t chan_chunk(struct outchan *c, char **p, size_t n)
 {
 	if (out_sd->strip_ansi)
-		strip_ansi(p, &n);
-	deliver_raw(c, p, n);
-	log_child_output(c->proc->conf->name, c->channel == 2 ? "stderr" : "stdout", p, n);
+		strip_ansi(*p, &n);
+	/* PROCESS_LOG_* events; capture mode takes PROCESS_COMMUNICATION bytes out (then *p points
+	 * into the event bus's buffer) */
+	events_output(c->proc, c->channel, p, &n);
+	if (n == 0)
+		return 0;
+	deliver_raw(c, *p, n);
+	log_child_output(c->proc->conf->name, c->channel == 2 ? "stderr" : "stdout", *p, n);
 	return n;
 }
 
@@ -356,9 +363,18 @@ static ssize_t chan_read(struct outchan *c, size_t limit)
 		return errno == EAGAIN || errno == EWOULDBLOCK ? -1 : 0;
 	if (r == 0)
 		return 0;
-	size_t n = chan_chunk(c, at, (size_t)r);
-	if (at == spare)
-		deliver_lines(c, spare, n, true);
+	if (c->channel == 1)
+		events_listener_output(c->proc, at, (size_t)r);
+	char *p = at;
+	size_t n = chan_chunk(c, &p, (size_t)r);
+	if (n == 0)
+		return r; /* all of it was captured (PROCESS_COMMUNICATION) */
+	if (p != at && at != spare && n <= room) {
+		memmove(at, p, n); /* capture mode rewrote the chunk: framed like any other */
+		p = at;
+	}
+	if (at == spare || p != at)
+		deliver_lines(c, p, n, true); /* no line buffer (out of memory), or no room */
 	else if (c->sink || c->syslog) {
 		linebuf_added(&c->lb, n);
 		emit_ready(c);

@@ -14,6 +14,7 @@ struct supervisor;
 struct pgroup;
 struct outchan;
 struct fcgi;
+struct proc_events;
 
 struct process {
 	struct proc_conf *conf;
@@ -37,6 +38,7 @@ struct process {
 				    channel takes them */
 	int stdin_fd;		 /* write end of the child's stdin, -1 if none */
 	struct process *pid_next;
+	struct proc_events *events; /* events.c: capture mode, a listener's protocol; or NULL */
 };
 
 struct pgroup {

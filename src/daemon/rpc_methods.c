@@ -11,6 +11,7 @@
 
 #include "child_output.h"
 #include "deps.h"
+#include "events.h"
 #include "log_target.h"
 #include "mainlog.h"
 #include "passwd.h"
@@ -641,10 +642,45 @@ void rpc_send_stdin(struct rpc_server *rs, const struct args *a, struct rpc_answ
 	out->value = xr_bool(true);
 }
 
+/* Python's str() of a scalar XML-RPC value: a string as it is, else its text in buf ("" for a
+ * container, which supervisord's listeners never get in practice). */
+static const char *py_str(const struct xr_value *v, char *buf, size_t size, size_t *len)
+{
+	buf[0] = '\0';
+	switch (v ? v->type : XR_NIL) {
+	case XR_STRING:
+	case XR_BASE64:
+	case XR_DATETIME:
+		*len = v->u.str.len;
+		return v->u.str.ptr;
+	case XR_INT:
+		snprintf(buf, size, "%lld", v->u.i);
+		break;
+	case XR_BOOL:
+		snprintf(buf, size, "%s", v->u.b ? "True" : "False");
+		break;
+	case XR_DOUBLE:
+		xr_format_double(buf, size, v->u.d);
+		break;
+	case XR_NIL:
+		snprintf(buf, size, "None");
+		break;
+	default:
+		break;
+	}
+	*len = strlen(buf);
+	return buf;
+}
+
 void rpc_remote_comm(struct rpc_server *rs, const struct args *a, struct rpc_answer *out)
 {
-	/* type and data may be any values (a->v[i].value): supervisord formats them with %s into
-	 * the REMOTE_COMMUNICATION event's payload. The event goes to listeners; without an event
-	 * bus there is nobody to tell yet. */
+	/* type and data may be any values: supervisord formats them with %s into the
+	 * REMOTE_COMMUNICATION event's payload */
+	char text[2][64];
+	const char *s[2];
+	size_t n[2];
+	for (int i = 0; i < 2; i++)
+		s[i] = py_str(a->v[i].value, text[i], sizeof(text[i]), &n[i]);
+	events_remote(s[0], n[0], s[1], n[1]);
 	out->value = xr_bool(true);
 }

@@ -12,6 +12,7 @@
 #include "child_output.h"
 #include "control.h"
 #include "deps.h"
+#include "events.h"
 #include "fcgi.h"
 #include "mainlog.h"
 #include "reap.h"
@@ -160,6 +161,7 @@ static void do_spawn(struct process *p)
 		ev.type = FSM_SPAWN_FAILED;
 		ev.error = err;
 		fsm_step(&p->fsm, &p->params, &ev, &a);
+		events_process_state(p, PS_STARTING, false, 0);
 		log_note(p, &a, NULL);
 		free(err);
 		return;
@@ -184,7 +186,9 @@ static void do_signal(struct process *p, const struct fsm_actions *a)
 		 strerror(errno));
 	struct fsm_event ev = {.type = FSM_KILL_FAILED, .now = ev_now(p->sv->loop)};
 	struct fsm_actions b;
-	fsm_step(&p->fsm, &p->params, &ev, &b);
+	enum proc_state from = p->fsm.state;
+	if (fsm_step(&p->fsm, &p->params, &ev, &b))
+		events_process_state(p, from, false, p->pid);
 }
 
 /* Applies an event, carries out the actions, and lets the machine settle (a spawn error may
@@ -200,6 +204,8 @@ static void process_drive(struct process *p, const struct fsm_event *first)
 		struct fsm_actions a;
 		bool changed = fsm_step(&p->fsm, &p->params, &ev, &a);
 		log_note(p, &a, status_text);
+		if (p->fsm.state != from)
+			events_process_state(p, from, a.expected, p->pid);
 		if (a.flags & FSM_DO_SIGNAL)
 			do_signal(p, &a);
 		if (a.flags & FSM_DO_SPAWN)
@@ -243,12 +249,14 @@ static void child_exited(struct supervisor *sv, struct process *p, int status)
 {
 	char text[64];
 	int es = describe_status(status, text, sizeof(text));
+	pid_t pid = p->pid;
 
 	pid_del(sv, p);
 	/* killasgroup: what the program leaves in its process group dies with it (nginx's or
 	 * php-fpm's workers would keep the port and fail the restart); supervisord leaves them */
 	if (p->conf->killasgroup && kill(-p->pid, SIGKILL) == 0)
 		log_info("killed what %s left in its process group", p->conf->name);
+	events_child_gone(p);
 	output_finished(p);
 	p->pid = 0;
 	p->stop_wall = time(NULL);
@@ -264,6 +272,8 @@ static void child_exited(struct supervisor *sv, struct process *p, int status)
 	enum proc_state from = p->fsm.state;
 	fsm_step(&p->fsm, &p->params, &ev, &a);
 	log_note(p, &a, text);
+	if (p->fsm.state != from)
+		events_process_state(p, from, a.expected, pid);
 	if (sv->on_state_change && p->fsm.state != from)
 		sv->on_state_change(sv, p, from);
 	fcgi_release(p);
@@ -343,6 +353,7 @@ struct pgroup *supervisor_add_group(struct supervisor *sv, struct group_conf *gc
 	sv->groups[at] = g;
 	sv->ngroups++;
 	update_name_width(sv);
+	events_group_added(g);
 	return g;
 }
 
@@ -359,6 +370,7 @@ static void process_free(struct supervisor *sv, struct process *p)
 
 void supervisor_remove_group(struct supervisor *sv, struct pgroup *g)
 {
+	events_group_removed(g);
 	for (size_t i = 0; i < sv->ngroups; i++)
 		if (sv->groups[i] == g) {
 			memmove(sv->groups + i, sv->groups + i + 1,
@@ -537,6 +549,7 @@ void supervisor_shutdown(struct supervisor *sv)
 	if (sv->mood == MOOD_SHUTDOWN)
 		return;
 	sv->mood = MOOD_SHUTDOWN;
+	events_supervisor_state(EV_SUPERVISOR_STATE_CHANGE_STOPPING);
 	config_free(sv->pending);
 	sv->pending = NULL;
 	shutdown_progress(sv);
@@ -715,6 +728,7 @@ int supervisor_init(struct supervisor *sv, struct ev_loop *loop, struct config *
 	}
 	ev_init(&sv->shutdown_timer, shutdown_timer_cb);
 	output_init(loop, &cfg->sd);
+	events_init(sv);
 	if (!cfg->sd.nocleanup)
 		output_cleanup_auto_logs(&cfg->sd);
 	for (size_t i = 0; i < cfg->ngroups; i++)
@@ -724,6 +738,7 @@ int supervisor_init(struct supervisor *sv, struct ev_loop *loop, struct config *
 
 int supervisor_run(struct supervisor *sv)
 {
+	events_supervisor_state(EV_SUPERVISOR_STATE_CHANGE_RUNNING);
 	/* every group in ascending priority, in one pass: supervisord does not wait between them */
 	for (size_t i = 0; i < sv->ngroups; i++)
 		for (size_t j = 0; j < sv->groups[i]->nprocs; j++)
@@ -739,6 +754,7 @@ void supervisor_free(struct supervisor *sv)
 	while (sv->ngroups)
 		supervisor_remove_group(sv, sv->groups[sv->ngroups - 1]);
 	free(sv->groups);
+	events_free();
 	for (size_t i = 0; i < sv->nsigs; i++) {
 		ev_ref(sv->loop);
 		ev_signal_stop(sv->loop, &sv->sigs[i]);

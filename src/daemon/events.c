@@ -1,0 +1,855 @@
+/*
+ * The event bus, as supervisord 4.2.5's events.py and EventListenerPool (process.py) do it:
+ *
+ * - an event is made once, with its payload, and shared by the pools that take it; it gets its
+ *   serial from the first pool that takes it (an event nobody subscribes to uses none), and a
+ *   pool serial from each pool;
+ * - a pool's FIFO holds at most buffer_size events: the oldest goes, with supervisord's
+ *   "pool %s event buffer overflowed, discarding event %s";
+ * - the oldest event goes to the first listener of the pool that is RUNNING and READY; a FAIL,
+ *   a bad result line or the listener's death puts it back at the head;
+ * - an envelope is written to the listener's stdin without blocking; what the pipe does not
+ *   take waits for it to be writable, and the listener gets no other event until it has all
+ *   of it.
+ */
+#include "events.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "listener.h"
+#include "mainlog.h"
+#include "process.h"
+#include "supervisor.h"
+
+#define BEGIN_TOKEN "<!--XSUPERVISOR:BEGIN-->"
+#define END_TOKEN   "<!--XSUPERVISOR:END-->"
+
+struct event {
+	int refs;
+	enum event_type type;
+	long long serial; /* -1 until a pool takes it */
+	size_t len;	  /* payload bytes */
+	char payload[];
+};
+
+struct qent {
+	struct qent *next;
+	struct event *ev;
+	long long pool_serial;
+};
+
+struct pool {
+	struct pool *next;
+	struct pgroup *group;
+	event_mask mask;
+	long long serial;
+	long long cap; /* buffer_size */
+	struct qent *head, *tail;
+	size_t n;
+};
+
+/* capture mode on one channel (supervisord's POutputDispatcher capturelog) */
+struct capture {
+	bool on;
+	struct buf held; /* the end of the last piece, which may begin a token */
+	struct buf data; /* what was captured so far */
+};
+
+struct proc_events {
+	struct process *proc;
+	struct capture cap[2];
+	/* an [eventlistener:x] */
+	struct pool *pool;
+	struct listener_proto proto;
+	struct qent *cur; /* the event it is busy with */
+	bool gone;	  /* its child was reaped with cur still set */
+	ev_io wio;	  /* its stdin, while an envelope is partly written */
+	struct buf out;
+	size_t off;
+};
+
+static struct supervisor *bus_sv;
+static struct pool *pools;
+static long long global_serial = -1;
+static ev_periodic tick_w;
+static long long tick_last[3];
+static struct buf outbuf;      /* what events_output hands back */
+static struct buf payload_buf; /* the payload being made */
+
+/* --- payload text --- */
+
+/* Python's strict UTF-8: no overlongs, no surrogates, nothing past U+10FFFF. */
+static bool utf8_valid(const unsigned char *s, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		unsigned c = s[i];
+		size_t k;
+		unsigned min, cp;
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if (c >= 0xc2 && c <= 0xdf) {
+			k = 1, min = 0x80, cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			k = 2, min = 0x800, cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			k = 3, min = 0x10000, cp = c & 0x07;
+		} else {
+			return false;
+		}
+		if (n - i <= k)
+			return false;
+		for (size_t j = 1; j <= k; j++) {
+			if ((s[i + j] & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (s[i + j] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		i += k + 1;
+	}
+	return true;
+}
+
+/* Python's repr() of bytes */
+static void bytes_repr(struct buf *b, const unsigned char *s, size_t n)
+{
+	char q = memchr(s, '\'', n) && !memchr(s, '"', n) ? '"' : '\'';
+	buf_putc(b, 'b');
+	buf_putc(b, q);
+	for (size_t i = 0; i < n; i++) {
+		unsigned c = s[i];
+		if (c == (unsigned char)q || c == '\\')
+			buf_printf(b, "\\%c", c);
+		else if (c == '\t')
+			buf_puts(b, "\\t");
+		else if (c == '\n')
+			buf_puts(b, "\\n");
+		else if (c == '\r')
+			buf_puts(b, "\\r");
+		else if (c < 0x20 || c >= 0x7f)
+			buf_printf(b, "\\x%02x", c);
+		else
+			buf_putc(b, (char)c);
+	}
+	buf_putc(b, q);
+}
+
+bool events_append_text(struct buf *b, const char *data, size_t n)
+{
+	if (utf8_valid((const unsigned char *)data, n))
+		return buf_append(b, data, n);
+	buf_puts(b, "Undecodable: ");
+	bytes_repr(b, (const unsigned char *)data, n);
+	return !b->failed;
+}
+
+size_t events_payload_chars(const char *p, size_t n)
+{
+	/* the header's len is the payload's length as a Python string: continuation bytes do
+	 * not count */
+	size_t chars = 0;
+	for (size_t i = 0; i < n; i++)
+		chars += ((unsigned char)p[i] & 0xc0) != 0x80;
+	return chars;
+}
+
+/* --- events and pools --- */
+
+static bool anyone_wants(enum event_type t)
+{
+	for (struct pool *pl = pools; pl; pl = pl->next)
+		if (event_type_matches(pl->mask, t))
+			return true;
+	return false;
+}
+
+static void event_unref(struct event *ev)
+{
+	if (ev && --ev->refs == 0)
+		free(ev);
+}
+
+static const char *pool_name(const struct pool *pl)
+{
+	return pl->group->conf->name;
+}
+
+static void qent_free(struct qent *q)
+{
+	if (!q)
+		return;
+	event_unref(q->ev);
+	free(q);
+}
+
+/* supervisord's _acceptEvent: q is new to the pool (no pool serial yet) or given back. */
+static void pool_accept(struct pool *pl, struct qent *q, bool head, bool again)
+{
+	if (q->ev->serial < 0)
+		q->ev->serial = global_serial = global_serial == LLONG_MAX ? 0 : global_serial + 1;
+	if (!again)
+		q->pool_serial = pl->serial = pl->serial == LLONG_MAX ? 0 : pl->serial + 1;
+	else
+		log_debug("rebuffering event %lld for pool %s (buf size=%zu, max=%lld)",
+			  q->ev->serial, pool_name(pl), pl->n, pl->cap);
+	if ((long long)pl->n >= pl->cap && pl->head) {
+		struct qent *old = pl->head;
+		pl->head = old->next;
+		if (!pl->head)
+			pl->tail = NULL;
+		pl->n--;
+		log_error("pool %s event buffer overflowed, discarding event %lld", pool_name(pl),
+			  old->ev->serial);
+		qent_free(old);
+	}
+	if (head) {
+		q->next = pl->head;
+		pl->head = q;
+		if (!pl->tail)
+			pl->tail = q;
+	} else {
+		q->next = NULL;
+		if (pl->tail)
+			pl->tail->next = q;
+		else
+			pl->head = q;
+		pl->tail = q;
+	}
+	pl->n++;
+}
+
+static struct qent *pool_pop(struct pool *pl)
+{
+	struct qent *q = pl->head;
+	if (q) {
+		pl->head = q->next;
+		if (!pl->head)
+			pl->tail = NULL;
+		pl->n--;
+		q->next = NULL;
+	}
+	return q;
+}
+
+static void wio_cb(struct ev_loop *loop, ev_io *w, int revents);
+
+static bool listener_can_take(const struct proc_events *pe)
+{
+	const struct process *p = pe->proc;
+	return p->fsm.state == PS_RUNNING && pe->proto.state == LISTENER_READY && p->pid > 0 &&
+	       !p->fsm.killing && p->stdin_fd >= 0 && pe->off == pe->out.len;
+}
+
+/* Writes what is left of the envelope; false when the pipe is broken. */
+static bool listener_flush(struct proc_events *pe)
+{
+	int fd = pe->proc->stdin_fd;
+	while (pe->off < pe->out.len) {
+		ssize_t w = write(fd, pe->out.data + pe->off, pe->out.len - pe->off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (!ev_is_active(&pe->wio)) {
+				ev_io_set(&pe->wio, fd, EV_WRITE);
+				ev_io_start(bus_sv->loop, &pe->wio);
+			}
+			return true;
+		}
+		if (w < 0)
+			return false;
+		pe->off += (size_t)w;
+	}
+	ev_io_stop(bus_sv->loop, &pe->wio);
+	buf_reset(&pe->out);
+	pe->off = 0;
+	return true;
+}
+
+static void listener_drop_output(struct proc_events *pe)
+{
+	ev_io_stop(bus_sv->loop, &pe->wio);
+	buf_reset(&pe->out);
+	pe->off = 0;
+}
+
+static void wio_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct proc_events *pe = container_of(w, struct proc_events, wio);
+	(void)loop;
+	(void)revents;
+	if (!listener_flush(pe))
+		listener_drop_output(pe); /* it is going away: its exit gives the event back */
+}
+
+/* supervisord's _dispatchEvent: to the first RUNNING and READY listener that takes it. */
+static bool pool_send(struct pool *pl, struct qent *q)
+{
+	struct pgroup *g = pl->group;
+	for (size_t i = 0; i < g->nprocs; i++) {
+		struct process *p = g->procs[i];
+		struct proc_events *pe = p->events;
+		if (!pe || !listener_can_take(pe))
+			continue;
+		struct event *ev = q->ev;
+		buf_reset(&pe->out);
+		buf_printf(&pe->out,
+			   "ver:3.0 server:%s serial:%lld pool:%s poolserial:%lld eventname:%s "
+			   "len:%zu\n",
+			   bus_sv->cfg->sd.identifier, ev->serial, pool_name(pl), q->pool_serial,
+			   event_type_name(ev->type), events_payload_chars(ev->payload, ev->len));
+		buf_append(&pe->out, ev->payload, ev->len);
+		pe->off = 0;
+		if (pe->out.failed || !listener_flush(pe)) {
+			log_debug(
+			    "epipe occurred while sending event %lld to listener %s, listener "
+			    "state unchanged",
+			    ev->serial, p->conf->name);
+			listener_drop_output(pe);
+			continue;
+		}
+		listener_sent(&pe->proto);
+		pe->cur = q;
+		log_debug("event %lld sent to listener %s", ev->serial, p->conf->name);
+		return true;
+	}
+	return false;
+}
+
+static void pool_dispatch(struct pool *pl)
+{
+	while (pl->head) {
+		struct qent *q = pool_pop(pl);
+		if (!pool_send(pl, q)) {
+			pool_accept(pl, q, true, true);
+			break;
+		}
+	}
+}
+
+static bool pool_ready(const struct pool *pl)
+{
+	for (size_t i = 0; i < pl->group->nprocs; i++) {
+		const struct proc_events *pe = pl->group->procs[i]->events;
+		if (pe && listener_can_take(pe))
+			return true;
+	}
+	return false;
+}
+
+/* supervisord dispatches on its next pass when a listener is ready; so does this, at once */
+static void dispatch_ready(struct pool *pl)
+{
+	if (pl->head && pool_ready(pl))
+		pool_dispatch(pl);
+}
+
+/* supervisord's notify(): every pool subscribed to the type (or a parent) takes it. */
+static void notify(struct event *ev)
+{
+	ev->refs = 1;
+	ev->serial = -1;
+	for (struct pool *pl = pools; pl; pl = pl->next) {
+		if (!event_type_matches(pl->mask, ev->type))
+			continue;
+		struct qent *q = calloc(1, sizeof(*q));
+		if (!q) {
+			log_error("out of memory: event %s not given to pool %s",
+				  event_type_name(ev->type), pool_name(pl));
+			continue;
+		}
+		q->ev = ev;
+		ev->refs++;
+		pool_accept(pl, q, false, false);
+	}
+	event_unref(ev);
+	for (struct pool *pl = pools; pl; pl = pl->next)
+		dispatch_ready(pl);
+}
+
+/* Makes the event from a payload built in b (which is reset), and sends it. */
+static void notify_payload(enum event_type t, struct buf *b)
+{
+	if (b->failed) {
+		log_error("out of memory: event %s dropped", event_type_name(t));
+		buf_reset(b);
+		return;
+	}
+	struct event *ev = malloc(sizeof(*ev) + b->len + 1);
+	if (!ev) {
+		log_error("out of memory: event %s dropped", event_type_name(t));
+		buf_reset(b);
+		return;
+	}
+	ev->type = t;
+	ev->len = b->len;
+	if (b->len)
+		memcpy(ev->payload, b->data, b->len);
+	ev->payload[b->len] = '\0';
+	buf_reset(b);
+	notify(ev);
+}
+
+/* --- hooks --- */
+
+static bool ticks_wanted(void)
+{
+	return anyone_wants(EV_TICK_5) || anyone_wants(EV_TICK_60) || anyone_wants(EV_TICK_3600);
+}
+
+static void tick_cb(struct ev_loop *loop, ev_periodic *w, int revents)
+{
+	enum event_type types[3];
+	long long when[3];
+	(void)w;
+	(void)revents;
+	int n = events_ticks_due(tick_last, ev_now(loop), types, when);
+	for (int i = 0; i < n; i++) {
+		buf_printf(&payload_buf, "when:%lld", when[i]);
+		notify_payload(types[i], &payload_buf);
+	}
+}
+
+static void ticks_update(void)
+{
+	bool want = ticks_wanted();
+	if (want == ev_is_active(&tick_w))
+		return;
+	if (!want) {
+		ev_ref(bus_sv->loop);
+		ev_periodic_stop(bus_sv->loop, &tick_w);
+		return;
+	}
+	/* supervisord's first pass only notes the slices; the next change is the first tick */
+	enum event_type types[3];
+	long long when[3];
+	events_ticks_due(tick_last, ev_time(), types, when);
+	ev_periodic_set(&tick_w, 0.001, 5, 0);
+	ev_periodic_start(bus_sv->loop, &tick_w);
+	/* the tick must not keep a loop alive on its own (the loop's end is the signals' call) */
+	ev_unref(bus_sv->loop);
+}
+
+int events_ticks_due(long long last[3], double now, enum event_type types[3], long long when[3])
+{
+	static const struct {
+		enum event_type type;
+		long long period;
+	} ticks[3] = {{EV_TICK_5, 5}, {EV_TICK_60, 60}, {EV_TICK_3600, 3600}};
+	int n = 0;
+	long long secs = (long long)now;
+	for (int i = 0; i < 3; i++) {
+		long long slice = secs - secs % ticks[i].period;
+		if (last[i] < 0) {
+			last[i] = slice;
+			continue;
+		}
+		if (slice != last[i]) {
+			last[i] = slice;
+			types[n] = ticks[i].type;
+			when[n++] = slice;
+		}
+	}
+	return n;
+}
+
+void events_init(struct supervisor *sv)
+{
+	bus_sv = sv;
+	ev_periodic_init(&tick_w, tick_cb, 0.001, 5, 0);
+	for (int i = 0; i < 3; i++)
+		tick_last[i] = -1;
+}
+
+static struct proc_events *proc_events_new(struct process *p)
+{
+	struct proc_events *pe = xcalloc(1, sizeof(*pe));
+	pe->proc = p;
+	ev_init(&pe->wio, wio_cb);
+	listener_reset(&pe->proto);
+	return pe;
+}
+
+static void capture_clear(struct capture *c)
+{
+	c->on = false;
+	buf_free(&c->held);
+	buf_free(&c->data);
+}
+
+static void proc_events_free(struct process *p)
+{
+	struct proc_events *pe = p->events;
+	if (!pe)
+		return;
+	listener_drop_output(pe);
+	buf_free(&pe->out);
+	qent_free(pe->cur);
+	for (int i = 0; i < 2; i++)
+		capture_clear(&pe->cap[i]);
+	free(pe);
+	p->events = NULL;
+}
+
+static void notify_group(enum event_type t, const char *name)
+{
+	if (!anyone_wants(t))
+		return;
+	buf_printf(&payload_buf, "groupname:%s\n", name);
+	notify_payload(t, &payload_buf);
+}
+
+void events_group_added(struct pgroup *g)
+{
+	for (size_t i = 0; i < g->nprocs; i++) {
+		const struct proc_conf *c = g->procs[i]->conf;
+		if (c->kind == KIND_EVENTLISTENER || c->out.capture_maxbytes > 0 ||
+		    c->err.capture_maxbytes > 0)
+			g->procs[i]->events = proc_events_new(g->procs[i]);
+	}
+	if (g->conf->kind == KIND_EVENTLISTENER && g->nprocs > 0) {
+		struct pool *pl = xcalloc(1, sizeof(*pl));
+		pl->group = g;
+		pl->mask = g->procs[0]->conf->events;
+		pl->cap = g->procs[0]->conf->buffer_size;
+		pl->serial = -1;
+		/* subscribers are told in the order they subscribed */
+		struct pool **at = &pools;
+		while (*at)
+			at = &(*at)->next;
+		*at = pl;
+		for (size_t i = 0; i < g->nprocs; i++)
+			g->procs[i]->events->pool = pl;
+		ticks_update();
+	}
+	notify_group(EV_PROCESS_GROUP_ADDED, g->conf->name);
+}
+
+void events_group_removed(struct pgroup *g)
+{
+	for (struct pool **at = &pools; *at; at = &(*at)->next) {
+		struct pool *pl = *at;
+		if (pl->group != g)
+			continue;
+		*at = pl->next;
+		while (pl->head)
+			qent_free(pool_pop(pl));
+		free(pl);
+		ticks_update();
+		break;
+	}
+	for (size_t i = 0; i < g->nprocs; i++)
+		proc_events_free(g->procs[i]);
+	/* at exit, groups go without telling anyone, as in supervisord */
+	if (bus_sv->mood != MOOD_SHUTDOWN)
+		notify_group(EV_PROCESS_GROUP_REMOVED, g->conf->name);
+}
+
+static enum event_type state_event(enum proc_state s)
+{
+	switch (s) {
+	case PS_STOPPED:
+		return EV_PROCESS_STATE_STOPPED;
+	case PS_STARTING:
+		return EV_PROCESS_STATE_STARTING;
+	case PS_RUNNING:
+		return EV_PROCESS_STATE_RUNNING;
+	case PS_BACKOFF:
+		return EV_PROCESS_STATE_BACKOFF;
+	case PS_STOPPING:
+		return EV_PROCESS_STATE_STOPPING;
+	case PS_EXITED:
+		return EV_PROCESS_STATE_EXITED;
+	case PS_FATAL:
+		return EV_PROCESS_STATE_FATAL;
+	case PS_UNKNOWN:
+		break;
+	}
+	return EV_PROCESS_STATE_UNKNOWN;
+}
+
+static void notify_state(struct process *p, enum proc_state from, enum proc_state to, bool expected,
+			 pid_t pid)
+{
+	enum event_type t = state_event(to);
+	if (!anyone_wants(t))
+		return;
+	struct buf *b = &payload_buf;
+	buf_printf(b, "processname:%s groupname:%s from_state:%s", p->conf->name,
+		   p->group->conf->name, proc_state_name(from));
+	switch (to) {
+	case PS_STARTING:
+	case PS_BACKOFF:
+		buf_printf(b, " tries:%d", p->fsm.backoff);
+		break;
+	case PS_EXITED:
+		buf_printf(b, " expected:%d pid:%d", expected, (int)pid);
+		break;
+	case PS_RUNNING:
+	case PS_STOPPING:
+	case PS_STOPPED:
+		buf_printf(b, " pid:%d", (int)pid);
+		break;
+	default:
+		break;
+	}
+	notify_payload(t, b);
+}
+
+void events_process_state(struct process *p, enum proc_state from, bool expected, pid_t pid)
+{
+	struct proc_events *pe = p->events;
+	enum proc_state to = p->fsm.state;
+	if (to == PS_STARTING && pe) {
+		/* a new child gets new dispatchers: ACKNOWLEDGED, not capturing */
+		listener_reset(&pe->proto);
+		for (int i = 0; i < 2; i++)
+			capture_clear(&pe->cap[i]);
+	}
+	/* an exit after startsecs from STARTING is RUNNING, then EXITED, in supervisord */
+	if (from == PS_STARTING && to == PS_EXITED) {
+		notify_state(p, from, PS_RUNNING, expected, pid);
+		from = PS_RUNNING;
+	}
+	notify_state(p, from, to, expected, pid);
+	if (!pe || !pe->pool)
+		return;
+	if (pe->gone) {
+		/* died before it processed its event: the event goes back to the head */
+		pe->gone = false;
+		if (pe->cur) {
+			struct qent *q = pe->cur;
+			pe->cur = NULL;
+			pool_accept(pe->pool, q, true, true);
+		}
+	}
+	if (to == PS_RUNNING)
+		dispatch_ready(pe->pool);
+}
+
+void events_child_gone(struct process *p)
+{
+	struct proc_events *pe = p->events;
+	if (!pe || !pe->pool)
+		return;
+	listener_drop_output(pe);
+	pe->gone = true;
+}
+
+void events_supervisor_state(enum event_type t)
+{
+	if (anyone_wants(t))
+		notify_payload(t, &payload_buf);
+}
+
+void events_remote(const char *type, size_t type_len, const char *data, size_t data_len)
+{
+	if (!anyone_wants(EV_REMOTE_COMMUNICATION))
+		return;
+	buf_puts(&payload_buf, "type:");
+	buf_append(&payload_buf, type, type_len);
+	buf_putc(&payload_buf, '\n');
+	buf_append(&payload_buf, data, data_len);
+	notify_payload(EV_REMOTE_COMMUNICATION, &payload_buf);
+}
+
+/* --- output: PROCESS_LOG_* and capture mode --- */
+
+static void notify_output(struct process *p, enum event_type t, int channel, const char *data,
+			  size_t n)
+{
+	if (!anyone_wants(t))
+		return;
+	struct buf *b = &payload_buf;
+	buf_printf(b, "processname:%s groupname:%s pid:%d", p->conf->name, p->group->conf->name,
+		   (int)p->pid);
+	if (t == EV_PROCESS_LOG_STDOUT || t == EV_PROCESS_LOG_STDERR)
+		buf_printf(b, " channel:%s", channel == 2 ? "stderr" : "stdout");
+	buf_putc(b, '\n');
+	events_append_text(b, data, n);
+	notify_payload(t, b);
+}
+
+/* supervisord's _log(): a piece goes to the normal log or the capture, and to PROCESS_LOG_*. */
+static void log_piece(struct process *p, int channel, struct capture *c, const char *s, size_t n)
+{
+	if (n == 0)
+		return;
+	const struct log_conf *lc = channel == 2 ? &p->conf->err : &p->conf->out;
+	if (c && c->on) {
+		/* supervisord's BoundIO: a write that would pass the bound first drops as many
+		 * bytes from the front as it adds */
+		if (c->data.len + n > (size_t)lc->capture_maxbytes)
+			buf_consume(&c->data, n < c->data.len ? n : c->data.len);
+		buf_append(&c->data, s, n);
+	} else {
+		buf_append(&outbuf, s, n);
+	}
+	if (lc->events_enabled)
+		notify_output(p, channel == 2 ? EV_PROCESS_LOG_STDERR : EV_PROCESS_LOG_STDOUT,
+			      channel, s, n);
+}
+
+/* The longest end of s that is a start of token. */
+static size_t prefix_at_end(const char *s, size_t n, const char *token)
+{
+	size_t l = strlen(token) - 1;
+	for (; l > 0; l--)
+		if (l <= n && memcmp(s + n - l, token, l) == 0)
+			return l;
+	return 0;
+}
+
+static void capture_toggle(struct process *p, int channel, struct capture *c)
+{
+	c->on = !c->on;
+	if (c->on)
+		return;
+	notify_output(
+	    p, channel == 2 ? EV_PROCESS_COMMUNICATION_STDERR : EV_PROCESS_COMMUNICATION_STDOUT,
+	    channel, c->data.data ? c->data.data : "", c->data.len);
+	log_debug("'%s' %s emitted a comm event", p->conf->name,
+		  channel == 2 ? "stderr" : "stdout");
+	buf_reset(&c->data);
+}
+
+void events_output(struct process *p, int channel, char **data, size_t *n)
+{
+	const struct log_conf *lc = channel == 2 ? &p->conf->err : &p->conf->out;
+	struct proc_events *pe = p->events;
+	if (channel == 1 && p->conf->kind == KIND_EVENTLISTENER)
+		return; /* a listener's stdout is its protocol (events_listener_output) */
+	if (!lc->capture_maxbytes || !pe) {
+		if (lc->events_enabled)
+			notify_output(p,
+				      channel == 2 ? EV_PROCESS_LOG_STDERR : EV_PROCESS_LOG_STDOUT,
+				      channel, *data, *n);
+		return;
+	}
+	struct capture *c = &pe->cap[channel == 2];
+	buf_reset(&outbuf);
+	buf_append(&c->held, *data, *n);
+	if (c->held.failed) {
+		/* out of memory: the piece is logged as it is, outside capture mode */
+		buf_reset(&c->held);
+		return;
+	}
+	struct buf in = c->held;
+	c->held = (struct buf){0};
+	const char *s = in.data;
+	size_t len = in.len;
+	while (len > 0) {
+		const char *token = c->on ? END_TOKEN : BEGIN_TOKEN;
+		size_t tl = strlen(token);
+		const char *at = memmem(s, len, token, tl);
+		if (!at) {
+			size_t keep = prefix_at_end(s, len, token);
+			log_piece(p, channel, c, s, len - keep);
+			buf_append(&c->held, s + len - keep, keep);
+			break;
+		}
+		log_piece(p, channel, c, s, (size_t)(at - s));
+		capture_toggle(p, channel, c);
+		len -= (size_t)(at - s) + tl;
+		s = at + tl;
+	}
+	buf_free(&in);
+	if (outbuf.failed) {
+		buf_reset(&outbuf);
+		*n = 0;
+		return;
+	}
+	*data = outbuf.data ? outbuf.data : *data;
+	*n = outbuf.len;
+}
+
+/* --- a listener's side of the protocol --- */
+
+static void listener_changed(struct process *p, enum listener_state from, enum listener_state to)
+{
+	log_debug("%s: %s -> %s", p->conf->name, listener_state_name(from),
+		  listener_state_name(to));
+	if (to == LISTENER_UNKNOWN)
+		log_warn(
+		    "%s: has entered the UNKNOWN state and will no longer receive events, this "
+		    "usually indicates the process violated the eventlistener protocol",
+		    p->conf->name);
+}
+
+static void give_back(struct proc_events *pe)
+{
+	struct qent *q = pe->cur;
+	pe->cur = NULL;
+	if (q)
+		pool_accept(pe->pool, q, true, true);
+}
+
+void events_listener_output(struct process *p, const char *data, size_t n)
+{
+	struct proc_events *pe = p->events;
+	if (!pe || !pe->pool)
+		return;
+	const char *name = p->conf->name;
+	while (n > 0) {
+		struct listener_step st;
+		size_t k = listener_feed(&pe->proto, data, n, &st);
+		data += k;
+		n -= k;
+		switch (st.outcome) {
+		case LISTENER_MORE:
+			break;
+		case LISTENER_GOT_READY:
+			listener_changed(p, st.from, LISTENER_READY);
+			break;
+		case LISTENER_VIOLATION:
+			listener_changed(p, st.from, LISTENER_UNKNOWN);
+			qent_free(pe->cur);
+			pe->cur = NULL;
+			break;
+		case LISTENER_BAD_RESULT: {
+			struct buf line = {0};
+			events_append_text(&line, st.line, st.line_len);
+			log_warn("%s: bad result line: '%s'", name, line.data ? line.data : "");
+			buf_free(&line);
+			listener_changed(p, st.from, LISTENER_UNKNOWN);
+			give_back(pe);
+			break;
+		}
+		case LISTENER_RESULT:
+			if (st.ok) {
+				log_debug("%s: event was processed", name);
+				listener_changed(p, st.from, LISTENER_ACKNOWLEDGED);
+				qent_free(pe->cur);
+				pe->cur = NULL;
+			} else {
+				log_warn("%s: event was rejected", name);
+				listener_changed(p, st.from, LISTENER_ACKNOWLEDGED);
+				give_back(pe);
+			}
+			break;
+		}
+	}
+	dispatch_ready(pe->pool);
+}
+
+void events_free(void)
+{
+	while (pools) {
+		struct pool *pl = pools;
+		pools = pl->next;
+		while (pl->head)
+			qent_free(pool_pop(pl));
+		free(pl);
+	}
+	if (bus_sv && ev_is_active(&tick_w)) {
+		ev_ref(bus_sv->loop);
+		ev_periodic_stop(bus_sv->loop, &tick_w);
+	}
+	buf_free(&payload_buf);
+	buf_free(&outbuf);
+}
