@@ -63,6 +63,7 @@ static void proc_conf_free(struct proc_conf *p)
 	keys_free(kind_def(p->kind), p);
 	free(p->program);
 	free(p->group);
+	free(p->section);
 	free(p->file);
 	sv_free(&p->argv);
 	free(p);
@@ -182,10 +183,11 @@ static int finish_proc(struct loader *L, struct proc_conf *p, const struct ini_s
 	}
 	if (p->kind == KIND_EVENTLISTENER) {
 		raw_get(L, sec, "result_handler", NULL, &r);
-		if (strcmp(p->result_handler, "supervisor.dispatchers:default_handler") != 0) {
+		if (strcmp(p->result_handler, RESULT_HANDLER_DEFAULT) != 0 &&
+		    strcmp(p->result_handler, RESULT_HANDLER_STDOUT) != 0) {
 			config_report(L, DIAG_ERROR, &r, section, "result_handler",
-				      "'%s' cannot be resolved: only "
-				      "supervisor.dispatchers:default_handler is built in",
+				      "'%s' cannot be resolved: only " RESULT_HANDLER_DEFAULT
+				      " and " RESULT_HANDLER_STDOUT " are built in",
 				      p->result_handler);
 			rc = -1;
 		}
@@ -252,6 +254,7 @@ static int load_program(struct loader *L, const struct ini_section *sec, const c
 		p->numprocs = counts.numprocs;
 		p->numprocs_start = counts.numprocs_start;
 		p->process_num = (int)(counts.numprocs_start + i);
+		p->section = xstrdup(sec->name);
 		p->file = xstrdup(sec->file);
 		p->line = sec->line;
 		ex.has_process_num = true;

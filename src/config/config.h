@@ -78,6 +78,11 @@ struct log_conf {
 	bool syslog;
 };
 
+/* The result handlers an [eventlistener:x] may name: supervisord's, and supervisor-stdout's
+ * (built in: pidvisor runs no Python) */
+#define RESULT_HANDLER_DEFAULT "supervisor.dispatchers:default_handler"
+#define RESULT_HANDLER_STDOUT  "supervisor_stdout:event_handler"
+
 /* What section a process comes from: they share every program key. */
 enum proc_kind { KIND_PROGRAM, KIND_EVENTLISTENER, KIND_FCGI };
 
@@ -139,7 +144,8 @@ struct proc_conf {
 	long long socket_backlog; /* 0: SOMAXCONN */
 	char *socket_owner;	  /* "user[:group]", NULL: pidvisor's, or user='s when set */
 	int socket_mode;	  /* -1: 0700 for a unix socket */
-	/* where the [program:x] section is */
+	/* where its section is, and its name ("program:x", "eventlistener:x", "fcgi-program:x") */
+	char *section;
 	char *file;
 	int line;
 };

@@ -113,9 +113,7 @@ static bool group_exists(const struct config *c, const char *name)
 
 static void where(struct loader *L, const struct proc_conf *p, struct raw *r)
 {
-	char section[512];
-	snprintf(section, sizeof(section), "program:%s", p->program);
-	const struct ini_section *sec = ini_find_section(&L->doc, section);
+	const struct ini_section *sec = ini_find_section(&L->doc, p->section);
 	if (!sec || !raw_get(L, sec, "depends_on", NULL, r)) {
 		r->value = "";
 		r->file = p->file;
@@ -150,9 +148,7 @@ static bool cyclic(struct loader *L, struct node *nodes, size_t count, struct no
 					buf_printf(&cycle, " -> %s", path[k]);
 				struct raw r;
 				where(L, n->p, &r);
-				char section[512];
-				snprintf(section, sizeof(section), "program:%s", n->p->program);
-				config_report(L, DIAG_ERROR, &r, section, "depends_on",
+				config_report(L, DIAG_ERROR, &r, n->p->section, "depends_on",
 					      "a cycle: %s", cycle.data ? cycle.data : "?");
 				buf_free(&cycle);
 				return true;
@@ -185,8 +181,7 @@ int check_depends(struct loader *L)
 	int rc = 0;
 	for (size_t i = 0; i < count; i++) {
 		const struct proc_conf *p = nodes[i].p;
-		char section[512];
-		snprintf(section, sizeof(section), "program:%s", p->program);
+		const char *section = p->section;
 		for (size_t k = 0; k < p->depends_on.n; k++) {
 			const struct dep *d = &p->depends_on.v[k];
 			struct raw r;

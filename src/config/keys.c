@@ -66,7 +66,7 @@ static const struct keydef program_keys[] = {
 static const struct keydef listener_keys[] = {
     {"events", K_EVENTS, NULL, P(events), 0, 0, KF_REQUIRED},
     {"buffer_size", K_INT, "10", P(buffer_size), 1, 1000000, 0},
-    {"result_handler", K_STR, "supervisor.dispatchers:default_handler", P(result_handler), 0, 0, 0},
+    {"result_handler", K_STR, RESULT_HANDLER_DEFAULT, P(result_handler), 0, 0, 0},
 };
 
 /* [fcgi-program:x] has every program key and these */

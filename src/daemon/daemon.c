@@ -37,9 +37,7 @@ static void check_commands(const struct config *cfg, struct diag *d)
 				free(path);
 				continue;
 			}
-			char sect[512];
-			snprintf(sect, sizeof(sect), "program:%s", c->program);
-			diag_add(d, DIAG_ERROR, c->file, c->line, sect, "command", "%s", err);
+			diag_add(d, DIAG_ERROR, c->file, c->line, c->section, "command", "%s", err);
 			free(err);
 		}
 }

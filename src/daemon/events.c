@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,10 +25,13 @@
 #include "listener.h"
 #include "mainlog.h"
 #include "process.h"
+#include "stdout_sink.h"
 #include "supervisor.h"
 
 #define BEGIN_TOKEN "<!--XSUPERVISOR:BEGIN-->"
-#define END_TOKEN   "<!--XSUPERVISOR:END-->"
+/* A result kept for the supervisor_stdout handler (an event's payload: one read of output) */
+#define RESULT_KEEP_MAX (256 * 1024)
+#define END_TOKEN	"<!--XSUPERVISOR:END-->"
 
 struct event {
 	int refs;
@@ -71,6 +75,7 @@ struct proc_events {
 	ev_io wio;	  /* its stdin, while an envelope is partly written */
 	struct buf out;
 	size_t off;
+	struct buf result; /* result_handler=supervisor_stdout:event_handler: the result's text */
 };
 
 static struct supervisor *bus_sv;
@@ -314,6 +319,7 @@ static bool pool_send(struct pool *pl, struct qent *q)
 			continue;
 		}
 		listener_sent(&pe->proto);
+		buf_reset(&pe->result);
 		pe->cur = q;
 		log_debug("event %lld sent to listener %s", ev->serial, p->conf->name);
 		return true;
@@ -472,6 +478,10 @@ static struct proc_events *proc_events_new(struct process *p)
 	pe->proc = p;
 	ev_init(&pe->wio, wio_cb);
 	listener_reset(&pe->proto);
+	if (strcmp(p->conf->result_handler, RESULT_HANDLER_STDOUT) == 0) {
+		buf_init(&pe->result, RESULT_KEEP_MAX);
+		pe->proto.keep = &pe->result;
+	}
 	return pe;
 }
 
@@ -489,6 +499,7 @@ static void proc_events_free(struct process *p)
 		return;
 	listener_drop_output(pe);
 	buf_free(&pe->out);
+	buf_free(&pe->result);
 	qent_free(pe->cur);
 	for (int i = 0; i < 2; i++)
 		capture_clear(&pe->cap[i]);
@@ -789,6 +800,51 @@ static void give_back(struct proc_events *pe)
 		pool_accept(pe->pool, q, true, true);
 }
 
+/*
+ * supervisor_stdout's event_handler (the supervisor-stdout package, common in images that send
+ * every program's output to docker logs): its listener answers each PROCESS_LOG event with the
+ * event's payload as the result, and the handler prints every line of the data prefixed with
+ * "PROCESSNAME CHANNEL | ", as Python's print('\n'.join(...)) does (so data ending in a newline
+ * gives a last line with the prefix alone). false when the result's header line lacks
+ * processname or channel (the handler's KeyError: "event caused an error").
+ */
+static bool stdout_handler(const struct process *p, struct buf *res)
+{
+	const char *s = res->data ? res->data : "";
+	const char *nl = memchr(s, '\n', res->len);
+	if (!nl)
+		return false;
+	char name[256] = "", channel[64] = "";
+	for (const char *w = s; w < nl;) {
+		const char *end = memchr(w, ' ', (size_t)(nl - w));
+		end = end ? end : nl;
+		const char *colon = memchr(w, ':', (size_t)(end - w));
+		if (colon && (size_t)(colon - w) == 11 && !memcmp(w, "processname", 11))
+			snprintf(name, sizeof(name), "%.*s", (int)(end - colon - 1), colon + 1);
+		else if (colon && (size_t)(colon - w) == 7 && !memcmp(w, "channel", 7))
+			snprintf(channel, sizeof(channel), "%.*s", (int)(end - colon - 1),
+				 colon + 1);
+		w = end + 1;
+	}
+	if (!name[0] || !channel[0])
+		return false;
+	struct buf out;
+	buf_init(&out, RESULT_KEEP_MAX * 2);
+	const char *d = nl + 1, *end = s + res->len;
+	for (;;) {
+		const char *e = memchr(d, '\n', (size_t)(end - d));
+		buf_printf(&out, "%s %s | %.*s\n", name, channel, (int)((e ? e : end) - d), d);
+		if (!e)
+			break;
+		d = e + 1;
+	}
+	if (!out.failed)
+		sink_write_line(sink_stdout(), out.data, out.len);
+	buf_free(&out);
+	(void)p;
+	return true;
+}
+
 void events_listener_output(struct process *p, const char *data, size_t n)
 {
 	struct proc_events *pe = p->events;
@@ -821,7 +877,11 @@ void events_listener_output(struct process *p, const char *data, size_t n)
 			break;
 		}
 		case LISTENER_RESULT:
-			if (st.ok) {
+			if (pe->proto.keep && !stdout_handler(p, &pe->result)) {
+				log_warn("%s: event caused an error", name);
+				listener_changed(p, st.from, LISTENER_UNKNOWN);
+				give_back(pe);
+			} else if (pe->proto.keep || st.ok) {
 				log_debug("%s: event was processed", name);
 				listener_changed(p, st.from, LISTENER_ACKNOWLEDGED);
 				qent_free(pe->cur);

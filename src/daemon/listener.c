@@ -170,6 +170,8 @@ size_t listener_feed(struct listener_proto *lp, const char *p, size_t n, struct 
 		take = lp->need < n ? (size_t)lp->need : n;
 		for (size_t i = 0; i < take && lp->got + i < sizeof(lp->result); i++)
 			lp->result[lp->got + i] = p[i];
+		if (lp->keep)
+			buf_append(lp->keep, p, take);
 		lp->got += take;
 		lp->need -= take;
 		if (lp->need > 0)

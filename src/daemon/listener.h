@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "buf.h"
+
 /* supervisord's EventListenerStates, with its names */
 enum listener_state { LISTENER_READY, LISTENER_BUSY, LISTENER_ACKNOWLEDGED, LISTENER_UNKNOWN };
 
@@ -26,6 +28,8 @@ struct listener_proto {
 	unsigned long long need; /* result bytes still to come */
 	unsigned long long got;	 /* result bytes so far */
 	char result[2];		 /* the first of them: only "OK" is told apart */
+	struct buf *keep;	 /* non-NULL: the result's bytes are appended there too (a result
+				    handler that reads them); the buf's own bound applies */
 };
 
 enum listener_outcome {
@@ -47,7 +51,8 @@ struct listener_step {
 
 const char *listener_state_name(enum listener_state s);
 
-/* A new child: ACKNOWLEDGED, nothing buffered. */
+/* A new child: ACKNOWLEDGED, nothing buffered (keep is left as it is: start from a zeroed
+ * struct). */
 void listener_reset(struct listener_proto *lp);
 /* The event went out: READY -> BUSY. */
 void listener_sent(struct listener_proto *lp);

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import PIDVISOR
+from harness import PIDVISOR, wait_until
 
 CORPUS = Path("/work/shared/corpus/supervisord-configs")
 CONFIGS = sorted(p for p in CORPUS.glob("*.conf") if "[eventlistener:" in p.read_text())
@@ -20,8 +20,25 @@ def test_check_config_accepts_the_listeners(conf):
     assert not [line for line in lines if "warning" in line], lines
     errors = [line for line in lines if "can't find command" not in line
               and not line.endswith(": OK")]
-    if conf.name.startswith("27-"):
-        # supervisor_stdout's result handler is Python code supervisord imports; not built in
-        assert len(errors) == 1 and "supervisor_stdout:event_handler" in errors[0], errors
-    else:
-        assert not errors, errors
+    assert not errors, errors
+
+
+HERE = Path(__file__).resolve().parent
+
+
+def test_supervisor_stdout_handler_prints_each_line(run):
+    """27-wyveo's setup: supervisor-stdout's listener gets PROCESS_LOG events and its results
+    are printed by the built-in supervisor_stdout:event_handler, a prefix on each line, on
+    pidvisor's stdout (docker logs)."""
+    d = run("pidvisor", "[program:talk]\ncommand=sh -c 'echo hello; echo world; sleep 100'\n"
+            "stdout_events_enabled=true\nstdout_logfile=NONE\nstartsecs=0\n\n"
+            "[eventlistener:stdout]\n"
+            f"command=python3 {HERE / 'supervisor_stdout.py'}\n"
+            "buffer_size=100\nevents=PROCESS_LOG\n"
+            "result_handler=supervisor_stdout:event_handler\n", args=("-e", "info"))
+    wait_until(lambda: "talk stdout | world" in d.stdout(), timeout=15,
+               what="the handler's lines on stdout")
+    out = d.stdout()
+    assert "talk stdout | hello\n" in out, out
+    assert "event caused an error" not in d.log(), d.log()
+    assert d.stop() == 0

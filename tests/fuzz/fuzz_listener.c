@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t chunk = (size_t)(data[0] % 17) + 1;
 	const char *p = (const char *)data + 1;
 	size_t n = size - 1;
-	struct listener_proto lp;
+	struct listener_proto lp = {0};
 	listener_reset(&lp);
 	while (n > 0) {
 		size_t piece = n < chunk ? n : chunk;

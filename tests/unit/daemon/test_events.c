@@ -62,7 +62,7 @@ static void ready_then_ok_then_fail_in_any_pieces(void **state)
 {
 	(void)state;
 	for (size_t chunk = 1; chunk <= 16; chunk++) {
-		struct listener_proto lp;
+		struct listener_proto lp = {0};
 		listener_reset(&lp);
 		run(&lp, "READY\n", chunk, "R", LISTENER_READY);
 		listener_sent(&lp);
@@ -75,7 +75,7 @@ static void ready_then_ok_then_fail_in_any_pieces(void **state)
 static void junk_instead_of_ready_is_unknown_for_good(void **state)
 {
 	(void)state;
-	struct listener_proto lp;
+	struct listener_proto lp = {0};
 	listener_reset(&lp);
 	run(&lp, "READ", 64, "", LISTENER_ACKNOWLEDGED); /* not enough to decide */
 	run(&lp, "Y!", 64, "V", LISTENER_UNKNOWN);
@@ -85,7 +85,7 @@ static void junk_instead_of_ready_is_unknown_for_good(void **state)
 static void anything_while_ready_is_a_violation(void **state)
 {
 	(void)state;
-	struct listener_proto lp;
+	struct listener_proto lp = {0};
 	listener_reset(&lp);
 	run(&lp, "READY\nREADY\n", 64, "RV", LISTENER_UNKNOWN);
 }
@@ -93,7 +93,7 @@ static void anything_while_ready_is_a_violation(void **state)
 static void a_bad_result_line_rejects_the_event(void **state)
 {
 	(void)state;
-	struct listener_proto lp;
+	struct listener_proto lp = {0};
 	const char *bad[] = {
 	    "RESULT two\nOK", "RESULT\nOK", "RESULT 1__0\n", "RESULT _1\n", "RESULT 1_\n",
 	    "RESULT - 1\n",   "\n"};
@@ -115,7 +115,7 @@ static void a_bad_result_line_rejects_the_event(void **state)
 static void result_lengths_read_as_python_int_does(void **state)
 {
 	(void)state;
-	struct listener_proto lp;
+	struct listener_proto lp = {0};
 	/* the first 7 bytes are not looked at; blanks, sign and single underscores are fine */
 	const char *good[] = {"XXXXXXX2\nOK", "RESULT  2 \nOK", "RESULT +2\nOK", "RESULT 0_2\nOK",
 			      "RESULT\t\t2\nOK"};
@@ -138,7 +138,7 @@ static void result_lengths_read_as_python_int_does(void **state)
 static void a_zero_length_result_completes_on_the_next_byte(void **state)
 {
 	(void)state;
-	struct listener_proto lp;
+	struct listener_proto lp = {0};
 	listener_reset(&lp);
 	listener_sent(&lp);
 	run(&lp, "RESULT 0\n", 64, "", LISTENER_BUSY);
@@ -148,7 +148,7 @@ static void a_zero_length_result_completes_on_the_next_byte(void **state)
 static void a_huge_result_is_counted_not_stored(void **state)
 {
 	(void)state;
-	struct listener_proto lp;
+	struct listener_proto lp = {0};
 	listener_reset(&lp);
 	listener_sent(&lp);
 	run(&lp, "RESULT 999999999999\nOK", 64, "", LISTENER_BUSY);
@@ -169,7 +169,7 @@ static void a_huge_result_is_counted_not_stored(void **state)
 static void a_result_line_without_end_is_bounded(void **state)
 {
 	(void)state;
-	struct listener_proto lp;
+	struct listener_proto lp = {0};
 	listener_reset(&lp);
 	listener_sent(&lp);
 	char junk[LISTENER_LINE_MAX + 10];
