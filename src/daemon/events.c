@@ -478,7 +478,8 @@ static struct proc_events *proc_events_new(struct process *p)
 	pe->proc = p;
 	ev_init(&pe->wio, wio_cb);
 	listener_reset(&pe->proto);
-	if (strcmp(p->conf->result_handler, RESULT_HANDLER_STDOUT) == 0) {
+	if (p->conf->kind == KIND_EVENTLISTENER && p->conf->result_handler &&
+	    strcmp(p->conf->result_handler, RESULT_HANDLER_STDOUT) == 0) {
 		buf_init(&pe->result, RESULT_KEEP_MAX);
 		pe->proto.keep = &pe->result;
 	}
