@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import SUPERVISORCTL, Daemon, wait_until
+from harness import PIDVISOR, SUPERVISORCTL, Daemon, wait_until
 
 # a stand-in for uvicorn --fd 0 or php-cgi: accept() on fd 0, answer with our pid
 CHILD = """#!/usr/bin/python3
@@ -337,11 +337,14 @@ def test_corpus_cvat_uvicorn_behind_a_shared_socket(tmp_path):
     (home / "wait_for_deps.sh").write_text(CHILD)
     (home / "wait_for_deps.sh").chmod(0o755)
     # a private /tmp that still shows this test's directory
+    # (and the build directory, which a checkout under /tmp has there too)
     wrap = ["sh", "-c",
-            'exec 3<"$T" && mount -t tmpfs tmpfs /tmp && mkdir -p "$T" '
-            '&& mount --no-canonicalize --bind /proc/self/fd/3 "$T" && exec 3<&- '
+            'exec 3<"$T" 4<"$B" && mount -t tmpfs tmpfs /tmp && mkdir -p "$T" "$B" '
+            '&& mount --no-canonicalize --bind /proc/self/fd/3 "$T" '
+            '&& mount --no-canonicalize --bind /proc/self/fd/4 "$B" && exec 3<&- 4<&- '
             '&& mkdir -p /tmp/supervisord "$HOME/logs" && exec "$@"', "sh"]
-    env = {"T": str(tmp_path), "HOME": str(home), "NUMPROCS": "2", "SMOKESCREEN_OPTS": ""}
+    env = {"T": str(tmp_path), "B": str(Path(PIDVISOR).resolve().parent), "HOME": str(home),
+           "NUMPROCS": "2", "SMOKESCREEN_OPTS": ""}
     seen = {}
     for impl in ("supervisord", "pidvisor"):
         saved = {k: os.environ.get(k) for k in env}

@@ -235,11 +235,23 @@ def test_subreaper_when_not_pid1(run, tmp_path):
     d = run("pidvisor", conf, pid1=False)
     wait_until(lambda: (tmp_path / "forked").exists(), what="the orphans")
     # orphans are reparented to pidvisor (a child subreaper), not to the host's init
-    orphans = wait_until(lambda: [p for p in d.children() if p.cmdline() == ["sleep", "1.5"]]
-                         if len([p for p in d.children() if p.cmdline() == ["sleep", "1.5"]])
-                         == 2 else None, what="two orphans reparented to pidvisor")
-    wait_until(lambda: not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE
-                               for p in orphans), what="the orphans to exit")
+    def cmdline(p):
+        try:
+            return p.cmdline()
+        except psutil.Error:  # gone between the listing and the read
+            return None
+
+    def alive(p):
+        try:
+            return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+        except psutil.Error:
+            return False
+
+    def sleepers():
+        found = [p for p in d.children() if cmdline(p) == ["sleep", "1.5"]]
+        return found if len(found) == 2 else None
+    orphans = wait_until(sleepers, what="two orphans reparented to pidvisor")
+    wait_until(lambda: not any(alive(p) for p in orphans), what="the orphans to exit")
     wait_until(lambda: not d.zombies(), timeout=0.5, what="no zombies")
     assert d.stop() == 0
 
