@@ -134,13 +134,19 @@ unit: test-deps
 	$(MAKE) $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
-# tests/docker needs a Docker engine, mmdebstrap and busybox-static (the image set).
+# tests/docker needs a Docker engine, mmdebstrap and busybox-static (the image set). The process
+# tests mostly wait (for supervisors, timeouts, both implementations side by side), so they run
+# in PYTEST_JOBS workers (pytest-xdist), a test file to a worker; tests/docker runs alone, on its
+# one engine.
+PYTEST_JOBS ?= 3
 proc: test-deps
 	@packaging/install-deps.sh image
 	$(MAKE) build/pidvisor build/asan/pidvisor build/pidvisor-static $(IMAGE_BIN)
-	$(PYTHON) -m pytest -q tests/
+	$(PYTHON) -m pytest -q -n $(PYTEST_JOBS) --dist loadfile tests/ --ignore=tests/docker
+	$(PYTHON) -m pytest -q tests/docker
 	@echo "== process and log tests again on the release build (its spawn path is not the ASan build's)"
-	PIDVISOR=$(CURDIR)/build/pidvisor $(PYTHON) -m pytest -q tests/proc tests/logs -k "not supervisord"
+	PIDVISOR=$(CURDIR)/build/pidvisor $(PYTHON) -m pytest -q -n $(PYTEST_JOBS) --dist loadfile \
+		tests/proc tests/logs -k "not supervisord"
 
 test: test-deps
 	$(MAKE) check-format

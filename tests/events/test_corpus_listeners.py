@@ -33,7 +33,7 @@ def test_supervisor_stdout_handler_prints_each_line(run):
     d = run("pidvisor", "[program:talk]\ncommand=sh -c 'echo hello; echo world; sleep 100'\n"
             "stdout_events_enabled=true\nstdout_logfile=NONE\nstartsecs=0\n\n"
             "[eventlistener:stdout]\n"
-            f"command=python3 {HERE / 'supervisor_stdout.py'}\n"
+            f"command=python3 {HERE / 'stdout_listener.py'}\n"
             "buffer_size=100\nevents=PROCESS_LOG\n"
             "result_handler=supervisor_stdout:event_handler\n", args=("-e", "info"))
     wait_until(lambda: "talk stdout | world" in d.stdout(), timeout=15,

@@ -1,4 +1,5 @@
-"""The listener of the supervisor-stdout package (as its Python 3 forks ship it): answers each
+"""(Not named supervisor_stdout.py: tests/compat must not find it as that module.) The
+listener of the supervisor-stdout package (as its Python 3 forks ship it): answers each
 event with the event's payload as the result, for supervisor_stdout:event_handler to print."""
 import sys
 
