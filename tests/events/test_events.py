@@ -173,8 +173,11 @@ def test_event_supertype_startup_order_and_group_events(tmp_path):
 
 def test_stopping_event_reaches_the_listener_before_it_stops(tmp_path):
     """Listeners stop last (priority -1): they see SUPERVISOR_STATE_CHANGE_STOPPING."""
+    # steady takes a second to stop, so the listener (stopped after it) has had the time to
+    # read what it was sent; an instant stop races it on a loaded machine, in both supervisors
     conf = (recorder("rec", "SUPERVISOR_STATE_CHANGE")
-            + "[program:steady]\ncommand=sleep 1000\nstartsecs=1\n\n")
+            + "[program:steady]\ncommand=sh -c 'trap \"sleep 1; exit 0\" TERM; "
+              "while :; do sleep 0.1; done'\nstartsecs=1\n\n")
     both = run_both(tmp_path, conf, lambda d: time.sleep(0.3),
                     {"steady": "RUNNING", "rec": "RUNNING"})
     shapes = {impl: shape(records(d)) for impl, d in both.items()}
