@@ -56,6 +56,17 @@ static const struct section_def *kind_def(enum proc_kind kind)
 	return section_by_kind(kinds[kind].sec);
 }
 
+/* The kind of process a section holds; false for a section that holds none. */
+static bool kind_of(const struct section_def *def, enum proc_kind *kind)
+{
+	for (size_t k = 0; def && k < ARRAY_SIZE(kinds); k++)
+		if (kinds[k].sec == def->kind) {
+			*kind = (enum proc_kind)k;
+			return true;
+		}
+	return false;
+}
+
 static void proc_conf_free(struct proc_conf *p)
 {
 	if (!p)
@@ -414,10 +425,8 @@ static int load_groups(struct loader *L)
 	for (size_t i = 0; i < L->doc.n; i++) {
 		const struct ini_section *sec = &L->doc.sections[i];
 		const struct section_def *def = section_of(sec->name);
-		enum proc_kind kind = KIND_PROGRAM;
-		while (def && kinds[kind].sec != def->kind && kind < KIND_FCGI)
-			kind++;
-		if (!def || kinds[kind].sec != def->kind)
+		enum proc_kind kind;
+		if (!kind_of(def, &kind))
 			continue;
 		const char *program = strchr(sec->name, ':') + 1;
 		if (kind != KIND_EVENTLISTENER && in_strvec(&grouped, program))

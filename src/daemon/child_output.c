@@ -355,9 +355,14 @@ static ssize_t chan_read(struct outchan *c, size_t limit)
 	}
 	if (room > limit)
 		room = limit;
+	/* capture mode may give back up to EVENTS_HELD_MAX held bytes with this chunk: read that
+	 * much less, so what it returns is framed in place, after any unfinished line */
+	const struct log_conf *lc = c->channel == 2 ? &c->proc->conf->err : &c->proc->conf->out;
+	size_t want =
+	    lc->capture_maxbytes > 0 && room > 2 * EVENTS_HELD_MAX ? room - EVENTS_HELD_MAX : room;
 	ssize_t r;
 	do
-		r = read(c->fd, at, room);
+		r = read(c->fd, at, want);
 	while (r < 0 && errno == EINTR);
 	if (r < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK ? -1 : 0;
@@ -374,7 +379,7 @@ static ssize_t chan_read(struct outchan *c, size_t limit)
 		p = at;
 	}
 	if (at == spare || p != at)
-		deliver_lines(c, p, n, true); /* no line buffer (out of memory), or no room */
+		deliver_lines(c, p, n, true); /* no line buffer (out of memory), or a tiny one */
 	else if (c->sink || c->syslog) {
 		linebuf_added(&c->lb, n);
 		emit_ready(c);

@@ -32,6 +32,9 @@
 /* A result kept for the supervisor_stdout handler (an event's payload: one read of output) */
 #define RESULT_KEEP_MAX (256 * 1024)
 #define END_TOKEN	"<!--XSUPERVISOR:END-->"
+_Static_assert(sizeof(BEGIN_TOKEN) - 2 <= EVENTS_HELD_MAX &&
+		   sizeof(END_TOKEN) - 2 <= EVENTS_HELD_MAX,
+	       "capture mode holds back at most EVENTS_HELD_MAX bytes");
 
 struct event {
 	int refs;
@@ -809,7 +812,7 @@ static void give_back(struct proc_events *pe)
  * gives a last line with the prefix alone). false when the result's header line lacks
  * processname or channel (the handler's KeyError: "event caused an error").
  */
-static bool stdout_handler(const struct process *p, struct buf *res)
+static bool stdout_handler(const struct buf *res)
 {
 	const char *s = res->data ? res->data : "";
 	const char *nl = memchr(s, '\n', res->len);
@@ -842,7 +845,6 @@ static bool stdout_handler(const struct process *p, struct buf *res)
 	if (!out.failed)
 		sink_write_line(sink_stdout(), out.data, out.len);
 	buf_free(&out);
-	(void)p;
 	return true;
 }
 
@@ -878,7 +880,7 @@ void events_listener_output(struct process *p, const char *data, size_t n)
 			break;
 		}
 		case LISTENER_RESULT:
-			if (pe->proto.keep && !stdout_handler(p, &pe->result)) {
+			if (pe->proto.keep && !stdout_handler(&pe->result)) {
 				log_warn("%s: event caused an error", name);
 				listener_changed(p, st.from, LISTENER_UNKNOWN);
 				give_back(pe);

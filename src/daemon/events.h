@@ -42,6 +42,9 @@ void events_child_gone(struct process *p);
  * mode (PROCESS_COMMUNICATION_*). On return *data, *n are what the logs get: capture mode takes
  * bytes out of it (then *data points into a buffer of the bus, valid until the next call). */
 void events_output(struct process *p, int channel, char **data, size_t *n);
+/* How many bytes capture mode may hold back and give back with the next piece (a capture
+ * token's length minus one): what events_output can return beyond what it was given. */
+#define EVENTS_HELD_MAX 23
 /* Bytes a listener wrote on its stdout: its side of the protocol. */
 void events_listener_output(struct process *p, const char *data, size_t n);
 
