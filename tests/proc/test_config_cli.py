@@ -201,11 +201,16 @@ def test_sighup_applies_only_what_changed(run, tmp_path):
 def test_forward_signals_extension(run, tmp_path):
     conf = ("[program:nginxish]\nstartsecs=0\nforward_signals=USR1,WINCH\n"
             "command=sh -c 'trap \"echo usr1 >> %(here)s/got\" USR1; "
-            "trap \"echo winch >> %(here)s/got\" WINCH; while :; do sleep 0.05; done'\n\n"
+            "trap \"echo winch >> %(here)s/got\" WINCH; touch %(here)s/ready1; "
+            "while :; do sleep 0.05; done'\n\n"
             "[program:other]\nstartsecs=0\n"
-            "command=sh -c 'trap \"echo other >> %(here)s/got\" USR1; while :; do sleep 0.05; done'\n")
+            "command=sh -c 'trap \"echo other >> %(here)s/got\" USR1; touch %(here)s/ready2; "
+            "while :; do sleep 0.05; done'\n")
     d = run("pidvisor", conf)
     d.wait_log(r"success: \w+ entered RUNNING", count=2)
+    # startsecs=0 is RUNNING at the spawn: wait until both shells have set their traps
+    wait_until(lambda: (tmp_path / "ready1").exists() and (tmp_path / "ready2").exists(),
+               what="the traps")
     d.signal(signal.SIGUSR1)
     wait_until(lambda: (tmp_path / "got").exists() and "usr1" in (tmp_path / "got").read_text())
     d.signal(signal.SIGWINCH)
