@@ -75,9 +75,13 @@ def by_subject(lines):
     for line in lines:
         named = [p for p in PROGRAMS if re.search(rf"(?<![\w-]){p}(?![\w-])", line)]
         group = groups.setdefault(named[0] if len(named) == 1 else "", [])
-        # "waiting for x to die" is said again every 3 s of waiting: how often is timing
+        # "waiting for x to die" is said again every 3 s of waiting: how often is timing.
+        # supervisord says "waiting for x to stop" only when x has not stopped by its first
+        # check, which is timing too: that line is compared by name (pidvisor's list below)
         repeat = group and group[-1] == line
-        if not (repeat and re.match(r"INFO waiting for .* to (die|stop)$", line)):
+        if re.match(r"INFO waiting for .* to stop$", line):
+            continue
+        if not (repeat and re.match(r"INFO waiting for .* to die$", line)):
             group.append(line)
     return groups
 
