@@ -138,10 +138,30 @@ def one_cat(lines_per_writer, timeout):
         wd.remove()
 
 
+def one_direct(lines_per_writer, timeout):
+    """No relay at all: the 4 writers write straight into the counter's pipe. The ceiling of
+    this machine for any relay (their 4 KiB writes interleave, so lines tear)."""
+    wd = Workdir("logs-direct")
+    go = Fifo(wd / "go")
+    counter = Counter(wd, WRITERS * lines_per_writer * LINE)
+    script = " ".join(f"{cmd} &" for _, cmd, _ in writers(lines_per_writer, wd / "go"))
+    src = subprocess.Popen(["sh", "-c", f"{script} wait"], stdout=counter.fd)
+    os.close(counter.fd)
+    try:
+        time.sleep(0.05)  # the writers are up (they wait for their byte on the FIFO)
+        return measure(counter.proc.pid, go, counter, lines_per_writer, timeout)
+    finally:
+        src.kill()
+        src.wait()
+        counter.close()
+        go.close()
+        wd.remove()
+
+
 def log_throughput(runs, lines_per_writer=1_000_000, timeout=60, perf=None):
     """{impl: [per-run dicts]} for pidvisor, supervisord, cat, and pidvisor with its
     `name | ` prefix on every line (log_format=prefix, a pidvisor extension)."""
-    out = {"pidvisor": [], "supervisord": [], "cat": [], "pidvisor-prefix": []}
+    out = {"pidvisor": [], "supervisord": [], "cat": [], "pidvisor-prefix": [], "direct": []}
     for run in range(runs):
         for impl in alternate(run):
             out[impl].append(one_supervisor(impl, lines_per_writer, timeout,
@@ -149,6 +169,7 @@ def log_throughput(runs, lines_per_writer=1_000_000, timeout=60, perf=None):
         out["cat"].append(one_cat(lines_per_writer, timeout))
         out["pidvisor-prefix"].append(one_supervisor("pidvisor", lines_per_writer, timeout,
                                                      prefix=True))
+        out["direct"].append(one_direct(lines_per_writer, timeout))
     return out
 
 
