@@ -189,6 +189,38 @@ static void format_line(struct outchan *c, int fmt, const struct prefix *pf, con
 	buf_putc(sb, '\n');
 }
 
+/* The prefix format without timestamps, the usual one: format_line's output for every line,
+ * built in one pass into room reserved once. */
+static void to_sink_prefixed(struct outchan *c, const struct prefix *pf, const char *p, size_t n,
+			     bool partial)
+{
+	size_t plen = MAX(pf->len[0], pf->len[1]);
+	buf_reset(&scratch);
+	if (!buf_reserve(&scratch, n + (count_newlines(p, n) + 1) * (plen + sizeof(PARTIAL_MARK))))
+		return; /* out of memory: these lines are lost to stdout only */
+	char *o = scratch.data;
+	while (n > 0) {
+		const char *nl = memchr(p, '\n', n);
+		size_t len = nl ? (size_t)(nl - p) : n;
+		bool piece = !nl && partial;
+		memcpy(o, pf->text[c->continued], pf->len[c->continued]);
+		o += pf->len[c->continued];
+		memcpy(o, p, len);
+		o += len;
+		if (piece) {
+			memcpy(o, PARTIAL_MARK, sizeof(PARTIAL_MARK) - 1);
+			o += sizeof(PARTIAL_MARK) - 1;
+		}
+		*o++ = '\n';
+		c->continued = piece;
+		p += len + (nl ? 1 : 0);
+		n -= len + (nl ? 1 : 0);
+	}
+	scratch.len = (size_t)(o - scratch.data);
+	scratch.data[scratch.len] = '\0';
+	sink_write_line(c->sink, scratch.data, scratch.len);
+}
+
 /* Sends a batch of whole lines (or one piece, when partial) to pidvisor's stdout/stderr. */
 static void to_sink(struct outchan *c, const char *p, size_t n, bool partial)
 {
@@ -204,6 +236,10 @@ static void to_sink(struct outchan *c, const char *p, size_t n, bool partial)
 	struct prefix pf;
 	if (fmt == LOG_FORMAT_PREFIX)
 		prefix_build(c, &pf);
+	if (fmt == LOG_FORMAT_PREFIX && !out_sd->log_timestamp) {
+		to_sink_prefixed(c, &pf, p, n, partial);
+		return;
+	}
 	buf_reset(&scratch);
 	while (n > 0) {
 		const char *nl = memchr(p, '\n', n);
@@ -241,8 +277,7 @@ static void deliver_raw(struct outchan *c, const char *p, size_t n)
 {
 	int i = c->channel == 2;
 	c->proc->log_bytes[i] += n;
-	for (const char *q = p; (q = memchr(q, '\n', n - (size_t)(q - p))); q++)
-		c->proc->log_lines[i]++;
+	c->proc->log_lines[i] += count_newlines(p, n);
 	if (c->file.path)
 		logfile_write(&c->file, p, n);
 	else

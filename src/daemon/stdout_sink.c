@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,8 +24,9 @@ struct sink {
 	struct ev_loop *loop;
 	ev_io io;
 	int saved_flags;
-	bool fifo;   /* a pipe: written in whole lines of at most PIPE_BUF (see write_lines) */
-	bool broken; /* the reader went away, or never came back at exit: drop */
+	bool fifo;    /* a pipe: written in whole lines that fit (see write_lines) */
+	int pipe_cap; /* its capacity (F_GETPIPE_SZ), 0 when unknown */
+	bool broken;  /* the reader went away, or never came back at exit: drop */
 	struct sink_waiter *waiters;
 };
 
@@ -73,18 +75,27 @@ static void drop_queue(struct sink *s)
 }
 
 /*
- * One write of whole lines. On a pipe, at most PIPE_BUF bytes ending at a newline: the kernel
- * takes such a write whole or not at all, so the pipe never holds part of a line that a reader
- * stalled for good would leave cut at our exit. A line longer than PIPE_BUF goes in one write.
+ * One write of whole lines. On a pipe, only as many whole lines as the pipe has room for: the
+ * kernel takes such a write whole, so the pipe never holds part of a line that a reader stalled
+ * for good would leave cut at our exit. The room is the capacity less what is queued (FIONREAD)
+ * less a page (the reader's partly read first page); when that is less than PIPE_BUF, PIPE_BUF
+ * (a write that small is atomic: whole or nothing). A line longer than that goes in one write.
  */
 static ssize_t write_lines(struct sink *s, const char *p, size_t n)
 {
 	if (s->fifo && n > PIPE_BUF) {
-		const char *nl = memrchr(p, '\n', PIPE_BUF);
-		if (!nl)
-			nl = memchr(p + PIPE_BUF, '\n', n - PIPE_BUF);
-		if (nl)
-			n = (size_t)(nl - p) + 1;
+		size_t room = PIPE_BUF;
+		int queued;
+		if (s->pipe_cap > 0 && ioctl(s->fd, FIONREAD, &queued) == 0 &&
+		    s->pipe_cap - queued - 4096 > PIPE_BUF)
+			room = (size_t)(s->pipe_cap - queued - 4096);
+		if (n > room) {
+			const char *nl = memrchr(p, '\n', room);
+			if (!nl)
+				nl = memchr(p + room, '\n', n - room);
+			if (nl)
+				n = (size_t)(nl - p) + 1;
+		}
 	}
 	ssize_t w;
 	do
@@ -132,8 +143,10 @@ void sink_attach(struct ev_loop *loop)
 		 * fewer round trips through the loop; failure keeps the default */
 		struct stat st;
 		s->fifo = fstat(s->fd, &st) == 0 && S_ISFIFO(st.st_mode);
-		if (s->fifo)
+		if (s->fifo) {
 			fcntl(s->fd, F_SETPIPE_SZ, 1024 * 1024);
+			s->pipe_cap = fcntl(s->fd, F_GETPIPE_SZ);
+		}
 		if (s->saved_flags >= 0)
 			fcntl(s->fd, F_SETFL, s->saved_flags | O_NONBLOCK);
 		ev_io_init(&s->io, sink_io_cb, s->fd, EV_WRITE);
