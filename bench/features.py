@@ -96,6 +96,7 @@ def event_throughput(impl, events, timeout=60, batch=1000):
         time.sleep(1.0)  # the listener READY
         sock = socket.socket(socket.AF_UNIX)
         sock.connect(str(wd / "sock"))
+        cpu0 = cpu_and_switches(sup.pid)[0]
         t0 = now()
         rest = b""
         for _ in range(events // batch):
@@ -111,9 +112,11 @@ def event_throughput(impl, events, timeout=60, batch=1000):
         if not out.exists():
             return {"events": 0, "events_s": 0.0, "complete": False,
                     "rpc_ms_per_multicall": rpc_s * 1000 / (events // batch)}
+        cpu = cpu_and_switches(sup.pid)[0] - cpu0
         got, _, first, last = (int(x) for x in out.read_text().split())
         return {"events": got, "events_s": got / max((last - first) / 1e9, 1e-9),
                 "rpc_ms_per_multicall": rpc_s * 1000 / (events // batch),
+                "cpu_us_per_event": cpu * 1e6 / max(got, 1),
                 "complete": got >= events}
     finally:
         sup.kill()
@@ -315,6 +318,10 @@ def scenario_features(res, quick):
     res["events"] = {impl: [event_throughput(impl, 5_000 if quick else 20_000)
                             for _ in range(1 if quick else 3)]
                      for impl in ("pidvisor", "supervisord")}
+    res["pingpong"] = [float(subprocess.run([str(HELPER), "pingpong", "20000"],
+                                            capture_output=True, text=True, check=True,
+                                            timeout=60).stdout)
+                       for _ in range(1 if quick else 3)]
     print("  features: crash loop " + ", ".join(
         f"{k} {v['spawns_per_s']:.1f}/s {v['cpu_pct']:.1f}% CPU"
         for k, v in res["crash_loop"].items()), flush=True)
@@ -345,6 +352,12 @@ def table(res):
     if ev:
         rows.append(("event listener answering at once: events delivered/s", "/s",
                      {k: median([r["events_s"] for r in v]) for k, v in ev.items()}))
+        rows.append(("event listener: supervisor CPU per event (queued and delivered)", "us",
+                     {k: median([r.get("cpu_us_per_event", 0) for r in v])
+                      for k, v in ev.items()}))
+        if res.get("pingpong"):
+            rows.append(("the floor: byte ping-pong between two processes over pipes",
+                         "round trips/s", {"reference": median(res["pingpong"])}))
         rows.append(("event listener: a multicall of 1000 sendRemoteCommEvent", "ms",
                      {k: median([r["rpc_ms_per_multicall"] for r in v]) for k, v in ev.items()}))
         rows.append(("event listener: runs with every event delivered", "",

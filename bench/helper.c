@@ -26,6 +26,9 @@
  *                                event its header and payload, RESULT 2 OK, READY again; once
  *                                the payloads' data (after their first line) add up to BYTES,
  *                                writes "events bytes first_ns last_ns" to file OUT and goes on
+ *   helper pingpong N            the floor of the event-listener row: two processes pass a byte
+ *                                back and forth over two pipes N times; prints the round
+ *                                trips per second
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -446,6 +449,37 @@ _Noreturn static void sigecho(const char *fifo)
 	}
 }
 
+static int pingpong(long n)
+{
+	int there[2], back[2];
+	char c = 'x';
+	if (pipe(there) < 0 || pipe(back) < 0)
+		die("pipe");
+	pid_t pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		close(there[1]);
+		close(back[0]);
+		while (read(there[0], &c, 1) == 1)
+			write_all(back[1], &c, 1);
+		_exit(0);
+	}
+	close(there[0]);
+	close(back[1]);
+	long long t0 = now_ns();
+	for (long i = 0; i < n; i++) {
+		write_all(there[1], &c, 1);
+		if (read(back[0], &c, 1) != 1)
+			die("read");
+	}
+	long long t1 = now_ns();
+	close(there[1]);
+	waitpid(pid, NULL, 0);
+	printf("%.0f\n", (double)n / ((double)(t1 - t0) / 1e9));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "sigecho"))
@@ -454,6 +488,8 @@ int main(int argc, char **argv)
 		ready(argv[2]);
 	if (argc == 4 && !strcmp(argv[1], "lines"))
 		return lines_writer(atol(argv[2]), argv[3]);
+	if (argc == 3 && !strcmp(argv[1], "pingpong"))
+		return pingpong(atol(argv[2]));
 	if (argc == 4 && !strcmp(argv[1], "listener"))
 		listener(atoll(argv[2]), argv[3]);
 	if (argc == 4 && !strcmp(argv[1], "counter"))

@@ -158,7 +158,7 @@ def one_direct(lines_per_writer, timeout):
         wd.remove()
 
 
-def log_throughput(runs, lines_per_writer=1_000_000, timeout=60, perf=None):
+def log_throughput(runs, lines_per_writer=3_000_000, timeout=60, perf=None):
     """{impl: [per-run dicts]} for pidvisor, supervisord, cat, and pidvisor with its
     `name | ` prefix on every line (log_format=prefix, a pidvisor extension)."""
     out = {"pidvisor": [], "supervisord": [], "cat": [], "pidvisor-prefix": [], "direct": []}
