@@ -26,6 +26,7 @@ struct sink {
 	int saved_flags;
 	bool fifo;    /* a pipe: written in whole lines that fit (see write_lines) */
 	int pipe_cap; /* its capacity (F_GETPIPE_SZ), 0 when unknown */
+	long page;    /* the page size: a pipe holds pipe_cap / page pages */
 	bool broken;  /* the reader went away, or never came back at exit: drop */
 	struct sink_waiter *waiters;
 };
@@ -75,20 +76,26 @@ static void drop_queue(struct sink *s)
 }
 
 /*
- * One write of whole lines. On a pipe, only as many whole lines as the pipe has room for: the
- * kernel takes such a write whole, so the pipe never holds part of a line that a reader stalled
- * for good would leave cut at our exit. The room is the capacity less what is queued (FIONREAD)
- * less a page (the reader's partly read first page); when that is less than PIPE_BUF, PIPE_BUF
- * (a write that small is atomic: whole or nothing). A line longer than that goes in one write.
+ * One write of whole lines. On a pipe, only as many whole lines as the kernel is sure to take
+ * whole, so the pipe never holds part of a line that a reader stalled for good would leave cut
+ * at our exit. A pipe holds pipe_cap / page pages, and a write fills new pages after merging
+ * its last part into the last page only when that part fits there: pages are not all full.
+ * But any page followed by another holds, with it, more than a page of data (the next page
+ * began because what came did not fit), so Q queued bytes (FIONREAD) use at most 2Q / page + 3
+ * pages, the partly read first one included, and a write of n bytes needs at most n / page + 2.
+ * Hence the room: pipe_cap - 2Q - 5 pages. When that is less than PIPE_BUF, PIPE_BUF: a write
+ * that small is atomic, whole or nothing. A line longer than the room goes in one write.
  */
 static ssize_t write_lines(struct sink *s, const char *p, size_t n)
 {
 	if (s->fifo && n > PIPE_BUF) {
 		size_t room = PIPE_BUF;
 		int queued;
-		if (s->pipe_cap > 0 && ioctl(s->fd, FIONREAD, &queued) == 0 &&
-		    s->pipe_cap - queued - 4096 > PIPE_BUF)
-			room = (size_t)(s->pipe_cap - queued - 4096);
+		if (s->pipe_cap > 0 && ioctl(s->fd, FIONREAD, &queued) == 0 && queued >= 0) {
+			long r = (long)s->pipe_cap - 2L * queued - 5L * s->page;
+			if (r > PIPE_BUF)
+				room = (size_t)r;
+		}
 		if (n > room) {
 			const char *nl = memrchr(p, '\n', room);
 			if (!nl)
@@ -146,6 +153,9 @@ void sink_attach(struct ev_loop *loop)
 		if (s->fifo) {
 			fcntl(s->fd, F_SETPIPE_SZ, 1024 * 1024);
 			s->pipe_cap = fcntl(s->fd, F_GETPIPE_SZ);
+			s->page = sysconf(_SC_PAGESIZE);
+			if (s->page < PIPE_BUF)
+				s->pipe_cap = 0; /* unknown: PIPE_BUF writes */
 		}
 		if (s->saved_flags >= 0)
 			fcntl(s->fd, F_SETFL, s->saved_flags | O_NONBLOCK);

@@ -13,7 +13,9 @@ command=sleep 1000
 startsecs=0
 priority=10
 [program:once]
-command=sh -c 'echo ran once; exit 0'
+# it lives a moment: one that exits at once can beat supervisord's own STARTING -> RUNNING pass
+# under load, and supervisorctl then says "ERROR (abnormal termination)" (a race of supervisord)
+command=sh -c 'echo ran once; sleep 0.5; exit 0'
 startsecs=0
 autorestart=false
 [program:manual]
@@ -138,8 +140,8 @@ def test_update_adds_and_removes_groups(pair):
         text = d.conf_path.read_text()
         text = text.replace("[program:manual]", "[program:extra]\ncommand=sleep 1000\n"
                             "startsecs=0\n[program:manual]")
-        text = text.replace("[program:once]\ncommand=sh -c 'echo ran once; exit 0'",
-                            "[program:once]\ncommand=sh -c 'echo ran twice; exit 0'")
+        text = text.replace("command=sh -c 'echo ran once; sleep 0.5; exit 0'",
+                            "command=sh -c 'echo ran twice; sleep 0.5; exit 0'")
         d.conf_path.write_text(text)
     same(pair, "reread")
     same(pair, "update")
