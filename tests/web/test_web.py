@@ -45,8 +45,8 @@ def start(run, impl, extra="", auth=""):
     return d
 
 
-def request(d, method, path, body=None, headers=None):
-    c = http.client.HTTPConnection("127.0.0.1", d.port, timeout=10)
+def request(d, method, path, body=None, headers=None, timeout=10):
+    c = http.client.HTTPConnection("127.0.0.1", d.port, timeout=timeout)
     c.request(method, path, body=body, headers=headers or {})
     r = c.getresponse()
     data = r.read()
@@ -80,8 +80,9 @@ def test_bookmarked_action_urls_do_what_they_did(run, impl):
     for action, want_state, message in (("stop", "STOPPED", "Process web stopped"),
                                         ("start", "RUNNING", "Process web started"),
                                         ("restart", "RUNNING", "Process web restarted")):
-        # supervisord answers the action only after it finished, as pidvisor does
-        status, headers, _ = get(d, f"/index.html?processname=web&action={action}")
+        # supervisord answers the action only after it finished, as pidvisor does (a restart
+        # under a loaded CI machine took supervisord over 10 s)
+        status, headers, _ = get(d, f"/index.html?processname=web&action={action}", timeout=30)
         assert status in (301, 302, 303), (action, status)
         loc = urllib.parse.unquote(headers.get("Location", ""))
         assert loc.endswith(f"message={message}"), loc
