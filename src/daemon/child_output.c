@@ -116,21 +116,23 @@ static int format_of(const struct outchan *c)
 	return f >= 0 ? f : out_sd->log_format;
 }
 
-static void timestamp(struct buf *sb, bool iso)
+#define TIMESTAMP_MAX 64
+/* The time now, at out (TIMESTAMP_MAX bytes of room): "YYYY-MM-DD HH:MM:SS,mmm " in local time,
+ * or ISO 8601 in UTC ("YYYY-MM-DDTHH:MM:SS.mmmZ") when iso. Returns its length. */
+static size_t timestamp(char *out, bool iso)
 {
 	struct timeval tv;
 	struct tm tm;
-	char buf[64];
+	char day[48];
 	gettimeofday(&tv, NULL);
-	if (iso) {
+	if (iso)
 		gmtime_r(&tv.tv_sec, &tm);
-		strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-		buf_printf(sb, "%s.%03dZ", buf, (int)(tv.tv_usec / 1000));
-	} else {
+	else
 		localtime_r(&tv.tv_sec, &tm);
-		strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
-		buf_printf(sb, "%s,%03d ", buf, (int)(tv.tv_usec / 1000));
-	}
+	strftime(day, sizeof(day), iso ? "%Y-%m-%dT%H:%M:%S" : "%Y-%m-%d %H:%M:%S", &tm);
+	int n = snprintf(out, TIMESTAMP_MAX, iso ? "%s.%03dZ" : "%s,%03d ", day,
+			 (int)(tv.tv_usec / 1000));
+	return n < 0 ? 0 : MIN((size_t)n, TIMESTAMP_MAX - 1);
 }
 
 static const char *const colors[] = {"\033[36m", "\033[32m", "\033[33m", "\033[35m",
@@ -160,51 +162,48 @@ static void prefix_build(const struct outchan *c, struct prefix *pf)
 	}
 }
 
-/* One line (without its newline) in the prefix or JSON format. partial: a piece of a line
- * longer than the line buffer whose end comes in a later piece. */
-static void format_line(struct outchan *c, int fmt, const struct prefix *pf, const char *p,
-			size_t n, bool partial, struct buf *sb)
+/* One line (without its newline) in the JSON format. partial: a piece of a line longer than
+ * the line buffer whose end comes in a later piece. */
+static void json_line(struct outchan *c, const char *p, size_t n, bool partial, struct buf *sb)
 {
 	const char *name = c->proc->conf->name;
-	if (fmt == LOG_FORMAT_JSON) {
-		buf_puts(sb, "{\"ts\":\"");
-		timestamp(sb, true);
-		buf_puts(sb, "\",\"program\":");
-		json_string(sb, name, strlen(name));
-		buf_printf(sb,
-			   ",\"stream\":\"%s\",\"line\":", c->channel == 2 ? "stderr" : "stdout");
-		json_string(sb, p, n);
-		if (partial || c->continued)
-			buf_printf(sb, ",\"partial\":%s", partial ? "true" : "false");
-		buf_puts(sb, "}\n");
-		return;
-	}
-	if (out_sd->log_timestamp)
-		timestamp(sb, false);
-	if (fmt == LOG_FORMAT_PREFIX) /* plain with log_timestamp: the time, then the line */
-		buf_append(sb, pf->text[c->continued], pf->len[c->continued]);
-	buf_append(sb, p, n);
-	if (partial)
-		buf_puts(sb, PARTIAL_MARK);
-	buf_putc(sb, '\n');
+	char ts[TIMESTAMP_MAX];
+	buf_puts(sb, "{\"ts\":\"");
+	buf_append(sb, ts, timestamp(ts, true));
+	buf_puts(sb, "\",\"program\":");
+	json_string(sb, name, strlen(name));
+	buf_printf(sb, ",\"stream\":\"%s\",\"line\":", c->channel == 2 ? "stderr" : "stdout");
+	json_string(sb, p, n);
+	if (partial || c->continued)
+		buf_printf(sb, ",\"partial\":%s", partial ? "true" : "false");
+	buf_puts(sb, "}\n");
 }
 
-/* The prefix format without timestamps, the usual one: format_line's output for every line,
- * built in one pass into room reserved once. */
-static void to_sink_prefixed(struct outchan *c, const struct prefix *pf, const char *p, size_t n,
-			     bool partial)
+/*
+ * The plain format with log_timestamp, and the prefix format: every line as the time (when
+ * asked), "name | " (prefix format), the line, the partial mark of a piece and a newline, built
+ * in one pass into room reserved once (a piece of a line and its rest come in separate calls).
+ */
+static void prefixed_lines(struct outchan *c, int fmt, const char *p, size_t n, bool partial)
 {
-	size_t plen = MAX(pf->len[0], pf->len[1]);
+	struct prefix pf = {.len = {0, 0}};
+	if (fmt == LOG_FORMAT_PREFIX)
+		prefix_build(c, &pf);
+	bool ts = out_sd->log_timestamp;
+	size_t per_line =
+	    MAX(pf.len[0], pf.len[1]) + (ts ? TIMESTAMP_MAX : 0) + sizeof(PARTIAL_MARK);
 	buf_reset(&scratch);
-	if (!buf_reserve(&scratch, n + (count_newlines(p, n) + 1) * (plen + sizeof(PARTIAL_MARK))))
+	if (!buf_reserve(&scratch, n + (count_newlines(p, n) + 1) * per_line))
 		return; /* out of memory: these lines are lost to stdout only */
 	char *o = scratch.data;
 	while (n > 0) {
 		const char *nl = memchr(p, '\n', n);
 		size_t len = nl ? (size_t)(nl - p) : n;
 		bool piece = !nl && partial;
-		memcpy(o, pf->text[c->continued], pf->len[c->continued]);
-		o += pf->len[c->continued];
+		if (ts)
+			o += timestamp(o, false);
+		memcpy(o, pf.text[c->continued], pf.len[c->continued]);
+		o += pf.len[c->continued];
 		memcpy(o, p, len);
 		o += len;
 		if (piece) {
@@ -233,18 +232,15 @@ static void to_sink(struct outchan *c, const char *p, size_t n, bool partial)
 			sink_write_line(c->sink, "\n", 1);
 		return;
 	}
-	struct prefix pf;
-	if (fmt == LOG_FORMAT_PREFIX)
-		prefix_build(c, &pf);
-	if (fmt == LOG_FORMAT_PREFIX && !out_sd->log_timestamp) {
-		to_sink_prefixed(c, &pf, p, n, partial);
+	if (fmt != LOG_FORMAT_JSON) {
+		prefixed_lines(c, fmt, p, n, partial);
 		return;
 	}
 	buf_reset(&scratch);
 	while (n > 0) {
 		const char *nl = memchr(p, '\n', n);
 		size_t len = nl ? (size_t)(nl - p) : n;
-		format_line(c, fmt, &pf, p, len, !nl && partial, &scratch);
+		json_line(c, p, len, !nl && partial, &scratch);
 		c->continued = !nl && partial;
 		p += len + (nl ? 1 : 0);
 		n -= len + (nl ? 1 : 0);

@@ -192,25 +192,43 @@ def test_nocleanup_keeps_old_auto_logs(tmp_path):
     assert stop(p) == 0
 
 
+def formatted_output(tmp_path, conf, *until):
+    """The lines of pidvisor's stdout under conf, once each byte string of until is in it."""
+    out_path = tmp_path / "out"
+    with open(out_path, "wb") as out:
+        p = launch(tmp_path, conf, out)
+        wait_until(lambda: all(u in out_path.read_bytes() for u in until))
+        time.sleep(0.2)
+        assert stop(p) == 0
+    return out_path.read_text().splitlines()
+
+
 def test_prefix_and_json_formats(tmp_path):
     conf = ("[supervisord]\nlog_format=prefix\n"
             "[program:web]\ncommand=sh -c 'echo hello; echo \"say \\\"hi\\\"\"; sleep 100'\n"
             "startsecs=0\nstdout_logfile=/dev/stdout\n"
             "[program:worker_long_name]\ncommand=sh -c 'echo oops >&2; sleep 100'\n"
             "startsecs=0\nstderr_logfile=/dev/stdout\nlog_format=json\n")
-    with open(tmp_path / "out", "wb") as out:
-        p = launch(tmp_path, conf, out)
-        wait_until(lambda: b"oops" in (tmp_path / "out").read_bytes() and
-                   b"hello" in (tmp_path / "out").read_bytes())
-        time.sleep(0.2)
-        assert stop(p) == 0
-    lines = (tmp_path / "out").read_text().splitlines()
+    lines = formatted_output(tmp_path, conf, b"oops", b"hello")
     assert "web              | hello" in lines
     assert 'web              | say "hi"' in lines
     [j] = [json.loads(l) for l in lines if l.startswith("{")]
     assert j["program"] == "worker_long_name" and j["stream"] == "stderr"
     assert j["line"] == "oops"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", j["ts"])
+
+
+def test_timestamps_in_the_plain_and_prefix_formats(tmp_path):
+    """log_timestamp=true: the time first on every line, then the prefix when there is one."""
+    conf = ("[supervisord]\nlog_timestamp=true\n"
+            "[program:plain]\ncommand=sh -c 'echo hello; echo again; sleep 100'\n"
+            "startsecs=0\nstdout_logfile=/dev/stdout\nlog_format=plain\n"
+            "[program:pre]\ncommand=sh -c 'echo world; sleep 100'\n"
+            "startsecs=0\nstdout_logfile=/dev/stdout\nlog_format=prefix\n")
+    lines = formatted_output(tmp_path, conf, b"again", b"world")
+    ts = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} "
+    assert len([l for l in lines if re.fullmatch(ts + r"(hello|again)", l)]) == 2, lines
+    assert [l for l in lines if re.fullmatch(ts + r"pre +\| world", l)], lines
 
 
 def test_sigusr2_reopens_log_files(tmp_path):
