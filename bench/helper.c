@@ -277,15 +277,18 @@ static int line_checks(struct expect *exp, const char *l, size_t n)
 		l += 5;
 		n -= 5;
 	}
-	unsigned w = (unsigned)(l[0 < n ? 1 : 0] - '0');
-	if (n == LINE - 1 && l[0] == 'w' && w < 10 && l[2] == ' ' && l[15] == ' ' &&
-	    !memcmp(l + 3, exp[w].digits, 12) && !memcmp(l + 16, fills[exp[w].fill], LINE - 17)) {
-		expect_after(&exp[w], l + 3, exp[w].fill);
+	/* a bare line of a writer: its expectation, and the two compares */
+	struct expect *e =
+	    n == LINE - 1 && l[0] == 'w' && l[1] >= '0' && l[1] <= '9' ? &exp[l[1] - '0'] : NULL;
+	if (e && l[2] == ' ' && !memcmp(l + 3, e->digits, 12) && l[15] == ' ' &&
+	    !memcmp(l + 16, fills[e->fill], LINE - 17)) {
+		expect_after(e, l + 3, e->fill);
 		return 1;
 	}
 	if (!line_intact(l, n))
 		return 0;
-	expect_after(&exp[w], l + 3, l[16] - 'a');
+	if (e) /* intact and bare: that writer goes on from here */
+		expect_after(e, l + 3, l[16] - 'a');
 	return 1;
 }
 

@@ -117,42 +117,31 @@ def one_supervisor(impl, lines_per_writer, timeout, perf=None, prefix=False):
         wd.remove()
 
 
-def one_cat(lines_per_writer, timeout):
-    wd = Workdir("logs-cat")
+def one_reference(lines_per_writer, timeout, relay):
+    """The same 4 writers without a supervisor. relay: into one pipe read by `cat`, whose stdout
+    goes to the counter (the physical reference). Else straight into the counter's pipe, no
+    relay at all: the ceiling of this machine for any relay (their 4 KiB writes interleave, so
+    lines tear either way)."""
+    wd = Workdir("logs-cat" if relay else "logs-direct")
     go = Fifo(wd / "go")
     counter = Counter(wd, WRITERS * lines_per_writer * LINE)
     script = " ".join(f"{cmd} &" for _, cmd, _ in writers(lines_per_writer, wd / "go"))
-    src = subprocess.Popen(["sh", "-c", f"{script} wait"], stdout=subprocess.PIPE)
-    cat = subprocess.Popen(["cat"], stdin=src.stdout, stdout=counter.fd)
+    if relay:
+        src = subprocess.Popen(["sh", "-c", f"{script} wait"], stdout=subprocess.PIPE)
+        cat = subprocess.Popen(["cat"], stdin=src.stdout, stdout=counter.fd)
+        src.stdout.close()
+        procs, measured = (src, cat), cat.pid
+    else:
+        src = subprocess.Popen(["sh", "-c", f"{script} wait"], stdout=counter.fd)
+        procs, measured = (src,), counter.proc.pid
     os.close(counter.fd)
-    src.stdout.close()
     try:
         time.sleep(0.05)  # the writers are up (they wait for their byte on the FIFO)
-        return measure(cat.pid, go, counter, lines_per_writer, timeout)
+        return measure(measured, go, counter, lines_per_writer, timeout)
     finally:
-        for p in (src, cat):
+        for p in procs:
             p.kill()
             p.wait()
-        counter.close()
-        go.close()
-        wd.remove()
-
-
-def one_direct(lines_per_writer, timeout):
-    """No relay at all: the 4 writers write straight into the counter's pipe. The ceiling of
-    this machine for any relay (their 4 KiB writes interleave, so lines tear)."""
-    wd = Workdir("logs-direct")
-    go = Fifo(wd / "go")
-    counter = Counter(wd, WRITERS * lines_per_writer * LINE)
-    script = " ".join(f"{cmd} &" for _, cmd, _ in writers(lines_per_writer, wd / "go"))
-    src = subprocess.Popen(["sh", "-c", f"{script} wait"], stdout=counter.fd)
-    os.close(counter.fd)
-    try:
-        time.sleep(0.05)  # the writers are up (they wait for their byte on the FIFO)
-        return measure(counter.proc.pid, go, counter, lines_per_writer, timeout)
-    finally:
-        src.kill()
-        src.wait()
         counter.close()
         go.close()
         wd.remove()
@@ -166,10 +155,10 @@ def log_throughput(runs, lines_per_writer=3_000_000, timeout=60, perf=None):
         for impl in alternate(run):
             out[impl].append(one_supervisor(impl, lines_per_writer, timeout,
                                             perf if run == 0 else None))
-        out["cat"].append(one_cat(lines_per_writer, timeout))
+        out["cat"].append(one_reference(lines_per_writer, timeout, relay=True))
         out["pidvisor-prefix"].append(one_supervisor("pidvisor", lines_per_writer, timeout,
                                                      prefix=True))
-        out["direct"].append(one_direct(lines_per_writer, timeout))
+        out["direct"].append(one_reference(lines_per_writer, timeout, relay=False))
     return out
 
 
