@@ -4,6 +4,7 @@ clients; run a client. (A plain module, not conftest: several conftest.py files 
 import os
 import re
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -20,6 +21,13 @@ BUILDS = {"asan": ROOT / "build" / "asan" / "pidvisor", "release": ROOT / "build
 # ASan: fail loudly on errors, but leaks in a process killed by a test are not findings.
 os.environ.setdefault("ASAN_OPTIONS", "detect_leaks=0:abort_on_error=0")
 os.environ.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on at the moment."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def terminate(proc, timeout):

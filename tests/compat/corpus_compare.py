@@ -244,6 +244,15 @@ def show(value):
 _ABSENT = object()
 
 
+def diff_keys(out, a, b, row):
+    """Every key of dict a or b whose values differ (a key only one has counts as absent in the
+    other): out gets row(key) + (show(a's value), show(b's value)), in key order."""
+    for key in sorted(set(a) | set(b)):
+        x, y = a.get(key, _ABSENT), b.get(key, _ABSENT)
+        if x != y:
+            out.append((*row(key), show(x), show(y)))
+
+
 def diff(sv, pv):
     """[(program, field, supervisord's value, pidvisor's value)], values JSON-encoded."""
     out = []
@@ -257,32 +266,20 @@ def diff(sv, pv):
             out.append((name, "config", "present" if a else "<absent>",
                         "present" if b else "<absent>"))
             continue
-        for member in sorted(set(a) | set(b)):
-            x, y = a.get(member, _ABSENT), b.get(member, _ABSENT)
-            if x != y:
-                out.append((name, f"config.{member}", show(x), show(y)))
-    for name in sorted(set(sv["states"]) | set(pv["states"])):
-        x, y = sv["states"].get(name, _ABSENT), pv["states"].get(name, _ABSENT)
-        if x != y:
-            out.append((name, "state", show(x), show(y)))
+        diff_keys(out, a, b, lambda member: (name, f"config.{member}"))
+    diff_keys(out, sv["states"], pv["states"], lambda name: (name, "state"))
     for name in sorted(set(sv["info"]) & set(pv["info"])):
         for member in INFO_MEMBERS:
             x, y = sv["info"][name][member], pv["info"][name][member]
             if x != y:
                 out.append((name, f"info.{member}", show(x), show(y)))
-    for name in sorted(set(sv["started"]) | set(pv["started"])):
-        x, y = sv["started"].get(name, _ABSENT), pv["started"].get(name, _ABSENT)
-        if x != y:
-            out.append((name, "started", show(x), show(y)))
+    diff_keys(out, sv["started"], pv["started"], lambda name: (name, "started"))
     for name in sorted(set(sv["proc"]) & set(pv["proc"])):
         a, b = sv["proc"][name], pv["proc"][name]
         for field in PROC_FIELDS:
             if a[field] != b[field]:
                 out.append((name, field, show(a[field]), show(b[field])))
-        for var in sorted(set(a["env"]) | set(b["env"])):
-            x, y = a["env"].get(var, _ABSENT), b["env"].get(var, _ABSENT)
-            if x != y:
-                out.append((name, f"env.{var}", show(x), show(y)))
+        diff_keys(out, a["env"], b["env"], lambda var: (name, f"env.{var}"))
     return out
 
 

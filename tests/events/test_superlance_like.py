@@ -3,10 +3,9 @@
 memmon restarts a program over its memory limit and httpok one whose HTTP port does not
 answer, both through the XML-RPC interface named by SUPERVISOR_SERVER_URL. Each must act under
 pidvisor as under supervisord."""
-import socket
 from pathlib import Path
 
-from harness import wait_until
+from harness import free_port, wait_until
 
 HERE = Path(__file__).resolve().parent
 PY = "/usr/bin/python3"
@@ -54,13 +53,15 @@ def test_memmon_restarts_a_program_over_its_limit(run, impl):
         d.stop()
 
 
+def httpok(port):
+    """The httpok listener, watching program web at http://127.0.0.1:port/ every 5 s."""
+    return (f"[eventlistener:httpok]\ncommand={PY} {HERE}/httpok.py -p web -t 2 "
+            f"http://127.0.0.1:{port}/\nevents=TICK_5\n\n")
+
+
 def test_httpok_restarts_a_program_whose_port_does_not_answer(run, impl):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    conf = (f"[eventlistener:httpok]\ncommand={PY} {HERE}/httpok.py -p web -t 2 "
-            f"http://127.0.0.1:{port}/\nevents=TICK_5\n\n"
-            "[program:web]\ncommand=sleep 1000\nstartsecs=0\n\n")
+    port = free_port()
+    conf = httpok(port) + "[program:web]\ncommand=sleep 1000\nstartsecs=0\n\n"
     d = run(impl, conf, control=True)
     try:
         restarted(d, "web")
@@ -69,11 +70,8 @@ def test_httpok_restarts_a_program_whose_port_does_not_answer(run, impl):
 
 
 def test_httpok_leaves_a_program_that_answers(run, impl):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    conf = (f"[eventlistener:httpok]\ncommand={PY} {HERE}/httpok.py -p web -t 2 "
-            f"http://127.0.0.1:{port}/\nevents=TICK_5\n\n"
+    port = free_port()
+    conf = (httpok(port) +
             f"[program:web]\ncommand={PY} -m http.server --bind 127.0.0.1 {port}\n"
             "startsecs=0\ndirectory=%(here)s\n\n")
     d = run(impl, conf, control=True)

@@ -18,7 +18,7 @@ import psutil
 import pytest
 
 import harness
-from harness import ROOT, wait_until
+from harness import ROOT, free_port, wait_until
 
 BUILDS = {"asan": ROOT / "build" / "asan" / "pidvisor", "release": ROOT / "build" / "pidvisor"}
 
@@ -367,14 +367,6 @@ port=127.0.0.1:{port}
 username={user}
 password={password}
 """
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def inet_call(port, auth, method="supervisor.getAPIVersion"):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import PIDVISOR, SUPERVISORCTL, Daemon, wait_until
+from harness import PIDVISOR, SUPERVISORCTL, Daemon, free_port, wait_until
 
 # a stand-in for uvicorn --fd 0 or php-cgi: accept() on fd 0, answer with our pid
 CHILD = """#!/usr/bin/python3
@@ -34,12 +34,6 @@ def child_script(tmp_path, name="child.py"):
     path.write_text(CHILD)
     path.chmod(0o755)
     return path
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def fd0(pid):

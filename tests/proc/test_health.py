@@ -1,20 +1,11 @@
 """Health checks as PID 1 of a PID namespace: HTTP, TCP and command checks against real
 loopback servers, on_unhealthy=restart and =shutdown, failures in the program's own log,
 check commands reaped."""
-import socket
 import time
 
 import psutil
 
-from harness import wait_until
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+from harness import free_port, wait_until
 
 
 # A loopback HTTP server that answers 200 while <dir>/healthy exists, else 503.

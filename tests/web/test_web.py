@@ -5,7 +5,6 @@ import http.client
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -16,17 +15,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from harness import PIDVISOR, wait_until  # noqa: E402
+from harness import PIDVISOR, free_port, wait_until  # noqa: E402
 
 RELEASE = str(Path(PIDVISOR).resolve().parent.parent / "pidvisor") if "asan" in PIDVISOR else PIDVISOR
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 PROGRAMS = ("[rpcinterface:supervisor]\n"
