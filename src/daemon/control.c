@@ -958,8 +958,9 @@ static int bind_unix(const struct http_server_conf *conf, char **err)
 	int rc = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
 	if (rc < 0 || listen(fd, BACKLOG) < 0) {
-		*err = xasprintf("cannot open an HTTP server: socket %s: %s", conf->file,
-				 strerror(errno));
+		*err =
+		    xasprintf("[unix_http_server] file: cannot open an HTTP server: socket %s: %s",
+			      conf->file, strerror(errno));
 		goto fail;
 	}
 	if (chmod(tmp, (mode_t)conf->chmod) < 0) {
@@ -1029,7 +1030,8 @@ static int bind_inet(const struct http_server_conf *conf, char **err)
 	if (fd >= 0)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, salen) < 0 || listen(fd, BACKLOG) < 0) {
-		*err = xasprintf("cannot open an HTTP server: port %s: %s", spec, strerror(errno));
+		*err = xasprintf("[inet_http_server] port: cannot open an HTTP server: port %s: %s",
+				 spec, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -1124,6 +1126,7 @@ int control_start(struct supervisor *sv, char **err)
 	sv->on_process_gone = process_gone;
 	ev_prepare_init(&ctl->check, check_cb);
 	web_init();
+	/* both set up before either opens: a failed open tears down the other one too */
 	for (int i = 0; i < 2; i++) {
 		struct listener *l = &ctl->listeners[i];
 		l->ctl = ctl;
@@ -1131,6 +1134,9 @@ int control_start(struct supervisor *sv, char **err)
 		l->fd = -1;
 		ev_init(&l->io, accept_cb);
 		ev_init(&l->retry, retry_cb);
+	}
+	for (int i = 0; i < 2; i++) {
+		struct listener *l = &ctl->listeners[i];
 		const struct http_server_conf *conf = listener_conf(l);
 		if (conf->enabled && listener_open(l, conf, err) < 0) {
 			control_stop(sv);

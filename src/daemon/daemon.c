@@ -8,11 +8,13 @@
 #include <getopt.h>
 #include <grp.h>
 #include <libgen.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -40,6 +42,76 @@ static void check_commands(const struct config *cfg, struct diag *d)
 			diag_add(d, DIAG_ERROR, c->file, c->line, c->section, "command", "%s", err);
 			free(err);
 		}
+}
+
+/* Why who cannot create a file in path's directory, or NULL when it can. who is NULL for the
+ * checking user itself (root passes the permission bits, not a read-only mount). */
+static const char *dir_refuses(const char *path, const struct user_info *who, char *dir,
+			       size_t dirsize)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		snprintf(dir, dirsize, ".");
+	else
+		snprintf(dir, dirsize, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	struct stat st;
+	if (stat(dir, &st) < 0)
+		return errno == ENOENT ? "does not exist" : strerror(errno);
+	if (!S_ISDIR(st.st_mode))
+		return "is not a directory";
+	struct statvfs vfs;
+	if (statvfs(dir, &vfs) == 0 && (vfs.f_flag & ST_RDONLY))
+		return "is on a read-only file system";
+	if (!who)
+		return access(dir, W_OK | X_OK) == 0 ? NULL : "is not writable";
+	if (who->uid == 0)
+		return NULL;
+	mode_t bits = S_IWOTH | S_IXOTH;
+	if (st.st_uid == who->uid) {
+		bits = S_IWUSR | S_IXUSR;
+	} else {
+		for (size_t i = 0; i < who->ngroups; i++)
+			if (who->groups[i] == st.st_gid)
+				bits = S_IWGRP | S_IXGRP;
+		if (who->gid == st.st_gid)
+			bits = S_IWGRP | S_IXGRP;
+	}
+	return (st.st_mode & bits) == bits ? NULL : "is not writable by the user";
+}
+
+/* --check-config: the files pidvisor creates at start-up must be creatable there, or start-up
+ * fails (exit 2) where the image runs. The socket and the pidfile are made after the switch
+ * to [supervisord] user; the main log before it. */
+static void check_paths(const struct config *cfg, struct diag *d)
+{
+	struct user_info ui, *as = NULL;
+	if (cfg->sd.user && user_lookup(cfg->sd.user, &ui) == 0)
+		as = &ui;
+	const struct {
+		const char *section, *key, *path;
+		bool as_user;
+		enum diag_level level; /* a pidfile not written is logged, and start-up goes on */
+	} paths[] = {
+	    {"unix_http_server", "file", cfg->unix_server.enabled ? cfg->unix_server.file : NULL,
+	     true, DIAG_ERROR},
+	    {"supervisord", "pidfile", cfg->sd.pidfile, true, DIAG_WARNING},
+	    {"supervisord", "logfile", cfg->sd.logfile, false, DIAG_ERROR},
+	};
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		const char *path = paths[i].path;
+		if (!path || !strcmp(path, "syslog") || !strncmp(path, "/dev/", 5))
+			continue;
+		char dir[PATH_MAX];
+		const char *why = dir_refuses(path, paths[i].as_user ? as : NULL, dir, sizeof(dir));
+		if (!why)
+			continue;
+		if (paths[i].as_user && as)
+			diag_add(d, paths[i].level, cfg->path, 0, paths[i].section, paths[i].key,
+				 "'%s': its directory %s %s %s", path, dir, why, as->name);
+		else
+			diag_add(d, paths[i].level, cfg->path, 0, paths[i].section, paths[i].key,
+				 "'%s': its directory %s %s", path, dir, why);
+	}
 }
 
 struct daemon_opts {
@@ -395,8 +467,10 @@ int daemon_main(int argc, char **argv)
 	o.ov.strict = o.check_config;
 	struct config *cfg = config_load(o.config, &o.ov, &d);
 	if (o.check_config) {
-		if (cfg)
+		if (cfg) {
 			check_commands(cfg, &d);
+			check_paths(cfg, &d);
+		}
 		diag_print(&d, stdout);
 		int status = d.errors ? 2 : d.warnings ? 1 : 0;
 		if (!status)
