@@ -4,10 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "control.h"
+#include "health.h"
 #include "states.h"
 #include "supervisor.h"
 
@@ -72,10 +74,25 @@ static void m_spawns(struct buf *b, const char *metric, const struct process *p)
 	buf_printf(b, "} %llu\n", p->spawns);
 }
 
+/* What the last run's waitpid said, not the RPC's exitstatus: supervisord's is 0 for a run that
+ * ended within startsecs, whatever its code, and a dashboard must see the 1. */
 static void m_exit(struct buf *b, const char *metric, const struct process *p)
 {
+	int st = p->wait_status, code = 0;
+	if (p->exited)
+		code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 	labels(b, metric, p);
-	buf_printf(b, "} %d\n", p->fsm.exitstatus);
+	buf_printf(b, "} %d\n", code);
+}
+
+/* Only programs with a healthcheck that are running have a health. */
+static void m_health(struct buf *b, const char *metric, const struct process *p)
+{
+	const char *h = health_of(p);
+	if (!h)
+		return;
+	labels(b, metric, p);
+	buf_printf(b, ",status=\"%s\"} 1\n", h);
 }
 
 static void m_pid(struct buf *b, const char *metric, const struct process *p)
@@ -150,7 +167,13 @@ void metrics_write(struct supervisor *sv, struct buf *b)
 	     "How many times the process was started (the first start and every restart).",
 	     m_spawns},
 	    {"pidvisor_process_exit_status", "gauge",
-	     "The exit status of the process's last exit (-1 when a signal ended it).", m_exit},
+	     "The exit status of the process's last exit, as the kernel gave it (-1 when a "
+	     "signal ended it; 0 before the first exit).",
+	     m_exit},
+	    {"pidvisor_process_health", "gauge",
+	     "The health of a running process with a healthcheck, as a label (starting, healthy, "
+	     "unhealthy).",
+	     m_health},
 	    {"pidvisor_process_pid", "gauge", "The process's pid (0 when not running).", m_pid},
 	    {"pidvisor_log_bytes_total", "counter",
 	     "Bytes of output the process wrote, per stream (stdout, stderr).", m_log_bytes},
