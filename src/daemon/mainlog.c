@@ -62,8 +62,9 @@ int log_open(const struct supervisord_conf *sd, bool to_stdout, char **err)
 		L.file.maxbytes = sd->logfile_maxbytes;
 		L.file.backups = sd->logfile_backups;
 		if (logfile_open(&L.file) < 0) {
-			*err = xasprintf("cannot open the log file %s: %s", L.file.path,
-					 strerror(errno));
+			*err = xasprintf("[supervisord] logfile: cannot open the log file %s: %s "
+					 "(set logfile to a writable path, or to /dev/stdout)",
+					 L.file.path, strerror(errno));
 			free(L.file.path);
 			L.file.path = NULL;
 			L.target = LOG_TARGET_NONE;

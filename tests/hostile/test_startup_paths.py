@@ -86,3 +86,23 @@ def test_port_taken_tears_down_the_other_server(build, tmp_path):
         r = run_pid1(build, conf, tmp_path)
         assert_refused(r, tmp_path, f"port 127.0.0.1:{port}", "Address already in use")
         assert not sock.exists()
+
+
+def test_default_main_log_on_a_read_only_root(build, tmp_path):
+    """No logfile= and a read-only working directory (docker run --read-only): exit 2 naming
+    the key that moves it; --check-config says so first."""
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    conf = tmp_path / "s.conf"
+    conf.write_text("[supervisord]\n" + PROGRAM.format(tmp=tmp_path))
+    r = run_pid1(build, conf, tmp_path,
+                 pre=f"mount -t tmpfs -o ro tmpfs {ro} && cd {ro}")
+    assert_refused(r, tmp_path, "[supervisord] logfile", "supervisord.log",
+                   "Read-only file system")
+    check = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                            f"mount -t tmpfs -o ro tmpfs {ro} && cd {ro} && "
+                            f"exec {build} -c {conf} --check-config"],
+                           capture_output=True, text=True, timeout=60)
+    assert check.returncode == 2, check.stdout
+    assert "[supervisord] logfile: 'supervisord.log': its directory . is on a read-only " \
+           "file system" in check.stdout, check.stdout
