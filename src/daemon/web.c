@@ -6,12 +6,14 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "http.h"
 #include "json.h"
 #include "metrics.h"
 #include "states.h"
 #include "supervisor.h"
+#include "version.h"
 #include "xr_json.h"
 
 #define PAGE_MAX (64 * 1024 * 1024) /* a page, an API answer or the metrics */
@@ -141,7 +143,9 @@ static const char page_head[] =
     "<title>pidvisor status</title><style>"
     "body{font:15px/1.4 system-ui,sans-serif;margin:0;background:#f4f5f7;color:#1d2330}"
     "header{background:#1d2330;color:#fff;padding:.8em 1em;display:flex;flex-wrap:wrap;"
-    "gap:.6em;align-items:center}header h1{font-size:1.1em;margin:0 auto 0 0}"
+    "gap:.6em;align-items:center}header h1{font-size:1.1em;margin:0}"
+    ".meta{margin-right:auto;color:#c5cbd8;font-size:.85em}.tails{font-size:.8em;white-space:"
+    "nowrap}"
     "header form{display:inline}main{padding:1em;max-width:75em;margin:auto}"
     "button,.btn{font:inherit;border:1px solid #9aa3b5;background:#fff;border-radius:4px;"
     "padding:.15em .6em;cursor:pointer;color:#1d2330;text-decoration:none}"
@@ -189,6 +193,7 @@ static const char page_script[] =
     ".then(function(){timer=setTimeout(tick,1000);});}\n"
     /* with JavaScript the forms act in place: the same POST, then the banner and rows */
     "document.addEventListener('submit',function(e){var fm=e.target;e.preventDefault();"
+    "if(fm.elements.action.value=='stopall'&&!confirm('Stop every program?'))return;"
     "var bs=fm.querySelectorAll('button');bs.forEach(function(b){b.disabled=true;});"
     "fetch(fm.getAttribute('action'),{method:'POST',body:new URLSearchParams(new FormData(fm))})"
     ".then(function(r){var m=new URL(r.url).searchParams.get('message');if(m)banner(m);"
@@ -230,8 +235,13 @@ static void render_page(struct rpc_server *rs, const char *message, struct web_r
 	call(rs, "supervisor.getAllProcessInfo", xr_array(), &a);
 	struct buf *b = &r->body;
 	buf_puts(b, page_head);
-	buf_puts(b, "<header><h1>pidvisor</h1>"
-		    "<a class=\"btn\" href=\"index.html?action=refresh\">Refresh</a> ");
+	char host[256] = "";
+	if (gethostname(host, sizeof(host) - 1) < 0)
+		host[0] = '\0';
+	buf_puts(b, "<header><h1>pidvisor</h1><span class=\"meta\">" PIDVISOR_VERSION
+		    " (supervisord " SUPERVISOR_VERSION ") on ");
+	html(b, host);
+	buf_puts(b, "</span><a class=\"btn\" href=\"index.html?action=refresh\">Refresh</a> ");
 	action_form(b, NULL, "restartall", "Restart All", false);
 	action_form(b, NULL, "stopall", "Stop All", false);
 	buf_puts(b, "</header><main>");
@@ -261,14 +271,21 @@ static void render_page(struct rpc_server *rs, const char *message, struct web_r
 		html(b, xr_member_str(p, "statename", "UNKNOWN"));
 		buf_puts(b, "</span></td><td class=\"desc\">");
 		html(b, xr_member_str(p, "description", ""));
-		buf_puts(b, "</td><td><a href=\"tail.html?processname=");
 		struct buf enc = {0};
 		url_encode(&enc, spec);
-		html(b, enc.data ? enc.data : "");
-		buf_free(&enc);
-		buf_puts(b, "\">");
+		const char *e = enc.data ? enc.data : "";
+		/* why a FATAL or BACKOFF program failed is on its stderr, its stdout often empty */
+		buf_printf(b, "</td><td><a class=\"name\" href=\"tail.html?processname=");
+		html(b, e);
+		buf_puts(b, state == PS_FATAL || state == PS_BACKOFF ? "&amp;stream=stderr\">"
+								     : "\">");
 		html(b, spec);
-		buf_puts(b, "</a></td><td class=\"acts\">");
+		buf_puts(b, "</a> <span class=\"tails\"><a href=\"logtail/");
+		html(b, e);
+		buf_puts(b, "\">Tail -f Stdout</a> <a href=\"logtail/");
+		html(b, e);
+		buf_puts(b, "/stderr\">Tail -f Stderr</a></span></td><td class=\"acts\">");
+		buf_free(&enc);
 		bool running = proc_state_running((enum proc_state)state) || state == PS_STOPPING;
 		action_form(b, spec, "start", "Start", running);
 		action_form(b, spec, "restart", "Restart", !running);
@@ -286,8 +303,10 @@ static void render_page(struct rpc_server *rs, const char *message, struct web_r
 
 static void render_tail(struct rpc_server *rs, const char *query, size_t qlen, struct web_reply *r)
 {
-	char name[512], limit_s[32];
+	char name[512], limit_s[32], stream[16] = "";
 	bool have = form_get(query, qlen, "processname", name, sizeof(name)) && *name;
+	form_get(query, qlen, "stream", stream, sizeof(stream));
+	bool err = !strcmp(stream, "stderr");
 	long long limit = 1024;
 	if (form_get(query, qlen, "limit", limit_s, sizeof(limit_s))) {
 		char *end;
@@ -303,7 +322,9 @@ static void render_tail(struct rpc_server *rs, const char *query, size_t qlen, s
 		xr_array_add(params, xr_int(-limit));
 		xr_array_add(params, xr_int(0));
 		struct rpc_answer a;
-		call(rs, "supervisor.readProcessStdoutLog", params, &a);
+		call(rs,
+		     err ? "supervisor.readProcessStderrLog" : "supervisor.readProcessStdoutLog",
+		     params, &a);
 		if (a.fault == XR_NO_FILE)
 			buf_printf(&text, "No file for %s", name);
 		else if (a.fault)
@@ -317,14 +338,21 @@ static void render_tail(struct rpc_server *rs, const char *query, size_t qlen, s
 	buf_puts(b, page_head);
 	buf_puts(b, "<header><h1>Tail of ");
 	html(b, have ? name : "?");
+	buf_puts(b, err ? " (stderr)" : " (stdout)");
 	buf_puts(b, "</h1><a class=\"btn\" href=\"index.html\">Back</a> ");
 	if (have) {
-		buf_puts(b, "<a class=\"btn\" href=\"tail.html?processname=");
 		struct buf enc = {0};
 		url_encode(&enc, name);
-		html(b, enc.data ? enc.data : "");
+		const char *e = enc.data ? enc.data : "";
+		buf_puts(b, "<a class=\"btn\" href=\"tail.html?processname=");
+		html(b, e);
+		buf_printf(b, "&amp;limit=%lld%s\">Refresh</a> ", limit,
+			   err ? "&amp;stream=stderr" : "");
+		buf_puts(b, "<a class=\"btn\" href=\"tail.html?processname=");
+		html(b, e);
+		buf_printf(b, "&amp;limit=%lld%s\">%s</a>", limit, err ? "" : "&amp;stream=stderr",
+			   err ? "Stdout" : "Stderr");
 		buf_free(&enc);
-		buf_printf(b, "&amp;limit=%lld\">Refresh</a>", limit);
 	}
 	buf_puts(b, "</header><main><pre id=\"tailbody\">");
 	html(b, text.data ? text.data : "");
