@@ -349,6 +349,7 @@ static void handle_web(struct conn *c)
 	    .origin = http_header(&c->parser, "Origin"),
 	    .host = http_header(&c->parser, "Host"),
 	    .may_get_act = listener_conf(c->l)->username || listener_trusted(c->l),
+	    .cross_site = http_cross_site(&c->parser),
 	};
 	struct web_reply r;
 	c->head = !strcmp(rq.method, "HEAD");
@@ -557,6 +558,35 @@ unsigned long long control_requests(const struct supervisor *sv)
 	return ctl ? ctl->requests : 0;
 }
 
+/* A page on another site can make the browser POST here with no preflight (an HTML form, a
+ * no-cors fetch) and with the browser's cached credentials: every XML-RPC client sends
+ * text/xml, which no such request can, and no browser request from another origin is taken. */
+static bool rpc_refused(struct conn *c)
+{
+	char body[300];
+	int status = 0, n = 0;
+	const char *type = http_header(&c->parser, "Content-Type");
+	const char *why = http_cross_site(&c->parser);
+	if (why) {
+		status = 403;
+		n = snprintf(body, sizeof(body),
+			     "403 Forbidden: /RPC2 takes no request from a page of another site "
+			     "(the %s header says it comes from one)\n",
+			     why);
+	} else if (!http_media_type_is(type, "text/xml")) {
+		status = 415;
+		n = snprintf(body, sizeof(body),
+			     "415 Unsupported Media Type: /RPC2 takes XML-RPC calls sent as "
+			     "Content-Type: text/xml (this one: %.100s)\n",
+			     type ? type : "none");
+	}
+	if (!status)
+		return false;
+	log_debug("control: /RPC2 request refused: %d (%s)", status, why ? why : "Content-Type");
+	respond(c, status, "text/plain", body, (size_t)n, NULL);
+	return true;
+}
+
 static void handle_request(struct conn *c)
 {
 	c->l->ctl->requests++;
@@ -574,6 +604,8 @@ static void handle_request(struct conn *c)
 			respond_error(c, 400);
 			return;
 		}
+		if (rpc_refused(c))
+			return;
 		handle_rpc(c);
 		return;
 	}

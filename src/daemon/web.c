@@ -615,6 +615,16 @@ enum web_result web_handle(struct rpc_server *rs, const struct web_request *rq, 
 				    "loopback. Use the page's buttons.\n");
 				return WEB_DONE;
 			}
+			if (rq->cross_site && strcmp(action, "refresh") != 0) {
+				r->status = 403;
+				buf_printf(
+				    &r->body,
+				    "403 Forbidden: this action URL was opened from a page of "
+				    "another site (the %s header says so), and nothing was "
+				    "done. Open it directly, or use the page's buttons.\n",
+				    rq->cross_site);
+				return WEB_DONE;
+			}
 			return act(rs, query, qlen, r);
 		}
 		char message[700] = "";

@@ -20,10 +20,12 @@ struct web_request {
 	const char *target; /* path and query, as sent */
 	const char *body;   /* a POST's form body (application/x-www-form-urlencoded) */
 	size_t body_len;
-	const char *origin; /* the Origin header, or NULL */
-	const char *host;   /* the Host header, or NULL */
-	bool may_get_act;   /* supervisord's GET action URLs are accepted: auth is on, or the
-			       server is a unix socket or on loopback */
+	const char *origin;	/* the Origin header, or NULL */
+	const char *host;	/* the Host header, or NULL */
+	bool may_get_act;	/* supervisord's GET action URLs are accepted: auth is on, or the
+				   server is a unix socket or on loopback */
+	const char *cross_site; /* the header telling that a page of another site sent the
+				   request (http_cross_site), or NULL: GET actions are refused */
 };
 
 #define WEB_STEPS_MAX 2

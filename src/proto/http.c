@@ -84,6 +84,46 @@ const char *http_header(const struct http_parser *p, const char *name)
 	return NULL;
 }
 
+bool http_media_type_is(const char *content_type, const char *type)
+{
+	if (!content_type)
+		return false;
+	size_t n = strcspn(content_type, ";");
+	while (n && (content_type[n - 1] == ' ' || content_type[n - 1] == '\t'))
+		n--;
+	return n == strlen(type) && strncasecmp(content_type, type, n) == 0;
+}
+
+/* Whether an Origin or Referer names the server at host: scheme "://" host, then the end
+ * or a path. */
+static bool url_is_host(const char *url, const char *host)
+{
+	const char *h = NULL;
+	if (!strncasecmp(url, "http://", 7))
+		h = url + 7;
+	else if (!strncasecmp(url, "https://", 8))
+		h = url + 8;
+	if (!h || !host || !*host)
+		return false;
+	size_t n = strcspn(h, "/?#");
+	return n == strlen(host) && strncasecmp(h, host, n) == 0;
+}
+
+const char *http_cross_site(const struct http_parser *p)
+{
+	const char *site = http_header(p, "Sec-Fetch-Site");
+	if (site && strcasecmp(site, "same-origin") != 0 && strcasecmp(site, "none") != 0)
+		return "Sec-Fetch-Site";
+	const char *host = http_header(p, "Host");
+	const char *origin = http_header(p, "Origin");
+	if (origin && *origin && !url_is_host(origin, host))
+		return "Origin";
+	const char *referer = http_header(p, "Referer");
+	if (referer && *referer && !url_is_host(referer, host))
+		return "Referer";
+	return NULL;
+}
+
 static bool is_tchar(unsigned char c)
 {
 	return isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c));
@@ -474,6 +514,7 @@ static const struct {
     {411, "Length Required"},
     {413, "Payload Too Large"},
     {414, "URI Too Long"},
+    {415, "Unsupported Media Type"},
     {431, "Request Header Fields Too Large"},
     {500, "Internal Server Error"},
     {501, "Not Implemented"},

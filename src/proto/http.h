@@ -86,6 +86,15 @@ enum http_result http_parser_eof(struct http_parser *p);
 bool http_parser_head_done(const struct http_parser *p);
 /* First header with that name (case-insensitive), or NULL. */
 const char *http_header(const struct http_parser *p, const char *name);
+/* Whether a Content-Type value names that media type ("text/xml" matches
+ * "Text/XML; charset=utf-8"); false for NULL. */
+bool http_media_type_is(const char *content_type, const char *type);
+/* Whether a browser says the request comes from a page of another origin than
+ * the one in its Host header: Sec-Fetch-Site other than same-origin or none, or
+ * a non-empty Origin or Referer whose host is not Host (http or https; "null" is
+ * foreign). Returns the header that says so, or NULL when none does (no such
+ * header at all: not a browser, or one too old to tell). */
+const char *http_cross_site(const struct http_parser *p);
 
 const char *http_reason(int status);
 /* Appends "Basic <base64(user:pass)>". */

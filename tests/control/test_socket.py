@@ -148,7 +148,8 @@ def test_bad_requests_close_only_that_connection(served):
            b"<params><param><value><array><data>" + b"<value><array><data>" * 200 + \
            b"</data></array></value>" * 200 + b"</data></array></value></param></params>" \
            b"</methodCall>"
-    reply = raw(d.sock, b"POST /RPC2 HTTP/1.1\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+    reply = raw(d.sock, b"POST /RPC2 HTTP/1.1\r\nContent-Type: text/xml\r\nContent-Length: %d"
+                b"\r\n\r\n" % len(body) + body)
     assert reply.startswith(b"HTTP/1.1 400")
     huge = b"<methodCall>" + b" " * (3 * 1024 * 1024)
     reply = raw(d.sock, b"POST /RPC2 HTTP/1.1\r\nContent-Length: %d\r\n\r\n" % len(huge) + huge)
@@ -219,11 +220,12 @@ def test_auth_is_enforced(run, tmp_path):
     body = (b"<?xml version='1.0'?><methodCall><methodName>supervisor.getAPIVersion"
             b"</methodName></methodCall>")
     ok = raw(sock, b"POST /RPC2 HTTP/1.1\r\nAuthorization: Basic " + token +
-             b"\r\nConnection: close\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+             b"\r\nContent-Type: text/xml\r\nConnection: close\r\nContent-Length: %d\r\n\r\n"
+             % len(body) + body)
     assert ok.startswith(b"HTTP/1.1 200") and b"<string>3.0</string>" in ok
     bad = raw(sock, b"POST /RPC2 HTTP/1.1\r\nAuthorization: Basic " +
-              base64.b64encode(b"admin:wrong") + b"\r\nContent-Length: %d\r\n\r\n" % len(body)
-              + body)
+              base64.b64encode(b"admin:wrong") + b"\r\nContent-Type: text/xml\r\n"
+              b"Content-Length: %d\r\n\r\n" % len(body) + body)
     assert bad.startswith(b"HTTP/1.1 401")
 
 
@@ -236,8 +238,8 @@ def test_sha_password(run, tmp_path):
     body = (b"<?xml version='1.0'?><methodCall><methodName>supervisor.getAPIVersion"
             b"</methodName></methodCall>")
     ok = raw(sock, b"POST /RPC2 HTTP/1.1\r\nAuthorization: Basic " +
-             base64.b64encode(b"u:hunter2") + b"\r\nConnection: close\r\nContent-Length: %d"
-             b"\r\n\r\n" % len(body) + body)
+             base64.b64encode(b"u:hunter2") + b"\r\nContent-Type: text/xml\r\nConnection: close"
+             b"\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
     assert ok.startswith(b"HTTP/1.1 200")
 
 

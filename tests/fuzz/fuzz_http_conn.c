@@ -55,6 +55,10 @@ static const char *const others[] = {
     "POST /RPC2 HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n",
     "BREW /pot HTTP/1.1\r\n\r\n",
     "\r\n",
+    /* refused before anything is done: another site's page, or not text/xml */
+    "POST /RPC2 HTTP/1.1\r\nOrigin: null\r\nContent-Type: text/xml\r\nContent-Length: 1\r\n\r\n<",
+    "POST /RPC2 HTTP/1.1\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\n<?xml",
+    "GET /?processname=prog&action=start HTTP/1.1\r\nSec-Fetch-Site: same-site\r\n\r\n",
 };
 
 #define NCALLS	(sizeof(calls) / sizeof(calls[0]))
@@ -109,7 +113,9 @@ static void setup(void)
 		}
 		size_t n = strlen(calls[i]) + 128;
 		requests[i] = malloc(n);
-		snprintf(requests[i], n, "POST /RPC2 HTTP/1.1\r\nContent-Length: %zu\r\n\r\n%s",
+		snprintf(requests[i], n,
+			 "POST /RPC2 HTTP/1.1\r\nContent-Type: text/xml\r\nContent-Length: "
+			 "%zu\r\n\r\n%s",
 			 strlen(calls[i]), calls[i]);
 	}
 	struct diag d = {0};

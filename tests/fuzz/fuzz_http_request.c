@@ -39,6 +39,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (p.body.len != p.content_length && !p.chunked)
 				__builtin_trap();
 			(void)http_header(&p, "Authorization");
+			(void)http_media_type_is(http_header(&p, "Content-Type"), "text/xml");
+			const char *why = http_cross_site(&p);
+			if (why && !http_header(&p, why))
+				__builtin_trap(); /* it names a header the request has */
 			if (!p.keep_alive)
 				break;
 			http_parser_reset(&p);

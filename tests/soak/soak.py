@@ -118,7 +118,8 @@ MALFORMED = [
     b"GARBAGE\r\n\r\n",
     b"POST /RPC2 HTTP/1.1\r\nContent-Length: -5\r\n\r\n",
     b"POST /RPC2 HTTP/1.1\r\nContent-Length: 100\r\n\r\nshort",
-    b"POST /RPC2 HTTP/1.1\r\nContent-Length: 20\r\n\r\n<methodCall><bad></x>",
+    b"POST /RPC2 HTTP/1.1\r\nContent-Type: text/xml\r\nContent-Length: 20\r\n\r\n"
+    b"<methodCall><bad></x>",
     b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X-Long: " + b"a" * 70000 + b"\r\n\r\n",
     b"POST /RPC2 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
     b"\x00\xff\xfe binary \r\n\r\n",

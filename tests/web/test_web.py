@@ -15,7 +15,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from harness import PIDVISOR, free_port, wait_until  # noqa: E402
+from harness import PIDVISOR, SUPERVISORCTL, free_port, wait_until  # noqa: E402
 
 RELEASE = str(Path(PIDVISOR).resolve().parent.parent / "pidvisor") if "asan" in PIDVISOR else PIDVISOR
 
@@ -115,11 +115,42 @@ def test_state_changes_need_the_token_and_the_same_origin(run):
 
 
 def test_get_actions_refused_beyond_loopback_without_auth(run, tmp_path):
-    """A server on a non-loopback address with auth accepts GET actions (supervisord's
-    bookmarks); the same checks over a unix socket accept them with no auth."""
+    """With no password, a server listening beyond loopback refuses GET action URLs and does
+    nothing, while the page's buttons (a POST with the page's token) and a unix socket still act.
+    pidvisor judges "loopback" by the address the server is bound to: this one is bound to every
+    address (0.0.0.0) and reached through 127.0.0.1, as no other address is used here."""
     port = free_port()
-    d = run("pidvisor", f"[inet_http_server]\nport=127.0.0.1:{port}\nusername=u\npassword=p\n"
+    d = run("pidvisor", f"[inet_http_server]\nport=0.0.0.0:{port}\n\n"
             f"[unix_http_server]\nfile={tmp_path}/sock\n\n{PROGRAMS}")
+    d.port = port
+    wait_until(lambda: get(d, "/")[0] == 200, timeout=15, what="the page")
+    wait_until(lambda: state(d, "worker") == "RUNNING", what="worker RUNNING")
+    assert "listens beyond loopback with no password" in d.log_path.read_text()
+    for action in ("stop", "restart", "clearlog"):
+        status, _, body = get(d, f"/index.html?processname=worker&action={action}")
+        assert status == 403 and "Use the page's buttons" in body, (action, status)
+    for action in ("stopall", "restartall"):
+        assert get(d, f"/index.html?action={action}")[0] == 403
+    assert state(d, "worker") == "RUNNING" and state(d, "web") == "RUNNING"
+    assert "stopped: worker" not in d.log_path.read_text()
+    assert get(d, "/index.html?action=refresh")[0] == 303  # does nothing: allowed
+    token = re.search(r'name="token" value="([0-9a-f]+)"', get(d, "/")[2]).group(1)
+    status, _, _ = request(d, "POST", "/index.html",
+                           f"processname=worker&action=stop&token={token}",
+                           {"Content-Type": "application/x-www-form-urlencoded"})
+    assert status == 303 and state(d, "worker") == "STOPPED"
+    out = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--unix-socket",
+                          f"{tmp_path}/sock", "http://x/index.html?processname=worker&action=start"],
+                         capture_output=True, text=True)
+    assert out.stdout == "303" and state(d, "worker") == "RUNNING"
+
+
+def test_get_actions_taken_beyond_loopback_with_auth(run):
+    """The same server with a password takes supervisord's bookmarked GET actions, with the
+    credentials only."""
+    port = free_port()
+    d = run("pidvisor", f"[inet_http_server]\nport=0.0.0.0:{port}\nusername=u\npassword=p\n\n"
+            f"{PROGRAMS}")
     d.port = port
     wait_until(lambda: get(d, "/")[0] == 401, timeout=15, what="auth")
     for path in ("/metrics", "/api/processes", "/tail.html?processname=web", "/index.html",
@@ -127,11 +158,94 @@ def test_get_actions_refused_beyond_loopback_without_auth(run, tmp_path):
         assert get(d, path)[0] == 401, path  # no way around the password
     import base64
     auth = {"Authorization": "Basic " + base64.b64encode(b"u:p").decode()}
-    assert get(d, "/index.html?processname=worker&action=stop", headers=auth)[0] == 303
-    out = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--unix-socket",
-                          f"{tmp_path}/sock", "http://x/index.html?processname=worker&action=start"],
-                         capture_output=True, text=True)
-    assert out.stdout == "303"
+    assert get(d, "/index.html?processname=worker&action=stop", headers=auth, timeout=30)[0] == 303
+    assert json.loads(get(d, "/api/processes/worker", headers=auth)[2])["statename"] == "STOPPED"
+
+
+def xml_call(method, *args):
+    import xmlrpc.client
+    return xmlrpc.client.dumps(args, method)
+
+
+def main_log_stops(d):
+    return [line for line in d.log_path.read_text().splitlines()
+            if "stopped: worker" in line or "waiting for worker" in line]
+
+
+@pytest.mark.parametrize("auth", [False, True], ids=["open", "password"])
+def test_cross_site_requests_do_nothing(run, build, auth):
+    """What a page of another site can make a browser send, on a loopback server with no
+    password and on one with a password the browser holds: /RPC2 takes only text/xml and no
+    request a browser marks as coming from another origin; GET action URLs take none either.
+    Nothing is done: the program stays RUNNING and the main log tells of no stop. supervisorctl,
+    Python's xmlrpc.client and pidvisor ctl keep working."""
+    import base64
+    d = run("pidvisor", f"[inet_http_server]\nport=127.0.0.1:{free_port()}\n"
+            + ("username=u\npassword=p\n" if auth else "") + f"\n{PROGRAMS}", binary=build)
+    d.port = int(re.search(r"port=127.0.0.1:(\d+)", d.conf_path.read_text()).group(1))
+    creds = {"Authorization": "Basic " + base64.b64encode(b"u:p").decode()} if auth else {}
+    wait_until(lambda: get(d, "/api/processes/worker", headers=creds)[0] == 200, timeout=15,
+               what="the server")
+    wait_until(lambda: json.loads(get(d, "/api/processes/worker", headers=creds)[2])
+               ["statename"] == "RUNNING", what="worker RUNNING")
+    own = f"http://127.0.0.1:{d.port}"
+    stop = xml_call("supervisor.stopProcess", "worker")
+
+    def rpc(headers, body=stop):
+        return request(d, "POST", "/RPC2", body, dict(creds, **headers))
+
+    for ctype in (None, "text/plain", "text/plain;charset=UTF-8",
+                  "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+                  "application/xml", "text/xmlfoo", ""):
+        status, headers, body = rpc({"Content-Type": ctype} if ctype is not None else {})
+        assert status == 415, (ctype, status, body)
+        assert "text/xml" in body
+    for foreign in ({"Origin": "http://evil.example"}, {"Origin": "null"},
+                    {"Origin": f"http://127.0.0.1:{d.port + 1}"},
+                    {"Origin": "http://" + "a" * 7000},
+                    {"Origin": own, "Sec-Fetch-Site": "same-site"},
+                    {"Sec-Fetch-Site": "cross-site"}, {"Referer": "http://evil.example/x"},
+                    {"Origin": own, "Host": "evil.example"}):
+        status, _, body = rpc(dict(foreign, **{"Content-Type": "text/xml"}))
+        assert status == 403, (foreign, status)
+        assert "another site" in body
+        status, _, body = get(d, "/index.html?processname=worker&action=stop",
+                              headers=dict(creds, **foreign))
+        assert status == 403, (foreign, status)
+        assert "nothing was done" in body
+    # the headers of a browser on the server's own page are fine; a charset too
+    ok = {"Content-Type": "text/xml; charset=utf-8", "Origin": own,
+          "Sec-Fetch-Site": "same-origin", "Referer": own + "/index.html"}
+    status, _, body = rpc(ok, xml_call("supervisor.getAPIVersion"))
+    assert status == 200 and "<string>3.0</string>" in body
+    assert json.loads(get(d, "/api/processes/worker", headers=creds)[2])["statename"] == \
+        "RUNNING"
+    assert main_log_stops(d) == []
+
+    # a bookmark (Sec-Fetch-Site: none) and the page's own Refresh link act
+    status, _, _ = get(d, "/index.html?processname=worker&action=stop",
+                       headers=dict(creds, **{"Sec-Fetch-Site": "none"}), timeout=30)
+    assert status == 303 and main_log_stops(d) != []
+    status, _, _ = get(d, "/index.html?processname=worker&action=start", timeout=30,
+                       headers=dict(creds, **{"Sec-Fetch-Site": "same-origin",
+                                              "Referer": own + "/"}))
+    assert status == 303
+    # every client we know sends text/xml
+    url = f"http://u:p@127.0.0.1:{d.port}" if auth else own
+    import xmlrpc.client
+    assert xmlrpc.client.ServerProxy(url + "/RPC2").supervisor.getProcessInfo("worker")[
+        "statename"] == "RUNNING"
+    conf = d.conf_path.parent / "ctl.conf"
+    conf.write_text("[supervisorctl]\n")
+    cred_args = ["-u", "u", "-p", "p"] if auth else []
+    for ctl in ([PIDVISOR, "ctl", "-c", str(conf)], [SUPERVISORCTL, "-c", str(conf)]):
+        out = subprocess.run([*ctl, "-s", own, *cred_args, "stop", "worker"],
+                             capture_output=True, text=True, timeout=60)
+        assert "worker: stopped" in out.stdout, (ctl, out.stdout, out.stderr)
+        out = subprocess.run([*ctl, "-s", own, *cred_args, "start", "worker"],
+                             capture_output=True, text=True, timeout=60)
+        assert "worker: started" in out.stdout, (ctl, out.stdout, out.stderr)
+    assert d.proc.poll() is None
 
 
 def test_api_matches_ctl_status_json(run):

@@ -296,10 +296,82 @@ static void test_percent_decode(void **state)
 	assert_string_equal(same, "x/y");
 }
 
+static void test_media_type(void **state)
+{
+	(void)state;
+	assert_true(http_media_type_is("text/xml", "text/xml"));
+	assert_true(http_media_type_is("Text/XML; charset=utf-8", "text/xml"));
+	assert_true(http_media_type_is("text/xml ;charset=utf-8", "text/xml"));
+	assert_false(http_media_type_is(NULL, "text/xml"));
+	assert_false(http_media_type_is("", "text/xml"));
+	/* what a page of another site can send without a preflight */
+	assert_false(http_media_type_is("text/plain", "text/xml"));
+	assert_false(http_media_type_is("text/plain;charset=UTF-8", "text/xml"));
+	assert_false(http_media_type_is("application/x-www-form-urlencoded", "text/xml"));
+	assert_false(http_media_type_is("multipart/form-data; boundary=x", "text/xml"));
+	assert_false(http_media_type_is("text/xmlx", "text/xml"));
+	assert_false(http_media_type_is("text/xm", "text/xml"));
+}
+
+/* The verdict of http_cross_site on a request with these extra header lines. */
+static const char *cross_site(const char *headers)
+{
+	static struct http_parser p;
+	static bool inited;
+	char req[1024];
+	size_t used;
+	if (inited)
+		http_parser_free(&p);
+	http_parser_init(&p, HTTP_REQUEST, NULL);
+	inited = true;
+	snprintf(req, sizeof(req), "GET /index.html?action=stop HTTP/1.1\r\n%s\r\n", headers);
+	assert_int_equal(feed_all(&p, req, strlen(req), &used), HTTP_DONE);
+	return http_cross_site(&p);
+}
+
+static void test_cross_site(void **state)
+{
+	(void)state;
+	/* not a browser, or a browser telling it is the page itself or the user */
+	assert_null(cross_site(""));
+	assert_null(cross_site("Host: 127.0.0.1:9001\r\n"));
+	assert_null(cross_site("Sec-Fetch-Site: same-origin\r\n"));
+	assert_null(cross_site("Sec-Fetch-Site: none\r\n"));
+	assert_null(cross_site("Host: 127.0.0.1:9001\r\nOrigin: http://127.0.0.1:9001\r\n"
+			       "Sec-Fetch-Site: same-origin\r\n"));
+	assert_null(cross_site("Host: Box:9001\r\nOrigin: http://box:9001\r\n"));
+	assert_null(cross_site("Host: box\r\nOrigin: https://box\r\n"));
+	assert_null(cross_site("Host: [::1]:9001\r\nReferer: http://[::1]:9001/index.html?x\r\n"));
+	assert_null(cross_site("Host: box:9001\r\nReferer: http://box:9001\r\n"));
+	assert_null(cross_site("Host: box\r\nOrigin:\r\nReferer: \r\n"));
+	/* another origin, by any of the three */
+	assert_string_equal(cross_site("Sec-Fetch-Site: cross-site\r\n"), "Sec-Fetch-Site");
+	assert_string_equal(cross_site("Sec-Fetch-Site: same-site\r\n"), "Sec-Fetch-Site");
+	assert_string_equal(cross_site("Sec-Fetch-Site: whatever\r\n"), "Sec-Fetch-Site");
+	assert_string_equal(cross_site("Host: box:9001\r\nOrigin: http://box:9002\r\n"), "Origin");
+	assert_string_equal(cross_site("Host: box:9001\r\nOrigin: http://box:90011\r\n"), "Origin");
+	assert_string_equal(cross_site("Host: box\r\nOrigin: http://evil.example\r\n"), "Origin");
+	assert_string_equal(cross_site("Host: box\r\nOrigin: null\r\n"), "Origin");
+	assert_string_equal(cross_site("Host: box\r\nOrigin: ftp://box\r\n"), "Origin");
+	assert_string_equal(cross_site("Origin: http://box\r\n"), "Origin"); /* no Host */
+	assert_string_equal(cross_site("Host: box\r\nReferer: http://evil.example/box\r\n"),
+			    "Referer");
+	assert_string_equal(cross_site("Host: box\r\nReferer: http://box.evil.example/\r\n"),
+			    "Referer");
+	assert_string_equal(cross_site("Host: box\r\nReferer: http://boxx/\r\n"), "Referer");
+	/* one foreign signal is enough */
+	assert_string_equal(cross_site("Host: box\r\nSec-Fetch-Site: same-origin\r\n"
+				       "Referer: http://evil.example/\r\n"),
+			    "Referer");
+	cross_site("");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_percent_decode),
+	    cmocka_unit_test(test_media_type),
+	    cmocka_unit_test(test_cross_site),
 	    cmocka_unit_test(test_request_whole),
 	    cmocka_unit_test(test_request_bytewise_and_pipelined),
 	    cmocka_unit_test(test_request_errors),
