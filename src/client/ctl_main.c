@@ -175,7 +175,7 @@ static const struct option_spec {
 } options[] = {
     {'h', "help", false},	 {'?', NULL, false},	      {'c', "configuration", true},
     {'i', "interactive", false}, {'s', "serverurl", true},    {'u', "username", true},
-    {'p', "password", true},	 {'r', "history_file", true},
+    {'p', "password", true},	 {'r', "history_file", true}, {'t', "timeout", true},
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
@@ -194,6 +194,26 @@ static bool is_url(const char *v)
 	if (strncmp(rest, "//", 2) == 0)
 		rest += 2;
 	return rest[0] != '\0' && rest[0] != '?' && rest[0] != '#';
+}
+
+/* -t/--timeout (a pidvisor extension): seconds, 0 for none. */
+static enum ctl_cmdline_result set_timeout(struct ctl_cmdline *cl, const char *shown,
+					   const char *value, struct buf *err)
+{
+	char *end;
+	double s = strtod(value, &end);
+	if (cl->timeout_ms >= 0) {
+		buf_printf(err, "conflicting command line option '%s'", shown);
+		return CL_ERROR;
+	}
+	if (end == value || *end || !(s >= 0 && s <= CTL_MAX_TIMEOUT)) {
+		buf_printf(err,
+			   "invalid value for %s '%s': not a number of seconds from 0 (none) to %d",
+			   shown, value, CTL_MAX_TIMEOUT);
+		return CL_ERROR;
+	}
+	cl->timeout_ms = (int)(s * 1000);
+	return CL_OK;
 }
 
 /* cl NULL: getopt's own pass, which only checks that the options exist and have values. */
@@ -238,6 +258,8 @@ static enum ctl_cmdline_result set_option(struct ctl_cmdline *cl, const struct o
 	case 'r':
 		slot = &cl->history;
 		break;
+	case 't':
+		return set_timeout(cl, shown, value, err);
 	}
 	if (*slot) {
 		buf_printf(err, "conflicting command line option '%s'", shown);
@@ -350,6 +372,7 @@ enum ctl_cmdline_result ctl_parse_cmdline(int argc, char **argv, struct ctl_cmdl
 {
 	enum ctl_cmdline_result rc;
 	memset(cl, 0, sizeof(*cl));
+	cl->timeout_ms = -1;
 	if (options_pass(argc, argv, NULL, err, &rc) < 0)
 		return rc;
 	int i = options_pass(argc, argv, cl, err, &rc);
@@ -430,6 +453,7 @@ int ctl_main(int argc, char **argv)
 	}
 	buf_free(&err);
 	load_config(&c, argv[0], &cl);
+	c.timeout_ms = cl.timeout_ms >= 0 ? cl.timeout_ms : CTL_DEFAULT_TIMEOUT * 1000;
 	c.interactive = cl.interactive || cl.nargs == 0;
 	if (cl.nargs) {
 		struct buf line;
