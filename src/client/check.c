@@ -291,7 +291,7 @@ int check_main(int argc, char **argv)
 		client_config_free(&cfg);
 		return CHECK_USAGE;
 	}
-	rpc.timeout_ms = (int)(timeout * 1000);
+	rpc.timeout_ms = timeout < 0.001 ? 1 : (int)(timeout * 1000);
 	struct xr_value *calls = multicall_params();
 	struct rpc_result r;
 	enum rpc_status st = calls ? rpc_call(&rpc, "system.multicall",

@@ -196,24 +196,31 @@ static bool is_url(const char *v)
 	return rest[0] != '\0' && rest[0] != '?' && rest[0] != '#';
 }
 
-/* -t/--timeout (a pidvisor extension): seconds, 0 for none. */
-static enum ctl_cmdline_result set_timeout(struct ctl_cmdline *cl, const char *shown,
-					   const char *value, struct buf *err)
+/* Seconds (0 for none, as in supervisorctl) as milliseconds; -1 with a message in err. */
+static int parse_timeout(const char *what, const char *value, struct buf *err)
 {
 	char *end;
 	double s = strtod(value, &end);
+	if (end == value || *end || !(s >= 0 && s <= CTL_MAX_TIMEOUT)) {
+		buf_printf(err,
+			   "invalid value for %s '%s': not a number of seconds from 0 (none) to %d",
+			   what, value, CTL_MAX_TIMEOUT);
+		return -1;
+	}
+	int ms = (int)(s * 1000);
+	return s > 0 && ms == 0 ? 1 : ms;
+}
+
+/* -t/--timeout (a pidvisor extension). */
+static enum ctl_cmdline_result set_timeout(struct ctl_cmdline *cl, const char *shown,
+					   const char *value, struct buf *err)
+{
 	if (cl->timeout_ms >= 0) {
 		buf_printf(err, "conflicting command line option '%s'", shown);
 		return CL_ERROR;
 	}
-	if (end == value || *end || !(s >= 0 && s <= CTL_MAX_TIMEOUT)) {
-		buf_printf(err,
-			   "invalid value for %s '%s': not a number of seconds from 0 (none) to %d",
-			   shown, value, CTL_MAX_TIMEOUT);
-		return CL_ERROR;
-	}
-	cl->timeout_ms = (int)(s * 1000);
-	return CL_OK;
+	cl->timeout_ms = parse_timeout(shown, value, err);
+	return cl->timeout_ms < 0 ? CL_ERROR : CL_OK;
 }
 
 /* cl NULL: getopt's own pass, which only checks that the options exist and have values. */
@@ -418,6 +425,17 @@ static void load_config(struct ctl *c, const char *argv0, const struct ctl_cmdli
 	ctl_replace(&c->username, cl->username ? cl->username : cfg.username);
 	ctl_replace(&c->password, cl->password ? cl->password : cfg.password);
 	ctl_replace(&c->prompt, cfg.prompt ? cfg.prompt : "supervisor");
+	c->timeout_ms = CTL_DEFAULT_TIMEOUT * 1000;
+	if (cl->timeout_ms >= 0) {
+		c->timeout_ms = cl->timeout_ms;
+	} else if (cfg.timeout) {
+		struct buf terr;
+		buf_init(&terr, 0);
+		c->timeout_ms = parse_timeout("[supervisorctl] timeout", cfg.timeout, &terr);
+		if (c->timeout_ms < 0)
+			usage_error(c->progname, "%s", terr.data ? terr.data : "");
+		buf_free(&terr);
+	}
 	client_config_free(&cfg);
 }
 
@@ -453,7 +471,6 @@ int ctl_main(int argc, char **argv)
 	}
 	buf_free(&err);
 	load_config(&c, argv[0], &cl);
-	c.timeout_ms = cl.timeout_ms >= 0 ? cl.timeout_ms : CTL_DEFAULT_TIMEOUT * 1000;
 	c.interactive = cl.interactive || cl.nargs == 0;
 	if (cl.nargs) {
 		struct buf line;

@@ -205,8 +205,19 @@ def test_ctl_timeout_spares_waiting_calls(build, tmp_path):
     assert (rc, out) == (0, "==> Press Ctrl-C to exit <==\nlater\n")
 
 
-def test_ctl_timeout_option(build, tmp_path):
+def test_ctl_timeout_option_and_key(build, tmp_path):
     rc, out, _ = run_bounded([build, "ctl", "-t", "soon", "status"])
     assert rc == 2 and "Error: invalid value for -t 'soon'" in out, out
     rc, out, _ = run_bounded([build, "ctl", "--help"])
     assert rc == 0 and "-t/--timeout SECONDS" in out
+    conf = tmp_path / "ctl.conf"
+    with hostile(tmp_path, "unix", BEHAVIOURS["never_answers"]) as url:
+        conf.write_text(f"[supervisorctl]\nserverurl={url}\ntimeout=2\n")
+        rc, out, _ = run_bounded([build, "ctl", "-c", conf, "status"])
+        assert rc == 1 and "timed out after 2 s" in out, out
+        # the command line wins over the file
+        rc, out, _ = run_bounded([build, "ctl", "-c", conf, "-t", "1", "status"])
+        assert rc == 1 and "timed out after 1 s" in out, out
+    conf.write_text("[supervisorctl]\ntimeout=-1\n")
+    rc, out, _ = run_bounded([build, "ctl", "-c", conf, "status"])
+    assert rc == 2 and "Error: invalid value for [supervisorctl] timeout '-1'" in out, out
