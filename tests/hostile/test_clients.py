@@ -13,7 +13,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from harness import free_port
+from harness import PIDVISOR, free_port, wait_until
 
 # what must fail is the hang (40 s and more before the fix), not a slow machine
 BOUND = 15
@@ -221,3 +221,39 @@ def test_ctl_timeout_option_and_key(build, tmp_path):
     conf.write_text("[supervisorctl]\ntimeout=-1\n")
     rc, out, _ = run_bounded([build, "ctl", "-c", conf, "status"])
     assert rc == 2 and "Error: invalid value for [supervisorctl] timeout '-1'" in out, out
+
+
+REAL = """
+[unix_http_server]
+file={sock}
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+[program:quiet]
+command=sleep 1000
+startsecs=0
+[program:slow]
+command=sleep 1000
+startsecs=3
+autostart=false
+"""
+
+
+def test_ctl_timeout_spares_real_waits(run, impl, tmp_path):
+    """The same against the real servers: start waits out startsecs=3 under -t 1, and tail -f
+    of a silent program keeps streaming past the timeout."""
+    sock = tmp_path / "sock"
+    d = run(impl, REAL.format(sock=sock))
+    wait_until(lambda: sock.exists(), timeout=10, what="the socket")
+    url = f"unix://{sock}"
+    rc, out, secs = run_bounded([PIDVISOR, "ctl", "-s", url, "-t", "1", "start", "slow"])
+    assert (rc, out) == (0, "slow: started\n") and secs >= 3
+    p = subprocess.Popen([PIDVISOR, "ctl", "-s", url, "-t", "1", "tail", "-f", "quiet"],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        time.sleep(3)
+        assert p.poll() is None
+    finally:
+        p.terminate()
+        out, _ = p.communicate(timeout=10)
+    assert out == "==> Press Ctrl-C to exit <==\n", out
+    assert d.stop() == 0
