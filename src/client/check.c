@@ -33,7 +33,8 @@ void check_usage(FILE *out)
 	      "  -c, --configuration FILE  find the server URL in FILE, as supervisorctl does\n"
 	      "  -s, --serverurl URL       unix:///path or http://host:port (overrides -c)\n"
 	      "  -u, --username USER       -p, --password PASSWORD: HTTP basic auth\n"
-	      "  -t, --timeout SECONDS     give up waiting for the answer (default 5)\n"
+	      "  -t, --timeout SECONDS     give up after SECONDS, one deadline for connecting,\n"
+	      "                            sending and the whole answer (default 5)\n"
 	      "  -q, --quiet               print nothing when healthy\n"
 	      "  -r, --ready               readiness: programs waiting for their depends_on\n"
 	      "                            are not ready (for Kubernetes readinessProbe)\n"
@@ -41,7 +42,7 @@ void check_usage(FILE *out)
 	      "\n"
 	      "Exit status: 0 healthy, 1 unhealthy (one line names each unhealthy program\n"
 	      "and its state), 2 usage error, 3 no usable answer (cannot connect, refused\n"
-	      "credentials, or not a supervisor).\n",
+	      "credentials, timed out, or not a supervisor).\n",
 	      out);
 }
 
@@ -290,7 +291,7 @@ int check_main(int argc, char **argv)
 		client_config_free(&cfg);
 		return CHECK_USAGE;
 	}
-	rpc.timeout_ms = (int)(timeout * 1000);
+	rpc.timeout_ms = timeout < 0.001 ? 1 : (int)(timeout * 1000);
 	struct xr_value *calls = multicall_params();
 	struct rpc_result r;
 	enum rpc_status st = calls ? rpc_call(&rpc, "system.multicall",

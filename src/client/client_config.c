@@ -16,7 +16,7 @@
 /* What the file says, before expansion. */
 struct raw_config {
 	bool has_ctl_section;
-	char *serverurl, *username, *password, *prompt;
+	char *serverurl, *username, *password, *prompt, *timeout;
 	char *unix_file; /* [unix_http_server] file, for the fallback */
 };
 
@@ -89,11 +89,11 @@ static bool read_config(const char *path, struct raw_config *cfg, char *err, siz
 		snprintf(err, errsize, "%s", d.n ? d.items[0].text : path);
 	} else {
 		static const char *const ctl_keys[] = {"serverurl", "username", "password",
-						       "prompt"};
-		char **ctl_slots[] = {&cfg->serverurl, &cfg->username, &cfg->password,
-				      &cfg->prompt};
+						       "prompt", "timeout"};
+		char **ctl_slots[] = {&cfg->serverurl, &cfg->username, &cfg->password, &cfg->prompt,
+				      &cfg->timeout};
 		cfg->has_ctl_section = ini_find_section(&doc, "supervisorctl") != NULL;
-		for (size_t k = 0; k < 4; k++)
+		for (size_t k = 0; k < sizeof(ctl_keys) / sizeof(ctl_keys[0]); k++)
 			replace(ctl_slots[k], ini_get(&doc, "supervisorctl", ctl_keys[k]));
 		replace(&cfg->unix_file, ini_get(&doc, "unix_http_server", "file"));
 	}
@@ -125,11 +125,12 @@ bool client_config_load(const char *configfile, const char *argv0, struct client
 				free(url);
 			}
 		}
-		char **fields[] = {&cfg.serverurl, &cfg.prompt, &cfg.username, &cfg.password};
-		static const char *const keys[] = {"supervisorctl.serverurl",
-						   "supervisorctl.prompt", "supervisorctl.username",
-						   "supervisorctl.password"};
-		for (size_t i = 0; ok && i < 4; i++) {
+		char **fields[] = {&cfg.serverurl, &cfg.prompt, &cfg.username, &cfg.password,
+				   &cfg.timeout};
+		static const char *const keys[] = {
+		    "supervisorctl.serverurl", "supervisorctl.prompt", "supervisorctl.username",
+		    "supervisorctl.password", "supervisorctl.timeout"};
+		for (size_t i = 0; ok && i < sizeof(keys) / sizeof(keys[0]); i++) {
 			if (!*fields[i])
 				continue;
 			char *v =
@@ -154,6 +155,7 @@ bool client_config_load(const char *configfile, const char *argv0, struct client
 	out->username = cfg.username;
 	out->password = cfg.password;
 	out->prompt = cfg.prompt;
+	out->timeout = cfg.timeout;
 	free(cfg.unix_file);
 	if (!ok)
 		client_config_free(out);
@@ -166,5 +168,6 @@ void client_config_free(struct client_config *cfg)
 	free(cfg->username);
 	free(cfg->password);
 	free(cfg->prompt);
+	free(cfg->timeout);
 	memset(cfg, 0, sizeof(*cfg));
 }

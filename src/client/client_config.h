@@ -10,6 +10,7 @@
 struct client_config {
 	char *serverurl; /* NULL: not configured; unix:// paths normalized */
 	char *username, *password, *prompt;
+	char *timeout; /* pidvisor ctl's (an extension), as written; check ignores it */
 };
 
 /* configfile NULL: search like supervisorctl (H = dirname(dirname(argv0)),

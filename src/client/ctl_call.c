@@ -17,8 +17,25 @@ static bool ensure_client(struct ctl *c)
 		c->exitstatus = EXIT_GENERIC;
 		return false;
 	}
+	c->rpc.timeout_ms = c->timeout_ms;
 	c->rpc_ready = true;
 	return true;
+}
+
+/* These wait in the server until the processes have started (startsecs) or stopped
+ * (stopwaitsecs), which may take longer than any timeout: only connecting, sending and the
+ * answer once it starts are bounded. */
+static const char *const waiting_methods[] = {
+    "supervisor.startProcess", "supervisor.startProcessGroup", "supervisor.startAllProcesses",
+    "supervisor.stopProcess",  "supervisor.stopProcessGroup",  "supervisor.stopAllProcesses",
+};
+
+static enum rpc_wait how_to_wait(const char *method)
+{
+	for (size_t i = 0; i < sizeof(waiting_methods) / sizeof(waiting_methods[0]); i++)
+		if (strcmp(method, waiting_methods[i]) == 0)
+			return RPC_WAIT_REPLY;
+	return RPC_WAIT_DEADLINE;
 }
 
 enum rpc_status ctl_call_raw(struct ctl *c, struct rpc_result *r, const char *method,
@@ -29,7 +46,7 @@ enum rpc_status ctl_call_raw(struct ctl *c, struct rpc_result *r, const char *me
 		r->status = RPC_PROTOCOL;
 		return RPC_PROTOCOL;
 	}
-	return rpc_call(&c->rpc, method, params, n, r);
+	return rpc_call_wait(&c->rpc, method, params, n, how_to_wait(method), r);
 }
 
 bool ctl_call(struct ctl *c, struct rpc_result *r, const char *method,

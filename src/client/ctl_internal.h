@@ -43,6 +43,7 @@ struct ctl {
 	bool interactive;
 	struct rpc_client rpc;
 	bool rpc_ready;
+	int timeout_ms; /* each call's, but see ctl_call_raw; 0: none */
 	int exitstatus;
 	/* status RPC_HTTP (the 401 answer) when one ended the current command */
 	struct rpc_result auth_required;
@@ -67,8 +68,14 @@ char *ctl_read_line(const char *prompt);
 /* y/N in the shell; always yes for a one-shot command. */
 bool ctl_confirm(struct ctl *c, const char *question);
 
+/* -t/--timeout: seconds for connecting and for each answer, except the answer to a call
+ * that waits on purpose (start, stop) and the body of a stream (tail -f). */
+#define CTL_DEFAULT_TIMEOUT 30
+#define CTL_MAX_TIMEOUT	    86400
+
 struct ctl_cmdline {
 	char *configfile, *serverurl, *username, *password, *history;
+	int timeout_ms; /* -1: not given */
 	bool interactive, interactive_set;
 	char **args;
 	int nargs;

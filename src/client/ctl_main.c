@@ -175,7 +175,7 @@ static const struct option_spec {
 } options[] = {
     {'h', "help", false},	 {'?', NULL, false},	      {'c', "configuration", true},
     {'i', "interactive", false}, {'s', "serverurl", true},    {'u', "username", true},
-    {'p', "password", true},	 {'r', "history_file", true},
+    {'p', "password", true},	 {'r', "history_file", true}, {'t', "timeout", true},
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
@@ -194,6 +194,33 @@ static bool is_url(const char *v)
 	if (strncmp(rest, "//", 2) == 0)
 		rest += 2;
 	return rest[0] != '\0' && rest[0] != '?' && rest[0] != '#';
+}
+
+/* Seconds (0 for none, as in supervisorctl) as milliseconds; -1 with a message in err. */
+static int parse_timeout(const char *what, const char *value, struct buf *err)
+{
+	char *end;
+	double s = strtod(value, &end);
+	if (end == value || *end || !(s >= 0 && s <= CTL_MAX_TIMEOUT)) {
+		buf_printf(err,
+			   "invalid value for %s '%s': not a number of seconds from 0 (none) to %d",
+			   what, value, CTL_MAX_TIMEOUT);
+		return -1;
+	}
+	int ms = (int)(s * 1000);
+	return s > 0 && ms == 0 ? 1 : ms;
+}
+
+/* -t/--timeout (a pidvisor extension). */
+static enum ctl_cmdline_result set_timeout(struct ctl_cmdline *cl, const char *shown,
+					   const char *value, struct buf *err)
+{
+	if (cl->timeout_ms >= 0) {
+		buf_printf(err, "conflicting command line option '%s'", shown);
+		return CL_ERROR;
+	}
+	cl->timeout_ms = parse_timeout(shown, value, err);
+	return cl->timeout_ms < 0 ? CL_ERROR : CL_OK;
 }
 
 /* cl NULL: getopt's own pass, which only checks that the options exist and have values. */
@@ -238,6 +265,8 @@ static enum ctl_cmdline_result set_option(struct ctl_cmdline *cl, const struct o
 	case 'r':
 		slot = &cl->history;
 		break;
+	case 't':
+		return set_timeout(cl, shown, value, err);
 	}
 	if (*slot) {
 		buf_printf(err, "conflicting command line option '%s'", shown);
@@ -350,6 +379,7 @@ enum ctl_cmdline_result ctl_parse_cmdline(int argc, char **argv, struct ctl_cmdl
 {
 	enum ctl_cmdline_result rc;
 	memset(cl, 0, sizeof(*cl));
+	cl->timeout_ms = -1;
 	if (options_pass(argc, argv, NULL, err, &rc) < 0)
 		return rc;
 	int i = options_pass(argc, argv, cl, err, &rc);
@@ -395,6 +425,17 @@ static void load_config(struct ctl *c, const char *argv0, const struct ctl_cmdli
 	ctl_replace(&c->username, cl->username ? cl->username : cfg.username);
 	ctl_replace(&c->password, cl->password ? cl->password : cfg.password);
 	ctl_replace(&c->prompt, cfg.prompt ? cfg.prompt : "supervisor");
+	c->timeout_ms = CTL_DEFAULT_TIMEOUT * 1000;
+	if (cl->timeout_ms >= 0) {
+		c->timeout_ms = cl->timeout_ms;
+	} else if (cfg.timeout) {
+		struct buf terr;
+		buf_init(&terr, 0);
+		c->timeout_ms = parse_timeout("[supervisorctl] timeout", cfg.timeout, &terr);
+		if (c->timeout_ms < 0)
+			usage_error(c->progname, "%s", terr.data ? terr.data : "");
+		buf_free(&terr);
+	}
 	client_config_free(&cfg);
 }
 

@@ -64,6 +64,10 @@ void ctl_report(struct ctl *c, const struct rpc_result *r)
 			"127.0.0.1/RPC2: %d %s>: file: %s line: 539",
 			r->http_status, r->reason, PY_SUP_XMLRPC);
 		break;
+	case RPC_TIMEOUT:
+		ctl_out("error: <class 'TimeoutError'>, %s: %s (-t/--timeout sets the limit)",
+			c->serverurl, r->message);
+		break;
 	default:
 		ctl_out("error: %s", r->message);
 		break;
@@ -363,6 +367,10 @@ static const char extensions_text[] =
     "pidvisor extensions:\n"
     "status --json [names] -- the process table as a JSON array (exit codes as status)\n"
     "stop --force NAME -- stop the running programs that depend on NAME first\n"
+    "-t/--timeout SECONDS -- give up on a server that does not connect or answer within\n"
+    "     SECONDS (default [supervisorctl] timeout, else 30; 0 for never); start, stop\n"
+    "     and restart may wait longer for their answer, and tail -f and fg for their\n"
+    "     stream.\n"
     "The same server has a web page: http://HOST:PORT/ of an [inet_http_server], or\n"
     "curl --unix-socket of the unix socket (status, actions, /metrics, /api/processes).\n"
     "A config file without [supervisorctl] but with [unix_http_server] file= is\n"

@@ -66,6 +66,7 @@ static void tail_follow(struct ctl *c, const char *path)
 		return;
 	}
 	struct rpc_result r;
+	stream.timeout_ms = c->timeout_ms;
 	catch_sigint(true);
 	enum rpc_status st =
 	    rpc_stream(&stream, path, write_stdout, NULL, &interrupted, &sigint_wait_mask, &r);
@@ -77,6 +78,8 @@ static void tail_follow(struct ctl *c, const char *path)
 			r.http_status);
 	else if (st == RPC_CONNECT)
 		fprintf(stderr, "%s%s Cannot connect, error: %s\n", c->serverurl, path, r.message);
+	else if (st == RPC_TIMEOUT)
+		fprintf(stderr, "%s%s %s\n", c->serverurl, path, r.message);
 	rpc_result_free(&r);
 	rpc_client_close(&stream);
 	buf_free(&stream.auth);
@@ -232,8 +235,10 @@ static pid_t fg_stream(struct ctl *c, const char *name, const char *channel)
 	char err[256];
 	buf_init(&path, 0);
 	buf_printf(&path, "/logtail/%s/%s", name, channel);
-	if (rpc_client_init(&stream, c->serverurl, c->username, c->password, err, sizeof(err)))
+	if (rpc_client_init(&stream, c->serverurl, c->username, c->password, err, sizeof(err))) {
+		stream.timeout_ms = c->timeout_ms;
 		rpc_stream(&stream, path.data, write_stdout, NULL, NULL, NULL, &r);
+	}
 	_exit(0);
 }
 

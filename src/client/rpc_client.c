@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 /* A reply bigger than this is refused (getAllProcessInfo for 1000 programs is ~700 KiB). */
@@ -82,22 +83,100 @@ void rpc_client_close(struct rpc_client *c)
 	c->connected_ok = false;
 }
 
-static int connect_unix(struct rpc_client *c)
+/* The waits of one call. Every socket is non-blocking and every wait is a ppoll() bounded
+ * by the call's single deadline, so a server that trickles its answer cannot stretch it. */
+struct io_wait {
+	long long deadline; /* CLOCK_MONOTONIC ms; -1: none */
+	int timeout_ms;	    /* the client's, to rearm the deadline (RPC_WAIT_REPLY) */
+	const volatile sig_atomic_t *stop;
+	const sigset_t *mask;
+};
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void arm_deadline(struct io_wait *w)
+{
+	w->deadline = w->timeout_ms > 0 ? now_ms() + w->timeout_ms : -1;
+}
+
+/* Waits for events on fd, or (fd < 0) just pauses up to max_ms. True when ready or the pause
+ * is over; false with errno ETIMEDOUT when the deadline passed, EINTR when *stop was set. */
+static bool wait_io(const struct io_wait *w, int fd, short events, long long max_ms)
+{
+	for (;;) {
+		if (w->stop && *w->stop) {
+			errno = EINTR;
+			return false;
+		}
+		long long left = max_ms;
+		if (w->deadline >= 0) {
+			long long until = w->deadline - now_ms();
+			if (until <= 0) {
+				errno = ETIMEDOUT;
+				return false;
+			}
+			if (left < 0 || until < left)
+				left = until;
+		}
+		struct timespec ts = {.tv_sec = left / 1000, .tv_nsec = left % 1000 * 1000000};
+		struct pollfd pfd = {.fd = fd, .events = events};
+		int n =
+		    ppoll(fd >= 0 ? &pfd : NULL, fd >= 0 ? 1 : 0, left >= 0 ? &ts : NULL, w->mask);
+		if (n > 0 || (n == 0 && fd < 0 && left == max_ms))
+			return true;
+		if (n < 0 && errno != EINTR)
+			return false;
+	}
+}
+
+/* A unix listener with a full backlog answers a non-blocking connect with EAGAIN, and poll()
+ * cannot wait for room on an unconnected unix socket: pause this long and try again. */
+#define UNIX_BACKLOG_PAUSE_MS 20
+
+/* fd, or -errno (-ETIMEDOUT when the deadline passed). */
+static int connect_addr(const struct sockaddr *sa, socklen_t len, const struct io_wait *w)
+{
+	int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	int e;
+	for (;;) {
+		if (connect(fd, sa, len) == 0)
+			return fd;
+		e = errno;
+		if (e == EAGAIN && sa->sa_family == AF_UNIX) {
+			if (wait_io(w, -1, 0, UNIX_BACKLOG_PAUSE_MS))
+				continue;
+			e = errno;
+		} else if (e == EINPROGRESS) {
+			socklen_t elen = sizeof(e);
+			if (!wait_io(w, fd, POLLOUT, -1))
+				e = errno;
+			else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &elen) < 0)
+				e = errno;
+			else if (e == 0)
+				return fd;
+		}
+		break;
+	}
+	close(fd);
+	return -e;
+}
+
+static int connect_unix(struct rpc_client *c, const struct io_wait *w)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	memcpy(sa.sun_path, c->path, strlen(c->path) + 1);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = errno;
-		close(fd);
-		return -e;
-	}
-	return fd;
+	return connect_addr((struct sockaddr *)&sa, sizeof(sa), w);
 }
 
-static int connect_tcp(struct rpc_client *c, char *msg, size_t msgsize)
+/* Each address in turn, all within the one deadline. */
+static int connect_tcp(struct rpc_client *c, const struct io_wait *w, char *msg, size_t msgsize)
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_family = AF_UNSPEC}, *res, *ai;
 	int gai = getaddrinfo(c->host, c->port, &hints, &res);
@@ -105,22 +184,14 @@ static int connect_tcp(struct rpc_client *c, char *msg, size_t msgsize)
 		snprintf(msg, msgsize, "%s", gai_strerror(gai));
 		return -EHOSTUNREACH;
 	}
-	int err = ECONNREFUSED;
+	int fd = -ECONNREFUSED;
 	for (ai = res; ai; ai = ai->ai_next) {
-		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-		if (fd < 0) {
-			err = errno;
-			continue;
-		}
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
-			freeaddrinfo(res);
-			return fd;
-		}
-		err = errno;
-		close(fd);
+		fd = connect_addr(ai->ai_addr, ai->ai_addrlen, w);
+		if (fd >= 0 || fd == -ETIMEDOUT || fd == -EINTR)
+			break;
 	}
 	freeaddrinfo(res);
-	return -err;
+	return fd;
 }
 
 static enum rpc_status fail(struct rpc_result *out, enum rpc_status st, const char *fmt, ...)
@@ -135,11 +206,21 @@ static enum rpc_status fail(struct rpc_result *out, enum rpc_status st, const ch
 	return st;
 }
 
-static enum rpc_status ensure_connected(struct rpc_client *c, struct rpc_result *out)
+static enum rpc_status timed_out(const struct rpc_client *c, struct rpc_result *out,
+				 const char *doing)
+{
+	return fail(out, RPC_TIMEOUT, "timed out after %g s %s", c->timeout_ms / 1000.0, doing);
+}
+
+static enum rpc_status ensure_connected(struct rpc_client *c, const struct io_wait *w,
+					struct rpc_result *out)
 {
 	if (c->fd >= 0)
 		return RPC_OK;
-	int fd = c->is_unix ? connect_unix(c) : connect_tcp(c, out->message, sizeof(out->message));
+	int fd =
+	    c->is_unix ? connect_unix(c, w) : connect_tcp(c, w, out->message, sizeof(out->message));
+	if (fd == -ETIMEDOUT && w->deadline >= 0 && now_ms() >= w->deadline)
+		return timed_out(c, out, "connecting");
 	if (fd < 0) {
 		out->sys_errno = -fd;
 		if (!out->message[0])
@@ -152,28 +233,17 @@ static enum rpc_status ensure_connected(struct rpc_client *c, struct rpc_result 
 	return RPC_OK;
 }
 
-static bool wait_fd(struct rpc_client *c, short events)
-{
-	if (c->timeout_ms <= 0)
-		return true;
-	struct pollfd pfd = {.fd = c->fd, .events = events};
-	int n;
-	do
-		n = poll(&pfd, 1, c->timeout_ms);
-	while (n < 0 && errno == EINTR);
-	if (n == 0)
-		errno = ETIMEDOUT;
-	return n > 0;
-}
-
-static bool send_all(struct rpc_client *c, const char *data, size_t len)
+static bool send_all(struct rpc_client *c, const struct io_wait *w, const char *data, size_t len)
 {
 	while (len) {
-		if (!wait_fd(c, POLLOUT))
-			return false;
 		ssize_t n = send(c->fd, data, len, MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && errno == EAGAIN) {
+			if (!wait_io(w, c->fd, POLLOUT, -1))
+				return false;
+			continue;
+		}
 		if (n <= 0)
 			return false;
 		data += n;
@@ -182,66 +252,59 @@ static bool send_all(struct rpc_client *c, const char *data, size_t len)
 	return true;
 }
 
-/* Waits for input; false on error or when *stop was set. */
-static bool wait_input(struct rpc_client *c, const volatile sig_atomic_t *stop,
-		       const sigset_t *mask)
-{
-	if (!mask)
-		return wait_fd(c, POLLIN);
-	for (;;) {
-		if (*stop)
-			return false;
-		struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
-		int n = ppoll(&pfd, 1, NULL, mask);
-		if (n > 0)
-			return true;
-		if (n < 0 && errno != EINTR)
-			return false;
-	}
-}
-
 /* Reads until the parser has a whole response. *got_any tells the caller
  * whether a stale keep-alive connection may be retried. */
-static enum http_result read_response(struct rpc_client *c, struct http_parser *p, bool *got_any,
-				      const volatile sig_atomic_t *stop, const sigset_t *mask)
+static enum http_result read_response(struct rpc_client *c, struct http_parser *p,
+				      enum rpc_wait how, struct io_wait *w, bool *got_any)
 {
 	char buf[16384];
 	*got_any = false;
+	if (how == RPC_WAIT_REPLY)
+		w->deadline = -1; /* until the answer starts */
 	for (;;) {
-		if (!wait_input(c, stop, mask))
-			return stop && *stop ? HTTP_DONE : HTTP_ERROR;
 		ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && errno == EAGAIN) {
+			if (!wait_io(w, c->fd, POLLIN, -1))
+				return w->stop && *w->stop ? HTTP_DONE : HTTP_ERROR;
+			continue;
+		}
 		if (n < 0)
 			return HTTP_ERROR;
 		if (n == 0) {
 			errno = ECONNRESET;
 			return http_parser_eof(p);
 		}
+		if (how == RPC_WAIT_REPLY && !*got_any)
+			arm_deadline(w);
 		*got_any = true;
 		size_t used;
 		enum http_result r = http_parser_feed(p, buf, (size_t)n, &used);
 		if (r != HTTP_NEED_MORE)
 			return r;
+		if (how == RPC_WAIT_STREAM && p->head_done)
+			w->deadline = -1; /* the body is open-ended */
 	}
 }
 
 /* Sends one request head (+ body) and reads the reply head and body. */
 static enum rpc_status exchange(struct rpc_client *c, const struct buf *req, struct http_parser *p,
-				const volatile sig_atomic_t *stop, const sigset_t *mask,
-				struct rpc_result *out)
+				enum rpc_wait how, const volatile sig_atomic_t *stop,
+				const sigset_t *mask, struct rpc_result *out)
 {
+	struct io_wait w = {.timeout_ms = c->timeout_ms, .stop = stop, .mask = mask};
+	arm_deadline(&w);
 	for (int attempt = 0;; attempt++) {
 		bool reused = c->fd >= 0 && c->connected_ok;
-		if (ensure_connected(c, out) != RPC_OK)
+		if (ensure_connected(c, &w, out) != RPC_OK)
 			return out->status;
 		bool got_any = false;
 		enum http_result r = HTTP_ERROR;
-		int saved = 0;
-		if (send_all(c, req->data, req->len))
-			r = read_response(c, p, &got_any, stop, mask);
-		saved = errno;
+		bool sent = send_all(c, &w, req->data, req->len);
+		if (sent)
+			r = read_response(c, p, how, &w, &got_any);
+		int saved = errno;
 		if (r == HTTP_DONE) {
 			c->connected_ok = true;
 			if (!p->keep_alive)
@@ -249,9 +312,16 @@ static enum rpc_status exchange(struct rpc_client *c, const struct buf *req, str
 			return RPC_OK;
 		}
 		rpc_client_close(c);
+		if (saved == ETIMEDOUT && w.deadline >= 0 && now_ms() >= w.deadline)
+			return timed_out(c, out,
+					 !sent	   ? "sending the request"
+					 : got_any ? "reading the answer"
+						   : "waiting for the answer");
 		/* The server may drop an idle keep-alive connection at any time. */
 		if (reused && !got_any && attempt == 0) {
 			http_parser_reset(p);
+			if (how == RPC_WAIT_REPLY)
+				arm_deadline(&w);
 			continue;
 		}
 		if (p->error_status)
@@ -282,6 +352,13 @@ enum rpc_status rpc_call(struct rpc_client *c, const char *method,
 			 const struct xr_value *const *params, size_t nparams,
 			 struct rpc_result *out)
 {
+	return rpc_call_wait(c, method, params, nparams, RPC_WAIT_DEADLINE, out);
+}
+
+enum rpc_status rpc_call_wait(struct rpc_client *c, const char *method,
+			      const struct xr_value *const *params, size_t nparams,
+			      enum rpc_wait how, struct rpc_result *out)
+{
 	memset(out, 0, sizeof(*out));
 	struct buf body, req;
 	buf_init(&body, 0);
@@ -303,7 +380,7 @@ enum rpc_status rpc_call(struct rpc_client *c, const char *method,
 	struct http_parser p;
 	http_parser_init(&p, HTTP_RESPONSE, &lim);
 	enum rpc_status st = req.failed ? fail(out, RPC_PROTOCOL, "out of memory")
-					: exchange(c, &req, &p, NULL, NULL, out);
+					: exchange(c, &req, &p, how, NULL, NULL, out);
 	buf_free(&req);
 	if (st == RPC_OK)
 		st = check_status(&p, out);
@@ -389,7 +466,7 @@ enum rpc_status rpc_stream(struct rpc_client *c, const char *path, http_body_fn 
 	http_parser_init(&p, HTTP_RESPONSE, NULL);
 	p.on_body = sink_body;
 	p.ctx = &sink;
-	enum rpc_status st = exchange(c, &req, &p, stop, wait_mask, out);
+	enum rpc_status st = exchange(c, &req, &p, RPC_WAIT_STREAM, stop, wait_mask, out);
 	buf_free(&req);
 	if (st == RPC_OK)
 		st = check_status(&p, out);

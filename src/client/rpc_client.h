@@ -1,7 +1,7 @@
 /* Client side of supervisord's control protocol: XML-RPC over HTTP/1.1 on a
  * unix or TCP socket, one keep-alive connection reused across calls, plus the
- * streaming GET that `tail -f` uses. Blocking I/O with an optional timeout:
- * this is for short-lived command-line tools, not for the daemon's loop. */
+ * streaming GET that `tail -f` uses. Each call waits in ppoll() under one
+ * deadline: this is for short-lived command-line tools, not for the daemon's loop. */
 #ifndef PIDVISOR_RPC_CLIENT_H
 #define PIDVISOR_RPC_CLIENT_H
 
@@ -18,7 +18,16 @@ enum rpc_status {
 	RPC_FAULT,    /* result.fault_code / fault_string */
 	RPC_CONNECT,  /* could not connect: sys_errno (ENOENT, ECONNREFUSED...) */
 	RPC_HTTP,     /* non-200 answer: http_status, reason */
-	RPC_PROTOCOL, /* I/O error, timeout, malformed HTTP or XML: message */
+	RPC_PROTOCOL, /* I/O error, malformed HTTP or XML: message */
+	RPC_TIMEOUT,  /* timeout_ms passed: message says while doing what */
+};
+
+/* What timeout_ms bounds. Connecting and sending always count. */
+enum rpc_wait {
+	RPC_WAIT_DEADLINE, /* and the whole reply: one deadline for the call */
+	RPC_WAIT_REPLY,	   /* not the wait for the reply to start (startProcess waits for
+			    * startsecs), but the reply once started must end in time */
+	RPC_WAIT_STREAM,   /* and the reply head; the body is open-ended (tail -f) */
 };
 
 struct rpc_result {
@@ -40,7 +49,7 @@ struct rpc_client {
 	char port[8];
 	char host_header[256];
 	struct buf auth;   /* "Basic ..." or empty */
-	int timeout_ms;	   /* per I/O wait; 0 = wait forever (supervisorctl's behaviour) */
+	int timeout_ms;	   /* one call's deadline (see rpc_wait); 0 = none, as supervisorctl */
 	int fd;		   /* -1 when not connected */
 	bool connected_ok; /* the current connection already carried a reply */
 };
@@ -55,6 +64,10 @@ void rpc_client_close(struct rpc_client *c);
 enum rpc_status rpc_call(struct rpc_client *c, const char *method,
 			 const struct xr_value *const *params, size_t nparams,
 			 struct rpc_result *out);
+/* rpc_call with its own rpc_wait (rpc_call is RPC_WAIT_DEADLINE). */
+enum rpc_status rpc_call_wait(struct rpc_client *c, const char *method,
+			      const struct xr_value *const *params, size_t nparams,
+			      enum rpc_wait how, struct rpc_result *out);
 /* Convenience for calls whose parameters are all strings (NULL-terminated). */
 enum rpc_status rpc_call_strings(struct rpc_client *c, const char *method, struct rpc_result *out,
 				 ...) __attribute__((sentinel));
@@ -64,7 +77,8 @@ void rpc_result_free(struct rpc_result *r);
  * until the server closes, an error, or *stop becomes non-zero. With
  * wait_mask, every wait is a ppoll() under that signal mask and *stop is
  * checked before each one, so a caller that keeps its stop signal blocked
- * and unblocks it only in wait_mask cannot lose it. Returns like rpc_call
+ * and unblocks it only in wait_mask cannot lose it. timeout_ms bounds the
+ * connect and the reply head (RPC_WAIT_STREAM). Returns like rpc_call
  * (RPC_OK when the body ended or *stop was set). */
 enum rpc_status rpc_stream(struct rpc_client *c, const char *path, http_body_fn fn, void *ctx,
 			   const volatile sig_atomic_t *stop, const sigset_t *wait_mask,
