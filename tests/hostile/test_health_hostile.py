@@ -157,7 +157,10 @@ def rss(pid):
     return psutil.Process(pid).memory_info().rss
 
 
-def test_hundreds_of_checks_every_100ms(run, tmp_path, build):
+def test_hundreds_of_checks_every_100ms(run, tmp_path, build, monkeypatch):
+    # ASan keeps freed memory aside (256 MB by default): keep little, so RSS shows growth
+    monkeypatch.setenv("ASAN_OPTIONS", "detect_leaks=0:abort_on_error=0:quarantine_size_mb=4:"
+                       "thread_local_quarantine_size_kb=64")
     port = free_port()
     listener = socket.create_server(("127.0.0.1", port), backlog=1024)
     stop = threading.Event()
@@ -188,8 +191,8 @@ def test_hundreds_of_checks_every_100ms(run, tmp_path, build):
             fds.append(psutil.Process(d.pid).num_fds())
             sizes.append(rss(d.pid))
             time.sleep(2)
-        # one fd at most per check in flight, beside the programs' own pipes
-        assert max(fds) < 300 * 5 + 100, fds
+        # each program holds 5 (3 pipes, 2 log files), each check in flight 1 more
+        assert max(fds) < 300 * 5 + 300 + 64, fds
         # the first rounds allocate what the checks need; later ones nothing more
         assert sizes[-1] - sizes[2] < 8 * MIB, sizes
         assert d.proc.poll() is None
