@@ -141,6 +141,27 @@ def test_program_removed_while_its_check_runs(run, tmp_path, build):
     assert_no_sanitizer_report(d)
 
 
+def test_program_reloaded_away_while_its_check_runs(run, tmp_path, build):
+    app = ("[program:app]\ncommand=sleep 1000\nstartsecs=0\n"
+           "healthcheck=cmd:sleep 300\nhealthcheck_interval=0.1s\nhealthcheck_timeout=600s\n\n")
+    other = "[program:other]\ncommand=sleep 1000\nstartsecs=0\n\n"
+    d = run("pidvisor", app + other, binary=build, control=True)
+    header = d.conf_path.read_text()[:-len(app + other)]
+    for n in range(1, 4):
+        wait_until(lambda: any(p.cmdline() == ["sleep", "300"] for p in d.children()),
+                   timeout=30, what="the check command")
+        d.conf_path.write_text(header + other)
+        d.signal(signal.SIGHUP)
+        d.wait_log(r"removed process group app", count=n, timeout=30)
+        wait_until(lambda: not any(p.cmdline() == ["sleep", "300"] for p in d.children()),
+                   timeout=30, what="the check command to go")
+        d.conf_path.write_text(header + app + other)
+        d.signal(signal.SIGHUP)
+        d.wait_log(r"added process group app", count=n, timeout=30)
+    assert rpc(d).supervisor.getState()["statename"] == "RUNNING"
+    assert_no_sanitizer_report(d)
+
+
 def test_big_check_output_does_not_fail_the_check(run, tmp_path, build):
     conf = ("[program:big]\ncommand=sleep 1000\nstartsecs=0\n"
             "healthcheck=cmd:sh -c 'yes 0123456789abcdef | head -c 1048576'\n"
