@@ -1,12 +1,14 @@
 """Shared helpers for the process tests: run pidvisor, or Debian's real supervisord, as PID 1
 of a fresh PID namespace (or as a plain child), optionally with a control socket for the
 clients; run a client. (A plain module, not conftest: several conftest.py files exist.)"""
+import http.client
 import os
 import re
 import signal
 import socket
 import subprocess
 import time
+import xmlrpc.client
 from pathlib import Path
 
 import psutil
@@ -28,6 +30,32 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+class UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path, timeout=60):
+        super().__init__("localhost", timeout=timeout)
+        self.path = str(path)
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self.path)
+
+
+class UnixTransport(xmlrpc.client.Transport):
+    def __init__(self, path, timeout=60):
+        super().__init__()
+        self.path, self.timeout = path, timeout
+
+    def make_connection(self, host):
+        return UnixConnection(self.path, self.timeout)
+
+
+def unix_proxy(sock, timeout=60):
+    """An XML-RPC proxy talking to the control socket at path sock."""
+    return xmlrpc.client.ServerProxy("http://localhost/RPC2",
+                                     transport=UnixTransport(sock, timeout))
 
 
 def terminate(proc, timeout):

@@ -29,8 +29,10 @@ struct health_spec {
 	struct strvec argv;	      /* cmd: */
 	char *host;		      /* http: the Host header */
 	char *path;		      /* http: */
-	struct sockaddr_storage addr; /* http:, tcp: resolved at load */
+	struct sockaddr_storage addr; /* http:, tcp: an address literal's, set at load */
 	socklen_t addrlen;
+	char *name; /* http:, tcp: a host name instead, looked up at each check (off the loop) */
+	char *port; /* with name */
 };
 
 enum on_unhealthy { UNHEALTHY_NONE, UNHEALTHY_RESTART, UNHEALTHY_SHUTDOWN };

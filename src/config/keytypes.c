@@ -250,7 +250,13 @@ static int parse_duration(const struct keydef *k, const char *v, void *dst, char
 static int health_address(struct health_spec *h, const char *host, const char *port, char **why)
 {
 	const char *err;
-	if (net_resolve(host, port, false, &h->addr, &h->addrlen, &err) == 0)
+	/* a name is not looked up here: a resolver that never answers would hold the load */
+	int rc = net_literal(host, port, false, &h->addr, &h->addrlen, &err);
+	if (rc == 1) {
+		h->name = xstrdup(host);
+		h->port = xstrdup(port);
+	}
+	if (rc >= 0)
 		return 0;
 	*why = xasprintf("'%s': %s:%s: %s", h->text, host, port, err);
 	return -1;
@@ -327,6 +333,8 @@ static void free_health(void *p)
 	sv_free(&h->argv);
 	free(h->host);
 	free(h->path);
+	free(h->name);
+	free(h->port);
 	memset(h, 0, sizeof(*h));
 }
 

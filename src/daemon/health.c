@@ -14,17 +14,48 @@
 #include "child_output.h"
 #include "mainlog.h"
 #include "process.h"
+#include "resolver.h"
 #include "util.h"
 
-#define OUTPUT_MAX     4096 /* of a check command's output, kept for the log */
-#define HTTP_HEAD_MAX  1024 /* enough for a status line */
-#define STARTING_EVERY 1.0  /* seconds between checks while starting, at most */
+#define OUTPUT_MAX     4096	   /* of a check command's output, kept for the log */
+#define READ_MAX       (64 * 1024) /* of a check command's output per wake-up; the rest waits */
+#define HTTP_HEAD_MAX  1024	   /* enough for a status line */
+#define STARTING_EVERY 1.0	   /* seconds between checks while starting, at most */
+#define RUNNING_SLOTS  256	   /* buckets of the table of check commands by pid */
 
 extern char **environ;
 
 static struct ev_loop *loop;
 static health_change_fn changed;
-static struct health *running; /* cmd checks whose child is not reaped yet */
+/* cmd checks whose child is not reaped yet, by pid: a reap costs the same with 10 or 10,000
+ * checks */
+static struct health *running[RUNNING_SLOTS];
+
+static struct health **running_slot(pid_t pid)
+{
+	return &running[(unsigned)pid % RUNNING_SLOTS];
+}
+
+static void running_add(struct health *h)
+{
+	struct health **slot = running_slot(h->pid);
+	h->next_running = *slot;
+	*slot = h;
+}
+
+/* The check command's entry, unlinked; NULL when pid is not one. */
+static struct health *running_take(pid_t pid)
+{
+	for (struct health **link = running_slot(pid); *link; link = &(*link)->next_running) {
+		struct health *h = *link;
+		if (h->pid == pid) {
+			*link = h->next_running;
+			h->next_running = NULL;
+			return h;
+		}
+	}
+	return NULL;
+}
 
 static const char *const status_names[] = {"starting", "healthy", "unhealthy"};
 
@@ -51,6 +82,9 @@ static void schedule(struct health *h)
 
 static void end_io(struct health *h)
 {
+	if (h->lookup)
+		resolver_cancel(h->lookup);
+	h->lookup = NULL;
 	ev_io_stop(loop, &h->io);
 	ev_timer_stop(loop, &h->timeout);
 	if (h->fd >= 0)
@@ -91,8 +125,12 @@ static void verdict(struct health *h, bool ok, const char *why)
 static void timeout_cb(struct ev_loop *l, ev_timer *w, int revents)
 {
 	struct health *h = w->data;
-	char why[64];
-	snprintf(why, sizeof(why), "no answer within %gs", h->p->conf->health_timeout);
+	char why[320];
+	if (h->lookup)
+		snprintf(why, sizeof(why), "no address for %s within %gs (name lookup)",
+			 h->p->conf->health.name, h->p->conf->health_timeout);
+	else
+		snprintf(why, sizeof(why), "no answer within %gs", h->p->conf->health_timeout);
 	if (h->pid > 0)
 		kill(-h->pid, SIGKILL); /* reaped through health_reaped */
 	verdict(h, false, why);
@@ -153,29 +191,57 @@ static void socket_cb(struct ev_loop *l, ev_io *w, int revents)
 	verdict(h, status >= 200 && status < 400, why);
 }
 
-static bool start_socket(struct health *h)
+static bool start_socket(struct health *h, const struct sockaddr_storage *addr, socklen_t len)
 {
-	const struct health_spec *spec = &h->p->conf->health;
-	h->fd = socket(spec->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	h->fd = socket(addr->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (h->fd < 0)
 		return false;
-	if (connect(h->fd, (const struct sockaddr *)&spec->addr, spec->addrlen) < 0 &&
-	    errno != EINPROGRESS)
+	if (connect(h->fd, (const struct sockaddr *)addr, len) < 0 && errno != EINPROGRESS)
 		return false;
 	ev_io_set(&h->io, h->fd, EV_WRITE);
 	ev_io_start(loop, &h->io);
 	return true;
 }
 
+static void cannot_start(struct health *h, const char *what)
+{
+	char why[400];
+	snprintf(why, sizeof(why), "cannot start the check: %s", what);
+	verdict(h, false, why);
+}
+
+/* Called only for a lookup still wanted: one given up (timeout, stop, free) is cancelled. */
+static void looked_up(void *owner, const char *err, const struct sockaddr_storage *addr,
+		      socklen_t len)
+{
+	struct health *h = owner;
+	h->lookup = NULL;
+	if (err) {
+		char why[320];
+		snprintf(why, sizeof(why), "no address for %s: %s", h->p->conf->health.name, err);
+		verdict(h, false, why);
+	} else if (!start_socket(h, addr, len)) {
+		cannot_start(h, strerror(errno));
+	}
+}
+
+static bool start_lookup(struct health *h)
+{
+	const struct health_spec *spec = &h->p->conf->health;
+	h->lookup = resolver_start(spec->name, spec->port, looked_up, h);
+	return h->lookup != NULL;
+}
+
 /* cmd: output is collected (bounded) for the log; the verdict comes with the exit. */
 static void output_cb(struct ev_loop *l, ev_io *w, int revents)
 {
 	struct health *h = w->data;
-	char chunk[1024];
-	for (;;) {
+	char chunk[4096];
+	for (size_t total = 0; total < READ_MAX;) {
 		ssize_t got = read(h->fd, chunk, sizeof(chunk));
 		if (got > 0) {
 			buf_append(&h->got, chunk, (size_t)got); /* past the cap: dropped */
+			total += (size_t)got;
 			continue;
 		}
 		if (got < 0 && errno == EINTR)
@@ -193,8 +259,10 @@ static bool start_command(struct health *h)
 {
 	const struct health_spec *spec = &h->p->conf->health;
 	int pipefd[2];
-	if (pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) < 0)
+	/* only our end is non-blocking: the command's writes wait for us, they do not fail */
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return false;
+	fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none, all;
@@ -222,8 +290,7 @@ static bool start_command(struct health *h)
 	}
 	h->pid = pid;
 	h->fd = pipefd[0];
-	h->next_running = running;
-	running = h;
+	running_add(h);
 	ev_io_set(&h->io, h->fd, EV_READ);
 	ev_set_cb(&h->io, output_cb);
 	ev_io_start(loop, &h->io);
@@ -241,11 +308,14 @@ static void tick_cb(struct ev_loop *l, ev_timer *w, int revents)
 	h->in_flight = true;
 	buf_reset(&h->got);
 	ev_set_cb(&h->io, socket_cb);
-	bool started = h->p->conf->health.kind == HEALTH_CMD ? start_command(h) : start_socket(h);
+	const struct health_spec *spec = &h->p->conf->health;
+	bool started = spec->kind == HEALTH_CMD ? start_command(h)
+		       : spec->name		? start_lookup(h)
+						: start_socket(h, &spec->addr, spec->addrlen);
 	if (!started) {
-		char why[160];
-		snprintf(why, sizeof(why), "cannot start the check: %s", strerror(errno));
-		verdict(h, false, why);
+		char busy[64];
+		snprintf(busy, sizeof(busy), "%d name lookups are running already", RESOLVER_MAX);
+		cannot_start(h, spec->name && errno == EAGAIN ? busy : strerror(errno));
 		return;
 	}
 	ev_timer_set(&h->timeout, h->p->conf->health_timeout, 0);
@@ -256,6 +326,7 @@ void health_init(struct ev_loop *l, health_change_fn on_change)
 {
 	loop = l;
 	changed = on_change;
+	resolver_init(l);
 }
 
 void health_start(struct process *p)
@@ -294,32 +365,34 @@ void health_stop(struct process *p)
 
 void health_free(struct process *p)
 {
+	struct health *h = &p->health;
 	health_stop(p);
-	buf_free(&p->health.got);
+	/* stopped earlier, its command may still wait to be reaped: it is a stranger now */
+	if (h->pid > 0)
+		running_take(h->pid);
+	h->pid = 0;
+	buf_free(&h->got);
 }
 
 bool health_reaped(pid_t pid, int status)
 {
-	for (struct health **link = &running; *link; link = &(*link)->next_running) {
-		struct health *h = *link;
-		if (h->pid != pid)
-			continue;
-		*link = h->next_running;
-		h->pid = 0;
-		if (!h->in_flight)
-			return true; /* timed out or stopped: already judged */
-		/* what is left in the pipe belongs to this check */
-		if (h->fd >= 0)
-			output_cb(loop, &h->io, EV_READ);
-		char why[OUTPUT_MAX + 64];
-		int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-		size_t n = h->got.len;
-		while (n && (h->got.data[n - 1] == '\n' || h->got.data[n - 1] == '\r'))
-			n--;
-		snprintf(why, sizeof(why), "exit status %d%s%.*s", code, n ? ": " : "", (int)n,
-			 h->got.data ? h->got.data : "");
-		verdict(h, WIFEXITED(status) && WEXITSTATUS(status) == 0, why);
-		return true;
-	}
-	return false;
+	struct health *h = running_take(pid);
+	if (!h)
+		return false;
+	h->pid = 0;
+	if (!h->in_flight)
+		return true; /* timed out or stopped: already judged */
+	/* what is left in the pipe belongs to this check */
+	if (h->fd >= 0)
+		output_cb(loop, &h->io, EV_READ);
+	char why[OUTPUT_MAX + 64];
+	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	size_t n = h->got.len;
+	while (n && (h->got.data[n - 1] == '\n' || h->got.data[n - 1] == '\r'))
+		n--;
+	snprintf(why, sizeof(why), "exit status %d%s%.*s", code, n ? ": " : "", (int)n,
+		 h->got.data ? h->got.data : "");
+	/* the exit status alone decides: the output is only for the log */
+	verdict(h, WIFEXITED(status) && WEXITSTATUS(status) == 0, why);
+	return true;
 }

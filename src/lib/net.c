@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int net_resolve(const char *host, const char *port, bool passive, struct sockaddr_storage *out,
+int net_literal(const char *host, const char *port, bool passive, struct sockaddr_storage *out,
 		socklen_t *len, const char **err)
 {
 	char *end;
@@ -43,8 +43,17 @@ int net_resolve(const char *host, const char *port, bool passive, struct sockadd
 		*len = sizeof(*v6);
 		return 0;
 	}
+	return 1;
+}
+
+int net_resolve(const char *host, const char *port, bool passive, struct sockaddr_storage *out,
+		socklen_t *len, const char **err)
+{
+	int rc = net_literal(host, port, passive, out, len, err);
+	if (rc <= 0)
+		return rc;
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV}, *res;
-	int rc = getaddrinfo(host, port, &hints, &res);
+	rc = getaddrinfo(host, port, &hints, &res);
 	if (rc) {
 		*err = gai_strerror(rc);
 		return -1;

@@ -6,6 +6,11 @@
 #include <stdbool.h>
 #include <sys/socket.h>
 
+/* net_resolve without the name lookup: 0 for a literal (with the address), 1 for a name
+ * (nothing looked up, *out undefined), -1 with *err for a bad port. */
+int net_literal(const char *host, const char *port, bool passive, struct sockaddr_storage *out,
+		socklen_t *len, const char **err);
+
 /* host: "", "*" (any), "localhost", an IPv4 or IPv6 literal, or a name (getaddrinfo, so NSS).
  * Returns 0, or -1 with *err pointing at a static message. */
 int net_resolve(const char *host, const char *port, bool passive, struct sockaddr_storage *out,

@@ -144,6 +144,16 @@ static void test_type_rows(void **state)
 	ktype_ops(K_HEALTHCHECK)->free(&h);
 	assert_int_equal(parse("program:x", "healthcheck", "tcp:[::1]:5432", &h, &why), 0);
 	assert_int_equal(h.kind, HEALTH_TCP);
+	assert_null(h.name);
+	ktype_ops(K_HEALTHCHECK)->free(&h);
+	/* a name is kept for the checks to look up, not looked up at load */
+	assert_int_equal(parse("program:x", "healthcheck", "http://db.invalid:81/up", &h, &why), 0);
+	assert_string_equal(h.name, "db.invalid");
+	assert_string_equal(h.port, "81");
+	ktype_ops(K_HEALTHCHECK)->free(&h);
+	assert_int_equal(parse("program:x", "healthcheck", "tcp:db.invalid:99999", &h, &why), -1);
+	assert_non_null(strstr(why, "not a port number"));
+	free(why);
 	ktype_ops(K_HEALTHCHECK)->free(&h);
 	assert_int_equal(parse("program:x", "healthcheck", "cmd:pg_isready -q", &h, &why), 0);
 	assert_int_equal(h.argv.n, 2);
