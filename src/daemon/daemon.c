@@ -401,6 +401,11 @@ static int drop_privileges(const char *user)
 		log_crit("can't drop privilege as nonroot user");
 		return -1;
 	}
+	char why[128];
+	if (user_switch_refused(&ui, why, sizeof(why))) {
+		log_crit("cannot switch to user %s: %s", user, why);
+		return -1;
+	}
 	if (setgroups(ui.ngroups, ui.groups) < 0 || setgid(ui.gid) < 0 || setuid(ui.uid) < 0) {
 		log_crit("cannot switch to user %s: %s", user, strerror(errno));
 		return -1;

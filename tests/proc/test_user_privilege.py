@@ -1,7 +1,8 @@
 """A program's user= that pidvisor cannot switch to: root without CAP_SETUID and CAP_SETGID (a
 container run with --cap-drop ALL), or a non-root pidvisor (--user 10001). The spawn error, in
 the main log, names the program, the user and what is missing, the program goes FATAL and the
-others run on; --check-config, run by that user, warns (exit 1). On both builds.
+others run on; --check-config, run by that user, warns (exit 1); [supervisord] user= there
+stops start-up with the same reason. On both builds.
 tests/docker/test_hardened.py runs the non-root case in a real container."""
 import os
 import subprocess
@@ -36,6 +37,17 @@ def test_root_without_cap_setuid_names_the_user_and_the_capabilities(build, tmp_
         d.close()
     err = d.stderr_path.read_text()
     assert "AddressSanitizer" not in err and "runtime error" not in err, err
+
+
+def test_supervisord_user_without_cap_setuid_says_why(build, tmp_path):
+    d = Daemon("pidvisor", tmp_path, PROGRAMS.split("[program:asnobody]")[0], binary=build,
+               wrap=NO_SETUID, args=["-u", "nobody"])
+    try:
+        assert d.proc.wait(timeout=30) == 2
+        assert "CRIT cannot switch to user nobody: pidvisor runs as root without CAP_SETUID " \
+               "and CAP_SETGID" in d.log(), d.log()
+    finally:
+        d.close()
 
 
 def test_check_config_warns_when_the_user_cannot_be_taken(build):
