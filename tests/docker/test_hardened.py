@@ -46,13 +46,18 @@ startretries=0
 """
 
 
-@pytest.fixture(scope="module")
-def image(docker_engine, static_binary, tmp_path_factory):
-    return docker_engine.build_with_static(
-        static_binary, tmp_path_factory.mktemp("hardened"), f"{PREFIX}/hardened",
+def build_image(engine, static_binary, context):
+    """The image, in engine (tests/orchestrators/test_podman.py runs it in podman too)."""
+    return engine.build_with_static(
+        static_binary, context, f"{PREFIX}/hardened",
         {"supervisord.conf": CONF, "with-user.conf": CONF_USER},
         "COPY supervisord.conf with-user.conf /etc/supervisor/\n"
         'ENTRYPOINT ["pidvisor", "-c", "/etc/supervisor/supervisord.conf"]\n')
+
+
+@pytest.fixture(scope="module")
+def image(docker_engine, static_binary, tmp_path_factory):
+    return build_image(docker_engine, static_binary, tmp_path_factory.mktemp("hardened"))
 
 
 def test_runs_read_only_unprivileged_and_stops_clean(image, containers):
@@ -99,7 +104,7 @@ def test_user_that_cannot_be_honoured_is_named(image, containers):
 
     def fatal():
         return c.status().get("asroot", ("",))[0] == "FATAL"
-    wait_until(fatal, timeout=30, what="asroot FATAL")
+    wait_until(fatal, timeout=30, interval=0.3, what="asroot FATAL")
     logs = c.logs()
     assert re.search(r"spawnerr: .*user 'root'.*uid 10001.*CAP_SETUID", logs), logs[-3000:]
     took, code = c.stop()
