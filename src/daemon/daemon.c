@@ -44,6 +44,24 @@ static void check_commands(const struct config *cfg, struct diag *d)
 		}
 }
 
+/* --check-config: a program's user= that this pidvisor cannot switch to (a non-root user, or
+ * root without CAP_SETUID) fails every spawn of it; a warning, as the image may run as root. */
+static void check_users(const struct config *cfg, struct diag *d)
+{
+	for (size_t g = 0; g < cfg->ngroups; g++)
+		for (size_t i = 0; i < cfg->groups[g]->nprocs; i++) {
+			const struct proc_conf *c = cfg->groups[g]->procs[i];
+			struct user_info ui;
+			char why[128];
+			if (!c->user || user_lookup(c->user, &ui) < 0 ||
+			    !user_switch_refused(&ui, why, sizeof(why)))
+				continue;
+			diag_add(d, DIAG_WARNING, c->file, c->line, c->section, "user",
+				 "'%s' (uid %u) cannot be honoured: %s; the program will not start",
+				 c->user, (unsigned)ui.uid, why);
+		}
+}
+
 /* Why who cannot create a file in path's directory, or NULL when it can. who is NULL for the
  * checking user itself (root passes the permission bits, not a read-only mount). */
 static const char *dir_refuses(const char *path, const struct user_info *who, char *dir,
@@ -383,6 +401,11 @@ static int drop_privileges(const char *user)
 		log_crit("can't drop privilege as nonroot user");
 		return -1;
 	}
+	char why[128];
+	if (user_switch_refused(&ui, why, sizeof(why))) {
+		log_crit("cannot switch to user %s: %s", user, why);
+		return -1;
+	}
 	if (setgroups(ui.ngroups, ui.groups) < 0 || setgid(ui.gid) < 0 || setuid(ui.uid) < 0) {
 		log_crit("cannot switch to user %s: %s", user, strerror(errno));
 		return -1;
@@ -469,6 +492,7 @@ int daemon_main(int argc, char **argv)
 	if (o.check_config) {
 		if (cfg) {
 			check_commands(cfg, &d);
+			check_users(cfg, &d);
 			check_paths(cfg, &d);
 		}
 		diag_print(&d, stdout);

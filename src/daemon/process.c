@@ -356,6 +356,12 @@ pid_t process_spawn(struct process *p, char **err)
 		set_err(err, "no such user '%s'", p->conf->user);
 		return -1;
 	}
+	/* said here, where it reaches the main log, not by the child on the program's stderr */
+	if (p->conf->user && user_switch_refused(&ui, msg, sizeof(msg))) {
+		set_err(err, "cannot run '%s' as user '%s' (uid %u): %s", p->conf->name,
+			p->conf->user, (unsigned)ui.uid, msg);
+		return -1;
+	}
 	if (output_prepare(p, fds, err) < 0)
 		return -1;
 	if (fcgi_child_stdin(p, fds, err) < 0) {

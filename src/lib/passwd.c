@@ -1,10 +1,13 @@
 #include "passwd.h"
 
 #include <errno.h>
+#include <linux/capability.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -138,4 +141,36 @@ int group_lookup_in(const char *group_path, const char *spec, gid_t *out)
 int group_lookup(const char *spec, gid_t *out)
 {
 	return group_lookup_in("/etc/group", spec, out);
+}
+
+/* The effective set's bit for cap; a capget that fails counts as not having it. */
+static bool has_capability(int cap)
+{
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {0};
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return false;
+	return data[CAP_TO_INDEX(cap)].effective & CAP_TO_MASK(cap);
+}
+
+const char *user_switch_refused(const struct user_info *ui, char *why, size_t n)
+{
+	uid_t uid = getuid();
+	if (uid == ui->uid)
+		return NULL;
+	bool setuid_ok = has_capability(CAP_SETUID), setgid_ok = has_capability(CAP_SETGID);
+	if (uid == 0 && setuid_ok && setgid_ok)
+		return NULL;
+	const char *missing = !setuid_ok && !setgid_ok ? "CAP_SETUID and CAP_SETGID"
+			      : !setuid_ok	       ? "CAP_SETUID"
+			      : !setgid_ok	       ? "CAP_SETGID"
+						       : NULL;
+	if (uid == 0)
+		snprintf(why, n, "pidvisor runs as root without %s", missing);
+	else if (missing)
+		snprintf(why, n, "pidvisor runs as uid %u, not root, without %s", (unsigned)uid,
+			 missing);
+	else
+		snprintf(why, n, "pidvisor runs as uid %u, not root", (unsigned)uid);
+	return why;
 }

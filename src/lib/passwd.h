@@ -24,4 +24,10 @@ int user_lookup_in(const char *passwd_path, const char *group_path, const char *
 int group_lookup(const char *spec, gid_t *out);
 int group_lookup_in(const char *group_path, const char *spec, gid_t *out);
 
+/* Why this process cannot take ui's uid as a program's user= (setgroups, setgid, setuid), or
+ * NULL when it can or already runs as that uid. The reason, written to why, names the uid and
+ * the missing capabilities: "pidvisor runs as uid 10001, not root, without CAP_SETUID and
+ * CAP_SETGID". A non-root pidvisor is refused even with the capabilities, as supervisord. */
+const char *user_switch_refused(const struct user_info *ui, char *why, size_t n);
+
 #endif

@@ -44,8 +44,8 @@ def containers(docker_engine):
     """Starts containers for one test and removes them after it, passed or not."""
     started = []
 
-    def start(image, name, *args):
-        c = docker_engine.start_container(image, name, *args)
+    def start(image, name, *args, cmd=()):
+        c = docker_engine.start_container(image, name, *args, cmd=cmd)
         started.append(c)
         return c
     yield start

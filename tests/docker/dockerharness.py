@@ -108,11 +108,24 @@ class Engine:
         return self.docker("build", "--network", "host", "-t", tag, str(context),
                            timeout=timeout)
 
-    def start_container(self, image, name, *args):
-        """docker run -d --network none; the container is removed by remove()."""
+    def start_container(self, image, name, *args, cmd=()):
+        """docker run -d --network none [ARGS] IMAGE [CMD]; the container is removed by
+        remove()."""
         self.docker("rm", "-f", name, check=False)
-        cid = self.out("run", "-d", "--network", "none", "--name", name, *args, image)
+        cid = self.out("run", "-d", "--network", "none", "--name", name, *args, image, *cmd)
         return Container(self, cid, name)
+
+    def build_with_static(self, static_binary, context, tag, files, steps):
+        """Builds tag FROM the base image with the static pidvisor as /usr/bin/pidvisor, then
+        steps (Dockerfile lines) on a context of files ({name: text})."""
+        (context / "pidvisor").write_bytes(static_binary.read_bytes())
+        (context / "pidvisor").chmod(0o755)
+        for name, text in files.items():
+            (context / name).write_text(text)
+        (context / "Dockerfile").write_text(
+            f"FROM {BASE_IMAGE}\nCOPY pidvisor /usr/bin/pidvisor\n{steps}")
+        self.build(context, tag)
+        return tag
 
     def prune(self):
         """Drops the images left dangling by rebuilds; tagged images (the cache) stay."""

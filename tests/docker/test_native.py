@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from dockerharness import BASE_IMAGE, PREFIX
+from dockerharness import PREFIX
 
 CONF = """[supervisord]
 nodaemon=true
@@ -38,20 +38,13 @@ shutdown_on=unexpected
 def image(docker_engine, static_binary, tmp_path_factory):
     context = tmp_path_factory.mktemp("native") / "context"
     context.mkdir()
-    (context / "pidvisor").write_bytes(static_binary.read_bytes())
-    (context / "pidvisor").chmod(0o755)
-    (context / "supervisord.conf").write_text(CONF)
-    (context / "Dockerfile").write_text(
-        f"FROM {BASE_IMAGE}\n"
-        "COPY pidvisor /usr/bin/pidvisor\n"
+    return docker_engine.build_with_static(
+        static_binary, context, f"{PREFIX}/native", {"supervisord.conf": CONF},
         "COPY supervisord.conf /etc/supervisord.conf\n"
         "RUN pidvisor -c /etc/supervisord.conf --check-config\n"
         "HEALTHCHECK --interval=1s --timeout=3s --retries=1 "
         'CMD ["pidvisor", "check", "--ready"]\n'
         'ENTRYPOINT ["pidvisor", "-c", "/etc/supervisord.conf"]\n')
-    tag = f"{PREFIX}/native"
-    docker_engine.build(context, tag)
-    return tag
 
 
 def test_healthy_only_once_the_chain_is_up_and_fail_fast_exit_code(image, containers):
