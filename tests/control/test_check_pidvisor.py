@@ -161,3 +161,15 @@ def test_alive_and_ready_exclude_each_other(tmp_path):
     r = subprocess.run([PIDVISOR, "check", "--alive", "--ready"], capture_output=True,
                        text=True, timeout=30)
     assert r.returncode == 2 and "exclude each other" in r.stderr
+
+
+def test_on_unhealthy_restart_in_progress_is_not_a_failure(run, tmp_path):
+    """The case that had Swarm kill a container pidvisor was healing: the program is unhealthy,
+    on_unhealthy=restart restarts it, and the probe runs meanwhile."""
+    extra = ("[program:sick]\ncommand=sleep 1000\nstartsecs=0\nhealthcheck=cmd:false\n"
+             "healthcheck_interval=0.1s\nhealthcheck_retries=1\non_unhealthy=restart\n")
+    d = run("pidvisor", MODES.format(extra=extra), control=True)
+    for n in range(1, 4):
+        d.wait_log(r"sick is unhealthy", count=n, timeout=30)
+        assert probe(d) == (0, "healthy: 2 processes\n")
+    d.wait_log(r"spawned: 'sick'", count=3, timeout=30)
