@@ -173,3 +173,16 @@ def test_on_unhealthy_restart_in_progress_is_not_a_failure(run, tmp_path):
         d.wait_log(r"sick is unhealthy", count=n, timeout=30)
         assert probe(d) == (0, "healthy: 2 processes\n")
     d.wait_log(r"spawned: 'sick'", count=3, timeout=30)
+
+
+def test_held_back_by_a_fatal_dependency_fails_every_mode(run, tmp_path):
+    extra = ("[program:db]\ncommand=/bin/false\nstartsecs=3\nstartretries=0\n"
+             "[program:app]\ncommand=sleep 1000\nstartsecs=0\ndepends_on=db\n")
+    d = run("pidvisor", MODES.format(extra=extra), control=True)
+    d.wait_log(r"gave up: db entered FATAL state")
+    wait_until(lambda: "not started: db is FATAL" in probe(d, "app")[1], timeout=30,
+               what="app held back")
+    held = "app is STOPPED (not started: db is FATAL)"
+    assert probe(d) == (1, f"unhealthy: {held}, db is FATAL\n")
+    assert probe(d, "--ready", "app") == (1, f"unhealthy: {held}\n")
+    assert probe(d, "--alive", "app") == (1, f"unhealthy: {held}\n")
