@@ -13,22 +13,33 @@
 #include "client_config.h"
 #include "rpc_client.h"
 
+/* default: Docker HEALTHCHECK; --alive: liveness; --ready: readiness */
+enum check_mode { CHECK_HEALTH, CHECK_ALIVE, CHECK_READY };
+
 void check_usage(FILE *out)
 {
-	fputs("Usage: pidvisor check [-c FILE] [-s URL] [-u USER] [-p PASSWORD] [-t SECONDS] [-r]\n"
-	      "                      [NAME | GROUP:NAME | GROUP:* ...]\n"
+	fputs("Usage: pidvisor check [-c FILE] [-s URL] [-u USER] [-p PASSWORD] [-t SECONDS]\n"
+	      "                      [-a | -r] [-q] [NAME | GROUP:NAME | GROUP:* ...]\n"
 	      "\n"
-	      "Asks the running supervisor (pidvisor or supervisord) whether the named\n"
-	      "programs are healthy; without names, every program with autostart=true.\n"
-	      "A process is healthy when it is RUNNING, or when it is a finished one-shot:\n"
-	      "EXITED with an exit code listed in its exitcodes, and either autorestart=false\n"
-	      "(reported by pidvisor) or, against supervisord, which does not report\n"
-	      "autorestart, simply EXITED with an expected code (it will not be restarted\n"
-	      "unless autorestart=true, in which case it would not stay EXITED).\n"
-	      "STARTING, BACKOFF, STOPPING, STOPPED, FATAL and UNKNOWN are unhealthy.\n"
-	      "A program with a pidvisor healthcheck is healthy only while its check says so.\n"
-	      "A program that waits for its depends_on counts as healthy (the container is\n"
-	      "alive, still starting) unless --ready is given.\n"
+	      "Asks the running supervisor (pidvisor or supervisord) about the named programs;\n"
+	      "without names, every program with autostart=true. Three modes:\n"
+	      "\n"
+	      "  (default)  for Docker HEALTHCHECK: fails on FATAL, UNKNOWN, RUNNING with a\n"
+	      "             pidvisor healthcheck that says unhealthy, a wait for a FATAL\n"
+	      "             dependency, and an unexpected exit still EXITED 5 s later\n"
+	      "             (autorestart did not restart it). A restart in progress\n"
+	      "             (STARTING, BACKOFF, STOPPING, EXITED about to restart), a wait\n"
+	      "             for depends_on and a stop on request are not failures.\n"
+	      "  -a, --alive  liveness (Kubernetes livenessProbe): the supervisor answers and\n"
+	      "             no named program is dead for good: FATAL, UNKNOWN, or held back\n"
+	      "             by a FATAL dependency. Without names, only the answer counts:\n"
+	      "             a program with shutdown_on makes pidvisor exit when it fails.\n"
+	      "  -r, --ready  readiness (readinessProbe, startupProbe): every program RUNNING\n"
+	      "             (and healthy, if it has a healthcheck), a finished one-shot (EXITED\n"
+	      "             with an expected code) or stopped on request.\n"
+	      "\n"
+	      "A program stopped on request (STOPPED after it ran) never fails; a named\n"
+	      "program that was never started fails the default and --ready modes.\n"
 	      "\n"
 	      "  -c, --configuration FILE  find the server URL in FILE, as supervisorctl does\n"
 	      "  -s, --serverurl URL       unix:///path or http://host:port (overrides -c)\n"
@@ -36,8 +47,6 @@ void check_usage(FILE *out)
 	      "  -t, --timeout SECONDS     give up after SECONDS, one deadline for connecting,\n"
 	      "                            sending and the whole answer (default 5)\n"
 	      "  -q, --quiet               print nothing when healthy\n"
-	      "  -r, --ready               readiness: programs waiting for their depends_on\n"
-	      "                            are not ready (for Kubernetes readinessProbe)\n"
 	      "  -h, --help                this text\n"
 	      "\n"
 	      "Exit status: 0 healthy, 1 unhealthy (one line names each unhealthy program\n"
@@ -97,51 +106,73 @@ static bool expected_exit(const struct xr_value *config, long long status)
 	return false;
 }
 
-/* autorestart=false as bool, int or string; absent (supervisord) = unknown. */
-static int autorestart_false(const struct xr_value *config)
+static bool described_as(const struct xr_value *info, const char *prefix)
 {
-	const struct xr_value *v = xr_member(config, "autorestart");
-	if (!v)
-		return -1;
-	if (v->type == XR_BOOL)
-		return !v->u.b;
-	if (v->type == XR_INT)
-		return v->u.i == 0;
-	if (v->type == XR_STRING)
-		return strcmp(v->u.str.ptr, "false") == 0;
-	return -1;
+	return !strncmp(xr_member_str(info, "description", ""), prefix, strlen(prefix));
 }
 
 /* pidvisor's description of a program that waits for its depends_on */
 static bool waiting(const struct xr_value *info)
 {
-	return xr_member_int(info, "state", -1) == PS_STOPPED &&
-	       !strncmp(xr_member_str(info, "description", ""), "waiting for ", 12);
+	return xr_member_int(info, "state", -1) == PS_STOPPED && described_as(info, "waiting for ");
 }
 
-/* Liveness: a program that waits for its dependencies is not a failure; readiness (--ready)
- * wants it up. A program with a health check counts only when its check says healthy. */
-static bool healthy(const struct xr_value *info, const struct xr_value *config, bool ready)
+/* An EXITED program whose autorestart restarts it does so within FSM_RESTART_INTERVAL
+ * (pidvisor) or one turn of supervisord's loop (a poll of 1 s); neither server reports
+ * autorestart, so an unexpected exit counts as a restart in progress for this long, by the
+ * server's own clock. */
+#define CHECK_RESTART_GRACE 5
+
+/* Whether a process fails the probe; the table is in docs/pidvisor-check.1. A program stopped
+ * on request (STOPPED after a start) never fails. */
+static bool failing(const struct xr_value *info, const struct xr_value *config,
+		    enum check_mode mode)
 {
 	long long state = xr_member_int(info, "state", -1);
 	const char *health = xr_member_str(info, "health", NULL);
-	if (state == PS_RUNNING)
-		return !health || !strcmp(health, "healthy");
-	if (waiting(info))
-		return !ready;
-	if (state != PS_EXITED || !config ||
-	    !expected_exit(config, xr_member_int(info, "exitstatus", -1)))
-		return false;
-	return autorestart_false(config) != 0;
+	switch (state) {
+	case PS_RUNNING:
+		if (!health || mode == CHECK_ALIVE)
+			return false;
+		if (mode == CHECK_READY)
+			return strcmp(health, "healthy") != 0;
+		return strcmp(health, "unhealthy") == 0;
+	case PS_STOPPED:
+		if (waiting(info))
+			return mode == CHECK_READY;
+		if (described_as(info, "not started: "))
+			return true; /* held back for good by a FATAL dependency */
+		if (xr_member_int(info, "start", 0))
+			return false;
+		/* never started: an autostart program is about to be */
+		return mode == CHECK_READY ||
+		       (mode == CHECK_HEALTH &&
+			!(config && xr_member_bool(config, "autostart", false)));
+	case PS_STARTING:
+	case PS_BACKOFF:
+	case PS_STOPPING:
+		return mode == CHECK_READY;
+	case PS_EXITED:
+		if (mode == CHECK_ALIVE ||
+		    (config && expected_exit(config, xr_member_int(info, "exitstatus", -1))))
+			return false;
+		if (xr_member_int(info, "now", 0) - xr_member_int(info, "stop", 0) <
+		    CHECK_RESTART_GRACE)
+			return mode == CHECK_READY;
+		return true;
+	default: /* FATAL, UNKNOWN */
+		return true;
+	}
 }
 
+/* Without names, the autostart programs; --alive looks only at the named ones. */
 static bool selected(const struct xr_value *info, const struct xr_value *config, char **names,
-		     int nnames)
+		     int nnames, enum check_mode mode)
 {
 	const char *group = xr_member_str(info, "group", ""),
 		   *name = xr_member_str(info, "name", "");
 	if (!nnames)
-		return config && xr_member_bool(config, "autostart", false);
+		return mode != CHECK_ALIVE && config && xr_member_bool(config, "autostart", false);
 	for (int i = 0; i < nnames; i++) {
 		const char *colon = strchr(names[i], ':');
 		if (!colon) {
@@ -159,7 +190,7 @@ static bool selected(const struct xr_value *info, const struct xr_value *config,
 static bool name_matches_any(const struct xr_value *infos, const char *spec)
 {
 	for (size_t i = 0; i < xr_len(infos); i++)
-		if (selected(xr_item(infos, i), NULL, (char **)&spec, 1))
+		if (selected(xr_item(infos, i), NULL, (char **)&spec, 1, CHECK_HEALTH))
 			return true;
 	return false;
 }
@@ -170,7 +201,7 @@ static void add_problem(struct buf *problems, const char *what)
 }
 
 static int judge(const struct xr_value *infos, const struct xr_value *configs, char **names,
-		 int nnames, bool quiet, bool ready)
+		 int nnames, bool quiet, enum check_mode mode)
 {
 	struct buf problems;
 	buf_init(&problems, 64 * 1024);
@@ -187,10 +218,10 @@ static int judge(const struct xr_value *infos, const struct xr_value *configs, c
 		const char *group = xr_member_str(info, "group", ""),
 			   *name = xr_member_str(info, "name", "");
 		const struct xr_value *config = find_config(configs, group, name);
-		if (!selected(info, config, names, nnames))
+		if (!selected(info, config, names, nnames, mode))
 			continue;
 		checked++;
-		if (healthy(info, config, ready))
+		if (!failing(info, config, mode))
 			continue;
 		struct buf what;
 		buf_init(&what, 4096);
@@ -205,8 +236,7 @@ static int judge(const struct xr_value *infos, const struct xr_value *configs, c
 				   xr_member_int(info, "exitstatus", -1));
 		else if (xr_member_int(info, "state", -1) == PS_RUNNING && health)
 			buf_printf(&what, " but %s", health);
-		else if (waiting(info) ||
-			 !strncmp(xr_member_str(info, "description", ""), "not started: ", 13))
+		else if (waiting(info) || described_as(info, "not started: "))
 			buf_printf(&what, " (%s)", xr_member_str(info, "description", ""));
 		add_problem(&problems, what.data ? what.data : "");
 		buf_free(&what);
@@ -230,15 +260,17 @@ int check_main(int argc, char **argv)
 	    {"timeout", required_argument, NULL, 't'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"ready", no_argument, NULL, 'r'},
+	    {"alive", no_argument, NULL, 'a'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *configfile = NULL, *url = NULL, *user = NULL, *pass = NULL;
 	double timeout = 5;
-	bool quiet = false, ready = false;
+	bool quiet = false;
+	enum check_mode mode = CHECK_HEALTH;
 	int opt;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+c:s:u:p:t:qrh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+c:s:u:p:t:qrah", longopts, NULL)) != -1) {
 		char *end;
 		switch (opt) {
 		case 'c':
@@ -261,8 +293,14 @@ int check_main(int argc, char **argv)
 				return CHECK_USAGE;
 			}
 			break;
+		case 'a':
 		case 'r':
-			ready = true;
+			if (mode != CHECK_HEALTH) {
+				fprintf(stderr,
+					"pidvisor check: --alive and --ready exclude each other\n");
+				return CHECK_USAGE;
+			}
+			mode = opt == 'a' ? CHECK_ALIVE : CHECK_READY;
 			break;
 		case 'q':
 			quiet = true;
@@ -313,7 +351,7 @@ int check_main(int argc, char **argv)
 	else if (!infos || !configs)
 		printf("no answer: %s: the server could not list its processes\n", url);
 	else
-		rc = judge(infos, configs, argv + optind, argc - optind, quiet, ready);
+		rc = judge(infos, configs, argv + optind, argc - optind, quiet, mode);
 	if (calls)
 		rpc_result_free(&r);
 	xr_free(calls);

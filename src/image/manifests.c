@@ -17,12 +17,14 @@ static void put_str(struct buf *b, const char *s)
 	json_string(b, s, strlen(s));
 }
 
-/* [LEAD"pidvisor", "check", (--ready,) programs...] */
-static void put_check(struct buf *b, const char *lead, const struct healthcheck *h, bool ready)
+/* [LEAD"pidvisor", "check", (MODE,) programs...]: MODE is --alive for liveness, --ready for
+ * readiness and startup, NULL (the default mode) for a HEALTHCHECK (docs/pidvisor-check.1) */
+static void put_check(struct buf *b, const char *lead, const struct healthcheck *h,
+		      const char *mode)
 {
 	buf_printf(b, "[%s\"pidvisor\", \"check\"", lead);
-	if (ready)
-		buf_puts(b, ", \"--ready\"");
+	if (mode)
+		buf_printf(b, ", \"%s\"", mode);
 	for (size_t k = 0; k < h->programs.n; k++) {
 		buf_puts(b, ", ");
 		put_str(b, h->programs.v[k].s);
@@ -85,7 +87,7 @@ static void put_compose_service(struct buf *b, const struct image *im, const str
 	} else {
 		struct health_timing t = health_timing(di->health);
 		buf_puts(b, "    healthcheck:\n      test: ");
-		put_check(b, "\"CMD\", ", di->health, false);
+		put_check(b, "\"CMD\", ", di->health, NULL);
 		buf_printf(b,
 			   "\n      interval: %s\n      timeout: %s\n      start_period: %s\n"
 			   "      retries: %s\n",
@@ -165,11 +167,11 @@ static void put_labels(struct buf *b, const char *indent, const char *name)
 	buf_printf(b, "%slabels:\n%s  app.kubernetes.io/name: \"%s\"\n", indent, indent, name);
 }
 
-static void put_probe(struct buf *b, const char *kind, const struct deploy_info *di, bool ready,
-		      long failures)
+static void put_probe(struct buf *b, const char *kind, const struct deploy_info *di,
+		      const char *mode, long failures)
 {
 	buf_printf(b, "          %s:\n            exec:\n              command: ", kind);
-	put_check(b, "", di->health, ready);
+	put_check(b, "", di->health, mode);
 	buf_printf(b,
 		   "\n            periodSeconds: %ld\n            timeoutSeconds: %ld\n"
 		   "            failureThreshold: %ld\n",
@@ -288,9 +290,9 @@ char *k8s_manifest(const struct stack *st, size_t i, const char *tag_prefix, str
 	if (!di->health->none) {
 		/* the start period, then the liveness probe's own retries */
 		long startup = (di->startup_secs + di->interval - 1) / di->interval + di->retries;
-		put_probe(&b, "startupProbe", di, false, startup);
-		put_probe(&b, "livenessProbe", di, false, di->retries);
-		put_probe(&b, "readinessProbe", di, CHECK_HAS_READY, 1);
+		put_probe(&b, "startupProbe", di, "--ready", startup);
+		put_probe(&b, "livenessProbe", di, "--alive", di->retries);
+		put_probe(&b, "readinessProbe", di, "--ready", 1);
 	}
 	put_volumes(&b, im, true);
 	put_volumes(&b, im, false);

@@ -3,7 +3,7 @@ config fallback for both clients."""
 
 from ctlcompare import mask, our_ctl, real_ctl, supervisord
 from ctlcompare import daemon  # noqa: F401 (fixture)
-from harness import PIDVISOR, run_client
+from harness import PIDVISOR, run_client, wait_until
 
 
 def check(*args):
@@ -23,6 +23,7 @@ def test_named_programs(daemon):
     assert check("-s", url, "-q", "runner") == (0, "", "")
     # a finished one-shot with an expected exit code is healthy
     assert check("-s", url, "once") == (0, "healthy: 1 process\n", "")
+    # named but never started
     assert check("-s", url, "multi:multi_01", "manual") == (
         1, "unhealthy: manual is STOPPED\n", "")
     assert check("-s", url, "runner", "nosuch", "nogroup:*") == (
@@ -72,9 +73,12 @@ def test_states(tmp_path):
         d.wait_settled({"runner": "RUNNING", "slow": "STARTING", "bad": "EXITED",
                         "good": "EXITED"})
         assert check("-s", d.url, "runner", "good") == (0, "healthy: 2 processes\n", "")
-        # STARTING is not ready yet; an unexpected exit code is a failure
-        assert check("-s", d.url) == (
+        # STARTING is not ready yet; an unexpected exit code is not ready either
+        assert check("-s", d.url, "--ready") == (
             1, "unhealthy: bad is EXITED (exit status 3), slow is STARTING\n", "")
+        # for HEALTHCHECK, STARTING is no failure, nor an exit autorestart may still undo
+        wait_until(lambda: check("-s", d.url)[0] == 1, timeout=30, what="bad to count")
+        assert check("-s", d.url) == (1, "unhealthy: bad is EXITED (exit status 3)\n", "")
     finally:
         d.stop()
 

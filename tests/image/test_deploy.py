@@ -8,7 +8,6 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 IMAGE = ROOT / "build" / "pidvisor-image"
-PIDVISOR = ROOT / "build" / "pidvisor"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 STACK = FIXTURES / "deploy.yaml"
 EXAMPLE = ROOT / "Dockerfile.examples" / "stack.yaml"
@@ -21,13 +20,6 @@ def run(*args):
     p = subprocess.run([str(IMAGE), *map(str, args)], capture_output=True, text=True,
                        timeout=60)
     return p.returncode, p.stdout, p.stderr
-
-
-def check_has_ready():
-    """Whether this pidvisor's `check` takes --ready (it is an unknown option until then)."""
-    p = subprocess.run([str(PIDVISOR), "check", "--ready", "-s", "unix:///nonexistent"],
-                       capture_output=True, text=True)
-    return "--ready" not in p.stdout + p.stderr
 
 
 def test_compose_file(tmp_path):
@@ -117,14 +109,15 @@ def test_k8s_manifests(tmp_path):
         (22, "TCP"), (8080, "TCP"), (53, "UDP")]
     assert [(p["port"], p["targetPort"]) for p in svc["spec"]["ports"]] == [
         (22, 22), (80, 8080), (5353, 53)]
+    # each probe in its mode (docs/pidvisor-check.1): liveness restarts the container only when
+    # an essential program is dead for good, readiness and startup want everything up
     live = c["livenessProbe"]
-    assert live["exec"]["command"] == ["pidvisor", "check", "sshd"]
+    assert live["exec"]["command"] == ["pidvisor", "check", "--alive", "sshd"]
     assert (live["periodSeconds"], live["timeoutSeconds"], live["failureThreshold"]) == (3, 2, 5)
     # startup: w1's startsecs 45 > start_period 20: ceil(45 / 3) periods, then the retries
     assert c["startupProbe"]["failureThreshold"] == 15 + 5
-    ready = ["pidvisor", "check", "--ready", "sshd"] if check_has_ready() else \
-        ["pidvisor", "check", "sshd"]
-    assert c["readinessProbe"]["exec"]["command"] == ready
+    assert c["readinessProbe"]["exec"]["command"] == ["pidvisor", "check", "--ready", "sshd"]
+    assert c["startupProbe"]["exec"]["command"] == ["pidvisor", "check", "--ready", "sshd"]
     assert {m["mountPath"]: m.get("readOnly", False) for m in c["volumeMounts"]} == {
         "/srv/data": False, "/etc/web": True}
     by_name = {v["name"]: v for v in pod["volumes"]}

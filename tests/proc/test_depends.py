@@ -156,8 +156,7 @@ def test_check_counts_health_and_ready_waits_for_dependencies(run, tmp_path):
     wait_until(lambda: "waiting for db (healthy)" in ctl_status(d, tmp_path), timeout=5,
                what="app waiting")
     r = subprocess.run(check, capture_output=True, text=True)
-    assert r.returncode == 1 and "db is RUNNING but starting" in r.stdout, r.stdout
-    assert "app" not in r.stdout, "a waiting program is alive for liveness"
+    assert r.returncode == 0, "a check still starting or a wait is no HEALTHCHECK failure"
     r = subprocess.run(check + ["--ready"], capture_output=True, text=True)
     assert r.returncode == 1 and "app is STOPPED (waiting for db (healthy))" in r.stdout
     assert re.search(r"db\s+RUNNING\s+pid \d+, uptime \S+, starting", ctl_status(d, tmp_path))
