@@ -164,7 +164,9 @@ def test_generated_configs_pass_pidvisor_check_config(tmp_path):
         assert line + "\n" in main
     conf = tmp_path / "supervisord.conf"
     conf.write_text(main.replace("/etc/supervisor/conf.d/*.conf", " ".join(map(str, layers)))
-                    .replace("pidfile=/run/pidvisor/pidvisor.pid", f"pidfile={tmp_path}/p.pid"))
+                    .replace("pidfile=/run/pidvisor/pidvisor.pid", f"pidfile={tmp_path}/p.pid")
+                    # the image makes /run/pidvisor; --check-config wants the socket's directory
+                    .replace("file=/run/pidvisor/supervisor.sock", f"file={tmp_path}/s.sock"))
     p = subprocess.run([str(PIDVISOR), "-c", str(conf), "--check-config"], capture_output=True,
                        text=True)
     assert (p.returncode, p.stdout) == (0, f"{conf}: OK\n"), p.stdout + p.stderr
