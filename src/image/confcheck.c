@@ -163,8 +163,29 @@ static void check_chain(const struct stack *st, size_t i, struct diag *d)
 	load_checked(st, &m, d);
 }
 
+/* The sections of chain i: each chain is loaded whole, so shared ancestors count again. */
+static size_t chain_sections(const struct stack *st, size_t i)
+{
+	size_t n = 0;
+	for (int j = (int)i; j >= 0; j = st->images[j].parent)
+		n += st->images[j].nprograms + st->images[j].ngroups;
+	return n;
+}
+
 void check_program_values(const struct stack *st, struct diag *d)
 {
+	size_t total = 0;
+	for (size_t i = 0; i < st->n; i++)
+		if (st->images[i].root >= 0 && (st->images[i].nprograms || st->images[i].ngroups))
+			total += chain_sections(st, i);
+	if (total > CONFCHECK_MAX_SECTIONS) {
+		diag_add(
+		    d, DIAG_ERROR, st->path, 0, NULL, "programs",
+		    "the chains of this stack hold %zu program and group sections in all; lint "
+		    "checks their values up to %d",
+		    total, CONFCHECK_MAX_SECTIONS);
+		return;
+	}
 	for (size_t i = 0; i < st->n; i++) {
 		const struct image *im = &st->images[i];
 		if (im->root < 0)

@@ -4,22 +4,28 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "config.h"
 #include "deploy.h"
 #include "util.h"
 #include "values.h"
+#include "yaml_limits.h"
 
 struct loader {
 	struct stack *st;
 	struct diag *d;
 	yaml_document_t doc;
+	size_t copied;			 /* node_weight of the defaults copied into images so far */
+	size_t default_weight[IK_COUNT]; /* node_weight of each default */
 	yaml_node_t *defaults[IK_COUNT]; /* the defaults: value of each key */
 	int default_line[IK_COUNT];
 };
@@ -948,6 +954,24 @@ static const char *bad_image_name(const char *s)
 	return NULL;
 }
 
+/* What a copy of n costs: its text and 16 bytes a node (the depth is bounded by yaml_limits). */
+static size_t node_weight(struct loader *L, yaml_node_t *n)
+{
+	size_t w = 16;
+	if (n->type == YAML_SCALAR_NODE)
+		return w + n->data.scalar.length;
+	if (n->type == YAML_SEQUENCE_NODE)
+		for (yaml_node_item_t *it = n->data.sequence.items.start;
+		     it < n->data.sequence.items.top; it++)
+			w += node_weight(L, node_at(L, *it));
+	if (n->type == YAML_MAPPING_NODE)
+		for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
+		     p < n->data.mapping.pairs.top; p++)
+			w += node_weight(L, node_at(L, p->key)) +
+			     node_weight(L, node_at(L, p->value));
+	return w;
+}
+
 /* The keys an image sets itself; `defaults` fill the rest later. */
 static void parse_image_keys(struct loader *L, yaml_node_t *n, struct image *im, bool defaults)
 {
@@ -969,6 +993,7 @@ static void parse_image_keys(struct loader *L, yaml_node_t *n, struct image *im,
 		if (defaults) {
 			L->defaults[id] = v;
 			L->default_line[id] = line_of(k);
+			L->default_weight[id] = node_weight(L, v);
 		}
 		image_keys[id].parse(L, v, im, scalar(k));
 	}
@@ -1040,6 +1065,16 @@ static void apply_defaults(struct loader *L)
 			if (image_has(im, k) || !L->defaults[k] ||
 			    ((image_keys[k].flags & KD_ROOT_ONLY) && !root))
 				continue;
+			L->copied += L->default_weight[k];
+			if (L->copied > STACK_MAX_DEFAULTS_COPY) {
+				/* many images times a large default: the model would balloon */
+				stack_error(
+				    L->d, L->st, L->default_line[k], "defaults", image_keys[k].name,
+				    "copied into %zu images, the defaults would exceed %s: set "
+				    "smaller defaults or fewer images",
+				    L->st->n, STACK_MAX_DEFAULTS_COPY_TEXT);
+				return;
+			}
 			/* already checked once as part of `defaults` */
 			struct diag quiet = {0};
 			struct diag *real = L->d;
@@ -1056,6 +1091,12 @@ static void parse_images(struct loader *L, yaml_node_t *n)
 {
 	yaml_node_pair_t *pairs;
 	size_t np = map_pairs(L, n, NULL, "images", &pairs);
+	if (np > STACK_MAX_IMAGES) { /* plan and lint compare images pairwise */
+		stack_error(L->d, L->st, line_of(n), NULL, "images",
+			    "%zu images: a stack holds at most %d", np, STACK_MAX_IMAGES);
+		free(pairs);
+		return;
+	}
 	L->st->images = xcalloc(np ? np : 1, sizeof(*L->st->images));
 	for (size_t i = 0; i < np; i++) {
 		yaml_node_t *k = node_at(L, pairs[i].key), *v = node_at(L, pairs[i].value);
@@ -1137,6 +1178,11 @@ int stack_load_string(struct stack *st, const char *name, const char *text, size
 		      struct diag *d)
 {
 	stack_init(st, name);
+	struct yaml_limit_error e;
+	if (yaml_limits_check(text, len, &e) != 0) {
+		stack_error(d, st, e.line, NULL, "YAML", "%s", e.text);
+		return -1;
+	}
 	struct loader L = {.st = st, .d = d};
 	yaml_parser_t parser;
 	yaml_parser_initialize(&parser);
@@ -1146,22 +1192,57 @@ int stack_load_string(struct stack *st, const char *name, const char *text, size
 	return rc;
 }
 
+/*
+ * The stack file's text, at most STACK_MAX_BYTES: opened without blocking (a FIFO with no
+ * writer would wait forever), and only a regular file (a device has no end).
+ */
+static char *read_stack_file(const char *path, size_t *len, struct diag *d)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	struct stat sb;
+	const char *why = NULL;
+	if (fd < 0 || fstat(fd, &sb) != 0)
+		why = strerror(errno);
+	else if (!S_ISREG(sb.st_mode))
+		why = S_ISDIR(sb.st_mode) ? "a directory, not a file" : "not a regular file";
+	else if (sb.st_size > STACK_MAX_BYTES)
+		why = "larger than " STACK_MAX_BYTES_TEXT;
+	char *text = why ? NULL : xmalloc(STACK_MAX_BYTES + 2);
+	size_t got = 0;
+	while (text && got <= STACK_MAX_BYTES) { /* one byte more tells a file that grew */
+		ssize_t r = read(fd, text + got, STACK_MAX_BYTES + 1 - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			why = r < 0 ? strerror(errno) : NULL;
+			break;
+		}
+		got += (size_t)r;
+	}
+	if (!why && got > STACK_MAX_BYTES)
+		why = "larger than " STACK_MAX_BYTES_TEXT;
+	if (fd >= 0)
+		close(fd);
+	if (why) {
+		diag_add(d, DIAG_ERROR, path, 0, NULL, NULL, "cannot read: %s", why);
+		free(text);
+		return NULL;
+	}
+	text[got] = '\0';
+	*len = got;
+	return text;
+}
+
 int stack_load(struct stack *st, const char *path, struct diag *d)
 {
-	struct buf sb = {0};
-	int rd = buf_read_file(&sb, path);
-	if (rd < 0) {
+	size_t len;
+	char *text = read_stack_file(path, &len, d);
+	if (!text) {
 		stack_init(st, path);
-		if (rd == -1)
-			diag_add(d, DIAG_ERROR, path, 0, NULL, NULL, "cannot read: %s",
-				 strerror(errno));
-		else
-			diag_add(d, DIAG_ERROR, path, 0, NULL, NULL, "cannot read");
-		buf_free(&sb);
 		return -1;
 	}
-	int rc = stack_load_string(st, path, sb.data ? sb.data : "", sb.len, d);
-	buf_free(&sb);
+	int rc = stack_load_string(st, path, text, len, d);
+	free(text);
 	return rc;
 }
 

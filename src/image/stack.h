@@ -10,6 +10,12 @@
 
 #include "diag.h"
 
+/* The defaults copied into the images (each node's text and 16 bytes a node), at most. */
+#define STACK_MAX_DEFAULTS_COPY	     (16 * 1024 * 1024)
+#define STACK_MAX_DEFAULTS_COPY_TEXT "16 MiB"
+
+#define STACK_MAX_IMAGES 1000
+
 struct sval {
 	char *s;
 	int line;
