@@ -7,7 +7,8 @@
 /* Each returns 0, or -1 with errno set and *failed naming the path that failed (static). */
 int mkdir_p(const char *path, const char **failed);
 int write_file(const char *path, const char *text, int mode, const char **failed);
-/* Copies a file, or a directory recursively; modes kept, symlinks copied as symlinks. */
+/* Copies a file, or a directory recursively; modes kept, symlinks copied as symlinks. Anything
+ * else (a device, a FIFO, a socket) fails with EINVAL. */
 int copy_tree(const char *src, const char *dst, const char **failed);
 
 #endif

@@ -1,6 +1,7 @@
 /* The stack as a forest: each image's parent is a stack image or, for a root, an existing one. */
 #include "plan.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,22 +213,49 @@ static void check_programs(const struct stack *st, const struct image *im, struc
 		}
 }
 
+/* Whether path is dir or under it (both real paths). */
+static bool path_within(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+	return strncmp(path, dir, n) == 0 && (path[n] == '/' || !path[n] || dir[n - 1] == '/');
+}
+
+char *plan_context_source(const struct stack *st, const struct image *im, size_t k, struct diag *d)
+{
+	const char *rel = im->files.v[k].k.s;
+	char *joined = rel[0] == '/' ? xstrdup(rel) : xasprintf("%s/%s", st->dir, rel);
+	char *top = realpath(st->dir, NULL);
+	char *real = top ? realpath(joined, NULL) : NULL;
+	const char *why = NULL;
+	struct stat sb;
+	if (!real && errno == ENOENT)
+		why = "does not exist (context paths are relative to the stack file's directory)";
+	else if (!real)
+		why = strerror(errno);
+	else if (!path_within(real, top))
+		why = "is outside the stack file's directory (symbolic links resolved)";
+	else if (stat(real, &sb) != 0)
+		why = strerror(errno);
+	else if (!S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode))
+		why = "is not a regular file or a directory";
+	if (why) {
+		stack_error(d, st, im->files.v[k].k.line, im->name.s, "files", "'%s' %s", rel, why);
+		free(real);
+		real = NULL;
+	}
+	free(top);
+	free(joined);
+	return real;
+}
+
 static void check_files(const struct stack *st, const struct image *im, struct diag *d)
 {
 	for (size_t k = 0; k < im->files.n; k++) {
 		const struct spair *f = &im->files.v[k];
-		char *path =
-		    f->k.s[0] == '/' ? xstrdup(f->k.s) : xasprintf("%s/%s", st->dir, f->k.s);
-		struct stat sb;
-		if (stat(path, &sb) != 0)
-			stack_error(d, st, f->k.line, im->name.s, "files",
-				    "'%s' does not exist (context paths are relative to the stack "
-				    "file's directory)",
-				    f->k.s);
+		free(plan_context_source(st, im, k, d));
 		if (f->v.s[0] != '/')
 			stack_error(d, st, f->v.line, im->name.s, "files",
 				    "'%s' is not an absolute path in the image", f->v.s);
-		free(path);
 	}
 }
 
