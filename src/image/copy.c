@@ -137,3 +137,45 @@ int copy_tree(const char *src, const char *dst, const char **failed)
 	closedir(dir);
 	return rc;
 }
+
+char *read_regular_file(const char *path, size_t max, size_t *len, const char **why)
+{
+	static char reason[64];
+	/* non-blocking: a FIFO with no writer would wait forever */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	struct stat sb;
+	*why = NULL;
+	if (fd < 0 || fstat(fd, &sb) != 0)
+		*why = strerror(errno);
+	else if (!S_ISREG(sb.st_mode)) /* a device may have no end */
+		*why = S_ISDIR(sb.st_mode) ? "a directory, not a file" : "not a regular file";
+	else if ((unsigned long long)sb.st_size > max)
+		*why = "too large";
+	char *text = *why ? NULL : xmalloc(max + 2);
+	size_t got = 0;
+	while (text && got <= max) { /* one byte more tells a file that grew */
+		ssize_t r = read(fd, text + got, max + 1 - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			*why = r < 0 ? strerror(errno) : NULL;
+			break;
+		}
+		got += (size_t)r;
+	}
+	if (!*why && got > max)
+		*why = "too large";
+	if (*why && strcmp(*why, "too large") == 0) {
+		snprintf(reason, sizeof(reason), "larger than %zu bytes", max);
+		*why = reason;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (*why) {
+		free(text);
+		return NULL;
+	}
+	text[got] = '\0';
+	*len = got;
+	return text;
+}

@@ -4,17 +4,15 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <yaml.h>
 
 #include "config.h"
+#include "copy.h"
 #include "deploy.h"
 #include "util.h"
 #include "values.h"
@@ -1192,52 +1190,13 @@ int stack_load_string(struct stack *st, const char *name, const char *text, size
 	return rc;
 }
 
-/*
- * The stack file's text, at most STACK_MAX_BYTES: opened without blocking (a FIFO with no
- * writer would wait forever), and only a regular file (a device has no end).
- */
-static char *read_stack_file(const char *path, size_t *len, struct diag *d)
-{
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	struct stat sb;
-	const char *why = NULL;
-	if (fd < 0 || fstat(fd, &sb) != 0)
-		why = strerror(errno);
-	else if (!S_ISREG(sb.st_mode))
-		why = S_ISDIR(sb.st_mode) ? "a directory, not a file" : "not a regular file";
-	else if (sb.st_size > STACK_MAX_BYTES)
-		why = "larger than " STACK_MAX_BYTES_TEXT;
-	char *text = why ? NULL : xmalloc(STACK_MAX_BYTES + 2);
-	size_t got = 0;
-	while (text && got <= STACK_MAX_BYTES) { /* one byte more tells a file that grew */
-		ssize_t r = read(fd, text + got, STACK_MAX_BYTES + 1 - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			why = r < 0 ? strerror(errno) : NULL;
-			break;
-		}
-		got += (size_t)r;
-	}
-	if (!why && got > STACK_MAX_BYTES)
-		why = "larger than " STACK_MAX_BYTES_TEXT;
-	if (fd >= 0)
-		close(fd);
-	if (why) {
-		diag_add(d, DIAG_ERROR, path, 0, NULL, NULL, "cannot read: %s", why);
-		free(text);
-		return NULL;
-	}
-	text[got] = '\0';
-	*len = got;
-	return text;
-}
-
 int stack_load(struct stack *st, const char *path, struct diag *d)
 {
 	size_t len;
-	char *text = read_stack_file(path, &len, d);
+	const char *why;
+	char *text = read_regular_file(path, STACK_MAX_BYTES, &len, &why);
 	if (!text) {
+		diag_add(d, DIAG_ERROR, path, 0, NULL, NULL, "cannot read: %s", why);
 		stack_init(st, path);
 		return -1;
 	}

@@ -8,7 +8,6 @@
 #include <stddef.h>
 
 #define STACK_MAX_BYTES	      (1024 * 1024) /* the stack file */
-#define STACK_MAX_BYTES_TEXT  "1 MiB"
 #define STACK_MAX_DEPTH	      64	    /* nested sequences and mappings */
 #define STACK_MAX_ANCHORS     1000	    /* anchors defined (looked up by a bounded scan) */
 #define STACK_MAX_ALIAS_NODES 10000	    /* nodes added by expanding every alias */
