@@ -35,8 +35,8 @@ static void put_line(struct ini_map *m, int yaml_line, const char *fmt, ...)
 	buf_vprintf(&m->text, fmt, ap);
 	va_end(ap);
 	buf_putc(&m->text, '\n');
-	m->yaml_line = xrealloc(m->yaml_line, (m->n + 1) * sizeof(*m->yaml_line));
-	m->owner = xrealloc(m->owner, (m->n + 1) * sizeof(*m->owner));
+	m->yaml_line = array_grow(m->yaml_line, m->n, sizeof(*m->yaml_line));
+	m->owner = array_grow(m->owner, m->n, sizeof(*m->owner));
 	m->owner[m->n] = m->cur;
 	m->yaml_line[m->n++] = yaml_line;
 }
@@ -163,29 +163,8 @@ static void check_chain(const struct stack *st, size_t i, struct diag *d)
 	load_checked(st, &m, d);
 }
 
-/* The sections of chain i: each chain is loaded whole, so shared ancestors count again. */
-static size_t chain_sections(const struct stack *st, size_t i)
-{
-	size_t n = 0;
-	for (int j = (int)i; j >= 0; j = st->images[j].parent)
-		n += st->images[j].nprograms + st->images[j].ngroups;
-	return n;
-}
-
 void check_program_values(const struct stack *st, struct diag *d)
 {
-	size_t total = 0;
-	for (size_t i = 0; i < st->n; i++)
-		if (st->images[i].root >= 0 && (st->images[i].nprograms || st->images[i].ngroups))
-			total += chain_sections(st, i);
-	if (total > CONFCHECK_MAX_SECTIONS) {
-		diag_add(
-		    d, DIAG_ERROR, st->path, 0, NULL, "programs",
-		    "the chains of this stack hold %zu program and group sections in all; lint "
-		    "checks their values up to %d",
-		    total, CONFCHECK_MAX_SECTIONS);
-		return;
-	}
 	for (size_t i = 0; i < st->n; i++) {
 		const struct image *im = &st->images[i];
 		if (im->root < 0)

@@ -5,9 +5,6 @@
 #include "diag.h"
 #include "stack.h"
 
-/* The program and group sections of all chains (an image's and its ancestors'), at most. */
-#define CONFCHECK_MAX_SECTIONS 5000
-
 /* For every chain of a resolved stack: config_load()'s messages, at the stack file's lines. Keys
  * whose check depends on this machine (user, log file paths, directory) are left out. */
 void check_program_values(const struct stack *st, struct diag *d);

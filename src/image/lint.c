@@ -285,7 +285,7 @@ static int read_instructions(const char *path, struct instr **out, size_t *n, st
 		char *kw = xstrndup(joined, (size_t)(args - joined));
 		for (char *p = kw; *p; p++)
 			*p = (char)toupper((unsigned char)*p);
-		*out = xrealloc(*out, (*n + 1) * sizeof(**out));
+		*out = array_grow(*out, *n, sizeof(**out));
 		(*out)[(*n)++] = (struct instr){kw, xstrdup(str_strip(args)), start};
 		free(joined);
 		memset(&cur, 0, sizeof(cur));

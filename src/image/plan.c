@@ -276,6 +276,45 @@ static void check_flat_names(const struct stack *st, struct diag *d)
 		}
 }
 
+/* Program and group entries of image i's chain: its own and its ancestors'. */
+static size_t chain_entries(const struct stack *st, size_t i)
+{
+	size_t n = 0;
+	for (int j = (int)i; j >= 0; j = st->images[j].parent) {
+		const struct image *im = &st->images[j];
+		n += im->nprograms + im->ngroups;
+		for (size_t g = 0; g < im->ngroups; g++)
+			n += im->groups[g].programs.n;
+	}
+	return n;
+}
+
+/* Every command checks, deploys or loads each image's chain as a whole, some pairwise: the sum
+ * over images of their chain's entries is bounded, so no stack file makes that quadratic. */
+static size_t all_chain_entries(const struct stack *st)
+{
+	size_t total = 0;
+	for (size_t i = 0; i < st->n; i++)
+		if (st->images[i].root >= 0)
+			total += chain_entries(st, i);
+	return total;
+}
+
+bool plan_chains_bounded(const struct stack *st)
+{
+	return all_chain_entries(st) <= STACK_MAX_CHAIN_ENTRIES;
+}
+
+static void check_chain_sizes(const struct stack *st, struct diag *d)
+{
+	size_t total = all_chain_entries(st);
+	if (total > STACK_MAX_CHAIN_ENTRIES)
+		stack_error(d, st, 0, NULL, "programs",
+			    "the images' chains hold %zu programs, groups and group members in all "
+			    "(each image counts its ancestors' too): at most %d",
+			    total, STACK_MAX_CHAIN_ENTRIES);
+}
+
 int plan_resolve(struct stack *st, struct diag *d)
 {
 	int before = d->errors;
@@ -289,6 +328,7 @@ int plan_resolve(struct stack *st, struct diag *d)
 		check_files(st, im, d);
 	}
 	check_flat_names(st, d);
+	check_chain_sizes(st, d);
 	return d->errors - before;
 }
 

@@ -135,6 +135,13 @@ bool image_name_eq(const char *a, const char *b)
 	return an == bn && strncmp(a, b, an) == 0 && strcmp(at, bt) == 0;
 }
 
+void *array_grow(void *v, size_t n, size_t size)
+{
+	if (n & (n - 1))
+		return v; /* n is not a power of two: below the capacity */
+	return xrealloc(v, (n ? 2 * n : 1) * size);
+}
+
 static int line_of(const yaml_node_t *n)
 {
 	return (int)n->start_mark.line + 1;
@@ -250,7 +257,7 @@ static bool get_string(struct loader *L, yaml_node_t *n, const char *image, cons
 
 static void slist_push(struct slist *l, struct sval v)
 {
-	l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	l->v = array_grow(l->v, l->n, sizeof(*l->v));
 	l->v[l->n++] = v;
 }
 
@@ -274,7 +281,7 @@ static void smap_free(struct smap *m)
 
 static void smap_push(struct smap *m, struct sval k, struct sval v)
 {
-	m->v = xrealloc(m->v, (m->n + 1) * sizeof(*m->v));
+	m->v = array_grow(m->v, m->n, sizeof(*m->v));
 	m->v[m->n++] = (struct spair){k, v};
 }
 
