@@ -392,8 +392,7 @@ static bool get_map(struct loader *L, yaml_node_t *n, const char *image, const c
 static void get_checked_list(struct loader *L, yaml_node_t *n, const char *image, const char *key,
 			     struct slist *out, bool (*valid)(const char *), const char *what)
 {
-	if (!get_list(L, n, image, key, out))
-		return;
+	get_list(L, n, image, key, out);
 	for (size_t j = 0; j < out->n; j++)
 		if (!valid(out->v[j].s))
 			stack_error(L->d, L->st, out->v[j].line, image, key, "'%s' is not %s",
@@ -449,8 +448,7 @@ static void parse_from(struct loader *L, yaml_node_t *n, struct image *im, const
 
 static void parse_packages(struct loader *L, yaml_node_t *n, struct image *im, const char *key)
 {
-	if (!get_list(L, n, im->name.s, key, &im->packages))
-		return;
+	get_list(L, n, im->name.s, key, &im->packages); /* the items it kept are checked */
 	for (size_t i = 0; i < im->packages.n; i++)
 		if (!only_chars(im->packages.v[i].s, PACKAGE_CHARS))
 			stack_error(L->d, L->st, im->packages.v[i].line, im->name.s, key,
@@ -547,8 +545,8 @@ static void check_map_keys(struct loader *L, const struct smap *m, const char *i
 
 static void parse_env(struct loader *L, yaml_node_t *n, struct image *im, const char *key)
 {
-	if (get_map(L, n, im->name.s, key, &im->env))
-		check_map_keys(L, &im->env, im->name.s, key, valid_env_name, ENV_NAME_WHAT);
+	get_map(L, n, im->name.s, key, &im->env);
+	check_map_keys(L, &im->env, im->name.s, key, valid_env_name, ENV_NAME_WHAT);
 }
 
 static bool valid_label_name(const char *s)
@@ -558,10 +556,9 @@ static bool valid_label_name(const char *s)
 
 static void parse_labels(struct loader *L, yaml_node_t *n, struct image *im, const char *key)
 {
-	if (get_map(L, n, im->name.s, key, &im->labels))
-		check_map_keys(
-		    L, &im->labels, im->name.s, key, valid_label_name,
-		    "a label name (a letter or digit, then letters, digits and . _ / -)");
+	get_map(L, n, im->name.s, key, &im->labels);
+	check_map_keys(L, &im->labels, im->name.s, key, valid_label_name,
+		       "a label name (a letter or digit, then letters, digits and . _ / -)");
 }
 
 static bool valid_port(const char *s)
@@ -642,8 +639,8 @@ static char *environment_string(struct loader *L, yaml_node_t *n, const char *im
 				const char *key)
 {
 	struct smap env = {0};
-	if (get_map(L, n, image, key, &env))
-		check_map_keys(L, &env, image, key, valid_env_name, ENV_NAME_WHAT);
+	get_map(L, n, image, key, &env);
+	check_map_keys(L, &env, image, key, valid_env_name, ENV_NAME_WHAT);
 	struct buf sb = {0};
 	buf_puts(&sb, "");
 	for (size_t i = 0; i < env.n; i++) {
