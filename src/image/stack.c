@@ -483,7 +483,7 @@ static void parse_run(struct loader *L, yaml_node_t *n, struct image *im, const 
 	for (size_t i = 0; i < im->run.n; i++) {
 		const struct sval *c = &im->run.v[i];
 		const char *why = bad_text(c->s, strlen(c->s));
-		if (!why && c->s[strlen(c->s) - 1] == '\\')
+		if (!why && *c->s && c->s[strlen(c->s) - 1] == '\\')
 			why = "ends with a backslash (it would continue into the next instruction)";
 		if (why)
 			stack_error(L->d, L->st, c->line, im->name.s, key, "'%.80s' %s", c->s, why);

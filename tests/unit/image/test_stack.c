@@ -173,7 +173,7 @@ static void test_names_strict(void **state)
 	    "    packages: [curl, 'x && id', 'libc6=2.36-9', 'pkg/bookworm-backports']\n"
 	    "    env: {'A B': x, _OK1: y}\n"
 	    "    labels: {'a\"b': x, org.example/x-y_z: y}\n"
-	    "    run: ['true \\']\n"
+	    "    run: ['true \\', '']\n"
 	    "  b:\n"
 	    "    from: 'debian:12@sha256:0123abcd'\n"
 	    "    user: '1000:staff'\n";
