@@ -140,7 +140,8 @@ int copy_tree(const char *src, const char *dst, const char **failed)
 
 char *read_regular_file(const char *path, size_t max, size_t *len, const char **why)
 {
-	static char reason[64];
+	static char larger[64];
+	snprintf(larger, sizeof(larger), "larger than %zu bytes", max);
 	/* non-blocking: a FIFO with no writer would wait forever */
 	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	struct stat sb;
@@ -150,7 +151,7 @@ char *read_regular_file(const char *path, size_t max, size_t *len, const char **
 	else if (!S_ISREG(sb.st_mode)) /* a device may have no end */
 		*why = S_ISDIR(sb.st_mode) ? "a directory, not a file" : "not a regular file";
 	else if ((unsigned long long)sb.st_size > max)
-		*why = "too large";
+		*why = larger;
 	char *text = *why ? NULL : xmalloc(max + 2);
 	size_t got = 0;
 	while (text && got <= max) { /* one byte more tells a file that grew */
@@ -164,11 +165,7 @@ char *read_regular_file(const char *path, size_t max, size_t *len, const char **
 		got += (size_t)r;
 	}
 	if (!*why && got > max)
-		*why = "too large";
-	if (*why && strcmp(*why, "too large") == 0) {
-		snprintf(reason, sizeof(reason), "larger than %zu bytes", max);
-		*why = reason;
-	}
+		*why = larger;
 	if (fd >= 0)
 		close(fd);
 	if (*why) {

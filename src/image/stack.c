@@ -881,9 +881,8 @@ static void parse_deploy(struct loader *L, yaml_node_t *n, struct image *im, con
 					 "/sctp)");
 		else if (strcmp(scalar(dk), "volumes") == 0)
 			get_checked_list(L, dv, im->name.s, sub, &dp->volumes, valid_mount,
-					 "SOURCE:/path[:ro] (SOURCE a volume name: letters, digits "
-					 "and _ . -; or a "
-					 "host path)");
+					 "SOURCE:/path[:ro] (SOURCE a volume name of letters, "
+					 "digits and _ . -, or a host path)");
 		else
 			unknown_key(L, dk, im->name.s, key, deploy_keys, ARRAY_SIZE(deploy_keys));
 		free(sub);
