@@ -129,6 +129,11 @@ def test_free_text_is_quoted_in_its_target_syntax(image, tmp_path):
     assert rc == 0, err
     doc = yaml.safe_load(compose)
     assert doc["services"]["a"]["volumes"] == ['/srv/my "dir":/data:ro']
+    rc, _, err = image("k8s", stack, "-o", tmp_path / "k8s")
+    assert rc == 0, err
+    deployment = next(yaml.safe_load_all((tmp_path / "k8s" / "a.yaml").read_text()))
+    assert deployment["spec"]["template"]["spec"]["volumes"][0]["hostPath"]["path"] == \
+        '/srv/my "dir"'
 
 
 def test_files_sources_are_confined_to_the_stack_directory(image, tmp_path):
@@ -222,11 +227,15 @@ def test_limit(image, tmp_path, case):
             (cmd, out + err)
 
 
-def test_stack_file_larger_than_1_mib(image, tmp_path):
+@pytest.mark.parametrize("kind", ["100-mb", "nested-1m"])
+def test_stack_file_larger_than_1_mib(image, tmp_path, kind):
     stack = tmp_path / "big.yaml"
     with open(stack, "w") as f:
-        f.write("images: {a: {from: 'debian:12'}}\n")
-        f.truncate(100 * 1024 * 1024)  # sparse: 100 MB without writing them
+        if kind == "100-mb":
+            f.write("images: {a: {from: 'debian:12'}}\n")
+            f.truncate(100 * 1024 * 1024)  # sparse: 100 MB without writing them
+        else:
+            f.write("images: " + "[" * 1000000 + "]" * 1000000 + "\n")
     for cmd in ("plan", "lint"):
         rc, out, err = image(cmd, stack)
         assert rc == 2
