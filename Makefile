@@ -80,6 +80,9 @@ build/pidvisor-static: build/obj/main.o $(LIBS)
 
 build/pidvisor-image: build/obj/image/main.o build/libimage.a $(LIBS)
 	$(CC) $(CFLAGS) -o $@ $^ $(YAML_LIBS) $(CORE_LIBS)
+# hostile stack files run on both (tests/image/test_hostile_stack.py)
+build/asan/pidvisor-image: build/asan/image/main.o build/asan/libimage.a $(ASAN_LIBS)
+	$(CC) $(SAN) -o $@ $^ $(YAML_LIBS) $(CORE_LIBS)
 
 # A unit test sees the include path of the folder it mirrors: tests/unit/config/ sees config, lib.
 build/asan/unit/%: tests/unit/%.c build/asan/libimage.a $(ASAN_LIBS)
@@ -141,7 +144,8 @@ unit: test-deps
 PYTEST_JOBS ?= 3
 proc: test-deps
 	@packaging/install-deps.sh image
-	$(MAKE) build/pidvisor build/asan/pidvisor build/pidvisor-static $(IMAGE_BIN)
+	$(MAKE) build/pidvisor build/asan/pidvisor build/pidvisor-static $(IMAGE_BIN) \
+		$(IMAGE_BIN:build/%=build/asan/%)
 	$(PYTHON) -m pytest -q -n $(PYTEST_JOBS) --dist loadfile tests/ --ignore=tests/docker
 	$(PYTHON) -m pytest -q tests/docker
 	@echo "== process and log tests again on the release build (its spawn path is not the ASan build's)"

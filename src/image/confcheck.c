@@ -35,8 +35,8 @@ static void put_line(struct ini_map *m, int yaml_line, const char *fmt, ...)
 	buf_vprintf(&m->text, fmt, ap);
 	va_end(ap);
 	buf_putc(&m->text, '\n');
-	m->yaml_line = xrealloc(m->yaml_line, (m->n + 1) * sizeof(*m->yaml_line));
-	m->owner = xrealloc(m->owner, (m->n + 1) * sizeof(*m->owner));
+	m->yaml_line = array_grow(m->yaml_line, m->n, sizeof(*m->yaml_line));
+	m->owner = array_grow(m->owner, m->n, sizeof(*m->owner));
 	m->owner[m->n] = m->cur;
 	m->yaml_line[m->n++] = yaml_line;
 }

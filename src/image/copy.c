@@ -58,9 +58,17 @@ int write_file(const char *path, const char *text, int mode, const char **failed
 
 static int copy_file(const char *src, const char *dst, mode_t mode, const char **failed)
 {
-	int in = open(src, O_RDONLY | O_CLOEXEC);
+	/* non-blocking and checked again once open: it may have been swapped for a FIFO */
+	int in = open(src, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY);
 	if (in < 0)
 		return fail(src, failed);
+	struct stat sb;
+	int bad = fstat(in, &sb) != 0 ? errno : !S_ISREG(sb.st_mode) ? EINVAL : 0;
+	if (bad) {
+		close(in);
+		errno = bad;
+		return fail(src, failed);
+	}
 	unlink(dst);
 	int out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode & 07777);
 	if (out < 0) {
@@ -104,8 +112,12 @@ int copy_tree(const char *src, const char *dst, const char **failed)
 		unlink(dst);
 		return symlink(target, dst) == 0 ? 0 : fail(dst, failed);
 	}
-	if (!S_ISDIR(sb.st_mode))
+	if (S_ISREG(sb.st_mode))
 		return copy_file(src, dst, sb.st_mode, failed);
+	if (!S_ISDIR(sb.st_mode)) { /* a device or a FIFO has no end */
+		errno = EINVAL;
+		return fail(src, failed);
+	}
 	if (mkdir(dst, sb.st_mode & 07777) != 0 && errno != EEXIST)
 		return fail(dst, failed);
 	DIR *dir = opendir(src);
@@ -124,4 +136,43 @@ int copy_tree(const char *src, const char *dst, const char **failed)
 	}
 	closedir(dir);
 	return rc;
+}
+
+char *read_regular_file(const char *path, size_t max, size_t *len, const char **why)
+{
+	static char larger[64];
+	snprintf(larger, sizeof(larger), "larger than %zu bytes", max);
+	/* non-blocking: a FIFO with no writer would wait forever */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	struct stat sb;
+	*why = NULL;
+	if (fd < 0 || fstat(fd, &sb) != 0)
+		*why = strerror(errno);
+	else if (!S_ISREG(sb.st_mode)) /* a device may have no end */
+		*why = S_ISDIR(sb.st_mode) ? "a directory, not a file" : "not a regular file";
+	else if ((unsigned long long)sb.st_size > max)
+		*why = larger;
+	char *text = *why ? NULL : xmalloc(max + 2);
+	size_t got = 0;
+	while (text && got <= max) { /* one byte more tells a file that grew */
+		ssize_t r = read(fd, text + got, max + 1 - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			*why = r < 0 ? strerror(errno) : NULL;
+			break;
+		}
+		got += (size_t)r;
+	}
+	if (!*why && got > max)
+		*why = larger;
+	if (fd >= 0)
+		close(fd);
+	if (*why) {
+		free(text);
+		return NULL;
+	}
+	text[got] = '\0';
+	*len = got;
+	return text;
 }

@@ -153,7 +153,7 @@ static int stop_and_start_secs(const struct stack *st, size_t i, long *stop, lon
 			while (n < ng && strcmp(groups[n].group, g) != 0)
 				n++;
 			if (n == ng) {
-				groups = xrealloc(groups, (ng + 1) * sizeof(*groups));
+				groups = array_grow(groups, ng, sizeof(*groups));
 				groups[ng].group = g;
 				groups[ng++].secs = 0;
 			}
@@ -179,7 +179,7 @@ static void add_port(struct deploy_info *di, const char *spec, int published)
 				di->ports[k].published = published;
 			return;
 		}
-	di->ports = xrealloc(di->ports, (di->nports + 1) * sizeof(*di->ports));
+	di->ports = array_grow(di->ports, di->nports, sizeof(*di->ports));
 	struct deploy_port *p = &di->ports[di->nports++];
 	p->port = port;
 	p->published = published;

@@ -13,6 +13,7 @@
 
 #include "copy.h"
 #include "deploy.h"
+#include "json.h"
 #include "plan.h"
 #include "util.h"
 
@@ -60,19 +61,23 @@ static bool is_root(const struct stack *st, size_t i)
 	return st->images[i].parent < 0;
 }
 
-/* Dockerfile double-quoted string: backslash and quote escaped; $ left to the builder. */
+/* Dockerfile double-quoted string (ENV, LABEL): backslash and quote escaped; $ left to the
+ * builder. It has no escape for a line break: the stack loader refuses values with one. */
 static void put_quoted(struct buf *sb, const char *s)
 {
 	buf_putc(sb, '"');
 	for (; *s; s++) {
 		if (*s == '"' || *s == '\\')
 			buf_putc(sb, '\\');
-		if (*s == '\n')
-			buf_puts(sb, "\\n");
-		else
-			buf_putc(sb, *s);
+		buf_putc(sb, *s);
 	}
 	buf_putc(sb, '"');
+}
+
+/* A string of an instruction's JSON (exec) form: invalid JSON would make it shell form. */
+static void put_json(struct buf *sb, const char *s)
+{
+	json_string(sb, s, strlen(s));
 }
 
 static void put_pairs(struct buf *sb, const char *instr, const struct smap *m)
@@ -114,7 +119,7 @@ static void put_packages(struct buf *sb, const struct image *im)
 
 static bool needs_json(const char *s)
 {
-	return strpbrk(s, " \t\"\\") != NULL;
+	return strpbrk(s, " \t\"\\") != NULL || s[0] == '-'; /* not taken for a --flag */
 }
 
 static const char *base_name(const char *path)
@@ -140,9 +145,9 @@ static void put_copy(struct buf *sb, const char *src, const char *dst)
 {
 	if (needs_json(src) || needs_json(dst)) {
 		buf_puts(sb, "COPY [");
-		put_quoted(sb, src);
+		put_json(sb, src);
 		buf_puts(sb, ", ");
-		put_quoted(sb, dst);
+		put_json(sb, dst);
 		buf_puts(sb, "]\n");
 	} else {
 		buf_printf(sb, "COPY %s %s\n", src, dst);
@@ -170,7 +175,7 @@ static void put_json_array(struct buf *sb, const char *const *v, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			buf_puts(sb, ", ");
-		put_quoted(sb, v[i]);
+		put_json(sb, v[i]);
 	}
 	buf_putc(sb, ']');
 }
@@ -361,9 +366,9 @@ static int copy_files(const struct stack *st, const struct image *im, const char
 		      struct diag *d)
 {
 	for (size_t k = 0; k < im->files.n; k++) {
-		const char *src_rel = im->files.v[k].k.s;
-		char *src =
-		    src_rel[0] == '/' ? xstrdup(src_rel) : xasprintf("%s/%s", st->dir, src_rel);
+		char *src = plan_context_source(st, im, k, d);
+		if (!src)
+			return -1;
 		char *rel = context_file(im, k);
 		char *dst = xasprintf("%s/%s", dir, rel);
 		char *parent = xstrdup(dst);
@@ -373,7 +378,10 @@ static int copy_files(const struct stack *st, const struct image *im, const char
 			rc = copy_tree(src, dst, &failed);
 		if (rc)
 			stack_error(d, st, im->files.v[k].k.line, im->name.s, "files", "%s: %s",
-				    failed, strerror(errno));
+				    failed,
+				    errno == EINVAL ? "not a regular file, a directory or a "
+						      "symbolic link"
+						    : strerror(errno));
 		free(parent);
 		free(dst);
 		free(rel);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "copy.h"
 #include "util.h"
 #include "values.h"
 
@@ -248,19 +249,23 @@ struct instr {
 /* Instructions of a Dockerfile with continuation lines joined; comments dropped. */
 static int read_instructions(const char *path, struct instr **out, size_t *n, struct diag *d)
 {
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		diag_add(d, DIAG_ERROR, path, 0, NULL, NULL, "cannot read: %s", strerror(errno));
+	size_t size;
+	const char *why;
+	char *text = read_regular_file(path, LINT_MAX_DOCKERFILE, &size, &why);
+	if (!text) {
+		diag_add(d, DIAG_ERROR, path, 0, NULL, NULL, "cannot read: %s", why);
 		return -1;
 	}
-	char *line = NULL;
-	size_t cap = 0;
 	int lineno = 0;
 	struct buf cur = {0};
 	int start = 0;
 	*out = NULL;
 	*n = 0;
-	while (getline(&line, &cap, f) >= 0) {
+	for (char *line = text, *next; line; line = next) {
+		char *nl = strchr(line, '\n');
+		next = nl ? nl + 1 : NULL;
+		if (nl)
+			*nl = '\0';
 		lineno++;
 		char *s = str_strip(line);
 		if (*s == '#' || (!*s && !cur.len))
@@ -273,21 +278,20 @@ static int read_instructions(const char *path, struct instr **out, size_t *n, st
 		buf_putc(&cur, ' ');
 		if (more)
 			continue;
-		char *text = buf_xsteal(&cur);
-		char *args = text;
+		char *joined = buf_xsteal(&cur);
+		char *args = joined;
 		while (*args && !isspace((unsigned char)*args))
 			args++;
-		char *kw = xstrndup(text, (size_t)(args - text));
+		char *kw = xstrndup(joined, (size_t)(args - joined));
 		for (char *p = kw; *p; p++)
 			*p = (char)toupper((unsigned char)*p);
-		*out = xrealloc(*out, (*n + 1) * sizeof(**out));
+		*out = array_grow(*out, *n, sizeof(**out));
 		(*out)[(*n)++] = (struct instr){kw, xstrdup(str_strip(args)), start};
-		free(text);
+		free(joined);
 		memset(&cur, 0, sizeof(cur));
 	}
 	buf_free(&cur);
-	free(line);
-	fclose(f);
+	free(text);
 	return 0;
 }
 

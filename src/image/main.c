@@ -315,7 +315,8 @@ static int cmd_lint(struct opts *o)
 			plan_resolve(&st, &d);
 			lint_stack(&st, &d);
 		}
-		if (loaded == 0) /* values once the schema is right: no echo of its errors */
+		/* values once the schema is right: no echo of its errors */
+		if (loaded == 0 && plan_chains_bounded(&st))
 			check_program_values(&st, &d);
 		rc = loaded < 0 ? 2 : d.n ? 1 : 0;
 		stack_free(&st);

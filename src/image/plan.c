@@ -1,6 +1,7 @@
 /* The stack as a forest: each image's parent is a stack image or, for a root, an existing one. */
 #include "plan.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,22 +213,49 @@ static void check_programs(const struct stack *st, const struct image *im, struc
 		}
 }
 
+/* Whether path is dir or under it (both real paths). */
+static bool path_within(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+	return strncmp(path, dir, n) == 0 && (path[n] == '/' || !path[n] || dir[n - 1] == '/');
+}
+
+char *plan_context_source(const struct stack *st, const struct image *im, size_t k, struct diag *d)
+{
+	const char *rel = im->files.v[k].k.s;
+	char *joined = rel[0] == '/' ? xstrdup(rel) : xasprintf("%s/%s", st->dir, rel);
+	char *top = realpath(st->dir, NULL);
+	char *real = top ? realpath(joined, NULL) : NULL;
+	const char *why = NULL;
+	struct stat sb;
+	if (!real && errno == ENOENT)
+		why = "does not exist (context paths are relative to the stack file's directory)";
+	else if (!real)
+		why = strerror(errno);
+	else if (!path_within(real, top))
+		why = "is outside the stack file's directory (symbolic links resolved)";
+	else if (stat(real, &sb) != 0)
+		why = strerror(errno);
+	else if (!S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode))
+		why = "is not a regular file or a directory";
+	if (why) {
+		stack_error(d, st, im->files.v[k].k.line, im->name.s, "files", "'%s' %s", rel, why);
+		free(real);
+		real = NULL;
+	}
+	free(top);
+	free(joined);
+	return real;
+}
+
 static void check_files(const struct stack *st, const struct image *im, struct diag *d)
 {
 	for (size_t k = 0; k < im->files.n; k++) {
 		const struct spair *f = &im->files.v[k];
-		char *path =
-		    f->k.s[0] == '/' ? xstrdup(f->k.s) : xasprintf("%s/%s", st->dir, f->k.s);
-		struct stat sb;
-		if (stat(path, &sb) != 0)
-			stack_error(d, st, f->k.line, im->name.s, "files",
-				    "'%s' does not exist (context paths are relative to the stack "
-				    "file's directory)",
-				    f->k.s);
+		free(plan_context_source(st, im, k, d));
 		if (f->v.s[0] != '/')
 			stack_error(d, st, f->v.line, im->name.s, "files",
 				    "'%s' is not an absolute path in the image", f->v.s);
-		free(path);
 	}
 }
 
@@ -248,6 +276,45 @@ static void check_flat_names(const struct stack *st, struct diag *d)
 		}
 }
 
+/* Program and group entries of image i's chain: its own and its ancestors'. */
+static size_t chain_entries(const struct stack *st, size_t i)
+{
+	size_t n = 0;
+	for (int j = (int)i; j >= 0; j = st->images[j].parent) {
+		const struct image *im = &st->images[j];
+		n += im->nprograms + im->ngroups;
+		for (size_t g = 0; g < im->ngroups; g++)
+			n += im->groups[g].programs.n;
+	}
+	return n;
+}
+
+/* Every command checks, deploys or loads each image's chain as a whole, some pairwise: the sum
+ * over images of their chain's entries is bounded, so no stack file makes that quadratic. */
+static size_t all_chain_entries(const struct stack *st)
+{
+	size_t total = 0;
+	for (size_t i = 0; i < st->n; i++)
+		if (st->images[i].root >= 0)
+			total += chain_entries(st, i);
+	return total;
+}
+
+bool plan_chains_bounded(const struct stack *st)
+{
+	return all_chain_entries(st) <= STACK_MAX_CHAIN_ENTRIES;
+}
+
+static void check_chain_sizes(const struct stack *st, struct diag *d)
+{
+	size_t total = all_chain_entries(st);
+	if (total > STACK_MAX_CHAIN_ENTRIES)
+		stack_error(d, st, 0, NULL, "programs",
+			    "the images' chains hold %zu programs, groups and group members in all "
+			    "(each image counts its ancestors' too): at most %d",
+			    total, STACK_MAX_CHAIN_ENTRIES);
+}
+
 int plan_resolve(struct stack *st, struct diag *d)
 {
 	int before = d->errors;
@@ -261,6 +328,7 @@ int plan_resolve(struct stack *st, struct diag *d)
 		check_files(st, im, d);
 	}
 	check_flat_names(st, d);
+	check_chain_sizes(st, d);
 	return d->errors - before;
 }
 

@@ -2,6 +2,7 @@
 #ifndef PIDVISOR_IMAGE_PLAN_H
 #define PIDVISOR_IMAGE_PLAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "diag.h"
@@ -17,6 +18,14 @@ int plan_resolve(struct stack *st, struct diag *d);
  * not an image of the stack. *order is malloc'd. */
 int plan_order(const struct stack *st, char *const *names, size_t nnames, size_t **order, size_t *n,
 	       struct diag *d);
+
+/* The real path of files entry k's source, or NULL (reported in d): it must resolve, symbolic
+ * links followed, inside the stack file's directory, and be a regular file or a directory, so a
+ * stack file cannot put /etc/shadow or an endless /dev/zero into a build context. Malloc'd. */
+char *plan_context_source(const struct stack *st, const struct image *im, size_t k, struct diag *d);
+
+/* Whether the chains are within STACK_MAX_CHAIN_ENTRIES (plan_resolve reports when not). */
+bool plan_chains_bounded(const struct stack *st);
 
 const char *pm_name(enum pkg_manager pm);
 /* The image key as a file name: '/' and ':' become '-'. Malloc'd. */

@@ -12,14 +12,18 @@
 #include <yaml.h>
 
 #include "config.h"
+#include "copy.h"
 #include "deploy.h"
 #include "util.h"
 #include "values.h"
+#include "yaml_limits.h"
 
 struct loader {
 	struct stack *st;
 	struct diag *d;
 	yaml_document_t doc;
+	size_t copied;			 /* node_weight of the defaults copied into images so far */
+	size_t default_weight[IK_COUNT]; /* node_weight of each default */
 	yaml_node_t *defaults[IK_COUNT]; /* the defaults: value of each key */
 	int default_line[IK_COUNT];
 };
@@ -76,14 +80,42 @@ bool image_has(const struct image *im, enum image_key k)
 	return im->key_line[k] > 0;
 }
 
+/* A copy of s with control characters as \n, \r, \t or \xHH: a message stays one line. */
+static char *escape_controls(const char *s)
+{
+	struct buf b = {0};
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '\n')
+			buf_puts(&b, "\\n");
+		else if (c == '\r')
+			buf_puts(&b, "\\r");
+		else if (c == '\t')
+			buf_puts(&b, "\\t");
+		else if (c < 0x20 || c == 0x7f)
+			buf_printf(&b, "\\x%02x", c);
+		else
+			buf_putc(&b, (char)c);
+	}
+	return buf_xsteal(&b);
+}
+
 void stack_error(struct diag *d, const struct stack *st, int line, const char *image,
 		 const char *key, const char *fmt, ...)
 {
 	char *where = image && key ? xasprintf("%s %s", image, key) : xstrdup(image ? image : key);
+	char *raw;
 	va_list ap;
 	va_start(ap, fmt);
-	diag_vadd(d, DIAG_ERROR, st->path, line, NULL, where, fmt, ap);
+	if (vasprintf(&raw, fmt, ap) < 0)
+		raw = NULL;
 	va_end(ap);
+	char *text = escape_controls(raw ? raw : "(out of memory)");
+	char *shown_where = where ? escape_controls(where) : NULL;
+	diag_add(d, DIAG_ERROR, st->path, line, NULL, shown_where, "%s", text);
+	free(shown_where);
+	free(text);
+	free(raw);
 	free(where);
 }
 
@@ -101,6 +133,13 @@ bool image_name_eq(const char *a, const char *b)
 	const char *at = *image_tag(a) ? image_tag(a) : "latest";
 	const char *bt = *image_tag(b) ? image_tag(b) : "latest";
 	return an == bn && strncmp(a, b, an) == 0 && strcmp(at, bt) == 0;
+}
+
+void *array_grow(void *v, size_t n, size_t size)
+{
+	if (n & (n - 1))
+		return v; /* n is not a power of two: below the capacity */
+	return xrealloc(v, (n ? 2 * n : 1) * size);
 }
 
 static int line_of(const yaml_node_t *n)
@@ -156,6 +195,50 @@ static bool want_kind(struct loader *L, const yaml_node_t *n, yaml_node_type_t t
 	return false;
 }
 
+/*
+ * Why a scalar cannot be written into one line of a Dockerfile, an INI file or a message, or
+ * NULL: every value of a stack file ends up in one of them, and a line break there would start
+ * an instruction or a section of the writer's choosing.
+ */
+static const char *bad_text(const char *s, size_t len)
+{
+	if (strlen(s) != len)
+		return "contains a NUL character";
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '\n' || c == '\r')
+			return "contains a line break (a generated Dockerfile or INI line cannot "
+			       "carry one)";
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return "contains a control character";
+	}
+	return NULL;
+}
+
+static bool check_text(struct loader *L, const yaml_node_t *n, const char *image, const char *key)
+{
+	const char *why = bad_text(scalar(n), n->data.scalar.length);
+	if (why)
+		stack_error(L->d, L->st, line_of(n), image, key, "'%.80s' %s", scalar(n), why);
+	return !why;
+}
+
+static bool is_alnum(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* Whether s is not empty, starts with a letter or digit, and has only those and extra. */
+static bool only_chars(const char *s, const char *extra)
+{
+	if (!is_alnum(*s))
+		return false;
+	for (; *s; s++)
+		if (!is_alnum(*s) && !strchr(extra, *s))
+			return false;
+	return true;
+}
+
 static struct sval sval_of(const yaml_node_t *n)
 {
 	return (struct sval){xstrdup(scalar(n)), line_of(n)};
@@ -164,7 +247,8 @@ static struct sval sval_of(const yaml_node_t *n)
 static bool get_string(struct loader *L, yaml_node_t *n, const char *image, const char *key,
 		       struct sval *out)
 {
-	if (!want_kind(L, n, YAML_SCALAR_NODE, image, key, "a string"))
+	if (!want_kind(L, n, YAML_SCALAR_NODE, image, key, "a string") ||
+	    !check_text(L, n, image, key))
 		return false;
 	free(out->s);
 	*out = sval_of(n);
@@ -173,7 +257,7 @@ static bool get_string(struct loader *L, yaml_node_t *n, const char *image, cons
 
 static void slist_push(struct slist *l, struct sval v)
 {
-	l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	l->v = array_grow(l->v, l->n, sizeof(*l->v));
 	l->v[l->n++] = v;
 }
 
@@ -197,7 +281,7 @@ static void smap_free(struct smap *m)
 
 static void smap_push(struct smap *m, struct sval k, struct sval v)
 {
-	m->v = xrealloc(m->v, (m->n + 1) * sizeof(*m->v));
+	m->v = array_grow(m->v, m->n, sizeof(*m->v));
 	m->v[m->n++] = (struct spair){k, v};
 }
 
@@ -211,7 +295,8 @@ static bool get_list(struct loader *L, yaml_node_t *n, const char *image, const 
 	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
 	     it++) {
 		yaml_node_t *v = node_at(L, *it);
-		if (want_kind(L, v, YAML_SCALAR_NODE, image, key, "a string in the list"))
+		if (want_kind(L, v, YAML_SCALAR_NODE, image, key, "a string in the list") &&
+		    check_text(L, v, image, key))
 			slist_push(out, sval_of(v));
 		else
 			ok = false;
@@ -219,9 +304,23 @@ static bool get_list(struct loader *L, yaml_node_t *n, const char *image, const 
 	return ok;
 }
 
+struct key_pos {
+	const char *key;
+	size_t pos;
+};
+
+/* By key, then by position: the first of equal keys sorts first. */
+static int cmp_key_pos(const void *a, const void *b)
+{
+	const struct key_pos *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+	return c ? c : (x->pos > y->pos) - (x->pos < y->pos);
+}
+
 /*
  * The pairs of a mapping whose keys are scalars, each key once (libyaml does not check
  * duplicates; YAML forbids them). Returns how many pairs were stored in *pairs (ok ones only).
+ * Duplicates are found by sorting, so a mapping of many keys costs n log n, not n².
  */
 static size_t map_pairs(struct loader *L, yaml_node_t *n, const char *image, const char *key,
 			yaml_node_pair_t **pairs)
@@ -230,25 +329,41 @@ static size_t map_pairs(struct loader *L, yaml_node_t *n, const char *image, con
 	if (!want_kind(L, n, YAML_MAPPING_NODE, image, key, "a mapping"))
 		return 0;
 	size_t cap = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start), m = 0;
-	*pairs = xcalloc(cap ? cap : 1, sizeof(**pairs));
-	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
-	     p++) {
-		yaml_node_t *k = node_at(L, p->key);
-		if (!want_kind(L, k, YAML_SCALAR_NODE, image, key, "a string as a key"))
+	struct key_pos *sorted = xcalloc(cap ? cap : 1, sizeof(*sorted));
+	size_t ns = 0;
+	bool *ok = xcalloc(cap ? cap : 1, sizeof(*ok));
+	size_t *first = xcalloc(cap ? cap : 1, sizeof(*first));
+	for (size_t i = 0; i < cap; i++) {
+		yaml_node_t *k = node_at(L, n->data.mapping.pairs.start[i].key);
+		if (!want_kind(L, k, YAML_SCALAR_NODE, image, key, "a string as a key") ||
+		    !check_text(L, k, image, key))
 			continue;
-		bool dup = false;
-		for (size_t j = 0; j < m && !dup; j++) {
-			yaml_node_t *prev = node_at(L, (*pairs)[j].key);
-			if (strcmp(scalar(prev), scalar(k)) == 0) {
-				stack_error(L->d, L->st, line_of(k), image, key,
-					    "'%s' appears twice (first at line %d)", scalar(k),
-					    line_of(prev));
-				dup = true;
-			}
-		}
-		if (!dup)
-			(*pairs)[m++] = *p;
+		ok[i] = true;
+		first[i] = i;
+		sorted[ns].key = scalar(k);
+		sorted[ns++].pos = i;
 	}
+	qsort(sorted, ns, sizeof(*sorted), cmp_key_pos);
+	for (size_t j = 1; j < ns; j++)
+		if (strcmp(sorted[j].key, sorted[j - 1].key) == 0)
+			first[sorted[j].pos] = first[sorted[j - 1].pos];
+	*pairs = xcalloc(cap ? cap : 1, sizeof(**pairs));
+	for (size_t i = 0; i < cap; i++) {
+		yaml_node_pair_t *p = &n->data.mapping.pairs.start[i];
+		if (!ok[i])
+			continue;
+		if (first[i] == i) {
+			(*pairs)[m++] = *p;
+			continue;
+		}
+		yaml_node_t *k = node_at(L, p->key);
+		yaml_node_t *prev = node_at(L, n->data.mapping.pairs.start[first[i]].key);
+		stack_error(L->d, L->st, line_of(k), image, key,
+			    "'%s' appears twice (first at line %d)", scalar(k), line_of(prev));
+	}
+	free(first);
+	free(ok);
+	free(sorted);
 	return m;
 }
 
@@ -262,7 +377,8 @@ static bool get_map(struct loader *L, yaml_node_t *n, const char *image, const c
 	for (size_t i = 0; i < np; i++) {
 		yaml_node_t *k = node_at(L, pairs[i].key), *v = node_at(L, pairs[i].value);
 		char *sub = xasprintf("%s.%s", key, scalar(k));
-		if (want_kind(L, v, YAML_SCALAR_NODE, image, sub, "a string"))
+		if (want_kind(L, v, YAML_SCALAR_NODE, image, sub, "a string") &&
+		    check_text(L, v, image, sub))
 			smap_push(out, sval_of(k), sval_of(v));
 		else
 			ok = false;
@@ -270,6 +386,17 @@ static bool get_map(struct loader *L, yaml_node_t *n, const char *image, const c
 	}
 	free(pairs);
 	return ok;
+}
+
+/* A list whose every item must pass valid; each that does not is reported with what. */
+static void get_checked_list(struct loader *L, yaml_node_t *n, const char *image, const char *key,
+			     struct slist *out, bool (*valid)(const char *), const char *what)
+{
+	get_list(L, n, image, key, out);
+	for (size_t j = 0; j < out->n; j++)
+		if (!valid(out->v[j].s))
+			stack_error(L->d, L->st, out->v[j].line, image, key, "'%s' is not %s",
+				    out->v[j].s, what);
 }
 
 static void unknown_key(struct loader *L, yaml_node_t *k, const char *image, const char *within,
@@ -285,14 +412,49 @@ static void unknown_key(struct loader *L, yaml_node_t *k, const char *image, con
 	free(what);
 }
 
+static const char *bad_image_name(const char *s);
+
+/* An existing image: NAME[:TAG][@ALGORITHM:HEX], NAME and TAG as an image of the stack takes. */
+static const char *bad_reference(const char *s)
+{
+	const char *at = strchr(s, '@');
+	if (!at)
+		return bad_image_name(s);
+	const char *colon = strchr(at, ':');
+	if (!colon || colon == at + 1 || !colon[1] ||
+	    strspn(colon + 1, "0123456789abcdef") != strlen(colon + 1))
+		return "has a digest that is not @ALGORITHM:HEX (like @sha256:...)";
+	for (const char *p = at + 1; p < colon; p++)
+		if (!is_alnum(*p) && !strchr("+._-", *p))
+			return "has a character docker does not take in its digest";
+	char *name = xstrndup(s, (size_t)(at - s));
+	const char *why = bad_image_name(name);
+	free(name);
+	return why;
+}
+
 static void parse_from(struct loader *L, yaml_node_t *n, struct image *im, const char *key)
 {
-	get_string(L, n, im->name.s, key, &im->from);
+	if (!get_string(L, n, im->name.s, key, &im->from))
+		return;
+	const char *why = bad_reference(im->from.s);
+	if (why)
+		stack_error(L->d, L->st, im->from.line, im->name.s, key,
+			    "'%s' is not an image reference: it %s", im->from.s, why);
 }
+
+/* The packages go into a shell command unquoted: names, versions and releases only. */
+#define PACKAGE_CHARS ".+_:=~@/-"
 
 static void parse_packages(struct loader *L, yaml_node_t *n, struct image *im, const char *key)
 {
-	get_list(L, n, im->name.s, key, &im->packages);
+	get_list(L, n, im->name.s, key, &im->packages); /* the items it kept are checked */
+	for (size_t i = 0; i < im->packages.n; i++)
+		if (!only_chars(im->packages.v[i].s, PACKAGE_CHARS))
+			stack_error(L->d, L->st, im->packages.v[i].line, im->name.s, key,
+				    "'%s' is not a package name (a letter or digit, then letters, "
+				    "digits and %s)",
+				    im->packages.v[i].s, PACKAGE_CHARS);
 }
 
 static void parse_package_manager(struct loader *L, yaml_node_t *n, struct image *im,
@@ -308,15 +470,35 @@ static void parse_package_manager(struct loader *L, yaml_node_t *n, struct image
 }
 
 /* A string is one command per non-empty line; a list one command per item. */
+static void parse_run_string(struct loader *L, yaml_node_t *n, struct image *im, const char *key);
+
+/* A command is one line of a RUN joined with " \\\n && ": a trailing backslash would pull our
+ * next instruction into the shell command. */
 static void parse_run(struct loader *L, yaml_node_t *n, struct image *im, const char *key)
 {
-	if (n->type == YAML_SEQUENCE_NODE) {
+	if (n->type == YAML_SEQUENCE_NODE)
 		get_list(L, n, im->name.s, key, &im->run);
-		return;
+	else
+		parse_run_string(L, n, im, key);
+	for (size_t i = 0; i < im->run.n; i++) {
+		const struct sval *c = &im->run.v[i];
+		const char *why = bad_text(c->s, strlen(c->s));
+		if (!why && *c->s && c->s[strlen(c->s) - 1] == '\\')
+			why = "ends with a backslash (it would continue into the next instruction)";
+		if (why)
+			stack_error(L->d, L->st, c->line, im->name.s, key, "'%.80s' %s", c->s, why);
 	}
+}
+
+static void parse_run_string(struct loader *L, yaml_node_t *n, struct image *im, const char *key)
+{
 	if (!want_kind(L, n, YAML_SCALAR_NODE, im->name.s, key, "a string or a list of strings"))
 		return;
 	slist_free(&im->run);
+	if (strlen(scalar(n)) != n->data.scalar.length) {
+		stack_error(L->d, L->st, line_of(n), im->name.s, key, "contains a NUL character");
+		return;
+	}
 	char *copy = xstrdup(scalar(n));
 	int line = line_of(n) + (n->data.scalar.style == YAML_LITERAL_SCALAR_STYLE ||
 				 n->data.scalar.style == YAML_FOLDED_SCALAR_STYLE);
@@ -339,14 +521,44 @@ static void parse_files(struct loader *L, yaml_node_t *n, struct image *im, cons
 	get_map(L, n, im->name.s, key, &im->files);
 }
 
+static bool valid_env_name(const char *s)
+{
+	if (!*s || (*s >= '0' && *s <= '9'))
+		return false;
+	for (; *s; s++)
+		if (!is_alnum(*s) && *s != '_')
+			return false;
+	return true;
+}
+
+/* The keys of a map that every one must pass valid; each that does not is reported. */
+static void check_map_keys(struct loader *L, const struct smap *m, const char *image,
+			   const char *key, bool (*valid)(const char *), const char *what)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (!valid(m->v[i].k.s))
+			stack_error(L->d, L->st, m->v[i].k.line, image, key, "'%s' is not %s",
+				    m->v[i].k.s, what);
+}
+
+#define ENV_NAME_WHAT "a variable name (letters, digits and _, not starting with a digit)"
+
 static void parse_env(struct loader *L, yaml_node_t *n, struct image *im, const char *key)
 {
 	get_map(L, n, im->name.s, key, &im->env);
+	check_map_keys(L, &im->env, im->name.s, key, valid_env_name, ENV_NAME_WHAT);
+}
+
+static bool valid_label_name(const char *s)
+{
+	return only_chars(s, "._/-");
 }
 
 static void parse_labels(struct loader *L, yaml_node_t *n, struct image *im, const char *key)
 {
 	get_map(L, n, im->name.s, key, &im->labels);
+	check_map_keys(L, &im->labels, im->name.s, key, valid_label_name,
+		       "a label name (a letter or digit, then letters, digits and . _ / -)");
 }
 
 static bool valid_port(const char *s)
@@ -370,16 +582,46 @@ static void parse_expose(struct loader *L, yaml_node_t *n, struct image *im, con
 				    im->expose.v[i].s);
 }
 
+/* USER NAME[:GROUP], each a user name or a number. */
+static bool valid_user_part(const char *s, size_t n)
+{
+	if (!n || s[0] == '-' || s[0] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!is_alnum(s[i]) && !strchr("._-", s[i]))
+			return false;
+	return true;
+}
+
+static bool valid_user(const char *s)
+{
+	const char *colon = strchr(s, ':');
+	if (!colon)
+		return valid_user_part(s, strlen(s));
+	return valid_user_part(s, (size_t)(colon - s)) &&
+	       valid_user_part(colon + 1, strlen(colon + 1));
+}
+
 static void parse_user(struct loader *L, yaml_node_t *n, struct image *im, const char *key)
 {
-	get_string(L, n, im->name.s, key, &im->user);
+	if (get_string(L, n, im->name.s, key, &im->user) && !valid_user(im->user.s))
+		stack_error(L->d, L->st, im->user.line, im->name.s, key,
+			    "'%s' is not USER[:GROUP] (each a name or a number: letters, digits "
+			    "and . _ -)",
+			    im->user.s);
 }
 
 static void parse_workdir(struct loader *L, yaml_node_t *n, struct image *im, const char *key)
 {
-	if (get_string(L, n, im->name.s, key, &im->workdir) && im->workdir.s[0] != '/')
+	if (!get_string(L, n, im->name.s, key, &im->workdir))
+		return;
+	if (im->workdir.s[0] != '/')
 		stack_error(L->d, L->st, im->workdir.line, im->name.s, key,
 			    "'%s' is not an absolute path", im->workdir.s);
+	else if (strchr(im->workdir.s, '\\')) /* WORKDIR has no quoting */
+		stack_error(L->d, L->st, im->workdir.line, im->name.s, key,
+			    "'%s' has a backslash (the Dockerfile escape character)",
+			    im->workdir.s);
 }
 
 static void parse_volumes(struct loader *L, yaml_node_t *n, struct image *im, const char *key)
@@ -398,6 +640,7 @@ static char *environment_string(struct loader *L, yaml_node_t *n, const char *im
 {
 	struct smap env = {0};
 	get_map(L, n, image, key, &env);
+	check_map_keys(L, &env, image, key, valid_env_name, ENV_NAME_WHAT);
 	struct buf sb = {0};
 	buf_puts(&sb, "");
 	for (size_t i = 0; i < env.n; i++) {
@@ -408,9 +651,6 @@ static char *environment_string(struct loader *L, yaml_node_t *n, const char *im
 				    "the value of %s has both ' and \": supervisord's environment "
 				    "cannot quote it",
 				    k);
-		if (strchr(v, '\n'))
-			stack_error(L->d, L->st, env.v[i].v.line, image, key,
-				    "the value of %s spans lines", k);
 		buf_printf(&sb, "%s%s=%c%s%c", i ? "," : "", k, q, v, q);
 	}
 	smap_free(&env);
@@ -429,15 +669,23 @@ static const char *const *program_key_names(size_t *n)
 	return names;
 }
 
+/* A program's or group's name goes into an INI section header and a group's `programs=` list. */
+#define ENTRY_NAME_WHAT "a letter or digit, then letters, digits and . _ - @ +"
+
+static bool valid_entry_name(const char *s)
+{
+	return valid_name(s) && only_chars(s, "._-@+");
+}
+
 /* The name and pairs of a program or group; returns "KIND.NAME" for messages (malloc'd). */
 static char *entry_start(struct loader *L, yaml_node_t *k, yaml_node_t *v, struct image *im,
 			 const char *kind, struct sval *name, yaml_node_pair_t **pairs, size_t *np)
 {
 	*name = sval_of(k);
 	char *where = xasprintf("%s.%s", kind, name->s);
-	if (!valid_name(name->s))
-		stack_error(L->d, L->st, name->line, im->name.s, where,
-			    "not a valid name (no whitespace, ':' or '/')");
+	if (!valid_entry_name(name->s))
+		stack_error(L->d, L->st, name->line, im->name.s, where, "not a valid name (%s)",
+			    ENTRY_NAME_WHAT);
 	*np = map_pairs(L, v, im->name.s, where, pairs);
 	return where;
 }
@@ -471,10 +719,7 @@ static void parse_program(struct loader *L, yaml_node_t *k, yaml_node_t *v, stru
 				     strcmp(name, "environment") == 0
 					 ? "a mapping or a string"
 					 : "a string, number or boolean")) {
-			if (strchr(scalar(pv), '\n'))
-				stack_error(L->d, L->st, line_of(pv), im->name.s, sub,
-					    "a value spans lines; INI values are one line");
-			else
+			if (check_text(L, pv, im->name.s, sub))
 				smap_push(&p->keys, sval_of(pk), sval_of(pv));
 		}
 		free(sub);
@@ -509,7 +754,8 @@ static void parse_group(struct loader *L, yaml_node_t *k, yaml_node_t *v, struct
 		yaml_node_t *gk = node_at(L, pairs[i].key), *gv = node_at(L, pairs[i].value);
 		char *sub = xasprintf("%s.%s", where, scalar(gk));
 		if (strcmp(scalar(gk), "programs") == 0)
-			get_list(L, gv, im->name.s, sub, &g->programs);
+			get_checked_list(L, gv, im->name.s, sub, &g->programs, valid_entry_name,
+					 "a program name (" ENTRY_NAME_WHAT ")");
 		else if (strcmp(scalar(gk), "priority") == 0)
 			get_int(L, gv, im->name.s, sub, -(1LL << 40), 1LL << 40, &g->priority);
 		else
@@ -608,20 +854,15 @@ static bool valid_mount(const char *s)
 	const char *colon = strchr(s, ':');
 	if (!colon || colon == s || colon[1] != '/')
 		return false;
+	/* a named volume's name is written bare as a key of the compose file's `volumes:` */
+	char *source = xstrndup(s, (size_t)(colon - s));
+	bool named = !strchr("/.~", source[0]);
+	bool ok = !named || only_chars(source, "_.-");
+	free(source);
+	if (!ok)
+		return false;
 	const char *mode = strchr(colon + 1, ':');
 	return !mode || strcmp(mode, ":ro") == 0 || strcmp(mode, ":rw") == 0;
-}
-
-/* A list whose every item must pass valid; each that does not is reported with what. */
-static void get_checked_list(struct loader *L, yaml_node_t *n, const char *image, const char *key,
-			     struct slist *out, bool (*valid)(const char *), const char *what)
-{
-	if (!get_list(L, n, image, key, out))
-		return;
-	for (size_t j = 0; j < out->n; j++)
-		if (!valid(out->v[j].s))
-			stack_error(L->d, L->st, out->v[j].line, image, key, "'%s' is not %s",
-				    out->v[j].s, what);
 }
 
 static void parse_deploy(struct loader *L, yaml_node_t *n, struct image *im, const char *key)
@@ -640,7 +881,8 @@ static void parse_deploy(struct loader *L, yaml_node_t *n, struct image *im, con
 					 "/sctp)");
 		else if (strcmp(scalar(dk), "volumes") == 0)
 			get_checked_list(L, dv, im->name.s, sub, &dp->volumes, valid_mount,
-					 "SOURCE:/path[:ro] (SOURCE a volume name or a host path)");
+					 "SOURCE:/path[:ro] (SOURCE a volume name of letters, "
+					 "digits and _ . -, or a host path)");
 		else
 			unknown_key(L, dk, im->name.s, key, deploy_keys, ARRAY_SIZE(deploy_keys));
 		free(sub);
@@ -713,6 +955,24 @@ static const char *bad_image_name(const char *s)
 	return NULL;
 }
 
+/* What a copy of n costs: its text and 16 bytes a node (the depth is bounded by yaml_limits). */
+static size_t node_weight(struct loader *L, yaml_node_t *n)
+{
+	size_t w = 16;
+	if (n->type == YAML_SCALAR_NODE)
+		return w + n->data.scalar.length;
+	if (n->type == YAML_SEQUENCE_NODE)
+		for (yaml_node_item_t *it = n->data.sequence.items.start;
+		     it < n->data.sequence.items.top; it++)
+			w += node_weight(L, node_at(L, *it));
+	if (n->type == YAML_MAPPING_NODE)
+		for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
+		     p < n->data.mapping.pairs.top; p++)
+			w += node_weight(L, node_at(L, p->key)) +
+			     node_weight(L, node_at(L, p->value));
+	return w;
+}
+
 /* The keys an image sets itself; `defaults` fill the rest later. */
 static void parse_image_keys(struct loader *L, yaml_node_t *n, struct image *im, bool defaults)
 {
@@ -734,6 +994,7 @@ static void parse_image_keys(struct loader *L, yaml_node_t *n, struct image *im,
 		if (defaults) {
 			L->defaults[id] = v;
 			L->default_line[id] = line_of(k);
+			L->default_weight[id] = node_weight(L, v);
 		}
 		image_keys[id].parse(L, v, im, scalar(k));
 	}
@@ -805,6 +1066,16 @@ static void apply_defaults(struct loader *L)
 			if (image_has(im, k) || !L->defaults[k] ||
 			    ((image_keys[k].flags & KD_ROOT_ONLY) && !root))
 				continue;
+			L->copied += L->default_weight[k];
+			if (L->copied > STACK_MAX_DEFAULTS_COPY) {
+				/* many images times a large default: the model would balloon */
+				stack_error(
+				    L->d, L->st, L->default_line[k], "defaults", image_keys[k].name,
+				    "copied into %zu images, the defaults would exceed %s: set "
+				    "smaller defaults or fewer images",
+				    L->st->n, STACK_MAX_DEFAULTS_COPY_TEXT);
+				return;
+			}
 			/* already checked once as part of `defaults` */
 			struct diag quiet = {0};
 			struct diag *real = L->d;
@@ -821,6 +1092,12 @@ static void parse_images(struct loader *L, yaml_node_t *n)
 {
 	yaml_node_pair_t *pairs;
 	size_t np = map_pairs(L, n, NULL, "images", &pairs);
+	if (np > STACK_MAX_IMAGES) { /* plan and lint compare images pairwise */
+		stack_error(L->d, L->st, line_of(n), NULL, "images",
+			    "%zu images: a stack holds at most %d", np, STACK_MAX_IMAGES);
+		free(pairs);
+		return;
+	}
 	L->st->images = xcalloc(np ? np : 1, sizeof(*L->st->images));
 	for (size_t i = 0; i < np; i++) {
 		yaml_node_t *k = node_at(L, pairs[i].key), *v = node_at(L, pairs[i].value);
@@ -902,6 +1179,11 @@ int stack_load_string(struct stack *st, const char *name, const char *text, size
 		      struct diag *d)
 {
 	stack_init(st, name);
+	struct yaml_limit_error e;
+	if (yaml_limits_check(text, len, &e) != 0) {
+		stack_error(d, st, e.line, NULL, "YAML", "%s", e.text);
+		return -1;
+	}
 	struct loader L = {.st = st, .d = d};
 	yaml_parser_t parser;
 	yaml_parser_initialize(&parser);
@@ -913,20 +1195,16 @@ int stack_load_string(struct stack *st, const char *name, const char *text, size
 
 int stack_load(struct stack *st, const char *path, struct diag *d)
 {
-	struct buf sb = {0};
-	int rd = buf_read_file(&sb, path);
-	if (rd < 0) {
+	size_t len;
+	const char *why;
+	char *text = read_regular_file(path, STACK_MAX_BYTES, &len, &why);
+	if (!text) {
+		diag_add(d, DIAG_ERROR, path, 0, NULL, NULL, "cannot read: %s", why);
 		stack_init(st, path);
-		if (rd == -1)
-			diag_add(d, DIAG_ERROR, path, 0, NULL, NULL, "cannot read: %s",
-				 strerror(errno));
-		else
-			diag_add(d, DIAG_ERROR, path, 0, NULL, NULL, "cannot read");
-		buf_free(&sb);
 		return -1;
 	}
-	int rc = stack_load_string(st, path, sb.data ? sb.data : "", sb.len, d);
-	buf_free(&sb);
+	int rc = stack_load_string(st, path, text, len, d);
+	free(text);
 	return rc;
 }
 

@@ -10,6 +10,14 @@
 
 #include "diag.h"
 
+/* The defaults copied into the images (each node's text and 16 bytes a node), at most. */
+#define STACK_MAX_DEFAULTS_COPY	     (16 * 1024 * 1024)
+#define STACK_MAX_DEFAULTS_COPY_TEXT "16 MiB"
+
+#define STACK_MAX_IMAGES 1000
+/* Programs, groups and group members over every image's chain (ancestors counted again). */
+#define STACK_MAX_CHAIN_ENTRIES 5000
+
 struct sval {
 	char *s;
 	int line;
@@ -107,6 +115,10 @@ struct stack {
 	struct image *images;
 	size_t n;
 };
+
+/* v (of n elements of size bytes) with room for one more: the capacity is implicitly the next
+ * power of two, so n pushes cost n, not n² copies. */
+void *array_grow(void *v, size_t n, size_t size);
 
 /* Parses a stack file. Returns 0, 1 when the YAML was read but the schema has errors (in d, with
  * as much of the model filled as could be), or -1 when the file is unreadable or not YAML. */

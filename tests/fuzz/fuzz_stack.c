@@ -1,5 +1,6 @@
-/* libFuzzer target: stack files (libyaml's document, the schema walk and its messages), then
- * what every command does with a loaded stack: resolve, lint, order and the generated text. */
+/* libFuzzer target: stack files (the YAML limits, libyaml's document, the schema walk and its
+ * messages), then what every command does with a loaded stack: resolve, lint, order and the
+ * generated text, whose every line must be one pidvisor-image writes (no value injects one). */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,12 +15,64 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* The instructions pidvisor-image writes; a line starting with any other word was injected. */
+static const char *const keywords[] = {"FROM ",	  "USER ",	 "ENV ",	"WORKDIR ",
+				       "RUN ",	  "COPY ",	 "LABEL ",	"EXPOSE ",
+				       "VOLUME ", "ENTRYPOINT ", "STOPSIGNAL ", "HEALTHCHECK "};
+
+static bool dockerfile_line_ok(const char *line)
+{
+	if (!*line || *line == '#' || !strncmp(line, " && ", 4) || !strncmp(line, "    ", 4))
+		return true;
+	for (size_t k = 0; k < sizeof(keywords) / sizeof(keywords[0]); k++)
+		if (!strncmp(line, keywords[k], strlen(keywords[k])))
+			return true;
+	return false;
+}
+
+/* An INI line of ours: a comment, a section of ours, or KEY=VALUE with a plain key. */
+static bool ini_line_ok(const char *line)
+{
+	if (!*line || *line == ';')
+		return true;
+	if (*line == '[')
+		return !strncmp(line, "[program:", 9) || !strncmp(line, "[group:", 7) ||
+		       !strcmp(line, "[supervisord]") || !strcmp(line, "[unix_http_server]") ||
+		       !strcmp(line, "[supervisorctl]") || !strcmp(line, "[include]");
+	const char *eq = strchr(line, '=');
+	if (!eq || eq == line)
+		return false;
+	for (const char *p = line; p < eq; p++)
+		if (!(*p == '_' || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')))
+			return false;
+	return true;
+}
+
+/* Every line of text passes ok: no stack value started a line of its own. */
+static void check_lines(const char *text, bool (*ok)(const char *))
+{
+	char *copy = strdup(text);
+	for (char *line = copy, *next; line; line = next) {
+		char *nl = strchr(line, '\n');
+		next = nl ? nl + 1 : NULL;
+		if (nl)
+			*nl = '\0';
+		if (!ok(line))
+			__builtin_trap(); /* a value injected a line */
+	}
+	free(copy);
+}
+
 static void generate_all(const struct stack *st)
 {
 	for (size_t i = 0; i < st->n; i++) {
 		char *texts[] = {generate_dockerfile(st, i, "reg.example/"),
 				 generate_layer_conf(st, i),
 				 st->images[i].parent < 0 ? generate_main_conf(st, i) : NULL};
+		check_lines(texts[0], dockerfile_line_ok);
+		check_lines(texts[1], ini_line_ok);
+		if (texts[2])
+			check_lines(texts[2], ini_line_ok);
 		for (size_t k = 0; k < 3; k++)
 			free(texts[k]);
 	}

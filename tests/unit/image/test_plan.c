@@ -194,8 +194,10 @@ static void test_programs_groups_files_names(void **state)
 	assert_false(has_diag(&p.d, "'api' is not a program"));
 	assert_true(has_diag(&p.d, "top files: 'relative/path' is not an absolute path"));
 	assert_true(has_diag(&p.d, "top files: 'no/such/file' does not exist"));
+	assert_true(has_diag(&p.d, "top files: '/etc/passwd' is outside the stack file's "
+				   "directory"));
 	assert_true(has_diag(&p.d, "a-b: its file name 'a-b' is the same as a/b's"));
-	assert_int_equal(p.errors, 5);
+	assert_int_equal(p.errors, 6);
 	done(&p);
 	char *flat = image_flat_name("reg:5000/a/b:1.0");
 	assert_string_equal(flat, "reg-5000-a-b-1.0");
