@@ -75,6 +75,7 @@ int expand_raw(struct loader *L, const struct raw *r, const char *section, const
 		free(err);
 	}
 	free(here);
+	ex->here = NULL;
 	return rc;
 }
 
