@@ -348,15 +348,18 @@ static int load_group_section(struct loader *L, const struct ini_section *sec,
 		return -1;
 	}
 	base_expansions(L, &ex);
-	if (load_section(L, def, sec, sec->name, &ex, NULL, &gs) < 0 || !gs.programs) {
+	if (load_section(L, def, sec, sec->name, &ex, NULL, &gs) < 0) {
 		keys_free(def, &gs);
 		return -1;
 	}
 	struct group_conf *g = new_group(L, gname, sec->file, sec->line);
 	g->priority = gs.priority;
 	raw_get(L, sec, "programs", NULL, &where);
+	if (!gs.programs || !gs.programs[strspn(gs.programs, ", \t\n")])
+		config_report(L, DIAG_WARNING, &where, sec->name, "programs",
+			      "none: an empty group, as in supervisord");
 	char *save = NULL;
-	for (char *p = strtok_r(gs.programs, ", \t\n", &save); p;
+	for (char *p = gs.programs ? strtok_r(gs.programs, ", \t\n", &save) : NULL; p;
 	     p = strtok_r(NULL, ", \t\n", &save)) {
 		char *pname = xasprintf("program:%s", p), *fname = xasprintf("fcgi-program:%s", p);
 		const struct ini_section *ps = ini_find_section(&L->doc, pname);
@@ -501,6 +504,31 @@ static void warn_unknown_keys(struct loader *L, const struct ini_section *sec,
 	}
 }
 
+/* supervisord passes every key of [rpcinterface:x] but the factory (those of [DEFAULT] too) to
+ * make_main_rpcinterface, which takes none: with an HTTP server to serve it, it exits 2 with
+ * "Could not make supervisor rpc interface". */
+static void check_rpc_options(struct loader *L, const struct ini_section *sec)
+{
+	const struct ini_section *dflt =
+	    L->doc.default_index < L->doc.n ? &L->doc.sections[L->doc.default_index] : NULL;
+	if (!ini_find_section(&L->doc, "unix_http_server") &&
+	    !ini_find_section(&L->doc, "inet_http_server"))
+		return;
+	for (int d = 0; d < 2; d++) {
+		const struct ini_section *src = d ? dflt : sec;
+		for (size_t j = 0; src && j < src->n; j++) {
+			const struct ini_entry *e = &src->entries[j];
+			if (strcmp(e->key, "supervisor.rpcinterface_factory") == 0 ||
+			    ini_find(&L->doc, sec, e->key) != e)
+				continue;
+			diag_add(L->d, DIAG_ERROR, e->file, e->line, sec->name, e->key,
+				 "%smake_main_rpcinterface takes no options (supervisord exits: "
+				 "\"Could not make supervisor rpc interface\")",
+				 d ? "inherited from [DEFAULT], but " : "");
+		}
+	}
+}
+
 static void check_sections(struct loader *L)
 {
 	for (size_t i = 0; i < L->doc.n; i++) {
@@ -519,6 +547,8 @@ static void check_sections(struct loader *L)
 				diag_add(L->d, DIAG_WARNING, sec->file, sec->line, sec->name, NULL,
 					 "only supervisor.rpcinterface:make_main_rpcinterface is "
 					 "built in; this interface is skipped");
+			else
+				check_rpc_options(L, sec);
 		} else if (def->keys) {
 			warn_unknown_keys(L, sec, def);
 		}

@@ -136,7 +136,7 @@ static const struct keydef ctl_keys[] = {
 };
 
 static const struct keydef group_keys[] = {
-    {"programs", K_STR, NULL, G(programs), 0, 0, KF_REQUIRED},
+    {"programs", K_STR, NULL, G(programs), 0, 0, 0},
     {"priority", K_INT, "999", G(priority), -BIG, BIG, 0},
 };
 
