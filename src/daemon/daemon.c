@@ -60,7 +60,9 @@ enum opt_kind {
 };
 
 /* supervisord's options, then pidvisor's: the one source of --help, getopt_long's tables and
- * the [supervisord] overrides. A help text's '\n' continues under the text. */
+ * the [supervisord] overrides. A help text's '\n' continues under the text. supervisord's
+ * lines are its own, spacing included (-k's two spaces, --minprocs' "NUM "), so that its
+ * usage reads the same; only --profile_options says what pidvisor does with it. */
 static const struct daemon_option {
 	char letter; /* 0: long only */
 	const char *name;
@@ -89,7 +91,7 @@ static const struct daemon_option {
     {'z', "logfile_backups", "NUM", OPT_SET, "logfile_backups",
      "number of backups to keep when max bytes reached", false},
     {'e', "loglevel", "LEVEL", OPT_SET, "loglevel",
-     "use LEVEL as log level (critical,error,warn,info,debug,trace,blather)", false},
+     "use LEVEL as log level (debug,info,warn,error,critical)", false},
     {'j', "pidfile", "FILENAME", OPT_SET, "pidfile",
      "write a pid file for the daemon process to FILENAME", false},
     {'i', "identifier", "STR", OPT_SET, "identifier",
@@ -97,14 +99,14 @@ static const struct daemon_option {
     {'q', "childlogdir", "DIRECTORY", OPT_SET, "childlogdir",
      "the log directory for child process logs", false},
     {'k', "nocleanup", NULL, OPT_FLAG, "nocleanup",
-     "prevent the process from performing cleanup (removal of\nold automatic child log "
+     " prevent the process from performing cleanup (removal of\n old automatic child log "
      "files) at startup.",
      false},
     {'a', "minfds", "NUM", OPT_SET, "minfds",
      "the minimum number of file descriptors for start success", false},
     {'t', "strip_ansi", NULL, OPT_FLAG, "strip_ansi", "strip ansi escape codes from process output",
      false},
-    {0, "minprocs", "NUM", OPT_SET, "minprocs",
+    {0, "minprocs", "NUM ", OPT_SET, "minprocs",
      "the minimum number of processes available for start success", false},
     {0, "profile_options", "OPTIONS", OPT_IGNORE, NULL, "accepted for compatibility; ignored",
      false},
@@ -142,14 +144,14 @@ static void print_options(FILE *f, bool pidvisor)
 void daemon_usage(FILE *f, const char *prog)
 {
 	fprintf(f,
-		"%s -- run a set of applications as daemons (pidvisor %s).\n"
+		"supervisord -- run a set of applications as daemons.\n"
 		"\n"
 		"Usage: %s [options]\n"
 		"\n"
 		"Options:\n",
-		prog, PIDVISOR_VERSION, prog);
+		prog);
 	print_options(f, false);
-	fprintf(f, "\npidvisor additions:\n");
+	fprintf(f, "\npidvisor %s additions:\n", PIDVISOR_VERSION);
 	print_options(f, true);
 	fprintf(f,
 		"\npidvisor also answers as 'pidvisor ctl ...' (or 'supervisorctl') and\n"

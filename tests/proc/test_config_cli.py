@@ -235,12 +235,31 @@ def test_answers_to_supervisord_and_supervisorctl_names(tmp_path):
     assert r.returncode == 0 and "supervisorctl" in r.stdout and "--serverurl" in r.stdout
 
 
+def test_help_is_supervisords_for_its_options(tmp_path):
+    """-? prints supervisord's usage, line for line, for supervisord's options (its e2e test
+    expects "supervisord -- run a set of applications"); only the program path in Usage and
+    what --profile_options does differ; pidvisor's own options follow."""
+    os.symlink(PIDVISOR, tmp_path / "supervisord")
+    theirs = run_cli(SUPERVISORD, "-?")
+    ours = run_cli(str(tmp_path / "supervisord"), "-?")
+    assert theirs.returncode == ours.returncode == 0
+
+    def comparable(text):
+        lines = text.split("\n--profile_options")[0].splitlines()
+        return [re.sub(r"^Usage: \S+", "Usage: PROG", line) for line in lines]
+    assert comparable(ours.stdout) == comparable(theirs.stdout)
+    assert ours.stdout.startswith("supervisord -- run a set of applications as daemons.\n")
+    assert "--check-config" in ours.stdout
+    assert run_cli(PIDVISOR, "-?").stdout == ours.stdout.replace("Usage: supervisord",
+                                                                  "Usage: pidvisor")
+
+
 def test_every_option_in_help_is_accepted(tmp_path):
     """--help and getopt_long come from one table: each option --help shows is taken, with an
     argument exactly when --help names one."""
     conf = tmp_path / "ok.conf"
     conf.write_text(f"[supervisord]\nlogfile={tmp_path}/l\n")
-    shown = re.findall(r"^(?:-(\w)/)?--([\w-]+)(?: ([A-Z]+))? -- ",
+    shown = re.findall(r"^(?:-(\w)/)?--([\w-]+)(?: ([A-Z]+))? +-- ",
                        run_cli(PIDVISOR, "-h").stdout, re.M)
     assert len(shown) == 21, shown
     for letter, name, arg in shown:
