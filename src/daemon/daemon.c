@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <grp.h>
 #include <libgen.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,19 +26,56 @@
 
 extern char **environ;
 
-/* --check-config: every program's command must be there and executable, as spawning will need
- * (image builds run this last, so a missing package fails the build). */
+/* prog looked up as a start would (c's environment gives PATH): the spawn check's stat, from the
+ * supervisor's working directory or in PATH; from dir when dir is set, as exec sees it after
+ * the child's chdir. An error names the path; NULL when it is there and executable. */
+static char *find_as_spawned(const struct proc_conf *c, const char *prog, const char *dir)
+{
+	struct proc_conf at = *c;
+	char *joined = dir ? xasprintf("%s/%s", dir, prog) : xstrdup(prog);
+	char *v[] = {joined, NULL};
+	char *err = NULL;
+	at.argv = (struct strvec){v, 1, 1};
+	free(process_find_command(&at, environ, &err));
+	free(joined);
+	return err;
+}
+
+/* --check-config: every program's command and healthcheck command must be there and
+ * executable, as spawning will need (image builds run this last, so a missing package fails
+ * the build). A relative command with a '/' is run from the program's directory (the child
+ * chdirs before exec), but supervisord and pidvisor first look it up from their own working
+ * directory, where it must be too. */
 static void check_commands(const struct config *cfg, struct diag *d)
 {
+	char cwd[PATH_MAX];
+	if (!getcwd(cwd, sizeof(cwd)))
+		snprintf(cwd, sizeof(cwd), ".");
 	for (size_t g = 0; g < cfg->ngroups; g++)
 		for (size_t i = 0; i < cfg->groups[g]->nprocs; i++) {
 			const struct proc_conf *c = cfg->groups[g]->procs[i];
-			char *err = NULL, *path = process_find_command(c, environ, &err);
-			if (path) {
-				free(path);
+			const char *prog = c->argv.v[0];
+			bool from_dir = c->directory && prog[0] != '/' && strchr(prog, '/');
+			char *err = find_as_spawned(c, prog, from_dir ? c->directory : NULL);
+			if (err)
+				diag_add(d, DIAG_ERROR, c->file, c->line, c->section, "command",
+					 "%s", err);
+			else if (from_dir && access(prog, F_OK) < 0)
+				diag_add(d, DIAG_WARNING, c->file, c->line, c->section, "command",
+					 "'%s' is run from directory %s, but a start looks it up "
+					 "from the supervisor's working directory first (here %s, "
+					 "where it is missing: \"can't find command\"); make it "
+					 "absolute",
+					 prog, c->directory, cwd);
+			free(err);
+			if (c->health.kind != HEALTH_CMD)
 				continue;
-			}
-			diag_add(d, DIAG_ERROR, c->file, c->line, c->section, "command", "%s", err);
+			/* the check runs from the supervisor's directory, with its PATH */
+			struct proc_conf bare = {0};
+			err = find_as_spawned(&bare, c->health.argv.v[0], NULL);
+			if (err)
+				diag_add(d, DIAG_ERROR, c->file, c->line, c->section, "healthcheck",
+					 "%s", err);
 			free(err);
 		}
 }

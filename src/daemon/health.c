@@ -244,7 +244,12 @@ static void tick_cb(struct ev_loop *l, ev_timer *w, int revents)
 	bool started = h->p->conf->health.kind == HEALTH_CMD ? start_command(h) : start_socket(h);
 	if (!started) {
 		char why[160];
-		snprintf(why, sizeof(why), "cannot start the check: %s", strerror(errno));
+		const struct health_spec *spec = &h->p->conf->health;
+		if (spec->kind == HEALTH_CMD)
+			snprintf(why, sizeof(why), "cannot start the check '%s': %s",
+				 spec->argv.v[0], strerror(errno));
+		else
+			snprintf(why, sizeof(why), "cannot start the check: %s", strerror(errno));
 		verdict(h, false, why);
 		return;
 	}

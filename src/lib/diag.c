@@ -16,6 +16,8 @@ void diag_vadd(struct diag *d, enum diag_level level, const char *file, int line
 		buf_printf(&sb, "%s: ", file);
 	if (level == DIAG_WARNING)
 		buf_puts(&sb, "warning: ");
+	else if (level == DIAG_NOTE)
+		buf_puts(&sb, "note: ");
 	if (section)
 		buf_printf(&sb, "[%s] ", section);
 	if (key)
@@ -30,7 +32,7 @@ void diag_vadd(struct diag *d, enum diag_level level, const char *file, int line
 	d->n++;
 	if (level == DIAG_ERROR)
 		d->errors++;
-	else
+	else if (level == DIAG_WARNING)
 		d->warnings++;
 }
 
