@@ -29,7 +29,7 @@ __attribute__((format(printf, 3, 4))) static void say(const struct init_opts *o,
 {
 	if (level > L_FATAL && o->verbosity < (o->flavor == INIT_DUMB_INIT ? 1 : level))
 		return;
-	char line[1024];
+	char line[4096]; /* docs/limits.md: a longer line is cut */
 	int n;
 	if (o->flavor == INIT_TINI)
 		n = snprintf(line, sizeof(line), "[%s tini (%d)] ", tini_level[level],
