@@ -23,6 +23,12 @@ void diag_vadd(struct diag *d, enum diag_level level, const char *file, int line
 	if (key)
 		buf_printf(&sb, "%s: ", key);
 	buf_vprintf(&sb, fmt, ap);
+	/* a program's keys are read once per process (numprocs): say a repeated line once */
+	if (d->n && d->items[d->n - 1].level == level && sb.data &&
+	    strcmp(d->items[d->n - 1].text, sb.data) == 0) {
+		buf_free(&sb);
+		return;
+	}
 	if (d->n == d->cap) {
 		d->cap = d->cap ? d->cap * 2 : 8;
 		d->items = xrealloc(d->items, d->cap * sizeof(*d->items));
