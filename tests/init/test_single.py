@@ -429,3 +429,15 @@ def test_verbose_lines_read_as_the_real_inits(run_no, links, start):
         rc, out, err = start(argv(kind, links, opts, cmd), pid1=False, env=env).wait()
         got[kind] = (rc, verbose_lines(out), verbose_lines(err))
     assert got[flavor] == got["real-" + flavor]
+
+
+def test_dumb_init_verbose_terminal_hand_off_reads_as_dumb_inits(links):
+    """On a terminal, -v tells of the hand-off and of the SIGHUP and SIGCONT it ignores, in
+    dumb-init's words."""
+    got = {}
+    for kind in DUMBS:
+        rc, out = run_on_pty(argv(kind, links, ["-v"], ["sh", "-c", "sleep 0.3"]), [])
+        got[kind] = (rc, {line for line in verbose_lines(out.replace("\r\n", "\n").encode())
+                          if line.startswith("[dumb-init]")})
+    assert got["dumb-init"] == got["real-dumb-init"]
+    assert "[dumb-init] Ignoring tty hand-off signal 1." in got["dumb-init"][1]
