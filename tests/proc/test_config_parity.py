@@ -51,3 +51,17 @@ def test_default_key_applies_without_an_rpc_interface(impl, run):
     d = run(impl, "[DEFAULT]\nstartsecs=0\n\n[program:a]\ncommand=sleep 1000\n")
     d.wait_log(r"success: a entered RUNNING state, process has stayed up for > than 0 seconds",
                timeout=30)
+
+
+def test_log_file_names_are_expanded_twice(impl, run, tmp_path):
+    """supervisord expands stdout_logfile and stderr_logfile twice (as [supervisord]
+    environment): a literal % is written %%%%."""
+    d = run(impl, "[program:a]\ncommand=/bin/sh -c 'echo out; echo err >&2; exec sleep 1000'\n"
+            "startsecs=0\nstdout_logfile=%(here)s/out%%%%1.log\n"
+            "stderr_logfile=%(here)s/err%%%%%(process_num)d.log\n")
+    wait_until(lambda: (tmp_path / "out%1.log").exists() and (tmp_path / "err%0.log").exists()
+               or d.proc.poll() is not None, timeout=30, what="both log files")
+    assert (tmp_path / "out%1.log").exists(), d.stderr() + d.log()
+    assert not (tmp_path / "out%%1.log").exists()
+    wait_until(lambda: (tmp_path / "err%0.log").read_text() == "err\n", timeout=30,
+               what="the stderr log")
