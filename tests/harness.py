@@ -88,10 +88,10 @@ class Daemon:
     a [supervisorctl] section that names it (unless ctl_section=False); auth holds extra
     [unix_http_server] lines such as "username=u\npassword=p" (self.creds are the matching
     client options). binary overrides PIDVISOR for impl "pidvisor"; wrap is a command that
-    execs it, such as ["prlimit", "--as=N"]."""
+    execs it, such as ["prlimit", "--as=N"]; env replaces the supervisor's start-up environment."""
 
     def __init__(self, impl, tmp_path, conf, pid1=True, args=(), binary=None, control=False,
-                 auth="", ctl_section=True, wrap=()):
+                 auth="", ctl_section=True, wrap=(), env=None):
         self.impl = impl
         self.tmp = tmp_path
         self.conf_path = tmp_path / "supervisord.conf"
@@ -112,7 +112,7 @@ class Daemon:
         self.out = open(self.stdout_path, "wb")
         self.err = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(cmd, stdout=self.out, stderr=self.err, cwd=tmp_path,
-                                     stdin=subprocess.DEVNULL)
+                                     stdin=subprocess.DEVNULL, env=env)
         self.pid1 = pid1
         self._daemon_pid = None
 

@@ -97,20 +97,42 @@ void group_conf_unref(struct group_conf *g)
 	free(g);
 }
 
-/* ENV_ names inside a program: the start-up env, [supervisord] environment, the program's own. */
-static void program_env(struct loader *L, const struct ini_section *sec, struct strvec *env)
+/* One process of a program section, in supervisord's order (options.py): the keys read before
+ * its per-process loop see the start-up environment and [supervisord] environment as ENV_ names,
+ * and no process_num; environment is expanded against those alone; its expanded entries then
+ * become ENV_ names for the keys read inside the loop (KF_PROC: command, directory, logfiles...).
+ */
+static int load_process(struct loader *L, const struct section_def *def,
+			const struct ini_section *sec, struct expand_ctx *ex, struct proc_conf *p)
 {
+	struct expand_ctx early = *ex;
+	struct strvec env = {0};
+	const struct keydef *envkey = NULL;
+	int rc = 0;
+
+	early.has_process_num = false;
+	ex->env = L->env.v;
+	for (size_t i = 0; i < section_nkeys(def); i++)
+		if (strcmp(section_key(def, i)->name, "environment") == 0)
+			envkey = section_key(def, i);
+	if (load_key(L, envkey, sec, sec->name, ex, NULL, &p->environment) < 0)
+		rc = -1;
 	for (size_t i = 0; i < L->env.n; i++)
-		sv_push(env, xstrdup(L->env.v[i]));
-	const struct ini_entry *e = ini_find(&L->doc, sec, "environment");
-	struct strvec own = {0};
-	char *why = NULL;
-	if (e && parse_environment(e->value, &own, &why) == 0) {
-		for (size_t i = 0; i < own.n; i++)
-			sv_push(env, xstrdup(own.v[i]));
+		sv_push(&env, xstrdup(L->env.v[i]));
+	for (size_t i = 0; i < p->environment.n; i++)
+		sv_push(&env, xstrdup(p->environment.v[i]));
+	ex->env = env.v;
+	for (size_t i = 0; i < section_nkeys(def); i++) {
+		const struct keydef *k = section_key(def, i);
+		if (k == envkey || (k->flags & KF_EARLY))
+			continue;
+		if (load_key(L, k, sec, sec->name, (k->flags & KF_PROC) ? ex : &early, NULL,
+			     (char *)p + k->off) < 0)
+			rc = -1;
 	}
-	free(why);
-	sv_free(&own);
+	ex->env = L->env.v;
+	sv_free(&env);
+	return rc;
 }
 
 /* [fcgi-program:x]: socket_owner names a user (and group); owner and mode are for unix sockets */
@@ -239,7 +261,6 @@ static int load_program(struct loader *L, const struct ini_section *sec, const c
 {
 	const char *program = strchr(sec->name, ':') + 1;
 	struct expand_ctx ex;
-	struct strvec env = {0};
 	struct proc_conf counts = {0};
 	int rc = 0;
 
@@ -248,15 +269,11 @@ static int load_program(struct loader *L, const struct ini_section *sec, const c
 			 "'%s' is not a valid program name (no whitespace, ':' or '/')", program);
 		return -1;
 	}
-	program_env(L, sec, &env);
 	base_expansions(L, &ex);
-	ex.env = env.v;
 	ex.program_name = program;
 	ex.group_name = group_name;
-	if (load_counts(L, sec, &ex, &counts) < 0) {
-		rc = -1;
-		goto out;
-	}
+	if (load_counts(L, sec, &ex, &counts) < 0)
+		return -1;
 	for (long long i = 0; i < counts.numprocs; i++) {
 		struct proc_conf *p = xcalloc(1, sizeof(*p));
 		p->kind = kind;
@@ -271,7 +288,7 @@ static int load_program(struct loader *L, const struct ini_section *sec, const c
 		ex.has_process_num = true;
 		ex.process_num = p->process_num;
 		ex.numprocs = (int)counts.numprocs;
-		int prc = load_section(L, kind_def(kind), sec, sec->name, &ex, NULL, p);
+		int prc = load_process(L, kind_def(kind), sec, &ex, p);
 		if (prc == 0)
 			prc = finish_proc(L, p, sec, sec->name);
 		g->procs = xrealloc(g->procs, (g->nprocs + 1) * sizeof(*g->procs));
@@ -281,8 +298,6 @@ static int load_program(struct loader *L, const struct ini_section *sec, const c
 			break; /* the same mistake would repeat for every process */
 		}
 	}
-out:
-	sv_free(&env);
 	return rc;
 }
 
@@ -333,15 +348,18 @@ static int load_group_section(struct loader *L, const struct ini_section *sec,
 		return -1;
 	}
 	base_expansions(L, &ex);
-	if (load_section(L, def, sec, sec->name, &ex, NULL, &gs) < 0 || !gs.programs) {
+	if (load_section(L, def, sec, sec->name, &ex, NULL, &gs) < 0) {
 		keys_free(def, &gs);
 		return -1;
 	}
 	struct group_conf *g = new_group(L, gname, sec->file, sec->line);
 	g->priority = gs.priority;
 	raw_get(L, sec, "programs", NULL, &where);
+	if (!gs.programs || !gs.programs[strspn(gs.programs, ", \t\n")])
+		config_report(L, DIAG_WARNING, &where, sec->name, "programs",
+			      "none: an empty group, as in supervisord");
 	char *save = NULL;
-	for (char *p = strtok_r(gs.programs, ", \t\n", &save); p;
+	for (char *p = gs.programs ? strtok_r(gs.programs, ", \t\n", &save) : NULL; p;
 	     p = strtok_r(NULL, ", \t\n", &save)) {
 		char *pname = xasprintf("program:%s", p), *fname = xasprintf("fcgi-program:%s", p);
 		const struct ini_section *ps = ini_find_section(&L->doc, pname);
@@ -486,6 +504,31 @@ static void warn_unknown_keys(struct loader *L, const struct ini_section *sec,
 	}
 }
 
+/* supervisord passes every key of [rpcinterface:x] but the factory (those of [DEFAULT] too) to
+ * make_main_rpcinterface, which takes none: with an HTTP server to serve it, it exits 2 with
+ * "Could not make supervisor rpc interface". */
+static void check_rpc_options(struct loader *L, const struct ini_section *sec)
+{
+	const struct ini_section *dflt =
+	    L->doc.default_index < L->doc.n ? &L->doc.sections[L->doc.default_index] : NULL;
+	if (!ini_find_section(&L->doc, "unix_http_server") &&
+	    !ini_find_section(&L->doc, "inet_http_server"))
+		return;
+	for (int d = 0; d < 2; d++) {
+		const struct ini_section *src = d ? dflt : sec;
+		for (size_t j = 0; src && j < src->n; j++) {
+			const struct ini_entry *e = &src->entries[j];
+			if (strcmp(e->key, "supervisor.rpcinterface_factory") == 0 ||
+			    ini_find(&L->doc, sec, e->key) != e)
+				continue;
+			diag_add(L->d, DIAG_ERROR, e->file, e->line, sec->name, e->key,
+				 "%smake_main_rpcinterface takes no options (supervisord exits: "
+				 "\"Could not make supervisor rpc interface\")",
+				 d ? "inherited from [DEFAULT], but " : "");
+		}
+	}
+}
+
 static void check_sections(struct loader *L)
 {
 	for (size_t i = 0; i < L->doc.n; i++) {
@@ -504,6 +547,8 @@ static void check_sections(struct loader *L)
 				diag_add(L->d, DIAG_WARNING, sec->file, sec->line, sec->name, NULL,
 					 "only supervisor.rpcinterface:make_main_rpcinterface is "
 					 "built in; this interface is skipped");
+			else
+				check_rpc_options(L, sec);
 		} else if (def->keys) {
 			warn_unknown_keys(L, sec, def);
 		}

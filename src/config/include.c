@@ -1,5 +1,5 @@
 /* [include] files: globs relative to the main file's directory, each match read into the same
- * document. A literal path that is missing is an error, a glob with no match a warning. */
+ * document. A literal path that is missing is an error, a glob with no match a note. */
 #include <glob.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +27,8 @@ static int match_files(struct loader *L, const struct raw *where, char *patterns
 			for (size_t i = 0; i < gl.gl_pathc; i++)
 				sv_push(matches, xstrdup(gl.gl_pathv[i]));
 		} else if (has_glob(pat)) {
-			config_report(L, DIAG_WARNING, where, "include", "files",
+			/* an empty drop-in directory is ordinary: not a warning */
+			config_report(L, DIAG_NOTE, where, "include", "files",
 				      "no file matches '%s'", full);
 		} else if (L->strict) {
 			config_report(L, DIAG_ERROR, where, "include", "files",

@@ -12,6 +12,8 @@
 #define I(field) offsetof(struct include_section, field)
 #define BIG	 (1LL << 40)
 
+/* supervisord expands the log file names twice (options.py: get(), then expand()), as it does
+ * [supervisord] environment: a literal % is %%%% there. */
 static const struct keydef program_keys[] = {
     {"command", K_STR, NULL, P(command), 0, 0, KF_PROC | KF_REQUIRED},
     {"process_name", K_STR, "%(program_name)s", P(name), 0, 0, KF_PROC},
@@ -29,18 +31,18 @@ static const struct keydef program_keys[] = {
     {"killasgroup", K_BOOL, NULL, P(killasgroup), 0, 0, 0},
     {"user", K_USER, NULL, P(user), 0, 0, 0},
     {"redirect_stderr", K_BOOL, "false", P(redirect_stderr), 0, 0, 0},
-    {"stdout_logfile", K_LOGFILE, "AUTO", P(out.logfile), 0, 0, KF_PROC},
-    {"stdout_logfile_maxbytes", K_SIZE, "50MB", P(out.maxbytes), 0, 0, 0},
-    {"stdout_logfile_backups", K_INT, "10", P(out.backups), 0, 100000, 0},
+    {"stdout_logfile", K_LOGFILE, "AUTO", P(out.logfile), 0, 0, KF_PROC | KF_TWICE},
+    {"stdout_logfile_maxbytes", K_SIZE, "50MB", P(out.maxbytes), 0, 0, KF_PROC},
+    {"stdout_logfile_backups", K_INT, "10", P(out.backups), 0, 100000, KF_PROC},
     {"stdout_capture_maxbytes", K_SIZE, "0", P(out.capture_maxbytes), 0, 0, 0},
     {"stdout_events_enabled", K_BOOL, "false", P(out.events_enabled), 0, 0, 0},
-    {"stdout_syslog", K_BOOL, "false", P(out.syslog), 0, 0, 0},
-    {"stderr_logfile", K_LOGFILE, "AUTO", P(err.logfile), 0, 0, KF_PROC},
-    {"stderr_logfile_maxbytes", K_SIZE, "50MB", P(err.maxbytes), 0, 0, 0},
-    {"stderr_logfile_backups", K_INT, "10", P(err.backups), 0, 100000, 0},
+    {"stdout_syslog", K_BOOL, "false", P(out.syslog), 0, 0, KF_PROC},
+    {"stderr_logfile", K_LOGFILE, "AUTO", P(err.logfile), 0, 0, KF_PROC | KF_TWICE},
+    {"stderr_logfile_maxbytes", K_SIZE, "50MB", P(err.maxbytes), 0, 0, KF_PROC},
+    {"stderr_logfile_backups", K_INT, "10", P(err.backups), 0, 100000, KF_PROC},
     {"stderr_capture_maxbytes", K_SIZE, "0", P(err.capture_maxbytes), 0, 0, 0},
     {"stderr_events_enabled", K_BOOL, "false", P(err.events_enabled), 0, 0, 0},
-    {"stderr_syslog", K_BOOL, "false", P(err.syslog), 0, 0, 0},
+    {"stderr_syslog", K_BOOL, "false", P(err.syslog), 0, 0, KF_PROC},
     {"environment", K_ENV, "", P(environment), 0, 0, KF_PROC},
     {"directory", K_STR_NULL, NULL, P(directory), 0, 0, KF_PROC},
     {"umask", K_UMASK, NULL, P(umask), 0, 0, 0},
@@ -136,7 +138,7 @@ static const struct keydef ctl_keys[] = {
 };
 
 static const struct keydef group_keys[] = {
-    {"programs", K_STR, NULL, G(programs), 0, 0, KF_REQUIRED},
+    {"programs", K_STR, NULL, G(programs), 0, 0, 0},
     {"priority", K_INT, "999", G(priority), -BIG, BIG, 0},
 };
 

@@ -41,10 +41,12 @@ enum ktype {
 };
 
 enum {
-	KF_PROC = 1 << 0,     /* expanded once per process, with process_num and numprocs */
+	KF_PROC =
+	    1 << 0, /* read per process: process_num, numprocs and the own environment's ENV_ */
 	KF_REQUIRED = 1 << 1, /* no default */
 	KF_EXT = 1 << 3,      /* pidvisor extension */
-	KF_TWICE = 1 << 4, /* expanded twice, as supervisord does for [supervisord] environment */
+	KF_TWICE =
+	    1 << 4, /* expanded twice, as supervisord does ([supervisord] environment, logfiles) */
 	KF_NOEXPAND = 1 << 5,
 	KF_EARLY =
 	    1 << 6, /* read before the rest of its section (numprocs: process_num needs it) */

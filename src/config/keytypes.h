@@ -9,7 +9,7 @@
 
 struct ktype_ops {
 	/* Parses an expanded value into dst: 0, or -1 with *why a malloc'd phrase that completes
-	 * "KEY: " */
+	 * "KEY: " (0 with *why set: accepted, with that warning) */
 	int (*parse)(const struct keydef *k, const char *v, void *dst, char **why);
 	void (*free)(void *dst);		     /* NULL: owns nothing */
 	bool (*equal)(const void *a, const void *b); /* NULL: compare the size bytes */

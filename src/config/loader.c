@@ -75,6 +75,7 @@ int expand_raw(struct loader *L, const struct raw *r, const char *section, const
 		free(err);
 	}
 	free(here);
+	ex->here = NULL;
 	return rc;
 }
 
@@ -82,11 +83,13 @@ static int parse_into(struct loader *L, const struct keydef *k, const struct raw
 		      const char *section, const char *v, void *dst)
 {
 	char *why = NULL;
-	if (ktype_ops(k->type)->parse(k, v, dst, &why) == 0)
-		return 0;
-	config_report(L, DIAG_ERROR, r, section, k->name, "%s", why);
+	int rc = ktype_ops(k->type)->parse(k, v, dst, &why);
+	/* a parser may accept a value with a warning (a # comment in environment) */
+	if (why)
+		config_report(L, rc == 0 ? DIAG_WARNING : DIAG_ERROR, r, section, k->name, "%s",
+			      why);
 	free(why);
-	return -1;
+	return rc == 0 ? 0 : -1;
 }
 
 int load_key(struct loader *L, const struct keydef *k, const struct ini_section *sec,

@@ -155,13 +155,44 @@ int parse_envfile(const char *text, size_t len, struct strvec *out, int *line, c
 	return 0;
 }
 
+/* supervisord splits environment with Python's shlex, for which an unquoted # starts a comment
+ * to the end of the line: between tokens it is blank, inside a word the word goes on after the
+ * newline. What it drops is noted in dropped. */
+static void skip_comment(const char **p, struct buf *dropped)
+{
+	size_t n = strcspn(*p, "\n");
+	buf_printf(dropped, "%s%.*s", dropped->len ? " " : "", (int)n, *p);
+	*p += n + ((*p)[n] == '\n');
+}
+
+static void skip_blank(const char **p, struct buf *dropped)
+{
+	for (;;) {
+		while (isspace((unsigned char)**p))
+			(*p)++;
+		if (**p != '#')
+			return;
+		skip_comment(p, dropped);
+	}
+}
+
+static void env_word(const char **p, struct buf *w, struct buf *dropped)
+{
+	while (env_wordchar(**p) || **p == '#') {
+		if (**p == '#')
+			skip_comment(p, dropped);
+		else
+			buf_putc(w, *(*p)++);
+	}
+}
+
 int parse_environment(const char *s, struct strvec *out, char **why)
 {
 	const char *p = s;
+	struct buf dropped = {0}, key = {0}, v = {0};
 	*why = NULL;
-	while (*p) {
-		while (isspace((unsigned char)*p))
-			p++;
+	for (;;) {
+		skip_blank(&p, &dropped);
 		if (!*p)
 			break;
 		/* supervisord refuses an empty item (A=1,,B=2 or a leading comma); one trailing
@@ -172,52 +203,52 @@ int parse_environment(const char *s, struct strvec *out, char **why)
 			goto fail;
 		}
 		const char *k = p;
-		while (env_wordchar(*p))
-			p++;
-		size_t kn = (size_t)(p - k);
-		while (isspace((unsigned char)*p))
-			p++;
-		if (kn == 0 || *p != '=') {
+		key.len = v.len = 0;
+		env_word(&p, &key, &dropped);
+		skip_blank(&p, &dropped);
+		if (key.len == 0 || *p != '=') {
 			*why = xasprintf("expected KEY=value at '%.30s'", k);
 			goto fail;
 		}
 		p++;
-		while (isspace((unsigned char)*p))
-			p++;
-		struct buf v = {0};
+		skip_blank(&p, &dropped);
 		if (*p == '"' || *p == '\'') {
 			char q = *p++;
 			const char *end = strchr(p, q);
 			if (!end) {
 				*why = xasprintf("unclosed %c quote in the value of %.*s", q,
-						 (int)kn, k);
-				buf_free(&v);
+						 (int)key.len, key.data);
 				goto fail;
 			}
 			buf_append(&v, p, (size_t)(end - p));
 			p = end + 1;
 		} else {
-			const char *vs = p;
-			while (env_wordchar(*p))
-				p++;
-			buf_append(&v, vs, (size_t)(p - vs));
+			env_word(&p, &v, &dropped);
 		}
-		while (isspace((unsigned char)*p))
-			p++;
+		skip_blank(&p, &dropped);
 		if (*p && *p != ',') {
 			*why = xasprintf("unexpected '%c' in the value of %.*s (quote values "
 					 "that contain it)",
-					 *p, (int)kn, k);
-			buf_free(&v);
+					 *p, (int)key.len, key.data);
 			goto fail;
 		}
-		sv_push(out, xasprintf("%.*s=%s", (int)kn, k, v.data ? v.data : ""));
-		buf_free(&v);
+		sv_push(out, xasprintf("%.*s=%.*s", (int)key.len, key.data, (int)v.len,
+				       v.data ? v.data : ""));
 		if (*p == ',')
 			p++;
 	}
+	if (dropped.len)
+		*why = xasprintf("an unquoted # starts a comment, as in supervisord: '%.*s' is "
+				 "dropped (quote the value to keep it)",
+				 (int)dropped.len, dropped.data);
+	buf_free(&dropped);
+	buf_free(&key);
+	buf_free(&v);
 	return 0;
 fail:
+	buf_free(&dropped);
+	buf_free(&key);
+	buf_free(&v);
 	sv_free(out);
 	return -1;
 }

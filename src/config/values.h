@@ -26,6 +26,8 @@ bool exitcodes_has(const struct exitcodes *ec, int code);
  * in single or double quotes) appended to out as KEY=VALUE. 0; or -1 with *why (malloc'd) and
  * *line the line at fault. */
 int parse_envfile(const char *text, size_t len, struct strvec *out, int *line, char **why);
+/* supervisord's environment= (KEY=val,K2="v 2"): 0, also with *why set (malloc'd) when a #
+ * comment dropped text, a warning; or -1 with *why. */
 int parse_environment(const char *s, struct strvec *out, char **why);
 /* POSIX shell-like split (no expansion). *why is malloc'd. */
 int split_command(const char *s, struct strvec *out, char **why);

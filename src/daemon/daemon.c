@@ -27,19 +27,56 @@
 
 extern char **environ;
 
-/* --check-config: every program's command must be there and executable, as spawning will need
- * (image builds run this last, so a missing package fails the build). */
+/* prog looked up as a start would (c's environment gives PATH): the spawn check's stat, from the
+ * supervisor's working directory or in PATH; from dir when dir is set, as exec sees it after
+ * the child's chdir. An error names the path; NULL when it is there and executable. */
+static char *find_as_spawned(const struct proc_conf *c, const char *prog, const char *dir)
+{
+	struct proc_conf at = *c;
+	char *joined = dir ? xasprintf("%s/%s", dir, prog) : xstrdup(prog);
+	char *v[] = {joined, NULL};
+	char *err = NULL;
+	at.argv = (struct strvec){v, 1, 1};
+	free(process_find_command(&at, environ, &err));
+	free(joined);
+	return err;
+}
+
+/* --check-config: every program's command and healthcheck command must be there and
+ * executable, as spawning will need (image builds run this last, so a missing package fails
+ * the build). A relative command with a '/' is run from the program's directory (the child
+ * chdirs before exec), but supervisord and pidvisor first look it up from their own working
+ * directory, where it must be too. */
 static void check_commands(const struct config *cfg, struct diag *d)
 {
+	char cwd[PATH_MAX];
+	if (!getcwd(cwd, sizeof(cwd)))
+		snprintf(cwd, sizeof(cwd), ".");
 	for (size_t g = 0; g < cfg->ngroups; g++)
 		for (size_t i = 0; i < cfg->groups[g]->nprocs; i++) {
 			const struct proc_conf *c = cfg->groups[g]->procs[i];
-			char *err = NULL, *path = process_find_command(c, environ, &err);
-			if (path) {
-				free(path);
+			const char *prog = c->argv.v[0];
+			bool from_dir = c->directory && prog[0] != '/' && strchr(prog, '/');
+			char *err = find_as_spawned(c, prog, from_dir ? c->directory : NULL);
+			if (err)
+				diag_add(d, DIAG_ERROR, c->file, c->line, c->section, "command",
+					 "%s", err);
+			else if (from_dir && access(prog, F_OK) < 0)
+				diag_add(d, DIAG_WARNING, c->file, c->line, c->section, "command",
+					 "'%s' is run from directory %s, but a start looks it up "
+					 "from the supervisor's working directory first (here %s, "
+					 "where it is missing: \"can't find command\"); make it "
+					 "absolute",
+					 prog, c->directory, cwd);
+			free(err);
+			if (c->health.kind != HEALTH_CMD)
 				continue;
-			}
-			diag_add(d, DIAG_ERROR, c->file, c->line, c->section, "command", "%s", err);
+			/* the check runs from the supervisor's directory, with its PATH */
+			struct proc_conf bare = {0};
+			err = find_as_spawned(&bare, c->health.argv.v[0], NULL);
+			if (err)
+				diag_add(d, DIAG_ERROR, c->file, c->line, c->section, "healthcheck",
+					 "%s", err);
 			free(err);
 		}
 }
@@ -150,7 +187,9 @@ enum opt_kind {
 };
 
 /* supervisord's options, then pidvisor's: the one source of --help, getopt_long's tables and
- * the [supervisord] overrides. A help text's '\n' continues under the text. */
+ * the [supervisord] overrides. A help text's '\n' continues under the text. supervisord's
+ * lines are its own, spacing included (-k's two spaces, --minprocs' "NUM "), so that its
+ * usage reads the same; only --profile_options says what pidvisor does with it. */
 static const struct daemon_option {
 	char letter; /* 0: long only */
 	const char *name;
@@ -179,7 +218,7 @@ static const struct daemon_option {
     {'z', "logfile_backups", "NUM", OPT_SET, "logfile_backups",
      "number of backups to keep when max bytes reached", false},
     {'e', "loglevel", "LEVEL", OPT_SET, "loglevel",
-     "use LEVEL as log level (critical,error,warn,info,debug,trace,blather)", false},
+     "use LEVEL as log level (debug,info,warn,error,critical)", false},
     {'j', "pidfile", "FILENAME", OPT_SET, "pidfile",
      "write a pid file for the daemon process to FILENAME", false},
     {'i', "identifier", "STR", OPT_SET, "identifier",
@@ -187,14 +226,14 @@ static const struct daemon_option {
     {'q', "childlogdir", "DIRECTORY", OPT_SET, "childlogdir",
      "the log directory for child process logs", false},
     {'k', "nocleanup", NULL, OPT_FLAG, "nocleanup",
-     "prevent the process from performing cleanup (removal of\nold automatic child log "
+     " prevent the process from performing cleanup (removal of\n old automatic child log "
      "files) at startup.",
      false},
     {'a', "minfds", "NUM", OPT_SET, "minfds",
      "the minimum number of file descriptors for start success", false},
     {'t', "strip_ansi", NULL, OPT_FLAG, "strip_ansi", "strip ansi escape codes from process output",
      false},
-    {0, "minprocs", "NUM", OPT_SET, "minprocs",
+    {0, "minprocs", "NUM ", OPT_SET, "minprocs",
      "the minimum number of processes available for start success", false},
     {0, "profile_options", "OPTIONS", OPT_IGNORE, NULL, "accepted for compatibility; ignored",
      false},
@@ -232,14 +271,14 @@ static void print_options(FILE *f, bool pidvisor)
 void daemon_usage(FILE *f, const char *prog)
 {
 	fprintf(f,
-		"%s -- run a set of applications as daemons (pidvisor %s).\n"
+		"supervisord -- run a set of applications as daemons.\n"
 		"\n"
 		"Usage: %s [options]\n"
 		"\n"
 		"Options:\n",
-		prog, PIDVISOR_VERSION, prog);
+		prog);
 	print_options(f, false);
-	fprintf(f, "\npidvisor additions:\n");
+	fprintf(f, "\npidvisor %s additions:\n", PIDVISOR_VERSION);
 	print_options(f, true);
 	fprintf(f,
 		"\npidvisor also answers as 'pidvisor ctl ...' (or 'supervisorctl') and\n"

@@ -313,9 +313,15 @@ static void tick_cb(struct ev_loop *l, ev_timer *w, int revents)
 		       : spec->name		? start_lookup(h)
 						: start_socket(h, &spec->addr, spec->addrlen);
 	if (!started) {
-		char busy[64];
-		snprintf(busy, sizeof(busy), "%d name lookups are running already", RESOLVER_MAX);
-		cannot_start(h, spec->name && errno == EAGAIN ? busy : strerror(errno));
+		char why[200];
+		if (spec->kind == HEALTH_CMD)
+			snprintf(why, sizeof(why), "'%s': %s", spec->argv.v[0], strerror(errno));
+		else if (spec->name && errno == EAGAIN)
+			snprintf(why, sizeof(why), "%d name lookups are running already",
+				 RESOLVER_MAX);
+		else
+			snprintf(why, sizeof(why), "%s", strerror(errno));
+		cannot_start(h, why);
 		return;
 	}
 	ev_timer_set(&h->timeout, h->p->conf->health_timeout, 0);

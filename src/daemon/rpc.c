@@ -12,7 +12,8 @@
 
 /* What a parameter may be. A signal is a name or a number, as supervisord takes it; its
  * signature says "string". A boolean is any value, taken by Python's truth (supervisord's `if
- * wait:`); A_ANY is any value too (sendRemoteCommEvent formats what it gets). */
+ * wait:`); A_ANY is any value too (sendRemoteCommEvent formats what it gets, sendProcessStdin
+ * checks it). */
 enum arg_type { A_STRING, A_INT, A_BOOL, A_ARRAY, A_SIGNAL, A_ANY };
 
 static const char *const type_names[] = {
@@ -275,7 +276,7 @@ static const struct method {
      "boolean",
      2,
      2,
-     {A_STRING, A_STRING},
+     {A_STRING, A_ANY},
      " Send a string of chars to the stdin of the process name.\n"
      "        If non-7-bit data is sent (unicode), it is encoded to utf-8\n"
      "        before being sent to the process' stdin.  If chars is not a\n"

@@ -528,7 +528,9 @@ static struct xr_value *config_info(struct rpc_server *rs, struct config *c,
 	struct group_conf *gc = config_find_group(c, pc->group);
 	struct pgroup *running = supervisor_find_group(rs->sv, pc->group);
 	const struct process *p = NULL;
-	if (running)
+	/* supervisord names an AUTO log file when it adds a group from a config: a group still
+	 * running from the config before reloadConfig shows its AUTO logs as "auto" */
+	if (running && running->conf == gc)
 		for (size_t j = 0; j < running->nprocs; j++)
 			if (strcmp(running->procs[j]->conf->name, pc->name) == 0)
 				p = running->procs[j];
@@ -611,37 +613,6 @@ void rpc_all_config_info(struct rpc_server *rs, const struct args *a, struct rpc
 	out->value = arr;
 }
 
-void rpc_send_stdin(struct rpc_server *rs, const struct args *a, struct rpc_answer *out)
-{
-	const char *name = a->v[0].str;
-	struct process *p = rpc_one_process(rs, name, out);
-	if (!p)
-		return;
-	if (p->pid <= 0 || p->fsm.killing) {
-		rpc_fault(out, XR_NOT_RUNNING, name);
-		return;
-	}
-	if (p->stdin_fd < 0) {
-		rpc_fault(out, XR_NO_FILE, "Process has no stdin channel");
-		return;
-	}
-	const char *s = a->v[1].str;
-	size_t len = a->v[1].len;
-	/* the pipe is non-blocking: a full one fails the call rather than the loop */
-	while (len > 0) {
-		ssize_t w = write(p->stdin_fd, s, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			rpc_fault(out, XR_NO_FILE, "Process has no stdin channel");
-			return;
-		}
-		s += w;
-		len -= (size_t)w;
-	}
-	out->value = xr_bool(true);
-}
-
 /* Python's str() of a scalar XML-RPC value: a string as it is, else its text in buf ("" for a
  * container, which supervisord's listeners never get in practice). */
 static const char *py_str(const struct xr_value *v, char *buf, size_t size, size_t *len)
@@ -670,6 +641,50 @@ static const char *py_str(const struct xr_value *v, char *buf, size_t size, size
 	}
 	*len = strlen(buf);
 	return buf;
+}
+
+void rpc_send_stdin(struct rpc_server *rs, const struct args *a, struct rpc_answer *out)
+{
+	const char *name = a->v[0].str;
+	const struct xr_value *chars = a->v[1].value;
+	/* supervisord checks chars before the name: anything but a string is INCORRECT_PARAMETERS
+	 * with the value's str() */
+	if (chars->type != XR_STRING) {
+		char text[64];
+		size_t n;
+		struct buf detail = {0};
+		const char *v = py_str(chars, text, sizeof(text), &n);
+		buf_append(&detail, v, n);
+		rpc_fault(out, XR_INCORRECT_PARAMETERS, detail.data ? detail.data : "");
+		buf_free(&detail);
+		return;
+	}
+	struct process *p = rpc_one_process(rs, name, out);
+	if (!p)
+		return;
+	if (p->pid <= 0 || p->fsm.killing) {
+		rpc_fault(out, XR_NOT_RUNNING, name);
+		return;
+	}
+	if (p->stdin_fd < 0) {
+		rpc_fault(out, XR_NO_FILE, "Process has no stdin channel");
+		return;
+	}
+	const char *s = chars->u.str.ptr;
+	size_t len = chars->u.str.len;
+	/* the pipe is non-blocking: a full one fails the call rather than the loop */
+	while (len > 0) {
+		ssize_t w = write(p->stdin_fd, s, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			rpc_fault(out, XR_NO_FILE, "Process has no stdin channel");
+			return;
+		}
+		s += w;
+		len -= (size_t)w;
+	}
+	out->value = xr_bool(true);
 }
 
 void rpc_remote_comm(struct rpc_server *rs, const struct args *a, struct rpc_answer *out)

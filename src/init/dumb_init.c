@@ -84,12 +84,18 @@ int dumb_init_main(int argc, char **argv)
 			argv[0]);
 		return 1;
 	}
+	/* dumb-init's own debug lines about its environment, each one write */
 	const char *debug = getenv("DUMB_INIT_DEBUG");
-	if (debug && strcmp(debug, "1") == 0)
+	if (debug && strcmp(debug, "1") == 0) {
 		o.verbosity = 1;
+		fputs("[dumb-init] Running in debug mode.\n", stderr);
+	}
 	const char *setsid = getenv("DUMB_INIT_SETSID");
-	if (setsid && strcmp(setsid, "0") == 0)
+	if (setsid && strcmp(setsid, "0") == 0) {
 		o.setsid = false;
+		if (o.verbosity)
+			fputs("[dumb-init] Not running in setsid mode.\n", stderr);
+	}
 	o.to_group = o.setsid;
 	if (o.setsid) {
 		/* the child's job-control stops become real stops (then we stop too) */

@@ -22,25 +22,37 @@ static const char *const tini_level[] = {"FATAL", "WARN ", "INFO ", "DEBUG", "TR
 
 /* Where each flavor prints: tini puts fatal errors and warnings on stderr and the rest on
  * stdout, shown up to its verbosity (default 1); dumb-init has errors and, with -v, debug lines,
- * all on stderr; pidvisor is silent but for errors unless -v. */
+ * all on stderr; pidvisor is silent but for errors unless -v. Each line is one write, so the
+ * lines of the parent and of the child (between fork and exec) never mix. */
 __attribute__((format(printf, 3, 4))) static void say(const struct init_opts *o, int level,
 						      const char *fmt, ...)
 {
 	if (level > L_FATAL && o->verbosity < (o->flavor == INIT_DUMB_INIT ? 1 : level))
 		return;
-	FILE *f = o->flavor == INIT_TINI && level >= L_INFO ? stdout : stderr;
+	char line[4096]; /* docs/limits.md: a longer line is cut */
+	int n;
 	if (o->flavor == INIT_TINI)
-		fprintf(f, "[%s tini (%d)] ", tini_level[level], (int)getpid());
-	else if (o->flavor == INIT_DUMB_INIT)
-		fputs("[dumb-init] ", f);
+		n = snprintf(line, sizeof(line), "[%s tini (%d)] ", tini_level[level],
+			     (int)getpid());
 	else
-		fputs("pidvisor: ", f);
+		n = snprintf(line, sizeof(line), "%s",
+			     o->flavor == INIT_DUMB_INIT ? "[dumb-init] " : "pidvisor: ");
 	va_list ap;
 	va_start(ap, fmt);
-	vfprintf(f, fmt, ap);
+	vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
 	va_end(ap);
-	fputc('\n', f);
-	fflush(f);
+	n = (int)strlen(line);
+	line[n++] = '\n';
+	int fd = o->flavor == INIT_TINI && level >= L_INFO ? STDOUT_FILENO : STDERR_FILENO;
+	for (const char *p = line; n > 0;) {
+		ssize_t w = write(fd, p, (size_t)n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		p += w;
+		n -= (int)w;
+	}
 }
 
 void init_opts_defaults(struct init_opts *o, enum init_flavor flavor)
@@ -103,32 +115,43 @@ static int exec_failure_code(const struct init_opts *o, int err)
 /* In the child, between fork and exec. */
 static void become_child(const struct init_opts *o, const struct saved_signals *sv)
 {
+	const char *no_tty = NULL;
 	if (o->flavor == INIT_DUMB_INIT) {
 		sigset_t all;
 		sigfillset(&all);
 		sigprocmask(SIG_UNBLOCK, &all, NULL);
 		if (o->setsid) {
 			if (setsid() < 0) {
-				say(o, L_FATAL, "cannot start a session (errno=%d %s)", errno,
+				say(o, L_FATAL, "Unable to setsid (errno=%d %s). Exiting.", errno,
 				    strerror(errno));
 				_exit(1);
 			}
 			if (ioctl(STDIN_FILENO, TIOCSCTTY, 0) < 0)
-				say(o, L_DEBUG, "no controlling terminal to take (errno=%d %s).",
-				    errno, strerror(errno));
-			say(o, L_DEBUG, "new session started.");
+				say(o, L_DEBUG,
+				    "Unable to attach to controlling tty (errno=%d %s).", errno,
+				    strerror(errno));
+			say(o, L_DEBUG, "setsid complete.");
 		}
 	} else {
 		/* Own process group, and the terminal's foreground if there is one: done here,
 		 * not in the parent, so an init running an init cannot leave the program in the
 		 * background. */
 		if (setpgid(0, 0) < 0) {
-			say(o, L_FATAL, "setpgid: %s", strerror(errno));
+			say(o, L_FATAL, "setpgid failed: %s", strerror(errno));
 			_exit(1);
 		}
-		if (tcsetpgrp(STDIN_FILENO, getpgrp()) < 0 && errno != ENOTTY && errno != ENXIO) {
-			say(o, L_FATAL, "tcsetpgrp: %s", strerror(errno));
-			_exit(1);
+		if (tcsetpgrp(STDIN_FILENO, getpgrp()) < 0) {
+			if (errno != ENOTTY && errno != ENXIO) {
+				say(o, L_FATAL, "tcsetpgrp failed: %s", strerror(errno));
+				_exit(1);
+			}
+			no_tty = errno == ENOTTY ? "no tty" : "no such device";
+			/* tini prints this on its buffered stdout: a successful exec discards
+			 * it unless stdout is a terminal, a failed one prints it at exit */
+			if (o->flavor == INIT_TINI && isatty(STDOUT_FILENO)) {
+				say(o, L_DEBUG, "tcsetpgrp failed: %s (ok to proceed)", no_tty);
+				no_tty = NULL;
+			}
 		}
 		sigprocmask(SIG_SETMASK, &sv->mask, NULL);
 		sigaction(SIGTTIN, &sv->ttin, NULL);
@@ -138,35 +161,59 @@ static void become_child(const struct init_opts *o, const struct saved_signals *
 	int err = errno;
 	if (o->flavor == INIT_DUMB_INIT)
 		say(o, L_FATAL, "%s: %s", o->argv[0], strerror(err));
-	else
+	else if (o->flavor == INIT_TINI) {
+		say(o, L_FATAL, "exec %s failed: %s", o->argv[0], strerror(err));
+		if (no_tty)
+			say(o, L_DEBUG, "tcsetpgrp failed: %s (ok to proceed)", no_tty);
+	} else
 		say(o, L_FATAL, "cannot run %s: %s", o->argv[0], strerror(err));
 	_exit(exec_failure_code(o, err));
 }
 
+/* dumb-init's -r, and its job-control stops rewritten to SIGSTOP. */
 static int translate(const struct init_opts *o, int sig)
 {
 	if (sig < 1 || sig > INIT_MAXSIG || o->rewrite[sig] < 0)
 		return sig;
-	say(o, L_DEBUG, "Signal %d rewritten to %d.", sig, o->rewrite[sig]);
+	say(o, L_DEBUG, "Translating signal %d to %d.", sig, o->rewrite[sig]);
 	return o->rewrite[sig];
 }
 
-static void forward(const struct init_opts *o, pid_t child, int sig)
+/* Passes a signal on, in each flavor's words. false: a fatal error (tini exits 1). */
+static bool forward(const struct init_opts *o, pid_t child, int sig)
 {
-	sig = translate(o, sig);
-	if (sig == 0) {
-		say(o, L_DEBUG, "Signal dropped (rewritten to 0).");
-		return;
+	pid_t to = o->to_group ? -child : child;
+	if (o->flavor == INIT_DUMB_INIT) {
+		sig = translate(o, sig);
+		if (sig == 0) {
+			say(o, L_DEBUG, "Not forwarding signal %d to children (ignored).", sig);
+			return true;
+		}
+		kill(to, sig);
+		say(o, L_DEBUG, "Forwarded signal %d to children.", sig);
+		return true;
 	}
-	if (kill(o->to_group ? -child : child, sig) < 0) {
-		if (errno == ESRCH)
+	if (o->flavor == INIT_TINI)
+		say(o, L_DEBUG, "Passing signal: '%s'", strsignal(sig));
+	if (kill(to, sig) == 0) {
+		if (o->flavor == INIT_PIDVISOR)
+			say(o, L_DEBUG, "Forwarded signal %d.", sig);
+		return true;
+	}
+	if (errno == ESRCH) {
+		if (o->flavor == INIT_TINI)
+			say(o, L_WARN, "Child was dead when forwarding signal");
+		else
 			say(o, L_WARN, "The child had already exited; signal %d not delivered.",
 			    sig);
-		else
-			say(o, L_FATAL, "Forwarding signal %d failed: %s", sig, strerror(errno));
-		return;
+		return true;
 	}
-	say(o, L_DEBUG, "Forwarded signal %d.", sig);
+	if (o->flavor == INIT_TINI) {
+		say(o, L_FATAL, "Unexpected error when forwarding signal: '%s'", strerror(errno));
+		return false;
+	}
+	say(o, L_FATAL, "Forwarding signal %d failed: %s", sig, strerror(errno));
+	return true;
 }
 
 static double now_s(void)
@@ -220,9 +267,84 @@ static void pid1_check(const struct init_opts *o)
 		return;
 	if (o->flavor == INIT_TINI)
 		say(o, L_WARN,
-		    "not PID 1 and not a child subreaper: orphaned processes will not be handed "
-		    "to this init, so their zombies will not be reaped.\n"
-		    "Fix: pass -s or set TINI_SUBREAPER to become a subreaper, or run as PID 1.");
+		    "Tini is not running as PID 1 and isn't registered as a child subreaper.\n"
+		    "Zombie processes will not be re-parented to Tini, so zombie reaping won't "
+		    "work.\n"
+		    "To fix the problem, use the -s option or set the environment variable "
+		    "TINI_SUBREAPER to register Tini as a child subreaper, or run Tini as PID 1.");
+}
+
+/* dumb-init gives up its terminal so the child's session can take it. The kernel then sends
+ * SIGHUP and SIGCONT to our group: the first of each is not the user's, so it is not
+ * forwarded. */
+static void give_up_tty(const struct init_opts *o, bool *tty_ignore)
+{
+	if (ioctl(STDIN_FILENO, TIOCNOTTY) < 0) {
+		say(o, L_DEBUG, "Unable to detach from controlling tty (errno=%d %s).", errno,
+		    strerror(errno));
+	} else if (getsid(0) == getpid()) {
+		say(o, L_DEBUG,
+		    "Detached from controlling tty, ignoring the first SIGHUP and "
+		    "SIGCONT we receive.");
+		tty_ignore[SIGHUP] = tty_ignore[SIGCONT] = true;
+	} else {
+		say(o, L_DEBUG, "Detached from controlling tty, but was not session leader.");
+	}
+}
+
+/* Reaps every exited child, in each flavor's words. *code is set (the exit status, 128+N for
+ * a signal, tini's -e applied) when the child itself is reaped; dumb-init stops there. */
+static void reap(const struct init_opts *o, pid_t child, int *code)
+{
+	int status;
+	pid_t pid;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		int st = wait_status_code(status) % 256;
+		if (o->flavor == INIT_DUMB_INIT) {
+			if (WIFSIGNALED(status))
+				say(o, L_DEBUG, "A child with PID %d was terminated by signal %d.",
+				    (int)pid, WTERMSIG(status));
+			else
+				say(o, L_DEBUG, "A child with PID %d exited with exit status %d.",
+				    (int)pid, st);
+		} else if (o->flavor == INIT_TINI) {
+			say(o, L_DEBUG, "Reaped child with pid: '%d'", (int)pid);
+		}
+		if (pid != child) {
+			if (o->flavor == INIT_TINI && o->warn_on_reap)
+				say(o, L_WARN, "Reaped zombie process with pid=%d", (int)pid);
+			else if (o->flavor == INIT_PIDVISOR)
+				say(o, o->warn_on_reap ? L_WARN : L_DEBUG, "Reaped pid %d.",
+				    (int)pid);
+			continue;
+		}
+		if (o->flavor == INIT_TINI && WIFSIGNALED(status))
+			say(o, L_INFO, "Main child exited with signal (with signal '%s')",
+			    strsignal(WTERMSIG(status)));
+		else if (o->flavor == INIT_TINI)
+			say(o, L_INFO, "Main child exited normally (with status '%d')", st);
+		else if (o->flavor == INIT_PIDVISOR)
+			say(o, L_DEBUG, "The program exited with status %d.", st);
+		*code = o->remap[st] ? 0 : st;
+		if (o->flavor == INIT_DUMB_INIT)
+			return;
+	}
+	if (o->flavor == INIT_TINI)
+		say(o, L_TRACE,
+		    pid < 0 && errno == ECHILD ? "No child to wait" : "No child to reap");
+}
+
+/* tini wakes once a second to reap even when no SIGCHLD came. */
+static int next_signal(const struct init_opts *o, const sigset_t *wait_set)
+{
+	siginfo_t si;
+	if (o->flavor != INIT_TINI)
+		return sigwaitinfo(wait_set, &si);
+	static const struct timespec one_second = {1, 0};
+	int sig = sigtimedwait(wait_set, &si, &one_second);
+	if (sig < 0 && errno == EAGAIN)
+		return 0;
+	return sig;
 }
 
 int init_run(struct init_opts *o)
@@ -233,90 +355,85 @@ int init_run(struct init_opts *o)
 
 	setup_signals(o, &wait_set, &saved);
 	if (o->pdeathsig && prctl(PR_SET_PDEATHSIG, o->pdeathsig) < 0) {
-		say(o, L_FATAL, "cannot set the parent-death signal: %s", strerror(errno));
+		say(o, L_FATAL,
+		    o->flavor == INIT_TINI ? "Failed to set up parent death signal"
+					   : "cannot set the parent-death signal");
 		return 1;
 	}
-	if (o->subreaper && getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
-		say(o, L_FATAL, "cannot become a child subreaper: %s", strerror(errno));
-		return 1;
+	if (o->subreaper && (o->flavor == INIT_TINI || getpid() != 1)) {
+		if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
+			say(o, L_FATAL, "Failed to register as child subreaper: %s",
+			    strerror(errno));
+			return 1;
+		}
+		if (o->flavor == INIT_TINI)
+			say(o, L_TRACE, "Registered as child subreaper");
 	}
 	pid1_check(o);
-
-	if (o->flavor == INIT_DUMB_INIT && o->setsid) {
-		/* Give up our terminal so the child's session can take it. The kernel then sends
-		 * SIGHUP and SIGCONT to our group: the first of each is not the user's, so it is
-		 * not forwarded. */
-		if (ioctl(STDIN_FILENO, TIOCNOTTY) < 0) {
-			say(o, L_DEBUG, "No controlling terminal to give up (errno=%d %s).", errno,
-			    strerror(errno));
-		} else if (getsid(0) == getpid()) {
-			say(o, L_DEBUG,
-			    "Gave up the terminal; the first SIGHUP and SIGCONT will "
-			    "be ignored.");
-			tty_ignore[SIGHUP] = tty_ignore[SIGCONT] = true;
-		}
-	}
+	if (o->flavor == INIT_DUMB_INIT && o->setsid)
+		give_up_tty(o, tty_ignore);
 
 	fflush(NULL);
 	pid_t child = fork();
 	if (child < 0) {
-		say(o, L_FATAL, "fork: %s", strerror(errno));
+		say(o, L_FATAL,
+		    o->flavor == INIT_DUMB_INIT ? "Unable to fork. Exiting." : "fork failed: %s",
+		    strerror(errno));
 		return 1;
 	}
 	if (child == 0)
 		become_child(o, &saved);
-	say(o, o->flavor == INIT_TINI ? L_INFO : L_DEBUG, "Started '%s' as pid %d.", o->argv[0],
-	    (int)child);
+	if (o->flavor == INIT_TINI)
+		say(o, L_INFO, "Spawned child process '%s' with pid '%d'", o->argv[0], (int)child);
+	else if (o->flavor == INIT_DUMB_INIT)
+		say(o, L_DEBUG, "Child spawned with PID %d.", (int)child);
+	else
+		say(o, L_DEBUG, "Started '%s' as pid %d.", o->argv[0], (int)child);
 	if (o->flavor == INIT_DUMB_INIT && chdir("/") < 0)
-		say(o, L_DEBUG, "chdir(\"/\"): %s", strerror(errno));
+		say(o, L_DEBUG, "Unable to chdir(\"/\") (errno=%d %s)", errno, strerror(errno));
 
 	for (;;) {
-		siginfo_t si;
-		int sig = sigwaitinfo(&wait_set, &si);
+		int sig = next_signal(o, &wait_set);
 		if (sig < 0) {
 			if (errno == EINTR)
 				continue;
 			say(o, L_FATAL, "sigwaitinfo: %s", strerror(errno));
 			return 1;
 		}
-		say(o, L_DEBUG, "Received signal %d.", sig);
-		if (sig <= INIT_MAXSIG && tty_ignore[sig]) {
+		int code = -1;
+		if (o->flavor == INIT_TINI && sig == SIGCHLD)
+			say(o, L_DEBUG, "Received SIGCHLD");
+		else if (o->flavor == INIT_PIDVISOR)
+			say(o, L_DEBUG, "Received signal %d.", sig);
+		else if (o->flavor == INIT_DUMB_INIT)
+			say(o, L_DEBUG, "Received signal %d.", sig);
+		if (sig > 0 && sig <= INIT_MAXSIG && tty_ignore[sig]) {
 			tty_ignore[sig] = false;
-			say(o, L_DEBUG, "Ignored terminal hand-off signal %d.", sig);
+			say(o, L_DEBUG, "Ignoring tty hand-off signal %d.", sig);
 			continue;
 		}
-		if (sig != SIGCHLD) {
-			forward(o, child, sig);
+		if (sig > 0 && sig != SIGCHLD) {
+			if (!forward(o, child, sig))
+				return 1;
 			if (o->flavor == INIT_DUMB_INIT &&
 			    (sig == SIGTSTP || sig == SIGTTOU || sig == SIGTTIN)) {
-				say(o, L_DEBUG, "Stopping ourselves after a terminal stop signal.");
+				say(o, L_DEBUG, "Suspending self due to TTY signal.");
 				kill(getpid(), SIGSTOP);
 			}
-			continue;
 		}
-		int status;
-		pid_t pid;
-		int code = -1;
-		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-			if (pid != child) {
-				say(o, o->warn_on_reap ? L_WARN : L_DEBUG, "Reaped pid %d.",
-				    (int)pid);
-				continue;
-			}
-			code = wait_status_code(status) % 256;
-			say(o, o->flavor == INIT_TINI ? L_INFO : L_DEBUG,
-			    "The program exited with status %d.", code);
-			if (o->remap[code])
-				code = 0;
-			if (o->flavor == INIT_DUMB_INIT)
-				break;
-		}
+		/* tini reaps after every wake-up; the others on SIGCHLD */
+		if (o->flavor == INIT_TINI || sig == SIGCHLD)
+			reap(o, child, &code);
 		if (code < 0)
 			continue;
-		if (o->flavor == INIT_DUMB_INIT)
+		if (o->flavor == INIT_DUMB_INIT) {
 			forward(o, child, SIGTERM); /* to whatever is left in the group */
-		else if (o->leftovers_grace)
+			say(o, L_DEBUG, "Child exited with status %d. Goodbye.", code);
+		} else if (o->flavor == INIT_TINI) {
+			say(o, L_TRACE, "Exiting: child has exited");
+		} else if (o->leftovers_grace) {
 			finish_leftovers(o, &wait_set);
+		}
 		return code;
 	}
 }

@@ -16,11 +16,19 @@ void diag_vadd(struct diag *d, enum diag_level level, const char *file, int line
 		buf_printf(&sb, "%s: ", file);
 	if (level == DIAG_WARNING)
 		buf_puts(&sb, "warning: ");
+	else if (level == DIAG_NOTE)
+		buf_puts(&sb, "note: ");
 	if (section)
 		buf_printf(&sb, "[%s] ", section);
 	if (key)
 		buf_printf(&sb, "%s: ", key);
 	buf_vprintf(&sb, fmt, ap);
+	/* a program's keys are read once per process (numprocs): say a repeated line once */
+	if (d->n && d->items[d->n - 1].level == level && sb.data &&
+	    strcmp(d->items[d->n - 1].text, sb.data) == 0) {
+		buf_free(&sb);
+		return;
+	}
 	if (d->n == d->cap) {
 		d->cap = d->cap ? d->cap * 2 : 8;
 		d->items = xrealloc(d->items, d->cap * sizeof(*d->items));
@@ -30,7 +38,7 @@ void diag_vadd(struct diag *d, enum diag_level level, const char *file, int line
 	d->n++;
 	if (level == DIAG_ERROR)
 		d->errors++;
-	else
+	else if (level == DIAG_WARNING)
 		d->warnings++;
 }
 

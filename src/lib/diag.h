@@ -6,7 +6,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-enum diag_level { DIAG_WARNING, DIAG_ERROR };
+/* A note is said but counted in neither errors nor warnings (--check-config's exit status): what
+ * supervisord also only mentions, such as an [include] glob that matches nothing. */
+enum diag_level { DIAG_NOTE, DIAG_WARNING, DIAG_ERROR };
 
 struct diag_item {
 	enum diag_level level;

@@ -228,6 +228,20 @@ def test_get_all_config_info(pair, name):
     assert member_diffs(got["pidvisor"], got["supervisord"]) == expected
 
 
+def test_config_info_after_reload_config(pair):
+    """reloadConfig gives supervisord a new config whose AUTO logs are named only when a group
+    is added from it: until then getAllConfigInfo answers "auto" for them, as pidvisor must."""
+    servers = pair("[program:a]\ncommand=/bin/sleep 100\n"
+                   "[program:b]\ncommand=/bin/sleep 100\nstdout_logfile={tmp}/b.log\n")
+    for impl, (d, px) in servers.items():
+        px.supervisor.reloadConfig()
+    got = answers(servers, lambda px: px.supervisor.getAllConfigInfo())
+    assert member_diffs(got["pidvisor"], got["supervisord"]) == []
+    by_name = {c["name"]: c for c in got["pidvisor"]}
+    assert by_name["a"]["stdout_logfile"] == "auto"
+    assert by_name["b"]["stdout_logfile"] == "{tmp}/b.log"
+
+
 class SlashDaemon(Daemon):
     """childlogdir written with a trailing '/'."""
 
@@ -398,6 +412,8 @@ FAULT_CALLS = [
     ("supervisor.signalAllProcesses", ["BOGUS"]), ("supervisor.signalProcess", ["run:*", "BOGUS"]),
     ("supervisor.signalProcessGroup", ["nope", "HUP"]),
     ("supervisor.sendProcessStdin", ["idle", "x"]), ("supervisor.sendProcessStdin", ["nope", "x"]),
+    ("supervisor.sendProcessStdin", ["run", 123]), ("supervisor.sendProcessStdin", ["nope", 123]),
+    ("supervisor.sendProcessStdin", ["run", 1.5]), ("supervisor.sendProcessStdin", ["run", True]),
     ("supervisor.sendRemoteCommEvent", [1, 2]), ("supervisor.sendRemoteCommEvent", ["a", "b"]),
     ("supervisor.sendRemoteCommEvent", [True, 1.5]),
     ("supervisor.sendRemoteCommEvent", [[1], {"a": 1}]),

@@ -141,6 +141,8 @@ WRONG = {"string": [7, 1.5, [], {"a": 1}, True],
 # Slots that take any value, as supervisord: a boolean by Python's truth (`if wait:`), and both
 # of sendRemoteCommEvent's (it formats what it gets).
 ANY_VALUE = ("boolean", "supervisor.sendRemoteCommEvent")
+# Slots a method checks itself, with supervisord's fault: sendProcessStdin's chars.
+OWN_CHECK = {("supervisor.sendProcessStdin", 1): INCORRECT_PARAMETERS}
 # start, stop and restart would change what the rest of the test sees; shutdown would end it
 RUNS_HANDLER_SAFELY = ("supervisor.read", "supervisor.tail", "supervisor.signal",
                        "supervisor.getProcessInfo", "system.")
@@ -178,6 +180,10 @@ def test_wrong_types_every_method(daemon):
                         m.startswith(("supervisor.start", "supervisor.stop")):
                     continue  # they would run, and change what the rest of the test sees
                 f = c.call(m, *params)
+                if (m, i) in OWN_CHECK:
+                    assert isinstance(f, xmlrpc.client.Fault), (m, params, f)
+                    assert f.faultCode == OWN_CHECK[(m, i)], (m, params, f)
+                    continue
                 if t in ANY_VALUE or m in ANY_VALUE:
                     assert not isinstance(f, xmlrpc.client.Fault) or \
                         f.faultCode != BAD_ARGUMENTS, (m, params, f)

@@ -3,6 +3,7 @@
 `pidvisor -- CMD`. As PID 1 of a PID namespace and as a plain child (a subreaper)."""
 import os
 import pty
+import re
 import shlex
 import signal
 import subprocess
@@ -387,3 +388,56 @@ def test_tini_gives_the_child_the_terminal_foreground(kind, links):
     assert rc == 0, out
     tpgid, pgid = out.split()[-2:]
     assert tpgid == pgid, "the child's group is the terminal's foreground group"
+
+
+# Verbose runs whose lines must read as the real init's, side by side: (flavor, options, env,
+# command). tini's at -vv, debug: its trace lines (-vvv) depend on timing, such as whether an
+# orphan was re-parented before a waitpid. The orphan of the second exits well before the shell.
+VERBOSE_RUNS = [
+    ("tini", ["-vv"], {}, ["sh", "-c", "exit 3"]),
+    ("tini", ["-s", "-vv", "-w"], {}, ["sh", "-c", "(sleep 0.2 &); sleep 2; exit 3"]),
+    ("tini", ["-vv"], {}, ["/nonexistent"]),
+    ("tini", ["-s", "-vv"], {}, ["sh", "-c", "kill -USR1 $PPID; sleep 1"]),
+    ("dumb-init", ["-v"], {}, ["echo", "oh,", "hi"]),
+    ("dumb-init", ["-v", "-c"], {}, ["echo", "oh,", "hi"]),
+    ("dumb-init", ["-r", "15:10"], {"DUMB_INIT_DEBUG": "1", "DUMB_INIT_SETSID": "0"},
+     ["sh", "-c", "kill -TERM $$; sleep 1"]),
+    ("dumb-init", ["-v"], {}, ["/nonexistent"]),
+    ("dumb-init", ["-v", "-r", "10:0"], {}, ["sh", "-c", "kill -USR1 $PPID; sleep 1"]),
+]
+PIDS = [(re.compile(p), r) for p, r in [
+    (r"^\[(\w+ +)tini \(\d+\)\]", r"[\1tini (N)]"), (r"pid '\d+'", "pid 'N'"),
+    (r"pid: '\d+'", "pid: 'N'"), (r"pid=\d+", "pid=N"), (r"PID \d+", "PID N")]]
+
+
+def verbose_lines(data):
+    """The set of lines, pids written N: which line comes first races between the init and its
+    child, and a lost or doubled SIGCHLD is timing; a line mixed with another is not."""
+    out = set()
+    for line in data.decode().splitlines():
+        for rx, repl in PIDS:
+            line = rx.sub(repl, line)
+        out.add(line)
+    return out
+
+
+@pytest.mark.parametrize("run_no", range(len(VERBOSE_RUNS)))
+def test_verbose_lines_read_as_the_real_inits(run_no, links, start):
+    flavor, opts, env, cmd = VERBOSE_RUNS[run_no]
+    got = {}
+    for kind in (flavor, "real-" + flavor):
+        rc, out, err = start(argv(kind, links, opts, cmd), pid1=False, env=env).wait()
+        got[kind] = (rc, verbose_lines(out), verbose_lines(err))
+    assert got[flavor] == got["real-" + flavor]
+
+
+def test_dumb_init_verbose_terminal_hand_off_reads_as_dumb_inits(links):
+    """On a terminal, -v tells of the hand-off and of the SIGHUP and SIGCONT it ignores, in
+    dumb-init's words."""
+    got = {}
+    for kind in DUMBS:
+        rc, out = run_on_pty(argv(kind, links, ["-v"], ["sh", "-c", "sleep 0.3"]), [])
+        got[kind] = (rc, {line for line in verbose_lines(out.replace("\r\n", "\n").encode())
+                          if line.startswith("[dumb-init]")})
+    assert got["dumb-init"] == got["real-dumb-init"]
+    assert "[dumb-init] Ignoring tty hand-off signal 1." in got["dumb-init"][1]

@@ -135,6 +135,53 @@ def test_check_config_finds_missing_commands(tmp_path):
     assert not any("[program:ok]" in l for l in lines)
 
 
+def test_check_config_relative_command_is_run_from_directory(tmp_path):
+    """A relative command with a '/' runs from the program's directory (the child chdirs before
+    exec): --check-config looks there, naming the path, and warns when a start's own lookup
+    (from the supervisor's working directory, as supervisord does) would miss it."""
+    app = tmp_path / "app"
+    (app / "bin").mkdir(parents=True)
+    (app / "bin" / "run").write_text("#!/bin/sh\n")
+    (app / "bin" / "run").chmod(0o755)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    conf = tmp_path / "rel.conf"
+    conf.write_text(f"[supervisord]\n[program:app]\ncommand=bin/run --x\ndirectory={app}\n"
+                    f"[program:gone]\ncommand=bin/gone\ndirectory={app}\n")
+    r = run_cli(PIDVISOR, "-c", str(conf), "--check-config", cwd=app)
+    assert r.returncode == 2, r.stdout
+    lines = r.stdout.splitlines()
+    assert f"{conf}:5: [program:gone] command: can't find command '{app}/bin/gone'" in lines
+    assert not any("[program:app]" in line for line in lines), lines
+    r = run_cli(PIDVISOR, "-c", str(conf), "--check-config", cwd=elsewhere)
+    assert f"{conf}:2: warning: [program:app] command: 'bin/run' is run from directory {app}, " \
+        f"but a start looks it up from the supervisor's working directory first (here " \
+        f"{elsewhere}" in r.stdout
+
+
+def test_check_config_finds_a_missing_healthcheck_command(tmp_path):
+    conf = tmp_path / "hc.conf"
+    conf.write_text("[supervisord]\n[program:web]\ncommand=sleep 1\nhealthcheck=cmd:/missing -q\n"
+                    "[program:fine]\ncommand=sleep 1\nhealthcheck=cmd:true\n")
+    r = run_cli(PIDVISOR, "-c", str(conf), "--check-config")
+    assert r.returncode == 2
+    lines = r.stdout.splitlines()
+    assert f"{conf}:2: [program:web] healthcheck: can't find command '/missing'" in lines
+    assert not any("[program:fine]" in line for line in lines), lines
+
+
+def test_check_config_empty_include_glob_is_not_a_warning(tmp_path):
+    """An empty drop-in directory is ordinary: a note, exit 0."""
+    (tmp_path / "conf.d").mkdir()
+    conf = tmp_path / "inc.conf"
+    conf.write_text("[supervisord]\n[include]\nfiles=conf.d/*.conf\n"
+                    "[program:web]\ncommand=sleep 1\n")
+    r = run_cli(PIDVISOR, "-c", str(conf), "--check-config")
+    assert r.returncode == 0, r.stdout
+    assert f"{conf}:3: note: [include] files: no file matches '{tmp_path}/conf.d/*.conf'" \
+        in r.stdout.splitlines()
+
+
 def test_no_config_found_is_a_usage_error(tmp_path):
     # a private mount namespace hides this machine's own /etc/supervisor*, if any, so the
     # search really finds nothing (Debian's supervisor package installs one)
@@ -235,12 +282,31 @@ def test_answers_to_supervisord_and_supervisorctl_names(tmp_path):
     assert r.returncode == 0 and "supervisorctl" in r.stdout and "--serverurl" in r.stdout
 
 
+def test_help_is_supervisords_for_its_options(tmp_path):
+    """-? prints supervisord's usage, line for line, for supervisord's options (its e2e test
+    expects "supervisord -- run a set of applications"); only the program path in Usage and
+    what --profile_options does differ; pidvisor's own options follow."""
+    os.symlink(PIDVISOR, tmp_path / "supervisord")
+    theirs = run_cli(SUPERVISORD, "-?")
+    ours = run_cli(str(tmp_path / "supervisord"), "-?")
+    assert theirs.returncode == ours.returncode == 0
+
+    def comparable(text):
+        lines = text.split("\n--profile_options")[0].splitlines()
+        return [re.sub(r"^Usage: \S+", "Usage: PROG", line) for line in lines]
+    assert comparable(ours.stdout) == comparable(theirs.stdout)
+    assert ours.stdout.startswith("supervisord -- run a set of applications as daemons.\n")
+    assert "--check-config" in ours.stdout
+    assert run_cli(PIDVISOR, "-?").stdout == ours.stdout.replace("Usage: supervisord",
+                                                                  "Usage: pidvisor")
+
+
 def test_every_option_in_help_is_accepted(tmp_path):
     """--help and getopt_long come from one table: each option --help shows is taken, with an
     argument exactly when --help names one."""
     conf = tmp_path / "ok.conf"
     conf.write_text(f"[supervisord]\nlogfile={tmp_path}/l\n")
-    shown = re.findall(r"^(?:-(\w)/)?--([\w-]+)(?: ([A-Z]+))? -- ",
+    shown = re.findall(r"^(?:-(\w)/)?--([\w-]+)(?: ([A-Z]+))? +-- ",
                        run_cli(PIDVISOR, "-h").stdout, re.M)
     assert len(shown) == 21, shown
     for letter, name, arg in shown:

@@ -83,3 +83,16 @@ def test_on_unhealthy_shutdown_ends_pidvisor(run, tmp_path):
     d = run("pidvisor", conf)
     assert d.proc.wait(timeout=15) == 9
     assert "api is unhealthy and has on_unhealthy=shutdown" in d.log()
+
+
+def test_a_check_command_that_cannot_start_is_named(run, tmp_path):
+    conf = ("[program:job]\ncommand=sleep 1000\nstartsecs=0\n"
+            "healthcheck=cmd:/no/such/probe --x\nhealthcheck_interval=0.2s\n"
+            "healthcheck_retries=1\n\n")
+    d = run("pidvisor", conf)
+    d.wait_log(r"job is unhealthy", timeout=15)
+
+    def logged():
+        out = "".join(p.read_text() for p in tmp_path.glob("job-stdout*"))
+        return "healthcheck: cannot start the check: '/no/such/probe': No such file" in out
+    wait_until(logged, timeout=15, what="the failed check in job's log")

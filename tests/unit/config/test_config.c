@@ -347,7 +347,8 @@ static void test_group_keys_read_through_the_table(void **state)
 		      &d);
 	assert_null(c);
 	assert_true(has_diag(&d, "main.conf:6: [group:g] priority: 'high' is not an integer"));
-	assert_true(has_diag(&d, "main.conf:7: [group:h] programs: required, but missing"));
+	/* supervisord makes a group without programs an empty group */
+	assert_true(has_diag(&d, "main.conf:7: warning: [group:h] programs: none: an empty group"));
 	diag_free(&d);
 	c = load_conf("[supervisord]\n[program:a]\ncommand=x\n[group:g]\nprograms=%(ENV_P)s\n"
 		      "priority=-3\n",
@@ -363,6 +364,21 @@ static void test_group_keys_read_through_the_table(void **state)
 	assert_non_null(c);
 	assert_int_equal(c->groups[0]->priority, -3);
 	assert_string_equal(c->groups[0]->procs[0]->name, "a");
+	config_free(c);
+	diag_free(&d);
+}
+
+/* a warning about a key read once per process is said once, not numprocs times */
+static void test_repeated_warning_said_once(void **state)
+{
+	struct diag d = {0};
+	struct config *c = load_conf("[supervisord]\n[program:w]\ncommand=x\nnumprocs=3\n"
+				     "process_name=w%(process_num)d\nenvironment=A=1#c\n",
+				     &d);
+	assert_non_null(c);
+	assert_int_equal(d.n, 1);
+	assert_int_equal(d.warnings, 1);
+	assert_true(has_diag(&d, "main.conf:6: warning: [program:w] environment: an unquoted #"));
 	config_free(c);
 	diag_free(&d);
 }
@@ -468,6 +484,7 @@ int main(void)
 	    cmocka_unit_test(test_includes),
 	    cmocka_unit_test(test_supervisord_environment_is_expanded_twice),
 	    cmocka_unit_test(test_group_keys_read_through_the_table),
+	    cmocka_unit_test(test_repeated_warning_said_once),
 	    cmocka_unit_test(test_reload_equality),
 	    cmocka_unit_test(test_include_of_a_fifo_is_named_at_the_include_line),
 	    cmocka_unit_test(test_overrides_have_no_limit),

@@ -106,6 +106,44 @@ static void test_environment_empty_items(void **state)
 	assert_int_equal(sv.n, 0);
 }
 
+/* An unquoted # is a comment to the end of the line, as for supervisord's shlex: accepted with a
+ * warning naming what was dropped; inside a word the word goes on after the newline. */
+static void test_environment_hash_comment(void **state)
+{
+	static const struct {
+		const char *in;
+		const char *first, *last; /* NULL first: refused */
+		size_t n;
+	} cases[] = {
+	    {"A=1#c", "A=1", "A=1", 1},
+	    {"COLOR=red#fff,GONE=1\n,KEPT=2", "COLOR=red", "KEPT=2", 2},
+	    {"A=1,#B=2\nC=3", "A=1", "C=3", 2},
+	    {"A='x#y'", "A=x#y", "A=x#y", 1},
+	    {"COLOR=red#fff,GONE=1\nKEPT=2", NULL, NULL, 0}, /* the word goes on: redKEPT */
+	    {"A=\"x\"#c\nB=1", NULL, NULL, 0},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct strvec sv = {0};
+		char *why = NULL;
+		int rc = parse_environment(cases[i].in, &sv, &why);
+		if (!cases[i].first) {
+			assert_int_equal(rc, -1);
+			free(why);
+			continue;
+		}
+		assert_int_equal(rc, 0);
+		assert_int_equal(sv.n, cases[i].n);
+		assert_string_equal(sv.v[0], cases[i].first);
+		assert_string_equal(sv.v[sv.n - 1], cases[i].last);
+		if (strchr(cases[i].first, '#'))
+			assert_null(why);
+		else
+			assert_non_null(strstr(why, "is dropped"));
+		free(why);
+		sv_free(&sv);
+	}
+}
+
 static void envfile_ok(const char *text, const char *const *want, size_t n)
 {
 	struct strvec out = {0};
@@ -163,6 +201,7 @@ int main(void)
 	    cmocka_unit_test(test_value_parsers),
 	    cmocka_unit_test(test_environment_and_command),
 	    cmocka_unit_test(test_environment_empty_items),
+	    cmocka_unit_test(test_environment_hash_comment),
 	    cmocka_unit_test(test_envfile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
