@@ -142,10 +142,10 @@ PYTEST_JOBS ?= 3
 proc: test-deps
 	@packaging/install-deps.sh image
 	$(MAKE) build/pidvisor build/asan/pidvisor build/pidvisor-static $(IMAGE_BIN)
-	$(PYTHON) -m pytest -q -n $(PYTEST_JOBS) --dist loadfile tests/ --ignore=tests/docker
-	$(PYTHON) -m pytest -q tests/docker
+	$(PYTHON) -m pytest -q -rs -n $(PYTEST_JOBS) --dist loadfile tests/ --ignore=tests/docker
+	$(PYTHON) -m pytest -q -rs tests/docker
 	@echo "== process and log tests again on the release build (its spawn path is not the ASan build's)"
-	PIDVISOR=$(CURDIR)/build/pidvisor $(PYTHON) -m pytest -q -n $(PYTEST_JOBS) --dist loadfile \
+	PIDVISOR=$(CURDIR)/build/pidvisor $(PYTHON) -m pytest -q -rs -n $(PYTEST_JOBS) --dist loadfile \
 		tests/proc tests/logs -k "not supervisord"
 
 test: test-deps
@@ -207,6 +207,6 @@ deb: build/pidvisor-static
 test-orchestrators: test-deps
 	@packaging/install-deps.sh image
 	$(MAKE) build/pidvisor build/pidvisor-static $(IMAGE_BIN)
-	$(PYTHON) -m pytest -q tests/orchestrators
+	$(PYTHON) -m pytest -q -rs tests/orchestrators
 
 -include $(wildcard build/obj/*.d build/obj/*/*.d build/asan/*.d build/asan/*/*.d build/asan/unit/*/*.d build/fuzz/obj/*/*.d build/fuzz/obj/*.d build/fuzz/*.d)

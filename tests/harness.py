@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PIDVISOR = os.environ.get("PIDVISOR", str(ROOT / "build" / "asan" / "pidvisor"))
@@ -17,6 +18,23 @@ SUPERVISORD = "/usr/bin/supervisord"
 SUPERVISORCTL = "/usr/bin/supervisorctl"
 # The two builds that tests of hostile input run against.
 BUILDS = {"asan": ROOT / "build" / "asan" / "pidvisor", "release": ROOT / "build" / "pidvisor"}
+
+# The corpus of real-world supervisord configs: third-party files, never copied into this
+# repository. PIDVISOR_CORPUS names its directory, else it sits beside the checkout.
+CORPUS = Path(os.environ.get("PIDVISOR_CORPUS",
+                             ROOT.parent / "shared" / "corpus" / "supervisord-configs"))
+CORPUS_MISSING = (f"no corpus of supervisord configs at {CORPUS} (its *.conf and MANIFEST.tsv): "
+                  "put the team's shared/corpus beside the checkout, or set PIDVISOR_CORPUS")
+
+
+def corpus():
+    """The corpus directory, or None when it is absent (tests that need it skip with
+    CORPUS_MISSING)."""
+    return CORPUS if (CORPUS / "MANIFEST.tsv").is_file() else None
+
+
+# A test, or a module's pytestmark, that reads the corpus.
+needs_corpus = pytest.mark.skipif(corpus() is None, reason=CORPUS_MISSING)
 
 # ASan: fail loudly on errors, but leaks in a process killed by a test are not findings.
 os.environ.setdefault("ASAN_OPTIONS", "detect_leaks=0:abort_on_error=0")
