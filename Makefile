@@ -92,7 +92,6 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_OBJ := $(filter-out build/fuzz/obj/image/main.o,$(patsubst src/%.c,build/fuzz/obj/%.o,$(CORE_SRC) $(IMAGE_SRC)))
 FUZZ_CFLAGS := -std=c11 $(filter-out -Werror,$(WARN)) $(DEFS) $(PKG_CFLAGS) -O1 -g -fno-sanitize-recover=undefined -MMD -MP
-FUZZ_SECONDS ?= 20
 
 build/fuzz/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
@@ -102,15 +101,24 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
 
 # built through a pattern rule, so make would delete them as intermediates
 .SECONDARY: $(FUZZ_OBJ)
-# `make fuzz`: each target for FUZZ_SECONDS (default 600) from its seeds and the corpus it grew
-# before (build/fuzz/corpus/<target>); `make fuzz-smoke`, run by `make test`, does the same briefly.
+# `make fuzz`: each target for FUZZ_SECONDS (default 600) from its seeds, the corpus it grew
+# before (build/fuzz/corpus/<target>, where new inputs go) and, for the config targets, the
+# shared corpus of real configs when it is there (PIDVISOR_CORPUS, as in tests/harness.py; it is
+# read, never copied into tests/fuzz/seeds). An input that fails is saved as
+# build/fuzz/artifacts/<target>-crash-<sha1> (or leak-, timeout-, oom-).
+# `make fuzz-smoke`, run by `make test`, does the same briefly.
 FUZZ_SECONDS ?= 600
 SMOKE_SECONDS ?= 7
+PIDVISOR_CORPUS ?= $(abspath $(CURDIR)/../shared/corpus/supervisord-configs)
+CONFIG_CORPUS := $(wildcard $(PIDVISOR_CORPUS))
 fuzz: $(FUZZ_BIN)
-	@set -e; for f in $(FUZZ_BIN); do t=$$(basename $$f); mkdir -p build/fuzz/corpus/$$t; \
-	echo "== $$t ($(FUZZ_SECONDS)s)"; \
+	@set -e; mkdir -p build/fuzz/artifacts; \
+	for f in $(FUZZ_BIN); do t=$$(basename $$f); mkdir -p build/fuzz/corpus/$$t; \
+	case $$t in fuzz_config|fuzz_ini) extra="$(CONFIG_CORPUS)";; *) extra=;; esac; \
+	echo "== $$t ($(FUZZ_SECONDS)s)$${extra:+, with $$extra}"; \
 	$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 \
-		build/fuzz/corpus/$$t tests/fuzz/seeds/$$t 2>build/fuzz/$$t.log || \
+		-artifact_prefix=build/fuzz/artifacts/$$t- \
+		build/fuzz/corpus/$$t tests/fuzz/seeds/$$t $$extra 2>build/fuzz/$$t.log || \
 		{ tail -40 build/fuzz/$$t.log; exit 1; }; \
 	grep -E '^stat::(number_of_executed_units|peak_rss)' build/fuzz/$$t.log || true; \
 	echo "corpus: $$(ls build/fuzz/corpus/$$t | wc -l) inputs"; done
