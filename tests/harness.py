@@ -76,8 +76,8 @@ class Daemon:
 
     control=True adds a unix control socket (self.sock, self.url) with the XML-RPC interface and
     a [supervisorctl] section that names it (unless ctl_section=False); auth holds extra
-    [unix_http_server] lines such as "username=u\npassword=p" (self.creds are the matching
-    client options). binary overrides PIDVISOR for impl "pidvisor"; wrap is a command that
+    [unix_http_server] lines such as "username=u\npassword=p" or "chmod=0770" (self.creds are
+    the client options for the username and password, if any). binary overrides PIDVISOR for impl "pidvisor"; wrap is a command that
     execs it, such as ["prlimit", "--as=N"]."""
 
     def __init__(self, impl, tmp_path, conf, pid1=True, args=(), binary=None, control=False,
@@ -89,7 +89,8 @@ class Daemon:
         self.sock = tmp_path / "sup.sock" if control else None
         self.url = f"unix://{self.sock}" if control else None
         creds = dict(line.split("=", 1) for line in auth.split("\n") if "=" in line)
-        self.creds = ["-u", creds["username"], "-p", creds["password"]] if creds else []
+        self.creds = (["-u", creds["username"], "-p", creds.get("password", "")]
+                      if "username" in creds else [])
         self.conf_path.write_text(self.header() + (self.control(auth, ctl_section) if control
                                                    else "") + conf)
         self.stdout_path = tmp_path / "stdout.txt"
