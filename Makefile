@@ -47,7 +47,7 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=build/asan/unit/%)
 IMAGE_BIN := $(if $(IMAGE_SRC),build/pidvisor-image)
 
 .PHONY: all static run test unit proc deps test-deps format check-format clean bench fuzz fuzz-smoke \
-	install uninstall image deb test-orchestrators soak
+	install uninstall image deb test-orchestrators soak test-under-load
 # the static pidvisor too: pidvisor-image build puts it in images (through pidvisor:VERSION)
 all: build/pidvisor build/pidvisor-static $(IMAGE_BIN)
 
@@ -145,24 +145,40 @@ unit: test-deps
 # tests/docker needs a Docker engine, mmdebstrap and busybox-static (the image set). The process
 # tests mostly wait (for supervisors, timeouts, both implementations side by side), so they run
 # in PYTEST_JOBS workers (pytest-xdist), a test file to a worker; tests/docker runs alone, on its
-# one engine.
+# one engine. A failing run does not keep the next ones from running; proc fails at the end.
 PYTEST_JOBS ?= 3
 proc: test-deps
 	@packaging/install-deps.sh image
 	$(MAKE) build/pidvisor build/asan/pidvisor build/pidvisor-static $(IMAGE_BIN)
-	$(PYTHON) -m pytest -q -rs -n $(PYTEST_JOBS) --dist loadfile tests/ --ignore=tests/docker
-	$(PYTHON) -m pytest -q -rs tests/docker
-	@echo "== process and log tests again on the release build (its spawn path is not the ASan build's)"
+	@rc=0; \
+	$(PYTHON) -m pytest -q -rs -n $(PYTEST_JOBS) --dist loadfile tests/ --ignore=tests/docker \
+		|| rc=1; \
+	$(PYTHON) -m pytest -q -rs tests/docker || rc=1; \
+	echo "== process and log tests again on the release build (its spawn path is not the ASan build's)"; \
 	PIDVISOR=$(CURDIR)/build/pidvisor $(PYTHON) -m pytest -q -rs -n $(PYTEST_JOBS) --dist loadfile \
-		tests/proc tests/logs -k "not supervisord"
+		tests/proc tests/logs -k "not supervisord" || rc=1; \
+	exit $$rc
 
 test: test-deps
 	$(MAKE) check-format
 	$(MAKE) unit
 	$(MAKE) -j4 $(FUZZ_BIN)
 	$(MAKE) fuzz-smoke
-	$(MAKE) proc
-	$(MAKE) test-orchestrators
+	@rc=0; $(MAKE) proc || rc=1; $(MAKE) test-orchestrators || rc=1; exit $$rc
+
+# make test while a CPU hog keeps every core busy (stress-ng, or a shell loop per core without
+# it), as on a shared CI machine: tests wait for events, so they must pass all the same. The hog
+# runs in its own process group, killed by its pid when make test ends, passed or not (the hog
+# alone if setsid has not run yet; the exit after make test keeps sh from exec'ing make in place
+# of the shell that holds the trap).
+LOAD_WORKERS ?= $(shell nproc)
+LOAD_HOG := $(if $(shell command -v stress-ng),stress-ng --cpu $(LOAD_WORKERS) --quiet,\
+	sh -c 'for i in $$(seq $(LOAD_WORKERS)); do (while :; do :; done) & done; wait')
+test-under-load: test-deps
+	@setsid $(LOAD_HOG) & hog=$$!; \
+	trap 'kill -TERM -$$hog 2>/dev/null || kill -TERM $$hog' EXIT HUP INT PIPE TERM; \
+	echo "== make test with $(LOAD_WORKERS) CPU hogs (process group $$hog)"; \
+	$(MAKE) test; rc=$$?; exit $$rc
 
 # The soak (tests/soak/soak.py): SOAK_S seconds (30 minutes by default) of restarts, crash loops,
 # log floods, reloads, ctl calls and hostile clients against pidvisor as PID 1; ASan+UBSan build
