@@ -124,6 +124,13 @@ class Daemon:
             text += f"[supervisorctl]\nserverurl={self.url}\n\n"
         return text
 
+    def rewrite(self, conf):
+        """Replaces the config file in one step (header included, control section not): a
+        reload that runs meanwhile reads the old file or the new one, never a part of one."""
+        tmp = self.conf_path.with_name(self.conf_path.name + ".new")
+        tmp.write_text(self.header() + conf)
+        os.replace(tmp, self.conf_path)
+
     @property
     def pid(self):
         """The supervisor's pid as seen from here (not 1)."""

@@ -68,11 +68,11 @@ def pair(tmp_path):
             started.append(d)
             out[impl] = (d, proxy(d.sock))
         for impl, (d, px) in out.items():
-            wait_until(lambda: d.sock.exists() or d.proc.poll() is not None, timeout=20,
+            wait_until(lambda: d.sock.exists() or d.proc.poll() is not None, timeout=60,
                        what=f"{impl}'s socket")
             assert d.proc.poll() is None, f"{impl} exited:\n{d.stderr()}"
             wait_until(lambda: call(px, "supervisor.getState")["statename"] == "RUNNING",
-                       timeout=20, what=f"{impl} running")
+                       timeout=60, what=f"{impl} running")
         return out
     yield start
     for d in started:
@@ -297,7 +297,7 @@ def settle(servers):
             states = {(i["name"] if i["group"] == i["name"] else f"{i['group']}:{i['name']}"):
                       i["statename"] for i in infos}
             return states == SETTLED
-        wait_until(settled, timeout=20, interval=0.1, what=f"{impl} to settle")
+        wait_until(settled, timeout=60, interval=0.1, what=f"{impl} to settle")
 
 
 def test_process_info_after_settling(pair):
@@ -330,7 +330,7 @@ autorestart=true
     for impl, (d, px) in servers.items():
         d.wait_log(r"spawned: 'again'", count=2, timeout=20)
         info = wait_until(lambda: (lambda i: i if i["statename"] == "RUNNING" else None)(
-            px.supervisor.getProcessInfo("again")), timeout=10, what=f"{impl}: again running")
+            px.supervisor.getProcessInfo("again")), timeout=30, what=f"{impl}: again running")
         assert info["exitstatus"] == 0, (impl, info)
 
 

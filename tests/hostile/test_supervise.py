@@ -184,14 +184,15 @@ def test_100_sighups_alternating_configs(run, binary, tmp_path):
     d = run("pidvisor", confs[0])
     d.wait_log(r"success: a\d entered RUNNING", count=3)
     # the first reload allocates what every later one reuses: measure after it
-    d.conf_path.write_text(d.header() + confs[1])
+    d.rewrite(confs[1])
     d.signal(signal.SIGHUP)
-    wait_until(lambda: set(status(binary, d)) == {"b0", "b1", "b2", "keep"}, timeout=20,
+    wait_until(lambda: set(status(binary, d)) == {"b0", "b1", "b2", "keep"}, timeout=60,
                what="the first reload")
     keep = d.program_pid("keep")
     fd0, rss0 = fds(d.pid), rss(d.pid)
     for n in range(100):
-        d.conf_path.write_text(d.header() + confs[n % 2])
+        # replaced in one step: a reload while it was half written would drop keep
+        d.rewrite(confs[n % 2])
         d.signal(signal.SIGHUP)
         time.sleep(0.02)
     # ends on the last one (n=99: confs[1])
@@ -200,8 +201,9 @@ def test_100_sighups_alternating_configs(run, binary, tmp_path):
         return set(st) == {"b0", "b1", "b2", "keep"} and set(st.values()) == {"RUNNING"}
     wait_until(settled, timeout=60, interval=0.2, what="the last config, all RUNNING")
     assert d.program_pid("keep") == keep  # unchanged group: never restarted
-    wait_until(lambda: not d.zombies(), what="no zombie")
-    wait_until(lambda: len(d.children(recursive=True)) == 4, what="only the last programs")
+    wait_until(lambda: not d.zombies(), timeout=30, what="no zombie")
+    wait_until(lambda: len(d.children(recursive=True)) == 4, timeout=30,
+               what="only the last programs")
     fd1, rss1 = fds(d.pid), rss(d.pid)
     print(f"{binary}: fds {fd0} -> {fd1}, RSS {rss0 >> 10} -> {rss1 >> 10} KiB")
     assert fd1 <= fd0
