@@ -140,9 +140,10 @@ def snapshot(d):
 
 
 def read_running(d, infos, names):
-    """{name: read_proc()} for the RUNNING processes among names, once two reads 0.5 s apart
+    """{name: read_proc()} for the RUNNING processes among names, once three reads 1 s apart
     agree: a startsecs=0 program is RUNNING while, say, `bash -l -c` still reads its profile
-    before it execs the program."""
+    (SIGQUIT ignored meanwhile) before it execs the program, which takes seconds on a loaded
+    machine."""
     hostpids = host_pids(d)
     pids = {}
     for i in infos:
@@ -150,15 +151,14 @@ def read_running(d, infos, names):
         pid = hostpids.get(i["pid"]) if i["pid"] else None
         if name in names and i["statename"] == "RUNNING" and pid:
             pids[name] = pid
-    out = sample(pids, d.tmp / "root")
+    reads = [sample(pids, d.tmp / "root")]
     deadline = time.monotonic() + 60
     while pids and time.monotonic() < deadline:
-        time.sleep(0.5)
-        again = sample(pids, d.tmp / "root")
-        if again == out:
+        time.sleep(1)
+        reads = [*reads[-2:], sample(pids, d.tmp / "root")]
+        if len(reads) == 3 and reads[0] == reads[1] == reads[2]:
             break
-        out = again
-    return out
+    return reads[-1]
 
 
 def sample(pids, root):
