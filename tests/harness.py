@@ -91,8 +91,8 @@ class Daemon:
         creds = dict(line.split("=", 1) for line in auth.split("\n") if "=" in line)
         self.creds = (["-u", creds["username"], "-p", creds.get("password", "")]
                       if "username" in creds else [])
-        self.conf_path.write_text(self.header() + (self.control(auth, ctl_section) if control
-                                                   else "") + conf)
+        self.control_text = self.control(auth, ctl_section) if control else ""
+        self.conf_path.write_text(self.header() + self.control_text + conf)
         self.stdout_path = tmp_path / "stdout.txt"
         self.stderr_path = tmp_path / "stderr.txt"
         if binary is None:
@@ -125,10 +125,10 @@ class Daemon:
         return text
 
     def rewrite(self, conf):
-        """Replaces the config file in one step (header included, control section not): a
+        """Replaces the config file in one step (the header and control section kept): a
         reload that runs meanwhile reads the old file or the new one, never a part of one."""
         tmp = self.conf_path.with_name(self.conf_path.name + ".new")
-        tmp.write_text(self.header() + conf)
+        tmp.write_text(self.header() + self.control_text + conf)
         os.replace(tmp, self.conf_path)
 
     @property

@@ -3,13 +3,7 @@ import subprocess
 
 from harness import PIDVISOR, wait_until
 
-CONF = """
-[unix_http_server]
-file={sock}
-[supervisorctl]
-serverurl=unix://{sock}
-[rpcinterface:supervisor]
-supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+PROGRAMS = """
 [program:web]
 command=sleep 1000
 startsecs=0
@@ -31,8 +25,7 @@ def check(conf, *names):
 
 
 def test_healthy_with_a_finished_one_shot(run, tmp_path):
-    sock = tmp_path / "sock"
-    d = run("pidvisor", CONF.format(sock=sock, extra=""))
+    d = run("pidvisor", PROGRAMS.format(extra=""), control=True)
     d.wait_log(r"exited: migrate \(exit status 0; expected\)")
     d.wait_log(r"success: web entered RUNNING")
     # supervisorctl status exits 3 here (Supervisor #1223); the probe says healthy
@@ -45,9 +38,8 @@ def test_healthy_with_a_finished_one_shot(run, tmp_path):
 
 
 def test_unhealthy_when_a_program_is_fatal(run, tmp_path):
-    sock = tmp_path / "sock"
-    d = run("pidvisor", CONF.format(sock=sock, extra="[program:broken]\ncommand=/bin/false\n"
-                                                      "startsecs=3\nstartretries=0\n"))
+    d = run("pidvisor", PROGRAMS.format(extra="[program:broken]\ncommand=/bin/false\n"
+                                            "startsecs=3\nstartretries=0\n"), control=True)
     d.wait_log(r"gave up: broken entered FATAL state")
     rc, out = check(d.conf_path)
     assert rc == 1 and "broken" in out and "FATAL" in out, out

@@ -32,20 +32,16 @@ def wait_ready(tmp_path, *names):
                what=f"the traps of {', '.join(names)}")
 
 
-SOCKET = ("[unix_http_server]\nfile={tmp}/sock\n\n[supervisorctl]\nserverurl=unix://{tmp}/sock\n\n")
-
-
 def test_app_starts_only_once_its_database_is_healthy(run, tmp_path):
     port = free_port()
     (tmp_path / "healthy").write_text("yes")
-    conf = SOCKET.format(tmp=tmp_path)
     # the "database" listens once the test has seen app waiting
-    conf += (f"[program:db]\ncommand=sh -c 'until [ -e {tmp_path}/go ]; do sleep 0.05; done; "
-             f"exec python3 {tmp_path}/server.py {port} {tmp_path}'\nstartsecs=0\n"
-             f"healthcheck=http://127.0.0.1:{port}/\nhealthcheck_interval=0.1s\n\n"
-             "[program:app]\ncommand=sleep 1000\nstartsecs=0\ndepends_on=db:healthy\n\n")
+    conf = (f"[program:db]\ncommand=sh -c 'until [ -e {tmp_path}/go ]; do sleep 0.05; done; "
+            f"exec python3 {tmp_path}/server.py {port} {tmp_path}'\nstartsecs=0\n"
+            f"healthcheck=http://127.0.0.1:{port}/\nhealthcheck_interval=0.1s\n\n"
+            "[program:app]\ncommand=sleep 1000\nstartsecs=0\ndepends_on=db:healthy\n\n")
     server(tmp_path, port)  # writes server.py
-    d = run("pidvisor", conf)
+    d = run("pidvisor", conf, control=True)
     d.wait_log(r"spawned: 'db'", timeout=30)
     wait_until(lambda: "waiting for db (healthy)" in ctl_status(d, tmp_path), timeout=30,
                what="app waiting in status")
@@ -71,11 +67,10 @@ def test_one_shot_migration_gates_the_app(run, tmp_path):
 
 
 def test_a_fatal_dependency_leaves_dependents_stopped_with_the_reason(run, tmp_path):
-    conf = SOCKET.format(tmp=tmp_path)
-    conf += ("[program:db]\ncommand=/nonexistent/db\nstartretries=0\n\n"
-             "[program:app]\ncommand=sleep 1000\ndepends_on=db\n\n"
-             "[program:worker]\ncommand=sleep 1000\ndepends_on=app:started\n\n")
-    d = run("pidvisor", conf)
+    conf = ("[program:db]\ncommand=/nonexistent/db\nstartretries=0\n\n"
+            "[program:app]\ncommand=sleep 1000\ndepends_on=db\n\n"
+            "[program:worker]\ncommand=sleep 1000\ndepends_on=app:started\n\n")
+    d = run("pidvisor", conf, control=True)
     d.wait_log(r"gave up: db entered FATAL")
     wait_until(lambda: re.search(r"app\s+STOPPED\s+not started: db is FATAL",
                                  ctl_status(d, tmp_path)), timeout=5, what="app's reason")
@@ -154,14 +149,13 @@ def test_on_unhealthy_needs_a_healthcheck(tmp_path):
 
 
 def test_check_counts_health_and_ready_waits_for_dependencies(run, tmp_path):
-    conf = SOCKET.format(tmp=tmp_path)
-    conf += ("[program:db]\ncommand=sleep 1000\nstartsecs=0\n"
-             "healthcheck=cmd:test -e %(here)s/db-up\nhealthcheck_interval=0.1s\n"
-             "healthcheck_retries=100\n\n"
-             "[program:app]\ncommand=sleep 1000\nstartsecs=0\ndepends_on=db:healthy\n\n")
-    d = run("pidvisor", conf)
+    conf = ("[program:db]\ncommand=sleep 1000\nstartsecs=0\n"
+            "healthcheck=cmd:test -e %(here)s/db-up\nhealthcheck_interval=0.1s\n"
+            "healthcheck_retries=100\n\n"
+            "[program:app]\ncommand=sleep 1000\nstartsecs=0\ndepends_on=db:healthy\n\n")
+    d = run("pidvisor", conf, control=True)
     check = [PIDVISOR, "check", "-c", str(d.conf_path)]
-    wait_until(lambda: "waiting for db (healthy)" in ctl_status(d, tmp_path), timeout=5,
+    wait_until(lambda: "waiting for db (healthy)" in ctl_status(d, tmp_path), timeout=30,
                what="app waiting")
     r = subprocess.run(check, capture_output=True, text=True)
     assert r.returncode == 1 and "db is RUNNING but starting" in r.stdout, r.stdout
@@ -170,17 +164,16 @@ def test_check_counts_health_and_ready_waits_for_dependencies(run, tmp_path):
     assert r.returncode == 1 and "app is STOPPED (waiting for db (healthy))" in r.stdout
     assert re.search(r"db\s+RUNNING\s+pid \d+, uptime \S+, starting", ctl_status(d, tmp_path))
     (tmp_path / "db-up").write_text("")
-    d.wait_log(r"spawned: 'app'", timeout=10)
-    wait_until(lambda: subprocess.run(check + ["--ready"]).returncode == 0, timeout=10,
+    d.wait_log(r"spawned: 'app'", timeout=30)
+    wait_until(lambda: subprocess.run(check + ["--ready"]).returncode == 0, timeout=30,
                what="ready")
     assert re.search(r"db\s+RUNNING\s+pid \d+, uptime \S+, healthy", ctl_status(d, tmp_path))
 
 
 def test_ctl_stop_names_dependents_and_force_stops_them_first(run, tmp_path):
-    conf = SOCKET.format(tmp=tmp_path)
-    conf += ("[program:db]\ncommand=sleep 1000\nstartsecs=0\n\n"
-             "[program:app]\ncommand=sleep 1000\nstartsecs=0\ndepends_on=db\n\n")
-    d = run("pidvisor", conf)
+    conf = ("[program:db]\ncommand=sleep 1000\nstartsecs=0\n\n"
+            "[program:app]\ncommand=sleep 1000\nstartsecs=0\ndepends_on=db\n\n")
+    d = run("pidvisor", conf, control=True)
     d.wait_log(r"success: app entered RUNNING", timeout=10)
     ctl = [PIDVISOR, "ctl", "-c", str(d.conf_path)]
     r = subprocess.run(ctl + ["stop", "db"], capture_output=True, text=True)
