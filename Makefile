@@ -176,7 +176,8 @@ LOAD_HOG := $(if $(shell command -v stress-ng),stress-ng --cpu $(LOAD_WORKERS) -
 	sh -c 'for i in $$(seq $(LOAD_WORKERS)); do (while :; do :; done) & done; wait')
 test-under-load: test-deps
 	@setsid $(LOAD_HOG) & hog=$$!; \
-	trap 'kill -TERM -$$hog 2>/dev/null || kill -TERM $$hog' EXIT HUP INT PIPE TERM; \
+	trap 'kill -TERM -$$hog 2>/dev/null || kill -TERM $$hog; sleep 1; kill -KILL -$$hog 2>/dev/null' \
+		EXIT HUP INT PIPE TERM; \
 	echo "== make test with $(LOAD_WORKERS) CPU hogs (process group $$hog)"; \
 	$(MAKE) test; rc=$$?; exit $$rc
 

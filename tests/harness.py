@@ -60,7 +60,10 @@ def terminate(proc, timeout):
         proc.wait()
 
 
-def wait_until(pred, timeout=5.0, interval=0.01, what="condition"):
+def wait_until(pred, timeout=30.0, interval=0.01, what="condition"):
+    """pred()'s first true value, polled every interval; fails after timeout seconds. The
+    default deadline is generous: on a loaded 2-core machine an event can take seconds, and a
+    deadline only costs time when the test fails."""
     deadline = time.monotonic() + timeout
     while True:
         value = pred()
@@ -153,7 +156,7 @@ class Daemon:
         except FileNotFoundError:
             return ""
 
-    def wait_log(self, pattern, count=1, timeout=10.0):
+    def wait_log(self, pattern, count=1, timeout=30.0):
         rx = re.compile(pattern)
 
         def found():
@@ -190,7 +193,7 @@ class Daemon:
                 pass
         return out
 
-    def program_pid(self, name, timeout=10.0):
+    def program_pid(self, name, timeout=30.0):
         """pid of the latest 'spawned: NAME' in the log, as seen from here."""
         self.wait_log(rf"spawned: '{re.escape(name)}' with pid \d+", timeout=timeout)
         ns_pid = int(re.findall(rf"spawned: '{re.escape(name)}' with pid (\d+)", self.log())[-1])
@@ -215,7 +218,7 @@ class Daemon:
         return {p[0]: p[1] for p in (line.split() for line in r.stdout.splitlines())
                 if len(p) >= 2}
 
-    def wait_settled(self, expect, timeout=15.0):
+    def wait_settled(self, expect, timeout=60.0):
         """Waits until every process named in expect is in the given state (needs control)."""
         last = {}
 
