@@ -201,24 +201,18 @@ def test_1000_orphans_are_reaped(kind, links, start, tmp_path):
     wait_file(r, timeout=60)
     init = psutil.Process(i.pid)
 
-    def zombies():
+    def count(pred):
+        """How many of the init's descendants pred holds for (those still there)."""
         n = 0
         for p in init.children(recursive=True):
             try:
-                n += p.status() == psutil.STATUS_ZOMBIE
-            except psutil.NoSuchProcess:
-                pass
-        return n
-    def orphans():
-        n = 0
-        for p in init.children(recursive=True):
-            try:
-                n += p.ppid() == init.pid
+                n += pred(p)
             except psutil.NoSuchProcess:
                 pass
         return n
     # every sleeper has exited and been reaped: only the shell is left, with its sleep
-    wait_until(lambda: zombies() == 0 and orphans() == 1, timeout=60,
+    wait_until(lambda: count(lambda p: p.status() == psutil.STATUS_ZOMBIE) == 0
+               and count(lambda p: p.ppid() == init.pid) == 1, timeout=60,
                what="every orphan reaped")
     go.touch()
     rc, _, err = i.wait(timeout=30)
