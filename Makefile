@@ -47,7 +47,7 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=build/asan/unit/%)
 IMAGE_BIN := $(if $(IMAGE_SRC),build/pidvisor-image)
 
 .PHONY: all static run test unit proc deps test-deps format check-format clean bench fuzz fuzz-smoke \
-	install uninstall image deb test-orchestrators soak
+	install uninstall image deb test-orchestrators soak test-under-load
 # the static pidvisor too: pidvisor-image build puts it in images (through pidvisor:VERSION)
 all: build/pidvisor build/pidvisor-static $(IMAGE_BIN)
 
@@ -95,7 +95,6 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_OBJ := $(filter-out build/fuzz/obj/image/main.o,$(patsubst src/%.c,build/fuzz/obj/%.o,$(CORE_SRC) $(IMAGE_SRC)))
 FUZZ_CFLAGS := -std=c11 $(filter-out -Werror,$(WARN)) $(DEFS) $(PKG_CFLAGS) -O1 -g -fno-sanitize-recover=undefined -MMD -MP
-FUZZ_SECONDS ?= 20
 
 build/fuzz/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
@@ -105,15 +104,24 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
 
 # built through a pattern rule, so make would delete them as intermediates
 .SECONDARY: $(FUZZ_OBJ)
-# `make fuzz`: each target for FUZZ_SECONDS (default 600) from its seeds and the corpus it grew
-# before (build/fuzz/corpus/<target>); `make fuzz-smoke`, run by `make test`, does the same briefly.
+# `make fuzz`: each target for FUZZ_SECONDS (default 600) from its seeds, the corpus it grew
+# before (build/fuzz/corpus/<target>, where new inputs go) and, for the config targets, the
+# shared corpus of real configs when it is there (PIDVISOR_CORPUS, as in tests/harness.py; it is
+# read, never copied into tests/fuzz/seeds). An input that fails is saved as
+# build/fuzz/artifacts/<target>-crash-<sha1> (or leak-, timeout-, oom-).
+# `make fuzz-smoke`, run by `make test`, does the same briefly.
 FUZZ_SECONDS ?= 600
 SMOKE_SECONDS ?= 7
+PIDVISOR_CORPUS ?= $(abspath $(CURDIR)/../shared/corpus/supervisord-configs)
+CONFIG_CORPUS := $(wildcard $(PIDVISOR_CORPUS))
 fuzz: $(FUZZ_BIN)
-	@set -e; for f in $(FUZZ_BIN); do t=$$(basename $$f); mkdir -p build/fuzz/corpus/$$t; \
-	echo "== $$t ($(FUZZ_SECONDS)s)"; \
+	@set -e; mkdir -p build/fuzz/artifacts; \
+	for f in $(FUZZ_BIN); do t=$$(basename $$f); mkdir -p build/fuzz/corpus/$$t; \
+	case $$t in fuzz_config|fuzz_ini) extra="$(CONFIG_CORPUS)";; *) extra=;; esac; \
+	echo "== $$t ($(FUZZ_SECONDS)s)$${extra:+, with $$extra}"; \
 	$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 \
-		build/fuzz/corpus/$$t tests/fuzz/seeds/$$t 2>build/fuzz/$$t.log || \
+		-artifact_prefix=build/fuzz/artifacts/$$t- \
+		build/fuzz/corpus/$$t tests/fuzz/seeds/$$t $$extra 2>build/fuzz/$$t.log || \
 		{ tail -40 build/fuzz/$$t.log; exit 1; }; \
 	grep -E '^stat::(number_of_executed_units|peak_rss)' build/fuzz/$$t.log || true; \
 	echo "corpus: $$(ls build/fuzz/corpus/$$t | wc -l) inputs"; done
@@ -140,25 +148,42 @@ unit: test-deps
 # tests/docker needs a Docker engine, mmdebstrap and busybox-static (the image set). The process
 # tests mostly wait (for supervisors, timeouts, both implementations side by side), so they run
 # in PYTEST_JOBS workers (pytest-xdist), a test file to a worker; tests/docker runs alone, on its
-# one engine.
+# one engine. A failing run does not keep the next ones from running; proc fails at the end.
 PYTEST_JOBS ?= 3
 proc: test-deps
 	@packaging/install-deps.sh image
 	$(MAKE) build/pidvisor build/asan/pidvisor build/pidvisor-static $(IMAGE_BIN) \
 		$(IMAGE_BIN:build/%=build/asan/%)
-	$(PYTHON) -m pytest -q -n $(PYTEST_JOBS) --dist loadfile tests/ --ignore=tests/docker
-	$(PYTHON) -m pytest -q tests/docker
-	@echo "== process and log tests again on the release build (its spawn path is not the ASan build's)"
-	PIDVISOR=$(CURDIR)/build/pidvisor $(PYTHON) -m pytest -q -n $(PYTEST_JOBS) --dist loadfile \
-		tests/proc tests/logs -k "not supervisord"
+	@rc=0; \
+	$(PYTHON) -m pytest -q -rs -n $(PYTEST_JOBS) --dist loadfile tests/ --ignore=tests/docker \
+		|| rc=1; \
+	$(PYTHON) -m pytest -q -rs tests/docker || rc=1; \
+	echo "== process and log tests again on the release build (its spawn path is not the ASan build's)"; \
+	PIDVISOR=$(CURDIR)/build/pidvisor $(PYTHON) -m pytest -q -rs -n $(PYTEST_JOBS) --dist loadfile \
+		tests/proc tests/logs -k "not supervisord" || rc=1; \
+	exit $$rc
 
 test: test-deps
 	$(MAKE) check-format
 	$(MAKE) unit
 	$(MAKE) -j4 $(FUZZ_BIN)
 	$(MAKE) fuzz-smoke
-	$(MAKE) proc
-	$(MAKE) test-orchestrators
+	@rc=0; $(MAKE) proc || rc=1; $(MAKE) test-orchestrators || rc=1; exit $$rc
+
+# make test while a CPU hog keeps every core busy (stress-ng, or a shell loop per core without
+# it), as on a shared CI machine: tests wait for events, so they must pass all the same. The hog
+# runs in its own process group, killed by its pid when make test ends, passed or not (the hog
+# alone if setsid has not run yet; the exit after make test keeps sh from exec'ing make in place
+# of the shell that holds the trap).
+LOAD_WORKERS ?= $(shell nproc)
+LOAD_HOG := $(if $(shell command -v stress-ng),stress-ng --cpu $(LOAD_WORKERS) --quiet,\
+	sh -c 'for i in $$(seq $(LOAD_WORKERS)); do (while :; do :; done) & done; wait')
+test-under-load: test-deps
+	@setsid $(LOAD_HOG) & hog=$$!; \
+	trap 'kill -TERM -$$hog 2>/dev/null || kill -TERM $$hog; sleep 1; kill -KILL -$$hog 2>/dev/null' \
+		EXIT HUP INT PIPE TERM; \
+	echo "== make test with $(LOAD_WORKERS) CPU hogs (process group $$hog)"; \
+	$(MAKE) test; rc=$$?; exit $$rc
 
 # The soak (tests/soak/soak.py): SOAK_S seconds (30 minutes by default) of restarts, crash loops,
 # log floods, reloads, ctl calls and hostile clients against pidvisor as PID 1; ASan+UBSan build
@@ -213,6 +238,6 @@ deb: build/pidvisor-static build/pidvisor-image
 test-orchestrators: test-deps
 	@packaging/install-deps.sh image
 	$(MAKE) build/pidvisor build/pidvisor-static $(IMAGE_BIN)
-	$(PYTHON) -m pytest -q tests/orchestrators
+	$(PYTHON) -m pytest -q -rs tests/orchestrators
 
 -include $(wildcard build/obj/*.d build/obj/*/*.d build/asan/*.d build/asan/*/*.d build/asan/unit/*/*.d build/fuzz/obj/*/*.d build/fuzz/obj/*.d build/fuzz/*.d)

@@ -12,6 +12,7 @@ import xmlrpc.client
 from pathlib import Path
 
 import psutil
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PIDVISOR = os.environ.get("PIDVISOR", str(ROOT / "build" / "asan" / "pidvisor"))
@@ -19,6 +20,23 @@ SUPERVISORD = "/usr/bin/supervisord"
 SUPERVISORCTL = "/usr/bin/supervisorctl"
 # The two builds that tests of hostile input run against.
 BUILDS = {"asan": ROOT / "build" / "asan" / "pidvisor", "release": ROOT / "build" / "pidvisor"}
+
+# The corpus of real-world supervisord configs: third-party files, never copied into this
+# repository. PIDVISOR_CORPUS names its directory, else it sits beside the checkout.
+CORPUS = Path(os.environ.get("PIDVISOR_CORPUS",
+                             ROOT.parent / "shared" / "corpus" / "supervisord-configs"))
+CORPUS_MISSING = (f"no corpus of supervisord configs at {CORPUS} (its *.conf and MANIFEST.tsv): "
+                  "put the team's shared/corpus beside the checkout, or set PIDVISOR_CORPUS")
+
+
+def corpus():
+    """The corpus directory, or None when it is absent (tests that need it skip with
+    CORPUS_MISSING)."""
+    return CORPUS if (CORPUS / "MANIFEST.tsv").is_file() else None
+
+
+# A test, or a module's pytestmark, that reads the corpus.
+needs_corpus = pytest.mark.skipif(corpus() is None, reason=CORPUS_MISSING)
 
 # ASan: fail loudly on errors, but leaks in a process killed by a test are not findings.
 os.environ.setdefault("ASAN_OPTIONS", "detect_leaks=0:abort_on_error=0")
@@ -70,7 +88,10 @@ def terminate(proc, timeout):
         proc.wait()
 
 
-def wait_until(pred, timeout=5.0, interval=0.01, what="condition"):
+def wait_until(pred, timeout=30.0, interval=0.01, what="condition"):
+    """pred()'s first true value, polled every interval; fails after timeout seconds. The
+    default deadline is generous: on a loaded 2-core machine an event can take seconds, and a
+    deadline only costs time when the test fails."""
     deadline = time.monotonic() + timeout
     while True:
         value = pred()
@@ -86,9 +107,10 @@ class Daemon:
 
     control=True adds a unix control socket (self.sock, self.url) with the XML-RPC interface and
     a [supervisorctl] section that names it (unless ctl_section=False); auth holds extra
-    [unix_http_server] lines such as "username=u\npassword=p" (self.creds are the matching
-    client options). binary overrides PIDVISOR for impl "pidvisor"; wrap is a command that
-    execs it, such as ["prlimit", "--as=N"]; env replaces the supervisor's start-up environment."""
+    [unix_http_server] lines such as "username=u\npassword=p" or "chmod=0770" (self.creds are
+    the client options for the username and password, if any). binary overrides PIDVISOR for
+    impl "pidvisor"; wrap is a command that execs it, such as ["prlimit", "--as=N"]; env
+    replaces the supervisor's start-up environment."""
 
     def __init__(self, impl, tmp_path, conf, pid1=True, args=(), binary=None, control=False,
                  auth="", ctl_section=True, wrap=(), env=None):
@@ -99,9 +121,10 @@ class Daemon:
         self.sock = tmp_path / "sup.sock" if control else None
         self.url = f"unix://{self.sock}" if control else None
         creds = dict(line.split("=", 1) for line in auth.split("\n") if "=" in line)
-        self.creds = ["-u", creds["username"], "-p", creds["password"]] if creds else []
-        self.conf_path.write_text(self.header() + (self.control(auth, ctl_section) if control
-                                                   else "") + conf)
+        self.creds = (["-u", creds["username"], "-p", creds.get("password", "")]
+                      if "username" in creds else [])
+        self.control_text = self.control(auth, ctl_section) if control else ""
+        self.conf_path.write_text(self.header() + self.control_text + conf)
         self.stdout_path = tmp_path / "stdout.txt"
         self.stderr_path = tmp_path / "stderr.txt"
         if binary is None:
@@ -133,6 +156,13 @@ class Daemon:
             text += f"[supervisorctl]\nserverurl={self.url}\n\n"
         return text
 
+    def rewrite(self, conf):
+        """Replaces the config file in one step (the header and control section kept): a
+        reload that runs meanwhile reads the old file or the new one, never a part of one."""
+        tmp = self.conf_path.with_name(self.conf_path.name + ".new")
+        tmp.write_text(self.header() + self.control_text + conf)
+        os.replace(tmp, self.conf_path)
+
     @property
     def pid(self):
         """The supervisor's pid as seen from here (not 1)."""
@@ -155,7 +185,7 @@ class Daemon:
         except FileNotFoundError:
             return ""
 
-    def wait_log(self, pattern, count=1, timeout=10.0):
+    def wait_log(self, pattern, count=1, timeout=30.0):
         rx = re.compile(pattern)
 
         def found():
@@ -192,7 +222,7 @@ class Daemon:
                 pass
         return out
 
-    def program_pid(self, name, timeout=10.0):
+    def program_pid(self, name, timeout=30.0):
         """pid of the latest 'spawned: NAME' in the log, as seen from here."""
         self.wait_log(rf"spawned: '{re.escape(name)}' with pid \d+", timeout=timeout)
         ns_pid = int(re.findall(rf"spawned: '{re.escape(name)}' with pid (\d+)", self.log())[-1])
@@ -217,7 +247,7 @@ class Daemon:
         return {p[0]: p[1] for p in (line.split() for line in r.stdout.splitlines())
                 if len(p) >= 2}
 
-    def wait_settled(self, expect, timeout=15.0):
+    def wait_settled(self, expect, timeout=60.0):
         """Waits until every process named in expect is in the given state (needs control)."""
         last = {}
 

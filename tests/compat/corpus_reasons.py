@@ -4,7 +4,7 @@ import json
 
 HEADER = """\
 # The differences tests/compat/test_corpus.py finds between Debian's supervisord 4.2.5 and
-# pidvisor on the 47 configs of /work/shared/corpus/supervisord-configs: one line each,
+# pidvisor on the 47 configs of the shared corpus (harness.CORPUS): one line each,
 # tab-separated: config, group:process ("-" for the daemon), field, supervisord's value,
 # pidvisor's value (JSON; <absent> when the member or process is missing), "# why".
 # The test fails on a difference not listed here and on a listed one that is gone.

@@ -1,4 +1,4 @@
-"""The corpus of real supervisord configs (/work/shared/corpus/supervisord-configs), made to run
+"""The corpus of real supervisord configs (harness.CORPUS, outside this repository), made to run
 here unchanged but for what must change (tests/compat/test_corpus.py):
 
 - the main log, pidfile, childlogdir and control socket move under INSIDE, the run's directory
@@ -30,7 +30,8 @@ from pathlib import Path
 
 from supervisor.options import UnhosedConfigParser
 
-CORPUS = Path("/work/shared/corpus/supervisord-configs")
+from harness import CORPUS
+
 INSIDE = "/corpus-run"
 HERE = Path(__file__).resolve().parent
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

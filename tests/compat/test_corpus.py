@@ -1,5 +1,5 @@
 """The corpus differential test (issue 13): each of the 47 real-world configs in
-/work/shared/corpus/supervisord-configs runs under Debian's supervisord and under pidvisor (both
+the shared corpus (harness.CORPUS) runs under Debian's supervisord and under pidvisor (both
 builds), each as PID 1 of its own namespaces in a private root where the config's programs are
 stubs at their exact paths (corpus_setup.py, corpus_root.py). Compared, after the processes
 settle: getAllConfigInfo struct by struct and member by member, getAllProcessInfo's names,
@@ -23,7 +23,9 @@ import pytest
 from corpus_compare import PROC_FIELDS, diff, key_line, parse_expected, run_case, table
 from corpus_reasons import render_expected
 from corpus_setup import ENV, HERE, build_sleeper, cases, env_names
-from harness import BUILDS, SUPERVISORD
+from harness import BUILDS, SUPERVISORD, needs_corpus
+
+pytestmark = needs_corpus
 
 EXPECTED = HERE / "corpus_expected.txt"
 # Configs that both supervisors refuse, with exit 2, for the same reason.

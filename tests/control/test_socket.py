@@ -1,23 +1,23 @@
 """The control socket under bad and hostile clients, auth and permissions, and a plain
 xmlrpc.client driving pidvisor."""
 import base64
+import grp
+import hashlib
 import http.client
 import os
+import pwd
+import re
 import socket
 import stat
+import subprocess
 import time
 import xmlrpc.client
 
 import pytest
 
-from harness import wait_until
+from harness import PIDVISOR, free_port, wait_until
 
-BASE = """
-[unix_http_server]
-file={sock}
-{extra}
-[rpcinterface:supervisor]
-supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+PROGRAMS = """
 [program:web]
 command=sleep 1000
 startsecs=0
@@ -52,14 +52,12 @@ def proxy(sock):
 
 
 @pytest.fixture
-def served(run, tmp_path):
-    sock = tmp_path / "s.sock"
-
-    def start(extra=""):
-        d = run("pidvisor", BASE.format(sock=sock, extra=extra))
-        wait_until(lambda: sock.exists(), what="the socket")
-        d.sock = sock
-        d.wait_log(r"success: web entered RUNNING")
+def served(run):
+    """pidvisor with the harness's control socket; extra: more [unix_http_server] lines."""
+    def start(extra="", impl="pidvisor"):
+        d = run(impl, PROGRAMS, control=True, auth=extra)
+        wait_until(lambda: d.sock.exists(), timeout=30, what="the socket")
+        d.wait_log(r"success: web entered RUNNING", timeout=30)
         return d
     return start
 
@@ -93,7 +91,7 @@ def test_xmlrpc_client_drives_pidvisor(served):
     assert sp.supervisor.getState() == {"statecode": 1, "statename": "RUNNING"}
     info = sp.supervisor.getProcessInfo("web")
     assert info["statename"] == "RUNNING" and info["pid"] > 0
-    assert info["description"].startswith(f"pid {info['pid']}, uptime 0:00:0")
+    assert re.fullmatch(rf"pid {info['pid']}, uptime 0:\d\d:\d\d", info["description"])
     assert sp.supervisor.startProcess("idle") is True
     assert sp.supervisor.getProcessInfo("idle")["statename"] == "RUNNING"
     assert sp.supervisor.stopProcess("idle") is True
@@ -172,7 +170,7 @@ def test_idle_and_slow_clients_do_not_stall_others(served):
     t0 = time.monotonic()
     for _ in range(50):
         assert sp.supervisor.getState()["statename"] == "RUNNING"
-    assert time.monotonic() - t0 < 5
+    assert time.monotonic() - t0 < 30, "the answers waited for the idle clients"
     for s in idle:
         s.close()
     half.close()
@@ -194,25 +192,33 @@ def test_keep_alive_serves_several_requests(served):
     conn.close()
 
 
-def test_socket_mode_default_and_chmod(served, tmp_path):
+def test_socket_mode_defaults_to_0700(served):
     d = served()
-    assert stat.S_IMODE(os.stat(d.sock).st_mode) == 0o700
-    assert stat.S_ISSOCK(os.stat(d.sock).st_mode)
+    st = os.stat(d.sock)
+    assert stat.S_ISSOCK(st.st_mode)
+    assert stat.S_IMODE(st.st_mode) == 0o700
+    assert (st.st_uid, st.st_gid) == (os.getuid(), os.getgid())
 
 
-def test_socket_chmod_and_chown(run, tmp_path):
-    sock = tmp_path / "s.sock"
-    d = run("pidvisor", BASE.format(sock=sock, extra="chmod=0770\nchown=nobody:nogroup\n"))
-    wait_until(lambda: sock.exists(), what="the socket")
-    st = os.stat(sock)
-    assert stat.S_IMODE(st.st_mode) == 0o770
-    assert st.st_uid == int(os.popen("id -u nobody").read())
+# chmod values the umask could not give by accident; chown with a group that is not the user's
+# primary one (daemon's is gid 1), or with no group: then supervisord leaves the group as it was
+# (datatypes.colon_separated_user_group gives gid -1).
+@pytest.mark.parametrize("chmod,chown", [("0606", "daemon:nogroup"), ("0770", "nobody")])
+def test_socket_chmod_and_chown(served, impl, chmod, chown, request):
+    if impl == "pidvisor" and ":" not in chown:
+        request.applymarker(pytest.mark.xfail(strict=True, reason="pidvisor gives the socket "
+                                              "the user's primary group (control.c)"))
+    d = served(f"chmod={chmod}\nchown={chown}\n", impl=impl)
+    st = os.stat(d.sock)
+    user, _, group = chown.partition(":")
+    assert stat.S_IMODE(st.st_mode) == int(chmod, 8)
+    assert st.st_uid == pwd.getpwnam(user).pw_uid
+    assert st.st_gid == (grp.getgrnam(group).gr_gid if group else os.getgid())
 
 
-def test_auth_is_enforced(run, tmp_path):
-    sock = tmp_path / "s.sock"
-    d = run("pidvisor", BASE.format(sock=sock, extra="username=admin\npassword=secret\n"))
-    wait_until(lambda: sock.exists(), what="the socket")
+def test_auth_is_enforced(served):
+    d = served("username=admin\npassword=secret\n")
+    sock = d.sock
     reply = raw(sock, b"POST /RPC2 HTTP/1.1\r\nContent-Length: 0\r\n\r\n")
     assert reply.startswith(b"HTTP/1.1 401")
     assert b'WWW-Authenticate: Basic realm="default"' in reply
@@ -229,29 +235,27 @@ def test_auth_is_enforced(run, tmp_path):
     assert bad.startswith(b"HTTP/1.1 401")
 
 
-def test_sha_password(run, tmp_path):
-    import hashlib
-    sock = tmp_path / "s.sock"
+def test_sha_password(served):
     digest = hashlib.sha1(b"hunter2").hexdigest()
-    d = run("pidvisor", BASE.format(sock=sock, extra=f"username=u\npassword={{SHA}}{digest}\n"))
-    wait_until(lambda: sock.exists(), what="the socket")
+    d = served(f"username=u\npassword={{SHA}}{digest}\n")
     body = (b"<?xml version='1.0'?><methodCall><methodName>supervisor.getAPIVersion"
             b"</methodName></methodCall>")
-    ok = raw(sock, b"POST /RPC2 HTTP/1.1\r\nAuthorization: Basic " +
-             base64.b64encode(b"u:hunter2") + b"\r\nContent-Type: text/xml\r\nConnection: close"
-             b"\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
-    assert ok.startswith(b"HTTP/1.1 200")
+    call = (b"POST /RPC2 HTTP/1.1\r\nAuthorization: Basic %s\r\nContent-Type: text/xml\r\n"
+            b"Connection: close\r\nContent-Length: %d\r\n\r\n%s")
+    ok = raw(d.sock, call % (base64.b64encode(b"u:hunter2"), len(body), body))
+    assert ok.startswith(b"HTTP/1.1 200") and b"<string>3.0</string>" in ok
+    bad = raw(d.sock, call % (base64.b64encode(b"u:" + digest.encode()), len(body), body))
+    assert bad.startswith(b"HTTP/1.1 401"), "the stored digest is not itself a password"
 
 
 def test_inet_server_on_an_open_address_without_password_starts_and_shouts(run, tmp_path):
     """supervisord runs such a config, so pidvisor must not stop the container: it starts
     with one CRIT line, and --check-config calls it an error."""
-    import subprocess
-    from harness import PIDVISOR
-    d = run("pidvisor", "[inet_http_server]\nport=*:19001\n[program:x]\ncommand=sleep 100\n"
+    port = free_port()
+    d = run("pidvisor", f"[inet_http_server]\nport=*:{port}\n[program:x]\ncommand=sleep 100\n"
             "startsecs=0\n")
-    d.wait_log(r"success: x entered RUNNING")
-    assert d.log().count("CRIT [inet_http_server] port=*:19001 listens beyond loopback "
+    d.wait_log(r"success: x entered RUNNING", timeout=30)
+    assert d.log().count(f"CRIT [inet_http_server] port=*:{port} listens beyond loopback "
                          "with no password") == 1
     r = subprocess.run([PIDVISOR, "-c", str(d.conf_path), "--check-config"],
                        capture_output=True, text=True, timeout=10)
@@ -259,8 +263,6 @@ def test_inet_server_on_an_open_address_without_password_starts_and_shouts(run, 
 
 
 def test_literal_include_that_does_not_exist_starts_with_a_warning(run, tmp_path):
-    import subprocess
-    from harness import PIDVISOR
     d = run("pidvisor", f"[include]\nfiles={tmp_path}/nope/app.conf\n"
             "[program:x]\ncommand=sleep 100\nstartsecs=0\n")
     d.wait_log(r"success: x entered RUNNING")
@@ -272,8 +274,6 @@ def test_literal_include_that_does_not_exist_starts_with_a_warning(run, tmp_path
 
 
 def test_a_second_supervisor_on_the_same_socket_is_refused(run, tmp_path):
-    import subprocess
-    from harness import PIDVISOR
     d = run("pidvisor", f"[unix_http_server]\nfile={tmp_path}/s.sock\n"
             "[program:x]\ncommand=sleep 100\nstartsecs=0\n")
     d.wait_log(r"success: x entered RUNNING")
@@ -285,10 +285,11 @@ def test_a_second_supervisor_on_the_same_socket_is_refused(run, tmp_path):
 
 
 def test_inet_server_on_loopback(run, tmp_path):
-    d = run("pidvisor", "[inet_http_server]\nport=127.0.0.1:19002\n[program:web]\n"
+    port = free_port()
+    d = run("pidvisor", f"[inet_http_server]\nport=127.0.0.1:{port}\n[program:web]\n"
                         "command=sleep 1000\nstartsecs=0\n")
-    d.wait_log(r"success: web entered RUNNING")
-    sp = xmlrpc.client.ServerProxy("http://127.0.0.1:19002/RPC2")
+    d.wait_log(r"success: web entered RUNNING", timeout=30)
+    sp = xmlrpc.client.ServerProxy(f"http://127.0.0.1:{port}/RPC2")
     wait_until(lambda: _try(sp), what="the inet server")
     assert sp.supervisor.getProcessInfo("web")["statename"] == "RUNNING"
 

@@ -37,7 +37,7 @@ READ_ONLY = [
 
 CLI_ERRORS = [
     ["-x"], ["--serv"], ["--foo"], ["-s"], ["-s", "foo", "status"], ["-s", "ftp://x", "status"],
-    ["-s", "localhost:9001", "status"], ["-c", "/nonexistent", "status"],
+    ["-s", "localhost:1", "status"], ["-c", "/nonexistent", "status"],
     ["-c", "/dev/null", "status"], ["-s", "unix:///x", "-s", "unix:///y", "status"],
     ["--interactive=1", "status"], ["-ii", "status"],
     ["-s", "unix:///nonexistent/sock", "status"], ["-s", "unix:///nonexistent/sock", "avail"],
@@ -119,7 +119,7 @@ def follow(argv, *wait_for: str):
     p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
     seen = b""
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while not any(w.encode() in seen for w in wait_for) and time.monotonic() < deadline:
         if select.select([p.stdout], [], [], 0.2)[0]:
             chunk = os.read(p.stdout.fileno(), 65536)

@@ -5,14 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from harness import PIDVISOR, wait_until
+from harness import CORPUS, PIDVISOR, needs_corpus, wait_until
 
-CORPUS = Path("/work/shared/corpus/supervisord-configs")
 CONFIGS = sorted(p for p in CORPUS.glob("*.conf") if "[eventlistener:" in p.read_text())
 
 
-@pytest.mark.skipif(not CONFIGS, reason="no corpus")
-@pytest.mark.parametrize("conf", CONFIGS, ids=[p.stem for p in CONFIGS])
+@needs_corpus
+@pytest.mark.parametrize("conf", CONFIGS or [None], ids=[p.stem for p in CONFIGS] or ["none"])
 def test_check_config_accepts_the_listeners(conf):
     r = subprocess.run([PIDVISOR, "--check-config", "-c", str(conf)], capture_output=True,
                        text=True, timeout=30)

@@ -39,12 +39,6 @@ def binary(request, monkeypatch):
     return str(path)
 
 
-def control(tmp):
-    return (f"[unix_http_server]\nfile={tmp}/sock\n[supervisorctl]\nserverurl=unix://{tmp}/sock\n"
-            "[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = "
-            "supervisor.rpcinterface:make_main_rpcinterface\n")
-
-
 def program(name, cmd, extra=""):
     return (f"[program:{name}]\ncommand={cmd}\nstartsecs=0\nautorestart=false\n"
             f"stopwaitsecs=2\n{extra}")
@@ -123,14 +117,13 @@ def stall_scenario(run, binary, tmp_path):
     exits: the case that froze PID 1 in poll()."""
     (tmp_path / "w.py").write_text(WRITER)
     reader = StalledReader(tmp_path)
-    conf = (control(tmp_path) +
-            program("filler", f"/usr/bin/python3 {tmp_path}/w.py 40000 0 filler",
+    conf = (program("filler", f"/usr/bin/python3 {tmp_path}/w.py 40000 0 filler",
                     "stdout_logfile=/dev/stdout\n") +
             program("burst", f"/usr/bin/python3 {tmp_path}/w.py 300 0 burst",
                     "stdout_logfile=/dev/stdout\nautostart=false\n") +
             program("other", "sleep 1000", "autorestart=true\n"))
     # at info: at debug the main log, on stdout too, would carry a copy of every line
-    d = run("pidvisor", conf, args=("-e", "info"))
+    d = run("pidvisor", conf, args=("-e", "info"), control=True)
     d.wait_log(r"success: other entered RUNNING")
     # the filler fills the FIFO (1 MiB), pidvisor's queue (1 MiB), then blocks in write
     time.sleep(1.5)
@@ -192,10 +185,9 @@ def file_writer(run, tmp_path, pause, autostart):
     (tmp_path / "w.py").write_text(WRITER)
     logs = tmp_path / "logs"
     logs.mkdir()
-    conf = (control(tmp_path) +
-            program("writer", f"/usr/bin/python3 {tmp_path}/w.py 100000 {pause} w",
+    conf = (program("writer", f"/usr/bin/python3 {tmp_path}/w.py 100000 {pause} w",
                     f"stdout_logfile={logs}/w.log\nautostart={autostart}\n"))
-    d = run("pidvisor", conf)
+    d = run("pidvisor", conf, control=True)
     d.wait_log(r"supervisord started with pid")
     return d, logs
 

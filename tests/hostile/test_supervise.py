@@ -34,11 +34,6 @@ def binary(request, monkeypatch):
     return path
 
 
-def server(tmp_path):
-    return (f"[unix_http_server]\nfile={tmp_path}/sock\n\n"
-            f"[supervisorctl]\nserverurl=unix://{tmp_path}/sock\n\n")
-
-
 def ctl(binary, d, *args, timeout=30):
     return subprocess.run([binary, "ctl", "-c", str(d.conf_path), *args], capture_output=True,
                           text=True, timeout=timeout)
@@ -80,8 +75,8 @@ def spawn_times(log, name):
 
 
 def test_crash_loop_is_paced(run, binary, tmp_path):
-    d = run("pidvisor", server(tmp_path)
-            + "[program:crash]\ncommand=/bin/false\nstartsecs=0\nautorestart=true\n")
+    d = run("pidvisor", "[program:crash]\ncommand=/bin/false\nstartsecs=0\nautorestart=true\n",
+            control=True)
     d.wait_log(r"spawned: 'crash'", count=2)
     log0, cpu0 = d.log(), cpu(d.pid)
     time.sleep(5)
@@ -118,9 +113,9 @@ def test_fork_failing(binary):
     wrapper.write_text(f"#!/bin/sh\nexec prlimit --nproc=1:100 -- {binary} \"$@\"\n")
     wrapper.chmod(0o755)
     harness.PIDVISOR = str(wrapper)
-    d = harness.Daemon("pidvisor", work, server(work)
-                       + "[program:w]\ncommand=/bin/sleep 1000\nstartsecs=1\nstartretries=2\n",
-                       args=("-u", NPROC_USER, "--minprocs", "1"))
+    d = harness.Daemon("pidvisor", work,
+                       "[program:w]\ncommand=/bin/sleep 1000\nstartsecs=1\nstartretries=2\n",
+                       args=("-u", NPROC_USER, "--minprocs", "1"), control=True)
     try:
         fork_failing(binary, d)
     finally:
@@ -150,10 +145,9 @@ def fork_failing(binary, d):
 
 
 def test_sigstop_sigcont(run, binary, tmp_path):
-    conf = server(tmp_path) + "".join(
-        f"[program:p{i}]\ncommand=/bin/sleep 1000\nstartsecs=0\nautorestart=true\n\n"
-        for i in range(3))
-    d = run("pidvisor", conf)
+    conf = "".join(f"[program:p{i}]\ncommand=/bin/sleep 1000\nstartsecs=0\nautorestart=true\n\n"
+                   for i in range(3))
+    d = run("pidvisor", conf, control=True)
     d.wait_log(r"success: p\d entered RUNNING", count=3)
     pids = {f"p{i}": d.program_pid(f"p{i}") for i in range(3)}
     d.signal(signal.SIGSTOP)
@@ -178,20 +172,21 @@ def test_sigstop_sigcont(run, binary, tmp_path):
 def test_100_sighups_alternating_configs(run, binary, tmp_path):
     confs = []
     for variant in ("a", "b"):
-        confs.append(server(tmp_path) + "".join(
+        confs.append("".join(
             f"[program:{variant}{i}]\ncommand=/bin/sleep 1000\nstartsecs=0\n\n"
             for i in range(3)) + "[program:keep]\ncommand=/bin/sleep 1000\nstartsecs=0\n\n")
-    d = run("pidvisor", confs[0])
+    d = run("pidvisor", confs[0], control=True)
     d.wait_log(r"success: a\d entered RUNNING", count=3)
     # the first reload allocates what every later one reuses: measure after it
-    d.conf_path.write_text(d.header() + confs[1])
+    d.rewrite(confs[1])
     d.signal(signal.SIGHUP)
-    wait_until(lambda: set(status(binary, d)) == {"b0", "b1", "b2", "keep"}, timeout=20,
+    wait_until(lambda: set(status(binary, d)) == {"b0", "b1", "b2", "keep"}, timeout=60,
                what="the first reload")
     keep = d.program_pid("keep")
     fd0, rss0 = fds(d.pid), rss(d.pid)
     for n in range(100):
-        d.conf_path.write_text(d.header() + confs[n % 2])
+        # replaced in one step: a reload while it was half written would drop keep
+        d.rewrite(confs[n % 2])
         d.signal(signal.SIGHUP)
         time.sleep(0.02)
     # ends on the last one (n=99: confs[1])
@@ -200,8 +195,9 @@ def test_100_sighups_alternating_configs(run, binary, tmp_path):
         return set(st) == {"b0", "b1", "b2", "keep"} and set(st.values()) == {"RUNNING"}
     wait_until(settled, timeout=60, interval=0.2, what="the last config, all RUNNING")
     assert d.program_pid("keep") == keep  # unchanged group: never restarted
-    wait_until(lambda: not d.zombies(), what="no zombie")
-    wait_until(lambda: len(d.children(recursive=True)) == 4, what="only the last programs")
+    wait_until(lambda: not d.zombies(), timeout=30, what="no zombie")
+    wait_until(lambda: len(d.children(recursive=True)) == 4, timeout=30,
+               what="only the last programs")
     fd1, rss1 = fds(d.pid), rss(d.pid)
     print(f"{binary}: fds {fd0} -> {fd1}, RSS {rss0 >> 10} -> {rss1 >> 10} KiB")
     assert fd1 <= fd0
@@ -240,10 +236,9 @@ def test_program_forks_10000_children_and_exits(run, binary, tmp_path):
     src = tmp_path / "forker.c"
     src.write_text(FORKER)
     subprocess.run(["cc", "-O2", "-o", str(tmp_path / "forker"), str(src)], check=True)
-    d = run("pidvisor", server(tmp_path)
-            + "[program:keep]\ncommand=/bin/sleep 1000\nstartsecs=0\n\n"
-            + f"[program:forker]\ncommand={tmp_path}/forker 10000\nstartsecs=0\n"
-            "autorestart=false\n")
+    d = run("pidvisor", "[program:keep]\ncommand=/bin/sleep 1000\nstartsecs=0\n\n"
+            f"[program:forker]\ncommand={tmp_path}/forker 10000\nstartsecs=0\n"
+            "autorestart=false\n", control=True)
     d.wait_log(r"success: keep entered RUNNING")
     fd0 = fds(d.pid)
     d.wait_log(r"exited: forker \(exit status 0; expected\)", timeout=120)
@@ -261,10 +256,10 @@ def test_program_forks_10000_children_and_exits(run, binary, tmp_path):
 def test_1000_programs(run, binary, tmp_path):
     n = 1000
     # keep starts first: the spawner's descriptors, opened once, are in the baseline
-    conf = server(tmp_path) + "[program:keep]\ncommand=/bin/sleep 1000\nstartsecs=0\n\n" + "".join(
+    conf = "[program:keep]\ncommand=/bin/sleep 1000\nstartsecs=0\n\n" + "".join(
         f"[program:p{i:04d}]\ncommand=/bin/sleep 1000\nstartsecs=0\nautostart=false\n"
         "stdout_logfile=NONE\nstderr_logfile=NONE\n\n" for i in range(n))
-    d = run("pidvisor", conf)
+    d = run("pidvisor", conf, control=True)
     d.wait_log(r"success: keep entered RUNNING")
     fd0, rss0 = fds(d.pid), rss(d.pid)
     names = [f"p{i:04d}" for i in range(n)]

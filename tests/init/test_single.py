@@ -73,7 +73,7 @@ class Init:
     def signal(self, sig):
         os.kill(self.pid, sig)
 
-    def wait(self, timeout=10):
+    def wait(self, timeout=30):
         try:
             out, err = self.proc.communicate(timeout=timeout)
         finally:
@@ -97,7 +97,7 @@ def start():
         i.close()
 
 
-def wait_file(path, timeout=5):
+def wait_file(path, timeout=30):
     wait_until(lambda: path.exists() and path.read_text().strip(), timeout=timeout,
                what=f"{path.name}")
     return path.read_text().strip()
@@ -155,14 +155,18 @@ def test_dash_g_reaches_a_grandchild(kind, links, start, tmp_path):
 def test_dumb_init_reaches_the_group_by_default_and_not_with_c(kind, links, start, tmp_path):
     for single, expect in ((False, "USR1"), (True, None)):
         f, r = tmp_path / f"got{single}", tmp_path / f"ready{single}"
+        c = tmp_path / f"child{single}"
         grandchild = TRAPPER.format(f=f, r=r)
-        cmd = ["sh", "-c", f"trap 'echo child' USR1; sh -c \"{grandchild}\" & wait; wait"]
+        cmd = ["sh", "-c", f"trap 'echo USR1 > {c}' USR1; sh -c \"{grandchild}\" & wait; wait"]
         i = start(argv(kind, links, ["-c"] if single else [], cmd))
         wait_file(r)
         i.signal(signal.SIGUSR1)
-        time.sleep(0.3)
-        got = f.read_text().strip() if f.exists() else None
-        assert got == expect
+        assert wait_file(c) == "USR1"  # the child got it either way
+        if expect:
+            assert wait_file(f) == expect
+        else:
+            time.sleep(0.3)  # (what should not happen: no event to wait for)
+            assert not f.exists()
         i.signal(signal.SIGTERM)
         i.wait()
 
@@ -186,27 +190,32 @@ def test_rewrite(kind, opts, sig, got, rc, links, start, tmp_path):
     assert f.read_text().split() == got
 
 
+# 1,000 orphans, then the shell waits for the test's go (an exit would end the init)
 ORPHANS = ("i=0; while [ $i -lt 1000 ]; do (sleep 0.2 &) ; i=$((i+1)); done; "
-           "echo spawned > {r}; sleep 1.5")
+           "echo spawned > {r}; while [ ! -e {go} ]; do sleep 0.05; done")
 
 
 @pytest.mark.parametrize("kind", ["tini", "real-tini", "dumb-init", "pidvisor"])
 def test_1000_orphans_are_reaped(kind, links, start, tmp_path):
-    r = tmp_path / "ready"
-    i = start(argv(kind, links, [], ["sh", "-c", ORPHANS.format(r=r)]))
+    r, go = tmp_path / "ready", tmp_path / "go"
+    i = start(argv(kind, links, [], ["sh", "-c", ORPHANS.format(r=r, go=go)]))
     wait_file(r, timeout=60)
     init = psutil.Process(i.pid)
 
-    def zombies():
+    def count(pred):
+        """How many of the init's descendants pred holds for (those still there)."""
         n = 0
         for p in init.children(recursive=True):
             try:
-                n += p.status() == psutil.STATUS_ZOMBIE
+                n += pred(p)
             except psutil.NoSuchProcess:
                 pass
         return n
-    time.sleep(0.5)  # every sleeper has exited by now
-    wait_until(lambda: zombies() == 0, timeout=3, what="every orphan reaped")
+    # every sleeper has exited and been reaped: only the shell is left, with its sleep
+    wait_until(lambda: count(lambda p: p.status() == psutil.STATUS_ZOMBIE) == 0
+               and count(lambda p: p.ppid() == init.pid) == 1, timeout=60,
+               what="every orphan reaped")
+    go.touch()
     rc, _, err = i.wait(timeout=30)
     assert rc == 0, err
 
@@ -320,7 +329,8 @@ def test_dumb_init_keeps_the_child_cwd_and_moves_itself_to_root(kind, links, sta
               pid1=False, cwd=tmp_path)
     wait_file(r)
     assert out.read_text().strip() == str(tmp_path)
-    assert os.readlink(f"/proc/{i.pid}/cwd") == "/"
+    # dumb-init moves after the fork: the child may be ready first
+    wait_until(lambda: os.readlink(f"/proc/{i.pid}/cwd") == "/", what="dumb-init in /")
 
 
 def test_pidvisor_mode_stops_leftovers_before_exit(start, tmp_path):

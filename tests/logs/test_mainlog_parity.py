@@ -18,29 +18,31 @@ PIDVISOR_ONLY = [
 # (names that are no word of a log line: the lines are grouped by the name they hold)
 PROGRAMS = ["longrun", "goodexit", "badexit", "sigkilled", "fatal", "stopme", "signalled"]
 
+# goodexit, badexit and sigkilled end once the test has seen them RUNNING (./go): supervisord
+# logs "success:" from its loop's tick, so one that exits before a late tick has no such line.
 SCENARIO = """
 [program:longrun]
 command=sleep 1000
 startsecs=1
 
 [program:goodexit]
-command=sh -c 'sleep 1.5; exit 0'
+command=sh -c 'until [ -e %(here)s/go ]; do sleep 0.1; done; exit 0'
 startsecs=1
 autorestart=false
 
 [program:badexit]
-command=sh -c 'sleep 1.5; exit 3'
+command=sh -c 'until [ -e %(here)s/go ]; do sleep 0.1; done; exit 3'
 startsecs=1
 autorestart=false
 
 [program:sigkilled]
-command=sh -c 'sleep 1.5; kill -9 $$'
+command=sh -c 'until [ -e %(here)s/go ]; do sleep 0.1; done; kill -9 $$'
 startsecs=1
 autorestart=false
 
 [program:fatal]
 command=sh -c 'exit 1'
-startsecs=1
+startsecs=10
 startretries=1
 
 [program:stopme]
@@ -112,16 +114,19 @@ def compare(tmp_path, conf, actions, args=()):
 
 def test_main_log_matches_supervisord_line_by_line(tmp_path):
     def actions(d):
-        d.wait_settled(SETTLED, timeout=20)
+        for name in ("goodexit", "badexit", "sigkilled"):
+            d.wait_log(rf"success: {name} entered RUNNING", timeout=60)
+        (d.tmp / "go").touch()
+        d.wait_settled(SETTLED, timeout=60)
         r = subprocess.run([SUPERVISORCTL, "-s", d.url, "stop", "stopme"], capture_output=True,
                            text=True, timeout=30)
         assert "stopme: stopped" in r.stdout, r.stdout + r.stderr
         r = subprocess.run([SUPERVISORCTL, "-s", d.url, "signal", "TERM", "signalled"],
                            capture_output=True, text=True, timeout=30)
         assert "signalled: signalled" in r.stdout, r.stdout + r.stderr
-        d.wait_log(r"exited: signalled")
+        d.wait_log(r"exited: signalled", timeout=30)
         d.signal(signal.SIGUSR2)
-        d.wait_log(r"logreopen")
+        d.wait_log(r"logreopen", timeout=30)
     logs = compare(tmp_path, SCENARIO, actions)
     mine = logs["pidvisor"]
     # the lines readiness scripts and log alerts grep for, each checked by name

@@ -37,9 +37,7 @@ def test_expected_exits_and_requested_stops_do_not_end_pidvisor(run, tmp_path):
                              "shutdown_on=unexpected\nexitcodes=0,2\nautorestart=false\n")
     conf += ("[program:stoppable]\ncommand=sleep 1000\nstartsecs=0\nshutdown_on=exit\n"
              "autorestart=false\n\n")
-    conf += (f"[unix_http_server]\nfile={tmp_path}/sock\n\n[supervisorctl]\n"
-             f"serverurl=unix://{tmp_path}/sock\n")
-    d = run("pidvisor", conf)
+    d = run("pidvisor", conf, control=True)
     d.wait_log(r"exited: essential \(exit status 2; expected\)")
     ctl = [PIDVISOR, "ctl", "-c", str(d.conf_path)]
     wait_until(lambda: "RUNNING" in subprocess.run(ctl + ["status", "stoppable"],

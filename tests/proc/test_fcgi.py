@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import PIDVISOR, SUPERVISORCTL, Daemon, free_port, wait_until
+from harness import (CORPUS, PIDVISOR, SUPERVISORCTL, Daemon, free_port, needs_corpus,
+                     wait_until)
 
 # a stand-in for uvicorn --fd 0 or php-cgi: accept() on fd 0, answer with our pid
 CHILD = """#!/usr/bin/python3
@@ -25,9 +26,6 @@ while True:
     c.sendall(b"%d\\n" % os.getpid())
     c.close()
 """
-
-CORPUS = Path("/work/shared/corpus/supervisord-configs/11-cvat-server.conf")
-
 
 def child_script(tmp_path, name="child.py"):
     path = tmp_path / name
@@ -323,6 +321,7 @@ class CorpusDaemon(Daemon):
         return ""
 
 
+@needs_corpus
 def test_corpus_cvat_uvicorn_behind_a_shared_socket(tmp_path):
     """opencv/cvat's server.conf, unchanged: its /tmp paths live in a private /tmp, and the
     uvicorn command ($HOME/wait_for_deps.sh python3 -m uvicorn --fd 0 ...) runs a stand-in
@@ -344,7 +343,8 @@ def test_corpus_cvat_uvicorn_behind_a_shared_socket(tmp_path):
         saved = {k: os.environ.get(k) for k in env}
         os.environ.update(env)
         try:
-            d = CorpusDaemon(impl, tmp_path, CORPUS.read_text(), wrap=wrap)
+            d = CorpusDaemon(impl, tmp_path, (CORPUS / "11-cvat-server.conf").read_text(),
+                             wrap=wrap)
         finally:
             for k, v in saved.items():
                 if v is None:

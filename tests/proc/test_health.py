@@ -1,6 +1,8 @@
 """Health checks as PID 1 of a PID namespace: HTTP, TCP and command checks against real
 loopback servers, on_unhealthy=restart and =shutdown, failures in the program's own log,
 check commands reaped."""
+import http.server
+import threading
 import time
 
 import psutil
@@ -25,23 +27,44 @@ def server(tmp_path, port):
     return f"command=python3 {tmp_path}/server.py {port} {tmp_path}\n"
 
 
+class Switchable(http.server.BaseHTTPRequestHandler):
+    """200 while the server's healthy flag is set, else 503."""
+
+    def do_GET(self):
+        self.send_response(200 if self.server.healthy.is_set() else 503)
+        self.end_headers()
+
+    def log_message(self, *a):
+        pass
+
+
 def test_http_check_restarts_an_unhealthy_program(run, tmp_path):
-    port = free_port()
-    (tmp_path / "healthy").write_text("yes")
-    conf = (f"[program:web]\n{server(tmp_path, port)}startsecs=0\n"
-            f"healthcheck=http://127.0.0.1:{port}/health\nhealthcheck_interval=0.3s\n"
-            "healthcheck_retries=2\non_unhealthy=restart\n\n")
-    d = run("pidvisor", conf)
-    d.wait_log(r"web is healthy", timeout=15)
-    (tmp_path / "healthy").unlink()
-    d.wait_log(r"web is unhealthy", timeout=10)
-    d.wait_log(r"restarting web: it is unhealthy", timeout=5)
-    d.wait_log(r"spawned: 'web'", count=2, timeout=10)
-    # the failures went to the program's own log, with the prefix
-    out = "".join(p.read_text() for p in tmp_path.glob("web-stdout*"))
-    assert "healthcheck: HTTP status 503" in out, out
-    (tmp_path / "healthy").write_text("yes")
-    d.wait_log(r"web is healthy", count=2, timeout=15)
+    # The server is the test's, listening before pidvisor starts: a program that had to start
+    # one first could fail its first checks on a loaded machine and be restarted before ever
+    # being healthy.
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Switchable)
+    srv.healthy = threading.Event()
+    srv.healthy.set()
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        conf = ("[program:web]\ncommand=sleep 1000\nstartsecs=0\n"
+                f"healthcheck=http://127.0.0.1:{srv.server_port}/health\n"
+                "healthcheck_interval=0.3s\nhealthcheck_retries=2\non_unhealthy=restart\n\n")
+        d = run("pidvisor", conf)
+        d.wait_log(r"web is healthy", timeout=30)
+        srv.healthy.clear()
+        d.wait_log(r"web is unhealthy", timeout=30)
+        d.wait_log(r"restarting web: it is unhealthy", timeout=30)
+        d.wait_log(r"spawned: 'web'", count=2, timeout=30)
+        # the failures went to the program's own log, with the prefix
+        wait_until(lambda: "healthcheck: HTTP status 503" in "".join(
+            p.read_text() for p in tmp_path.glob("web-stdout*")), timeout=30,
+            what="the failures in web's log")
+        srv.healthy.set()
+        d.wait_log(r"web is healthy", count=2, timeout=30)
+    finally:
+        srv.shutdown()
+        srv.server_close()
 
 
 def test_tcp_and_command_checks(run, tmp_path):
@@ -69,7 +92,10 @@ def test_start_period_failures_do_not_count(run, tmp_path):
             "healthcheck=cmd:test -e %(here)s/up\nhealthcheck_interval=0.2s\n"
             "healthcheck_retries=1\nhealthcheck_start_period=3s\n\n")
     d = run("pidvisor", conf)
-    time.sleep(1.5)
+    # failed checks, said in slow's log, that did not make it unhealthy
+    wait_until(lambda: "".join(p.read_text() for p in tmp_path.glob("slow-stdout*")).count(
+        "(within healthcheck_start_period: not counted)") >= 2, timeout=30,
+        what="two failed checks within the start period")
     assert "slow is unhealthy" not in d.log()
     (tmp_path / "up").write_text("")
     d.wait_log(r"slow is healthy", timeout=10)

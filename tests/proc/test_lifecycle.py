@@ -2,7 +2,6 @@
 import os
 import re
 import signal
-import time
 
 import psutil
 
@@ -53,8 +52,9 @@ def test_backoff_delays_grow_by_one_second(run, impl):
     t = [int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000 for h, m, s, ms in stamps]
     gaps = [b - a for a, b in zip(t, t[1:])]
     assert len(gaps) == 3
-    # supervisord checks once a second, so allow it a second of lateness
-    slack = 1.2 if d.impl == "supervisord" else 0.3
+    # never early; late by up to a second (supervisord checks once a second, and a loaded
+    # machine delays pidvisor's timer too): the lower bounds show the growth
+    slack = 1.2
     for expected, gap in zip((1, 2, 3), gaps):
         assert expected - 0.05 <= gap <= expected + slack, gaps
     d.stop()
@@ -71,8 +71,8 @@ def test_autorestart_unexpected_uses_exitcodes(run, impl):
     d = run(impl, conf)
     d.wait_log(r"exited: ok \(exit status 3; expected\)")
     d.wait_log(r"exited: never \(exit status 4; not expected\)")
-    d.wait_log(r"spawned: 'bad'", count=3, timeout=10)
-    time.sleep(0.8)
+    # bad's later restarts come after ok's or never's would have (each exits after 0.3 s)
+    d.wait_log(r"spawned: 'bad'", count=5, timeout=60)
     log = d.log()
     assert len(re.findall(r"spawned: 'ok'", log)) == 1
     assert len(re.findall(r"spawned: 'never'", log)) == 1
@@ -80,10 +80,12 @@ def test_autorestart_unexpected_uses_exitcodes(run, impl):
 
 
 def test_autostart_false_is_not_started(run, impl):
+    # last starts after manual would have (a higher priority number starts later)
     d = run(impl, "[program:manual]\ncommand=sleep 1000\nautostart=false\n\n"
-                  "[program:auto]\ncommand=sleep 1000\nstartsecs=0\n")
+                  "[program:auto]\ncommand=sleep 1000\nstartsecs=0\n\n"
+                  "[program:last]\ncommand=sleep 1000\nstartsecs=0\npriority=1000\n")
     d.wait_log(r"success: auto entered RUNNING")
-    time.sleep(0.3)
+    d.wait_log(r"success: last entered RUNNING", timeout=30)
     assert "spawned: 'manual'" not in d.log()
     assert d.stop() == 0
 

@@ -270,7 +270,7 @@ class Soak:
     # --- measuring -------------------------------------------------------------------------
 
     def configure(self, **kw):
-        self.d.conf_path.write_text(self.d.header() + config(self.work, self.writer, **kw))
+        self.d.rewrite(config(self.work, self.writer, **kw))
         self.d.signal(signal.SIGHUP)
 
     def quiet(self):
