@@ -1006,8 +1006,7 @@ static int bind_unix(const struct http_server_conf *conf, char **err)
 		if (group)
 			*group++ = '\0';
 		bool ok = user_lookup(user, &ui) == 0 && (!group || group_lookup(group, &gid) == 0);
-		if (ok && !group)
-			gid = ui.gid;
+		/* a user alone leaves the group as it is (supervisord's gid -1) */
 		if (!ok || chown(tmp, ui.uid, gid) < 0) {
 			*err = xasprintf("[unix_http_server] chown: cannot chown %s to %s",
 					 conf->file, conf->chown);

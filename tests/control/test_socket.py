@@ -204,10 +204,7 @@ def test_socket_mode_defaults_to_0700(served):
 # primary one (daemon's is gid 1), or with no group: then supervisord leaves the group as it was
 # (datatypes.colon_separated_user_group gives gid -1).
 @pytest.mark.parametrize("chmod,chown", [("0606", "daemon:nogroup"), ("0770", "nobody")])
-def test_socket_chmod_and_chown(served, impl, chmod, chown, request):
-    if impl == "pidvisor" and ":" not in chown:
-        request.applymarker(pytest.mark.xfail(strict=True, reason="pidvisor gives the socket "
-                                              "the user's primary group (control.c)"))
+def test_socket_chmod_and_chown(served, impl, chmod, chown):
     d = served(f"chmod={chmod}\nchown={chown}\n", impl=impl)
     st = os.stat(d.sock)
     user, _, group = chown.partition(":")
