@@ -352,6 +352,7 @@ struct pgroup *supervisor_add_group(struct supervisor *sv, struct group_conf *gc
 	memmove(sv->groups + at + 1, sv->groups + at, (sv->ngroups - at) * sizeof(*sv->groups));
 	sv->groups[at] = g;
 	sv->ngroups++;
+	deps_stale(sv);
 	update_name_width(sv);
 	events_group_added(g);
 	return g;
@@ -378,6 +379,7 @@ void supervisor_remove_group(struct supervisor *sv, struct pgroup *g)
 			sv->ngroups--;
 			break;
 		}
+	deps_stale(sv);
 	for (size_t i = 0; i < g->nprocs; i++) {
 		if (sv->on_process_gone)
 			sv->on_process_gone(sv, g->procs[i]);
@@ -754,6 +756,7 @@ void supervisor_free(struct supervisor *sv)
 	while (sv->ngroups)
 		supervisor_remove_group(sv, sv->groups[sv->ngroups - 1]);
 	free(sv->groups);
+	deps_free(sv);
 	events_free();
 	for (size_t i = 0; i < sv->nsigs; i++) {
 		ev_ref(sv->loop);

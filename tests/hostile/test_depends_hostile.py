@@ -77,3 +77,24 @@ def test_a_50000_program_cycle_is_found_without_overflowing_the_stack(build, tmp
     assert "[program:p1] depends_on: a cycle: p1 -> " in out, out[-2000:]
     assert "-> p3 -> p2 -> p1\n" in out
     assert "AddressSanitizer" not in out
+
+
+def test_flapping_dependencies_leave_ctl_answering(run, build, tmp_path):
+    """20 programs exiting as soon as they start, 2,000 programs waiting on all of them: every
+    state change looked at every program, and each of those at every program again (with 1,000 of them
+    ctl took 30 s to get in on the release build). Now a change visits its dependents only."""
+    flappers = [f"f{i}" for i in range(20)]
+    conf = "".join(f"[program:{f}]\ncommand=/bin/false\nstartsecs=0\nautorestart=true\n\n"
+                   for f in flappers)
+    # exit 1 is not expected: the dependents wait for ever, looked at on every change
+    waits = ",".join(f"{f}:completed" for f in flappers)
+    conf += "".join(f"[program:d{j}]\ncommand=sleep 1000\ndepends_on={waits}\n\n"
+                    for j in range(2000))
+    d = run("pidvisor", conf, binary=build, control=True)
+    d.wait_log(r"exited: f19 \(exit status 1; not expected\)", count=3, timeout=60)
+    for _ in range(3):
+        start = time.monotonic()
+        r = ctl(build, d, "status", "f0", timeout=60)
+        took = time.monotonic() - start
+        assert "f0" in r.stdout, r.stdout + r.stderr
+        assert took < 30, f"ctl status took {took:.1f} s"
