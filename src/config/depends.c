@@ -180,10 +180,10 @@ static void where(struct loader *L, const struct proc_conf *p, struct raw *r)
 	}
 }
 
-__attribute__((format(printf, 3, 4))) static void
-report(struct loader *L, const struct proc_conf *p, const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static void
+report(struct loader *L, enum diag_level level, const struct proc_conf *p, const char *fmt, ...)
 {
-	/* the line is looked up only for an error: a lookup per item would be quadratic */
+	/* the line is looked up only for a report: a lookup per item would be quadratic */
 	struct raw r;
 	where(L, p, &r);
 	struct buf msg = {0};
@@ -191,7 +191,7 @@ report(struct loader *L, const struct proc_conf *p, const char *fmt, ...)
 	va_start(ap, fmt);
 	buf_vprintf(&msg, fmt, ap);
 	va_end(ap);
-	config_report(L, DIAG_ERROR, &r, p->section, "depends_on", "%s", msg.data ? msg.data : "?");
+	config_report(L, level, &r, p->section, "depends_on", "%s", msg.data ? msg.data : "?");
 	buf_free(&msg);
 }
 
@@ -201,18 +201,32 @@ static int check_one(struct loader *L, const struct graph *G, const struct proc_
 {
 	struct node *m = d->group ? first_of_group(G, d->name) : find_program(G, d->name);
 	if (!m && !(d->group && strtab_get(&G->groups, d->name, strlen(d->name)))) {
-		report(L, p, "no %s named '%s'", d->group ? "group" : "program", d->name);
+		report(L, DIAG_ERROR, p, "no %s named '%s'", d->group ? "group" : "program",
+		       d->name);
 		return -1;
 	}
 	if (!d->group && !strcmp(d->name, p->program)) {
-		report(L, p, "a program cannot depend on itself");
+		report(L, DIAG_ERROR, p, "a program cannot depend on itself");
 		return -1;
 	}
-	for (; d->cond == DEP_HEALTHY && m; m = d->group ? next_of_group(G, m) : NULL)
-		if (m->p->health.kind == HEALTH_NONE) {
-			report(L, p, "'%s:healthy' needs a healthcheck in [program:%s]", d->name,
-			       m->p->program);
+	for (struct node *q = m; d->cond == DEP_HEALTHY && q;
+	     q = d->group ? next_of_group(G, q) : NULL)
+		if (q->p->health.kind == HEALTH_NONE) {
+			report(L, DIAG_ERROR, p, "'%s:healthy' needs a healthcheck in [program:%s]",
+			       d->name, q->p->program);
 			return -1;
+		}
+	/* Nothing starts a program with autostart=false but a person (or a start of one of
+	 * its dependents): an autostarted dependent would wait for ever. */
+	for (struct node *q = m; p->autostart && q; q = d->group ? next_of_group(G, q) : NULL)
+		if (!q->p->autostart) {
+			report(L, DIAG_WARNING, p,
+			       "'%s' (%s) can only hold once something starts [program:%s], which "
+			       "has autostart=false: %s waits in STOPPED until then (ctl start %s "
+			       "starts both)",
+			       d->name, dep_cond_name(d->cond), q->p->program, p->program,
+			       p->program);
+			break;
 		}
 	return 0;
 }
@@ -232,7 +246,7 @@ static void report_cycle(struct loader *L, struct frame *path, size_t depth, str
 	buf_puts(&cycle, n->p->program);
 	for (size_t k = m->depth; k <= depth; k++)
 		buf_printf(&cycle, " -> %s", path[k].n->p->program);
-	report(L, n->p, "a cycle: %s", cycle.data ? cycle.data : "?");
+	report(L, DIAG_ERROR, n->p, "a cycle: %s", cycle.data ? cycle.data : "?");
 	buf_free(&cycle);
 }
 

@@ -187,19 +187,27 @@ static const struct deps_links *links_of(const struct process *p)
 	return &x->links[p->deps_id];
 }
 
+/* EXITED with one of its exitcodes */
+static bool completed(const struct process *q)
+{
+	return q->fsm.state == PS_EXITED && q->exited && WIFEXITED(q->wait_status) &&
+	       exitcodes_has(&q->conf->exitcodes, WEXITSTATUS(q->wait_status));
+}
+
 static bool holds(const struct dep *d, const struct process *q)
 {
 	switch (d->cond) {
 	case DEP_STARTED:
 		return q->spawns > 0;
 	case DEP_RUNNING:
-		return q->fsm.state == PS_RUNNING;
+		/* a one-shot that finished as expected counts as up: depends_on written for other
+		 * supervisors names one-shots with the default condition */
+		return q->fsm.state == PS_RUNNING || completed(q);
 	case DEP_HEALTHY:
 		return q->fsm.state == PS_RUNNING && q->health.active &&
 		       q->health.status == HEALTH_HEALTHY;
 	case DEP_COMPLETED:
-		return q->fsm.state == PS_EXITED && q->exited && WIFEXITED(q->wait_status) &&
-		       exitcodes_has(&q->conf->exitcodes, WEXITSTATUS(q->wait_status));
+		return completed(q);
 	}
 	return false;
 }
