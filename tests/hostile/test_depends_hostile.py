@@ -2,11 +2,15 @@
 environments) and clients that leave a start pending, against both builds as PID 1 of its own
 namespace. Each test asserts only that pidvisor did not hang, with deadlines that linear work
 meets many times over and the old quadratic work missed by far."""
-import os
+import select
 import subprocess
 import time
+import xmlrpc.client
+
+import pytest
 
 from harness import wait_until
+from test_control import connect, read_response, rpc_request
 
 
 def ctl(build, d, *args, timeout=30):
@@ -98,3 +102,86 @@ def test_flapping_dependencies_leave_ctl_answering(run, build, tmp_path):
         took = time.monotonic() - start
         assert "f0" in r.stdout, r.stdout + r.stderr
         assert took < 30, f"ctl status took {took:.1f} s"
+
+
+def blocked_conf(tmp_path, max_connections):
+    """A unix server of max_connections, and `blocked`, whose dependency never turns healthy:
+    a startProcess of it with wait waits for ever."""
+    return (f"[unix_http_server]\nfile={tmp_path}/s.sock\nmax_connections={max_connections}\n\n"
+            "[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = "
+            "supervisor.rpcinterface:make_main_rpcinterface\n\n"
+            f"[supervisorctl]\nserverurl=unix://{tmp_path}/s.sock\n\n"
+            "[program:gate]\ncommand=sleep 1000\nstartsecs=0\nautostart=false\n"
+            "healthcheck=cmd:false\nhealthcheck_interval=0.5s\n\n"
+            "[program:blocked]\ncommand=sleep 1000\nautostart=false\n"
+            "depends_on=gate:healthy\n\n")
+
+
+def start_blocked(sock):
+    s = connect(sock, timeout=30)
+    s.sendall(rpc_request("supervisor.startProcess", "blocked", True))
+    return s
+
+
+def answered(s):
+    """The answer already there for s, or None."""
+    ready, _, _ = select.select([s], [], [], 0)
+    return read_response(s) if ready else None
+
+
+def settle(socks, timeout):
+    """Waits for each of socks to be answered or closed: ({sock: (head, body), or None when
+    closed}, the ones still waiting at the deadline)."""
+    left, got = set(socks), {}
+    deadline = time.monotonic() + timeout
+    while left and time.monotonic() < deadline:
+        ready, _, _ = select.select(list(left), [], [], max(0, deadline - time.monotonic()))
+        for s in ready:
+            left.discard(s)
+            try:
+                got[s] = read_response(s)
+            except (AssertionError, OSError):
+                got[s] = None
+    return got, left
+
+
+def test_pending_starts_hold_at_most_half_the_connections_and_go_with_their_clients(
+        run, build, tmp_path):
+    """1,100 clients each waiting for a start that never completes held every slot (a
+    connection owed an answer is never evicted), even after they left: ctl was locked out for
+    good. Pending answers now hold at most half of max_connections (the rest get a fault at
+    once), and one is dropped when its client closes."""
+    d = run("pidvisor", blocked_conf(tmp_path, 64), binary=build)
+    sock = tmp_path / "s.sock"
+    wait_until(sock.exists, timeout=30, what="the socket")
+    clients = [start_blocked(sock) for _ in range(32)]
+    # each one taken (the flood below could otherwise evict one not yet read)
+    d.wait_log(r"blocked will start when its dependencies are ready", count=32, timeout=30)
+    # the 33rd on: a fault at once, naming the bound
+    extra = [start_blocked(sock) for _ in range(68)]
+    got, left = settle(extra, timeout=30)
+    assert not left, f"{len(left)} of the 68 past the bound neither answered nor closed"
+    faults = 0
+    for head, body in filter(None, got.values()):  # None: closed to make room for a later one
+        assert head.startswith(b"HTTP/1.1 200"), head
+        with pytest.raises(xmlrpc.client.Fault) as e:
+            xmlrpc.client.loads(body)
+        assert "answers already pending" in e.value.faultString
+        faults += 1
+    assert faults > 0
+    # none of the 32 was answered, and ctl gets in while they wait
+    assert all(answered(s) is None for s in clients)
+    r = ctl(build, d, "status")
+    assert "blocked" in r.stdout and "waiting for gate (healthy)" in r.stdout, r.stdout + r.stderr
+    for s in clients + extra:
+        s.close()
+    d.wait_log(r"the client went away before its answer", count=32, timeout=30)
+    # their slots are free again: 32 more wait, not faulted
+    again = [start_blocked(sock) for _ in range(32)]
+    d.wait_log(r"blocked will start when its dependencies are ready", count=32 + faults + 32,
+               timeout=30)
+    r = ctl(build, d, "status")
+    assert r.returncode in (0, 3) and "blocked" in r.stdout, r.stdout + r.stderr
+    assert all(answered(s) is None for s in again)
+    for s in again:
+        s.close()
