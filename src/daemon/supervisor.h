@@ -39,6 +39,7 @@ struct supervisor {
 	void (*on_process_gone)(struct supervisor *sv, struct process *p);
 	void *control;		 /* the control server (control.c), if any */
 	struct config *latest;	 /* the config last read by reloadConfig, if not cfg */
+	int name_width;		 /* the longest process name, for prefixed output */
 	struct deps_index *deps; /* deps.c: who depends on whom; NULL until used after a change */
 };
 

@@ -48,16 +48,20 @@ def test_a_60000_entry_environment_spawns_fast_and_in_supervisords_order(run, bu
     assert r.returncode == 0 and r.stdout.count("RUNNING") == 8, r.stdout + r.stderr
 
 
-def chain(tmp_path, n, cycle=False):
+def chain_sections(n, cycle=False, extra=""):
     """[program:p0] .. [program:p<n-1>], each depending on the one before (p0 on the last one
     when cycle)."""
-    parts = ["[supervisord]\nlogfile=%(here)s/main.log\n"]
+    parts = []
     for i in range(n):
         dep = f"p{i - 1}" if i else (f"p{n - 1}" if cycle else "")
-        parts.append(f"[program:p{i}]\ncommand=/bin/true\n" + (f"depends_on={dep}\n" if dep
-                                                                  else ""))
+        parts.append(f"[program:p{i}]\ncommand=/bin/true\n{extra}" +
+                     (f"depends_on={dep}\n" if dep else ""))
+    return "\n".join(parts)
+
+
+def chain(tmp_path, n, cycle=False):
     path = tmp_path / "chain.conf"
-    path.write_text("\n".join(parts))
+    path.write_text("[supervisord]\nlogfile=%(here)s/main.log\n\n" + chain_sections(n, cycle))
     return path
 
 
@@ -69,6 +73,19 @@ def test_a_50000_program_depends_on_chain_is_checked_in_linear_time(build, tmp_p
                        text=True, timeout=30)
     assert r.returncode == 0, r.stdout + r.stderr[-2000:]
     assert "OK" in r.stdout + r.stderr
+
+
+def test_pid1_starts_up_with_a_50000_program_chain_in_linear_time(run, build, tmp_path):
+    """Past the config, start-up inserted each group by a scan from the front and measured
+    every name again per group: 20,000 programs took 10 s before the first log line."""
+    conf = ("[unix_http_server]\nfile=%(here)s/s.sock\n\n"
+            "[supervisorctl]\nserverurl=unix://%(here)s/s.sock\n\n")
+    conf += chain_sections(50000, extra="autostart=false\nstdout_logfile=NONE\n"
+                           "stderr_logfile=NONE\n")
+    d = run("pidvisor", conf, binary=build)
+    d.wait_log(r"supervisord started", timeout=30)
+    r = ctl(build, d, "status", "p49999")
+    assert "STOPPED" in r.stdout, r.stdout + r.stderr
 
 
 def test_a_50000_program_cycle_is_found_without_overflowing_the_stack(build, tmp_path):
