@@ -14,6 +14,7 @@
 #include "loader.h"
 #include "net.h"
 #include "passwd.h"
+#include "strtab.h"
 
 extern char **environ;
 
@@ -291,7 +292,7 @@ static int load_program(struct loader *L, const struct ini_section *sec, const c
 		int prc = load_process(L, kind_def(kind), sec, &ex, p);
 		if (prc == 0)
 			prc = finish_proc(L, p, sec, sec->name);
-		g->procs = xrealloc(g->procs, (g->nprocs + 1) * sizeof(*g->procs));
+		g->procs = xgrow(g->procs, g->nprocs, sizeof(*g->procs));
 		g->procs[g->nprocs++] = p;
 		if (prc < 0) {
 			rc = -1;
@@ -326,7 +327,7 @@ static struct group_conf *new_group(struct loader *L, const char *name, const ch
 	g->name = xstrdup(name);
 	g->file = xstrdup(file);
 	g->line = line;
-	L->c->groups = xrealloc(L->c->groups, (L->c->ngroups + 1) * sizeof(*L->c->groups));
+	L->c->groups = xgrow(L->c->groups, L->c->ngroups, sizeof(*L->c->groups));
 	L->c->groups[L->c->ngroups++] = g;
 	return g;
 }
@@ -396,32 +397,45 @@ static bool in_strvec(const struct strvec *sv, const char *s)
 	return false;
 }
 
-/* Names must be unique: groups, and processes within a group. */
+/* Names must be unique: groups, and processes within a group (looked up by hash: a config can
+ * hold 20,000 programs). */
 static int check_unique_and_sort(struct loader *L)
 {
 	struct config *c = L->c;
 	int rc = 0;
+	struct strtab groups = {0}, procs = {0};
 	for (size_t i = 0; i < c->ngroups; i++) {
 		struct group_conf *g = c->groups[i];
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(c->groups[j]->name, g->name) == 0) {
-				diag_add(L->d, DIAG_ERROR, g->file, g->line, NULL, NULL,
-					 "duplicate group name '%s' (also defined at %s:%d)",
-					 g->name, c->groups[j]->file, c->groups[j]->line);
+		struct strtab_entry *e = strtab_put(&groups, g->name, strlen(g->name));
+		if (!e)
+			xalloc_failed();
+		if (e->val) {
+			const struct group_conf *first = e->val;
+			diag_add(L->d, DIAG_ERROR, g->file, g->line, NULL, NULL,
+				 "duplicate group name '%s' (also defined at %s:%d)", g->name,
+				 first->file, first->line);
+			rc = -1;
+		} else {
+			e->val = g;
+		}
+		for (size_t a = 0; a < g->nprocs; a++) {
+			const char *name = g->procs[a]->name;
+			if (!(e = strtab_put(&procs, name, strlen(name))))
+				xalloc_failed();
+			if (e->val == g) {
+				diag_add(L->d, DIAG_ERROR, g->procs[a]->file, g->procs[a]->line,
+					 NULL, "process_name",
+					 "duplicate process name '%s' in group '%s'", name,
+					 g->name);
 				rc = -1;
 			}
-		for (size_t a = 0; a < g->nprocs; a++)
-			for (size_t b = 0; b < a; b++)
-				if (strcmp(g->procs[a]->name, g->procs[b]->name) == 0) {
-					diag_add(L->d, DIAG_ERROR, g->procs[a]->file,
-						 g->procs[a]->line, NULL, "process_name",
-						 "duplicate process name '%s' in group '%s'",
-						 g->procs[a]->name, g->name);
-					rc = -1;
-				}
+			e->val = g;
+		}
 		if (g->nprocs) /* qsort's base may not be NULL, even for 0 items */
 			qsort(g->procs, g->nprocs, sizeof(*g->procs), cmp_proc);
 	}
+	strtab_free(&groups);
+	strtab_free(&procs);
 	if (c->ngroups)
 		qsort(c->groups, c->ngroups, sizeof(*c->groups), cmp_group);
 	return rc;

@@ -1,10 +1,13 @@
 #include "depends.h"
 
 #include <ctype.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "loader.h"
+#include "strtab.h"
 #include "util.h"
 
 static const char *const cond_names[] = {"started", "running", "healthy", "completed"};
@@ -88,27 +91,82 @@ int parse_depends(const char *v, struct dep_list *out, char **why)
 }
 
 /* The programs of the config, flat: [program:x] name -> its first proc_conf (they share the
- * section's keys). */
+ * section's keys). Names are found through hashes: a config of 20,000 programs in one chain is
+ * checked in linear time. */
 struct node {
 	const struct proc_conf *p;
 	const char *group;
-	int mark; /* cycle search: 0 new, 1 on the path, 2 done */
+	size_t next_in_group; /* 1 + the index of the next node of the same group, 0 at the end */
+	int mark;	      /* cycle search: 0 new, 1 on the path, 2 done */
+	size_t depth;	      /* its place on the path while marked 1 */
 };
 
-static struct node *find_program(struct node *nodes, size_t n, const char *name)
+struct graph {
+	struct node *nodes;
+	size_t count;
+	struct strtab programs; /* name -> 1 + node index */
+	struct strtab groups;	/* name -> 1 + the first node index of the group */
+};
+
+static struct node *find_program(const struct graph *G, const char *name)
 {
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(nodes[i].p->program, name))
-			return &nodes[i];
-	return NULL;
+	uintptr_t i = (uintptr_t)strtab_find(&G->programs, name);
+	return i ? &G->nodes[i - 1] : NULL;
 }
 
-static bool group_exists(const struct config *c, const char *name)
+static struct node *first_of_group(const struct graph *G, const char *name)
 {
-	for (size_t i = 0; i < c->ngroups; i++)
-		if (!strcmp(c->groups[i]->name, name))
-			return true;
-	return false;
+	uintptr_t i = (uintptr_t)strtab_find(&G->groups, name);
+	return i ? &G->nodes[i - 1] : NULL;
+}
+
+static struct node *next_of_group(const struct graph *G, const struct node *n)
+{
+	return n->next_in_group ? &G->nodes[n->next_in_group - 1] : NULL;
+}
+
+static void put(struct strtab *t, const char *name, size_t val)
+{
+	struct strtab_entry *e = strtab_put(t, name, strlen(name));
+	if (!e)
+		xalloc_failed();
+	e->val = (void *)(uintptr_t)val;
+}
+
+static void graph_build(struct graph *G, const struct config *c)
+{
+	size_t n = 0;
+	for (size_t g = 0; g < c->ngroups; g++)
+		n += c->groups[g]->nprocs;
+	memset(G, 0, sizeof(*G));
+	G->nodes = xcalloc(n ? n : 1, sizeof(*G->nodes));
+	for (size_t g = 0; g < c->ngroups; g++) {
+		const char *group = c->groups[g]->name;
+		if (!strtab_get(&G->groups, group, strlen(group)))
+			put(&G->groups, group, 0);
+		size_t last = 0;
+		for (size_t i = 0; i < c->groups[g]->nprocs; i++) {
+			const struct proc_conf *p = c->groups[g]->procs[i];
+			if (find_program(G, p->program))
+				continue;
+			struct node *nd = &G->nodes[G->count];
+			nd->p = p;
+			nd->group = group;
+			put(&G->programs, p->program, ++G->count);
+			if (last)
+				G->nodes[last - 1].next_in_group = G->count;
+			else
+				put(&G->groups, group, G->count);
+			last = G->count;
+		}
+	}
+}
+
+static void graph_free(struct graph *G)
+{
+	strtab_free(&G->programs);
+	strtab_free(&G->groups);
+	free(G->nodes);
 }
 
 static void where(struct loader *L, const struct proc_conf *p, struct raw *r)
@@ -122,104 +180,128 @@ static void where(struct loader *L, const struct proc_conf *p, struct raw *r)
 	}
 }
 
-/* Depth-first from n; a node met again on the path closes a cycle, which path[] spells. */
-static bool cyclic(struct loader *L, struct node *nodes, size_t count, struct node *n,
-		   const char **path, size_t depth)
+__attribute__((format(printf, 4, 5))) static void
+report(struct loader *L, enum diag_level level, const struct proc_conf *p, const char *fmt, ...)
 {
-	n->mark = 1;
-	path[depth] = n->p->program;
-	const struct dep_list *deps = &n->p->depends_on;
-	for (size_t i = 0; i < deps->n; i++) {
-		for (size_t j = 0; j < count; j++) {
-			struct node *m = &nodes[j];
-			bool hit = deps->v[i].group ? !strcmp(m->group, deps->v[i].name)
-						    : !strcmp(m->p->program, deps->v[i].name);
-			if (!hit || m->mark == 2)
-				continue;
-			if (m->mark == 1) {
-				struct buf cycle = {0};
-				size_t k = 0;
-				while (k <= depth && strcmp(path[k], m->p->program) != 0)
-					k++;
-				/* spelled from the program whose line is named: n -> m -> ... -> n
-				 */
-				buf_puts(&cycle, n->p->program);
-				for (; k <= depth; k++)
-					buf_printf(&cycle, " -> %s", path[k]);
-				struct raw r;
-				where(L, n->p, &r);
-				config_report(L, DIAG_ERROR, &r, n->p->section, "depends_on",
-					      "a cycle: %s", cycle.data ? cycle.data : "?");
-				buf_free(&cycle);
-				return true;
-			}
-			if (cyclic(L, nodes, count, m, path, depth + 1))
-				return true;
-		}
+	/* the line is looked up only for a report: a lookup per item would be quadratic */
+	struct raw r;
+	where(L, p, &r);
+	struct buf msg = {0};
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vprintf(&msg, fmt, ap);
+	va_end(ap);
+	config_report(L, level, &r, p->section, "depends_on", "%s", msg.data ? msg.data : "?");
+	buf_free(&msg);
+}
+
+/* What d names exists, is not p, and has a healthcheck when it must be healthy. */
+static int check_one(struct loader *L, const struct graph *G, const struct proc_conf *p,
+		     const struct dep *d)
+{
+	struct node *m = d->group ? first_of_group(G, d->name) : find_program(G, d->name);
+	if (!m && !(d->group && strtab_get(&G->groups, d->name, strlen(d->name)))) {
+		report(L, DIAG_ERROR, p, "no %s named '%s'", d->group ? "group" : "program",
+		       d->name);
+		return -1;
 	}
-	n->mark = 2;
-	return false;
+	if (!d->group && !strcmp(d->name, p->program)) {
+		report(L, DIAG_ERROR, p, "a program cannot depend on itself");
+		return -1;
+	}
+	for (struct node *q = m; d->cond == DEP_HEALTHY && q;
+	     q = d->group ? next_of_group(G, q) : NULL)
+		if (q->p->health.kind == HEALTH_NONE) {
+			report(L, DIAG_ERROR, p, "'%s:healthy' needs a healthcheck in [program:%s]",
+			       d->name, q->p->program);
+			return -1;
+		}
+	/* Nothing starts a program with autostart=false but a person (or a start of one of
+	 * its dependents): an autostarted dependent would wait for ever. */
+	for (struct node *q = m; p->autostart && q; q = d->group ? next_of_group(G, q) : NULL)
+		if (!q->p->autostart) {
+			report(L, DIAG_WARNING, p,
+			       "'%s' (%s) can only hold once something starts [program:%s], which "
+			       "has autostart=false: %s waits in STOPPED until then (ctl start %s "
+			       "starts both)",
+			       d->name, dep_cond_name(d->cond), q->p->program, p->program,
+			       p->program);
+			break;
+		}
+	return 0;
+}
+
+/* One step of the depth-first search: a node on the path, and what of it is still to visit. */
+struct frame {
+	struct node *n;
+	size_t k;	  /* its next depends_on item */
+	struct node *cur; /* the next target of item k-1 (a group's members), or NULL */
+};
+
+static void report_cycle(struct loader *L, struct frame *path, size_t depth, struct node *n,
+			 struct node *m)
+{
+	/* spelled from the program whose line is named: n -> m -> ... -> n */
+	struct buf cycle = {0};
+	buf_puts(&cycle, n->p->program);
+	for (size_t k = m->depth; k <= depth; k++)
+		buf_printf(&cycle, " -> %s", path[k].n->p->program);
+	report(L, DIAG_ERROR, n->p, "a cycle: %s", cycle.data ? cycle.data : "?");
+	buf_free(&cycle);
+}
+
+/* Depth-first from root with a stack of its own (a chain of 20,000 would overflow the real
+ * one); a node met again on the path closes a cycle. */
+static bool cyclic(struct loader *L, const struct graph *G, struct frame *path, struct node *root)
+{
+	size_t depth = 0;
+	path[0] = (struct frame){root, 0, NULL};
+	root->mark = 1;
+	root->depth = 0;
+	for (;;) {
+		struct frame *f = &path[depth];
+		struct node *m = f->cur;
+		if (m) {
+			f->cur = f->n->p->depends_on.v[f->k - 1].group ? next_of_group(G, m) : NULL;
+		} else if (f->k < f->n->p->depends_on.n) {
+			const struct dep *d = &f->n->p->depends_on.v[f->k++];
+			m = d->group ? first_of_group(G, d->name) : find_program(G, d->name);
+			f->cur = m && d->group ? next_of_group(G, m) : NULL;
+		} else {
+			f->n->mark = 2;
+			if (depth-- == 0)
+				return false;
+			continue;
+		}
+		if (!m || m->mark == 2)
+			continue;
+		if (m->mark == 1) {
+			report_cycle(L, path, depth, f->n, m);
+			return true;
+		}
+		m->mark = 1;
+		m->depth = ++depth;
+		path[depth] = (struct frame){m, 0, NULL};
+	}
 }
 
 int check_depends(struct loader *L)
 {
 	struct config *c = L->c;
-	size_t n = 0;
-	for (size_t g = 0; g < c->ngroups; g++)
-		n += c->groups[g]->nprocs;
-	struct node *nodes = xcalloc(n ? n : 1, sizeof(*nodes));
-	size_t count = 0;
-	for (size_t g = 0; g < c->ngroups; g++)
-		for (size_t i = 0; i < c->groups[g]->nprocs; i++) {
-			const struct proc_conf *p = c->groups[g]->procs[i];
-			if (find_program(nodes, count, p->program))
-				continue;
-			nodes[count].p = p;
-			nodes[count].group = c->groups[g]->name;
-			count++;
-		}
+	struct graph G;
+	graph_build(&G, c);
 	int rc = 0;
-	for (size_t i = 0; i < count; i++) {
-		const struct proc_conf *p = nodes[i].p;
-		const char *section = p->section;
-		for (size_t k = 0; k < p->depends_on.n; k++) {
-			const struct dep *d = &p->depends_on.v[k];
-			struct raw r;
-			where(L, p, &r);
-			if (d->group ? !group_exists(c, d->name)
-				     : !find_program(nodes, count, d->name)) {
-				config_report(L, DIAG_ERROR, &r, section, "depends_on",
-					      "no %s named '%s'", d->group ? "group" : "program",
-					      d->name);
+	for (size_t i = 0; i < G.count; i++) {
+		const struct proc_conf *p = G.nodes[i].p;
+		for (size_t k = 0; k < p->depends_on.n; k++)
+			if (check_one(L, &G, p, &p->depends_on.v[k]) < 0)
 				rc = -1;
-				continue;
-			}
-			if (!d->group && !strcmp(d->name, p->program)) {
-				config_report(L, DIAG_ERROR, &r, section, "depends_on",
-					      "a program cannot depend on itself");
-				rc = -1;
-				continue;
-			}
-			for (size_t j = 0; d->cond == DEP_HEALTHY && j < count; j++) {
-				const struct proc_conf *q = nodes[j].p;
-				bool hit = d->group ? !strcmp(nodes[j].group, d->name)
-						    : !strcmp(q->program, d->name);
-				if (hit && q->health.kind == HEALTH_NONE) {
-					config_report(L, DIAG_ERROR, &r, section, "depends_on",
-						      "'%s:healthy' needs a healthcheck in "
-						      "[program:%s]",
-						      d->name, q->program);
-					rc = -1;
-					break;
-				}
-			}
-		}
 	}
-	const char **path = xcalloc(count ? count : 1, sizeof(*path));
-	for (size_t i = 0; rc == 0 && i < count; i++)
-		if (nodes[i].mark == 0 && cyclic(L, nodes, count, &nodes[i], path, 0))
+	struct frame *path = xcalloc(G.count ? G.count : 1, sizeof(*path));
+	for (size_t i = 0; rc == 0 && i < G.count; i++)
+		if (G.nodes[i].mark == 0 && cyclic(L, &G, path, &G.nodes[i]))
 			rc = -1;
 	free(path);
-	free(nodes);
+	graph_free(&G);
 	return rc;
 }

@@ -222,6 +222,10 @@ static struct ini_section *section_get(struct ini_doc *doc, const char *name, co
 	sec = &doc->sections[doc->n++];
 	memset(sec, 0, sizeof(*sec));
 	sec->name = xstrdup(name);
+	struct strtab_entry *e = strtab_put(&doc->index, sec->name, strlen(sec->name));
+	if (!e)
+		xalloc_failed();
+	e->val = (void *)(uintptr_t)doc->n;
 	sec->file = file;
 	sec->line = line;
 	return sec;
@@ -380,6 +384,7 @@ void ini_free(struct ini_doc *doc)
 		free(s->name);
 	}
 	free(doc->sections);
+	strtab_free(&doc->index);
 	for (size_t i = 0; i < doc->nfiles; i++)
 		free(doc->files[i]);
 	free(doc->files);
@@ -388,10 +393,8 @@ void ini_free(struct ini_doc *doc)
 
 struct ini_section *ini_find_section(const struct ini_doc *doc, const char *name)
 {
-	for (size_t i = 0; i < doc->n; i++)
-		if (strcmp(doc->sections[i].name, name) == 0)
-			return &doc->sections[i];
-	return NULL;
+	uintptr_t i = (uintptr_t)strtab_find(&doc->index, name);
+	return i ? &doc->sections[i - 1] : NULL;
 }
 
 const struct ini_entry *ini_find(const struct ini_doc *doc, const struct ini_section *sec,

@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "diag.h"
+#include "strtab.h"
 
 struct ini_entry {
 	char *key;
@@ -31,6 +32,7 @@ struct ini_section {
 struct ini_doc {
 	struct ini_section *sections;
 	size_t n, cap;
+	struct strtab index;  /* name -> 1 + its index in sections */
 	size_t default_index; /* of [DEFAULT], SIZE_MAX when there is none (looked up per key) */
 	char **files;	      /* every file read, in order */
 	size_t nfiles;

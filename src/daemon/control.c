@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,7 @@ struct listener {
 	char *chown;
 	char *port;
 	size_t nconns;
+	size_t npending; /* of its connections, those owed an answer: at most pending_max() */
 	struct control *ctl;
 };
 
@@ -109,6 +111,23 @@ struct control {
 static bool busy(const struct conn *c)
 {
 	return c->pending || c->web;
+}
+
+/* A connection owed an answer is never closed to make room, so they may hold at most half of
+ * max_connections: the other half is always there for ctl (1,100 starts waiting on a program
+ * that never became ready locked every client out). */
+static size_t pending_max(const struct listener *l);
+
+static void pending_added(struct conn *c)
+{
+	c->l->npending++;
+	c->l->ctl->npending++;
+}
+
+static void pending_done(struct conn *c)
+{
+	c->l->npending--;
+	c->l->ctl->npending--;
 }
 
 /* supervisord's GET action URLs are taken where no stranger's page can reach them: a unix
@@ -205,11 +224,11 @@ static void conn_close(struct conn *c)
 	close(c->fd);
 	if (c->pending) {
 		rpc_pending_free(c->pending);
-		ctl->npending--;
+		pending_done(c);
 	}
 	if (c->web) {
 		web_action_free(c->web);
-		ctl->npending--;
+		pending_done(c);
 	}
 	tail_free(c);
 	http_parser_free(&c->parser);
@@ -361,9 +380,16 @@ static void handle_web(struct conn *c)
 		send_web(c, &r);
 		break;
 	case WEB_PENDING:
+		if (c->l->npending >= pending_max(c->l)) {
+			log_warn("control: %s: %zu answers already pending: not waiting for this "
+				 "one (what it started goes on)",
+				 listener_section(c->l), c->l->npending);
+			respond_error(c, 503);
+			break;
+		}
 		c->web = r.action;
 		r.action = NULL;
-		ctl->npending++;
+		pending_added(c);
 		ev_prepare_start(ctl->sv->loop, &ctl->check);
 		break;
 	}
@@ -385,9 +411,19 @@ static void handle_rpc(struct conn *c)
 	}
 	rpc_dispatch(&ctl->rpc, call.method, call.params, &a);
 	xr_call_free(&call);
-	if (a.pending) {
+	if (a.pending && c->l->npending >= pending_max(c->l)) {
+		/* what the request started goes on (a start waits for its dependencies); only
+		 * its answer is not awaited, and a multicall's calls after this one do not run */
+		rpc_pending_free(a.pending);
+		a.pending = NULL;
+		a.fault = XR_FAILED;
+		snprintf(a.fault_text, sizeof(a.fault_text),
+			 "FAILED: %zu answers already pending on this server (at most half of "
+			 "max_connections): not waiting for this one; what it started goes on",
+			 c->l->npending);
+	} else if (a.pending) {
 		c->pending = a.pending;
-		ctl->npending++;
+		pending_added(c);
 		ev_prepare_start(ctl->sv->loop, &ctl->check);
 		return;
 	}
@@ -621,6 +657,11 @@ static void handle_request(struct conn *c)
 }
 
 /* Whether the next pipelined request waits: a request is always taken on an empty queue. */
+static size_t pending_max(const struct listener *l)
+{
+	return (size_t)listener_conf(l)->max_connections / 2;
+}
+
 static bool queue_full(const struct conn *c)
 {
 	size_t queued = out_pending(c);
@@ -767,8 +808,8 @@ static void conn_update_io(struct conn *c)
 	int want = 0;
 	if (c->lingering)
 		want |= EV_READ;
-	else if ((c->tail || !busy(c)) && !c->closing && !c->peer_eof && c->in.len < IN_MAX)
-		want |= EV_READ;
+	else if (!c->closing && !c->peer_eof && c->in.len < IN_MAX)
+		want |= EV_READ; /* while busy too: to see the client go */
 	if (out_pending(c))
 		want |= EV_WRITE;
 	struct ev_loop *loop = c->l->ctl->sv->loop;
@@ -780,6 +821,16 @@ static void conn_update_io(struct conn *c)
 		}
 	}
 	conn_update_timer(c);
+}
+
+/* After end of input: whether the client closed outright rather than shut only its write
+ * side (which still gets its answers). A unix socket tells (POLLHUP); over TCP a close and a
+ * half-close look the same until something is written, so a TCP client's answer is still
+ * awaited. */
+static bool peer_gone(int fd)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLHUP | POLLERR));
 }
 
 static void conn_cb(struct ev_loop *loop, ev_io *io, int revents)
@@ -797,6 +848,11 @@ static void conn_cb(struct ev_loop *loop, ev_io *io, int revents)
 		}
 		if (c->lingering)
 			return; /* discard */
+		if (r == 0 && busy(c) && peer_gone(c->fd)) {
+			log_debug("control: the client went away before its answer: dropped");
+			conn_close(c);
+			return;
+		}
 		if (r == 0)
 			c->peer_eof = true;
 		else if (!buf_append(&c->in, buf, (size_t)r)) {
@@ -923,7 +979,7 @@ static void check_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 			if (done) {
 				web_action_free(c->web);
 				c->web = NULL;
-				ctl->npending--;
+				pending_done(c);
 				send_web(c, &r);
 			}
 			web_reply_free(&r);
@@ -935,7 +991,7 @@ static void check_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 				continue;
 			rpc_pending_free(c->pending);
 			c->pending = NULL;
-			ctl->npending--;
+			pending_done(c);
 			send_answer(c, &a);
 			rpc_answer_clear(&a);
 		} else {

@@ -32,4 +32,9 @@ void deps_start(struct supervisor *sv, struct process *p, int depth);
  * shutdown g waits for it. */
 bool deps_live_dependents(const struct supervisor *sv, const struct pgroup *g);
 
+/* Groups were added or removed: the links between programs are rebuilt at their next use. */
+void deps_stale(struct supervisor *sv);
+/* Frees the links (supervisor_free). */
+void deps_free(struct supervisor *sv);
+
 #endif

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "child_output.h"
 #include "fcgi.h"
 #include "passwd.h"
+#include "strtab.h"
 #include "supervisor.h"
 
 extern char **environ;
@@ -150,22 +152,28 @@ static bool build_env(const struct process *p, struct buf *own, struct buf *ptrs
 					 &p->sv->cfg->sd.environment,
 					 &p->conf->envfiles,
 					 &p->conf->environment};
-	for (size_t l = 0; l < ARRAY_SIZE(layers); l++)
-		for (size_t i = 0; i < layers[l]->n; i++) {
+	/* key -> 1 + its index in ptrs: a redefinition replaces in place, in linear time (a
+	 * program can carry tens of thousands of entries) */
+	struct strtab seen = {0};
+	bool ok = true;
+	for (size_t l = 0; ok && l < ARRAY_SIZE(layers); l++)
+		for (size_t i = 0; ok && i < layers[l]->n; i++) {
 			char *kv = layers[l]->v[i];
-			size_t kn = strcspn(kv, "=");
-			char **v = (char **)ptrs->data;
-			size_t n = ptrs->failed ? 0 : ptrs->len / sizeof(char *), j = 0;
-			while (j < n && !(strncmp(v[j], kv, kn) == 0 && v[j][kn] == '='))
-				j++;
-			if (j < n)
-				v[j] = kv;
-			else
+			struct strtab_entry *e = strtab_put(&seen, kv, strcspn(kv, "="));
+			if (!e) {
+				ok = false;
+			} else if (e->val) {
+				((char **)ptrs->data)[(uintptr_t)e->val - 1] = kv;
+			} else {
+				e->val = (void *)(uintptr_t)(ptrs->len / sizeof(char *) + 1);
 				buf_append(ptrs, &kv, sizeof(kv));
+				ok = !ptrs->failed;
+			}
 		}
+	strtab_free(&seen);
 	char *end = NULL;
 	buf_append(ptrs, &end, sizeof(end));
-	return !ptrs->failed;
+	return ok && !ptrs->failed;
 }
 
 static void child_fail(const char *what, const char *arg, int err)

@@ -32,6 +32,7 @@ struct process {
 	struct health health;	   /* its healthcheck's state */
 	bool restart_when_stopped; /* on_unhealthy=restart: start again once stopped */
 	bool start_when_ready;	   /* a start request waits for depends_on */
+	size_t deps_id;		   /* its place in deps.c's links, set when they are built */
 	ev_timer timer;
 	struct outchan *chan[2]; /* stdout, stderr (NULL when stderr is redirected) */
 	char *auto_log[2];	 /* AUTO log files named when the process was added, until a

@@ -158,7 +158,9 @@ void rpc_describe(const struct process *p, time_t now, char *buf, size_t n)
 		break;
 	case PS_STOPPED:
 	case PS_EXITED:
-		if (p->fsm.state == PS_STOPPED && !p->fsm.ever_started && p->conf->autostart &&
+		/* an autostart, or a start request, waiting for depends_on */
+		if (p->fsm.state == PS_STOPPED &&
+		    (p->start_when_ready || (!p->fsm.ever_started && p->conf->autostart)) &&
 		    !deps_ready(p, buf, n))
 			break;
 		if (p->start_wall) {

@@ -37,8 +37,10 @@ struct supervisor {
 	int exit_status;
 	void (*on_state_change)(struct supervisor *sv, struct process *p, enum proc_state from);
 	void (*on_process_gone)(struct supervisor *sv, struct process *p);
-	void *control;	       /* the control server (control.c), if any */
-	struct config *latest; /* the config last read by reloadConfig, if not cfg */
+	void *control;		 /* the control server (control.c), if any */
+	struct config *latest;	 /* the config last read by reloadConfig, if not cfg */
+	int name_width;		 /* the longest process name, for prefixed output */
+	struct deps_index *deps; /* deps.c: who depends on whom; NULL until used after a change */
 };
 
 /* Sets up everything but does not start programs. Returns 0, or -1 (already logged). */

@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,16 @@ void *xrealloc(void *p, size_t n)
 	if (!p)
 		xalloc_failed();
 	return p;
+}
+
+void *xgrow(void *p, size_t n, size_t size)
+{
+	if (n & (n - 1))
+		return p;
+	size_t cap = n ? 2 * n : 1;
+	if (size && cap > SIZE_MAX / size)
+		xalloc_failed();
+	return xrealloc(p, cap * size);
 }
 
 char *xstrdup(const char *s)

@@ -18,6 +18,10 @@ __attribute__((noreturn)) void xalloc_failed(void);
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
+/* Room for item n (0-based) of an array that only ever grows through here, one item at a time:
+ * its size doubles at each power of two, so n additions cost linear time (ASan's realloc always
+ * copies). */
+void *xgrow(void *p, size_t n, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

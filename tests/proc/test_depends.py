@@ -139,6 +139,51 @@ def test_config_checks_name_file_and_line(tmp_path):
     assert "s.conf:7: [program:b] depends_on: a cycle: b -> a -> b" in r.stdout + r.stderr
 
 
+def test_a_finished_one_shot_satisfies_the_default_condition(run, tmp_path):
+    """depends_on written for other supervisors names one-shots with the default condition. A
+    one-shot that had already exited when the last other condition came to hold (db, RUNNING
+    after 2 s) kept its dependent STOPPED for ever: `running` no longer held for it."""
+    conf = SOCKET.format(tmp=tmp_path)
+    conf += ("[program:init]\ncommand=sh -c 'echo done > %(here)s/init'\nstartsecs=0\n"
+             "autorestart=false\n\n"
+             "[program:db]\ncommand=sleep 1000\nstartsecs=2\n\n"
+             "[program:app]\ncommand=sleep 1000\nstartsecs=0\ndepends_on=init, db\n\n"
+             "[program:broken]\ncommand=sh -c 'exit 3'\nstartsecs=0\nautorestart=false\n\n"
+             "[program:after_broken]\ncommand=sleep 1000\ndepends_on=broken, db\n\n")
+    d = run("pidvisor", conf)
+    d.wait_log(r"success: app entered RUNNING", timeout=20)
+    log = d.log()
+    assert stamp(log, r"exited: init \(exit status 0; expected\)") <= stamp(
+        log, r"success: db entered RUNNING") <= stamp(log, r"spawned: 'app'")
+    # an unexpected exit is no success: that dependent still waits
+    assert re.search(r"exited: broken \(exit status 3; not expected\)", log), log
+    wait_until(lambda: re.search(r"after_broken\s+STOPPED\s+waiting for broken \(running\)",
+                                 ctl_status(d, tmp_path)), timeout=10, what="after_broken waits")
+    assert "spawned: 'after_broken'" not in d.log()
+    # the one-shot ran once
+    assert d.log().count("spawned: 'init'") == 1
+
+
+def test_check_config_warns_of_a_dependency_nothing_starts(tmp_path):
+    conf = tmp_path / "s.conf"
+    conf.write_text("[supervisord]\n"
+                    "[program:db]\ncommand=sleep 1\nautostart=false\n"
+                    "[program:app]\ncommand=sleep 1\ndepends_on=db\n"
+                    "[program:manual]\ncommand=sleep 1\nautostart=false\ndepends_on=db\n")
+    r = subprocess.run([PIDVISOR, "-c", str(conf), "--check-config"], capture_output=True,
+                       text=True)
+    out = r.stdout + r.stderr
+    assert r.returncode == 1, out
+    assert ("s.conf:7: warning: [program:app] depends_on: 'db' (running) can only hold once something "
+            "starts [program:db], which has autostart=false") in out
+    # started by hand, manual starts db first: nothing to warn about
+    assert "[program:manual]" not in out
+    conf.write_text(conf.read_text().replace("autostart=false\n[program:app]", "\n[program:app]"))
+    r = subprocess.run([PIDVISOR, "-c", str(conf), "--check-config"], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
 def test_on_unhealthy_needs_a_healthcheck(tmp_path):
     conf = tmp_path / "s.conf"
     conf.write_text("[supervisord]\n[program:a]\ncommand=sleep 1\non_unhealthy=restart\n")

@@ -75,6 +75,7 @@ static void test_ready(void **state)
 	assert_false(deps_failed(&w->p[WEB]));
 	/* no depends_on at all */
 	assert_int_equal(deps_check(&w->p[DB], NULL, 0), DEPS_READY);
+	deps_free(&w->sv);
 	test_free(w);
 }
 
@@ -93,6 +94,7 @@ static void test_waiting(void **state)
 	w->p[JOB].wait_status = 3 << 8; /* exit 3: not one of its exitcodes */
 	assert_int_equal(deps_check(&w->p[WEB], why, sizeof(why)), DEPS_WAITING);
 	assert_string_equal(why, "waiting for job (completed)");
+	deps_free(&w->sv);
 	test_free(w);
 }
 
@@ -110,6 +112,7 @@ static void test_failed(void **state)
 	assert_int_equal(deps_check(&w->p[WEB], tiny, sizeof(tiny)), DEPS_FAILED);
 	assert_true(deps_failed(&w->p[WEB]));
 	assert_false(deps_ready(&w->p[WEB], NULL, 0));
+	deps_free(&w->sv);
 	test_free(w);
 }
 
@@ -126,6 +129,7 @@ static void test_first_unmet_decides(void **state)
 	w->p[DB].fsm.state = PS_RUNNING;
 	assert_int_equal(deps_check(&w->p[WEB], why, sizeof(why)), DEPS_FAILED);
 	assert_string_equal(why, "not started: job is FATAL");
+	deps_free(&w->sv);
 	test_free(w);
 }
 
