@@ -143,14 +143,13 @@ def test_a_finished_one_shot_satisfies_the_default_condition(run, tmp_path):
     """depends_on written for other supervisors names one-shots with the default condition. A
     one-shot that had already exited when the last other condition came to hold (db, RUNNING
     after 2 s) kept its dependent STOPPED for ever: `running` no longer held for it."""
-    conf = SOCKET.format(tmp=tmp_path)
-    conf += ("[program:init]\ncommand=sh -c 'echo done > %(here)s/init'\nstartsecs=0\n"
+    conf = ("[program:init]\ncommand=sh -c 'echo done > %(here)s/init'\nstartsecs=0\n"
              "autorestart=false\n\n"
              "[program:db]\ncommand=sleep 1000\nstartsecs=2\n\n"
              "[program:app]\ncommand=sleep 1000\nstartsecs=0\ndepends_on=init, db\n\n"
              "[program:broken]\ncommand=sh -c 'exit 3'\nstartsecs=0\nautorestart=false\n\n"
              "[program:after_broken]\ncommand=sleep 1000\ndepends_on=broken, db\n\n")
-    d = run("pidvisor", conf)
+    d = run("pidvisor", conf, control=True)
     d.wait_log(r"success: app entered RUNNING", timeout=20)
     log = d.log()
     assert stamp(log, r"exited: init \(exit status 0; expected\)") <= stamp(
@@ -158,7 +157,7 @@ def test_a_finished_one_shot_satisfies_the_default_condition(run, tmp_path):
     # an unexpected exit is no success: that dependent still waits
     assert re.search(r"exited: broken \(exit status 3; not expected\)", log), log
     wait_until(lambda: re.search(r"after_broken\s+STOPPED\s+waiting for broken \(running\)",
-                                 ctl_status(d, tmp_path)), timeout=10, what="after_broken waits")
+                                 ctl_status(d, tmp_path)), timeout=30, what="after_broken waits")
     assert "spawned: 'after_broken'" not in d.log()
     # the one-shot ran once
     assert d.log().count("spawned: 'init'") == 1
