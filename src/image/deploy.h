@@ -19,7 +19,7 @@
 /* The runtime user of a hardened image that names none (docs/stack-file.md). */
 #define HARDENED_USER "10001:10001"
 /* Kubernetes' probe period at least, and the resources a container asks for by default. */
-#define K8S_MIN_PERIOD	   10
+#define K8S_MIN_PERIOD	    10
 #define DEFAULT_CPU_REQUEST "100m"
 #define DEFAULT_MEM_REQUEST "128Mi"
 #define DEFAULT_MEM_LIMIT   "512Mi"

@@ -366,8 +366,8 @@ char *generate_main_conf(const struct stack *st, size_t i)
 		if (strcmp(defaults[k][0], "pidfile") == 0)
 			defaults[k][1] = HARDENED_PIDFILE;
 	const struct image *root = &st->images[im->root >= 0 ? im->root : (int)i];
-	put_ini_section(&sb, "supervisord", &root->supervisord,
-			(const char *const (*)[2])defaults, ARRAY_SIZE(defaults));
+	put_ini_section(&sb, "supervisord", &root->supervisord, (const char *const(*)[2])defaults,
+			ARRAY_SIZE(defaults));
 	buf_printf(&sb, "\n[unix_http_server]\nfile=%s\nchmod=0700\n", sock);
 	buf_printf(&sb, "\n[supervisorctl]\nserverurl=unix://%s\n", sock);
 	buf_printf(&sb, "\n[include]\nfiles=%s/*.conf\n", CONF_DIR);

@@ -256,11 +256,12 @@ static void lint_privileged_ports(const struct stack *st, const struct image *im
 		const char *colon = strchr(ports->v[k].s, ':');
 		long port = atol(colon ? colon + 1 : ports->v[k].s);
 		if (port < 1024 && !has_capability(im, "NET_BIND_SERVICE"))
-			stack_error(d, st, ports->v[k].line, im->name.s, key,
-				    "hardened: port %ld is below 1024, which a non-root user binds "
-				    "only with deploy.capabilities: [NET_BIND_SERVICE] (and a binary "
-				    "that keeps it) or a port of 1024 and more",
-				    port);
+			stack_error(
+			    d, st, ports->v[k].line, im->name.s, key,
+			    "hardened: port %ld is below 1024, which a non-root user binds "
+			    "only with deploy.capabilities: [NET_BIND_SERVICE] (and a binary "
+			    "that keeps it) or a port of 1024 and more",
+			    port);
 	}
 }
 
@@ -268,8 +269,9 @@ static void lint_privileged_ports(const struct stack *st, const struct image *im
  * capabilities, when it or an image built on it is hardened. */
 static void lint_hardened(const struct stack *st, const struct image *im, struct diag *d)
 {
-	if (im->user.s && (strcmp(im->user.s, "root") == 0 || strcmp(im->user.s, "0") == 0 ||
-			   strncmp(im->user.s, "0:", 2) == 0 || strncmp(im->user.s, "root:", 5) == 0))
+	if (im->user.s &&
+	    (strcmp(im->user.s, "root") == 0 || strcmp(im->user.s, "0") == 0 ||
+	     strncmp(im->user.s, "0:", 2) == 0 || strncmp(im->user.s, "root:", 5) == 0))
 		stack_error(d, st, im->user.line, im->name.s, "user",
 			    "hardened: '%s' is root; hardened images run as a non-root user",
 			    im->user.s);
@@ -289,10 +291,11 @@ static void lint_hardened(const struct stack *st, const struct image *im, struct
 					    "set the image's `user` instead",
 					    kv->v.s);
 			else if (strcmp(kv->k.s, "command") == 0 && strstr(kv->v.s, "sshd"))
-				stack_error(d, st, kv->v.line, im->name.s, where,
-					    "hardened: sshd needs root (privilege separation, logins "
-					    "as other users) and port 22; use `kubectl exec` or "
-					    "`docker exec`, or do not harden this image");
+				stack_error(
+				    d, st, kv->v.line, im->name.s, where,
+				    "hardened: sshd needs root (privilege separation, logins "
+				    "as other users) and port 22; use `kubectl exec` or "
+				    "`docker exec`, or do not harden this image");
 			free(where);
 		}
 	}

@@ -64,7 +64,7 @@ static const struct command {
     {"lint", "FILE", "mistakes in a stack file or a Dockerfile, with FILE:LINE", cmd_lint, 0, 1, 1},
     {"compose", "FILE [IMAGE...] [-o FILE]", "a Compose file for docker stack deploy", cmd_compose,
      OPT_OUTPUT | OPT_TAG_PREFIX, 1, INT_MAX},
-    {"k8s", "FILE [IMAGE...] -o DIR", "a Kubernetes Deployment (and Service) per image", cmd_k8s,
+    {"k8s", "FILE [IMAGE...] -o DIR", "Kubernetes manifests per image", cmd_k8s,
      OPT_OUTPUT | OPT_TAG_PREFIX, 1, INT_MAX},
 };
 

@@ -263,10 +263,9 @@ static void put_container_security(struct buf *b, const struct image *im,
 {
 	if (!di->hardened)
 		return;
-	buf_puts(b,
-		 "          securityContext:\n            allowPrivilegeEscalation: false\n"
-		 "            readOnlyRootFilesystem: true\n"
-		 "            capabilities:\n              drop: [\"ALL\"]\n");
+	buf_puts(b, "          securityContext:\n            allowPrivilegeEscalation: false\n"
+		    "            readOnlyRootFilesystem: true\n"
+		    "            capabilities:\n              drop: [\"ALL\"]\n");
 	const struct slist *caps = &im->deploy.capabilities;
 	if (caps->n) {
 		buf_puts(b, "              add: [");
@@ -367,7 +366,8 @@ static void put_volumes(struct buf *b, const struct stack *st, size_t i,
 	}
 	for (size_t k = 0; k < nw; k++) {
 		if (mounts) {
-			buf_printf(b, "            - name: writable-%zu\n              mountPath: ", k);
+			buf_printf(
+			    b, "            - name: writable-%zu\n              mountPath: ", k);
 			put_str(b, wp[k]);
 			buf_putc(b, '\n');
 		} else {

@@ -67,8 +67,8 @@ static const char *const top_keys[] = {"version", "defaults", "images"};
 static const char *const health_keys[] = {"interval", "timeout", "start_period", "retries",
 					  "programs"};
 static const char *const group_keys[] = {"programs", "priority"};
-static const char *const deploy_keys[] = {"replicas", "ports",  "volumes",
-					  "cpu",	"memory", "capabilities"};
+static const char *const deploy_keys[] = {"replicas", "ports",	"volumes",
+					  "cpu",      "memory", "capabilities"};
 static const char *const pm_names[] = {
     [PM_APT] = "apt", [PM_APK] = "apk", [PM_DNF] = "dnf", [PM_YUM] = "yum"};
 
@@ -926,15 +926,17 @@ static void parse_deploy(struct loader *L, yaml_node_t *n, struct image *im, con
 					 "SOURCE:/path[:ro] (SOURCE a volume name of letters, "
 					 "digits and _ . -, or a host path)");
 		else if (strcmp(scalar(dk), "cpu") == 0)
-			get_checked(L, dv, im->name.s, sub, &dp->cpu, valid_quantity,
-				    "a quantity (a number, optionally with m, k, M, G, Ki, Mi, Gi)");
+			get_checked(
+			    L, dv, im->name.s, sub, &dp->cpu, valid_quantity,
+			    "a quantity (a number, optionally with m, k, M, G, Ki, Mi, Gi)");
 		else if (strcmp(scalar(dk), "memory") == 0)
-			get_checked(L, dv, im->name.s, sub, &dp->memory, valid_quantity,
-				    "a quantity (a number, optionally with m, k, M, G, Ki, Mi, Gi)");
+			get_checked(
+			    L, dv, im->name.s, sub, &dp->memory, valid_quantity,
+			    "a quantity (a number, optionally with m, k, M, G, Ki, Mi, Gi)");
 		else if (strcmp(scalar(dk), "capabilities") == 0)
-			get_checked_list(L, dv, im->name.s, sub, &dp->capabilities,
-					 valid_capability,
-					 "a capability name without CAP_ (upper-case letters and _)");
+			get_checked_list(
+			    L, dv, im->name.s, sub, &dp->capabilities, valid_capability,
+			    "a capability name without CAP_ (upper-case letters and _)");
 		else
 			unknown_key(L, dk, im->name.s, key, deploy_keys, ARRAY_SIZE(deploy_keys));
 		free(sub);
