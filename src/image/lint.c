@@ -301,6 +301,13 @@ static void lint_hardened(const struct stack *st, const struct image *im, struct
 	}
 	lint_privileged_ports(st, im, &im->expose, "expose", d);
 	lint_privileged_ports(st, im, &im->deploy.ports, "deploy.ports", d);
+	for (size_t k = 0; k < im->deploy.volumes.n; k++)
+		if (strchr("/.~", im->deploy.volumes.v[k].s[0]))
+			stack_error(d, st, im->deploy.volumes.v[k].line, im->name.s,
+				    "deploy.volumes",
+				    "hardened: '%s' mounts a host path, which Pod Security "
+				    "\"restricted\" refuses (hostPath): use a named volume",
+				    im->deploy.volumes.v[k].s);
 }
 
 /* `ssh-keygen -A` in a build: every container of the image has the same host keys. */
