@@ -362,3 +362,28 @@ def test_errors(tmp_path):
     assert "extra" in err
     rc, _, err = run("compose", STACK, "--no-cache")
     assert rc == 2 and "--no-cache does not apply" in err
+
+
+def test_hardened_option(tmp_path):
+    """--hardened hardens every image that does not say otherwise: lint then names what stops
+    the example's sshd-based images, k8s writes the restricted fields; plan does not take it."""
+    rc, out, _ = run("lint", EXAMPLE)
+    assert rc == 0, out
+    rc, out, _ = run("lint", EXAMPLE, "--hardened")
+    assert rc == 1
+    assert re.search(r"stack\.yaml:\d+: system/ssh programs\.sshd\.command: hardened: sshd "
+                     r"needs root", out), out
+    assert "app/shop-api programs.shop.user: hardened: switching to 'www-data'" in out
+    assert "app/shop-hardened" not in out
+    rc, _, err = run("k8s", STACK, "app/worker", "-o", tmp_path / "k", "--hardened")
+    assert rc == 0, err
+    docs, _ = by_kind(tmp_path / "k" / "app-worker.yaml")
+    c = docs["Deployment"]["spec"]["template"]["spec"]["containers"][0]
+    assert c["securityContext"]["readOnlyRootFilesystem"] is True
+    rc, _, err = run("k8s", STACK, "app/worker", "-o", tmp_path / "k")
+    assert rc == 0, err
+    docs, _ = by_kind(tmp_path / "k" / "app-worker.yaml")
+    assert "securityContext" not in docs["Deployment"]["spec"]["template"]["spec"][
+        "containers"][0]
+    rc, _, err = run("plan", STACK, "--hardened")
+    assert rc == 2 and "--hardened does not apply" in err
