@@ -78,6 +78,28 @@ static struct deploy_info *infos_of(const struct stack *st, const size_t *order,
 	return NULL;
 }
 
+/* deploy.cpu and deploy.memory as Compose's limits: cpus as a decimal ("500m" is "0.5"), memory
+ * as docker reads it ("256Mi", "1G"); a cpu with another suffix, or memory in milli-bytes ("m"),
+ * has no Compose form and is left to k8s. */
+static void put_compose_limits(struct buf *b, const struct image *im)
+{
+	const char *cpu = im->deploy.cpu.s, *mem = im->deploy.memory.s;
+	char cpus[32] = "";
+	if (cpu && strspn(cpu, "0123456789.") == strlen(cpu))
+		snprintf(cpus, sizeof(cpus), "%s", cpu);
+	else if (cpu && cpu[strspn(cpu, "0123456789.")] == 'm' &&
+		 !cpu[strspn(cpu, "0123456789.") + 1])
+		snprintf(cpus, sizeof(cpus), "%g", strtod(cpu, NULL) / 1000);
+	bool memory = mem && mem[strlen(mem) - 1] != 'm';
+	if (!*cpus && !memory)
+		return;
+	buf_puts(b, "      resources:\n        limits:\n");
+	if (*cpus)
+		buf_printf(b, "          cpus: \"%s\"\n", cpus);
+	if (memory)
+		buf_printf(b, "          memory: \"%s\"\n", mem);
+}
+
 static void put_compose_service(struct buf *b, const struct image *im, const struct deploy_info *di,
 				const char *prefix)
 {
@@ -138,8 +160,10 @@ static void put_compose_service(struct buf *b, const struct image *im, const str
 			buf_printf(b, "      - type: tmpfs\n        target: %s\n",
 				   k ? "/run" : "/tmp");
 	}
+	buf_printf(b, "    deploy:\n");
+	put_compose_limits(b, im);
 	buf_printf(b,
-		   "    deploy:\n      replicas: %ld\n"
+		   "      replicas: %ld\n"
 		   "      # whatever made pidvisor exit (a failed program, a stop), the task comes "
 		   "back\n"
 		   "      restart_policy:\n        condition: any\n        delay: 1s\n"

@@ -279,6 +279,7 @@ def test_example_stack_manifests_are_complete(tmp_path):
         assert svc["restart"] == "unless-stopped"
         assert svc["deploy"]["restart_policy"]["condition"] == "any"
     assert "read_only" not in services["app-shop-api"]
+    assert "resources" not in services["app-shop-api"]["deploy"]
 
 
 def test_example_hardened_image_is_restricted(tmp_path):
@@ -318,6 +319,8 @@ def test_hardened_compose_and_contexts(tmp_path):
     assert {"type": "tmpfs", "target": "/run"} in svc["volumes"]
     assert svc["image"] == "app/shop-hardened:latest"
     assert svc["healthcheck"]["test"] == ["CMD", "pidvisor", "check"]
+    # deploy.cpu 500m and memory 256Mi as docker reads them
+    assert svc["deploy"]["resources"] == {"limits": {"cpus": "0.5", "memory": "256Mi"}}
     # the image: a non-root USER, and the control socket and pidfile in /tmp (an empty
     # root-owned tmpfs on /run hides anything the image puts there from uid 10001)
     rc, _, err = run("generate", EXAMPLE, "app/shop-hardened", "-o", tmp_path / "g",
