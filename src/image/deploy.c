@@ -9,6 +9,16 @@
 #include "util.h"
 #include "values.h"
 
+bool image_hardened(const struct stack *st, size_t i)
+{
+	for (int j = (int)i; j >= 0; j = st->images[j].parent) {
+		bool b = false;
+		if (st->images[j].hardened.s)
+			return parse_bool(st->images[j].hardened.s, &b) == 0 && b;
+	}
+	return false;
+}
+
 struct health_timing health_timing(const struct healthcheck *h)
 {
 	return (struct health_timing){
@@ -168,7 +178,7 @@ static int stop_and_start_secs(const struct stack *st, size_t i, long *stop, lon
 	return rc;
 }
 
-static void add_port(struct deploy_info *di, const char *spec, int published)
+static void add_port(struct deploy_info *di, const char *spec, int published, bool listed)
 {
 	char *end;
 	int port = (int)strtol(spec, &end, 10);
@@ -177,12 +187,14 @@ static void add_port(struct deploy_info *di, const char *spec, int published)
 		if (di->ports[k].port == port && strcmp(di->ports[k].proto, proto) == 0) {
 			if (published)
 				di->ports[k].published = published;
+			di->ports[k].listed = di->ports[k].listed || listed;
 			return;
 		}
 	di->ports = array_grow(di->ports, di->nports, sizeof(*di->ports));
 	struct deploy_port *p = &di->ports[di->nports++];
 	p->port = port;
 	p->published = published;
+	p->listed = listed;
 	snprintf(p->proto, sizeof(p->proto), "%s", proto);
 }
 
@@ -194,14 +206,14 @@ static void collect_ports(const struct stack *st, size_t i, struct deploy_info *
 		chain[n++] = j;
 	while (n-- > 0) /* the root's first */
 		for (size_t k = 0; k < st->images[chain[n]].expose.n; k++)
-			add_port(di, st->images[chain[n]].expose.v[k].s, 0);
+			add_port(di, st->images[chain[n]].expose.v[k].s, 0, false);
 	const struct slist *pub = &st->images[i].deploy.ports;
 	for (size_t k = 0; k < pub->n; k++) {
 		const char *colon = strchr(pub->v[k].s, ':');
 		if (colon)
-			add_port(di, colon + 1, atoi(pub->v[k].s));
+			add_port(di, colon + 1, atoi(pub->v[k].s), true);
 		else
-			add_port(di, pub->v[k].s, 0);
+			add_port(di, pub->v[k].s, 0, true);
 	}
 }
 
@@ -213,6 +225,9 @@ int deploy_info(const struct stack *st, size_t i, struct deploy_info *out, struc
 	out->replicas = im->deploy.replicas.s ? atol(im->deploy.replicas.s) : 1;
 	for (int j = (int)i; j >= 0 && !out->user; j = st->images[j].parent)
 		out->user = st->images[j].user.s;
+	out->hardened = image_hardened(st, i);
+	if (out->hardened && !out->user)
+		out->user = HARDENED_USER;
 	out->health = &st->images[im->root >= 0 ? im->root : (int)i].health;
 	struct health_timing t = health_timing(out->health);
 	out->interval = whole_secs(t.interval);

@@ -16,6 +16,18 @@
 #define DEFAULT_STOPWAITSECS 10
 #define DEFAULT_STARTSECS    1
 
+/* The runtime user of a hardened image that names none (docs/stack-file.md). */
+#define HARDENED_USER "10001:10001"
+/* Kubernetes' probe period at least, and the resources a container asks for by default. */
+#define K8S_MIN_PERIOD	    10
+#define DEFAULT_CPU_REQUEST "100m"
+#define DEFAULT_MEM_REQUEST "128Mi"
+#define DEFAULT_MEM_LIMIT   "512Mi"
+#define DEFAULT_VOLUME_SIZE "1Gi"
+
+/* Whether image i is hardened: its own `hardened`, else the nearest ancestor's, else false. */
+bool image_hardened(const struct stack *st, size_t i);
+
 /* A root's HEALTHCHECK timings: the stack's, else these defaults (the Dockerfile's too). */
 struct health_timing {
 	const char *interval, *timeout, *start_period, *retries;
@@ -23,7 +35,8 @@ struct health_timing {
 struct health_timing health_timing(const struct healthcheck *h);
 
 struct deploy_port {
-	int port, published; /* published 0: not published */
+	int port, published; /* published 0: no port chosen on the host */
+	bool listed;	     /* in deploy.ports: the stack publishes it (a Service, ingress) */
 	char proto[5];	     /* "tcp", "udp", "sctp" */
 };
 
@@ -33,7 +46,9 @@ struct deploy_info {
 	long stop_secs;	   /* pidvisor's worst case: each group's longest stopwaitsecs, summed */
 	long grace;	   /* stop_secs + DEPLOY_MARGIN */
 	long startup_secs; /* the longer of the health start period and the longest startsecs */
-	const char *user;  /* the image's user, or the one it inherits; NULL: root */
+	bool hardened;	   /* image_hardened() */
+	const char *user;  /* the image's user, or the one it inherits, or HARDENED_USER when
+			    * hardened; NULL: root */
 	const struct healthcheck *health; /* the root's */
 	long interval, timeout, retries;  /* its timings in whole seconds (at least 1) */
 	struct deploy_port *ports; /* expose of the chain, then deploy.ports; one per port/proto */

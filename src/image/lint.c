@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "copy.h"
+#include "deploy.h"
 #include "util.h"
 #include "values.h"
 
@@ -226,11 +227,111 @@ static void lint_commands(const struct stack *st, int i, struct diag *d)
 		}
 }
 
+/* Which images run hardened or are beneath one that does (chains in a cycle left out): each
+ * image marked once, so a long chain costs its length. Malloc'd. */
+static bool *under_hardened(const struct stack *st)
+{
+	bool *under = xcalloc(st->n ? st->n : 1, sizeof(*under));
+	for (size_t i = 0; i < st->n; i++) {
+		if (st->images[i].root < 0 || !image_hardened(st, i))
+			continue;
+		for (int k = (int)i; k >= 0 && !under[k]; k = st->images[k].parent)
+			under[k] = true;
+	}
+	return under;
+}
+
+static bool has_capability(const struct image *im, const char *cap)
+{
+	for (size_t k = 0; k < im->deploy.capabilities.n; k++)
+		if (strcmp(im->deploy.capabilities.v[k].s, cap) == 0)
+			return true;
+	return false;
+}
+
+static void lint_privileged_ports(const struct stack *st, const struct image *im,
+				  const struct slist *ports, const char *key, struct diag *d)
+{
+	for (size_t k = 0; k < ports->n; k++) {
+		const char *colon = strchr(ports->v[k].s, ':');
+		long port = atol(colon ? colon + 1 : ports->v[k].s);
+		if (port < 1024 && !has_capability(im, "NET_BIND_SERVICE"))
+			stack_error(
+			    d, st, ports->v[k].line, im->name.s, key,
+			    "hardened: port %ld is below 1024, which a non-root user binds "
+			    "only with deploy.capabilities: [NET_BIND_SERVICE] (and a binary "
+			    "that keeps it) or a port of 1024 and more",
+			    port);
+	}
+}
+
+/* What stops image j from running as a non-root user on a read-only root with no
+ * capabilities, when it or an image built on it is hardened. */
+static void lint_hardened(const struct stack *st, const struct image *im, struct diag *d)
+{
+	if (im->user.s &&
+	    (strcmp(im->user.s, "root") == 0 || strcmp(im->user.s, "0") == 0 ||
+	     strncmp(im->user.s, "0:", 2) == 0 || strncmp(im->user.s, "root:", 5) == 0))
+		stack_error(d, st, im->user.line, im->name.s, "user",
+			    "hardened: '%s' is root; hardened images run as a non-root user",
+			    im->user.s);
+	else if (im->user.s && !isdigit((unsigned char)im->user.s[0]))
+		stack_error(d, st, im->user.line, im->name.s, "user",
+			    "hardened: '%s' is a name; Kubernetes' runAsNonRoot needs a numeric "
+			    "UID[:GID] to tell it is not root",
+			    im->user.s);
+	for (size_t p = 0; p < im->nprograms; p++) {
+		const struct program *pr = &im->programs[p];
+		for (size_t k = 0; k < pr->keys.n; k++) {
+			const struct spair *kv = &pr->keys.v[k];
+			char *where = xasprintf("programs.%s.%s", pr->name.s, kv->k.s);
+			if (strcmp(kv->k.s, "user") == 0)
+				stack_error(d, st, kv->v.line, im->name.s, where,
+					    "hardened: switching to '%s' needs root (CAP_SETUID); "
+					    "set the image's `user` instead",
+					    kv->v.s);
+			else if (strcmp(kv->k.s, "command") == 0 && strstr(kv->v.s, "sshd"))
+				stack_error(
+				    d, st, kv->v.line, im->name.s, where,
+				    "hardened: sshd needs root (privilege separation, logins "
+				    "as other users) and port 22; use `kubectl exec` or "
+				    "`docker exec`, or do not harden this image");
+			free(where);
+		}
+	}
+	lint_privileged_ports(st, im, &im->expose, "expose", d);
+	lint_privileged_ports(st, im, &im->deploy.ports, "deploy.ports", d);
+	for (size_t k = 0; k < im->deploy.volumes.n; k++)
+		if (strchr("/.~", im->deploy.volumes.v[k].s[0]))
+			stack_error(d, st, im->deploy.volumes.v[k].line, im->name.s,
+				    "deploy.volumes",
+				    "hardened: '%s' mounts a host path, which Pod Security "
+				    "\"restricted\" refuses (hostPath): use a named volume",
+				    im->deploy.volumes.v[k].s);
+}
+
+/* `ssh-keygen -A` in a build: every container of the image has the same host keys. */
+static void lint_host_keys(const struct stack *st, const struct image *im, struct diag *d)
+{
+	for (size_t k = 0; k < im->run.n; k++) {
+		const char *c = im->run.v[k].s, *at = strstr(c, "ssh-keygen");
+		if (at && strstr(at, " -A"))
+			stack_error(d, st, im->run.v[k].line, im->name.s, "run",
+				    "'ssh-keygen -A' at build time bakes one set of host keys into "
+				    "the image, shared by every container: make them when the "
+				    "container starts");
+	}
+}
+
 void lint_stack(const struct stack *st, struct diag *d)
 {
+	bool *hardened = under_hardened(st);
 	for (size_t i = 0; i < st->n; i++) {
 		const struct image *im = &st->images[i];
 		lint_run(st, im, d);
+		lint_host_keys(st, im, d);
+		if (hardened[i])
+			lint_hardened(st, im, d);
 		if (im->parent < 0 && im->health.none)
 			stack_error(d, st, im->key_line[IK_HEALTHCHECK], im->name.s, "healthcheck",
 				    "none on a root: docker cannot tell when the containers of "
@@ -238,6 +339,7 @@ void lint_stack(const struct stack *st, struct diag *d)
 		if (im->root >= 0)
 			lint_commands(st, (int)i, d);
 	}
+	free(hardened);
 }
 
 struct instr {

@@ -33,12 +33,14 @@ enum {
 	OPT_PUSH = 1 << 4,
 	OPT_DOCKER = 1 << 5,
 	OPT_PIDVISOR = 1 << 6,
+	OPT_HARDENED = 1 << 7,
+	OPT_LAST = OPT_HARDENED,
 };
 
 struct opts {
 	unsigned given;
 	const char *output, *network, *tag_prefix, *docker, *pidvisor;
-	bool no_cache, push;
+	bool no_cache, push, hardened;
 	char **args; /* FILE [IMAGE...] */
 	int nargs;
 };
@@ -57,15 +59,17 @@ static const struct command {
     {"plan", "FILE [IMAGE...]", "the images in build order, with their parents", cmd_plan,
      OPT_TAG_PREFIX, 1, INT_MAX},
     {"generate", "FILE -o DIR [IMAGE...]", "a build context per image in DIR/NAME/", cmd_generate,
-     OPT_OUTPUT | OPT_TAG_PREFIX | OPT_PIDVISOR, 1, INT_MAX},
+     OPT_OUTPUT | OPT_TAG_PREFIX | OPT_PIDVISOR | OPT_HARDENED, 1, INT_MAX},
     {"build", "FILE [IMAGE...]", "generate, then docker build in dependency order", cmd_build,
-     OPT_NETWORK | OPT_NO_CACHE | OPT_TAG_PREFIX | OPT_PUSH | OPT_DOCKER | OPT_PIDVISOR, 1,
-     INT_MAX},
-    {"lint", "FILE", "mistakes in a stack file or a Dockerfile, with FILE:LINE", cmd_lint, 0, 1, 1},
+     OPT_NETWORK | OPT_NO_CACHE | OPT_TAG_PREFIX | OPT_PUSH | OPT_DOCKER | OPT_PIDVISOR |
+	 OPT_HARDENED,
+     1, INT_MAX},
+    {"lint", "FILE", "mistakes in a stack file or a Dockerfile, with FILE:LINE", cmd_lint,
+     OPT_HARDENED, 1, 1},
     {"compose", "FILE [IMAGE...] [-o FILE]", "a Compose file for docker stack deploy", cmd_compose,
-     OPT_OUTPUT | OPT_TAG_PREFIX, 1, INT_MAX},
-    {"k8s", "FILE [IMAGE...] -o DIR", "a Kubernetes Deployment (and Service) per image", cmd_k8s,
-     OPT_OUTPUT | OPT_TAG_PREFIX, 1, INT_MAX},
+     OPT_OUTPUT | OPT_TAG_PREFIX | OPT_HARDENED, 1, INT_MAX},
+    {"k8s", "FILE [IMAGE...] -o DIR", "Kubernetes manifests per image", cmd_k8s,
+     OPT_OUTPUT | OPT_TAG_PREFIX | OPT_HARDENED, 1, INT_MAX},
 };
 
 /* Options with a value land in a string of struct opts, the others set a flag. */
@@ -80,6 +84,7 @@ static const struct optdef {
     {"no-cache", OPT_NO_CACHE, SIZE_MAX, offsetof(struct opts, no_cache)},
     {"tag-prefix", OPT_TAG_PREFIX, offsetof(struct opts, tag_prefix), 0},
     {"push", OPT_PUSH, SIZE_MAX, offsetof(struct opts, push)},
+    {"hardened", OPT_HARDENED, SIZE_MAX, offsetof(struct opts, hardened)},
     {"docker", OPT_DOCKER, offsetof(struct opts, docker), 0},
     {"pidvisor", OPT_PIDVISOR, offsetof(struct opts, pidvisor), 0},
 };
@@ -98,6 +103,9 @@ static void usage(FILE *f)
 		"  --network NET        build: docker build --network NET\n"
 		"  --no-cache           build: docker build --no-cache\n"
 		"  --push               build: docker push each image once built\n"
+		"  --hardened           generate, build, compose, k8s, lint: every image that does "
+		"not\n"
+		"                       set `hardened` is hardened (docs/stack-file.md)\n"
 		"  --docker PATH        build: the docker client (else $PIDVISOR_DOCKER, docker)\n"
 		"  --pidvisor PATH      the static pidvisor for root images (else "
 		"pidvisor-static\n"
@@ -108,13 +116,23 @@ static void usage(FILE *f)
 		"usage\nor an unreadable or invalid stack file. See pidvisor-image(1).\n");
 }
 
+/* --hardened is `defaults: {hardened: true}`: for the images that do not set it. */
+static void apply_hardened(struct stack *st, const struct opts *o)
+{
+	for (size_t i = 0; i < st->n && o->hardened; i++)
+		if (!st->images[i].hardened.s)
+			st->images[i].hardened = (struct sval){xstrdup("true"), 0};
+}
+
 /* Loads and resolves the stack; prints what is wrong. Returns NULL when it is invalid. */
-static struct stack *load_stack(const char *path)
+static struct stack *load_stack(const struct opts *o)
 {
 	struct stack *st = xcalloc(1, sizeof(*st));
 	struct diag d = {0};
-	if (stack_load(st, path, &d) >= 0)
+	if (stack_load(st, o->args[0], &d) >= 0) {
+		apply_hardened(st, o);
 		plan_resolve(st, &d);
+	}
 	diag_print(&d, stderr);
 	bool bad = d.errors > 0;
 	diag_free(&d);
@@ -142,7 +160,7 @@ static int select_images(const struct stack *st, struct opts *o, size_t **order,
 
 static int cmd_plan(struct opts *o)
 {
-	struct stack *st = load_stack(o->args[0]);
+	struct stack *st = load_stack(o);
 	if (!st)
 		return 2;
 	size_t *order, n;
@@ -209,7 +227,7 @@ static bool order_has_root(const struct stack *st, const size_t *order, size_t n
 static int prepare(struct opts *o, const char *outdir, struct stack **stp, size_t **order,
 		   size_t *n)
 {
-	struct stack *st = load_stack(o->args[0]);
+	struct stack *st = load_stack(o);
 	if (!st)
 		return 2;
 	*order = NULL;
@@ -312,6 +330,7 @@ static int cmd_lint(struct opts *o)
 		struct stack st;
 		int loaded = stack_load(&st, path, &d);
 		if (loaded >= 0) {
+			apply_hardened(&st, o);
 			plan_resolve(&st, &d);
 			lint_stack(&st, &d);
 		}
@@ -376,7 +395,7 @@ static int write_output(const char *path, char *text)
 
 static int cmd_compose(struct opts *o)
 {
-	struct stack *st = load_stack(o->args[0]);
+	struct stack *st = load_stack(o);
 	if (!st)
 		return 2;
 	size_t *sel, n;
@@ -399,7 +418,7 @@ static int cmd_k8s(struct opts *o)
 		fprintf(stderr, "pidvisor-image k8s: -o DIR is required\n");
 		return 2;
 	}
-	struct stack *st = load_stack(o->args[0]);
+	struct stack *st = load_stack(o);
 	if (!st)
 		return 2;
 	size_t *sel, n;
@@ -506,7 +525,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "Usage: pidvisor-image %s %s\n", cmd->name, cmd->usage);
 		return 2;
 	}
-	for (unsigned bit = 1; bit <= OPT_PIDVISOR; bit <<= 1)
+	for (unsigned bit = 1; bit <= OPT_LAST; bit <<= 1)
 		if ((o.given & bit) && !(cmd->options & bit)) {
 			fprintf(stderr, "pidvisor-image %s: --%s does not apply\n", cmd->name,
 				option_name(bit));

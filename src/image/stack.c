@@ -40,7 +40,7 @@ struct image_keydef {
 
 static parse_fn parse_from, parse_packages, parse_package_manager, parse_run, parse_files,
     parse_env, parse_expose, parse_user, parse_workdir, parse_volumes, parse_labels, parse_programs,
-    parse_groups, parse_healthcheck, parse_supervisord, parse_deploy;
+    parse_groups, parse_healthcheck, parse_supervisord, parse_deploy, parse_hardened;
 
 /* Indexed by enum image_key. */
 static const struct image_keydef image_keys[IK_COUNT] = {
@@ -60,13 +60,15 @@ static const struct image_keydef image_keys[IK_COUNT] = {
     [IK_HEALTHCHECK] = {"healthcheck", parse_healthcheck, KD_ROOT_ONLY},
     [IK_SUPERVISORD] = {"supervisord", parse_supervisord, KD_ROOT_ONLY},
     [IK_DEPLOY] = {"deploy", parse_deploy, 0},
+    [IK_HARDENED] = {"hardened", parse_hardened, 0},
 };
 
 static const char *const top_keys[] = {"version", "defaults", "images"};
 static const char *const health_keys[] = {"interval", "timeout", "start_period", "retries",
 					  "programs"};
 static const char *const group_keys[] = {"programs", "priority"};
-static const char *const deploy_keys[] = {"replicas", "ports", "volumes"};
+static const char *const deploy_keys[] = {"replicas", "ports",	"volumes",
+					  "cpu",      "memory", "capabilities"};
 static const char *const pm_names[] = {
     [PM_APT] = "apt", [PM_APK] = "apk", [PM_DNF] = "dnf", [PM_YUM] = "yum"};
 
@@ -865,6 +867,46 @@ static bool valid_mount(const char *s)
 	return !mode || strcmp(mode, ":ro") == 0 || strcmp(mode, ":rw") == 0;
 }
 
+/* A Kubernetes quantity, the forms a stack needs: "2", "0.5", "500m", "256Mi", "1G". */
+static bool valid_quantity(const char *s)
+{
+	static const char *const suffixes[] = {"", "m", "k", "M", "G", "T", "Ki", "Mi", "Gi", "Ti"};
+	size_t n = strspn(s, "0123456789");
+	if (!n || n > 12)
+		return false;
+	if (s[n] == '.') {
+		size_t f = strspn(s + n + 1, "0123456789");
+		if (!f || f > 6)
+			return false;
+		n += 1 + f;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(suffixes); i++)
+		if (strcmp(s + n, suffixes[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool valid_capability(const char *s)
+{
+	return *s && strlen(s) <= 32 && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") == strlen(s) &&
+	       strncmp(s, "CAP_", 4) != 0;
+}
+
+static void get_checked(struct loader *L, yaml_node_t *n, const char *image, const char *key,
+			struct sval *out, bool (*valid)(const char *), const char *what)
+{
+	if (get_string(L, n, image, key, out) && !valid(out->s))
+		stack_error(L->d, L->st, out->line, image, key, "'%s' is not %s", out->s, what);
+}
+
+static void parse_hardened(struct loader *L, yaml_node_t *n, struct image *im, const char *key)
+{
+	bool b;
+	if (get_string(L, n, im->name.s, key, &im->hardened) && parse_bool(im->hardened.s, &b) != 0)
+		stack_error(L->d, L->st, im->hardened.line, im->name.s, key,
+			    "'%s' is not true or false", im->hardened.s);
+}
+
 static void parse_deploy(struct loader *L, yaml_node_t *n, struct image *im, const char *key)
 {
 	struct deploy *dp = &im->deploy;
@@ -883,6 +925,18 @@ static void parse_deploy(struct loader *L, yaml_node_t *n, struct image *im, con
 			get_checked_list(L, dv, im->name.s, sub, &dp->volumes, valid_mount,
 					 "SOURCE:/path[:ro] (SOURCE a volume name of letters, "
 					 "digits and _ . -, or a host path)");
+		else if (strcmp(scalar(dk), "cpu") == 0)
+			get_checked(
+			    L, dv, im->name.s, sub, &dp->cpu, valid_quantity,
+			    "a quantity (a number, optionally with m, k, M, G, Ki, Mi, Gi)");
+		else if (strcmp(scalar(dk), "memory") == 0)
+			get_checked(
+			    L, dv, im->name.s, sub, &dp->memory, valid_quantity,
+			    "a quantity (a number, optionally with m, k, M, G, Ki, Mi, Gi)");
+		else if (strcmp(scalar(dk), "capabilities") == 0)
+			get_checked_list(
+			    L, dv, im->name.s, sub, &dp->capabilities, valid_capability,
+			    "a capability name without CAP_ (upper-case letters and _)");
 		else
 			unknown_key(L, dk, im->name.s, key, deploy_keys, ARRAY_SIZE(deploy_keys));
 		free(sub);
@@ -1038,6 +1092,10 @@ static void image_free(struct image *im)
 	free(im->deploy.replicas.s);
 	slist_free(&im->deploy.ports);
 	slist_free(&im->deploy.volumes);
+	free(im->deploy.cpu.s);
+	free(im->deploy.memory.s);
+	slist_free(&im->deploy.capabilities);
+	free(im->hardened.s);
 }
 
 static bool names_stack_image(const struct stack *st, const char *ref)

@@ -69,6 +69,7 @@ enum image_key {
 	IK_HEALTHCHECK,
 	IK_SUPERVISORD,
 	IK_DEPLOY,
+	IK_HARDENED,
 	IK_COUNT
 };
 
@@ -76,9 +77,11 @@ enum pkg_manager { PM_NONE, PM_APT, PM_APK, PM_DNF, PM_YUM };
 
 /* How `compose` and `k8s` run the image: not part of the image itself. */
 struct deploy {
-	struct sval replicas; /* s NULL: 1 */
-	struct slist ports;   /* "CONTAINER[/proto]" or "PUBLISHED:CONTAINER[/proto]" */
-	struct slist volumes; /* "SOURCE:/path[:ro]": a named volume, or a host path */
+	struct sval replicas;	   /* s NULL: 1 */
+	struct slist ports;	   /* "CONTAINER[/proto]" or "PUBLISHED:CONTAINER[/proto]" */
+	struct slist volumes;	   /* "SOURCE:/path[:ro]": a named volume, or a host path */
+	struct sval cpu, memory;   /* Kubernetes quantities ("500m", "256Mi"); s NULL: defaults */
+	struct slist capabilities; /* added back after dropping ALL, e.g. NET_BIND_SERVICE */
 };
 
 struct image {
@@ -101,6 +104,8 @@ struct image {
 	struct healthcheck health;
 	struct smap supervisord;
 	struct deploy deploy;
+	struct sval
+	    hardened; /* "true"/"false" as written; s NULL: as the parent (false at a root) */
 
 	/* filled by plan_resolve() */
 	int parent; /* index of the stack image it builds on, -1 for a root or unresolved */

@@ -10,6 +10,7 @@
 #include "diag.h"
 #include "generate.h"
 #include "lint.h"
+#include "manifests.h"
 #include "plan.h"
 #include "stack.h"
 
@@ -63,12 +64,42 @@ static void check_lines(const char *text, bool (*ok)(const char *))
 	free(copy);
 }
 
+/* A YAML line of ours: indented, a comment, a document break or one of our top-level keys. */
+static bool yaml_line_ok(const char *line)
+{
+	static const char *const top[] = {"apiVersion: ", "kind: ",    "metadata:", "spec:",
+					  "version: ",	  "services:", "volumes:",  "---"};
+	if (!*line || *line == ' ' || *line == '#')
+		return true;
+	for (size_t k = 0; k < sizeof(top) / sizeof(top[0]); k++)
+		if (!strncmp(line, top[k], strlen(top[k])))
+			return true;
+	return false;
+}
+
+/* compose and k8s on every image: no stack value adds a key of its own. */
+static void manifests_all(const struct stack *st, const size_t *order, size_t n)
+{
+	struct diag d = {0};
+	char *text = compose_file(st, order, n, "reg.example/", &d);
+	if (text)
+		check_lines(text, yaml_line_ok);
+	free(text);
+	for (size_t i = 0; i < st->n; i++) {
+		text = k8s_manifest(st, i, "", &d);
+		if (text)
+			check_lines(text, yaml_line_ok);
+		free(text);
+	}
+	diag_free(&d);
+}
+
 static void generate_all(const struct stack *st)
 {
 	for (size_t i = 0; i < st->n; i++) {
+		/* the main conf: a root's, or a hardened (or un-hardened) child's */
 		char *texts[] = {generate_dockerfile(st, i, "reg.example/"),
-				 generate_layer_conf(st, i),
-				 st->images[i].parent < 0 ? generate_main_conf(st, i) : NULL};
+				 generate_layer_conf(st, i), generate_main_conf(st, i)};
 		check_lines(texts[0], dockerfile_line_ok);
 		check_lines(texts[1], ini_line_ok);
 		if (texts[2])
@@ -99,6 +130,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			free(done);
 			generate_all(&st);
+			manifests_all(&st, order, n);
 		}
 		free(order);
 	}

@@ -274,6 +274,7 @@ def test_lint_rules_each_have_a_fixture():
     for name in ["unpinned.yaml", "run-install.yaml", "password.yaml", "healthcheck-none.yaml",
                  "cycle.yaml", "unknown-parent.yaml", "unknown-keys.yaml", "types.yaml",
                  "duplicate-program.yaml", "not-installed.yaml", "values.yaml", "clean.yaml",
+                 "hardened.yaml",
                  "Dockerfile.bad", "Dockerfile.good"]:
         assert name in LINT_FIXTURES
 

@@ -32,9 +32,11 @@ DISCOVERY = {
          "preferredVersion": {"groupVersion": "apps/v1", "version": "v1"}}]},
     "/api/v1": {"kind": "APIResourceList", "groupVersion": "v1", "resources": [
         resource("services", "Service"), resource("namespaces", "Namespace", False),
-        resource("configmaps", "ConfigMap")]},
+        resource("configmaps", "ConfigMap"),
+        resource("persistentvolumeclaims", "PersistentVolumeClaim")]},
     "/apis/apps/v1": {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "apps/v1",
-                      "resources": [resource("deployments", "Deployment")]},
+                      "resources": [resource("deployments", "Deployment"),
+                                    resource("statefulsets", "StatefulSet")]},
 }
 
 
@@ -81,10 +83,12 @@ def kubectl(api, tmp_path, *args):
 
 
 @pytest.mark.parametrize("stack,images,objects", [
-    (FIXTURES / "deploy.yaml", [], ["deployment.apps/app-web", "service/app-web",
-                                    "deployment.apps/app-worker", "service/app-worker"]),
-    (ROOT / "Dockerfile.examples" / "stack.yaml", ["app/shop-api"],
-     ["deployment.apps/app-shop-api", "service/app-shop-api"]),
+    # app/web: two replicas with a named volume, a StatefulSet; app/worker publishes nothing
+    (FIXTURES / "deploy.yaml", [], ["statefulset.apps/app-web", "service/app-web",
+                                    "deployment.apps/app-worker"]),
+    (ROOT / "Dockerfile.examples" / "stack.yaml", ["app/shop-api", "app/shop-hardened"],
+     ["deployment.apps/app-shop-api", "service/app-shop-api",
+      "deployment.apps/app-shop-hardened", "service/app-shop-hardened"]),
 ])
 def test_kubectl_apply_dry_run(api, tmp_path, stack, images, objects):
     out = tmp_path / "k8s"
@@ -96,8 +100,25 @@ def test_kubectl_apply_dry_run(api, tmp_path, stack, images, objects):
     assert r.returncode == 0, r.stdout + r.stderr
     assert sorted(r.stdout.split()) == sorted(objects), r.stdout + r.stderr
     # it asked for the objects by their resource paths: kind and apiVersion mapped
-    assert "/apis/apps/v1/namespaces/default/deployments/" + objects[0].split("/")[1] \
+    kind, name = objects[0].split("/")
+    assert f"/apis/apps/v1/namespaces/default/{kind.split('.')[0]}s/{name}" \
         in Discovery.seen, Discovery.seen
+
+
+def test_kubectl_apply_claims(api, tmp_path):
+    """A Deployment with its PersistentVolumeClaim: kubectl maps both."""
+    stack = tmp_path / "s.yaml"
+    stack.write_text("images:\n  db:\n    from: debian:bookworm\n"
+                     "    deploy: {volumes: [\"db-data:/var/lib/db\"]}\n")
+    out = tmp_path / "k8s"
+    r = subprocess.run([str(IMAGE), "k8s", str(stack), "-o", str(out)], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    r = kubectl(api, tmp_path, "apply", "--dry-run=client", "--validate=false", "-o", "name",
+                "-f", str(out))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert sorted(r.stdout.split()) == ["deployment.apps/db",
+                                        "persistentvolumeclaim/db-data"], r.stdout
 
 
 def test_kubectl_refuses_a_broken_manifest(api, tmp_path):

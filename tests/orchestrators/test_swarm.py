@@ -6,6 +6,7 @@ variant of the app whose shop is essential (`shutdown_on=unexpected`) and health
 (`on_unhealthy=shutdown`): killing shop in one task, or hanging it, ends that container with
 the program's code (or 1) and Swarm replaces the task. The swarm is left at the end."""
 import json
+import shutil
 import subprocess
 import time
 
@@ -99,12 +100,10 @@ FF_SERVICE = f"{FF_NAME}_app-shop-failfast"
 
 def failfast_stack(tmp_path):
     """The example stack plus app/shop-failfast: shop-api's image with shop made essential and
-    health-checked, written where the test can point pidvisor-image at it (the example's
-    files by absolute path)."""
+    health-checked, written next to a copy of the example's files (pidvisor-image takes
+    files: sources only from inside the stack file's directory)."""
     doc = yaml.safe_load(STACK.read_text())
-    for im in doc["images"].values():
-        if "files" in im:
-            im["files"] = {str(STACK.parent / src): dst for src, dst in im["files"].items()}
+    shutil.copytree(STACK.parent / "files", tmp_path / "files")
     app = dict(doc["images"][APP])
     app["labels"] = {"org.opencontainers.image.title": "shop-failfast"}
     shop = dict(app["programs"]["shop"])

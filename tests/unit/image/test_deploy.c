@@ -159,6 +159,37 @@ static void test_names(void **state)
 	free(n);
 }
 
+/* hardened is inherited down a chain, a child may turn it off, and defaults reach every image;
+ * a hardened image with no user runs as HARDENED_USER, one with a user keeps it. */
+static void test_hardened_inherited(void **state)
+{
+	struct fixture *f = load("defaults: {deploy: {capabilities: [NET_BIND_SERVICE]}}\n"
+				 "images:\n"
+				 "  base: {from: debian:bookworm, hardened: true}\n"
+				 "  app: {from: base}\n"
+				 "  soft: {from: app, hardened: \"false\"}\n"
+				 "  named: {from: base, user: \"2000\"}\n"
+				 "  plain: {from: debian:bookworm}\n");
+	const char *names[] = {"base", "app", "soft", "named", "plain"};
+	const bool want[] = {true, true, false, true, false};
+	for (size_t k = 0; k < 5; k++) {
+		size_t i = image_index(&f->st, names[k]);
+		assert_int_equal(image_hardened(&f->st, i), want[k]);
+		struct deploy_info di;
+		assert_int_equal(deploy_info(&f->st, i, &di, &f->d), 0);
+		assert_int_equal(di.hardened, want[k]);
+		if (strcmp(names[k], "named") == 0)
+			assert_string_equal(di.user, "2000");
+		else if (want[k])
+			assert_string_equal(di.user, HARDENED_USER);
+		else
+			assert_null(di.user);
+		deploy_info_free(&di);
+		assert_int_equal(f->st.images[i].deploy.capabilities.n, 1);
+	}
+	unload(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -167,6 +198,7 @@ int main(void)
 	    cmocka_unit_test(test_no_programs_stop_at_once),
 	    cmocka_unit_test(test_durations),
 	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_hardened_inherited),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
