@@ -54,6 +54,15 @@ def call(px, method, *args):
         return ("FAULT", f.faultCode, f.faultString)
 
 
+def state_name(px):
+    """supervisord binds its socket and listens a moment later: a refused connect is no answer
+    yet."""
+    try:
+        return call(px, "supervisor.getState")["statename"]
+    except (ConnectionRefusedError, FileNotFoundError):
+        return None
+
+
 @pytest.fixture
 def pair(tmp_path):
     """pair(conf) starts supervisord and pidvisor on conf ({tmp} is each one's own directory)
@@ -72,8 +81,7 @@ def pair(tmp_path):
             wait_until(lambda: d.sock.exists() or d.proc.poll() is not None, timeout=60,
                        what=f"{impl}'s socket")
             assert d.proc.poll() is None, f"{impl} exited:\n{d.stderr()}"
-            wait_until(lambda: call(px, "supervisor.getState")["statename"] == "RUNNING",
-                       timeout=60, what=f"{impl} running")
+            wait_until(lambda: state_name(px) == "RUNNING", timeout=60, what=f"{impl} running")
         return out
     yield start
     for d in started:
