@@ -34,17 +34,17 @@ def swarm(docker_engine, shop_api):
         docker_engine.docker("swarm", "leave", "--force", check=False, timeout=60)
 
 
-def service_containers(engine, all_=False):
+def service_containers(engine, all_=False, service=SERVICE):
     ids = engine.out("ps", *(["-a"] if all_ else []), "-q", "--filter",
-                     f"label=com.docker.swarm.service.name={SERVICE}").split()
+                     f"label=com.docker.swarm.service.name={service}").split()
     # a container may go between ps and inspect: inspect prints the others
     r = engine.docker("inspect", *ids, check=False) if ids else None
     return json.loads(r.stdout or "[]") if r else []
 
 
-def healthy_tasks(engine, n):
+def healthy_tasks(engine, n, service=SERVICE):
     def cond():
-        cs = service_containers(engine)
+        cs = service_containers(engine, service=service)
         ok = [c for c in cs if (c["State"].get("Health") or {}).get("Status") == "healthy"]
         return ok if len(cs) == n and len(ok) == n else None
     return wait_until(cond, 60, 0.5, f"{n} healthy tasks")
@@ -91,6 +91,44 @@ def test_stack_on_swarm(swarm, tmp_path):
     wait_until(lambda: not service_containers(swarm, all_=True), 60, 0.5,
                "no container of the stack")
     assert swarm.out("service", "ls", "-q") == ""
+
+
+HARDENED = "app/shop-hardened"
+HD_NAME = "pvhard"
+HD_SERVICE = f"{HD_NAME}_app-shop-hardened"
+
+
+@pytest.fixture(scope="module")
+def shop_hardened(docker_engine, static_binary):
+    r = subprocess.run([str(IMAGE_TOOL), "build", str(STACK), HARDENED, "--network", "host",
+                        "--tag-prefix", f"{PREFIX}/"], env=docker_engine.env(),
+                       capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-4000:]
+    return f"{PREFIX}/{HARDENED}"
+
+
+def test_hardened_stack_on_swarm(swarm, shop_hardened, tmp_path):
+    """The example's hardened app, deployed from `pidvisor-image compose` as it writes it: its
+    tasks run as uid 10001 on a read-only root with no capabilities, turn healthy, and go with
+    `docker stack rm`."""
+    out = tmp_path / "stack.yml"
+    r = subprocess.run([str(IMAGE_TOOL), "compose", str(STACK), HARDENED, "--tag-prefix",
+                        f"{PREFIX}/", "-o", str(out)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    svc = yaml.safe_load(out.read_text())["services"]["app-shop-hardened"]
+    assert svc["read_only"] is True and svc["cap_drop"] == ["ALL"], svc
+    swarm.docker("stack", "deploy", "--resolve-image", "never", "-c", str(out), HD_NAME,
+                 timeout=120)
+    try:
+        tasks = healthy_tasks(swarm, svc["deploy"]["replicas"], service=HD_SERVICE)
+        for c in tasks:
+            assert c["Config"]["User"] == "10001:10001", c["Config"]["User"]
+            assert c["HostConfig"]["ReadonlyRootfs"] is True
+            assert "ALL" in (c["HostConfig"]["CapDrop"] or []), c["HostConfig"]["CapDrop"]
+    finally:
+        swarm.docker("stack", "rm", HD_NAME, check=False, timeout=60)
+    wait_until(lambda: not service_containers(swarm, all_=True, service=HD_SERVICE), 60, 0.5,
+               "no container of the hardened stack")
 
 
 FAILFAST = "app/shop-failfast"
