@@ -26,17 +26,36 @@ LAYERS      := daemon client init config proto lib
 DEPS_lib    := lib
 DEPS_config := config lib
 DEPS_proto  := proto lib
-DEPS_daemon := daemon config proto lib
 DEPS_client := client config proto lib
 DEPS_image  := image config lib
 DEPS_init   := init lib
-DEPS_main   := daemon client init config proto lib
-# The include path of a source path's folder: src/daemon/rpc.c -> -Isrc/daemon -Isrc/config ...
-layer_of = $(firstword $(subst /, ,$(patsubst src/%,%,$(patsubst tests/unit/%,%,$(1)))))
+# daemon is split into rooms, sub-folders under the same rule (one archive, libdaemon.a, for all):
+#   output <- core <-> events <- rpc <- http;  all of them <- daemon.c (the start-up)
+# http: the control server, web page, metrics; rpc: the XML-RPC methods; core: supervisor,
+# processes and what drives them (fsm, deps, health, failfast, fcgi, a child's output pipes);
+# events: the event bus and listeners; output: log files, the main log, pidvisor's own stdout.
+# core and events see each other: the bus's pools are process groups (events.c walks struct
+# supervisor and struct process), and core emits into the bus. output sees neither. Lower rooms
+# reach higher ones only through hooks they are given (struct supervisor's on_reload, ...).
+# The include path alone holds the rooms apart: they share one archive, and -Werror refuses a
+# call to an undeclared function.
+DAEMON_ROOMS := http rpc core events output
+DAEMON_ALL   := daemon $(foreach r,$(DAEMON_ROOMS),daemon/$(r)) config proto lib
+DEPS_daemon        := $(DAEMON_ALL)
+DEPS_daemon/http   := daemon/http daemon/rpc daemon/core daemon/events daemon/output config proto lib
+DEPS_daemon/rpc    := daemon/rpc daemon/core daemon/events daemon/output config proto lib
+DEPS_daemon/core   := daemon/core daemon/events daemon/output config proto lib
+DEPS_daemon/events := daemon/events daemon/core daemon/output config proto lib
+DEPS_daemon/output := daemon/output config proto lib
+DEPS_main   := $(DAEMON_ALL) client init
+# The include path of a source path's folder: src/daemon/rpc/rpc.c -> -Isrc/daemon/rpc -Isrc/daemon/core ...
+# (a folder is src/<layer> or src/daemon/<room>; a unit test sees its layer's: tests/unit/daemon/ sees every room)
+path_of  = $(subst /, ,$(patsubst src/%,%,$(patsubst tests/unit/%,%,$(1))))
+layer_of = $(firstword $(call path_of,$(1)))$(if $(and $(filter daemon,$(firstword $(call path_of,$(1)))),$(filter $(DAEMON_ROOMS),$(word 2,$(call path_of,$(1))))),/$(word 2,$(call path_of,$(1))))
 incs_of  = $(foreach d,$(DEPS_$(if $(filter %.c,$(call layer_of,$(1))),main,$(call layer_of,$(1)))),-Isrc/$(d))
 INC_ALL  := $(foreach d,$(DEPS_main) image,-Isrc/$(d))
 
-layer_src = $(wildcard src/$(1)/*.c)
+layer_src = $(wildcard src/$(1)/*.c) $(if $(filter daemon,$(1)),$(foreach r,$(DAEMON_ROOMS),$(wildcard src/daemon/$(r)/*.c)))
 CORE_SRC  := $(foreach l,$(LAYERS),$(call layer_src,$(l)))
 IMAGE_SRC := $(call layer_src,image)
 UNIT_SRC  := $(wildcard tests/unit/*/test_*.c)
@@ -196,7 +215,7 @@ bench: deps
 	$(MAKE) build/pidvisor build/pidvisor-static
 	bench/run
 
-FORMAT_FILES = $(wildcard src/*.c src/*/*.[ch] tests/unit/*/*.[ch] tests/fuzz/*.c)
+FORMAT_FILES = $(wildcard src/*.c src/*/*.[ch] src/daemon/*/*.[ch] tests/unit/*/*.[ch] tests/fuzz/*.c)
 format:
 	clang-format -i $(FORMAT_FILES)
 check-format:
@@ -240,4 +259,4 @@ test-orchestrators: test-deps
 	$(MAKE) build/pidvisor build/pidvisor-static $(IMAGE_BIN)
 	$(PYTHON) -m pytest -q -rs tests/orchestrators
 
--include $(wildcard build/obj/*.d build/obj/*/*.d build/asan/*.d build/asan/*/*.d build/asan/unit/*/*.d build/fuzz/obj/*/*.d build/fuzz/obj/*.d build/fuzz/*.d)
+-include $(wildcard build/obj/*.d build/obj/*/*.d build/obj/daemon/*/*.d build/asan/*.d build/asan/*/*.d build/asan/daemon/*/*.d build/asan/unit/*/*.d build/fuzz/obj/*/*.d build/fuzz/obj/daemon/*/*.d build/fuzz/obj/*.d build/fuzz/*.d)

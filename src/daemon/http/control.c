@@ -1211,6 +1211,7 @@ int control_start(struct supervisor *sv, char **err)
 	ctl->rpc.sv = sv;
 	sv->control = ctl;
 	sv->on_process_gone = process_gone;
+	sv->on_reload = control_reload;
 	ev_prepare_init(&ctl->check, check_cb);
 	web_init();
 	/* both set up before either opens: a failed open tears down the other one too */
@@ -1284,5 +1285,6 @@ void control_stop(struct supervisor *sv)
 	ev_prepare_stop(sv->loop, &ctl->check);
 	sv->control = NULL;
 	sv->on_process_gone = NULL;
+	sv->on_reload = NULL;
 	free(ctl);
 }

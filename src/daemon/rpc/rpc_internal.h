@@ -1,5 +1,5 @@
 /* What the RPC files share: checked arguments, faults, name lookups and the handlers the method
- * table in rpc.c names. Not for use outside src/daemon/rpc*.c. */
+ * table in rpc.c names. Not for use outside src/daemon/rpc/. */
 #ifndef PIDVISOR_RPC_INTERNAL_H
 #define PIDVISOR_RPC_INTERNAL_H
 

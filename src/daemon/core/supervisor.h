@@ -37,6 +37,8 @@ struct supervisor {
 	int exit_status;
 	void (*on_state_change)(struct supervisor *sv, struct process *p, enum proc_state from);
 	void (*on_process_gone)(struct supervisor *sv, struct process *p);
+	/* after a reload applied a new config (the control server follows it), if set */
+	void (*on_reload)(struct supervisor *sv);
 	void *control;		 /* the control server (control.c), if any */
 	struct config *latest;	 /* the config last read by reloadConfig, if not cfg */
 	int name_width;		 /* the longest process name, for prefixed output */

@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include "child_output.h"
-#include "control.h"
 #include "deps.h"
 #include "events.h"
 #include "fcgi.h"
@@ -590,7 +589,8 @@ static void reload_progress(struct supervisor *sv)
 	log_set_level(sv->cfg->sd.loglevel);
 	/* running groups hold references to their own configs: freeing the old file is safe */
 	config_free(old);
-	control_reload(sv);
+	if (sv->on_reload)
+		sv->on_reload(sv);
 	for (size_t i = 0; i < sv->cfg->ngroups; i++) {
 		if (supervisor_find_group(sv, sv->cfg->groups[i]->name))
 			continue;
