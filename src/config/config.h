@@ -15,6 +15,7 @@
 #include "diag.h"
 #include "eventtypes.h"
 #include "inifile.h"
+#include "schedule_expr.h"
 #include "util.h"
 #include "values.h"
 
@@ -137,6 +138,7 @@ struct proc_conf {
 	enum restart_backoff restart_backoff;
 	double restart_backoff_max; /* seconds */
 	bool retry_forever;
+	struct schedule_expr schedule; /* .set: a one-shot run at each due time (schedule.h) */
 	/* [eventlistener:x] */
 	event_mask events;     /* the types it subscribes to */
 	long long buffer_size; /* events queued for the pool before the oldest is dropped */

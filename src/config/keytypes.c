@@ -247,6 +247,16 @@ static int parse_duration(const struct keydef *k, const char *v, void *dst, char
 	return 0;
 }
 
+static int parse_schedule(const struct keydef *k, const char *v, void *dst, char **why)
+{
+	const char *phrase;
+	if (schedule_parse(v, dst, &phrase) < 0) {
+		*why = xasprintf("'%s' %s", v, phrase);
+		return -1;
+	}
+	return 0;
+}
+
 static int health_address(struct health_spec *h, const char *host, const char *port, char **why)
 {
 	const char *err;
@@ -500,6 +510,7 @@ static const struct ktype_ops ktypes[K_NTYPES] = {
     [K_BACKOFF] = {parse_backoff, VALUE(enum restart_backoff)},
     [K_DEPENDS] = {parse_depends_key, free_depends, depends_equal, sizeof(struct dep_list), false},
     [K_EVENTS] = {parse_events, VALUE(event_mask)},
+    [K_SCHEDULE] = {parse_schedule, VALUE(struct schedule_expr)},
     [K_FCGI_SOCKET] = {parse_fcgi_socket, free_fcgi_socket, fcgi_socket_equal,
 		       sizeof(struct fcgi_socket), false},
 };

@@ -16,6 +16,7 @@
 #include "fcgi.h"
 #include "mainlog.h"
 #include "reap.h"
+#include "schedule.h"
 #include "signals.h"
 #include "stdout_sink.h"
 
@@ -317,6 +318,7 @@ static struct process *process_new(struct supervisor *sv, struct pgroup *g, stru
 	fsm_params_from_conf(&p->params, pc);
 	ev_init(&p->timer, timer_cb);
 	output_name_auto_logs(p);
+	schedule_attach(p);
 	return p;
 }
 
@@ -365,6 +367,7 @@ struct pgroup *supervisor_add_group(struct supervisor *sv, struct group_conf *gc
 static void process_free(struct supervisor *sv, struct process *p)
 {
 	ev_timer_stop(sv->loop, &p->timer);
+	schedule_detach(p);
 	if (p->pid > 0)
 		pid_del(sv, p);
 	health_free(p);
