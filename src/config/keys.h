@@ -37,6 +37,7 @@ enum ktype {
 	K_BACKOFF,	/* linear, exponential */
 	K_EVENTS,	/* comma list of event type names (eventtypes.h) */
 	K_SCHEDULE,	/* a cron expression, @daily..., @every DURATION */
+	K_OVERLAP,	/* skip, queue, kill */
 	K_FCGI_SOCKET,	/* unix:///abs/path or tcp://host:port */
 	K_NTYPES,
 };

@@ -22,21 +22,54 @@ static ev_tstamp next_due(ev_periodic *w, ev_tstamp now)
 	return t < 0 ? now + 1e9 : (ev_tstamp)t;
 }
 
+static bool still_going(const struct process *p)
+{
+	return p->pid > 0 || proc_state_running(p->fsm.state) || p->fsm.state == PS_STOPPING;
+}
+
+static void start_run(struct process *p)
+{
+	/* a group a reload is replacing starts nothing */
+	if (!p->group->replaced && supervisor_start_process(p->sv, p))
+		p->sched->runs++;
+}
+
 static void due(struct ev_loop *loop, ev_periodic *w, int revents)
 {
 	struct process *p = w->data;
 	struct schedule *s = container_of(w, struct schedule, timer);
 	(void)loop;
 	(void)revents;
-	if (p->pid > 0 || proc_state_running(p->fsm.state) || p->fsm.state == PS_STOPPING) {
-		s->skipped++;
-		log_warn("%s: scheduled run skipped: the previous run is still going "
-			 "(schedule_overlap=skip)",
-			 p->conf->name);
+	if (!still_going(p)) {
+		start_run(p);
 		return;
 	}
-	if (supervisor_start_process(p->sv, p))
-		s->runs++;
+	enum sched_overlap o = p->conf->schedule_overlap;
+	if (o == OVERLAP_SKIP || s->queued) {
+		s->skipped++;
+		log_warn("%s: scheduled run skipped: the previous run is still going "
+			 "(schedule_overlap=%s)",
+			 p->conf->name,
+			 o == OVERLAP_SKIP ? "skip" : "queue, one run queued already");
+		return;
+	}
+	s->queued = true;
+	if (o == OVERLAP_QUEUE) {
+		log_info("%s: scheduled run queued: the previous run is still going",
+			 p->conf->name);
+	} else {
+		log_warn("%s: stopping the previous run: the next is due (schedule_overlap=kill)",
+			 p->conf->name);
+		supervisor_stop_process(p->sv, p);
+	}
+}
+
+void schedule_exited(struct process *p)
+{
+	if (p->sched && p->sched->queued && !still_going(p)) {
+		p->sched->queued = false;
+		start_run(p);
+	}
 }
 
 void schedule_attach(struct process *p)

@@ -279,6 +279,7 @@ static void child_exited(struct supervisor *sv, struct process *p, int status)
 		sv->on_state_change(sv, p, from);
 	fcgi_release(p);
 	process_tick(p);
+	schedule_exited(p);
 }
 
 static void reap(struct supervisor *sv)

@@ -68,13 +68,16 @@ def test_status_shows_the_last_runs_exit(run, tmp_path):
 def test_check_config_names_a_bad_schedule(build, tmp_path):
     conf = tmp_path / "bad.conf"
     conf.write_text("[supervisord]\n[program:job]\ncommand=sleep 1\nschedule=*/5 25 * * *\n"
-                    "[program:job2]\ncommand=sleep 1\nschedule=@every 10\n")
+                    "[program:job2]\ncommand=sleep 1\nschedule=@every 10\n"
+                    "schedule_overlap=wait\n")
     r = subprocess.run([build, "-c", str(conf), "--check-config"], capture_output=True,
                        text=True, timeout=30)
     assert r.returncode == 2, r.stdout
     assert (f"{conf}:4: [program:job] schedule: '*/5 25 * * *' has a bad hour field (0-23)"
             in r.stdout.splitlines()), r.stdout
     assert f"{conf}:7: [program:job2] schedule: '@every 10' is not @every DURATION" in r.stdout
+    assert (f"{conf}:8: [program:job2] schedule_overlap: 'wait' is not one of skip, queue, kill"
+            in r.stdout.splitlines()), r.stdout
 
 
 def test_check_config_prints_the_next_three_runs(build, tmp_path):
@@ -89,3 +92,25 @@ def test_check_config_prints_the_next_three_runs(build, tmp_path):
     days = [time.strptime(day, "%Y-%m-%d") for day in m.groups()]
     stamps = [calendar.timegm(t) for t in days]
     assert stamps[1] - stamps[0] == stamps[2] - stamps[1] == 86400
+
+
+def test_overlap_queue_starts_the_run_when_the_previous_ends(run, tmp_path):
+    conf = ("[program:slow]\ncommand=sleep 3\nschedule=@every 1s\nschedule_overlap=queue\n")
+    d = run("pidvisor", conf, control=True)
+    d.wait_log(r"slow: scheduled run queued: the previous run is still going", timeout=60)
+    d.wait_log(r"slow: scheduled run skipped: the previous run is still going "
+               r"\(schedule_overlap=queue, one run queued already\)", timeout=60)
+    d.wait_log(r"spawned: 'slow'", count=2, timeout=60)
+    # the queued run starts as the first ends, not at a later due time: nothing between them
+    log = d.log()
+    first_exit = log.index("exited: slow")
+    assert re.match(r"[^\n]*\n[^\n]*spawned: 'slow'", log[first_exit:]), log[first_exit:][:400]
+
+
+def test_overlap_kill_stops_the_previous_run(run, tmp_path):
+    conf = ("[program:stuck]\ncommand=sleep 1000\nschedule=@every 1s\nschedule_overlap=kill\n"
+            "stopwaitsecs=30\n")
+    d = run("pidvisor", conf, control=True)
+    d.wait_log(r"stuck: stopping the previous run: the next is due", timeout=60)
+    d.wait_log(r"stopped: stuck \(terminated by SIGTERM\)", timeout=60)
+    d.wait_log(r"spawned: 'stuck'", count=2, timeout=60)
