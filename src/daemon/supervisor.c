@@ -96,7 +96,7 @@ static void log_note(struct process *p, const struct fsm_actions *a, const char 
 	case NOTE_RUNNING:
 		log_info("success: %s entered RUNNING state, process has stayed up for > than %lld "
 			 "seconds (startsecs)",
-			 name, p->conf->startsecs);
+			 name, (long long)p->params.startsecs);
 		break;
 	case NOTE_GAVE_UP:
 		log_info("gave up: %s entered FATAL state, too many start retries too quickly",

@@ -26,6 +26,8 @@ def test_every_runs_the_program_at_each_due_time(run, tmp_path):
     wait_until(lambda: out.exists() and out.read_text().count("hello\n") >= 3, timeout=30,
                what="three runs' output")
     assert "exited: tick (exit status 0; expected)" in d.log()
+    # startsecs does not apply: a run is RUNNING from its spawn, and the log does not say 1 s
+    assert "tick entered RUNNING state, process has stayed up for > than 0 seconds" in d.log()
     assert "scheduled run skipped" not in d.log()
 
 
