@@ -116,3 +116,25 @@ def test_overlap_kill_stops_the_previous_run(run, tmp_path):
     d.wait_log(r"stuck: stopping the previous run: the next is due", timeout=60)
     d.wait_log(r"stopped: stuck \(terminated by SIGTERM\)", timeout=60)
     d.wait_log(r"spawned: 'stuck'", count=2, timeout=60)
+
+
+def test_reload_adds_and_removes_a_schedule(run, tmp_path):
+    d = run("pidvisor", "[program:plain]\ncommand=sleep 1000\nstartsecs=0\n", control=True)
+    d.wait_log(r"spawned: 'plain'")
+    d.rewrite("[program:plain]\ncommand=sleep 1000\nstartsecs=0\n\n"
+              "[program:tick]\ncommand=true\nschedule=@every 1s\n")
+    subprocess.run([PIDVISOR, "ctl", "-c", str(d.conf_path), "update"], timeout=30, check=True,
+                   capture_output=True)
+    d.wait_log(r"spawned: 'tick'", count=2, timeout=60)
+    d.rewrite("[program:plain]\ncommand=sleep 1000\nstartsecs=0\n")
+    subprocess.run([PIDVISOR, "ctl", "-c", str(d.conf_path), "update"], timeout=30, check=True,
+                   capture_output=True)
+    wait_until(lambda: "tick" not in ctl_status(d), timeout=30, what="tick removed")
+    runs = len(re.findall(r"spawned: 'tick'", d.log()))
+    # its timer went with it: three more seconds, no run (ASan would see a freed timer fire)
+    d.wait_log(r"spawned: 'plain'")
+    time_limit = time.monotonic() + 3
+    while time.monotonic() < time_limit:
+        assert len(re.findall(r"spawned: 'tick'", d.log())) == runs
+        time.sleep(0.2)
+    assert "plain" in ctl_status(d)
