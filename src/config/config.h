@@ -15,6 +15,7 @@
 #include "diag.h"
 #include "eventtypes.h"
 #include "inifile.h"
+#include "schedule_expr.h"
 #include "util.h"
 #include "values.h"
 
@@ -36,6 +37,8 @@ struct health_spec {
 };
 
 enum on_unhealthy { UNHEALTHY_NONE, UNHEALTHY_RESTART, UNHEALTHY_SHUTDOWN };
+/* schedule_overlap: a run due while the previous one goes on */
+enum sched_overlap { OVERLAP_SKIP, OVERLAP_QUEUE, OVERLAP_KILL };
 
 enum restart_backoff { BACKOFF_LINEAR, BACKOFF_EXPONENTIAL };
 
@@ -137,6 +140,8 @@ struct proc_conf {
 	enum restart_backoff restart_backoff;
 	double restart_backoff_max; /* seconds */
 	bool retry_forever;
+	struct schedule_expr schedule; /* .set: a one-shot run at each due time (schedule.h) */
+	enum sched_overlap schedule_overlap;
 	/* [eventlistener:x] */
 	event_mask events;     /* the types it subscribes to */
 	long long buffer_size; /* events queued for the pool before the oldest is dropped */

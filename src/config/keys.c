@@ -62,6 +62,8 @@ static const struct keydef program_keys[] = {
     {"restart_backoff", K_BACKOFF, "linear", P(restart_backoff), 0, 0, KF_EXT},
     {"restart_backoff_max", K_DURATION, "60", P(restart_backoff_max), 1000, 86400000, KF_EXT},
     {"retry_forever", K_BOOL, "false", P(retry_forever), 0, 0, KF_EXT},
+    {"schedule", K_SCHEDULE, "", P(schedule), 0, 0, KF_EXT},
+    {"schedule_overlap", K_OVERLAP, "skip", P(schedule_overlap), 0, 0, KF_EXT},
 };
 
 /* [eventlistener:x] has every program key and these; its priority defaults to -1 (config.c) */

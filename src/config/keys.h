@@ -36,6 +36,8 @@ enum ktype {
 	K_DEPENDS,	/* name[:condition], ...; group:* for a whole group */
 	K_BACKOFF,	/* linear, exponential */
 	K_EVENTS,	/* comma list of event type names (eventtypes.h) */
+	K_SCHEDULE,	/* a cron expression, @daily..., @every DURATION */
+	K_OVERLAP,	/* skip, queue, kill */
 	K_FCGI_SOCKET,	/* unix:///abs/path or tcp://host:port */
 	K_NTYPES,
 };

@@ -163,14 +163,23 @@ static int parse_sigset(const struct keydef *k, const char *v, void *dst, char *
 	return rc;
 }
 
+/* v's index in names, case-insensitive; -1 when none */
+static int name_index(const char *v, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (str_eq_nocase(v, names[i]))
+			return (int)i;
+	return -1;
+}
+
 static int parse_log_format(const struct keydef *k, const char *v, void *dst, char **why)
 {
 	static const char *const names[] = {"plain", "prefix", "json"};
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-		if (str_eq_nocase(v, names[i])) {
-			*(int *)dst = (int)i;
-			return 0;
-		}
+	int i = name_index(v, names, ARRAY_SIZE(names));
+	if (i >= 0) {
+		*(int *)dst = (int)i;
+		return 0;
+	}
 	return bad(why, "'%s' is not one of plain, prefix, json", v);
 }
 
@@ -205,11 +214,11 @@ static int parse_envfiles(const struct keydef *k, const char *v, void *dst, char
 static int parse_shutdown_on(const struct keydef *k, const char *v, void *dst, char **why)
 {
 	static const char *const names[] = {"never", "fatal", "unexpected", "exit"};
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-		if (str_eq_nocase(v, names[i])) {
-			*(enum shutdown_on *)dst = (enum shutdown_on)i;
-			return 0;
-		}
+	int i = name_index(v, names, ARRAY_SIZE(names));
+	if (i >= 0) {
+		*(enum shutdown_on *)dst = (enum shutdown_on)i;
+		return 0;
+	}
 	return bad(why, "'%s' is not one of never, fatal, unexpected, exit", v);
 }
 
@@ -218,11 +227,11 @@ static bool str_equal(const void *a, const void *b);
 static int parse_on_unhealthy(const struct keydef *k, const char *v, void *dst, char **why)
 {
 	static const char *const names[] = {"none", "restart", "shutdown"};
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-		if (str_eq_nocase(v, names[i])) {
-			*(enum on_unhealthy *)dst = (enum on_unhealthy)i;
-			return 0;
-		}
+	int i = name_index(v, names, ARRAY_SIZE(names));
+	if (i >= 0) {
+		*(enum on_unhealthy *)dst = (enum on_unhealthy)i;
+		return 0;
+	}
 	return bad(why, "'%s' is not one of none, restart, shutdown", v);
 }
 
@@ -245,6 +254,27 @@ static int parse_duration(const struct keydef *k, const char *v, void *dst, char
 	}
 	*(double *)dst = n * scale;
 	return 0;
+}
+
+static int parse_schedule(const struct keydef *k, const char *v, void *dst, char **why)
+{
+	const char *phrase;
+	if (schedule_parse(v, dst, &phrase) < 0) {
+		*why = xasprintf("'%s' %s", v, phrase);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_overlap(const struct keydef *k, const char *v, void *dst, char **why)
+{
+	static const char *const names[] = {"skip", "queue", "kill"};
+	int i = name_index(v, names, ARRAY_SIZE(names));
+	if (i >= 0) {
+		*(enum sched_overlap *)dst = (enum sched_overlap)i;
+		return 0;
+	}
+	return bad(why, "'%s' is not one of skip, queue, kill", v);
 }
 
 static int health_address(struct health_spec *h, const char *host, const char *port, char **why)
@@ -500,6 +530,8 @@ static const struct ktype_ops ktypes[K_NTYPES] = {
     [K_BACKOFF] = {parse_backoff, VALUE(enum restart_backoff)},
     [K_DEPENDS] = {parse_depends_key, free_depends, depends_equal, sizeof(struct dep_list), false},
     [K_EVENTS] = {parse_events, VALUE(event_mask)},
+    [K_SCHEDULE] = {parse_schedule, VALUE(struct schedule_expr)},
+    [K_OVERLAP] = {parse_overlap, VALUE(enum sched_overlap)},
     [K_FCGI_SOCKET] = {parse_fcgi_socket, free_fcgi_socket, fcgi_socket_equal,
 		       sizeof(struct fcgi_socket), false},
 };

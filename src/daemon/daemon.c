@@ -22,6 +22,7 @@
 #include "mainlog.h"
 #include "passwd.h"
 #include "process.h"
+#include "schedule.h"
 #include "stdout_sink.h"
 #include "supervisor.h"
 
@@ -533,6 +534,7 @@ int daemon_main(int argc, char **argv)
 			check_commands(cfg, &d);
 			check_users(cfg, &d);
 			check_paths(cfg, &d);
+			schedule_check(cfg, &d);
 		}
 		diag_print(&d, stdout);
 		int status = d.errors ? 2 : d.warnings ? 1 : 0;

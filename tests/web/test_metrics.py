@@ -49,3 +49,26 @@ def test_exit_status_and_health(run, tmp_path):
     assert status["quick"] == 3 and status["late"] == 7 and status["killed"] == -1, status
     assert status["never"] == 0 and status["plain"] == 0, status
     assert "plain" not in health and "never" not in health
+
+
+def test_schedule_metrics(run, tmp_path):
+    """A scheduled program's next due time and its runs, started and skipped; nothing for the
+    others."""
+    import time
+    port = free_port()
+    d = run("pidvisor", f"[inet_http_server]\nport=127.0.0.1:{port}\n\n"
+            "[program:job]\ncommand=sleep 1000\nschedule=@every 1s\n\n"
+            "[program:yearly]\ncommand=true\nschedule=@yearly\n\n"
+            "[program:plain]\ncommand=sleep 1000\nstartsecs=0\n")
+    d.wait_log(r"job: scheduled run skipped", count=2, timeout=60)
+    fams = scrape(port)
+    nxt = {s.labels["name"]: s.value
+           for s in fams["pidvisor_schedule_next_run_timestamp_seconds"].samples}
+    assert set(nxt) == {"job", "yearly"}
+    assert time.localtime(nxt["yearly"])[:6] == (time.localtime().tm_year + 1, 1, 1, 0, 0, 0)
+    assert 0 < nxt["job"] - time.time() < 60
+    runs = {(s.labels["name"], s.labels["outcome"]): s.value
+            for s in fams["pidvisor_schedule_runs"].samples}
+    assert runs[("job", "started")] == 1 and runs[("job", "skipped")] >= 2
+    assert runs[("yearly", "started")] == 0 and runs[("yearly", "skipped")] == 0
+    assert not any(name == "plain" for name, _ in runs)

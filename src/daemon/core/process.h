@@ -15,6 +15,7 @@ struct pgroup;
 struct outchan;
 struct fcgi;
 struct proc_events;
+struct schedule;
 
 struct process {
 	struct proc_conf *conf;
@@ -40,6 +41,7 @@ struct process {
 	int stdin_fd;		 /* write end of the child's stdin, -1 if none */
 	struct process *pid_next;
 	struct proc_events *events; /* events.c: capture mode, a listener's protocol; or NULL */
+	struct schedule *sched;	    /* schedule.c: its timer, or NULL without a schedule */
 };
 
 struct pgroup {

@@ -15,6 +15,7 @@
 #include "fcgi.h"
 #include "mainlog.h"
 #include "reap.h"
+#include "schedule.h"
 #include "signals.h"
 #include "stdout_sink.h"
 
@@ -94,7 +95,7 @@ static void log_note(struct process *p, const struct fsm_actions *a, const char 
 	case NOTE_RUNNING:
 		log_info("success: %s entered RUNNING state, process has stayed up for > than %lld "
 			 "seconds (startsecs)",
-			 name, p->conf->startsecs);
+			 name, (long long)p->params.startsecs);
 		break;
 	case NOTE_GAVE_UP:
 		log_info("gave up: %s entered FATAL state, too many start retries too quickly",
@@ -277,6 +278,7 @@ static void child_exited(struct supervisor *sv, struct process *p, int status)
 		sv->on_state_change(sv, p, from);
 	fcgi_release(p);
 	process_tick(p);
+	schedule_exited(p);
 }
 
 static void reap(struct supervisor *sv)
@@ -316,6 +318,7 @@ static struct process *process_new(struct supervisor *sv, struct pgroup *g, stru
 	fsm_params_from_conf(&p->params, pc);
 	ev_init(&p->timer, timer_cb);
 	output_name_auto_logs(p);
+	schedule_attach(p);
 	return p;
 }
 
@@ -364,6 +367,7 @@ struct pgroup *supervisor_add_group(struct supervisor *sv, struct group_conf *gc
 static void process_free(struct supervisor *sv, struct process *p)
 {
 	ev_timer_stop(sv->loop, &p->timer);
+	schedule_detach(p);
 	if (p->pid > 0)
 		pid_del(sv, p);
 	health_free(p);

@@ -10,6 +10,7 @@
 
 #include "control.h"
 #include "health.h"
+#include "schedule.h"
 #include "states.h"
 #include "supervisor.h"
 
@@ -95,6 +96,25 @@ static void m_health(struct buf *b, const char *metric, const struct process *p)
 	buf_printf(b, ",status=\"%s\"} 1\n", h);
 }
 
+/* Only scheduled programs have these. */
+static void m_sched_next(struct buf *b, const char *metric, const struct process *p)
+{
+	if (!p->sched)
+		return;
+	labels(b, metric, p);
+	buf_printf(b, "} %.0f\n", schedule_next_run(p));
+}
+
+static void m_sched_runs(struct buf *b, const char *metric, const struct process *p)
+{
+	if (!p->sched)
+		return;
+	labels(b, metric, p);
+	buf_printf(b, ",outcome=\"started\"} %llu\n", p->sched->runs);
+	labels(b, metric, p);
+	buf_printf(b, ",outcome=\"skipped\"} %llu\n", p->sched->skipped);
+}
+
 static void m_pid(struct buf *b, const char *metric, const struct process *p)
 {
 	labels(b, metric, p);
@@ -174,6 +194,13 @@ void metrics_write(struct supervisor *sv, struct buf *b)
 	     "The health of a running process with a healthcheck, as a label (starting, healthy, "
 	     "unhealthy).",
 	     m_health},
+	    {"pidvisor_schedule_next_run_timestamp_seconds", "gauge",
+	     "When a scheduled program's next run is due, in seconds since the epoch.",
+	     m_sched_next},
+	    {"pidvisor_schedule_runs_total", "counter",
+	     "Due times of a scheduled program, by outcome: started, or skipped because the "
+	     "previous run was still going.",
+	     m_sched_runs},
 	    {"pidvisor_process_pid", "gauge", "The process's pid (0 when not running).", m_pid},
 	    {"pidvisor_log_bytes_total", "counter",
 	     "Bytes of output the process wrote, per stream (stdout, stderr).", m_log_bytes},

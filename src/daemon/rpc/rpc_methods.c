@@ -16,6 +16,7 @@
 #include "mainlog.h"
 #include "passwd.h"
 #include "rpc_internal.h"
+#include "schedule.h"
 #include "signals.h"
 #include "version.h"
 
@@ -175,6 +176,7 @@ void rpc_describe(const struct process *p, time_t now, char *buf, size_t n)
 	default:
 		buf[0] = '\0';
 	}
+	schedule_describe(p, buf, n);
 }
 
 /* pidvisor's additions to a process-info struct; supervisord's clients ignore members they do

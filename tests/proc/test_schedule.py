@@ -1,0 +1,140 @@
+"""Scheduled programs (schedule=) as PID 1 of a PID namespace: repeated runs at each due time,
+a run skipped while the previous one goes on, ctl status's next run, --check-config's errors
+and next runs."""
+import calendar
+import re
+import subprocess
+import time
+
+from harness import PIDVISOR, wait_until
+
+
+def ctl_status(d):
+    return subprocess.run([PIDVISOR, "ctl", "-c", str(d.conf_path), "status"],
+                          capture_output=True, text=True, timeout=30).stdout
+
+
+def test_every_runs_the_program_at_each_due_time(run, tmp_path):
+    out = tmp_path / "runs"
+    conf = ("[program:tick]\n"
+            f"command=sh -c 'echo \"$GREETING\" >> {out}'\n"
+            "environment=GREETING=hello\n"
+            "schedule=@every 1s\n")
+    d = run("pidvisor", conf, control=True)
+    d.wait_log(r"spawned: 'tick'", count=3, timeout=60)
+    # each run is a one-shot through the normal spawn path: its environment, no restart
+    wait_until(lambda: out.exists() and out.read_text().count("hello\n") >= 3, timeout=30,
+               what="three runs' output")
+    assert "exited: tick (exit status 0; expected)" in d.log()
+    # startsecs does not apply: a run is RUNNING from its spawn, and the log does not say 1 s
+    assert "tick entered RUNNING state, process has stayed up for > than 0 seconds" in d.log()
+    assert "scheduled run skipped" not in d.log()
+
+
+def test_a_scheduled_program_is_not_autostarted_nor_restarted(run, tmp_path):
+    conf = ("[program:plain]\ncommand=sleep 1000\nstartsecs=0\n\n"
+            "[program:yearly]\ncommand=sleep 1000\nautostart=true\nautorestart=true\n"
+            "schedule=@yearly\n")
+    d = run("pidvisor", conf, control=True)
+    d.wait_log(r"spawned: 'plain'")
+    # autostarts all happen in one pass: had yearly been started, it would be in the log now
+    status = wait_until(lambda: (s := ctl_status(d)) and "yearly" in s and s, timeout=30,
+                        what="ctl status")
+    assert "spawned: 'yearly'" not in d.log()
+    line = next(line for line in status.splitlines() if line.startswith("yearly"))
+    year = time.gmtime().tm_year + 1
+    assert re.search(rf"STOPPED\s+Not started; next run {year}-01-01 00:00:00", line), line
+
+
+def test_overlap_skip_does_not_start_a_run_still_going(run, tmp_path):
+    conf = "[program:long]\ncommand=sleep 1000\nschedule=@every 1s\n"
+    d = run("pidvisor", conf, control=True)
+    d.wait_log(r"spawned: 'long'")
+    d.wait_log(r"long: scheduled run skipped: the previous run is still going", count=2,
+               timeout=60)
+    assert len(re.findall(r"spawned: 'long'", d.log())) == 1
+    [line] = [line for line in ctl_status(d).splitlines() if line.startswith("long")]
+    assert re.search(r"RUNNING\s+pid \d+, uptime [\d:]+; next run \d{4}-\d\d-\d\d ", line), line
+
+
+def test_status_shows_the_last_runs_exit(run, tmp_path):
+    conf = "[program:fails]\ncommand=sh -c 'exit 3'\nschedule=@every 1s\n"
+    d = run("pidvisor", conf, control=True)
+    d.wait_log(r"exited: fails \(exit status 3; not expected\)", count=2, timeout=60)
+    # a failing run is not retried (no BACKOFF, no FATAL): it waits for the next due time
+    assert "gave up" not in d.log() and "FATAL" not in ctl_status(d)
+    wait_until(lambda: re.search(r"fails\s+EXITED\s+.*last run exit 3; next run ",
+                                 ctl_status(d)), timeout=30, what="the last run's exit")
+
+
+def test_check_config_names_a_bad_schedule(build, tmp_path):
+    conf = tmp_path / "bad.conf"
+    conf.write_text("[supervisord]\n[program:job]\ncommand=sleep 1\nschedule=*/5 25 * * *\n"
+                    "[program:job2]\ncommand=sleep 1\nschedule=@every 10\n"
+                    "schedule_overlap=wait\n")
+    r = subprocess.run([build, "-c", str(conf), "--check-config"], capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode == 2, r.stdout
+    assert (f"{conf}:4: [program:job] schedule: '*/5 25 * * *' has a bad hour field (0-23)"
+            in r.stdout.splitlines()), r.stdout
+    assert f"{conf}:7: [program:job2] schedule: '@every 10' is not @every DURATION" in r.stdout
+    assert (f"{conf}:8: [program:job2] schedule_overlap: 'wait' is not one of skip, queue, kill"
+            in r.stdout.splitlines()), r.stdout
+
+
+def test_check_config_prints_the_next_three_runs(build, tmp_path):
+    conf = tmp_path / "ok.conf"
+    conf.write_text("[supervisord]\n[program:job]\ncommand=sleep 1\nschedule=0 3 * * *\n")
+    r = subprocess.run([build, "-c", str(conf), "--check-config"], capture_output=True,
+                       text=True, timeout=30, env={"TZ": "UTC", "PATH": "/usr/bin:/bin"})
+    assert r.returncode == 0, r.stdout
+    m = re.search(r":2: note: \[program:job\] schedule: next runs "
+                  r"(\S+) 03:00:00 UTC, (\S+) 03:00:00 UTC, (\S+) 03:00:00 UTC", r.stdout)
+    assert m, r.stdout
+    days = [time.strptime(day, "%Y-%m-%d") for day in m.groups()]
+    stamps = [calendar.timegm(t) for t in days]
+    assert stamps[1] - stamps[0] == stamps[2] - stamps[1] == 86400
+
+
+def test_overlap_queue_starts_the_run_when_the_previous_ends(run, tmp_path):
+    conf = ("[program:slow]\ncommand=sleep 3\nschedule=@every 1s\nschedule_overlap=queue\n")
+    d = run("pidvisor", conf, control=True)
+    d.wait_log(r"slow: scheduled run queued: the previous run is still going", timeout=60)
+    d.wait_log(r"slow: scheduled run skipped: the previous run is still going "
+               r"\(schedule_overlap=queue, one run queued already\)", timeout=60)
+    d.wait_log(r"spawned: 'slow'", count=2, timeout=60)
+    # the queued run starts as the first ends, not at a later due time: nothing between them
+    log = d.log()
+    first_exit = log.index("exited: slow")
+    assert re.match(r"[^\n]*\n[^\n]*spawned: 'slow'", log[first_exit:]), log[first_exit:][:400]
+
+
+def test_overlap_kill_stops_the_previous_run(run, tmp_path):
+    conf = ("[program:stuck]\ncommand=sleep 1000\nschedule=@every 1s\nschedule_overlap=kill\n"
+            "stopwaitsecs=30\n")
+    d = run("pidvisor", conf, control=True)
+    d.wait_log(r"stuck: stopping the previous run: the next is due", timeout=60)
+    d.wait_log(r"stopped: stuck \(terminated by SIGTERM\)", timeout=60)
+    d.wait_log(r"spawned: 'stuck'", count=2, timeout=60)
+
+
+def test_reload_adds_and_removes_a_schedule(run, tmp_path):
+    d = run("pidvisor", "[program:plain]\ncommand=sleep 1000\nstartsecs=0\n", control=True)
+    d.wait_log(r"spawned: 'plain'")
+    d.rewrite("[program:plain]\ncommand=sleep 1000\nstartsecs=0\n\n"
+              "[program:tick]\ncommand=true\nschedule=@every 1s\n")
+    subprocess.run([PIDVISOR, "ctl", "-c", str(d.conf_path), "update"], timeout=30, check=True,
+                   capture_output=True)
+    d.wait_log(r"spawned: 'tick'", count=2, timeout=60)
+    d.rewrite("[program:plain]\ncommand=sleep 1000\nstartsecs=0\n")
+    subprocess.run([PIDVISOR, "ctl", "-c", str(d.conf_path), "update"], timeout=30, check=True,
+                   capture_output=True)
+    wait_until(lambda: "tick" not in ctl_status(d), timeout=30, what="tick removed")
+    runs = len(re.findall(r"spawned: 'tick'", d.log()))
+    # its timer went with it: three more seconds, no run (ASan would see a freed timer fire)
+    d.wait_log(r"spawned: 'plain'")
+    time_limit = time.monotonic() + 3
+    while time.monotonic() < time_limit:
+        assert len(re.findall(r"spawned: 'tick'", d.log())) == runs
+        time.sleep(0.2)
+    assert "plain" in ctl_status(d)
