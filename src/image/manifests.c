@@ -78,9 +78,36 @@ static struct deploy_info *infos_of(const struct stack *st, const size_t *order,
 	return NULL;
 }
 
+/* A k8s memory quantity ("256Mi", "1G", "1e9") in bytes, as docker's parser reads a plain
+ * number: it refuses "Mi", and takes "M" as binary where k8s has it decimal. 0 when it is not
+ * one (milli-bytes "m" included). */
+static double quantity_bytes(const char *q)
+{
+	static const struct {
+		const char *suffix;
+		double factor;
+	} units[] = {{"", 1},
+		     {"k", 1e3},
+		     {"K", 1e3},
+		     {"M", 1e6},
+		     {"G", 1e9},
+		     {"T", 1e12},
+		     {"P", 1e15},
+		     {"Ki", 1024.0},
+		     {"Mi", 1048576.0},
+		     {"Gi", 1073741824.0},
+		     {"Ti", 1099511627776.0}};
+	char *end;
+	double v = strtod(q, &end);
+	for (size_t i = 0; end != q && i < sizeof(units) / sizeof(units[0]); i++)
+		if (!strcmp(end, units[i].suffix))
+			return v * units[i].factor;
+	return 0;
+}
+
 /* deploy.cpu and deploy.memory as Compose's limits: cpus as a decimal ("500m" is "0.5"), memory
- * as docker reads it ("256Mi", "1G"); a cpu with another suffix, or memory in milli-bytes ("m"),
- * has no Compose form and is left to k8s. */
+ * in bytes; a cpu with another suffix, or memory in milli-bytes ("m"), has no Compose form and
+ * is left to k8s. */
 static void put_compose_limits(struct buf *b, const struct image *im)
 {
 	const char *cpu = im->deploy.cpu.s, *mem = im->deploy.memory.s;
@@ -90,14 +117,15 @@ static void put_compose_limits(struct buf *b, const struct image *im)
 	else if (cpu && cpu[strspn(cpu, "0123456789.")] == 'm' &&
 		 !cpu[strspn(cpu, "0123456789.") + 1])
 		snprintf(cpus, sizeof(cpus), "%g", strtod(cpu, NULL) / 1000);
-	bool memory = mem && mem[strlen(mem) - 1] != 'm';
+	double bytes = mem ? quantity_bytes(mem) : 0;
+	bool memory = bytes >= 1;
 	if (!*cpus && !memory)
 		return;
 	buf_puts(b, "      resources:\n        limits:\n");
 	if (*cpus)
 		buf_printf(b, "          cpus: \"%s\"\n", cpus);
 	if (memory)
-		buf_printf(b, "          memory: \"%s\"\n", mem);
+		buf_printf(b, "          memory: \"%.0f\"\n", bytes);
 }
 
 static void put_compose_service(struct buf *b, const struct image *im, const struct deploy_info *di,

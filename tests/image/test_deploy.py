@@ -319,8 +319,8 @@ def test_hardened_compose_and_contexts(tmp_path):
     assert {"type": "tmpfs", "target": "/run"} in svc["volumes"]
     assert svc["image"] == "app/shop-hardened:latest"
     assert svc["healthcheck"]["test"] == ["CMD", "pidvisor", "check"]
-    # deploy.cpu 500m and memory 256Mi as docker reads them
-    assert svc["deploy"]["resources"] == {"limits": {"cpus": "0.5", "memory": "256Mi"}}
+    # deploy.cpu 500m and memory 256Mi as docker reads them (docker stack deploy refuses "Mi")
+    assert svc["deploy"]["resources"] == {"limits": {"cpus": "0.5", "memory": "268435456"}}
     # the image: a non-root USER, and the control socket and pidfile in /tmp (an empty
     # root-owned tmpfs on /run hides anything the image puts there from uid 10001)
     rc, _, err = run("generate", EXAMPLE, "app/shop-hardened", "-o", tmp_path / "g",
