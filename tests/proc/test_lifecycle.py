@@ -130,9 +130,14 @@ def test_long_command_line_parses(run, impl, tmp_path):
     marker = "x" * 65536
     d = run(impl, f"[program:long]\ncommand=/bin/sh -c 'sleep 1000' {marker}\nstartsecs=0\n")
     pid = d.program_pid("long")
-    with open(f"/proc/{pid}/cmdline", "rb") as f:
-        argv = f.read().split(b"\0")[:-1]
-    assert argv == [b"/bin/sh", b"-c", b"sleep 1000", marker.encode()]
+
+    def argv():
+        # supervisord logs the spawn from the parent: its child may not have exec'd yet
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            got = f.read().split(b"\0")[:-1]
+        return got if got[:1] == [b"/bin/sh"] else None
+    assert wait_until(argv, timeout=30, what="the exec") == \
+        [b"/bin/sh", b"-c", b"sleep 1000", marker.encode()]
     assert d.stop() == 0
 
 
