@@ -60,7 +60,10 @@ def test_healthy_only_once_the_chain_is_up_and_fail_fast_exit_code(image, contai
     assert took >= 2.5, f"healthy {took:.1f}s after the start, before db was"
     assert "RUNNING" in c.exec("pidvisor", "ctl", "status", "app").stdout
     # app is killed: shutdown_on=unexpected stops the container with 128+9
-    c.exec("sh", "-c", "kill -9 $(pidvisor ctl pid app)")
+    # the container may stop before this exec returns: docker then ends the exec's shell with
+    # SIGTERM (143) or SIGKILL (137), which is the outcome asked for, not a failure
+    r = c.exec("sh", "-c", "kill -9 $(pidvisor ctl pid app)", check=False)
+    assert r.returncode in (0, 137, 143), r.stdout + r.stderr
     deadline = time.monotonic() + 20
     while c.inspect()["State"]["Running"]:
         assert time.monotonic() < deadline, c.logs()[-3000:]
