@@ -36,6 +36,15 @@ def podman(*args, user=None, check=True, timeout=120):
     return r
 
 
+def podman_cleanup(*args, user=None):
+    """A cleanup step: given time on a loaded machine, and never the test's failure (what it
+    leaves is removed with the rootless user, or by the next run's rm -f)."""
+    try:
+        podman(*args, user=user, check=False, timeout=600)
+    except subprocess.TimeoutExpired:
+        print(f"podman {' '.join(args)}: no answer in 600 s; left for the next run")
+
+
 def load_from_docker(engine, tag, user):
     """docker save | podman load, as user (None: root)."""
     save = subprocess.Popen(["docker", "save", tag], env=engine.env(), stdout=subprocess.PIPE)
@@ -65,7 +74,7 @@ def rootless_user(user=ROOTLESS_USER, first_id=300000):
                            check=True)
         yield user
     finally:
-        podman("system", "reset", "-f", user=user, check=False)
+        podman_cleanup("system", "reset", "-f", user=user)
         subprocess.run(["userdel", "-r", user], capture_output=True)
 
 
@@ -78,8 +87,9 @@ def podman_image(request, docker_engine, shop_api):
         try:
             yield image, user
         finally:
-            podman("rm", "-f", NAME, user=user, check=False)
-            podman("rmi", "-f", image, user=user, check=False)
+            podman_cleanup("rm", "-f", NAME, user=user)
+            if not user:  # a rootless user's images go with its `system reset`
+                podman_cleanup("rmi", "-f", image)
 
 
 def wait_running(name, user, programs, timeout):
