@@ -28,13 +28,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "events.h"
 #include "json.h"
 #include "linebuf.h"
 #include "log_target.h"
 #include "logfile.h"
 #include "mainlog.h"
 #include "stdout_sink.h"
+#include "supervisor.h"
 #include "util.h"
 
 #define RING_BYTES (64 * 1024) /* tail of programs that have no log file */
@@ -72,6 +72,7 @@ struct outchan {
 	double partial_since;	 /* when the unfinished line in lb began; 0: none */
 	bool continued;		 /* the previous piece of this line went out without its end */
 	bool dead;		 /* the last child writing to the pipe was reaped */
+	bool bus_wants;		 /* PROCESS_LOG_* events or capture mode: the bus sees each chunk */
 	bool boundary;		 /* after `owed` more bytes, an earlier run's output ends */
 	size_t owed;
 };
@@ -299,10 +300,13 @@ static size_t chan_chunk(struct outchan *c, char **p, size_t n)
 	if (out_sd->strip_ansi)
 		strip_ansi(*p, &n);
 	/* PROCESS_LOG_* events; capture mode takes PROCESS_COMMUNICATION bytes out (then *p points
-	 * into the event bus's buffer) */
-	events_output(c->proc, c->channel, p, &n);
-	if (n == 0)
-		return 0;
+	 * into the event bus's buffer). The bus sees a chunk only when the program's keys ask. */
+	const struct bus_hooks *bus = &c->proc->sv->bus;
+	if (c->bus_wants && bus->output) {
+		bus->output(c->proc, c->channel, p, &n);
+		if (n == 0)
+			return 0;
+	}
 	deliver_raw(c, *p, n);
 	log_child_output(c->proc->conf->name, c->channel == 2 ? "stderr" : "stdout", *p, n);
 	return n;
@@ -386,11 +390,11 @@ static ssize_t chan_read(struct outchan *c, size_t limit)
 	}
 	if (room > limit)
 		room = limit;
-	/* capture mode may give back up to EVENTS_HELD_MAX held bytes with this chunk: read that
+	/* capture mode may give back up to BUS_HELD_MAX held bytes with this chunk: read that
 	 * much less, so what it returns is framed in place, after any unfinished line */
 	const struct log_conf *lc = c->channel == 2 ? &c->proc->conf->err : &c->proc->conf->out;
 	size_t want =
-	    lc->capture_maxbytes > 0 && room > 2 * EVENTS_HELD_MAX ? room - EVENTS_HELD_MAX : room;
+	    lc->capture_maxbytes > 0 && room > 2 * BUS_HELD_MAX ? room - BUS_HELD_MAX : room;
 	ssize_t r;
 	do
 		r = read(c->fd, at, want);
@@ -399,8 +403,9 @@ static ssize_t chan_read(struct outchan *c, size_t limit)
 		return errno == EAGAIN || errno == EWOULDBLOCK ? -1 : 0;
 	if (r == 0)
 		return 0;
-	if (c->channel == 1)
-		events_listener_output(c->proc, at, (size_t)r);
+	if (c->channel == 1 && c->proc->conf->kind == KIND_EVENTLISTENER &&
+	    c->proc->sv->bus.listener_output)
+		c->proc->sv->bus.listener_output(c->proc, at, (size_t)r);
 	char *p = at;
 	size_t n = chan_chunk(c, &p, (size_t)r);
 	if (n == 0)
@@ -572,6 +577,9 @@ static struct outchan *chan_new(struct process *p, int channel, const struct log
 	c->waiter.cb = chan_resume;
 	ev_timer_init(&c->quiet, quiet_cb, 0, 0);
 	c->syslog = lc->syslog;
+	/* an event listener's stdout is its protocol, never a log event */
+	c->bus_wants = (lc->events_enabled || lc->capture_maxbytes > 0) &&
+		       !(channel == 1 && p->conf->kind == KIND_EVENTLISTENER);
 	switch (log_target_of(lc->logfile)) {
 	case LOG_TARGET_NONE:
 		break; /* only the tail ring */

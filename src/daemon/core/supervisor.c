@@ -11,7 +11,6 @@
 
 #include "child_output.h"
 #include "deps.h"
-#include "events.h"
 #include "fcgi.h"
 #include "mainlog.h"
 #include "reap.h"
@@ -23,7 +22,8 @@ extern char **environ;
 
 #define LEFTOVER_GRACE 1.0
 
-static void process_drive(struct process *p, const struct fsm_event *ev);
+static void process_drive(struct process *p, const struct fsm_event *first, const char *status_text,
+			  pid_t pid);
 static void process_tick(struct process *p);
 static void reload_progress(struct supervisor *sv);
 
@@ -147,24 +147,16 @@ static void arm_timer(struct process *p)
 	ev_timer_start(sv->loop, &p->timer);
 }
 
-static void do_spawn(struct process *p)
+/* Spawns p; false with *err (malloc'd, the machine's next event) when it could not. */
+static bool do_spawn(struct process *p, char **err)
 {
 	struct supervisor *sv = p->sv;
-	char *err = NULL;
-	struct fsm_event ev = {.now = ev_now(sv->loop)};
-	struct fsm_actions a;
 
 	/* an fcgi-program's socket first, as supervisord's before_spawn() */
-	pid_t pid = fcgi_acquire(p, &err) < 0 ? -1 : process_spawn(p, &err);
+	pid_t pid = fcgi_acquire(p, err) < 0 ? -1 : process_spawn(p, err);
 	if (pid < 0) {
 		fcgi_release(p);
-		ev.type = FSM_SPAWN_FAILED;
-		ev.error = err;
-		fsm_step(&p->fsm, &p->params, &ev, &a);
-		events_process_state(p, PS_STARTING, false, 0);
-		log_note(p, &a, NULL);
-		free(err);
-		return;
+		return false;
 	}
 	p->pid = pid;
 	p->start_wall = time(NULL);
@@ -172,51 +164,87 @@ static void do_spawn(struct process *p)
 	health_start(p);
 	pid_add(sv, p);
 	log_info("spawned: '%s' with pid %d", p->conf->name, (int)pid);
-	ev.type = FSM_SPAWNED;
+	/* not a change of state: STARTING holds, and the startsecs clock starts */
+	struct fsm_event ev = {.type = FSM_SPAWNED, .now = ev_now(sv->loop)};
+	struct fsm_actions a;
 	fsm_step(&p->fsm, &p->params, &ev, &a);
+	return true;
 }
 
-static void do_signal(struct process *p, const struct fsm_actions *a)
+/* Signals p; false when the kill failed (the machine's next event). */
+static bool do_signal(struct process *p, const struct fsm_actions *a)
 {
 	if (p->pid <= 0)
-		return;
+		return true;
 	if (kill(a->to_group ? -p->pid : p->pid, a->signal) == 0 || errno == ESRCH)
-		return;
+		return true;
 	log_crit("unknown problem killing %s (%d): %s", p->conf->name, (int)p->pid,
 		 strerror(errno));
-	struct fsm_event ev = {.type = FSM_KILL_FAILED, .now = ev_now(p->sv->loop)};
-	struct fsm_actions b;
-	enum proc_state from = p->fsm.state;
-	if (fsm_step(&p->fsm, &p->params, &ev, &b))
-		events_process_state(p, from, false, p->pid);
+	return false;
 }
 
-/* Applies an event, carries out the actions, and lets the machine settle (a spawn error may
- * lead straight to FATAL, an exit straight to a restart). */
-static void process_drive(struct process *p, const struct fsm_event *first)
+void supervisor_observe(struct supervisor *sv,
+			void (*changed)(void *ctx, struct process *p, enum proc_state from,
+					bool expected, pid_t pid),
+			void *ctx)
+{
+	if (sv->nobservers >= MAX_STATE_OBSERVERS)
+		abort(); /* a start-up wiring mistake, not a run-time condition */
+	sv->observers[sv->nobservers++] = (struct state_observer){changed, ctx};
+}
+
+/*
+ * The one path of a state change: the machine takes ev, the log says what happened, the
+ * actions are carried out, and every observer sees from -> to, in that order, once the
+ * actions are done (a dependent on "started" sees the spawn). A spawn or kill that failed is
+ * the machine's next event, applied the same way: observers see STOPPED -> STARTING, then
+ * STARTING -> BACKOFF, as the event bus does. Returns whether the state or an action moved.
+ */
+static bool process_apply(struct process *p, const struct fsm_event *ev, const char *status_text,
+			  pid_t pid, struct fsm_event *next)
 {
 	struct supervisor *sv = p->sv;
-	struct fsm_event ev = *first;
-	char status_text[64] = "";
-
-	for (int round = 0; round < 16; round++) {
-		enum proc_state from = p->fsm.state;
-		struct fsm_actions a;
-		bool changed = fsm_step(&p->fsm, &p->params, &ev, &a);
-		log_note(p, &a, status_text);
-		if (p->fsm.state != from)
-			events_process_state(p, from, a.expected, p->pid);
-		if (a.flags & FSM_DO_SIGNAL)
-			do_signal(p, &a);
-		if (a.flags & FSM_DO_SPAWN)
-			do_spawn(p);
-		if (p->fsm.state != from && sv->on_state_change)
-			sv->on_state_change(sv, p, from);
-		if (!changed && !(a.flags & (FSM_DO_SPAWN | FSM_DO_SIGNAL)) && ev.type == FSM_TICK)
-			break;
-		ev = (struct fsm_event){
-		    .type = FSM_TICK, .now = ev_now(sv->loop), .may_start = may_start(p)};
+	enum proc_state from = p->fsm.state;
+	struct fsm_actions a;
+	bool changed = fsm_step(&p->fsm, &p->params, ev, &a);
+	log_note(p, &a, status_text);
+	*next = (struct fsm_event){.type = FSM_TICK, .now = ev_now(sv->loop)};
+	char *err = NULL;
+	if ((a.flags & FSM_DO_SIGNAL) && !do_signal(p, &a))
+		next->type = FSM_KILL_FAILED;
+	if ((a.flags & FSM_DO_SPAWN) && !do_spawn(p, &err)) {
+		next->type = FSM_SPAWN_FAILED;
+		next->error = err; /* the caller frees it once applied */
 	}
+	if (p->fsm.state != from)
+		for (size_t i = 0; i < sv->nobservers; i++)
+			sv->observers[i].changed(sv->observers[i].ctx, p, from, a.expected,
+						 pid > 0 ? pid : p->pid);
+	return changed || (a.flags & (FSM_DO_SPAWN | FSM_DO_SIGNAL));
+}
+
+/* Applies an event, then lets the machine settle (a spawn error may lead straight to FATAL, an
+ * exit straight to a restart). status_text and pid describe the first event (an exit's). */
+static void process_drive(struct process *p, const struct fsm_event *first, const char *status_text,
+			  pid_t pid)
+{
+	struct fsm_event ev = *first;
+	for (int round = 0; round < 16; round++) {
+		struct fsm_event next;
+		bool moved = process_apply(p, &ev, round == 0 ? status_text : "",
+					   round == 0 ? pid : 0, &next);
+		bool was_tick = ev.type == FSM_TICK;
+		if (ev.type == FSM_SPAWN_FAILED)
+			free((char *)ev.error);
+		ev = next;
+		if (ev.type == FSM_TICK) {
+			if (!moved && was_tick)
+				break;
+			ev.may_start = may_start(p);
+		}
+	}
+	if (ev.type == FSM_SPAWN_FAILED)
+		free((char *)ev.error);
 	arm_timer(p);
 }
 
@@ -230,7 +258,7 @@ static void process_tick(struct process *p)
 {
 	struct fsm_event ev = {
 	    .type = FSM_TICK, .now = ev_now(p->sv->loop), .may_start = may_start(p)};
-	process_drive(p, &ev);
+	process_drive(p, &ev, "", 0);
 }
 
 static void timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
@@ -256,7 +284,8 @@ static void child_exited(struct supervisor *sv, struct process *p, int status)
 	 * php-fpm's workers would keep the port and fail the restart); supervisord leaves them */
 	if (p->conf->killasgroup && kill(-p->pid, SIGKILL) == 0)
 		log_info("killed what %s left in its process group", p->conf->name);
-	events_child_gone(p);
+	if (sv->bus.child_gone)
+		sv->bus.child_gone(p);
 	output_finished(p);
 	p->pid = 0;
 	p->stop_wall = time(NULL);
@@ -264,20 +293,12 @@ static void child_exited(struct supervisor *sv, struct process *p, int status)
 	p->wait_status = status;
 	health_stop(p);
 
+	fcgi_release(p);
 	struct fsm_event ev = {.type = FSM_EXITED,
 			       .now = ev_now(sv->loop),
 			       .exitstatus = es,
 			       .may_start = may_start(p)};
-	struct fsm_actions a;
-	enum proc_state from = p->fsm.state;
-	fsm_step(&p->fsm, &p->params, &ev, &a);
-	log_note(p, &a, text);
-	if (p->fsm.state != from)
-		events_process_state(p, from, a.expected, pid);
-	if (sv->on_state_change && p->fsm.state != from)
-		sv->on_state_change(sv, p, from);
-	fcgi_release(p);
-	process_tick(p);
+	process_drive(p, &ev, text, pid);
 	schedule_exited(p);
 }
 
@@ -360,7 +381,8 @@ struct pgroup *supervisor_add_group(struct supervisor *sv, struct group_conf *gc
 		sv->name_width = width;
 		output_set_name_width(width);
 	}
-	events_group_added(g);
+	if (sv->bus.group_changed)
+		sv->bus.group_changed(g, true);
 	return g;
 }
 
@@ -378,7 +400,8 @@ static void process_free(struct supervisor *sv, struct process *p)
 
 void supervisor_remove_group(struct supervisor *sv, struct pgroup *g)
 {
-	events_group_removed(g);
+	if (sv->bus.group_changed)
+		sv->bus.group_changed(g, false);
 	for (size_t i = 0; i < sv->ngroups; i++)
 		if (sv->groups[i] == g) {
 			memmove(sv->groups + i, sv->groups + i + 1,
@@ -422,7 +445,7 @@ bool supervisor_start_process(struct supervisor *sv, struct process *p)
 	if (sv->mood < MOOD_RUNNING || proc_state_running(p->fsm.state) || p->pid > 0)
 		return false;
 	struct fsm_event ev = {.type = FSM_START, .now = ev_now(sv->loop), .may_start = true};
-	process_drive(p, &ev);
+	process_drive(p, &ev, "", 0);
 	return true;
 }
 
@@ -431,7 +454,7 @@ bool supervisor_stop_process(struct supervisor *sv, struct process *p)
 	if (!proc_state_running(p->fsm.state) && p->fsm.state != PS_STOPPING)
 		return false;
 	struct fsm_event ev = {.type = FSM_STOP, .now = ev_now(sv->loop)};
-	process_drive(p, &ev);
+	process_drive(p, &ev, "", 0);
 	/* supervisord says this while a stop request waits (not at shutdown: see above) */
 	if (sv->mood == MOOD_RUNNING && p->fsm.state == PS_STOPPING)
 		log_info("waiting for %s to stop", p->conf->name);
@@ -447,7 +470,7 @@ static void group_stop_all(struct supervisor *sv, struct pgroup *g)
 			supervisor_stop_process(sv, p);
 		} else if (p->fsm.state == PS_BACKOFF) {
 			struct fsm_event ev = {.type = FSM_GIVE_UP, .now = ev_now(sv->loop)};
-			process_drive(p, &ev);
+			process_drive(p, &ev, "", 0);
 		}
 	}
 }
@@ -558,7 +581,8 @@ void supervisor_shutdown(struct supervisor *sv)
 	if (sv->mood == MOOD_SHUTDOWN)
 		return;
 	sv->mood = MOOD_SHUTDOWN;
-	events_supervisor_state(EV_SUPERVISOR_STATE_CHANGE_STOPPING);
+	if (sv->bus.supervisor_state)
+		sv->bus.supervisor_state(EV_SUPERVISOR_STATE_CHANGE_STOPPING);
 	config_free(sv->pending);
 	sv->pending = NULL;
 	shutdown_progress(sv);
@@ -738,7 +762,6 @@ int supervisor_init(struct supervisor *sv, struct ev_loop *loop, struct config *
 	}
 	ev_init(&sv->shutdown_timer, shutdown_timer_cb);
 	output_init(loop, &cfg->sd);
-	events_init(sv);
 	if (!cfg->sd.nocleanup)
 		output_cleanup_auto_logs(&cfg->sd);
 	for (size_t i = 0; i < cfg->ngroups; i++)
@@ -748,7 +771,8 @@ int supervisor_init(struct supervisor *sv, struct ev_loop *loop, struct config *
 
 int supervisor_run(struct supervisor *sv)
 {
-	events_supervisor_state(EV_SUPERVISOR_STATE_CHANGE_RUNNING);
+	if (sv->bus.supervisor_state)
+		sv->bus.supervisor_state(EV_SUPERVISOR_STATE_CHANGE_RUNNING);
 	/* every group in ascending priority, in one pass: supervisord does not wait between them */
 	for (size_t i = 0; i < sv->ngroups; i++)
 		for (size_t j = 0; j < sv->groups[i]->nprocs; j++)
@@ -765,7 +789,6 @@ void supervisor_free(struct supervisor *sv)
 		supervisor_remove_group(sv, sv->groups[sv->ngroups - 1]);
 	free(sv->groups);
 	deps_free(sv);
-	events_free();
 	for (size_t i = 0; i < sv->nsigs; i++) {
 		ev_ref(sv->loop);
 		ev_signal_stop(sv->loop, &sv->sigs[i]);

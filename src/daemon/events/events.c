@@ -32,9 +32,8 @@
 /* A result kept for the supervisor_stdout handler (an event's payload: one read of output) */
 #define RESULT_KEEP_MAX (256 * 1024)
 #define END_TOKEN	"<!--XSUPERVISOR:END-->"
-_Static_assert(sizeof(BEGIN_TOKEN) - 2 <= EVENTS_HELD_MAX &&
-		   sizeof(END_TOKEN) - 2 <= EVENTS_HELD_MAX,
-	       "capture mode holds back at most EVENTS_HELD_MAX bytes");
+_Static_assert(sizeof(BEGIN_TOKEN) - 2 <= BUS_HELD_MAX && sizeof(END_TOKEN) - 2 <= BUS_HELD_MAX,
+	       "capture mode holds back at most BUS_HELD_MAX bytes");
 
 struct event {
 	int refs;
@@ -467,9 +466,30 @@ int events_ticks_due(long long last[3], double now, enum event_type types[3], lo
 	return n;
 }
 
-void events_init(struct supervisor *sv)
+static void state_changed(void *ctx, struct process *p, enum proc_state from, bool expected,
+			  pid_t pid)
+{
+	(void)ctx;
+	events_process_state(p, from, expected, pid);
+}
+
+static void group_changed(struct pgroup *g, bool added)
+{
+	if (added)
+		events_group_added(g);
+	else
+		events_group_removed(g);
+}
+
+void events_attach(struct supervisor *sv)
 {
 	bus_sv = sv;
+	sv->bus = (struct bus_hooks){.child_gone = events_child_gone,
+				     .output = events_output,
+				     .listener_output = events_listener_output,
+				     .group_changed = group_changed,
+				     .supervisor_state = events_supervisor_state};
+	supervisor_observe(sv, state_changed, NULL);
 	ev_periodic_init(&tick_w, tick_cb, 0.001, 5, 0);
 	for (int i = 0; i < 3; i++)
 		tick_last[i] = -1;
