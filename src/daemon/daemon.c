@@ -591,10 +591,8 @@ static int serve(const struct daemon_opts *o, struct config *cfg, bool daemonize
 	health_init(loop, health_changed);
 	int status = 2;
 	char *err = NULL;
-	if (supervisor_init(&sv, loop, cfg) < 0) {
-		config_free(cfg);
-		goto out;
-	}
+	if (supervisor_init(&sv, loop, cfg) < 0)
+		goto free_sv; /* out of memory at start-up: said */
 	if (control_start(&sv, &err) < 0) {
 		log_crit("%s", err);
 		fprintf(stderr, "Error: %s\n", err);
@@ -620,7 +618,6 @@ static int serve(const struct daemon_opts *o, struct config *cfg, bool daemonize
 free_sv:
 	supervisor_free(&sv);
 	config_free(sv.cfg);
-out:
 	events_free();
 	sink_detach();
 	ev_loop_destroy(loop);

@@ -328,9 +328,12 @@ static void reap(struct supervisor *sv)
 		reload_progress(sv);
 }
 
+/* NULL when memory runs out. */
 static struct process *process_new(struct supervisor *sv, struct pgroup *g, struct proc_conf *pc)
 {
-	struct process *p = xcalloc(1, sizeof(*p));
+	struct process *p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
 	p->conf = pc;
 	p->group = g;
 	p->sv = sv;
@@ -339,7 +342,11 @@ static struct process *process_new(struct supervisor *sv, struct pgroup *g, stru
 	fsm_params_from_conf(&p->params, pc);
 	ev_init(&p->timer, timer_cb);
 	output_name_auto_logs(p);
-	schedule_attach(p);
+	if (schedule_attach(p) < 0) {
+		output_free(p);
+		free(p);
+		return NULL;
+	}
 	return p;
 }
 
@@ -354,16 +361,52 @@ static int group_name_width(const struct pgroup *g)
 	return w;
 }
 
-struct pgroup *supervisor_add_group(struct supervisor *sv, struct group_conf *gc)
+static void process_free(struct supervisor *sv, struct process *p);
+
+/* Its processes (those made), fcgi socket and config reference. */
+static void group_free(struct supervisor *sv, struct pgroup *g)
 {
-	struct pgroup *g = xcalloc(1, sizeof(*g));
+	for (size_t i = 0; i < g->nprocs; i++)
+		process_free(sv, g->procs[i]);
+	free(g->procs);
+	fcgi_free(g->fcgi);
+	group_conf_unref(g->conf);
+	free(g);
+}
+
+/* A group's processes and fcgi socket, not yet in sv->groups; NULL when memory runs out. */
+static struct pgroup *group_new(struct supervisor *sv, struct group_conf *gc)
+{
+	struct pgroup *g = calloc(1, sizeof(*g));
+	if (!g)
+		return NULL;
 	group_conf_ref(gc);
 	g->conf = gc;
-	g->procs = xcalloc(gc->nprocs, sizeof(*g->procs));
-	g->nprocs = gc->nprocs;
-	for (size_t i = 0; i < gc->nprocs; i++)
+	g->procs = calloc(gc->nprocs ? gc->nprocs : 1, sizeof(*g->procs));
+	bool ok = g->procs && fcgi_new(gc, &g->fcgi) == 0;
+	for (size_t i = 0; ok && i < gc->nprocs; i++) {
 		g->procs[i] = process_new(sv, g, gc->procs[i]);
-	g->fcgi = fcgi_new(gc);
+		ok = g->procs[i] != NULL;
+		g->nprocs += ok;
+	}
+	if (ok)
+		return g;
+	group_free(sv, g);
+	return NULL;
+}
+
+struct pgroup *supervisor_add_group(struct supervisor *sv, struct group_conf *gc)
+{
+	struct pgroup *g = group_new(sv, gc);
+	struct pgroup **groups =
+	    g ? try_grow(sv->groups, sv->ngroups, sizeof(*sv->groups)) : NULL;
+	if (!groups) {
+		if (g)
+			group_free(sv, g);
+		log_error("out of memory: process group %s not added", gc->name);
+		return NULL;
+	}
+	sv->groups = groups;
 	/* keep groups sorted by priority, then name; searched from the end, as the config's
 	 * groups come sorted (20,000 groups at start-up are each added in constant time) */
 	size_t at = sv->ngroups;
@@ -371,7 +414,6 @@ struct pgroup *supervisor_add_group(struct supervisor *sv, struct group_conf *gc
 			  (sv->groups[at - 1]->conf->priority == gc->priority &&
 			   strcmp(sv->groups[at - 1]->conf->name, gc->name) > 0)))
 		at--;
-	sv->groups = xgrow(sv->groups, sv->ngroups, sizeof(*sv->groups));
 	memmove(sv->groups + at + 1, sv->groups + at, (sv->ngroups - at) * sizeof(*sv->groups));
 	sv->groups[at] = g;
 	sv->ngroups++;
@@ -410,15 +452,10 @@ void supervisor_remove_group(struct supervisor *sv, struct pgroup *g)
 			break;
 		}
 	deps_stale(sv);
-	for (size_t i = 0; i < g->nprocs; i++) {
+	for (size_t i = 0; i < g->nprocs; i++)
 		if (sv->on_process_gone)
 			sv->on_process_gone(sv, g->procs[i]);
-		process_free(sv, g->procs[i]);
-	}
-	free(g->procs);
-	fcgi_free(g->fcgi);
-	group_conf_unref(g->conf);
-	free(g);
+	group_free(sv, g);
 }
 
 struct pgroup *supervisor_find_group(struct supervisor *sv, const char *name)
@@ -623,6 +660,8 @@ static void reload_progress(struct supervisor *sv)
 		if (supervisor_find_group(sv, sv->cfg->groups[i]->name))
 			continue;
 		struct pgroup *g = supervisor_add_group(sv, sv->cfg->groups[i]);
+		if (!g)
+			continue; /* said */
 		log_info("added process group %s", g->conf->name);
 		for (size_t j = 0; j < g->nprocs; j++)
 			process_tick(g->procs[j]);
@@ -765,7 +804,8 @@ int supervisor_init(struct supervisor *sv, struct ev_loop *loop, struct config *
 	if (!cfg->sd.nocleanup)
 		output_cleanup_auto_logs(&cfg->sd);
 	for (size_t i = 0; i < cfg->ngroups; i++)
-		supervisor_add_group(sv, cfg->groups[i]);
+		if (!supervisor_add_group(sv, cfg->groups[i]))
+			return -1;
 	return 0;
 }
 

@@ -83,7 +83,8 @@ struct supervisor {
 	struct deps_index *deps; /* deps.c: who depends on whom; NULL until used after a change */
 };
 
-/* Sets up everything but does not start programs. Returns 0, or -1 (already logged). */
+/* Sets up everything but does not start programs. Returns 0, or -1 (already logged; free it with
+ * supervisor_free). */
 int supervisor_init(struct supervisor *sv, struct ev_loop *loop, struct config *cfg);
 /* Starts autostart programs and runs until shut down. Returns the exit status. */
 int supervisor_run(struct supervisor *sv);
@@ -110,7 +111,8 @@ void supervisor_observe(struct supervisor *sv,
 /* Lets the state machine act now (autostart of a newly added group, for one). */
 void supervisor_tick_process(struct supervisor *sv, struct process *p);
 
-/* Groups can be added and removed at run time (update). */
+/* Groups can be added and removed at run time (update). Adding gives NULL, logged, when memory
+ * runs out: nothing is added and PID 1 goes on. */
 struct pgroup *supervisor_add_group(struct supervisor *sv, struct group_conf *gc);
 void supervisor_remove_group(struct supervisor *sv, struct pgroup *g);
 

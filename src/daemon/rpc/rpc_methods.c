@@ -384,6 +384,10 @@ void rpc_add_group(struct rpc_server *rs, const struct args *a, struct rpc_answe
 		return;
 	}
 	struct pgroup *g = supervisor_add_group(rs->sv, gc);
+	if (!g) {
+		rpc_fault(out, XR_FAILED, "out of memory");
+		return;
+	}
 	log_info("added process group %s", name);
 	for (size_t i = 0; i < g->nprocs; i++)
 		supervisor_tick_process(rs->sv, g->procs[i]);
