@@ -17,39 +17,28 @@
 #include "schedule.h"
 #include "signals.h"
 #include "stdout_sink.h"
+#include "supervisor_internal.h"
 
 extern char **environ;
 
 #define LEFTOVER_GRACE 1.0
 
-static void process_drive(struct process *p, const struct fsm_event *first, const char *status_text,
-			  pid_t pid);
-static void process_tick(struct process *p);
-static void reload_progress(struct supervisor *sv);
-
-/* Starts and restarts are off while shutting down, and for a group a reload replaces. */
-static bool may_start(const struct process *p)
-{
-	if (p->sv->mood <= MOOD_RESTARTING || p->group->replaced)
-		return false;
-	/* depends_on holds back the first start only; restarts are the state machine's */
-	return p->fsm.state != PS_STOPPED || p->fsm.ever_started || deps_ready(p, NULL, 0);
-}
 static void shutdown_progress(struct supervisor *sv);
+static void reload_progress(struct supervisor *sv);
 
 static unsigned pid_hash(pid_t pid)
 {
 	return (unsigned)pid % PID_BUCKETS;
 }
 
-static void pid_add(struct supervisor *sv, struct process *p)
+void supervisor_pid_add(struct supervisor *sv, struct process *p)
 {
 	unsigned h = pid_hash(p->pid);
 	p->pid_next = sv->pids[h];
 	sv->pids[h] = p;
 }
 
-static void pid_del(struct supervisor *sv, struct process *p)
+void supervisor_pid_del(struct supervisor *sv, struct process *p)
 {
 	for (struct process **pp = &sv->pids[pid_hash(p->pid)]; *pp; pp = &(*pp)->pid_next)
 		if (*pp == p) {
@@ -67,241 +56,6 @@ static struct process *pid_find(struct supervisor *sv, pid_t pid)
 	return NULL;
 }
 
-/* "exit status 1" / "terminated by SIGTERM", and the exit status supervisord records (-1 for a
- * signal). */
-static int describe_status(int status, char *buf, size_t n)
-{
-	if (WIFEXITED(status)) {
-		snprintf(buf, n, "exit status %d", WEXITSTATUS(status));
-		return WEXITSTATUS(status);
-	}
-	if (WIFSIGNALED(status)) {
-		const char *name = signal_name(WTERMSIG(status));
-		if (name)
-			snprintf(buf, n, "terminated by SIG%s%s", name,
-				 WCOREDUMP(status) ? " (core dumped)" : "");
-		else
-			snprintf(buf, n, "terminated by signal %d", WTERMSIG(status));
-		return -1;
-	}
-	snprintf(buf, n, "unknown status %d", status);
-	return -1;
-}
-
-static void log_note(struct process *p, const struct fsm_actions *a, const char *status_text)
-{
-	const char *name = p->conf->name;
-	switch (a->note) {
-	case NOTE_RUNNING:
-		log_info("success: %s entered RUNNING state, process has stayed up for > than %lld "
-			 "seconds (startsecs)",
-			 name, (long long)p->params.startsecs);
-		break;
-	case NOTE_GAVE_UP:
-		log_info("gave up: %s entered FATAL state, too many start retries too quickly",
-			 name);
-		break;
-	case NOTE_EXITED_EXPECTED:
-		log_info("exited: %s (%s; expected)", name, status_text);
-		break;
-	case NOTE_EXITED_UNEXPECTED:
-	case NOTE_EXITED_TOO_QUICKLY:
-		log_warn("exited: %s (%s; not expected)", name, status_text);
-		break;
-	case NOTE_STOPPED:
-		if (a->expected)
-			log_info("stopped: %s (%s)", name, status_text);
-		else
-			log_warn("stopped: %s (%s)", name, status_text);
-		break;
-	case NOTE_KILLING:
-		log_warn("killing '%s' (%d) with SIGKILL", name, (int)p->pid);
-		break;
-	case NOTE_SPAWN_ERROR:
-		log_info("spawnerr: %s", p->fsm.spawnerr);
-		break;
-	case NOTE_STOPPED_FROM_BACKOFF:
-		log_debug("stopped %s while in BACKOFF state", name);
-		break;
-	case NOTE_STOPPING:
-		log_debug("killing %s (pid %d) %swith signal SIG%s", name, (int)p->pid,
-			  a->to_group ? "process group " : "", signal_name(a->signal));
-		break;
-	case NOTE_UNKNOWN:
-	case NOTE_SPAWNING:
-	case NOTE_NONE:
-		break;
-	}
-}
-
-static void arm_timer(struct process *p)
-{
-	struct supervisor *sv = p->sv;
-	double at = fsm_deadline(&p->fsm, &p->params);
-	ev_timer_stop(sv->loop, &p->timer);
-	if (at <= 0)
-		return;
-	/* a hair late so the machine sees the deadline as passed */
-	double in = at - ev_now(sv->loop) + 0.001;
-	ev_timer_set(&p->timer, in > 0 ? in : 0, 0);
-	ev_timer_start(sv->loop, &p->timer);
-}
-
-/* Spawns p; false with *err (malloc'd, the machine's next event) when it could not. */
-static bool do_spawn(struct process *p, char **err)
-{
-	struct supervisor *sv = p->sv;
-
-	/* an fcgi-program's socket first, as supervisord's before_spawn() */
-	pid_t pid = fcgi_acquire(p, err) < 0 ? -1 : process_spawn(p, err);
-	if (pid < 0) {
-		fcgi_release(p);
-		return false;
-	}
-	p->pid = pid;
-	p->start_wall = time(NULL);
-	p->spawns++;
-	health_start(p);
-	pid_add(sv, p);
-	log_info("spawned: '%s' with pid %d", p->conf->name, (int)pid);
-	/* not a change of state: STARTING holds, and the startsecs clock starts */
-	struct fsm_event ev = {.type = FSM_SPAWNED, .now = ev_now(sv->loop)};
-	struct fsm_actions a;
-	fsm_step(&p->fsm, &p->params, &ev, &a);
-	return true;
-}
-
-/* Signals p; false when the kill failed (the machine's next event). */
-static bool do_signal(struct process *p, const struct fsm_actions *a)
-{
-	if (p->pid <= 0)
-		return true;
-	if (kill(a->to_group ? -p->pid : p->pid, a->signal) == 0 || errno == ESRCH)
-		return true;
-	log_crit("unknown problem killing %s (%d): %s", p->conf->name, (int)p->pid,
-		 strerror(errno));
-	return false;
-}
-
-void supervisor_observe(struct supervisor *sv,
-			void (*changed)(void *ctx, struct process *p, enum proc_state from,
-					bool expected, pid_t pid),
-			void *ctx)
-{
-	if (sv->nobservers >= MAX_STATE_OBSERVERS)
-		abort(); /* a start-up wiring mistake, not a run-time condition */
-	sv->observers[sv->nobservers++] = (struct state_observer){changed, ctx};
-}
-
-/*
- * The one path of a state change: the machine takes ev, the log says what happened, the
- * actions are carried out, and every observer sees from -> to, in that order, once the
- * actions are done (a dependent on "started" sees the spawn). A spawn or kill that failed is
- * the machine's next event, applied the same way: observers see STOPPED -> STARTING, then
- * STARTING -> BACKOFF, as the event bus does. Returns whether the state or an action moved.
- */
-static bool process_apply(struct process *p, const struct fsm_event *ev, const char *status_text,
-			  pid_t pid, struct fsm_event *next)
-{
-	struct supervisor *sv = p->sv;
-	enum proc_state from = p->fsm.state;
-	struct fsm_actions a;
-	bool changed = fsm_step(&p->fsm, &p->params, ev, &a);
-	log_note(p, &a, status_text);
-	*next = (struct fsm_event){.type = FSM_TICK, .now = ev_now(sv->loop)};
-	char *err = NULL;
-	if ((a.flags & FSM_DO_SIGNAL) && !do_signal(p, &a))
-		next->type = FSM_KILL_FAILED;
-	if ((a.flags & FSM_DO_SPAWN) && !do_spawn(p, &err)) {
-		next->type = FSM_SPAWN_FAILED;
-		next->error = err; /* the caller frees it once applied */
-	}
-	if (p->fsm.state != from)
-		for (size_t i = 0; i < sv->nobservers; i++)
-			sv->observers[i].changed(sv->observers[i].ctx, p, from, a.expected,
-						 pid > 0 ? pid : p->pid);
-	return changed || (a.flags & (FSM_DO_SPAWN | FSM_DO_SIGNAL));
-}
-
-/* Applies an event, then lets the machine settle (a spawn error may lead straight to FATAL, an
- * exit straight to a restart). status_text and pid describe the first event (an exit's). */
-static void process_drive(struct process *p, const struct fsm_event *first, const char *status_text,
-			  pid_t pid)
-{
-	struct fsm_event ev = *first;
-	for (int round = 0; round < 16; round++) {
-		struct fsm_event next;
-		bool moved = process_apply(p, &ev, round == 0 ? status_text : "",
-					   round == 0 ? pid : 0, &next);
-		bool was_tick = ev.type == FSM_TICK;
-		if (ev.type == FSM_SPAWN_FAILED)
-			free((char *)ev.error);
-		ev = next;
-		if (ev.type == FSM_TICK) {
-			if (!moved && was_tick)
-				break;
-			ev.may_start = may_start(p);
-		}
-	}
-	if (ev.type == FSM_SPAWN_FAILED)
-		free((char *)ev.error);
-	arm_timer(p);
-}
-
-void supervisor_tick_process(struct supervisor *sv, struct process *p)
-{
-	(void)sv;
-	process_tick(p);
-}
-
-static void process_tick(struct process *p)
-{
-	struct fsm_event ev = {
-	    .type = FSM_TICK, .now = ev_now(p->sv->loop), .may_start = may_start(p)};
-	process_drive(p, &ev, "", 0);
-}
-
-static void timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
-{
-	struct process *p = container_of(t, struct process, timer);
-	(void)loop;
-	(void)revents;
-	process_tick(p);
-	if (p->sv->mood < MOOD_RUNNING)
-		shutdown_progress(p->sv);
-	else if (p->sv->pending)
-		reload_progress(p->sv);
-}
-
-static void child_exited(struct supervisor *sv, struct process *p, int status)
-{
-	char text[64];
-	int es = describe_status(status, text, sizeof(text));
-	pid_t pid = p->pid;
-
-	pid_del(sv, p);
-	/* killasgroup: what the program leaves in its process group dies with it (nginx's or
-	 * php-fpm's workers would keep the port and fail the restart); supervisord leaves them */
-	if (p->conf->killasgroup && kill(-p->pid, SIGKILL) == 0)
-		log_info("killed what %s left in its process group", p->conf->name);
-	if (sv->bus.child_gone)
-		sv->bus.child_gone(p);
-	output_finished(p);
-	p->pid = 0;
-	p->stop_wall = time(NULL);
-	p->exited = true;
-	p->wait_status = status;
-	health_stop(p);
-
-	fcgi_release(p);
-	struct fsm_event ev = {.type = FSM_EXITED,
-			       .now = ev_now(sv->loop),
-			       .exitstatus = es,
-			       .may_start = may_start(p)};
-	process_drive(p, &ev, text, pid);
-	schedule_exited(p);
-}
-
 static void reap(struct supervisor *sv)
 {
 	for (;;) {
@@ -313,7 +67,7 @@ static void reap(struct supervisor *sv)
 			break;
 		struct process *p = pid_find(sv, pid);
 		if (p) {
-			child_exited(sv, p, status);
+			process_exited(p, status);
 		} else if (health_reaped(pid, status)) {
 			continue;
 		} else if (log_enabled(LOG_LEVEL_DEBUG)) {
@@ -322,6 +76,11 @@ static void reap(struct supervisor *sv)
 			log_debug("reaped unknown pid %d (%s)", (int)pid, text);
 		}
 	}
+	supervisor_progress(sv);
+}
+
+void supervisor_progress(struct supervisor *sv)
+{
 	if (sv->mood < MOOD_RUNNING)
 		shutdown_progress(sv);
 	else if (sv->pending)
@@ -340,7 +99,7 @@ static struct process *process_new(struct supervisor *sv, struct pgroup *g, stru
 	p->stdin_fd = -1;
 	fsm_init(&p->fsm);
 	fsm_params_from_conf(&p->params, pc);
-	ev_init(&p->timer, timer_cb);
+	ev_init(&p->timer, process_timer_cb);
 	output_name_auto_logs(p);
 	if (schedule_attach(p) < 0) {
 		output_free(p);
@@ -398,8 +157,7 @@ static struct pgroup *group_new(struct supervisor *sv, struct group_conf *gc)
 struct pgroup *supervisor_add_group(struct supervisor *sv, struct group_conf *gc)
 {
 	struct pgroup *g = group_new(sv, gc);
-	struct pgroup **groups =
-	    g ? try_grow(sv->groups, sv->ngroups, sizeof(*sv->groups)) : NULL;
+	struct pgroup **groups = g ? try_grow(sv->groups, sv->ngroups, sizeof(*sv->groups)) : NULL;
 	if (!groups) {
 		if (g)
 			group_free(sv, g);
@@ -433,7 +191,7 @@ static void process_free(struct supervisor *sv, struct process *p)
 	ev_timer_stop(sv->loop, &p->timer);
 	schedule_detach(p);
 	if (p->pid > 0)
-		pid_del(sv, p);
+		supervisor_pid_del(sv, p);
 	health_free(p);
 	output_free(p);
 	fsm_free(&p->fsm);

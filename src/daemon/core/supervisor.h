@@ -16,7 +16,7 @@ enum mood { MOOD_FATAL = 2, MOOD_RUNNING = 1, MOOD_RESTARTING = 0, MOOD_SHUTDOWN
 
 /*
  * Who hears of a state change. Every change a process makes, whatever caused it (a spawn, an
- * exit, a timer, a request), goes through process_apply() in supervisor.c, and each observer
+ * exit, a timer, a request), goes through process_apply() in transition.c, and each observer
  * then sees the same from -> to, in registration order: the event bus, fail-fast and the
  * programs waiting on dependencies, the requests waiting on a state. pid: the process's pid
  * when it changed (the exited one for an exit).
