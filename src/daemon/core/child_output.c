@@ -34,6 +34,7 @@
 #include "log_target.h"
 #include "logfile.h"
 #include "mainlog.h"
+#include "ready.h"
 #include "stdout_sink.h"
 #include "supervisor.h"
 #include "util.h"
@@ -73,6 +74,7 @@ struct outchan {
 	bool bus_wants;		 /* PROCESS_LOG_* events or capture mode: the bus sees each chunk */
 	bool boundary;		 /* after `owed` more bytes, an earlier run's output ends */
 	size_t owed;
+	bool scan; /* ready=log: its lines are framed and matched even with no sink */
 };
 
 void output_init(struct ev_loop *loop, const struct supervisord_conf *sd)
@@ -143,12 +145,20 @@ static void deliver_raw(struct outchan *c, const char *p, size_t n)
 }
 
 /* Whole lines, or a piece of one (partial), to pidvisor's stdout/stderr and syslog. */
-static void deliver_lines(struct outchan *c, const char *p, size_t n, bool partial)
+static void lines_out(struct outchan *c, const char *p, size_t n, bool partial)
 {
 	if (c->sink)
 		to_sink(c, p, n, partial);
 	if (c->syslog)
 		syslog_send(c->proc->conf->name, p, n);
+}
+
+/* The program's own lines: ready=log looks at them on their way out. */
+static void deliver_lines(struct outchan *c, const char *p, size_t n, bool partial)
+{
+	if (c->scan)
+		ready_scan(c->proc, p, n);
+	lines_out(c, p, n, partial);
 }
 
 /*
@@ -182,7 +192,7 @@ void output_note(struct process *p, const char *text)
 	buf_printf(&line, "%s\n", text);
 	if (!line.failed) {
 		deliver_raw(c, line.data, line.len);
-		deliver_lines(c, line.data, line.len, false);
+		lines_out(c, line.data, line.len, false);
 	}
 	buf_free(&line);
 }
@@ -277,7 +287,7 @@ static ssize_t chan_read(struct outchan *c, size_t limit)
 	}
 	if (at == spare || p != at)
 		deliver_lines(c, p, n, true); /* no line buffer (out of memory), or a tiny one */
-	else if (c->sink || c->syslog) {
+	else if (c->sink || c->syslog || c->scan) {
 		linebuf_added(&c->lb, n);
 		emit_ready(c);
 	}
@@ -438,6 +448,7 @@ static struct outchan *chan_new(struct process *p, int channel, const struct log
 	c->waiter.cb = chan_resume;
 	ev_timer_init(&c->quiet, quiet_cb, 0, 0);
 	c->syslog = lc->syslog;
+	c->scan = p->conf->ready.kind == READY_LOG;
 	/* an event listener's stdout is its protocol, never a log event */
 	c->bus_wants = (lc->events_enabled || lc->capture_maxbytes > 0) &&
 		       !(channel == 1 && p->conf->kind == KIND_EVENTLISTENER);

@@ -13,6 +13,7 @@
 #include "deps.h"
 #include "fcgi.h"
 #include "mainlog.h"
+#include "ready.h"
 #include "reap.h"
 #include "schedule.h"
 #include "signals.h"
@@ -194,6 +195,7 @@ static void process_free(struct supervisor *sv, struct process *p)
 		supervisor_pid_del(sv, p);
 	health_free(p);
 	output_free(p);
+	ready_free(p);
 	fsm_free(&p->fsm);
 	free(p);
 }

@@ -11,6 +11,10 @@ void process_drive(struct process *p, const struct fsm_event *first, const char 
 		   pid_t pid);
 /* A tick: lets p's state machine act now (start, restart, give up, time out). */
 void process_tick(struct process *p);
+/* p says it is ready (ready=; how: "notify", "fd", "log"): RUNNING once startsecs passed. */
+void process_ready(struct process *p, const char *how);
+/* p, not ready yet, asks for secs more before ready_timeout (EXTEND_TIMEOUT_USEC). */
+void process_extend(struct process *p, double secs);
 /* p's child was reaped with status. */
 void process_exited(struct process *p, int status);
 /* p->timer's callback: a deadline of the state machine. */

@@ -54,9 +54,19 @@ static void log_note(struct process *p, const struct fsm_actions *a, const char 
 	const char *name = p->conf->name;
 	switch (a->note) {
 	case NOTE_RUNNING:
-		log_info("success: %s entered RUNNING state, process has stayed up for > than %lld "
-			 "seconds (startsecs)",
-			 name, (long long)p->params.startsecs);
+		if (p->params.need_ready)
+			log_info("success: %s entered RUNNING state, process is ready (ready=%s) "
+				 "and has stayed up for > than %lld seconds (startsecs)",
+				 name, p->conf->ready.text, (long long)p->params.startsecs);
+		else
+			log_info("success: %s entered RUNNING state, process has stayed up for > "
+				 "than %lld seconds (startsecs)",
+				 name, (long long)p->params.startsecs);
+		break;
+	case NOTE_NOT_READY:
+		log_warn("not ready: %s did not say it is ready within %g seconds (ready_timeout): "
+			 "stopping it with SIG%s",
+			 name, p->params.ready_timeout, signal_name(a->signal));
 		break;
 	case NOTE_GAVE_UP:
 		log_info("gave up: %s entered FATAL state, too many start retries too quickly",
@@ -229,6 +239,26 @@ void process_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	(void)revents;
 	process_tick(p);
 	supervisor_progress(p->sv);
+}
+
+void process_ready(struct process *p, const char *how)
+{
+	if (p->fsm.state != PS_STARTING || p->fsm.ready || p->fsm.unready_kill)
+		return;
+	log_info("ready: %s says it is ready (ready=%s)", p->conf->name, how);
+	struct fsm_event ev = {
+	    .type = FSM_READY, .now = ev_now(p->sv->loop), .may_start = may_start(p)};
+	process_drive(p, &ev, "", 0);
+}
+
+void process_extend(struct process *p, double secs)
+{
+	if (!(secs > 0) || p->fsm.state != PS_STARTING)
+		return;
+	log_info("%s asks for %g more seconds to get ready (EXTEND_TIMEOUT_USEC)", p->conf->name,
+		 secs);
+	struct fsm_event ev = {.type = FSM_EXTEND, .now = ev_now(p->sv->loop), .extend = secs};
+	process_drive(p, &ev, "", 0);
 }
 
 void process_exited(struct process *p, int status)
