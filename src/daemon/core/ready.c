@@ -374,6 +374,19 @@ void ready_scan(struct process *p, const char *data, size_t n)
 	}
 }
 
+void ready_describe(const struct process *p, char *buf, size_t n)
+{
+	if (p->conf->ready.kind == READY_NONE)
+		return;
+	size_t len = strlen(buf);
+	const char *status = ready_status_text(p);
+	if (p->fsm.state == PS_STARTING && p->pid > 0 && !p->fsm.ready && len < n)
+		len += (size_t)snprintf(buf + len, n - len, "%snot ready yet (ready=%s)",
+					len ? ", " : "", p->conf->ready.text);
+	if (*status && len < n && (p->fsm.state == PS_STARTING || p->fsm.state == PS_RUNNING))
+		snprintf(buf + len, n - len, "%s%s", len ? ", " : "", status);
+}
+
 const char *ready_status_text(const struct process *p)
 {
 	return p->rd ? p->rd->status : "";

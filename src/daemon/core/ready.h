@@ -24,6 +24,9 @@ void ready_spawned(struct process *p);
 void ready_scan(struct process *p, const char *data, size_t n);
 /* The last STATUS= text of a ready=notify program ("" when none). */
 const char *ready_status_text(const struct process *p);
+/* Adds to a process's description (ctl status): not ready yet, and its STATUS= text. Only for
+ * programs with ready=: supervisord's description stays as it is for the others. */
+void ready_describe(const struct process *p, char *buf, size_t n);
 /* The process is removed: its socket file goes. */
 void ready_free(struct process *p);
 
