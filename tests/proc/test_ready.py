@@ -51,33 +51,32 @@ def test_notify_ready_after_the_program_says_so(run, tmp_path):
     d.wait_log(r"web: ignored a notify message from pid \d+, not the program's")
     assert d.states()["web"] == "STARTING"
     assert re.search(r"web\s+STARTING\s+not ready yet \(ready=notify\)", ctl_status(d))
+    check = [PIDVISOR, "check", "--ready", "-c", str(d.conf_path)]
+    assert subprocess.run(check, capture_output=True).returncode != 0
     (tmp_path / "go").touch()
     d.wait_log(r"success: web entered RUNNING state, process is ready \(ready=notify\)")
     d.wait_settled({"web": "RUNNING"})
     assert re.search(r"web\s+RUNNING\s+pid \d+, uptime \S+, serving 3 clients", ctl_status(d))
+    assert subprocess.run(check, capture_output=True).returncode == 0
     log = d.log()
     assert log.index("ready: web says it is ready") < log.index("success: web entered RUNNING")
 
 
-def test_log_regex_ready(run, tmp_path):
+@pytest.mark.parametrize("ready, says, how", [
+    # a line of its output (stderr here), matched by a POSIX extended regex
+    ("log:ready to accept (connections|queries)$",
+     "echo database system is ready to accept connections >&2", "log"),
+    # s6's notification-fd: a newline on fd 5
+    ("fd:5", "echo >&5", "fd"),
+])
+def test_log_and_fd_ready(run, tmp_path, ready, says, how):
     conf = ("[program:db]\ncommand=sh -c 'echo starting; until [ -e %(here)s/go ]; do sleep 0.02;"
-            " done; echo database system is ready to accept connections >&2; exec sleep 1000'\n"
-            "startsecs=0\nready=log:ready to accept (connections|queries)$\n\n")
+            f" done; {says}; exec sleep 1000'\nstartsecs=0\nready={ready}\n\n")
     d = run("pidvisor", conf, control=True)
     d.wait_settled({"db": "STARTING"})
     (tmp_path / "go").touch()
-    d.wait_log(r"ready: db says it is ready \(ready=log\)")
+    d.wait_log(rf"ready: db says it is ready \(ready={how}\)")
     d.wait_settled({"db": "RUNNING"})
-
-
-def test_fd_ready(run, tmp_path):
-    conf = ("[program:s6]\ncommand=sh -c 'until [ -e %(here)s/go ]; do sleep 0.02; done; "
-            "echo >&5; exec sleep 1000'\nstartsecs=0\nready=fd:5\n\n")
-    d = run("pidvisor", conf, control=True)
-    d.wait_settled({"s6": "STARTING"})
-    (tmp_path / "go").touch()
-    d.wait_log(r"ready: s6 says it is ready \(ready=fd\)")
-    d.wait_settled({"s6": "RUNNING"})
 
 
 def test_ready_timeout_is_a_failed_start(run, tmp_path):
