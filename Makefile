@@ -30,13 +30,14 @@ DEPS_client := client config proto lib
 DEPS_image  := image config lib
 DEPS_init   := init lib
 # daemon is split into rooms, sub-folders under the same rule (one archive, libdaemon.a, for all):
-#   output <- core <-> events <- rpc <- http;  all of them <- daemon.c (the start-up)
+#   output <- core <- events <- rpc <- http;  all of them <- daemon.c (the start-up)
 # http: the control server, web page, metrics; rpc: the XML-RPC methods; core: supervisor,
 # processes and what drives them (fsm, deps, health, failfast, fcgi, a child's output pipes);
 # events: the event bus and listeners; output: log files, the main log, pidvisor's own stdout.
-# core and events see each other: the bus's pools are process groups (events.c walks struct
-# supervisor and struct process), and core emits into the bus. output sees neither. Lower rooms
-# reach higher ones only through hooks they are given (struct supervisor's on_reload, ...).
+# events sees core (its pools are process groups: events.c walks struct supervisor and struct
+# process); core reaches the bus only through the hooks events_attach() gives it (struct
+# bus_hooks, the state observers). Lower rooms reach higher ones only through hooks they are
+# given (struct supervisor's observers and on_reload, ...).
 # The include path alone holds the rooms apart: they share one archive, and -Werror refuses a
 # call to an undeclared function.
 DAEMON_ROOMS := http rpc core events output
@@ -44,7 +45,7 @@ DAEMON_ALL   := daemon $(foreach r,$(DAEMON_ROOMS),daemon/$(r)) config proto lib
 DEPS_daemon        := $(DAEMON_ALL)
 DEPS_daemon/http   := daemon/http daemon/rpc daemon/core daemon/events daemon/output config proto lib
 DEPS_daemon/rpc    := daemon/rpc daemon/core daemon/events daemon/output config proto lib
-DEPS_daemon/core   := daemon/core daemon/events daemon/output config proto lib
+DEPS_daemon/core   := daemon/core daemon/output config proto lib
 DEPS_daemon/events := daemon/events daemon/core daemon/output config proto lib
 DEPS_daemon/output := daemon/output config proto lib
 DEPS_main   := $(DAEMON_ALL) client init

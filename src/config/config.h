@@ -15,6 +15,7 @@
 #include "diag.h"
 #include "eventtypes.h"
 #include "inifile.h"
+#include "ready_spec.h"
 #include "schedule_expr.h"
 #include "util.h"
 #include "values.h"
@@ -43,7 +44,7 @@ enum sched_overlap { OVERLAP_SKIP, OVERLAP_QUEUE, OVERLAP_KILL };
 enum restart_backoff { BACKOFF_LINEAR, BACKOFF_EXPONENTIAL };
 
 /* depends_on: what a program waits for before it starts */
-enum dep_cond { DEP_STARTED, DEP_RUNNING, DEP_HEALTHY, DEP_COMPLETED };
+enum dep_cond { DEP_STARTED, DEP_RUNNING, DEP_HEALTHY, DEP_COMPLETED, DEP_READY };
 
 struct dep {
 	char *name; /* a [program:x] name, or a group as "group:*" */
@@ -142,6 +143,8 @@ struct proc_conf {
 	bool retry_forever;
 	struct schedule_expr schedule; /* .set: a one-shot run at each due time (schedule.h) */
 	enum sched_overlap schedule_overlap;
+	struct ready_spec ready; /* READY_NONE: RUNNING after startsecs, as in supervisord */
+	double ready_timeout;	 /* seconds; 0: waits for ever */
 	/* [eventlistener:x] */
 	event_mask events;     /* the types it subscribes to */
 	long long buffer_size; /* events queued for the pool before the oldest is dropped */

@@ -10,7 +10,7 @@
 #include "strtab.h"
 #include "util.h"
 
-static const char *const cond_names[] = {"started", "running", "healthy", "completed"};
+static const char *const cond_names[] = {"started", "running", "healthy", "completed", "ready"};
 
 const char *dep_cond_name(enum dep_cond c)
 {
@@ -62,12 +62,13 @@ int parse_depends(const char *v, struct dep_list *out, char **why)
 			}
 			if (*what) {
 				size_t c = 0;
-				while (c < 4 && strcmp(cond_names[c], what) != 0)
+				while (c < ARRAY_SIZE(cond_names) &&
+				       strcmp(cond_names[c], what) != 0)
 					c++;
-				if (c == 4) {
+				if (c == ARRAY_SIZE(cond_names)) {
 					*why =
 					    xasprintf("'%s' is not a condition (started, running, "
-						      "healthy, completed)",
+						      "healthy, completed, ready)",
 						      what);
 					rc = -1;
 					break;
@@ -195,7 +196,17 @@ report(struct loader *L, enum diag_level level, const struct proc_conf *p, const
 	buf_free(&msg);
 }
 
-/* What d names exists, is not p, and has a healthcheck when it must be healthy. */
+/* What a program must have for a condition on it to make sense; NULL when nothing is missing. */
+static const char *cond_needs(enum dep_cond c, const struct proc_conf *q)
+{
+	if (c == DEP_HEALTHY && q->health.kind == HEALTH_NONE)
+		return "a healthcheck";
+	if (c == DEP_READY && q->ready.kind == READY_NONE)
+		return "a ready= key";
+	return NULL;
+}
+
+/* What d names exists, is not p, and has a healthcheck when it must be healthy (ready=, ready). */
 static int check_one(struct loader *L, const struct graph *G, const struct proc_conf *p,
 		     const struct dep *d)
 {
@@ -209,13 +220,14 @@ static int check_one(struct loader *L, const struct graph *G, const struct proc_
 		report(L, DIAG_ERROR, p, "a program cannot depend on itself");
 		return -1;
 	}
-	for (struct node *q = m; d->cond == DEP_HEALTHY && q;
-	     q = d->group ? next_of_group(G, q) : NULL)
-		if (q->p->health.kind == HEALTH_NONE) {
-			report(L, DIAG_ERROR, p, "'%s:healthy' needs a healthcheck in [program:%s]",
-			       d->name, q->p->program);
+	for (struct node *q = m; q; q = d->group ? next_of_group(G, q) : NULL) {
+		const char *need = cond_needs(d->cond, q->p);
+		if (need) {
+			report(L, DIAG_ERROR, p, "'%s:%s' needs %s in [program:%s]", d->name,
+			       dep_cond_name(d->cond), need, q->p->program);
 			return -1;
 		}
+	}
 	/* Nothing starts a program with autostart=false but a person (or a start of one of
 	 * its dependents): an autostarted dependent would wait for ever. */
 	for (struct node *q = m; p->autostart && q; q = d->group ? next_of_group(G, q) : NULL)

@@ -472,6 +472,21 @@ static bool fcgi_socket_equal(const void *a, const void *b)
 	return str_equal(&x->url, &y->url);
 }
 
+static int parse_ready(const struct keydef *k, const char *v, void *dst, char **why)
+{
+	return ready_spec_parse(v, dst, why);
+}
+
+static void free_ready(void *p)
+{
+	ready_spec_free(p);
+}
+
+static bool ready_equal(const void *a, const void *b)
+{
+	return ready_spec_equal(a, b);
+}
+
 static void free_str(void *p)
 {
 	free(*(char **)p);
@@ -534,6 +549,7 @@ static const struct ktype_ops ktypes[K_NTYPES] = {
     [K_OVERLAP] = {parse_overlap, VALUE(enum sched_overlap)},
     [K_FCGI_SOCKET] = {parse_fcgi_socket, free_fcgi_socket, fcgi_socket_equal,
 		       sizeof(struct fcgi_socket), false},
+    [K_READY] = {parse_ready, free_ready, ready_equal, sizeof(struct ready_spec), false},
 };
 
 const struct ktype_ops *ktype_ops(enum ktype t)

@@ -19,6 +19,7 @@
 
 #include "config.h"
 #include "control.h"
+#include "events.h"
 #include "mainlog.h"
 #include "passwd.h"
 #include "process.h"
@@ -481,8 +482,12 @@ static void log_servers(const struct config *cfg)
 }
 
 /* What follows a program's state or health: fail-fast, then the programs waiting on it. */
-static void state_changed(struct supervisor *sv, struct process *p, enum proc_state from)
+static void state_changed(void *ctx, struct process *p, enum proc_state from, bool expected,
+			  pid_t pid)
 {
+	struct supervisor *sv = ctx;
+	(void)expected;
+	(void)pid;
 	failfast_state_changed(sv, p, from);
 	deps_changed(sv, p);
 }
@@ -493,89 +498,67 @@ static void health_changed(struct process *p, enum health_status from)
 	deps_changed(p->sv, p);
 }
 
-int daemon_main(int argc, char **argv)
+/* started with 0, 1 or 2 closed: fill them, or the next socket or pipe opened would take that
+ * number and receive what is written to stdout or stderr */
+static void fill_std_fds(void)
 {
-	struct daemon_opts o = {0};
-	struct diag d = {0};
-	char *found = NULL;
-	char prog[256];
-
-	snprintf(prog, sizeof(prog), "%s", argv[0]);
-	o.prog = basename(prog);
-	/* started with 0, 1 or 2 closed: fill them, or the next socket or pipe opened would take
-	 * that number and receive what is written to stdout or stderr */
 	int null_fd;
 	while ((null_fd = open("/dev/null", O_RDWR)) >= 0 && null_fd <= 2)
 		;
 	if (null_fd > 2)
 		close(null_fd);
-	int rc = parse_args(&o, argc, argv);
-	if (rc)
-		return rc;
-	if (!o.config) {
-		found = config_search(argv[0]);
-		if (!found) {
-			fprintf(
-			    stderr,
-			    "Error: No config file found at default paths (/etc/supervisord.conf, "
-			    "/etc/supervisor/supervisord.conf, ./supervisord.conf, "
-			    "./etc/supervisord.conf); use the -c option to specify a config "
-			    "file at a different path\nFor help, use %s -h\n",
-			    o.prog);
-			return 2;
-		}
-		o.config = found;
-	}
+}
 
-	o.ov.strict = o.check_config;
-	struct config *cfg = config_load(o.config, &o.ov, &d);
-	if (o.check_config) {
-		if (cfg) {
-			check_commands(cfg, &d);
-			check_users(cfg, &d);
-			check_paths(cfg, &d);
-			schedule_check(cfg, &d);
-		}
-		diag_print(&d, stdout);
-		int status = d.errors ? 2 : d.warnings ? 1 : 0;
-		if (!status)
-			printf("%s: OK\n", o.config);
-		config_free(cfg);
-		diag_free(&d);
-		free(found);
-		config_overrides_free(&o.ov);
-		return status;
-	}
-	diag_print(&d, stderr);
-	if (!cfg) {
-		fprintf(stderr, "Error: %s has errors; nothing was started\nFor help, use %s -h\n",
-			o.config, o.prog);
-		diag_free(&d);
-		free(found);
-		config_overrides_free(&o.ov);
+/* -c, or the first of supervisord's default paths that exists (*found, malloc'd). */
+static int find_config(struct daemon_opts *o, const char *argv0, char **found)
+{
+	if (o->config)
+		return 0;
+	*found = config_search(argv0);
+	if (!*found) {
+		fprintf(stderr,
+			"Error: No config file found at default paths (/etc/supervisord.conf, "
+			"/etc/supervisor/supervisord.conf, ./supervisord.conf, "
+			"./etc/supervisord.conf); use the -c option to specify a config file at a "
+			"different path\nFor help, use %s -h\n",
+			o->prog);
 		return 2;
 	}
-	diag_free(&d);
+	o->config = *found;
+	return 0;
+}
 
+/* --check-config: 0 clean, 1 warnings, 2 errors. */
+static int check_only(const struct daemon_opts *o, struct config *cfg, struct diag *d)
+{
+	if (cfg) {
+		check_commands(cfg, d);
+		check_users(cfg, d);
+		check_paths(cfg, d);
+		schedule_check(cfg, d);
+	}
+	diag_print(d, stdout);
+	int status = d->errors ? 2 : d->warnings ? 1 : 0;
+	if (!status)
+		printf("%s: OK\n", o->config);
+	return status;
+}
+
+/* Everything between a good config and the loop: limits, daemonizing, the main log and the
+ * user. 0, or the exit status. */
+static int prepare(struct config *cfg, bool *daemonized)
+{
 	if (raise_limit(RLIMIT_NOFILE, cfg->sd.minfds, "file descriptors", "minfds") < 0 ||
-	    raise_limit(RLIMIT_NPROC, cfg->sd.minprocs, "available processes", "minprocs") < 0) {
-		config_free(cfg);
-		free(found);
-		config_overrides_free(&o.ov);
+	    raise_limit(RLIMIT_NPROC, cfg->sd.minprocs, "available processes", "minprocs") < 0)
 		return 2;
-	}
 	bool pid1 = getpid() == 1;
-	bool daemonized = !cfg->sd.nodaemon && !pid1;
-	if (daemonized && daemonize(&cfg->sd) < 0)
+	*daemonized = !cfg->sd.nodaemon && !pid1;
+	if (*daemonized && daemonize(&cfg->sd) < 0)
 		return 2;
-
 	char *err = NULL;
 	if (log_open(&cfg->sd, (cfg->sd.nodaemon || pid1) && !cfg->sd.silent, &err) < 0) {
 		fprintf(stderr, "Error: %s\n", err);
 		free(err);
-		config_free(cfg);
-		free(found);
-		config_overrides_free(&o.ov);
 		return 2;
 	}
 	if (cfg->sd.user && drop_privileges(cfg->sd.user) < 0)
@@ -586,27 +569,35 @@ int daemon_main(int argc, char **argv)
 		log_crit("Supervisor is running as root.  Privileges were not dropped because no "
 			 "user is specified in the config file.  If you intend to run as root, you "
 			 "can set user=root in the config file to avoid this message.");
+	return 0;
+}
 
+/* The supervisor, its event bus and its observers, the control server: then the loop until
+ * shutdown. Takes cfg (the supervisor frees the one it ends with). Returns the exit status. */
+static int serve(const struct daemon_opts *o, struct config *cfg, bool daemonized)
+{
 	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_SIGNALFD | EVFLAG_NOENV);
 	if (!loop) {
 		log_crit("cannot create the event loop");
+		config_free(cfg);
 		return EXIT_PIDVISOR_FAILED;
 	}
 	sink_attach(loop);
-	struct supervisor sv = {.config_path = o.config, .overrides = &o.ov};
-	if (supervisor_init(&sv, loop, cfg) < 0) {
-		sink_detach();
-		return 2;
-	}
-	sv.on_state_change = state_changed;
+	struct supervisor sv = {.config_path = o->config, .overrides = &o->ov};
+	/* observers in the order they hear a change: the event bus, then fail-fast and
+	 * dependencies (then the control server's waiting requests, from control_start) */
+	events_attach(&sv);
+	supervisor_observe(&sv, state_changed, &sv);
 	health_init(loop, health_changed);
+	int status = 2;
+	char *err = NULL;
+	if (supervisor_init(&sv, loop, cfg) < 0)
+		goto free_sv; /* out of memory at start-up: said */
 	if (control_start(&sv, &err) < 0) {
 		log_crit("%s", err);
 		fprintf(stderr, "Error: %s\n", err);
 		free(err);
-		supervisor_free(&sv);
-		sink_detach();
-		return 2;
+		goto free_sv;
 	}
 	log_servers(cfg);
 	if (daemonized) { /* done before the log was opened; said where supervisord says it */
@@ -619,17 +610,64 @@ int daemon_main(int argc, char **argv)
 	/* supervisord's words, which readiness scripts grep for; pidvisor's own on the next line */
 	log_info("supervisord started with pid %d", (int)getpid());
 	log_info("pidvisor %s (as supervisord %s)", PIDVISOR_VERSION, SUPERVISOR_VERSION);
-	int status = supervisor_run(&sv);
+	status = supervisor_run(&sv);
 	log_info("pidvisor exiting");
 	control_stop(&sv);
 	if (sv.cfg->sd.pidfile)
 		unlink(sv.cfg->sd.pidfile);
+free_sv:
 	supervisor_free(&sv);
 	config_free(sv.cfg);
+	events_free();
 	sink_detach();
 	ev_loop_destroy(loop);
+	return status;
+}
+
+static int run(struct daemon_opts *o, int argc, char **argv, char **found)
+{
+	int rc = parse_args(o, argc, argv);
+	if (rc)
+		return rc;
+	if ((rc = find_config(o, argv[0], found)))
+		return rc;
+	o->ov.strict = o->check_config;
+	struct diag d = {0};
+	struct config *cfg = config_load(o->config, &o->ov, &d);
+	if (o->check_config) {
+		rc = check_only(o, cfg, &d);
+		config_free(cfg);
+		diag_free(&d);
+		return rc;
+	}
+	diag_print(&d, stderr);
+	diag_free(&d);
+	if (!cfg) {
+		fprintf(stderr, "Error: %s has errors; nothing was started\nFor help, use %s -h\n",
+			o->config, o->prog);
+		return 2;
+	}
+	bool daemonized = false;
+	if ((rc = prepare(cfg, &daemonized))) {
+		config_free(cfg);
+		return rc;
+	}
+	rc = serve(o, cfg, daemonized);
 	log_close();
+	return rc;
+}
+
+int daemon_main(int argc, char **argv)
+{
+	struct daemon_opts o = {0};
+	char *found = NULL;
+	char prog[256];
+
+	snprintf(prog, sizeof(prog), "%s", argv[0]);
+	o.prog = basename(prog);
+	fill_std_fds();
+	int rc = run(&o, argc, argv, &found);
 	free(found);
 	config_overrides_free(&o.ov);
-	return status;
+	return rc;
 }

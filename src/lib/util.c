@@ -41,14 +41,22 @@ void *xrealloc(void *p, size_t n)
 	return p;
 }
 
-void *xgrow(void *p, size_t n, size_t size)
+void *try_grow(void *p, size_t n, size_t size)
 {
 	if (n & (n - 1))
 		return p;
 	size_t cap = n ? 2 * n : 1;
 	if (size && cap > SIZE_MAX / size)
+		return NULL;
+	return realloc(p, cap * size);
+}
+
+void *xgrow(void *p, size_t n, size_t size)
+{
+	void *q = try_grow(p, n, size);
+	if (!q)
 		xalloc_failed();
-	return xrealloc(p, cap * size);
+	return q;
 }
 
 char *xstrdup(const char *s)

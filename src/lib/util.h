@@ -22,6 +22,8 @@ void *xrealloc(void *p, size_t n);
  * its size doubles at each power of two, so n additions cost linear time (ASan's realloc always
  * copies). */
 void *xgrow(void *p, size_t n, size_t size);
+/* The same at run time: NULL when memory runs out (p is then left as it was). */
+void *try_grow(void *p, size_t n, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

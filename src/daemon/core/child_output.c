@@ -28,13 +28,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "events.h"
 #include "json.h"
+#include "line_format.h"
 #include "linebuf.h"
 #include "log_target.h"
 #include "logfile.h"
 #include "mainlog.h"
+#include "ready.h"
 #include "stdout_sink.h"
+#include "supervisor.h"
 #include "util.h"
 
 #define RING_BYTES (64 * 1024) /* tail of programs that have no log file */
@@ -42,13 +44,10 @@
  * more than PARTIAL_MAX_WAIT after its first byte (docs/logging.md). */
 #define PARTIAL_QUIET	 0.1
 #define PARTIAL_MAX_WAIT 1.0
-/* Ends a piece of a line in the plain and prefix formats (JSON says "partial": true). */
-#define PARTIAL_MARK "\\"
 
 static struct ev_loop *out_loop;
 static const struct supervisord_conf *out_sd;
 static int name_width; /* widest process name, for aligned prefixes */
-static struct buf scratch;
 
 struct ring {
 	char *data;
@@ -72,8 +71,10 @@ struct outchan {
 	double partial_since;	 /* when the unfinished line in lb began; 0: none */
 	bool continued;		 /* the previous piece of this line went out without its end */
 	bool dead;		 /* the last child writing to the pipe was reaped */
+	bool bus_wants;		 /* PROCESS_LOG_* events or capture mode: the bus sees each chunk */
 	bool boundary;		 /* after `owed` more bytes, an earlier run's output ends */
 	size_t owed;
+	bool scan; /* ready=log: its lines are framed and matched even with no sink */
 };
 
 void output_init(struct ev_loop *loop, const struct supervisord_conf *sd)
@@ -108,7 +109,7 @@ static void ring_write(struct ring *r, const char *p, size_t n)
 	memcpy(r->data, p + first, n - first);
 }
 
-/* --- formats for pidvisor's stdout/stderr --- */
+/* --- pidvisor's stdout/stderr --- */
 
 static int format_of(const struct outchan *c)
 {
@@ -116,156 +117,19 @@ static int format_of(const struct outchan *c)
 	return f >= 0 ? f : out_sd->log_format;
 }
 
-#define TIMESTAMP_MAX 64
-/* The time now, at out (TIMESTAMP_MAX bytes of room): "YYYY-MM-DD HH:MM:SS,mmm " in local time,
- * or ISO 8601 in UTC ("YYYY-MM-DDTHH:MM:SS.mmmZ") when iso. Returns its length. */
-static size_t timestamp(char *out, bool iso)
-{
-	struct timeval tv;
-	struct tm tm;
-	char day[48];
-	gettimeofday(&tv, NULL);
-	if (iso)
-		gmtime_r(&tv.tv_sec, &tm);
-	else
-		localtime_r(&tv.tv_sec, &tm);
-	strftime(day, sizeof(day), iso ? "%Y-%m-%dT%H:%M:%S" : "%Y-%m-%d %H:%M:%S", &tm);
-	int n = snprintf(out, TIMESTAMP_MAX, iso ? "%s.%03dZ" : "%s,%03d ", day,
-			 (int)(tv.tv_usec / 1000));
-	return n < 0 ? 0 : MIN((size_t)n, TIMESTAMP_MAX - 1);
-}
-
-static const char *const colors[] = {"\033[36m", "\033[32m", "\033[33m", "\033[35m",
-				     "\033[34m", "\033[96m", "\033[92m", "\033[93m"};
-
-/* "name | " (or "name + " for the continuation of a line too long for one piece), padded to the
- * widest name and coloured when asked: built once per batch of lines, not per line. */
-struct prefix {
-	char text[2][320]; /* [0] starts a line, [1] continues one */
-	size_t len[2];
-};
-
-static void prefix_build(const struct outchan *c, struct prefix *pf)
-{
-	const char *name = c->proc->conf->name;
-	bool color = out_sd->log_color && sink_is_tty(c->sink);
-	unsigned hash = 0;
-	for (const char *q = name; *q; q++)
-		hash = hash * 31 + (unsigned char)*q;
-	for (int k = 0; k < 2; k++) {
-		int n = snprintf(pf->text[k], sizeof(pf->text[k]), "%s%-*.*s %c %s",
-				 color ? colors[hash % ARRAY_SIZE(colors)] : "", name_width, 256,
-				 name, k ? '+' : '|', color ? "\033[0m" : "");
-		if (n < 0)
-			n = 0;
-		pf->len[k] = MIN((size_t)n, sizeof(pf->text[k]) - 1);
-	}
-}
-
-/* One line (without its newline) in the JSON format. partial: a piece of a line longer than
- * the line buffer whose end comes in a later piece. */
-static void json_line(struct outchan *c, const char *p, size_t n, bool partial, struct buf *sb)
-{
-	const char *name = c->proc->conf->name;
-	char ts[TIMESTAMP_MAX];
-	buf_puts(sb, "{\"ts\":\"");
-	buf_append(sb, ts, timestamp(ts, true));
-	buf_puts(sb, "\",\"program\":");
-	json_string(sb, name, strlen(name));
-	buf_printf(sb, ",\"stream\":\"%s\",\"line\":", c->channel == 2 ? "stderr" : "stdout");
-	json_string(sb, p, n);
-	if (partial || c->continued)
-		buf_printf(sb, ",\"partial\":%s", partial ? "true" : "false");
-	buf_puts(sb, "}\n");
-}
-
-/*
- * The plain format with log_timestamp, and the prefix format: every line as the time (when
- * asked), "name | " (prefix format), the line, the partial mark of a piece and a newline, built
- * in one pass into room reserved once (a piece of a line and its rest come in separate calls).
- */
-static void prefixed_lines(struct outchan *c, int fmt, const char *p, size_t n, bool partial)
-{
-	struct prefix pf = {.len = {0, 0}};
-	if (fmt == LOG_FORMAT_PREFIX)
-		prefix_build(c, &pf);
-	bool ts = out_sd->log_timestamp;
-	size_t per_line =
-	    MAX(pf.len[0], pf.len[1]) + (ts ? TIMESTAMP_MAX : 0) + sizeof(PARTIAL_MARK);
-	buf_reset(&scratch);
-	if (!buf_reserve(&scratch, n + (count_newlines(p, n) + 1) * per_line))
-		return; /* out of memory: these lines are lost to stdout only */
-	char *o = scratch.data;
-	while (n > 0) {
-		const char *nl = memchr(p, '\n', n);
-		size_t len = nl ? (size_t)(nl - p) : n;
-		bool piece = !nl && partial;
-		if (ts)
-			o += timestamp(o, false);
-		memcpy(o, pf.text[c->continued], pf.len[c->continued]);
-		o += pf.len[c->continued];
-		memcpy(o, p, len);
-		o += len;
-		if (piece) {
-			memcpy(o, PARTIAL_MARK, sizeof(PARTIAL_MARK) - 1);
-			o += sizeof(PARTIAL_MARK) - 1;
-		}
-		*o++ = '\n';
-		c->continued = piece;
-		p += len + (nl ? 1 : 0);
-		n -= len + (nl ? 1 : 0);
-	}
-	scratch.len = (size_t)(o - scratch.data);
-	scratch.data[scratch.len] = '\0';
-	sink_write_line(c->sink, scratch.data, scratch.len);
-}
-
-/* Sends a batch of whole lines (or one piece, when partial) to pidvisor's stdout/stderr. */
+/* Sends a batch of whole lines (or one piece, when partial) to pidvisor's stdout/stderr, in the
+ * program's format (line_format.c). */
 static void to_sink(struct outchan *c, const char *p, size_t n, bool partial)
 {
 	int fmt = format_of(c);
-	if (fmt == LOG_FORMAT_PLAIN && !out_sd->log_timestamp) {
-		sink_write_line(c->sink, p, n);
-		if (partial) /* a piece: marked, and the next line kept apart */
-			sink_write_line(c->sink, PARTIAL_MARK "\n", sizeof(PARTIAL_MARK));
-		else if (n > 0 && p[n - 1] != '\n') /* a run's last line */
-			sink_write_line(c->sink, "\n", 1);
-		return;
-	}
-	if (fmt != LOG_FORMAT_JSON) {
-		prefixed_lines(c, fmt, p, n, partial);
-		return;
-	}
-	buf_reset(&scratch);
-	while (n > 0) {
-		const char *nl = memchr(p, '\n', n);
-		size_t len = nl ? (size_t)(nl - p) : n;
-		json_line(c, p, len, !nl && partial, &scratch);
-		c->continued = !nl && partial;
-		p += len + (nl ? 1 : 0);
-		n -= len + (nl ? 1 : 0);
-	}
-	if (!scratch.failed) /* out of memory: these lines are lost to stdout only */
-		sink_write_line(c->sink, scratch.data, scratch.len);
-}
-
-static void strip_ansi(char *p, size_t *n)
-{
-	size_t o = 0;
-	for (size_t i = 0; i < *n; i++) {
-		if (p[i] == '\033' && i + 1 < *n && p[i + 1] == '[') {
-			size_t j = i + 2;
-			while (j < *n &&
-			       (isdigit((unsigned char)p[j]) || p[j] == ';' || p[j] == '?'))
-				j++;
-			if (j < *n) {
-				i = j; /* the final byte of the sequence */
-				continue;
-			}
-		}
-		p[o++] = p[i];
-	}
-	*n = o;
+	struct line_style st = {.name = c->proc->conf->name,
+				.channel = c->channel,
+				.format = fmt,
+				.timestamp = out_sd->log_timestamp,
+				.color = fmt == LOG_FORMAT_PREFIX && out_sd->log_color &&
+					 sink_is_tty(c->sink),
+				.name_width = name_width};
+	lines_to_sink(c->sink, &st, &c->continued, p, n, partial);
 }
 
 /* Bytes as they came: counted, and to the log file or the tail ring. */
@@ -281,12 +145,20 @@ static void deliver_raw(struct outchan *c, const char *p, size_t n)
 }
 
 /* Whole lines, or a piece of one (partial), to pidvisor's stdout/stderr and syslog. */
-static void deliver_lines(struct outchan *c, const char *p, size_t n, bool partial)
+static void lines_out(struct outchan *c, const char *p, size_t n, bool partial)
 {
 	if (c->sink)
 		to_sink(c, p, n, partial);
 	if (c->syslog)
 		syslog_send(c->proc->conf->name, p, n);
+}
+
+/* The program's own lines: ready=log looks at them on their way out. */
+static void deliver_lines(struct outchan *c, const char *p, size_t n, bool partial)
+{
+	if (c->scan)
+		ready_scan(c->proc, p, n);
+	lines_out(c, p, n, partial);
 }
 
 /*
@@ -299,10 +171,13 @@ static size_t chan_chunk(struct outchan *c, char **p, size_t n)
 	if (out_sd->strip_ansi)
 		strip_ansi(*p, &n);
 	/* PROCESS_LOG_* events; capture mode takes PROCESS_COMMUNICATION bytes out (then *p points
-	 * into the event bus's buffer) */
-	events_output(c->proc, c->channel, p, &n);
-	if (n == 0)
-		return 0;
+	 * into the event bus's buffer). The bus sees a chunk only when the program's keys ask. */
+	const struct bus_hooks *bus = &c->proc->sv->bus;
+	if (c->bus_wants && bus->output) {
+		bus->output(c->proc, c->channel, p, &n);
+		if (n == 0)
+			return 0;
+	}
 	deliver_raw(c, *p, n);
 	log_child_output(c->proc->conf->name, c->channel == 2 ? "stderr" : "stdout", *p, n);
 	return n;
@@ -317,7 +192,7 @@ void output_note(struct process *p, const char *text)
 	buf_printf(&line, "%s\n", text);
 	if (!line.failed) {
 		deliver_raw(c, line.data, line.len);
-		deliver_lines(c, line.data, line.len, false);
+		lines_out(c, line.data, line.len, false);
 	}
 	buf_free(&line);
 }
@@ -386,11 +261,11 @@ static ssize_t chan_read(struct outchan *c, size_t limit)
 	}
 	if (room > limit)
 		room = limit;
-	/* capture mode may give back up to EVENTS_HELD_MAX held bytes with this chunk: read that
+	/* capture mode may give back up to BUS_HELD_MAX held bytes with this chunk: read that
 	 * much less, so what it returns is framed in place, after any unfinished line */
 	const struct log_conf *lc = c->channel == 2 ? &c->proc->conf->err : &c->proc->conf->out;
 	size_t want =
-	    lc->capture_maxbytes > 0 && room > 2 * EVENTS_HELD_MAX ? room - EVENTS_HELD_MAX : room;
+	    lc->capture_maxbytes > 0 && room > 2 * BUS_HELD_MAX ? room - BUS_HELD_MAX : room;
 	ssize_t r;
 	do
 		r = read(c->fd, at, want);
@@ -399,8 +274,9 @@ static ssize_t chan_read(struct outchan *c, size_t limit)
 		return errno == EAGAIN || errno == EWOULDBLOCK ? -1 : 0;
 	if (r == 0)
 		return 0;
-	if (c->channel == 1)
-		events_listener_output(c->proc, at, (size_t)r);
+	if (c->channel == 1 && c->proc->conf->kind == KIND_EVENTLISTENER &&
+	    c->proc->sv->bus.listener_output)
+		c->proc->sv->bus.listener_output(c->proc, at, (size_t)r);
 	char *p = at;
 	size_t n = chan_chunk(c, &p, (size_t)r);
 	if (n == 0)
@@ -411,7 +287,7 @@ static ssize_t chan_read(struct outchan *c, size_t limit)
 	}
 	if (at == spare || p != at)
 		deliver_lines(c, p, n, true); /* no line buffer (out of memory), or a tiny one */
-	else if (c->sink || c->syslog) {
+	else if (c->sink || c->syslog || c->scan) {
 		linebuf_added(&c->lb, n);
 		emit_ready(c);
 	}
@@ -572,6 +448,10 @@ static struct outchan *chan_new(struct process *p, int channel, const struct log
 	c->waiter.cb = chan_resume;
 	ev_timer_init(&c->quiet, quiet_cb, 0, 0);
 	c->syslog = lc->syslog;
+	c->scan = p->conf->ready.kind == READY_LOG;
+	/* an event listener's stdout is its protocol, never a log event */
+	c->bus_wants = (lc->events_enabled || lc->capture_maxbytes > 0) &&
+		       !(channel == 1 && p->conf->kind == KIND_EVENTLISTENER);
 	switch (log_target_of(lc->logfile)) {
 	case LOG_TARGET_NONE:
 		break; /* only the tail ring */

@@ -208,6 +208,9 @@ static bool holds(const struct dep *d, const struct process *q)
 		       q->health.status == HEALTH_HEALTHY;
 	case DEP_COMPLETED:
 		return completed(q);
+	case DEP_READY:
+		/* ready= keeps it STARTING until it says so: RUNNING is ready and startsecs */
+		return q->fsm.state == PS_RUNNING && q->fsm.ready;
 	}
 	return false;
 }

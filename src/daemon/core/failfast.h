@@ -10,7 +10,7 @@
 struct supervisor;
 struct process;
 
-/* The supervisor's on_state_change hook. */
+/* A state observer (supervisor_observe), called through daemon.c. */
 void failfast_state_changed(struct supervisor *sv, struct process *p, enum proc_state from);
 /* health.c's change hook: on_unhealthy=restart or shutdown. */
 void failfast_health_changed(struct process *p, enum health_status from);

@@ -185,12 +185,15 @@ static void close_socket(struct fcgi *f)
 	f->fd = -1;
 }
 
-struct fcgi *fcgi_new(const struct group_conf *gc)
+int fcgi_new(const struct group_conf *gc, struct fcgi **out)
 {
+	*out = NULL;
 	if (gc->kind != KIND_FCGI || gc->nprocs == 0)
-		return NULL;
+		return 0;
 	const struct proc_conf *pc = gc->procs[0];
-	struct fcgi *f = xcalloc(1, sizeof(*f));
+	struct fcgi *f = calloc(1, sizeof(*f));
+	if (!f)
+		return -1;
 	f->fd = -1;
 	f->is_unix = pc->socket.is_unix;
 	f->backlog = pc->socket_backlog > 0 ? (int)pc->socket_backlog : SOMAXCONN;
@@ -211,7 +214,8 @@ struct fcgi *fcgi_new(const struct group_conf *gc)
 		log_error("Could not create FastCGI socket %s: %s", f->url, msg);
 	else
 		close_socket(f);
-	return f;
+	*out = f;
+	return 0;
 }
 
 void fcgi_free(struct fcgi *f)

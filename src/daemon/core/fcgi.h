@@ -15,11 +15,11 @@
 
 struct fcgi;
 
-/* For a [fcgi-program:x] group, NULL for any other. Like supervisord, it creates the socket
- * and closes it at once, so that a problem shows when the group is added: it is logged (where
- * supervisord exits), the group is added anyway and its spawns fail with the same message.
- * Start-up and reload only (it may abort on out of memory). */
-struct fcgi *fcgi_new(const struct group_conf *gc);
+/* *out: the socket of a [fcgi-program:x] group, NULL for any other. Like supervisord, it creates
+ * the socket and closes it at once, so that a problem shows when the group is added: it is
+ * logged (where supervisord exits), the group is added anyway and its spawns fail with the same
+ * message. -1 only when memory runs out. */
+int fcgi_new(const struct group_conf *gc, struct fcgi **out);
 /* Closes the socket if open (the group is gone). */
 void fcgi_free(struct fcgi *f);
 

@@ -53,6 +53,8 @@ void fsm_params_from_conf(struct fsm_params *fp, const struct proc_conf *pc)
 	fp->stopwaitsecs = (double)pc->stopwaitsecs;
 	fp->stopasgroup = pc->stopasgroup;
 	fp->killasgroup = pc->killasgroup;
+	fp->need_ready = pc->ready.kind != READY_NONE;
+	fp->ready_timeout = pc->ready_timeout;
 }
 
 /* supervisord's change_state(): entering BACKOFF counts a retry and sets its delay. */
@@ -103,6 +105,30 @@ static bool send_stop(struct fsm *f, const struct fsm_params *p, int sig, double
 	return change_state(f, p, PS_STOPPING, now);
 }
 
+/* STARTING and not ready: at ready_timeout the stop signal, stopwaitsecs later SIGKILL, then
+ * the exit is a failed start (exited()). The state stays STARTING, as for an early exit. */
+static bool unready_tick(struct fsm *f, const struct fsm_params *p, double now,
+			 struct fsm_actions *out)
+{
+	if (!f->unready_kill) {
+		if (p->ready_timeout <= 0 || now < f->ready_deadline)
+			return false;
+		f->unready_kill = true;
+		out->note = NOTE_NOT_READY;
+		out->signal = p->stopsignal;
+		out->to_group = p->stopasgroup;
+	} else {
+		if (now < f->delay)
+			return false;
+		out->note = NOTE_KILLING;
+		out->signal = 9 /* SIGKILL */;
+		out->to_group = p->killasgroup;
+	}
+	out->flags |= FSM_DO_SIGNAL;
+	f->delay = now + p->stopwaitsecs;
+	return false;
+}
+
 static bool tick(struct fsm *f, const struct fsm_params *p, const struct fsm_event *ev,
 		 struct fsm_actions *out)
 {
@@ -126,11 +152,15 @@ static bool tick(struct fsm *f, const struct fsm_params *p, const struct fsm_eve
 				return begin_spawn(f, now, out);
 		}
 	}
-	if (f->state == PS_STARTING && f->alive && now - f->laststart >= p->startsecs) {
-		f->delay = 0;
-		f->backoff = 0;
-		out->note = NOTE_RUNNING;
-		changed = change_state(f, p, PS_RUNNING, now);
+	if (f->state == PS_STARTING && f->alive) {
+		if (p->need_ready && (!f->ready || f->unready_kill))
+			return unready_tick(f, p, now, out);
+		if (now - f->laststart >= p->startsecs) {
+			f->delay = 0;
+			f->backoff = 0;
+			out->note = NOTE_RUNNING;
+			changed = change_state(f, p, PS_RUNNING, now);
+		}
 	} else if (f->state == PS_BACKOFF && f->backoff > p->startretries && !p->retry_forever) {
 		f->delay = 0;
 		f->backoff = 0;
@@ -161,9 +191,17 @@ static bool exited(struct fsm *f, const struct fsm_params *p, const struct fsm_e
 		out->note = NOTE_STOPPED;
 		return change_state(f, p, PS_STOPPED, now);
 	}
-	if (too_quickly && f->state == PS_STARTING) {
+	bool unready = p->need_ready && (!f->ready || f->unready_kill);
+	if ((too_quickly || unready) && f->state == PS_STARTING) {
 		f->exitstatus = 0;
-		set_spawnerr(f, "Exited too quickly (process log may have details)");
+		if (f->unready_kill)
+			set_spawnerr(f, "not ready within %g seconds (ready_timeout)",
+				     p->ready_timeout);
+		else if (unready)
+			set_spawnerr(f,
+				     "Exited before it was ready (process log may have details)");
+		else
+			set_spawnerr(f, "Exited too quickly (process log may have details)");
 		out->note = NOTE_EXITED_TOO_QUICKLY;
 		return change_state(f, p, PS_BACKOFF, now);
 	}
@@ -200,6 +238,19 @@ bool fsm_step(struct fsm *f, const struct fsm_params *p, const struct fsm_event 
 		f->alive = true;
 		fsm_free(f);
 		f->delay = ev->now + p->startsecs;
+		f->ready = false;
+		f->unready_kill = false;
+		f->ready_deadline = ev->now + p->ready_timeout;
+		return false;
+	case FSM_READY:
+		if (f->state != PS_STARTING || !f->alive || f->ready || f->unready_kill)
+			return false;
+		f->ready = true;
+		return tick(f, p, ev, out);
+	case FSM_EXTEND:
+		if (f->state == PS_STARTING && !f->ready && !f->unready_kill &&
+		    ev->now + ev->extend > f->ready_deadline)
+			f->ready_deadline = ev->now + ev->extend;
 		return false;
 	case FSM_SPAWN_FAILED:
 		set_spawnerr(f, "%s", ev->error ? ev->error : "");
@@ -239,7 +290,13 @@ double fsm_deadline(const struct fsm *f, const struct fsm_params *p)
 {
 	switch (f->state) {
 	case PS_STARTING:
-		return f->alive ? f->laststart + p->startsecs : 0;
+		if (!f->alive)
+			return 0;
+		if (p->need_ready && f->unready_kill)
+			return f->delay;
+		if (p->need_ready && !f->ready)
+			return p->ready_timeout > 0 ? f->ready_deadline : 0;
+		return f->laststart + p->startsecs;
 	case PS_BACKOFF:
 		return f->backoff <= p->startretries || p->retry_forever ? f->delay : 0;
 	case PS_STOPPING:

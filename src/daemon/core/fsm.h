@@ -26,6 +26,8 @@ struct fsm_params {
 	double stopwaitsecs;
 	bool stopasgroup;
 	bool killasgroup;
+	bool need_ready;      /* ready=: STARTING until the program says it is ready */
+	double ready_timeout; /* not ready this long after a spawn: a failed start (0: never) */
 };
 
 /*
@@ -56,6 +58,9 @@ struct fsm {
 	 * or the fsm's own copy on the heap (spawnerr_owned), at most FSM_SPAWNERR_MAX bytes. */
 	const char *spawnerr;
 	bool spawnerr_owned;
+	bool ready;	       /* need_ready: it said so since its last spawn */
+	bool unready_kill;     /* ready_timeout passed: stopping it, then BACKOFF */
+	double ready_deadline; /* need_ready: the ready_timeout (EXTEND_TIMEOUT_USEC moves it) */
 };
 
 /* The longest spawn error kept: a PATH_MAX path ("command at '...' is not executable") and
@@ -76,6 +81,8 @@ enum fsm_event_type {
 	FSM_EXITED,	  /* the child was reaped; event.exitstatus (-1 = signal) */
 	FSM_GIVE_UP,	  /* supervisor is stopping everything: BACKOFF -> FATAL */
 	FSM_KILL_FAILED,  /* kill() failed with an unexpected error -> UNKNOWN */
+	FSM_READY,	  /* the program says it is ready (ready=) */
+	FSM_EXTEND,	  /* not ready yet: wait event.extend more seconds from now */
 };
 
 struct fsm_event {
@@ -84,6 +91,7 @@ struct fsm_event {
 	bool may_start;	   /* supervisor mood allows (re)starts (not shutting down or restarting) */
 	int exitstatus;	   /* FSM_EXITED */
 	const char *error; /* FSM_SPAWN_FAILED */
+	double extend;	   /* FSM_EXTEND */
 };
 
 enum fsm_action_flags {
@@ -106,6 +114,7 @@ enum fsm_note {
 	NOTE_STOPPED_FROM_BACKOFF,
 	NOTE_SPAWN_ERROR,
 	NOTE_UNKNOWN,
+	NOTE_NOT_READY, /* ready_timeout passed: the stop signal was sent */
 };
 
 struct fsm_actions {

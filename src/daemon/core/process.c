@@ -18,6 +18,7 @@
 #include "child_output.h"
 #include "fcgi.h"
 #include "passwd.h"
+#include "ready.h"
 #include "strtab.h"
 #include "supervisor.h"
 
@@ -127,7 +128,8 @@ static bool build_env(const struct process *p, struct buf *own, struct buf *ptrs
 	const char *url = p->conf->serverurl && strcmp(p->conf->serverurl, "AUTO") != 0
 			      ? p->conf->serverurl
 			      : p->sv->server_url;
-	size_t at[4], nadd = 0;
+	const char *notify = ready_notify_path(p);
+	size_t at[5], nadd = 0;
 	at[nadd++] = own->len;
 	buf_printf(own, "SUPERVISOR_ENABLED=1%c", '\0');
 	at[nadd++] = own->len;
@@ -138,9 +140,13 @@ static bool build_env(const struct process *p, struct buf *own, struct buf *ptrs
 		at[nadd++] = own->len;
 		buf_printf(own, "SUPERVISOR_SERVER_URL=%s%c", url, '\0');
 	}
+	if (notify) {
+		at[nadd++] = own->len;
+		buf_printf(own, "NOTIFY_SOCKET=%s%c", notify, '\0');
+	}
 	if (own->failed)
 		return false;
-	char *added[4];
+	char *added[5];
 	for (size_t i = 0; i < nadd; i++)
 		added[i] = own->data + at[i];
 	const struct strvec add = {added, nadd, nadd};
@@ -190,19 +196,39 @@ static void child_fail(const char *what, const char *arg, int err)
 	_exit(127);
 }
 
-static void close_other_fds(void)
+static void close_fds(unsigned lo, unsigned hi)
 {
 #ifdef SYS_close_range
-	if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0)
+	if (lo > hi || syscall(SYS_close_range, lo, hi, 0U) == 0)
 		return;
 #endif
 	long max = sysconf(_SC_OPEN_MAX);
-	for (long fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
+	for (long fd = lo; fd <= hi && fd < (max > 0 && max < 65536 ? max : 65536); fd++)
 		close((int)fd);
 }
 
+/* Every descriptor above 2 but keep (ready=fd:N's N; -1: none). */
+static void close_other_fds(int keep)
+{
+	if (keep < 3) {
+		close_fds(3, ~0U);
+		return;
+	}
+	close_fds(3, (unsigned)keep - 1);
+	close_fds((unsigned)keep + 1, ~0U);
+}
+
+/* ready=fd:N: the pipe's write end (at fd, above 2) becomes the child's N, open across exec. */
+static void child_ready_fd(int fd, int n)
+{
+	if (fd < 0)
+		return;
+	if (fd == n ? fcntl(n, F_SETFD, 0) < 0 : dup2(fd, n) < 0)
+		child_fail("couldn't set up", "ready=fd", errno);
+}
+
 /* In the child, between fork and exec: only async-signal-safe calls. */
-static void child_setup(const struct process *p, const int fds[3], const char *path,
+static void child_setup(const struct process *p, const int fds[4], const char *path,
 			char *const *envp, const struct user_info *ui)
 {
 	sigset_t none;
@@ -225,16 +251,18 @@ static void child_setup(const struct process *p, const int fds[3], const char *p
 	sigprocmask(SIG_SETMASK, &none, NULL);
 
 	/* fds[] are above 2 unless pidvisor itself started with 0-2 closed: dup them up first */
-	int hi[3];
-	for (int i = 0; i < 3; i++) {
-		hi[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
-		if (hi[i] < 0)
+	int hi[4] = {-1, -1, -1, -1};
+	for (int i = 0; i < 4; i++) {
+		hi[i] = i < 3 || fds[3] >= 0 ? fcntl(fds[i], F_DUPFD_CLOEXEC, 3) : -1;
+		if (hi[i] < 0 && (i < 3 || fds[3] >= 0))
 			child_fail("couldn't set up", "pipes", errno);
 	}
 	for (int i = 0; i < 3; i++)
 		if (dup2(hi[i], i) < 0)
 			child_fail("couldn't set up", "pipes", errno);
-	close_other_fds();
+	int n = p->conf->ready.fd;
+	child_ready_fd(hi[3], n);
+	close_other_fds(hi[3] >= 0 ? n : -1);
 
 	/* as supervisord's drop_privileges: nothing at all when the uid is already the user's
 	 * (a root pidvisor's user=root children keep its groups, none added) */
@@ -285,7 +313,7 @@ static void child_setup(const struct process *p, const int fds[3], const char *p
 enum { SPAWN_STACK = 256 * 1024 };
 
 static struct {
-	int slot[3]; /* the child's 0, 1, 2 wait here */
+	int slot[4]; /* the child's 0, 1, 2 and ready=fd:N's pipe wait here */
 	int top;     /* the highest slot: the child keeps descriptors up to it */
 	int devnull;
 	void *stack;
@@ -297,6 +325,7 @@ struct spawn_args {
 	const char *path;
 	char *const *envp;
 	const struct user_info *ui;
+	bool ready_fd; /* slot[3] holds ready=fd:N's pipe */
 };
 
 static bool spawner_init(void)
@@ -305,14 +334,15 @@ static bool spawner_init(void)
 		return spawner.ready;
 	spawner.failed = true;
 	spawner.devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		spawner.slot[i] = open("/dev/null", O_RDWR | O_CLOEXEC);
 	spawner.stack = mmap(NULL, SPAWN_STACK, PROT_READ | PROT_WRITE,
 			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (spawner.devnull < 0 || spawner.slot[0] < 0 || spawner.slot[1] < 0 ||
-	    spawner.slot[2] < 0 || spawner.stack == MAP_FAILED)
+	    spawner.slot[2] < 0 || spawner.slot[3] < 0 || spawner.stack == MAP_FAILED)
 		return false; /* fork it is (descriptors stay open: this happens once) */
-	spawner.top = MAX(spawner.slot[0], MAX(spawner.slot[1], spawner.slot[2]));
+	spawner.top =
+	    MAX(MAX(spawner.slot[0], spawner.slot[3]), MAX(spawner.slot[1], spawner.slot[2]));
 	spawner.failed = false;
 	spawner.ready = true;
 	return true;
@@ -325,37 +355,40 @@ static int spawn_child(void *arg)
 	if (syscall(SYS_close_range, (unsigned)spawner.top + 1, ~0U, CLOSE_RANGE_UNSHARE) < 0 &&
 	    unshare(CLONE_FILES) < 0)
 		_exit(127);
-	child_setup(a->p, spawner.slot, a->path, a->envp, a->ui);
+	int fds[4] = {spawner.slot[0], spawner.slot[1], spawner.slot[2],
+		      a->ready_fd ? spawner.slot[3] : -1};
+	child_setup(a->p, fds, a->path, a->envp, a->ui);
 	return 127;
 }
 
 /* The child has exec'd or died when clone returns (CLONE_VFORK). */
-static pid_t spawn_clone(const struct process *p, const int fds[3], const char *path,
+static pid_t spawn_clone(const struct process *p, const int fds[4], const char *path,
 			 char *const *envp, const struct user_info *ui)
 {
-	struct spawn_args a = {p, path, envp, ui};
-	for (int i = 0; i < 3; i++)
-		if (dup3(fds[i], spawner.slot[i], O_CLOEXEC) < 0)
+	struct spawn_args a = {p, path, envp, ui, fds[3] >= 0};
+	for (int i = 0; i < 4; i++)
+		if (dup3(i < 3 || fds[3] >= 0 ? fds[i] : spawner.devnull, spawner.slot[i],
+			 O_CLOEXEC) < 0)
 			return -1;
 	pid_t pid = clone(spawn_child, (char *)spawner.stack + SPAWN_STACK,
 			  CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, &a);
 	int saved = errno;
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		dup3(spawner.devnull, spawner.slot[i], O_CLOEXEC);
 	errno = saved;
 	return pid;
 }
 #endif
 
-pid_t process_spawn(struct process *p, char **err)
+static pid_t spawn_prepared(struct process *p, char **err)
 {
 	struct user_info ui;
 	struct buf own = {0}, ptrs = {0};
 	char path[PATH_MAX], msg[ERR_MAX];
-	int fds[3];
+	int fds[4];
 	pid_t pid;
 
-	*err = NULL;
+	fds[3] = ready_child_fd(p);
 	if (!find_command(p->conf, p->sv->env.v, path, msg)) {
 		*err = strdup(msg);
 		return -1;
@@ -412,5 +445,15 @@ pid_t process_spawn(struct process *p, char **err)
 	}
 	buf_free(&own);
 	buf_free(&ptrs);
+	return pid;
+}
+
+pid_t process_spawn(struct process *p, char **err)
+{
+	*err = NULL;
+	if (ready_prepare(p, err) < 0)
+		return -1;
+	pid_t pid = spawn_prepared(p, err);
+	ready_spawned(p);
 	return pid;
 }

@@ -16,6 +16,7 @@ struct outchan;
 struct fcgi;
 struct proc_events;
 struct schedule;
+struct readiness;
 
 struct process {
 	struct proc_conf *conf;
@@ -42,6 +43,7 @@ struct process {
 	struct process *pid_next;
 	struct proc_events *events; /* events.c: capture mode, a listener's protocol; or NULL */
 	struct schedule *sched;	    /* schedule.c: its timer, or NULL without a schedule */
+	struct readiness *rd;	    /* ready.c: its notify socket, fd: pipe or regex, or NULL */
 };
 
 struct pgroup {

@@ -72,19 +72,22 @@ void schedule_exited(struct process *p)
 	}
 }
 
-void schedule_attach(struct process *p)
+int schedule_attach(struct process *p)
 {
 	if (!p->conf->schedule.set)
-		return;
+		return 0;
 	/* a one-shot: started by its timer only, and an exit is the end of a run, whatever
 	 * autostart, autorestart and startsecs say */
 	p->params.autostart = false;
 	p->params.autorestart = AUTORESTART_FALSE;
 	p->params.startsecs = 0;
-	p->sched = xcalloc(1, sizeof(*p->sched));
+	p->sched = calloc(1, sizeof(*p->sched));
+	if (!p->sched)
+		return -1;
 	ev_periodic_init(&p->sched->timer, due, 0, 0, next_due);
 	p->sched->timer.data = p;
 	ev_periodic_start(p->sv->loop, &p->sched->timer);
+	return 0;
 }
 
 void schedule_detach(struct process *p)

@@ -23,7 +23,7 @@ struct schedule {
 
 /* The process was added: its start parameters become a one-shot's, and its timer starts
  * (no-op without a schedule). */
-void schedule_attach(struct process *p);
+int schedule_attach(struct process *p);
 /* The process goes away: its timer stops. */
 void schedule_detach(struct process *p);
 /* The process exited: a queued run starts. */

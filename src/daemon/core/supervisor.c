@@ -11,45 +11,35 @@
 
 #include "child_output.h"
 #include "deps.h"
-#include "events.h"
 #include "fcgi.h"
 #include "mainlog.h"
+#include "ready.h"
 #include "reap.h"
 #include "schedule.h"
 #include "signals.h"
 #include "stdout_sink.h"
+#include "supervisor_internal.h"
 
 extern char **environ;
 
 #define LEFTOVER_GRACE 1.0
 
-static void process_drive(struct process *p, const struct fsm_event *ev);
-static void process_tick(struct process *p);
-static void reload_progress(struct supervisor *sv);
-
-/* Starts and restarts are off while shutting down, and for a group a reload replaces. */
-static bool may_start(const struct process *p)
-{
-	if (p->sv->mood <= MOOD_RESTARTING || p->group->replaced)
-		return false;
-	/* depends_on holds back the first start only; restarts are the state machine's */
-	return p->fsm.state != PS_STOPPED || p->fsm.ever_started || deps_ready(p, NULL, 0);
-}
 static void shutdown_progress(struct supervisor *sv);
+static void reload_progress(struct supervisor *sv);
 
 static unsigned pid_hash(pid_t pid)
 {
 	return (unsigned)pid % PID_BUCKETS;
 }
 
-static void pid_add(struct supervisor *sv, struct process *p)
+void supervisor_pid_add(struct supervisor *sv, struct process *p)
 {
 	unsigned h = pid_hash(p->pid);
 	p->pid_next = sv->pids[h];
 	sv->pids[h] = p;
 }
 
-static void pid_del(struct supervisor *sv, struct process *p)
+void supervisor_pid_del(struct supervisor *sv, struct process *p)
 {
 	for (struct process **pp = &sv->pids[pid_hash(p->pid)]; *pp; pp = &(*pp)->pid_next)
 		if (*pp == p) {
@@ -67,220 +57,6 @@ static struct process *pid_find(struct supervisor *sv, pid_t pid)
 	return NULL;
 }
 
-/* "exit status 1" / "terminated by SIGTERM", and the exit status supervisord records (-1 for a
- * signal). */
-static int describe_status(int status, char *buf, size_t n)
-{
-	if (WIFEXITED(status)) {
-		snprintf(buf, n, "exit status %d", WEXITSTATUS(status));
-		return WEXITSTATUS(status);
-	}
-	if (WIFSIGNALED(status)) {
-		const char *name = signal_name(WTERMSIG(status));
-		if (name)
-			snprintf(buf, n, "terminated by SIG%s%s", name,
-				 WCOREDUMP(status) ? " (core dumped)" : "");
-		else
-			snprintf(buf, n, "terminated by signal %d", WTERMSIG(status));
-		return -1;
-	}
-	snprintf(buf, n, "unknown status %d", status);
-	return -1;
-}
-
-static void log_note(struct process *p, const struct fsm_actions *a, const char *status_text)
-{
-	const char *name = p->conf->name;
-	switch (a->note) {
-	case NOTE_RUNNING:
-		log_info("success: %s entered RUNNING state, process has stayed up for > than %lld "
-			 "seconds (startsecs)",
-			 name, (long long)p->params.startsecs);
-		break;
-	case NOTE_GAVE_UP:
-		log_info("gave up: %s entered FATAL state, too many start retries too quickly",
-			 name);
-		break;
-	case NOTE_EXITED_EXPECTED:
-		log_info("exited: %s (%s; expected)", name, status_text);
-		break;
-	case NOTE_EXITED_UNEXPECTED:
-	case NOTE_EXITED_TOO_QUICKLY:
-		log_warn("exited: %s (%s; not expected)", name, status_text);
-		break;
-	case NOTE_STOPPED:
-		if (a->expected)
-			log_info("stopped: %s (%s)", name, status_text);
-		else
-			log_warn("stopped: %s (%s)", name, status_text);
-		break;
-	case NOTE_KILLING:
-		log_warn("killing '%s' (%d) with SIGKILL", name, (int)p->pid);
-		break;
-	case NOTE_SPAWN_ERROR:
-		log_info("spawnerr: %s", p->fsm.spawnerr);
-		break;
-	case NOTE_STOPPED_FROM_BACKOFF:
-		log_debug("stopped %s while in BACKOFF state", name);
-		break;
-	case NOTE_STOPPING:
-		log_debug("killing %s (pid %d) %swith signal SIG%s", name, (int)p->pid,
-			  a->to_group ? "process group " : "", signal_name(a->signal));
-		break;
-	case NOTE_UNKNOWN:
-	case NOTE_SPAWNING:
-	case NOTE_NONE:
-		break;
-	}
-}
-
-static void arm_timer(struct process *p)
-{
-	struct supervisor *sv = p->sv;
-	double at = fsm_deadline(&p->fsm, &p->params);
-	ev_timer_stop(sv->loop, &p->timer);
-	if (at <= 0)
-		return;
-	/* a hair late so the machine sees the deadline as passed */
-	double in = at - ev_now(sv->loop) + 0.001;
-	ev_timer_set(&p->timer, in > 0 ? in : 0, 0);
-	ev_timer_start(sv->loop, &p->timer);
-}
-
-static void do_spawn(struct process *p)
-{
-	struct supervisor *sv = p->sv;
-	char *err = NULL;
-	struct fsm_event ev = {.now = ev_now(sv->loop)};
-	struct fsm_actions a;
-
-	/* an fcgi-program's socket first, as supervisord's before_spawn() */
-	pid_t pid = fcgi_acquire(p, &err) < 0 ? -1 : process_spawn(p, &err);
-	if (pid < 0) {
-		fcgi_release(p);
-		ev.type = FSM_SPAWN_FAILED;
-		ev.error = err;
-		fsm_step(&p->fsm, &p->params, &ev, &a);
-		events_process_state(p, PS_STARTING, false, 0);
-		log_note(p, &a, NULL);
-		free(err);
-		return;
-	}
-	p->pid = pid;
-	p->start_wall = time(NULL);
-	p->spawns++;
-	health_start(p);
-	pid_add(sv, p);
-	log_info("spawned: '%s' with pid %d", p->conf->name, (int)pid);
-	ev.type = FSM_SPAWNED;
-	fsm_step(&p->fsm, &p->params, &ev, &a);
-}
-
-static void do_signal(struct process *p, const struct fsm_actions *a)
-{
-	if (p->pid <= 0)
-		return;
-	if (kill(a->to_group ? -p->pid : p->pid, a->signal) == 0 || errno == ESRCH)
-		return;
-	log_crit("unknown problem killing %s (%d): %s", p->conf->name, (int)p->pid,
-		 strerror(errno));
-	struct fsm_event ev = {.type = FSM_KILL_FAILED, .now = ev_now(p->sv->loop)};
-	struct fsm_actions b;
-	enum proc_state from = p->fsm.state;
-	if (fsm_step(&p->fsm, &p->params, &ev, &b))
-		events_process_state(p, from, false, p->pid);
-}
-
-/* Applies an event, carries out the actions, and lets the machine settle (a spawn error may
- * lead straight to FATAL, an exit straight to a restart). */
-static void process_drive(struct process *p, const struct fsm_event *first)
-{
-	struct supervisor *sv = p->sv;
-	struct fsm_event ev = *first;
-	char status_text[64] = "";
-
-	for (int round = 0; round < 16; round++) {
-		enum proc_state from = p->fsm.state;
-		struct fsm_actions a;
-		bool changed = fsm_step(&p->fsm, &p->params, &ev, &a);
-		log_note(p, &a, status_text);
-		if (p->fsm.state != from)
-			events_process_state(p, from, a.expected, p->pid);
-		if (a.flags & FSM_DO_SIGNAL)
-			do_signal(p, &a);
-		if (a.flags & FSM_DO_SPAWN)
-			do_spawn(p);
-		if (p->fsm.state != from && sv->on_state_change)
-			sv->on_state_change(sv, p, from);
-		if (!changed && !(a.flags & (FSM_DO_SPAWN | FSM_DO_SIGNAL)) && ev.type == FSM_TICK)
-			break;
-		ev = (struct fsm_event){
-		    .type = FSM_TICK, .now = ev_now(sv->loop), .may_start = may_start(p)};
-	}
-	arm_timer(p);
-}
-
-void supervisor_tick_process(struct supervisor *sv, struct process *p)
-{
-	(void)sv;
-	process_tick(p);
-}
-
-static void process_tick(struct process *p)
-{
-	struct fsm_event ev = {
-	    .type = FSM_TICK, .now = ev_now(p->sv->loop), .may_start = may_start(p)};
-	process_drive(p, &ev);
-}
-
-static void timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
-{
-	struct process *p = container_of(t, struct process, timer);
-	(void)loop;
-	(void)revents;
-	process_tick(p);
-	if (p->sv->mood < MOOD_RUNNING)
-		shutdown_progress(p->sv);
-	else if (p->sv->pending)
-		reload_progress(p->sv);
-}
-
-static void child_exited(struct supervisor *sv, struct process *p, int status)
-{
-	char text[64];
-	int es = describe_status(status, text, sizeof(text));
-	pid_t pid = p->pid;
-
-	pid_del(sv, p);
-	/* killasgroup: what the program leaves in its process group dies with it (nginx's or
-	 * php-fpm's workers would keep the port and fail the restart); supervisord leaves them */
-	if (p->conf->killasgroup && kill(-p->pid, SIGKILL) == 0)
-		log_info("killed what %s left in its process group", p->conf->name);
-	events_child_gone(p);
-	output_finished(p);
-	p->pid = 0;
-	p->stop_wall = time(NULL);
-	p->exited = true;
-	p->wait_status = status;
-	health_stop(p);
-
-	struct fsm_event ev = {.type = FSM_EXITED,
-			       .now = ev_now(sv->loop),
-			       .exitstatus = es,
-			       .may_start = may_start(p)};
-	struct fsm_actions a;
-	enum proc_state from = p->fsm.state;
-	fsm_step(&p->fsm, &p->params, &ev, &a);
-	log_note(p, &a, text);
-	if (p->fsm.state != from)
-		events_process_state(p, from, a.expected, pid);
-	if (sv->on_state_change && p->fsm.state != from)
-		sv->on_state_change(sv, p, from);
-	fcgi_release(p);
-	process_tick(p);
-	schedule_exited(p);
-}
-
 static void reap(struct supervisor *sv)
 {
 	for (;;) {
@@ -292,7 +68,7 @@ static void reap(struct supervisor *sv)
 			break;
 		struct process *p = pid_find(sv, pid);
 		if (p) {
-			child_exited(sv, p, status);
+			process_exited(p, status);
 		} else if (health_reaped(pid, status)) {
 			continue;
 		} else if (log_enabled(LOG_LEVEL_DEBUG)) {
@@ -301,24 +77,36 @@ static void reap(struct supervisor *sv)
 			log_debug("reaped unknown pid %d (%s)", (int)pid, text);
 		}
 	}
+	supervisor_progress(sv);
+}
+
+void supervisor_progress(struct supervisor *sv)
+{
 	if (sv->mood < MOOD_RUNNING)
 		shutdown_progress(sv);
 	else if (sv->pending)
 		reload_progress(sv);
 }
 
+/* NULL when memory runs out. */
 static struct process *process_new(struct supervisor *sv, struct pgroup *g, struct proc_conf *pc)
 {
-	struct process *p = xcalloc(1, sizeof(*p));
+	struct process *p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
 	p->conf = pc;
 	p->group = g;
 	p->sv = sv;
 	p->stdin_fd = -1;
 	fsm_init(&p->fsm);
 	fsm_params_from_conf(&p->params, pc);
-	ev_init(&p->timer, timer_cb);
+	ev_init(&p->timer, process_timer_cb);
 	output_name_auto_logs(p);
-	schedule_attach(p);
+	if (schedule_attach(p) < 0) {
+		output_free(p);
+		free(p);
+		return NULL;
+	}
 	return p;
 }
 
@@ -333,16 +121,51 @@ static int group_name_width(const struct pgroup *g)
 	return w;
 }
 
-struct pgroup *supervisor_add_group(struct supervisor *sv, struct group_conf *gc)
+static void process_free(struct supervisor *sv, struct process *p);
+
+/* Its processes (those made), fcgi socket and config reference. */
+static void group_free(struct supervisor *sv, struct pgroup *g)
 {
-	struct pgroup *g = xcalloc(1, sizeof(*g));
+	for (size_t i = 0; i < g->nprocs; i++)
+		process_free(sv, g->procs[i]);
+	free(g->procs);
+	fcgi_free(g->fcgi);
+	group_conf_unref(g->conf);
+	free(g);
+}
+
+/* A group's processes and fcgi socket, not yet in sv->groups; NULL when memory runs out. */
+static struct pgroup *group_new(struct supervisor *sv, struct group_conf *gc)
+{
+	struct pgroup *g = calloc(1, sizeof(*g));
+	if (!g)
+		return NULL;
 	group_conf_ref(gc);
 	g->conf = gc;
-	g->procs = xcalloc(gc->nprocs, sizeof(*g->procs));
-	g->nprocs = gc->nprocs;
-	for (size_t i = 0; i < gc->nprocs; i++)
+	g->procs = calloc(gc->nprocs ? gc->nprocs : 1, sizeof(*g->procs));
+	bool ok = g->procs && fcgi_new(gc, &g->fcgi) == 0;
+	for (size_t i = 0; ok && i < gc->nprocs; i++) {
 		g->procs[i] = process_new(sv, g, gc->procs[i]);
-	g->fcgi = fcgi_new(gc);
+		ok = g->procs[i] != NULL;
+		g->nprocs += ok;
+	}
+	if (ok)
+		return g;
+	group_free(sv, g);
+	return NULL;
+}
+
+struct pgroup *supervisor_add_group(struct supervisor *sv, struct group_conf *gc)
+{
+	struct pgroup *g = group_new(sv, gc);
+	struct pgroup **groups = g ? try_grow(sv->groups, sv->ngroups, sizeof(*sv->groups)) : NULL;
+	if (!groups) {
+		if (g)
+			group_free(sv, g);
+		log_error("out of memory: process group %s not added", gc->name);
+		return NULL;
+	}
+	sv->groups = groups;
 	/* keep groups sorted by priority, then name; searched from the end, as the config's
 	 * groups come sorted (20,000 groups at start-up are each added in constant time) */
 	size_t at = sv->ngroups;
@@ -350,7 +173,6 @@ struct pgroup *supervisor_add_group(struct supervisor *sv, struct group_conf *gc
 			  (sv->groups[at - 1]->conf->priority == gc->priority &&
 			   strcmp(sv->groups[at - 1]->conf->name, gc->name) > 0)))
 		at--;
-	sv->groups = xgrow(sv->groups, sv->ngroups, sizeof(*sv->groups));
 	memmove(sv->groups + at + 1, sv->groups + at, (sv->ngroups - at) * sizeof(*sv->groups));
 	sv->groups[at] = g;
 	sv->ngroups++;
@@ -360,7 +182,8 @@ struct pgroup *supervisor_add_group(struct supervisor *sv, struct group_conf *gc
 		sv->name_width = width;
 		output_set_name_width(width);
 	}
-	events_group_added(g);
+	if (sv->bus.group_changed)
+		sv->bus.group_changed(g, true);
 	return g;
 }
 
@@ -369,16 +192,18 @@ static void process_free(struct supervisor *sv, struct process *p)
 	ev_timer_stop(sv->loop, &p->timer);
 	schedule_detach(p);
 	if (p->pid > 0)
-		pid_del(sv, p);
+		supervisor_pid_del(sv, p);
 	health_free(p);
 	output_free(p);
+	ready_free(p);
 	fsm_free(&p->fsm);
 	free(p);
 }
 
 void supervisor_remove_group(struct supervisor *sv, struct pgroup *g)
 {
-	events_group_removed(g);
+	if (sv->bus.group_changed)
+		sv->bus.group_changed(g, false);
 	for (size_t i = 0; i < sv->ngroups; i++)
 		if (sv->groups[i] == g) {
 			memmove(sv->groups + i, sv->groups + i + 1,
@@ -387,15 +212,10 @@ void supervisor_remove_group(struct supervisor *sv, struct pgroup *g)
 			break;
 		}
 	deps_stale(sv);
-	for (size_t i = 0; i < g->nprocs; i++) {
+	for (size_t i = 0; i < g->nprocs; i++)
 		if (sv->on_process_gone)
 			sv->on_process_gone(sv, g->procs[i]);
-		process_free(sv, g->procs[i]);
-	}
-	free(g->procs);
-	fcgi_free(g->fcgi);
-	group_conf_unref(g->conf);
-	free(g);
+	group_free(sv, g);
 }
 
 struct pgroup *supervisor_find_group(struct supervisor *sv, const char *name)
@@ -422,7 +242,7 @@ bool supervisor_start_process(struct supervisor *sv, struct process *p)
 	if (sv->mood < MOOD_RUNNING || proc_state_running(p->fsm.state) || p->pid > 0)
 		return false;
 	struct fsm_event ev = {.type = FSM_START, .now = ev_now(sv->loop), .may_start = true};
-	process_drive(p, &ev);
+	process_drive(p, &ev, "", 0);
 	return true;
 }
 
@@ -431,7 +251,7 @@ bool supervisor_stop_process(struct supervisor *sv, struct process *p)
 	if (!proc_state_running(p->fsm.state) && p->fsm.state != PS_STOPPING)
 		return false;
 	struct fsm_event ev = {.type = FSM_STOP, .now = ev_now(sv->loop)};
-	process_drive(p, &ev);
+	process_drive(p, &ev, "", 0);
 	/* supervisord says this while a stop request waits (not at shutdown: see above) */
 	if (sv->mood == MOOD_RUNNING && p->fsm.state == PS_STOPPING)
 		log_info("waiting for %s to stop", p->conf->name);
@@ -447,7 +267,7 @@ static void group_stop_all(struct supervisor *sv, struct pgroup *g)
 			supervisor_stop_process(sv, p);
 		} else if (p->fsm.state == PS_BACKOFF) {
 			struct fsm_event ev = {.type = FSM_GIVE_UP, .now = ev_now(sv->loop)};
-			process_drive(p, &ev);
+			process_drive(p, &ev, "", 0);
 		}
 	}
 }
@@ -558,7 +378,8 @@ void supervisor_shutdown(struct supervisor *sv)
 	if (sv->mood == MOOD_SHUTDOWN)
 		return;
 	sv->mood = MOOD_SHUTDOWN;
-	events_supervisor_state(EV_SUPERVISOR_STATE_CHANGE_STOPPING);
+	if (sv->bus.supervisor_state)
+		sv->bus.supervisor_state(EV_SUPERVISOR_STATE_CHANGE_STOPPING);
 	config_free(sv->pending);
 	sv->pending = NULL;
 	shutdown_progress(sv);
@@ -599,6 +420,8 @@ static void reload_progress(struct supervisor *sv)
 		if (supervisor_find_group(sv, sv->cfg->groups[i]->name))
 			continue;
 		struct pgroup *g = supervisor_add_group(sv, sv->cfg->groups[i]);
+		if (!g)
+			continue; /* said */
 		log_info("added process group %s", g->conf->name);
 		for (size_t j = 0; j < g->nprocs; j++)
 			process_tick(g->procs[j]);
@@ -738,17 +561,18 @@ int supervisor_init(struct supervisor *sv, struct ev_loop *loop, struct config *
 	}
 	ev_init(&sv->shutdown_timer, shutdown_timer_cb);
 	output_init(loop, &cfg->sd);
-	events_init(sv);
 	if (!cfg->sd.nocleanup)
 		output_cleanup_auto_logs(&cfg->sd);
 	for (size_t i = 0; i < cfg->ngroups; i++)
-		supervisor_add_group(sv, cfg->groups[i]);
+		if (!supervisor_add_group(sv, cfg->groups[i]))
+			return -1;
 	return 0;
 }
 
 int supervisor_run(struct supervisor *sv)
 {
-	events_supervisor_state(EV_SUPERVISOR_STATE_CHANGE_RUNNING);
+	if (sv->bus.supervisor_state)
+		sv->bus.supervisor_state(EV_SUPERVISOR_STATE_CHANGE_RUNNING);
 	/* every group in ascending priority, in one pass: supervisord does not wait between them */
 	for (size_t i = 0; i < sv->ngroups; i++)
 		for (size_t j = 0; j < sv->groups[i]->nprocs; j++)
@@ -765,7 +589,6 @@ void supervisor_free(struct supervisor *sv)
 		supervisor_remove_group(sv, sv->groups[sv->ngroups - 1]);
 	free(sv->groups);
 	deps_free(sv);
-	events_free();
 	for (size_t i = 0; i < sv->nsigs; i++) {
 		ev_ref(sv->loop);
 		ev_signal_stop(sv->loop, &sv->sigs[i]);

@@ -6,12 +6,48 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "eventtypes.h"
 #include "process.h"
 
 /* supervisord's "mood" */
 enum mood { MOOD_FATAL = 2, MOOD_RUNNING = 1, MOOD_RESTARTING = 0, MOOD_SHUTDOWN = -1 };
 
 #define PID_BUCKETS 1024
+
+/*
+ * Who hears of a state change. Every change a process makes, whatever caused it (a spawn, an
+ * exit, a timer, a request), goes through process_apply() in transition.c, and each observer
+ * then sees the same from -> to, in registration order: the event bus, fail-fast and the
+ * programs waiting on dependencies, the requests waiting on a state. pid: the process's pid
+ * when it changed (the exited one for an exit).
+ */
+struct state_observer {
+	void (*changed)(void *ctx, struct process *p, enum proc_state from, bool expected,
+			pid_t pid);
+	void *ctx;
+};
+#define MAX_STATE_OBSERVERS 4
+
+/*
+ * What the event bus (src/daemon/events/) takes from core, set by daemon.c: core calls these
+ * and includes nothing of the bus, so calls go one way. Each may be NULL (no bus: the unit
+ * tests, or no listener).
+ */
+struct bus_hooks {
+	/* a child of p is gone, before its state changes (a listener's event goes back) */
+	void (*child_gone)(struct process *p);
+	/* a chunk of p's output: PROCESS_LOG_* events, and capture mode, which may take bytes out
+	 * (*data then points into the bus's buffer; *n is what the logs get). Called only for a
+	 * channel with events or capture mode on (output_wants_bus()). */
+	void (*output)(struct process *p, int channel, char **data, size_t *n);
+/* How many bytes capture mode may hold back and give back with the next chunk (a capture
+ * token's length minus one): what output() can return beyond what it was given. */
+#define BUS_HELD_MAX 23
+	/* an event listener's stdout: its side of the protocol */
+	void (*listener_output)(struct process *p, const char *data, size_t n);
+	void (*group_changed)(struct pgroup *g, bool added);
+	void (*supervisor_state)(enum event_type t);
+};
 
 struct supervisor {
 	struct ev_loop *loop;
@@ -35,7 +71,9 @@ struct supervisor {
 	bool leftovers_signalled;
 	bool leftovers_killed;
 	int exit_status;
-	void (*on_state_change)(struct supervisor *sv, struct process *p, enum proc_state from);
+	struct state_observer observers[MAX_STATE_OBSERVERS];
+	size_t nobservers;
+	struct bus_hooks bus;
 	void (*on_process_gone)(struct supervisor *sv, struct process *p);
 	/* after a reload applied a new config (the control server follows it), if set */
 	void (*on_reload)(struct supervisor *sv);
@@ -45,7 +83,8 @@ struct supervisor {
 	struct deps_index *deps; /* deps.c: who depends on whom; NULL until used after a change */
 };
 
-/* Sets up everything but does not start programs. Returns 0, or -1 (already logged). */
+/* Sets up everything but does not start programs. Returns 0, or -1 (already logged; free it with
+ * supervisor_free). */
 int supervisor_init(struct supervisor *sv, struct ev_loop *loop, struct config *cfg);
 /* Starts autostart programs and runs until shut down. Returns the exit status. */
 int supervisor_run(struct supervisor *sv);
@@ -63,10 +102,17 @@ struct pgroup *supervisor_find_group(struct supervisor *sv, const char *name);
 bool supervisor_start_process(struct supervisor *sv, struct process *p);
 bool supervisor_stop_process(struct supervisor *sv, struct process *p);
 
+/* Adds an observer of every state change (at start-up; at most MAX_STATE_OBSERVERS). */
+void supervisor_observe(struct supervisor *sv,
+			void (*changed)(void *ctx, struct process *p, enum proc_state from,
+					bool expected, pid_t pid),
+			void *ctx);
+
 /* Lets the state machine act now (autostart of a newly added group, for one). */
 void supervisor_tick_process(struct supervisor *sv, struct process *p);
 
-/* Groups can be added and removed at run time (update). */
+/* Groups can be added and removed at run time (update). Adding gives NULL, logged, when memory
+ * runs out: nothing is added and PID 1 goes on. */
 struct pgroup *supervisor_add_group(struct supervisor *sv, struct group_conf *gc);
 void supervisor_remove_group(struct supervisor *sv, struct pgroup *g);
 

@@ -22,154 +22,23 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "events_internal.h"
 #include "listener.h"
 #include "mainlog.h"
 #include "process.h"
 #include "stdout_sink.h"
 #include "supervisor.h"
 
-#define BEGIN_TOKEN "<!--XSUPERVISOR:BEGIN-->"
-/* A result kept for the supervisor_stdout handler (an event's payload: one read of output) */
-#define RESULT_KEEP_MAX (256 * 1024)
-#define END_TOKEN	"<!--XSUPERVISOR:END-->"
-_Static_assert(sizeof(BEGIN_TOKEN) - 2 <= EVENTS_HELD_MAX &&
-		   sizeof(END_TOKEN) - 2 <= EVENTS_HELD_MAX,
-	       "capture mode holds back at most EVENTS_HELD_MAX bytes");
-
-struct event {
-	int refs;
-	enum event_type type;
-	long long serial; /* -1 until a pool takes it */
-	size_t len;	  /* payload bytes */
-	char payload[];
-};
-
-struct qent {
-	struct qent *next;
-	struct event *ev;
-	long long pool_serial;
-};
-
-struct pool {
-	struct pool *next;
-	struct pgroup *group;
-	event_mask mask;
-	long long serial;
-	long long cap; /* buffer_size */
-	struct qent *head, *tail;
-	size_t n;
-};
-
-/* capture mode on one channel (supervisord's POutputDispatcher capturelog) */
-struct capture {
-	bool on;
-	struct buf held; /* the end of the last piece, which may begin a token */
-	struct buf data; /* what was captured so far */
-};
-
-struct proc_events {
-	struct process *proc;
-	struct capture cap[2];
-	/* an [eventlistener:x] */
-	struct pool *pool;
-	struct listener_proto proto;
-	struct qent *cur; /* the event it is busy with */
-	bool gone;	  /* its child was reaped with cur still set */
-	ev_io wio;	  /* its stdin, while an envelope is partly written */
-	struct buf out;
-	size_t off;
-	struct buf result; /* result_handler=supervisor_stdout:event_handler: the result's text */
-};
-
 static struct supervisor *bus_sv;
 static struct pool *pools;
 static long long global_serial = -1;
 static ev_periodic tick_w;
 static long long tick_last[3];
-static struct buf outbuf;      /* what events_output hands back */
-static struct buf payload_buf; /* the payload being made */
-
-/* --- payload text --- */
-
-/* Python's strict UTF-8: no overlongs, no surrogates, nothing past U+10FFFF. */
-static bool utf8_valid(const unsigned char *s, size_t n)
-{
-	for (size_t i = 0; i < n;) {
-		unsigned c = s[i];
-		size_t k;
-		unsigned min, cp;
-		if (c < 0x80) {
-			i++;
-			continue;
-		} else if (c >= 0xc2 && c <= 0xdf) {
-			k = 1, min = 0x80, cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			k = 2, min = 0x800, cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			k = 3, min = 0x10000, cp = c & 0x07;
-		} else {
-			return false;
-		}
-		if (n - i <= k)
-			return false;
-		for (size_t j = 1; j <= k; j++) {
-			if ((s[i + j] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (s[i + j] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		i += k + 1;
-	}
-	return true;
-}
-
-/* Python's repr() of bytes */
-static void bytes_repr(struct buf *b, const unsigned char *s, size_t n)
-{
-	char q = memchr(s, '\'', n) && !memchr(s, '"', n) ? '"' : '\'';
-	buf_putc(b, 'b');
-	buf_putc(b, q);
-	for (size_t i = 0; i < n; i++) {
-		unsigned c = s[i];
-		if (c == (unsigned char)q || c == '\\')
-			buf_printf(b, "\\%c", c);
-		else if (c == '\t')
-			buf_puts(b, "\\t");
-		else if (c == '\n')
-			buf_puts(b, "\\n");
-		else if (c == '\r')
-			buf_puts(b, "\\r");
-		else if (c < 0x20 || c >= 0x7f)
-			buf_printf(b, "\\x%02x", c);
-		else
-			buf_putc(b, (char)c);
-	}
-	buf_putc(b, q);
-}
-
-bool events_append_text(struct buf *b, const char *data, size_t n)
-{
-	if (utf8_valid((const unsigned char *)data, n))
-		return buf_append(b, data, n);
-	buf_puts(b, "Undecodable: ");
-	bytes_repr(b, (const unsigned char *)data, n);
-	return !b->failed;
-}
-
-size_t events_payload_chars(const char *p, size_t n)
-{
-	/* the header's len is the payload's length as a Python string: continuation bytes do
-	 * not count */
-	size_t chars = 0;
-	for (size_t i = 0; i < n; i++)
-		chars += ((unsigned char)p[i] & 0xc0) != 0x80;
-	return chars;
-}
+struct buf events_payload; /* the payload being made */
 
 /* --- events and pools --- */
 
-static bool anyone_wants(enum event_type t)
+bool events_wanted(enum event_type t)
 {
 	for (struct pool *pl = pools; pl; pl = pl->next)
 		if (event_type_matches(pl->mask, t))
@@ -381,8 +250,7 @@ static void notify(struct event *ev)
 		dispatch_ready(pl);
 }
 
-/* Makes the event from a payload built in b (which is reset), and sends it. */
-static void notify_payload(enum event_type t, struct buf *b)
+void events_notify_payload(enum event_type t, struct buf *b)
 {
 	if (b->failed) {
 		log_error("out of memory: event %s dropped", event_type_name(t));
@@ -408,7 +276,7 @@ static void notify_payload(enum event_type t, struct buf *b)
 
 static bool ticks_wanted(void)
 {
-	return anyone_wants(EV_TICK_5) || anyone_wants(EV_TICK_60) || anyone_wants(EV_TICK_3600);
+	return events_wanted(EV_TICK_5) || events_wanted(EV_TICK_60) || events_wanted(EV_TICK_3600);
 }
 
 static void tick_cb(struct ev_loop *loop, ev_periodic *w, int revents)
@@ -419,8 +287,8 @@ static void tick_cb(struct ev_loop *loop, ev_periodic *w, int revents)
 	(void)revents;
 	int n = events_ticks_due(tick_last, ev_now(loop), types, when);
 	for (int i = 0; i < n; i++) {
-		buf_printf(&payload_buf, "when:%lld", when[i]);
-		notify_payload(types[i], &payload_buf);
+		buf_printf(&events_payload, "when:%lld", when[i]);
+		events_notify_payload(types[i], &events_payload);
 	}
 }
 
@@ -467,9 +335,30 @@ int events_ticks_due(long long last[3], double now, enum event_type types[3], lo
 	return n;
 }
 
-void events_init(struct supervisor *sv)
+static void state_changed(void *ctx, struct process *p, enum proc_state from, bool expected,
+			  pid_t pid)
+{
+	(void)ctx;
+	events_process_state(p, from, expected, pid);
+}
+
+static void group_changed(struct pgroup *g, bool added)
+{
+	if (added)
+		events_group_added(g);
+	else
+		events_group_removed(g);
+}
+
+void events_attach(struct supervisor *sv)
 {
 	bus_sv = sv;
+	sv->bus = (struct bus_hooks){.child_gone = events_child_gone,
+				     .output = events_output,
+				     .listener_output = events_listener_output,
+				     .group_changed = group_changed,
+				     .supervisor_state = events_supervisor_state};
+	supervisor_observe(sv, state_changed, NULL);
 	ev_periodic_init(&tick_w, tick_cb, 0.001, 5, 0);
 	for (int i = 0; i < 3; i++)
 		tick_last[i] = -1;
@@ -489,13 +378,6 @@ static struct proc_events *proc_events_new(struct process *p)
 	return pe;
 }
 
-static void capture_clear(struct capture *c)
-{
-	c->on = false;
-	buf_free(&c->held);
-	buf_free(&c->data);
-}
-
 static void proc_events_free(struct process *p)
 {
 	struct proc_events *pe = p->events;
@@ -513,10 +395,10 @@ static void proc_events_free(struct process *p)
 
 static void notify_group(enum event_type t, const char *name)
 {
-	if (!anyone_wants(t))
+	if (!events_wanted(t))
 		return;
-	buf_printf(&payload_buf, "groupname:%s\n", name);
-	notify_payload(t, &payload_buf);
+	buf_printf(&events_payload, "groupname:%s\n", name);
+	events_notify_payload(t, &events_payload);
 }
 
 void events_group_added(struct pgroup *g)
@@ -592,9 +474,9 @@ static void notify_state(struct process *p, enum proc_state from, enum proc_stat
 			 pid_t pid)
 {
 	enum event_type t = state_event(to);
-	if (!anyone_wants(t))
+	if (!events_wanted(t))
 		return;
-	struct buf *b = &payload_buf;
+	struct buf *b = &events_payload;
 	buf_printf(b, "processname:%s groupname:%s from_state:%s", p->conf->name,
 		   p->group->conf->name, proc_state_name(from));
 	switch (to) {
@@ -613,7 +495,7 @@ static void notify_state(struct process *p, enum proc_state from, enum proc_stat
 	default:
 		break;
 	}
-	notify_payload(t, b);
+	events_notify_payload(t, b);
 }
 
 void events_process_state(struct process *p, enum proc_state from, bool expected, pid_t pid)
@@ -658,129 +540,19 @@ void events_child_gone(struct process *p)
 
 void events_supervisor_state(enum event_type t)
 {
-	if (anyone_wants(t))
-		notify_payload(t, &payload_buf);
+	if (events_wanted(t))
+		events_notify_payload(t, &events_payload);
 }
 
 void events_remote(const char *type, size_t type_len, const char *data, size_t data_len)
 {
-	if (!anyone_wants(EV_REMOTE_COMMUNICATION))
+	if (!events_wanted(EV_REMOTE_COMMUNICATION))
 		return;
-	buf_puts(&payload_buf, "type:");
-	buf_append(&payload_buf, type, type_len);
-	buf_putc(&payload_buf, '\n');
-	buf_append(&payload_buf, data, data_len);
-	notify_payload(EV_REMOTE_COMMUNICATION, &payload_buf);
-}
-
-/* --- output: PROCESS_LOG_* and capture mode --- */
-
-static void notify_output(struct process *p, enum event_type t, int channel, const char *data,
-			  size_t n)
-{
-	if (!anyone_wants(t))
-		return;
-	struct buf *b = &payload_buf;
-	buf_printf(b, "processname:%s groupname:%s pid:%d", p->conf->name, p->group->conf->name,
-		   (int)p->pid);
-	if (t == EV_PROCESS_LOG_STDOUT || t == EV_PROCESS_LOG_STDERR)
-		buf_printf(b, " channel:%s", channel == 2 ? "stderr" : "stdout");
-	buf_putc(b, '\n');
-	events_append_text(b, data, n);
-	notify_payload(t, b);
-}
-
-/* supervisord's _log(): a piece goes to the normal log or the capture, and to PROCESS_LOG_*. */
-static void log_piece(struct process *p, int channel, struct capture *c, const char *s, size_t n)
-{
-	if (n == 0)
-		return;
-	const struct log_conf *lc = channel == 2 ? &p->conf->err : &p->conf->out;
-	if (c && c->on) {
-		/* supervisord's BoundIO: a write that would pass the bound first drops as many
-		 * bytes from the front as it adds */
-		if (c->data.len + n > (size_t)lc->capture_maxbytes)
-			buf_consume(&c->data, n < c->data.len ? n : c->data.len);
-		buf_append(&c->data, s, n);
-	} else {
-		buf_append(&outbuf, s, n);
-	}
-	if (lc->events_enabled)
-		notify_output(p, channel == 2 ? EV_PROCESS_LOG_STDERR : EV_PROCESS_LOG_STDOUT,
-			      channel, s, n);
-}
-
-/* The longest end of s that is a start of token. */
-static size_t prefix_at_end(const char *s, size_t n, const char *token)
-{
-	size_t l = strlen(token) - 1;
-	for (; l > 0; l--)
-		if (l <= n && memcmp(s + n - l, token, l) == 0)
-			return l;
-	return 0;
-}
-
-static void capture_toggle(struct process *p, int channel, struct capture *c)
-{
-	c->on = !c->on;
-	if (c->on)
-		return;
-	notify_output(
-	    p, channel == 2 ? EV_PROCESS_COMMUNICATION_STDERR : EV_PROCESS_COMMUNICATION_STDOUT,
-	    channel, c->data.data ? c->data.data : "", c->data.len);
-	log_debug("'%s' %s emitted a comm event", p->conf->name,
-		  channel == 2 ? "stderr" : "stdout");
-	buf_reset(&c->data);
-}
-
-void events_output(struct process *p, int channel, char **data, size_t *n)
-{
-	const struct log_conf *lc = channel == 2 ? &p->conf->err : &p->conf->out;
-	struct proc_events *pe = p->events;
-	if (channel == 1 && p->conf->kind == KIND_EVENTLISTENER)
-		return; /* a listener's stdout is its protocol (events_listener_output) */
-	if (!lc->capture_maxbytes || !pe) {
-		if (lc->events_enabled)
-			notify_output(p,
-				      channel == 2 ? EV_PROCESS_LOG_STDERR : EV_PROCESS_LOG_STDOUT,
-				      channel, *data, *n);
-		return;
-	}
-	struct capture *c = &pe->cap[channel == 2];
-	buf_reset(&outbuf);
-	buf_append(&c->held, *data, *n);
-	if (c->held.failed) {
-		/* out of memory: the piece is logged as it is, outside capture mode */
-		buf_reset(&c->held);
-		return;
-	}
-	struct buf in = c->held;
-	c->held = (struct buf){0};
-	const char *s = in.data;
-	size_t len = in.len;
-	while (len > 0) {
-		const char *token = c->on ? END_TOKEN : BEGIN_TOKEN;
-		size_t tl = strlen(token);
-		const char *at = memmem(s, len, token, tl);
-		if (!at) {
-			size_t keep = prefix_at_end(s, len, token);
-			log_piece(p, channel, c, s, len - keep);
-			buf_append(&c->held, s + len - keep, keep);
-			break;
-		}
-		log_piece(p, channel, c, s, (size_t)(at - s));
-		capture_toggle(p, channel, c);
-		len -= (size_t)(at - s) + tl;
-		s = at + tl;
-	}
-	buf_free(&in);
-	if (outbuf.failed) {
-		buf_reset(&outbuf);
-		*n = 0;
-		return;
-	}
-	*data = outbuf.data ? outbuf.data : *data;
-	*n = outbuf.len;
+	buf_puts(&events_payload, "type:");
+	buf_append(&events_payload, type, type_len);
+	buf_putc(&events_payload, '\n');
+	buf_append(&events_payload, data, data_len);
+	events_notify_payload(EV_REMOTE_COMMUNICATION, &events_payload);
 }
 
 /* --- a listener's side of the protocol --- */
@@ -913,6 +685,6 @@ void events_free(void)
 		ev_ref(bus_sv->loop);
 		ev_periodic_stop(bus_sv->loop, &tick_w);
 	}
-	buf_free(&payload_buf);
-	buf_free(&outbuf);
+	buf_free(&events_payload);
+	capture_free();
 }

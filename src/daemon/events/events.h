@@ -6,7 +6,8 @@
  * listener's stdin without blocking, one at a time, and a listener that does not read only
  * fills its pool's buffer.
  *
- * The calls below are hooks: the daemon calls them where things happen.
+ * Core does not call this room: events_attach() hands core the bus's hooks (struct bus_hooks)
+ * and subscribes to state changes, so calls go one way, events -> core.
  */
 #ifndef PIDVISOR_EVENTS_H
 #define PIDVISOR_EVENTS_H
@@ -23,8 +24,9 @@ struct process;
 struct pgroup;
 struct buf;
 
-/* Before the first group is added, and when pidvisor exits. */
-void events_init(struct supervisor *sv);
+/* Before the first group is added (sets sv->bus and observes sv's state changes), and when
+ * pidvisor exits. */
+void events_attach(struct supervisor *sv);
 void events_free(void);
 
 /* A group was added (a listener pool subscribes), or is about to be removed (a pool
@@ -42,9 +44,7 @@ void events_child_gone(struct process *p);
  * mode (PROCESS_COMMUNICATION_*). On return *data, *n are what the logs get: capture mode takes
  * bytes out of it (then *data points into a buffer of the bus, valid until the next call). */
 void events_output(struct process *p, int channel, char **data, size_t *n);
-/* How many bytes capture mode may hold back and give back with the next piece (a capture
- * token's length minus one): what events_output can return beyond what it was given. */
-#define EVENTS_HELD_MAX 23
+/* (BUS_HELD_MAX, in supervisor.h: what capture mode may give back beyond what it was given) */
 /* Bytes a listener wrote on its stdout: its side of the protocol. */
 void events_listener_output(struct process *p, const char *data, size_t n);
 

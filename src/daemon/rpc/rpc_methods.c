@@ -15,6 +15,7 @@
 #include "log_target.h"
 #include "mainlog.h"
 #include "passwd.h"
+#include "ready.h"
 #include "rpc_internal.h"
 #include "schedule.h"
 #include "signals.h"
@@ -176,6 +177,7 @@ void rpc_describe(const struct process *p, time_t now, char *buf, size_t n)
 	default:
 		buf[0] = '\0';
 	}
+	ready_describe(p, buf, n);
 	schedule_describe(p, buf, n);
 }
 
@@ -186,6 +188,8 @@ static void pidvisor_members(struct xr_value *st, const struct process *p)
 	const char *health = health_of(p);
 	if (health)
 		xr_struct_set(st, "health", xr_string(health));
+	if (p->conf->ready.kind == READY_NOTIFY)
+		xr_struct_set(st, "status_text", xr_string(ready_status_text(p)));
 	const struct dep_list *deps = &p->conf->depends_on;
 	if (!deps->n)
 		return;
@@ -384,6 +388,10 @@ void rpc_add_group(struct rpc_server *rs, const struct args *a, struct rpc_answe
 		return;
 	}
 	struct pgroup *g = supervisor_add_group(rs->sv, gc);
+	if (!g) {
+		rpc_fault(out, XR_FAILED, "out of memory");
+		return;
+	}
 	log_info("added process group %s", name);
 	for (size_t i = 0; i < g->nprocs; i++)
 		supervisor_tick_process(rs->sv, g->procs[i]);

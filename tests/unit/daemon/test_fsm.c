@@ -606,6 +606,91 @@ static void test_state_names_and_sets(void **state)
 	assert_false(proc_state_signallable(PS_BACKOFF));
 }
 
+/* A ready= program spawned at `now`, STARTING. */
+static struct fsm ready_spawned(const struct fsm_params *p, double now)
+{
+	struct fsm f = {.state = PS_STOPPED};
+	step(&f, p, FSM_START, now);
+	step(&f, p, FSM_SPAWNED, now);
+	assert_int_equal(f.state, PS_STARTING);
+	return f;
+}
+
+/* ready=: STARTING until the program says so, RUNNING once ready and startsecs passed */
+static void test_ready_waits_for_the_program(void **state)
+{
+	struct fsm_params p = params();
+	p.need_ready = true;
+	p.ready_timeout = 60;
+	struct fsm f = ready_spawned(&p, 100);
+	step(&f, &p, FSM_TICK, 105);
+	assert_int_equal(f.state, PS_STARTING);
+	assert_true(fsm_deadline(&f, &p) == 160);
+	step(&f, &p, FSM_READY, 106);
+	assert_int_equal(f.state, PS_RUNNING);
+	assert_true(f.ready);
+
+	/* ready early: startsecs still applies */
+	struct fsm g = ready_spawned(&p, 100);
+	step(&g, &p, FSM_READY, 100.5);
+	assert_int_equal(g.state, PS_STARTING);
+	assert_true(fsm_deadline(&g, &p) == 101);
+	struct fsm_actions a = step(&g, &p, FSM_TICK, 101);
+	assert_int_equal(g.state, PS_RUNNING);
+	assert_int_equal(a.note, NOTE_RUNNING);
+
+	/* a new spawn forgets the last run's readiness */
+	struct fsm_event ev = {.type = FSM_SPAWNED, .now = 200};
+	fsm_step(&g, &p, &ev, &a);
+	assert_false(g.ready);
+	fsm_free(&f);
+	fsm_free(&g);
+}
+
+static void test_ready_timeout_is_a_failed_start(void **state)
+{
+	struct fsm_params p = params();
+	p.need_ready = true;
+	p.ready_timeout = 5;
+	struct fsm f = ready_spawned(&p, 100);
+	/* EXTEND_TIMEOUT_USEC moves the deadline */
+	struct fsm_event ev = {.type = FSM_EXTEND, .now = 104, .extend = 3};
+	struct fsm_actions a;
+	fsm_step(&f, &p, &ev, &a);
+	assert_true(fsm_deadline(&f, &p) == 107);
+	a = step(&f, &p, FSM_TICK, 105);
+	assert_false(a.flags & FSM_DO_SIGNAL);
+	a = step(&f, &p, FSM_TICK, 107);
+	assert_int_equal(a.note, NOTE_NOT_READY);
+	assert_true(a.flags & FSM_DO_SIGNAL);
+	assert_int_equal(a.signal, 15);
+	assert_int_equal(f.state, PS_STARTING);
+	/* too late to be ready now; stopwaitsecs later, SIGKILL */
+	step(&f, &p, FSM_READY, 108);
+	assert_int_equal(f.state, PS_STARTING);
+	a = step(&f, &p, FSM_TICK, 117);
+	assert_int_equal(a.signal, 9);
+	exited(&f, &p, 117.5, -1);
+	assert_int_equal(f.state, PS_BACKOFF);
+	assert_string_equal(f.spawnerr, "not ready within 5 seconds (ready_timeout)");
+	assert_int_equal(f.backoff, 1);
+	fsm_free(&f);
+}
+
+static void test_exit_before_ready_is_a_failed_start(void **state)
+{
+	struct fsm_params p = params();
+	p.need_ready = true;
+	p.ready_timeout = 0; /* waits for ever */
+	struct fsm f = ready_spawned(&p, 100);
+	assert_true(fsm_deadline(&f, &p) == 0);
+	exited(&f, &p, 500, 0);
+	assert_int_equal(f.state, PS_BACKOFF);
+	assert_string_equal(f.spawnerr,
+			    "Exited before it was ready (process log may have details)");
+	fsm_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -632,6 +717,9 @@ int main(void)
 	    cmocka_unit_test(test_backoff_delays),
 	    cmocka_unit_test(test_spawn_error_is_kept_whole),
 	    cmocka_unit_test(test_retry_forever_never_gives_up),
+	    cmocka_unit_test(test_ready_waits_for_the_program),
+	    cmocka_unit_test(test_ready_timeout_is_a_failed_start),
+	    cmocka_unit_test(test_exit_before_ready_is_a_failed_start),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

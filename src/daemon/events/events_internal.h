@@ -1,0 +1,72 @@
+/* What the event bus's files share: the event, a pool's FIFO, a process's part of the bus, and
+ * the calls between the bus (events.c), capture mode and PROCESS_LOG_* (capture.c). */
+#ifndef PIDVISOR_EVENTS_INTERNAL_H
+#define PIDVISOR_EVENTS_INTERNAL_H
+
+#include <ev.h>
+
+#include "buf.h"
+#include "events.h"
+#include "listener.h"
+
+/* A result kept for the supervisor_stdout handler (an event's payload: one read of output) */
+#define RESULT_KEEP_MAX (256 * 1024)
+
+struct event {
+	int refs;
+	enum event_type type;
+	long long serial; /* -1 until a pool takes it */
+	size_t len;	  /* payload bytes */
+	char payload[];
+};
+
+struct qent {
+	struct qent *next;
+	struct event *ev;
+	long long pool_serial;
+};
+
+struct pool {
+	struct pool *next;
+	struct pgroup *group;
+	event_mask mask;
+	long long serial;
+	long long cap; /* buffer_size */
+	struct qent *head, *tail;
+	size_t n;
+};
+
+/* capture mode on one channel (supervisord's POutputDispatcher capturelog) */
+struct capture {
+	bool on;
+	struct buf held; /* the end of the last piece, which may begin a token */
+	struct buf data; /* what was captured so far */
+};
+
+struct proc_events {
+	struct process *proc;
+	struct capture cap[2];
+	/* an [eventlistener:x] */
+	struct pool *pool;
+	struct listener_proto proto;
+	struct qent *cur; /* the event it is busy with */
+	bool gone;	  /* its child was reaped with cur still set */
+	ev_io wio;	  /* its stdin, while an envelope is partly written */
+	struct buf out;
+	size_t off;
+	struct buf result; /* result_handler=supervisor_stdout:event_handler: the result's text */
+};
+
+/* The payload being made (reset by notify_payload). */
+extern struct buf events_payload;
+/* Whether any pool subscribes to t (or a parent of it). */
+bool events_wanted(enum event_type t);
+/* Makes the event from a payload built in b (which is reset), and sends it. */
+void events_notify_payload(enum event_type t, struct buf *b);
+
+/* capture.c: leaves capture mode and drops what a channel held or captured */
+void capture_clear(struct capture *c);
+/* what events_output() hands back, freed when pidvisor exits */
+void capture_free(void);
+
+#endif

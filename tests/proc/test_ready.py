@@ -1,0 +1,155 @@
+"""ready= as PID 1 of a PID namespace: a program that announces its readiness itself (sd_notify
+on NOTIFY_SOCKET, s6's notification-fd, a line of its output) stays STARTING until it does;
+ready_timeout; depends_on=x:ready; and real php-fpm with no wrapper."""
+import glob
+import os
+import re
+import shutil
+import socket
+import subprocess
+
+import pytest
+
+from harness import PIDVISOR, wait_until
+
+# Prints a line, then waits for ./go and says READY=1 (with a STATUS=) on $NOTIFY_SOCKET.
+NOTIFY = """
+import os, socket, sys, time
+print("booting", flush=True)
+while not os.path.exists(sys.argv[1]):
+    time.sleep(0.02)
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.sendto(b"STATUS=serving 3 clients\\nREADY=1", os.environ["NOTIFY_SOCKET"])
+while True:
+    time.sleep(1)
+"""
+
+
+def ctl_status(d):
+    return subprocess.run([PIDVISOR, "ctl", "-c", str(d.conf_path), "status"],
+                          capture_output=True, text=True).stdout
+
+
+def write(tmp_path, name, text):
+    (tmp_path / name).write_text(text)
+    return tmp_path / name
+
+
+def test_notify_ready_after_the_program_says_so(run, tmp_path):
+    write(tmp_path, "notify.py", NOTIFY)
+    conf = (f"[program:web]\ncommand=python3 -u {tmp_path}/notify.py {tmp_path}/go\n"
+            "startsecs=0\nready=notify\n\n")
+    d = run("pidvisor", conf, control=True)
+    d.wait_settled({"web": "STARTING"})
+    wait_until(lambda: "booting" in (tmp_path / "stdout.txt").read_text() or
+               glob.glob(f"{tmp_path}/web-stdout*"), what="the program's first line")
+    # a sender that is not the program (here: outside its namespace) is not heard
+    path = glob.glob(f"{tmp_path}/pidvisor-notify.*/web.sock")
+    assert len(path) == 1, path
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.sendto(b"READY=1", path[0])
+    d.wait_log(r"web: ignored a notify message from pid \d+, not the program's")
+    assert d.states()["web"] == "STARTING"
+    assert re.search(r"web\s+STARTING\s+not ready yet \(ready=notify\)", ctl_status(d))
+    check = [PIDVISOR, "check", "--ready", "-c", str(d.conf_path)]
+    assert subprocess.run(check, capture_output=True).returncode != 0
+    (tmp_path / "go").touch()
+    d.wait_log(r"success: web entered RUNNING state, process is ready \(ready=notify\)")
+    d.wait_settled({"web": "RUNNING"})
+    assert re.search(r"web\s+RUNNING\s+pid \d+, uptime \S+, serving 3 clients", ctl_status(d))
+    assert subprocess.run(check, capture_output=True).returncode == 0
+    log = d.log()
+    assert log.index("ready: web says it is ready") < log.index("success: web entered RUNNING")
+
+
+@pytest.mark.parametrize("ready, says, how", [
+    # a line of its output (stderr here), matched by a POSIX extended regex
+    ("log:ready to accept (connections|queries)$",
+     "echo database system is ready to accept connections >&2", "log"),
+    # s6's notification-fd: a newline on fd 5
+    ("fd:5", "echo >&5", "fd"),
+])
+def test_log_and_fd_ready(run, tmp_path, ready, says, how):
+    conf = ("[program:db]\ncommand=sh -c 'echo starting; until [ -e %(here)s/go ]; do sleep 0.02;"
+            f" done; {says}; exec sleep 1000'\nstartsecs=0\nready={ready}\n\n")
+    d = run("pidvisor", conf, control=True)
+    d.wait_settled({"db": "STARTING"})
+    (tmp_path / "go").touch()
+    d.wait_log(rf"ready: db says it is ready \(ready={how}\)")
+    d.wait_settled({"db": "RUNNING"})
+
+
+def test_ready_timeout_is_a_failed_start(run, tmp_path):
+    conf = ("[program:mute]\ncommand=sleep 1000\nstartsecs=0\nready=notify\n"
+            "ready_timeout=300ms\nstartretries=1\n\n")
+    d = run("pidvisor", conf, control=True)
+    d.wait_log(r"not ready: mute did not say it is ready within 0.3 seconds \(ready_timeout\)")
+    d.wait_log(r"gave up: mute entered FATAL state", timeout=30)
+    assert "success: mute" not in d.log()
+    assert re.search(r"mute\s+FATAL\s+not ready within 0.3 seconds", ctl_status(d))
+
+
+def test_dependent_waits_for_ready(run, tmp_path):
+    write(tmp_path, "notify.py", NOTIFY)
+    conf = (f"[program:db]\ncommand=python3 -u {tmp_path}/notify.py {tmp_path}/go\n"
+            "startsecs=0\nready=notify\n\n"
+            "[program:app]\ncommand=sleep 1000\nstartsecs=0\ndepends_on=db:ready\n\n")
+    d = run("pidvisor", conf, control=True)
+    d.wait_settled({"db": "STARTING"})
+    wait_until(lambda: "waiting for db (ready)" in ctl_status(d), what="app waiting")
+    assert "spawned: 'app'" not in d.log()
+    (tmp_path / "go").touch()
+    d.wait_log(r"spawned: 'app'")
+    log = d.log()
+    assert log.index("success: db entered RUNNING") < log.index("spawned: 'app'")
+
+
+@pytest.mark.parametrize("value, why", [
+    ("log:(", r"ready: 'log:\(' is not a valid POSIX extended regex"),
+    ("fd:2", r"ready: 'fd:2' does not name a descriptor from 3 to 1023"),
+    ("sd", r"ready: 'sd' is not one of notify, fd:N, log:REGEX"),
+])
+def test_check_config_refuses_a_bad_ready(tmp_path, value, why):
+    conf = write(tmp_path, "p.conf", f"[supervisord]\n[program:x]\ncommand=sleep 1\nready={value}\n")
+    r = subprocess.run([PIDVISOR, "--check-config", "-c", str(conf)], capture_output=True,
+                       text=True)
+    assert r.returncode == 2, r
+    assert re.search(rf"p.conf:4: \[program:x\] {why}", r.stdout + r.stderr), r
+
+
+def test_ready_condition_needs_a_ready_key(tmp_path):
+    conf = write(tmp_path, "p.conf", "[supervisord]\n[program:db]\ncommand=sleep 1\n\n"
+                 "[program:app]\ncommand=sleep 1\ndepends_on=db:ready\n")
+    r = subprocess.run([PIDVISOR, "--check-config", "-c", str(conf)], capture_output=True,
+                       text=True)
+    assert r.returncode == 2, r
+    assert "'db:ready' needs a ready= key in [program:db]" in r.stdout + r.stderr
+
+
+def php_fpm():
+    found = shutil.which("php-fpm") or sorted(glob.glob("/usr/sbin/php-fpm*"))
+    return found if isinstance(found, str) else (found[-1] if found else None)
+
+
+def test_real_php_fpm_becomes_ready_through_notify_socket(run, tmp_path):
+    fpm = php_fpm()
+    if not fpm:
+        pytest.skip("php-fpm is not installed (apt-get install php-fpm)")
+    write(tmp_path, "fpm.conf", f"""[global]
+error_log = /proc/self/fd/2
+pid = {tmp_path}/fpm.pid
+[www]
+listen = {tmp_path}/fpm.sock
+pm = static
+pm.max_children = 1
+""")
+    user = "" if os.geteuid() else "user=root\n"
+    conf = (f"[program:fpm]\ncommand={fpm} -F -R -y {tmp_path}/fpm.conf\nstartsecs=0\n"
+            f"ready=notify\nready_timeout=30\n{user}\n"
+            "[program:app]\ncommand=sleep 1000\nstartsecs=0\ndepends_on=fpm:ready\n\n")
+    d = run("pidvisor", conf, control=True)
+    d.wait_log(r"ready: fpm says it is ready \(ready=notify\)")
+    d.wait_settled({"fpm": "RUNNING", "app": "RUNNING"})
+    log = d.log()
+    assert log.index("success: fpm entered RUNNING") < log.index("spawned: 'app'")
+    assert re.search(r"fpm\s+RUNNING\s+pid \d+, uptime \S+, \S", ctl_status(d))
