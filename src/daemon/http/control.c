@@ -32,13 +32,15 @@
 #define LINGER_S   2.0
 #define RETRY_S	   1.0 /* accept again after EMFILE even if none of ours closed */
 
-enum { L_UNIX, L_INET };
+enum { EP_UNIX, EP_INET };
 
-struct listener {
+/* A listening socket, unix or inet (not called a listener: that word is the event listeners',
+ * src/daemon/events/). */
+struct endpoint {
 	ev_io io;
 	ev_timer retry; /* runs while accepting is paused by EMFILE/ENFILE */
 	int fd;		/* -1: not listening */
-	int kind;	/* L_UNIX or L_INET: which section of the live config applies */
+	int kind;	/* EP_UNIX or EP_INET: which section of the live config applies */
 	bool paused;
 	bool told; /* the pause was logged: once until an accept succeeds again */
 	/* fixed per connection at accept: a reload's new values apply to new connections */
@@ -79,7 +81,7 @@ struct conn {
 	enum conn_wait wait;
 	ev_tstamp since; /* when `wait` began, or the last bytes written in W_WRITE */
 	int fd;
-	struct listener *l;
+	struct endpoint *ep;
 	struct http_parser parser;
 	struct buf in;	/* received, not yet parsed */
 	struct buf out; /* to send, from out_off */
@@ -99,7 +101,7 @@ struct conn {
 struct control {
 	struct supervisor *sv;
 	struct rpc_server rpc;
-	struct listener listeners[2]; /* L_UNIX, L_INET */
+	struct endpoint endpoints[2]; /* EP_UNIX, EP_INET */
 	struct conn *conns;
 	size_t npending;
 	unsigned long long requests; /* answered or refused, for /metrics */
@@ -116,38 +118,38 @@ static bool busy(const struct conn *c)
 /* A connection owed an answer is never closed to make room, so they may hold at most half of
  * max_connections: the other half is always there for ctl (1,100 starts waiting on a program
  * that never became ready locked every client out). */
-static size_t pending_max(const struct listener *l);
+static size_t pending_max(const struct endpoint *ep);
 
 static void pending_added(struct conn *c)
 {
-	c->l->npending++;
-	c->l->ctl->npending++;
+	c->ep->npending++;
+	c->ep->ctl->npending++;
 }
 
 static void pending_done(struct conn *c)
 {
-	c->l->npending--;
-	c->l->ctl->npending--;
+	c->ep->npending--;
+	c->ep->ctl->npending--;
 }
 
 /* supervisord's GET action URLs are taken where no stranger's page can reach them: a unix
  * socket, or loopback (with a password they are taken anywhere). */
-static bool listener_trusted(const struct listener *l)
+static bool endpoint_trusted(const struct endpoint *ep)
 {
-	if (l->kind == L_UNIX)
+	if (ep->kind == EP_UNIX)
 		return true;
-	return l->port && net_port_is_loopback(l->port);
+	return ep->port && net_port_is_loopback(ep->port);
 }
 
-static const struct http_server_conf *listener_conf(const struct listener *l)
+static const struct http_server_conf *endpoint_conf(const struct endpoint *ep)
 {
-	const struct config *cfg = l->ctl->sv->cfg;
-	return l->kind == L_UNIX ? &cfg->unix_server : &cfg->inet_server;
+	const struct config *cfg = ep->ctl->sv->cfg;
+	return ep->kind == EP_UNIX ? &cfg->unix_server : &cfg->inet_server;
 }
 
-static const char *listener_section(const struct listener *l)
+static const char *endpoint_section(const struct endpoint *ep)
 {
-	return l->kind == L_UNIX ? "[unix_http_server]" : "[inet_http_server]";
+	return ep->kind == EP_UNIX ? "[unix_http_server]" : "[inet_http_server]";
 }
 
 static size_t out_pending(const struct conn *c)
@@ -155,51 +157,52 @@ static size_t out_pending(const struct conn *c)
 	return c->out.len - c->out_off;
 }
 
-/* The listener's watchers must not keep the loop running at shutdown: unref'd while active. */
-static void listener_watch(struct listener *l, bool on)
+/* An endpoint's watchers must not keep the loop running at shutdown: unref'd while active. */
+static void endpoint_watch(struct endpoint *ep, bool on)
 {
-	struct ev_loop *loop = l->ctl->sv->loop;
-	ev_watcher *w = l->paused ? (ev_watcher *)&l->retry : (ev_watcher *)&l->io;
+	struct ev_loop *loop = ep->ctl->sv->loop;
+	ev_watcher *w = ep->paused ? (ev_watcher *)&ep->retry : (ev_watcher *)&ep->io;
 	if (on == ev_is_active(w))
 		return;
 	if (on) {
-		if (l->paused)
-			ev_timer_start(loop, &l->retry);
+		if (ep->paused)
+			ev_timer_start(loop, &ep->retry);
 		else
-			ev_io_start(loop, &l->io);
+			ev_io_start(loop, &ep->io);
 		ev_unref(loop);
 	} else {
 		ev_ref(loop);
-		if (l->paused)
-			ev_timer_stop(loop, &l->retry);
+		if (ep->paused)
+			ev_timer_stop(loop, &ep->retry);
 		else
-			ev_io_stop(loop, &l->io);
+			ev_io_stop(loop, &ep->io);
 	}
 }
 
-/* Out of fds: stop polling the listener (it would report the same pending connect forever)
+/* Out of fds: stop polling the endpoint (it would report the same pending connect forever)
  * until one of ours closes or RETRY_S passes. */
-static void listener_pause(struct listener *l, int err)
+static void endpoint_pause(struct endpoint *ep, int err)
 {
-	if (l->paused)
+	if (ep->paused)
 		return;
-	if (!l->told)
+	if (!ep->told)
 		log_warn("control: %s cannot accept: %s; not accepting for now",
-			 listener_section(l), strerror(err));
-	l->told = true;
-	listener_watch(l, false);
-	l->paused = true;
-	ev_timer_set(&l->retry, RETRY_S, RETRY_S); /* repeating: stays active, so the unref holds */
-	listener_watch(l, true);
+			 endpoint_section(ep), strerror(err));
+	ep->told = true;
+	endpoint_watch(ep, false);
+	ep->paused = true;
+	ev_timer_set(&ep->retry, RETRY_S,
+		     RETRY_S); /* repeating: stays active, so the unref holds */
+	endpoint_watch(ep, true);
 }
 
-static void listener_resume(struct listener *l)
+static void endpoint_resume(struct endpoint *ep)
 {
-	if (!l->paused || l->fd < 0)
+	if (!ep->paused || ep->fd < 0)
 		return;
-	listener_watch(l, false);
-	l->paused = false;
-	listener_watch(l, true);
+	endpoint_watch(ep, false);
+	ep->paused = false;
+	endpoint_watch(ep, true);
 }
 
 static void conn_update_io(struct conn *c);
@@ -209,7 +212,7 @@ static void tail_free(struct conn *c)
 {
 	if (!c->tail)
 		return;
-	ev_timer_stop(c->l->ctl->sv->loop, &c->tail->timer);
+	ev_timer_stop(c->ep->ctl->sv->loop, &c->tail->timer);
 	free(c->tail->path);
 	free(c->tail);
 	c->tail = NULL;
@@ -217,7 +220,7 @@ static void tail_free(struct conn *c)
 
 static void conn_close(struct conn *c)
 {
-	struct control *ctl = c->l->ctl;
+	struct control *ctl = c->ep->ctl;
 	struct ev_loop *loop = ctl->sv->loop;
 	ev_io_stop(loop, &c->io);
 	ev_timer_stop(loop, &c->timer);
@@ -240,14 +243,14 @@ static void conn_close(struct conn *c)
 		ctl->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
-	c->l->nconns--;
+	c->ep->nconns--;
 	ctl->closes++;
 	free(c);
 	if (!ctl->npending)
 		ev_prepare_stop(loop, &ctl->check);
 	/* an fd is free again */
 	for (int i = 0; i < 2; i++)
-		listener_resume(&ctl->listeners[i]);
+		endpoint_resume(&ctl->endpoints[i]);
 }
 
 static void respond(struct conn *c, int status, const char *type, const char *body, size_t len,
@@ -319,7 +322,7 @@ static bool password_matches(const char *configured, const char *given)
 /* Checked against the live config, so a reload's new credentials apply to the next request. */
 static bool authorized(struct conn *c)
 {
-	const struct http_server_conf *conf = listener_conf(c->l);
+	const struct http_server_conf *conf = endpoint_conf(c->ep);
 	if (!conf->enabled)
 		return false; /* a reload removed this server: its open connections are refused */
 	if (!conf->username)
@@ -359,7 +362,7 @@ static void send_web(struct conn *c, struct web_reply *r)
 /* Everything but /RPC2 and the log streams: the page, the JSON API, /metrics (web.c). */
 static void handle_web(struct conn *c)
 {
-	struct control *ctl = c->l->ctl;
+	struct control *ctl = c->ep->ctl;
 	struct web_request rq = {
 	    .method = c->parser.method,
 	    .target = c->parser.target,
@@ -367,7 +370,7 @@ static void handle_web(struct conn *c)
 	    .body_len = c->parser.body.len,
 	    .origin = http_header(&c->parser, "Origin"),
 	    .host = http_header(&c->parser, "Host"),
-	    .may_get_act = listener_conf(c->l)->username || listener_trusted(c->l),
+	    .may_get_act = endpoint_conf(c->ep)->username || endpoint_trusted(c->ep),
 	    .cross_site = http_cross_site(&c->parser),
 	};
 	struct web_reply r;
@@ -380,10 +383,10 @@ static void handle_web(struct conn *c)
 		send_web(c, &r);
 		break;
 	case WEB_PENDING:
-		if (c->l->npending >= pending_max(c->l)) {
+		if (c->ep->npending >= pending_max(c->ep)) {
 			log_warn("control: %s: %zu answers already pending: not waiting for this "
 				 "one (what it started goes on)",
-				 listener_section(c->l), c->l->npending);
+				 endpoint_section(c->ep), c->ep->npending);
 			respond_error(c, 503);
 			break;
 		}
@@ -402,7 +405,7 @@ static void handle_rpc(struct conn *c)
 	char err[256];
 	struct rpc_answer a;
 	const char *body = c->parser.body.data ? c->parser.body.data : "";
-	struct control *ctl = c->l->ctl;
+	struct control *ctl = c->ep->ctl;
 
 	if (!xr_parse_call(body, c->parser.body.len, NULL, &call, err, sizeof(err))) {
 		log_debug("control: bad XML-RPC request: %s", err);
@@ -411,7 +414,7 @@ static void handle_rpc(struct conn *c)
 	}
 	rpc_dispatch(&ctl->rpc, call.method, call.params, &a);
 	xr_call_free(&call);
-	if (a.pending && c->l->npending >= pending_max(c->l)) {
+	if (a.pending && c->ep->npending >= pending_max(c->ep)) {
 		/* what the request started goes on (a start waits for its dependencies); only
 		 * its answer is not awaited, and a multicall's calls after this one do not run */
 		rpc_pending_free(a.pending);
@@ -420,7 +423,7 @@ static void handle_rpc(struct conn *c)
 		snprintf(a.fault_text, sizeof(a.fault_text),
 			 "FAILED: %zu answers already pending on this server (at most half of "
 			 "max_connections): not waiting for this one; what it started goes on",
-			 c->l->npending);
+			 c->ep->npending);
 	} else if (a.pending) {
 		c->pending = a.pending;
 		pending_added(c);
@@ -553,7 +556,7 @@ static void start_tail(struct conn *c, const char *path, struct process *proc, i
 	tail_poll(c);
 	ev_timer_init(&t->timer, tail_timer_cb, TAIL_POLL, TAIL_POLL);
 	t->timer.data = c;
-	ev_timer_start(c->l->ctl->sv->loop, &t->timer);
+	ev_timer_start(c->ep->ctl->sv->loop, &t->timer);
 }
 
 /* The followed process is gone: the stream ends the way a chunked body ends, then closes. */
@@ -584,7 +587,7 @@ static void handle_logtail(struct conn *c, const char *target)
 	snprintf(group, sizeof(group), "%.*s", colon ? (int)(colon - spec) : (int)strlen(spec),
 		 spec);
 	snprintf(name, sizeof(name), "%s", colon ? colon + 1 : spec);
-	struct process *p = supervisor_find(c->l->ctl->sv, group, name);
+	struct process *p = supervisor_find(c->ep->ctl->sv, group, name);
 	start_tail(c, p ? output_logfile(p, channel) : NULL, p, channel);
 }
 
@@ -625,7 +628,7 @@ static bool rpc_refused(struct conn *c)
 
 static void handle_request(struct conn *c)
 {
-	c->l->ctl->requests++;
+	c->ep->ctl->requests++;
 	const char *method = c->parser.method, *target = c->parser.target;
 	c->keep_alive = c->parser.keep_alive;
 	if (!authorized(c)) {
@@ -657,15 +660,15 @@ static void handle_request(struct conn *c)
 }
 
 /* Whether the next pipelined request waits: a request is always taken on an empty queue. */
-static size_t pending_max(const struct listener *l)
+static size_t pending_max(const struct endpoint *ep)
 {
-	return (size_t)listener_conf(l)->max_connections / 2;
+	return (size_t)endpoint_conf(ep)->max_connections / 2;
 }
 
 static bool queue_full(const struct conn *c)
 {
 	size_t queued = out_pending(c);
-	return queued && queued >= (size_t)listener_conf(c->l)->max_queued_bytes;
+	return queued && queued >= (size_t)endpoint_conf(c->ep)->max_queued_bytes;
 }
 
 /* Answers the requests that have arrived, one at a time, while the answers queued for this
@@ -703,7 +706,7 @@ static bool conn_flush(struct conn *c)
 		ssize_t w = send(c->fd, c->out.data + c->out_off, out_pending(c), MSG_NOSIGNAL);
 		if (w > 0) {
 			c->out_off += (size_t)w;
-			c->since = ev_now(c->l->ctl->sv->loop); /* progress, for W_WRITE */
+			c->since = ev_now(c->ep->ctl->sv->loop); /* progress, for W_WRITE */
 			continue;
 		}
 		if (w < 0 && errno == EINTR)
@@ -734,7 +737,7 @@ static bool conn_flush(struct conn *c)
 
 static double wait_seconds(const struct conn *c)
 {
-	const struct http_server_conf *conf = listener_conf(c->l);
+	const struct http_server_conf *conf = endpoint_conf(c->ep);
 	switch (c->wait) {
 	case W_REQUEST:
 		return (double)conf->header_timeout;
@@ -771,7 +774,7 @@ static void conn_update_timer(struct conn *c)
 	enum conn_wait w = wait_now(c);
 	if (w == c->wait)
 		return;
-	struct ev_loop *loop = c->l->ctl->sv->loop;
+	struct ev_loop *loop = c->ep->ctl->sv->loop;
 	c->wait = w;
 	c->since = ev_now(loop);
 	ev_timer_stop(loop, &c->timer);
@@ -812,7 +815,7 @@ static void conn_update_io(struct conn *c)
 		want |= EV_READ; /* while busy too: to see the client go */
 	if (out_pending(c))
 		want |= EV_WRITE;
-	struct ev_loop *loop = c->l->ctl->sv->loop;
+	struct ev_loop *loop = c->ep->ctl->sv->loop;
 	if (want != (c->io.events & (EV_READ | EV_WRITE)) || !ev_is_active(&c->io)) {
 		ev_io_stop(loop, &c->io);
 		if (want) {
@@ -873,12 +876,12 @@ static void conn_cb(struct ev_loop *loop, ev_io *io, int revents)
  * lingering, else one that never completed a request (an idle or slow flood), else one
  * between requests; within each, the one waiting longest. Connections with an answer
  * pending are kept. False when nothing can go. */
-static bool evict_one(struct listener *l)
+static bool evict_one(struct endpoint *ep)
 {
 	struct conn *victim = NULL;
 	int victim_rank = 3;
-	for (struct conn *c = l->ctl->conns; c; c = c->next) {
-		if (c->l != l || busy(c))
+	for (struct conn *c = ep->ctl->conns; c; c = c->next) {
+		if (c->ep != ep || busy(c))
 			continue;
 		int rank = c->lingering ? 0 : !c->served ? 1 : 2;
 		/* the list runs newest first, and connections accepted in one loop pass share
@@ -891,22 +894,22 @@ static bool evict_one(struct listener *l)
 	if (!victim)
 		return false;
 	log_debug("control: %s full (%zu open): closing the least busy connection",
-		  listener_section(l), l->nconns);
+		  endpoint_section(ep), ep->nconns);
 	conn_close(victim);
 	return true;
 }
 
-static void conn_open(struct listener *l, int fd)
+static void conn_open(struct endpoint *ep, int fd)
 {
-	struct control *ctl = l->ctl;
-	const struct http_server_conf *conf = listener_conf(l);
+	struct control *ctl = ep->ctl;
+	const struct http_server_conf *conf = endpoint_conf(ep);
 	struct conn *c = calloc(1, sizeof(*c));
 	if (!c) {
 		close(fd);
 		return;
 	}
 	c->fd = fd;
-	c->l = l;
+	c->ep = ep;
 	/* a head smaller than this could not even carry supervisorctl's requests */
 	struct http_limits lim = http_default_limits;
 	lim.max_head = conf->max_header_bytes > 1024 ? (size_t)conf->max_header_bytes : 1024;
@@ -920,7 +923,7 @@ static void conn_open(struct listener *l, int fd)
 	if (ctl->conns)
 		ctl->conns->prev = c;
 	ctl->conns = c;
-	l->nconns++;
+	ep->nconns++;
 	ev_init(&c->timer, timer_cb);
 	ev_io_init(&c->io, conn_cb, fd, EV_READ);
 	c->wait = W_NONE;
@@ -929,11 +932,11 @@ static void conn_open(struct listener *l, int fd)
 
 static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
-	struct listener *l = container_of(io, struct listener, io);
+	struct endpoint *ep = container_of(io, struct endpoint, io);
 	(void)loop;
 	(void)revents;
 	for (int i = 0; i < 64; i++) {
-		int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = accept4(ep->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
@@ -942,26 +945,26 @@ static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 				return;
 			/* out of fds before max_connections: make room as at the limit, or,
 			 * with nothing to close, pause */
-			if (evict_one(l))
+			if (evict_one(ep))
 				continue;
-			listener_pause(l, errno);
+			endpoint_pause(ep, errno);
 			return;
 		}
-		l->told = false;
-		if (l->nconns >= (size_t)listener_conf(l)->max_connections && !evict_one(l)) {
+		ep->told = false;
+		if (ep->nconns >= (size_t)endpoint_conf(ep)->max_connections && !evict_one(ep)) {
 			close(fd);
 			continue;
 		}
-		conn_open(l, fd);
+		conn_open(ep, fd);
 	}
 }
 
 static void retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct listener *l = container_of(w, struct listener, retry);
+	struct endpoint *ep = container_of(w, struct endpoint, retry);
 	(void)revents;
-	listener_resume(l);
-	accept_cb(loop, &l->io, EV_READ);
+	endpoint_resume(ep);
+	accept_cb(loop, &ep->io, EV_READ);
 }
 
 static void check_cb(struct ev_loop *loop, ev_prepare *w, int revents)
@@ -1126,43 +1129,43 @@ static int bind_inet(const struct http_server_conf *conf, char **err)
 	return fd;
 }
 
-static void listener_close(struct listener *l, bool unlink_path)
+static void endpoint_close(struct endpoint *ep, bool unlink_path)
 {
-	if (l->fd < 0)
+	if (ep->fd < 0)
 		return;
-	listener_watch(l, false);
-	l->paused = false;
-	close(l->fd);
-	l->fd = -1;
-	if (l->unix_path && unlink_path)
-		unlink(l->unix_path);
-	free(l->unix_path);
-	free(l->chown);
-	free(l->port);
-	l->unix_path = l->chown = l->port = NULL;
+	endpoint_watch(ep, false);
+	ep->paused = false;
+	close(ep->fd);
+	ep->fd = -1;
+	if (ep->unix_path && unlink_path)
+		unlink(ep->unix_path);
+	free(ep->unix_path);
+	free(ep->chown);
+	free(ep->port);
+	ep->unix_path = ep->chown = ep->port = NULL;
 }
 
-/* Opens the listener as conf says, replacing the socket it had, if any, only once the new one
+/* Opens the endpoint as conf says, replacing the socket it had, if any, only once the new one
  * listens. Returns -1 with *err, the old socket kept. */
-static int listener_open(struct listener *l, const struct http_server_conf *conf, char **err)
+static int endpoint_open(struct endpoint *ep, const struct http_server_conf *conf, char **err)
 {
-	int fd = l->kind == L_UNIX ? bind_unix(conf, err) : bind_inet(conf, err);
+	int fd = ep->kind == EP_UNIX ? bind_unix(conf, err) : bind_inet(conf, err);
 	if (fd < 0)
 		return -1;
 	/* the old path, unless the new socket was just moved onto it */
-	listener_close(l, l->unix_path && strcmp(l->unix_path, conf->file) != 0);
-	l->fd = fd;
-	if (l->kind == L_UNIX) {
-		l->unix_path = xstrdup(conf->file);
-		l->chmod = conf->chmod;
-		l->chown = conf->chown ? xstrdup(conf->chown) : NULL;
+	endpoint_close(ep, ep->unix_path && strcmp(ep->unix_path, conf->file) != 0);
+	ep->fd = fd;
+	if (ep->kind == EP_UNIX) {
+		ep->unix_path = xstrdup(conf->file);
+		ep->chmod = conf->chmod;
+		ep->chown = conf->chown ? xstrdup(conf->chown) : NULL;
 	} else {
-		l->port = xstrdup(conf->port);
+		ep->port = xstrdup(conf->port);
 	}
-	l->max_header_bytes = conf->max_header_bytes;
-	l->max_request_bytes = conf->max_request_bytes;
-	ev_io_set(&l->io, fd, EV_READ);
-	listener_watch(l, true);
+	ep->max_header_bytes = conf->max_header_bytes;
+	ep->max_request_bytes = conf->max_request_bytes;
+	ev_io_set(&ep->io, fd, EV_READ);
+	endpoint_watch(ep, true);
 	return 0;
 }
 
@@ -1172,12 +1175,12 @@ static bool same_str(const char *a, const char *b)
 }
 
 /* Whether the socket must be opened again for conf. */
-static bool listener_differs(const struct listener *l, const struct http_server_conf *conf)
+static bool endpoint_differs(const struct endpoint *ep, const struct http_server_conf *conf)
 {
-	if (l->kind == L_UNIX)
-		return !same_str(l->unix_path, conf->file) || l->chmod != conf->chmod ||
-		       !same_str(l->chown, conf->chown);
-	return !same_str(l->port, conf->port);
+	if (ep->kind == EP_UNIX)
+		return !same_str(ep->unix_path, conf->file) || ep->chmod != conf->chmod ||
+		       !same_str(ep->chown, conf->chown);
+	return !same_str(ep->port, conf->port);
 }
 
 /* Whether something answers on the unix socket at path: a second supervisor started on the
@@ -1216,17 +1219,17 @@ int control_start(struct supervisor *sv, char **err)
 	web_init();
 	/* both set up before either opens: a failed open tears down the other one too */
 	for (int i = 0; i < 2; i++) {
-		struct listener *l = &ctl->listeners[i];
-		l->ctl = ctl;
-		l->kind = i;
-		l->fd = -1;
-		ev_init(&l->io, accept_cb);
-		ev_init(&l->retry, retry_cb);
+		struct endpoint *ep = &ctl->endpoints[i];
+		ep->ctl = ctl;
+		ep->kind = i;
+		ep->fd = -1;
+		ev_init(&ep->io, accept_cb);
+		ev_init(&ep->retry, retry_cb);
 	}
 	for (int i = 0; i < 2; i++) {
-		struct listener *l = &ctl->listeners[i];
-		const struct http_server_conf *conf = listener_conf(l);
-		if (conf->enabled && listener_open(l, conf, err) < 0) {
+		struct endpoint *ep = &ctl->endpoints[i];
+		const struct http_server_conf *conf = endpoint_conf(ep);
+		if (conf->enabled && endpoint_open(ep, conf, err) < 0) {
 			control_stop(sv);
 			return -1;
 		}
@@ -1242,34 +1245,34 @@ void control_reload(struct supervisor *sv)
 	if (!ctl)
 		return;
 	for (int i = 0; i < 2; i++) {
-		struct listener *l = &ctl->listeners[i];
-		const struct http_server_conf *conf = listener_conf(l);
+		struct endpoint *ep = &ctl->endpoints[i];
+		const struct http_server_conf *conf = endpoint_conf(ep);
 		if (!conf->enabled) {
-			if (l->fd >= 0)
+			if (ep->fd >= 0)
 				log_info("control: %s removed: no longer listening",
-					 listener_section(l));
-			listener_close(l, true);
+					 endpoint_section(ep));
+			endpoint_close(ep, true);
 			continue;
 		}
-		if (l->fd >= 0 && (l->max_header_bytes != conf->max_header_bytes ||
-				   l->max_request_bytes != conf->max_request_bytes)) {
+		if (ep->fd >= 0 && (ep->max_header_bytes != conf->max_header_bytes ||
+				    ep->max_request_bytes != conf->max_request_bytes)) {
 			log_info("control: %s max_header_bytes, max_request_bytes: the new values "
 				 "apply to connections opened from now on",
-				 listener_section(l));
-			l->max_header_bytes = conf->max_header_bytes;
-			l->max_request_bytes = conf->max_request_bytes;
+				 endpoint_section(ep));
+			ep->max_header_bytes = conf->max_header_bytes;
+			ep->max_request_bytes = conf->max_request_bytes;
 		}
-		if (l->fd >= 0 && !listener_differs(l, conf))
+		if (ep->fd >= 0 && !endpoint_differs(ep, conf))
 			continue;
 		char *err = NULL;
-		if (listener_open(l, conf, &err) < 0) {
-			log_error("control: %s: %s; %s", listener_section(l), err,
-				  l->fd >= 0 ? "still listening as before" : "not listening");
+		if (endpoint_open(ep, conf, &err) < 0) {
+			log_error("control: %s: %s; %s", endpoint_section(ep), err,
+				  ep->fd >= 0 ? "still listening as before" : "not listening");
 			free(err);
 			continue;
 		}
-		log_info("control: %s listening on %s", listener_section(l),
-			 l->kind == L_UNIX ? l->unix_path : l->port);
+		log_info("control: %s listening on %s", endpoint_section(ep),
+			 ep->kind == EP_UNIX ? ep->unix_path : ep->port);
 	}
 }
 
@@ -1281,7 +1284,7 @@ void control_stop(struct supervisor *sv)
 	while (ctl->conns)
 		conn_close(ctl->conns);
 	for (int i = 0; i < 2; i++)
-		listener_close(&ctl->listeners[i], true);
+		endpoint_close(&ctl->endpoints[i], true);
 	ev_prepare_stop(sv->loop, &ctl->check);
 	sv->control = NULL;
 	sv->on_process_gone = NULL;
