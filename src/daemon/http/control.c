@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1030,66 +1031,88 @@ static void process_gone(struct supervisor *sv, struct process *p)
 	}
 }
 
-/* Returns the listening socket, or -1 with *err (malloc'd). */
-static int bind_unix(const struct http_server_conf *conf, char **err)
+/* Room for an endpoint's error message: a path, and why it failed. */
+#define ERR_MAX (PATH_MAX + 256)
+
+/* Binds the temporary name tmp, then gives it the mode and owner conf asks for. */
+static int bind_unix_tmp(const struct http_server_conf *conf, const char *tmp, char *err,
+			 size_t errsz)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	if (strlen(conf->file) >= sizeof(sa.sun_path)) {
-		*err = xasprintf("[unix_http_server] file: '%s' is too long for a unix socket",
-				 conf->file);
+	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", tmp) >= sizeof(sa.sun_path)) {
+		snprintf(err, errsz, "[unix_http_server] file: '%s' is too long for a unix socket",
+			 conf->file);
 		return -1;
 	}
-	/* supervisord binds a temporary name and moves it into place, so a client never sees
-	 * a socket that does not answer yet (and a reload swaps sockets with no gap) */
-	char *tmp = xasprintf("%s.%d", conf->file, (int)getpid());
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", tmp);
-	unlink(tmp);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	mode_t old = umask(0177);
 	int rc = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
 	if (rc < 0 || listen(fd, BACKLOG) < 0) {
-		*err =
-		    xasprintf("[unix_http_server] file: cannot open an HTTP server: socket %s: %s",
-			      conf->file, strerror(errno));
+		snprintf(err, errsz,
+			 "[unix_http_server] file: cannot open an HTTP server: socket %s: %s",
+			 conf->file, strerror(errno));
 		goto fail;
 	}
 	if (chmod(tmp, (mode_t)conf->chmod) < 0) {
-		*err = xasprintf("cannot chmod %s: %s", conf->file, strerror(errno));
+		snprintf(err, errsz, "cannot chmod %s: %s", conf->file, strerror(errno));
 		goto fail;
 	}
 	if (conf->chown) {
-		char *user = xstrdup(conf->chown), *group = strchr(user, ':');
+		/* "user" or "user:group"; a user alone leaves the group as it is (supervisord's
+		 * gid -1) */
+		char user[256];
+		const char *colon = strchr(conf->chown, ':');
+		size_t ulen = colon ? (size_t)(colon - conf->chown) : strlen(conf->chown);
 		struct user_info ui;
 		gid_t gid = (gid_t)-1;
-		if (group)
-			*group++ = '\0';
-		bool ok = user_lookup(user, &ui) == 0 && (!group || group_lookup(group, &gid) == 0);
-		/* a user alone leaves the group as it is (supervisord's gid -1) */
+		bool ok = ulen < sizeof(user);
+		if (ok) {
+			memcpy(user, conf->chown, ulen);
+			user[ulen] = '\0';
+			ok = user_lookup(user, &ui) == 0 &&
+			     (!colon || group_lookup(colon + 1, &gid) == 0);
+		}
 		if (!ok || chown(tmp, ui.uid, gid) < 0) {
-			*err = xasprintf("[unix_http_server] chown: cannot chown %s to %s",
-					 conf->file, conf->chown);
-			free(user);
+			snprintf(err, errsz, "[unix_http_server] chown: cannot chown %s to %s",
+				 conf->file, conf->chown);
 			goto fail;
 		}
-		free(user);
 	}
-	/* replaces a stale socket of an earlier run, or ours before a reload, in one step */
-	if (rename(tmp, conf->file) < 0) {
-		*err = xasprintf("cannot create %s: %s", conf->file, strerror(errno));
-		goto fail;
-	}
-	free(tmp);
 	return fd;
 fail:
 	if (fd >= 0)
 		close(fd);
-	unlink(tmp);
-	free(tmp);
 	return -1;
 }
 
-static int bind_inet(const struct http_server_conf *conf, char **err)
+/* Returns the listening socket, or -1 with the reason in err. */
+static int bind_unix(const struct http_server_conf *conf, char *err, size_t errsz)
+{
+	struct sockaddr_un sa;
+	if (strlen(conf->file) >= sizeof(sa.sun_path)) {
+		snprintf(err, errsz, "[unix_http_server] file: '%s' is too long for a unix socket",
+			 conf->file);
+		return -1;
+	}
+	/* supervisord binds a temporary name and moves it into place, so a client never sees
+	 * a socket that does not answer yet (and a reload swaps sockets with no gap) */
+	char tmp[sizeof(sa.sun_path) + 16];
+	snprintf(tmp, sizeof(tmp), "%s.%d", conf->file, (int)getpid());
+	unlink(tmp);
+	int fd = bind_unix_tmp(conf, tmp, err, errsz);
+	/* replaces a stale socket of an earlier run, or ours before a reload, in one step */
+	if (fd >= 0 && rename(tmp, conf->file) < 0) {
+		snprintf(err, errsz, "cannot create %s: %s", conf->file, strerror(errno));
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0)
+		unlink(tmp);
+	return fd;
+}
+
+static int bind_inet(const struct http_server_conf *conf, char *err, size_t errsz)
 {
 	char host[256] = "", port[32];
 	const char *spec = conf->port, *colon = strrchr(spec, ':');
@@ -1112,7 +1135,7 @@ static int bind_inet(const struct http_server_conf *conf, char **err)
 	socklen_t salen;
 	const char *why;
 	if (net_resolve(host, port, true, &sa, &salen, &why) < 0) {
-		*err = xasprintf("[inet_http_server] port: '%s': %s", spec, why);
+		snprintf(err, errsz, "[inet_http_server] port: '%s': %s", spec, why);
 		return -1;
 	}
 	int fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -1120,8 +1143,9 @@ static int bind_inet(const struct http_server_conf *conf, char **err)
 	if (fd >= 0)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, salen) < 0 || listen(fd, BACKLOG) < 0) {
-		*err = xasprintf("[inet_http_server] port: cannot open an HTTP server: port %s: %s",
-				 spec, strerror(errno));
+		snprintf(err, errsz,
+			 "[inet_http_server] port: cannot open an HTTP server: port %s: %s", spec,
+			 strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -1145,28 +1169,49 @@ static void endpoint_close(struct endpoint *ep, bool unlink_path)
 	ep->unix_path = ep->chown = ep->port = NULL;
 }
 
-/* Opens the endpoint as conf says, replacing the socket it had, if any, only once the new one
- * listens. Returns -1 with *err, the old socket kept. */
-static int endpoint_open(struct endpoint *ep, const struct http_server_conf *conf, char **err)
+/* strdup that keeps NULL; false when out of memory */
+static bool copy_opt(char **out, const char *s)
 {
-	int fd = ep->kind == EP_UNIX ? bind_unix(conf, err) : bind_inet(conf, err);
+	*out = s ? strdup(s) : NULL;
+	return !s || *out;
+}
+
+/* Opens the endpoint as conf says, replacing the socket it had, if any, only once the new one
+ * listens. Returns -1 with the reason in err, the old socket kept. Runs at every reload, so
+ * nothing here may abort: what fails is the caller's to log. */
+static int endpoint_open(struct endpoint *ep, const struct http_server_conf *conf, char *err,
+			 size_t errsz)
+{
+	char *path = NULL, *owner = NULL, *port = NULL;
+	/* copied before the socket is bound: once it is, the old socket may be replaced */
+	bool unix_kind = ep->kind == EP_UNIX;
+	if (!copy_opt(&path, unix_kind ? conf->file : NULL) ||
+	    !copy_opt(&owner, unix_kind ? conf->chown : NULL) ||
+	    !copy_opt(&port, unix_kind ? NULL : conf->port)) {
+		snprintf(err, errsz, "%s", strerror(ENOMEM));
+		goto fail;
+	}
+	int fd = unix_kind ? bind_unix(conf, err, errsz) : bind_inet(conf, err, errsz);
 	if (fd < 0)
-		return -1;
+		goto fail;
 	/* the old path, unless the new socket was just moved onto it */
 	endpoint_close(ep, ep->unix_path && strcmp(ep->unix_path, conf->file) != 0);
 	ep->fd = fd;
-	if (ep->kind == EP_UNIX) {
-		ep->unix_path = xstrdup(conf->file);
+	ep->unix_path = path;
+	ep->chown = owner;
+	ep->port = port;
+	if (unix_kind)
 		ep->chmod = conf->chmod;
-		ep->chown = conf->chown ? xstrdup(conf->chown) : NULL;
-	} else {
-		ep->port = xstrdup(conf->port);
-	}
 	ep->max_header_bytes = conf->max_header_bytes;
 	ep->max_request_bytes = conf->max_request_bytes;
 	ev_io_set(&ep->io, fd, EV_READ);
 	endpoint_watch(ep, true);
 	return 0;
+fail:
+	free(path);
+	free(owner);
+	free(port);
+	return -1;
 }
 
 static bool same_str(const char *a, const char *b)
@@ -1229,7 +1274,9 @@ int control_start(struct supervisor *sv, char **err)
 	for (int i = 0; i < 2; i++) {
 		struct endpoint *ep = &ctl->endpoints[i];
 		const struct http_server_conf *conf = endpoint_conf(ep);
-		if (conf->enabled && endpoint_open(ep, conf, err) < 0) {
+		char why[ERR_MAX];
+		if (conf->enabled && endpoint_open(ep, conf, why, sizeof(why)) < 0) {
+			*err = xstrdup(why);
 			control_stop(sv);
 			return -1;
 		}
@@ -1264,11 +1311,10 @@ void control_reload(struct supervisor *sv)
 		}
 		if (ep->fd >= 0 && !endpoint_differs(ep, conf))
 			continue;
-		char *err = NULL;
-		if (endpoint_open(ep, conf, &err) < 0) {
+		char err[ERR_MAX];
+		if (endpoint_open(ep, conf, err, sizeof(err)) < 0) {
 			log_error("control: %s: %s; %s", endpoint_section(ep), err,
 				  ep->fd >= 0 ? "still listening as before" : "not listening");
-			free(err);
 			continue;
 		}
 		log_info("control: %s listening on %s", endpoint_section(ep),
