@@ -1,7 +1,6 @@
 #include "control.h"
 #include "utf8.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -15,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "buf.h"
 #include "child_output.h"
 #include "http.h"
@@ -22,7 +22,6 @@
 #include "net.h"
 #include "passwd.h"
 #include "rpc.h"
-#include "sha1.h"
 #include "util.h"
 #include "web.h"
 
@@ -290,53 +289,13 @@ static void send_answer(struct conn *c, struct rpc_answer *a)
 	buf_free(&xml);
 }
 
-/* Compares all of both strings whatever they hold, so the time taken does not tell how much
- * of a guess was right. */
-static bool equal_in_constant_time(const char *a, const char *b, bool ignore_case)
-{
-	size_t na = strlen(a), nb = strlen(b);
-	unsigned diff = na != nb;
-	for (size_t i = 0; i < nb; i++) {
-		unsigned char x = (unsigned char)a[i < na ? i : 0], y = (unsigned char)b[i];
-		if (ignore_case) {
-			x = (unsigned char)tolower(x);
-			y = (unsigned char)tolower(y);
-		}
-		diff |= (unsigned)(x ^ y);
-	}
-	return !diff;
-}
-
-/* Plain, or {SHA} followed by the hex SHA-1 of the password, as supervisord allows. */
-static bool password_matches(const char *configured, const char *given)
-{
-	if (strncmp(configured, "{SHA}", 5) != 0)
-		return equal_in_constant_time(configured, given, false);
-	uint8_t md[20];
-	char hex[41];
-	sha1(given, strlen(given), md);
-	for (int i = 0; i < 20; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	return equal_in_constant_time(configured + 5, hex, true);
-}
-
 /* Checked against the live config, so a reload's new credentials apply to the next request. */
 static bool authorized(struct conn *c)
 {
 	const struct http_server_conf *conf = endpoint_conf(c->ep);
 	if (!conf->enabled)
 		return false; /* a reload removed this server: its open connections are refused */
-	if (!conf->username)
-		return true;
-	const char *h = http_header(&c->parser, "Authorization");
-	struct buf raw;
-	const char *user, *pass;
-	buf_init(&raw, h ? strlen(h) + 1 : 1);
-	bool ok = h && http_basic_auth_parse(h, &raw, &user, &pass) &&
-		  strcmp(user, conf->username) == 0 &&
-		  password_matches(conf->password ? conf->password : "", pass);
-	buf_free(&raw);
-	return ok;
+	return auth_allows(conf, http_header(&c->parser, "Authorization"));
 }
 
 static void send_web(struct conn *c, struct web_reply *r)
