@@ -1,5 +1,4 @@
 #include "control.h"
-#include "utf8.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,8 +15,8 @@
 
 #include "auth.h"
 #include "buf.h"
-#include "child_output.h"
 #include "http.h"
+#include "logtail.h"
 #include "mainlog.h"
 #include "net.h"
 #include "passwd.h"
@@ -55,17 +54,6 @@ struct endpoint {
 	struct control *ctl;
 };
 
-/* A GET /logtail stream: follows a log file the way supervisord's tail handler does. */
-struct tail {
-	ev_timer timer;
-	char *path;	      /* a log file, or NULL: the in-memory tail of proc */
-	struct process *proc; /* whose log it is: the stream ends when the process goes */
-	int channel;
-	ino_t ino;
-	off_t pos;
-	bool sent; /* something was sent: pos is at a character's start */
-};
-
 /* What the connection's one timer measures. */
 enum conn_wait {
 	W_NONE,	   /* we are busy (an answer pending) or streaming: no limit */
@@ -94,7 +82,8 @@ struct conn {
 	struct rpc_pending *pending;
 	struct web_action *web; /* a page action in progress (start, stop...) */
 	bool head;		/* the request being answered is a HEAD */
-	struct tail *tail;	/* streaming: no more requests on this connection */
+	struct logtail *tail;	/* streaming: no more requests on this connection */
+	ev_timer tail_timer;	/* while streaming: the log is looked at again */
 	struct conn *prev, *next;
 };
 
@@ -208,13 +197,12 @@ static void endpoint_resume(struct endpoint *ep)
 static void conn_update_io(struct conn *c);
 static void conn_process(struct conn *c);
 
-static void tail_free(struct conn *c)
+static void stream_free(struct conn *c)
 {
 	if (!c->tail)
 		return;
-	ev_timer_stop(c->ep->ctl->sv->loop, &c->tail->timer);
-	free(c->tail->path);
-	free(c->tail);
+	ev_timer_stop(c->ep->ctl->sv->loop, &c->tail_timer);
+	logtail_free(c->tail);
 	c->tail = NULL;
 }
 
@@ -233,7 +221,7 @@ static void conn_close(struct conn *c)
 		web_action_free(c->web);
 		pending_done(c);
 	}
-	tail_free(c);
+	stream_free(c);
 	http_parser_free(&c->parser);
 	buf_free(&c->in);
 	buf_free(&c->out);
@@ -394,161 +382,42 @@ static void handle_rpc(struct conn *c)
 	rpc_answer_clear(&a);
 }
 
-#define TAIL_FIRST   1024
-#define TAIL_POLL    0.1
-#define TAIL_OUT_MAX (1024 * 1024)
-
-static void tail_send(struct conn *c, const char *data, size_t len)
+static void stream_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	if (len)
-		http_write_chunk(&c->out, data, len);
-}
-
-/* Sends the whole UTF-8 characters of a piece of log read at pos (supervisorctl decodes each
- * chunk on its own): the rest of a character begun before the first read is skipped, one cut at
- * the end waits for the next read. The bytes used up; 0 when nothing whole is there yet. */
-static size_t tail_send_text(struct conn *c, const char *data, size_t len, bool first)
-{
-	size_t skip = 0;
-	while (first && skip < len && skip < 3 && ((unsigned char)data[skip] & 0xC0) == 0x80)
-		skip++;
-	size_t whole = len - skip - utf8_cut(data + skip, len - skip);
-	tail_send(c, data + skip, whole);
-	return whole ? skip + whole : 0;
-}
-
-/* Sends what the file gained since the last look; handles rotation and truncation. */
-static void tail_poll(struct conn *c)
-{
-	struct tail *t = c->tail;
-	struct stat st;
-	if (out_pending(c) > TAIL_OUT_MAX)
-		return; /* the reader is slow: let it catch up first */
-	if (!t->path) {
-		off_t size = (off_t)output_tail_size(t->proc, t->channel);
-		if (size < t->pos) {
-			static const char msg[] = "==> File truncated <==\n";
-			tail_send(c, msg, sizeof(msg) - 1);
-			t->pos = 0;
-		}
-		char buf[65536];
-		while (t->pos < size && out_pending(c) <= TAIL_OUT_MAX) {
-			size_t got = output_tail_read(t->proc, t->channel,
-						      (unsigned long long)t->pos, sizeof(buf), buf);
-			if (got)
-				got = tail_send_text(c, buf, got, !t->sent);
-			if (!got)
-				break;
-			t->sent = true;
-			t->pos += (off_t)got;
-		}
-		return;
-	}
-	if (stat(t->path, &st) < 0)
-		return;
-	if (st.st_ino != t->ino) {
-		t->ino = st.st_ino; /* rotated: follow the new file from its start */
-		t->pos = 0;
-	} else if (st.st_size < t->pos) {
-		static const char msg[] = "==> File truncated <==\n";
-		tail_send(c, msg, sizeof(msg) - 1);
-		t->pos = 0;
-	}
-	if (st.st_size <= t->pos)
-		return;
-	int fd = open(t->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return;
-	char buf[65536];
-	while (t->pos < st.st_size && out_pending(c) <= TAIL_OUT_MAX) {
-		size_t want = sizeof(buf);
-		if ((off_t)want > st.st_size - t->pos)
-			want = (size_t)(st.st_size - t->pos);
-		ssize_t r = pread(fd, buf, want, t->pos);
-		size_t got = r > 0 ? tail_send_text(c, buf, (size_t)r, !t->sent) : 0;
-		if (!got)
-			break;
-		t->sent = true;
-		t->pos += (off_t)got;
-	}
-	close(fd);
-}
-
-static void tail_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct conn *c = w->data;
+	struct conn *c = container_of(w, struct conn, tail_timer);
 	(void)loop;
 	(void)revents;
-	tail_poll(c);
+	logtail_poll(c->tail, &c->out, c->out_off);
 	conn_update_io(c);
 }
 
-/* "%2A" -> "*", as supervisord unquotes the namespec. */
-static void start_tail(struct conn *c, const char *path, struct process *proc, int channel)
+/* The answer to the request is the log stream t, until the client or the process goes. */
+static void stream_start(struct conn *c, struct logtail *t)
 {
-	struct stat st;
-	if (!path && proc && output_has_tail(proc, channel)) {
-		st.st_size = (off_t)output_tail_size(proc, channel);
-		st.st_mtime = time(NULL);
-		st.st_ino = 0;
-	} else if (!path || stat(path, &st) < 0) {
-		respond_error(c, 404);
-		return;
-	}
-	struct tail *t = calloc(1, sizeof(*t));
-	if (!t || (path && !(t->path = strdup(path)))) {
-		free(t);
-		respond_error(c, 500);
-		return;
-	}
-	t->proc = proc;
-	t->channel = channel;
-	t->ino = st.st_ino;
-	t->pos = st.st_size > TAIL_FIRST ? st.st_size - TAIL_FIRST : 0;
 	c->tail = t;
 	c->keep_alive = false;
-	char extra[256], date[64];
-	struct tm tm;
-	gmtime_r(&st.st_mtime, &tm);
-	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-	snprintf(extra, sizeof(extra), "Last-Modified: %s\r\nX-Accel-Buffering: no\r\n", date);
-	http_write_response_head(&c->out, 200, "text/plain;charset=utf-8", -1, true, extra);
-	tail_poll(c);
-	ev_timer_init(&t->timer, tail_timer_cb, TAIL_POLL, TAIL_POLL);
-	t->timer.data = c;
-	ev_timer_start(c->ep->ctl->sv->loop, &t->timer);
+	logtail_write_head(t, &c->out);
+	logtail_poll(t, &c->out, c->out_off);
+	ev_timer_init(&c->tail_timer, stream_timer_cb, LOGTAIL_POLL_S, LOGTAIL_POLL_S);
+	ev_timer_start(c->ep->ctl->sv->loop, &c->tail_timer);
 }
 
 /* The followed process is gone: the stream ends the way a chunked body ends, then closes. */
-static void tail_end(struct conn *c)
+static void stream_end(struct conn *c)
 {
-	tail_free(c);
+	stream_free(c);
 	http_write_chunk(&c->out, NULL, 0);
 	c->closing = true;
 }
 
-static void handle_logtail(struct conn *c, const char *target)
+static void handle_logtail(struct conn *c)
 {
-	if (strcmp(target, "/mainlogtail") == 0) {
-		start_tail(c, log_path(), NULL, 0);
-		return;
-	}
-	char spec[1024];
-	snprintf(spec, sizeof(spec), "%s", target + strlen("/logtail/"));
-	int channel = 1;
-	char *slash = strrchr(spec, '/');
-	if (slash && (!strcmp(slash + 1, "stdout") || !strcmp(slash + 1, "stderr"))) {
-		channel = !strcmp(slash + 1, "stderr") ? 2 : 1;
-		*slash = '\0';
-	}
-	http_percent_decode(spec, sizeof(spec), spec, strlen(spec), false);
-	char group[1024], name[1024];
-	const char *colon = strchr(spec, ':');
-	snprintf(group, sizeof(group), "%.*s", colon ? (int)(colon - spec) : (int)strlen(spec),
-		 spec);
-	snprintf(name, sizeof(name), "%s", colon ? colon + 1 : spec);
-	struct process *p = supervisor_find(c->ep->ctl->sv, group, name);
-	start_tail(c, p ? output_logfile(p, channel) : NULL, p, channel);
+	int status;
+	struct logtail *t = logtail_open(c->ep->ctl->sv, c->parser.target, &status);
+	if (t)
+		stream_start(c, t);
+	else
+		respond_error(c, status);
 }
 
 unsigned long long control_requests(const struct supervisor *sv)
@@ -613,7 +482,7 @@ static void handle_request(struct conn *c)
 			respond_error(c, 400);
 			return;
 		}
-		handle_logtail(c, target);
+		handle_logtail(c);
 		return;
 	}
 	handle_web(c);
@@ -981,10 +850,10 @@ static void process_gone(struct supervisor *sv, struct process *p)
 			rpc_forget_process(c->pending, p);
 		if (c->web && c->web->pending)
 			rpc_forget_process(c->web->pending, p);
-		if (c->tail && c->tail->proc == p) {
+		if (c->tail && logtail_follows(c->tail, p)) {
 			/* its stream has nothing left to follow; the writing waits for the loop, so
 			 * no connection closes under a caller walking the list */
-			tail_end(c);
+			stream_end(c);
 			ev_feed_event(sv->loop, &c->io, EV_WRITE);
 		}
 	}
