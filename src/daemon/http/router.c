@@ -7,6 +7,7 @@
 #include "control.h"
 #include "logtail.h"
 #include "mainlog.h"
+#include "util.h"
 #include "web.h"
 
 static void send_answer(struct conn *c, struct rpc_answer *a)
@@ -47,13 +48,17 @@ static void send_web(struct conn *c, struct web_reply *r)
 		     extra);
 }
 
-/* Everything but /RPC2 and the log streams: the page, the JSON API, /metrics (web.c). */
-static void handle_web(struct conn *c)
+/* A page of web.c: its answer now, or an action whose answer comes later. */
+static void serve_page(struct conn *c, web_handler *page, const char *rest, size_t rest_len)
 {
 	struct control *ctl = c->ep->ctl;
+	const char *q = strchr(c->parser.target, '?');
 	struct web_request rq = {
 	    .method = c->parser.method,
-	    .target = c->parser.target,
+	    .query = q ? q + 1 : "",
+	    .query_len = q ? strlen(q + 1) : 0,
+	    .rest = rest,
+	    .rest_len = rest_len,
 	    .body = c->parser.body.data,
 	    .body_len = c->parser.body.len,
 	    .origin = http_header(&c->parser, "Origin"),
@@ -63,26 +68,18 @@ static void handle_web(struct conn *c)
 	};
 	struct web_reply r;
 	c->head = !strcmp(rq.method, "HEAD");
-	switch (web_handle(&ctl->rpc, &rq, &r)) {
-	case WEB_NOT_MINE:
-		conn_respond_error(c, strcmp(rq.method, "GET") && strcmp(rq.method, "HEAD") ? 405
-											    : 404);
-		break;
-	case WEB_DONE:
+	web_reply_init(&r);
+	if (page(&ctl->rpc, &rq, &r) == WEB_DONE) {
 		send_web(c, &r);
-		break;
-	case WEB_PENDING:
-		if (c->ep->npending >= endpoint_pending_max(c->ep)) {
-			log_warn("control: %s: %zu answers already pending: not waiting for this "
-				 "one (what it started goes on)",
-				 endpoint_section(c->ep), c->ep->npending);
-			conn_respond_error(c, 503);
-			break;
-		}
+	} else if (c->ep->npending >= endpoint_pending_max(c->ep)) {
+		log_warn("control: %s: %zu answers already pending: not waiting for this one (what "
+			 "it started goes on)",
+			 endpoint_section(c->ep), c->ep->npending);
+		conn_respond_error(c, 503);
+	} else {
 		c->web = r.action;
 		r.action = NULL;
 		conn_await(c);
-		break;
 	}
 	web_reply_free(&r);
 }
@@ -121,7 +118,7 @@ static void handle_rpc(struct conn *c)
 	rpc_answer_clear(&a);
 }
 
-static void handle_logtail(struct conn *c)
+static void serve_logtail(struct conn *c)
 {
 	int status;
 	struct logtail *t = logtail_open(c->ep->ctl->sv, c->parser.target, &status);
@@ -160,28 +157,98 @@ static bool rpc_refused(struct conn *c)
 	return true;
 }
 
+static void serve_rpc(struct conn *c)
+{
+	if (!rpc_refused(c))
+		handle_rpc(c);
+}
+
+enum { M_GET = 1, M_HEAD = 2, M_POST = 4 };
+
+enum match {
+	TARGET,	       /* the whole target, query and all */
+	TARGET_PREFIX, /* the start of the target */
+	PATH,	       /* the path: the target before its query */
+	PATH_PREFIX,   /* the start of the path, with more after it (the page's rest) */
+};
+
+struct route {
+	const char *path;
+	enum match match;
+	unsigned methods;
+	int other_method;	       /* the answer to a method not in methods */
+	void (*serve)(struct conn *c); /* answers on the connection (/RPC2, the log streams), */
+	web_handler *page;	       /* or a page of web.c */
+};
+
+/* supervisorctl's paths are matched as supervisord matches them, on the raw target; the
+ * pages' on the path, the query being theirs to read. No target matches two paths. */
+static const struct route routes[] = {
+    {"/RPC2", TARGET_PREFIX, M_POST, 400, serve_rpc, NULL},
+    {"/logtail/", TARGET_PREFIX, M_GET, 400, serve_logtail, NULL},
+    {"/mainlogtail", TARGET, M_GET, 400, serve_logtail, NULL},
+    {"/", PATH, M_GET | M_HEAD, 405, NULL, web_page},
+    {"/", PATH, M_POST, 405, NULL, web_page_post},
+    {"/index.html", PATH, M_GET | M_HEAD, 405, NULL, web_page},
+    {"/index.html", PATH, M_POST, 405, NULL, web_page_post},
+    {"/tail.html", PATH, M_GET | M_HEAD, 405, NULL, web_tail_page},
+    {"/api/processes", PATH, M_GET | M_HEAD, 405, NULL, web_api_processes},
+    {"/api/processes/", PATH_PREFIX, M_GET | M_HEAD, 405, NULL, web_api_process},
+    {"/metrics", PATH, M_GET | M_HEAD, 405, NULL, web_metrics},
+};
+
+static unsigned method_bit(const char *method)
+{
+	if (!strcmp(method, "GET"))
+		return M_GET;
+	if (!strcmp(method, "HEAD"))
+		return M_HEAD;
+	return !strcmp(method, "POST") ? M_POST : 0;
+}
+
+/* Whether the route takes target, whose path is its first plen bytes. */
+static bool route_matches(const struct route *r, const char *target, size_t plen)
+{
+	size_t n = strlen(r->path);
+	switch (r->match) {
+	case TARGET:
+		return !strcmp(target, r->path);
+	case TARGET_PREFIX:
+		return !strncmp(target, r->path, n);
+	case PATH:
+		return plen == n && !strncmp(target, r->path, n);
+	case PATH_PREFIX:
+		return plen > n && !strncmp(target, r->path, n);
+	}
+	return false;
+}
+
 void route_request(struct conn *c)
 {
-	const char *method = c->parser.method, *target = c->parser.target;
-	if (strncmp(target, "/RPC2", 5) == 0) {
-		if (strcmp(method, "POST") != 0) {
-			conn_respond_error(c, 400);
+	const char *target = c->parser.target, *q = strchr(target, '?');
+	size_t plen = q ? (size_t)(q - target) : strlen(target);
+	unsigned method = method_bit(c->parser.method);
+	const struct route *other = NULL; /* the path's, taken with another method */
+	for (size_t i = 0; i < ARRAY_SIZE(routes); i++) {
+		const struct route *r = &routes[i];
+		if (!route_matches(r, target, plen))
+			continue;
+		if (!(r->methods & method)) {
+			other = other ? other : r;
+			continue;
+		}
+		if (r->serve) {
+			r->serve(c);
 			return;
 		}
-		if (rpc_refused(c))
-			return;
-		handle_rpc(c);
+		size_t n = strlen(r->path);
+		serve_page(c, r->page, target + n, plen - n);
 		return;
 	}
-	if (!strncmp(target, "/logtail/", 9) || !strcmp(target, "/mainlogtail")) {
-		if (strcmp(method, "GET") != 0) {
-			conn_respond_error(c, 400);
-			return;
-		}
-		handle_logtail(c);
-		return;
-	}
-	handle_web(c);
+	if (other)
+		conn_respond_error(c, other->other_method);
+	else
+		conn_respond_error(c, method & (M_GET | M_HEAD) ? 404 : 405);
 }
 
 bool route_poll(struct conn *c)
