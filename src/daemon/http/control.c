@@ -54,6 +54,8 @@ static void process_gone(struct supervisor *sv, struct process *p)
 	}
 }
 
+/* Start-up: a failure here ends pidvisor anyway, so the aborting x-allocators serve (a reload
+ * goes through endpoint_reload, which aborts on nothing). */
 int control_start(struct supervisor *sv, char **err)
 {
 	if (sv->cfg->unix_server.enabled && endpoint_unix_answers(sv->cfg->unix_server.file)) {
