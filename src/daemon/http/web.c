@@ -580,83 +580,80 @@ void web_reply_init(struct web_reply *r)
 	r->action = NULL;
 }
 
-enum web_result web_handle(struct rpc_server *rs, const struct web_request *rq, struct web_reply *r)
+enum web_result web_page(struct rpc_server *rs, const struct web_request *rq, struct web_reply *r)
 {
-	web_reply_init(r);
-	const char *target = rq->target;
-	const char *q = strchr(target, '?');
-	size_t plen = q ? (size_t)(q - target) : strlen(target);
-	const char *query = q ? q + 1 : "";
-	size_t qlen = strlen(query);
-	bool get = !strcmp(rq->method, "GET") || !strcmp(rq->method, "HEAD");
-	bool post = !strcmp(rq->method, "POST");
-#define IS(path) (plen == sizeof(path) - 1 && !strncmp(target, path, plen))
-
-	if (IS("/") || IS("/index.html")) {
-		if (post) {
-			if (!post_allowed(rq)) {
-				reply_text(
-				    r, 403, "text/plain",
-				    "403 Forbidden: the form's token is missing or stale, or "
-				    "the request came from another site. Reload the page.\n");
-				return WEB_DONE;
-			}
-			return act(rs, rq->body ? rq->body : "", rq->body_len, r);
-		}
-		if (!get)
-			return WEB_NOT_MINE;
-		char action[32];
-		if (form_get(query, qlen, "action", action, sizeof(action))) {
-			if (!rq->may_get_act && strcmp(action, "refresh") != 0) {
-				reply_text(
-				    r, 403, "text/plain",
-				    "403 Forbidden: actions by GET URL are accepted only when "
-				    "the server has a password, or listens on a unix socket or "
-				    "loopback. Use the page's buttons.\n");
-				return WEB_DONE;
-			}
-			if (rq->cross_site && strcmp(action, "refresh") != 0) {
-				r->status = 403;
-				buf_printf(
-				    &r->body,
-				    "403 Forbidden: this action URL was opened from a page of "
-				    "another site (the %s header says so), and nothing was "
-				    "done. Open it directly, or use the page's buttons.\n",
-				    rq->cross_site);
-				return WEB_DONE;
-			}
-			return act(rs, query, qlen, r);
-		}
+	char action[32];
+	if (!form_get(rq->query, rq->query_len, "action", action, sizeof(action))) {
 		char message[700] = "";
-		form_get(query, qlen, "message", message, sizeof(message));
+		form_get(rq->query, rq->query_len, "message", message, sizeof(message));
 		render_page(rs, message, r);
 		return WEB_DONE;
 	}
-	if (!get)
-		return WEB_NOT_MINE;
-	if (IS("/tail.html")) {
-		render_tail(rs, query, qlen, r);
+	if (!rq->may_get_act && strcmp(action, "refresh") != 0) {
+		reply_text(
+		    r, 403, "text/plain",
+		    "403 Forbidden: actions by GET URL are accepted only when the server has "
+		    "a password, or listens on a unix socket or loopback. Use the page's "
+		    "buttons.\n");
 		return WEB_DONE;
 	}
-	if (IS("/api/processes")) {
-		api_processes(rs, NULL, r);
+	if (rq->cross_site && strcmp(action, "refresh") != 0) {
+		r->status = 403;
+		buf_printf(
+		    &r->body,
+		    "403 Forbidden: this action URL was opened from a page of another site "
+		    "(the %s header says so), and nothing was done. Open it directly, or use "
+		    "the page's buttons.\n",
+		    rq->cross_site);
 		return WEB_DONE;
 	}
-	if (plen > 15 && !strncmp(target, "/api/processes/", 15)) {
-		char name[512];
-		http_percent_decode(name, sizeof(name), target + 15, plen - 15, false);
-		api_processes(rs, name, r);
+	return act(rs, rq->query, rq->query_len, r);
+}
+
+enum web_result web_page_post(struct rpc_server *rs, const struct web_request *rq,
+			      struct web_reply *r)
+{
+	if (!post_allowed(rq)) {
+		reply_text(r, 403, "text/plain",
+			   "403 Forbidden: the form's token is missing or stale, or the request "
+			   "came from another site. Reload the page.\n");
 		return WEB_DONE;
 	}
-	if (IS("/metrics")) {
-		metrics_write(rs->sv, &r->body);
-		r->status = r->body.failed ? 500 : 200;
-		r->content_type = "text/plain; version=0.0.4; charset=utf-8";
-		return WEB_DONE;
-	}
-#undef IS
-	buf_free(&r->body);
-	return WEB_NOT_MINE;
+	return act(rs, rq->body ? rq->body : "", rq->body_len, r);
+}
+
+enum web_result web_tail_page(struct rpc_server *rs, const struct web_request *rq,
+			      struct web_reply *r)
+{
+	render_tail(rs, rq->query, rq->query_len, r);
+	return WEB_DONE;
+}
+
+enum web_result web_api_processes(struct rpc_server *rs, const struct web_request *rq,
+				  struct web_reply *r)
+{
+	(void)rq;
+	api_processes(rs, NULL, r);
+	return WEB_DONE;
+}
+
+enum web_result web_api_process(struct rpc_server *rs, const struct web_request *rq,
+				struct web_reply *r)
+{
+	char name[512];
+	http_percent_decode(name, sizeof(name), rq->rest, rq->rest_len, false);
+	api_processes(rs, name, r);
+	return WEB_DONE;
+}
+
+enum web_result web_metrics(struct rpc_server *rs, const struct web_request *rq,
+			    struct web_reply *r)
+{
+	(void)rq;
+	metrics_write(rs->sv, &r->body);
+	r->status = r->body.failed ? 500 : 200;
+	r->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	return WEB_DONE;
 }
 
 void web_reply_free(struct web_reply *reply)

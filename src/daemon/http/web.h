@@ -2,8 +2,8 @@
  * The control server's web side: supervisord's status page and its URLs (`/`, `index.html`
  * with `?processname=&action=`, `tail.html`), done better (live updates, filtering, a phone
  * layout, forms that work without JavaScript), a JSON API (`/api/processes[/NAME]`) and
- * Prometheus metrics (`/metrics`). The control server (control.c) owns the connection and the
- * auth; it hands each request that is not /RPC2 or /logtail here.
+ * Prometheus metrics (`/metrics`). router.c maps the paths to the pages here; the connection
+ * and the auth are conn.c's.
  */
 #ifndef PIDVISOR_WEB_H
 #define PIDVISOR_WEB_H
@@ -14,11 +14,14 @@
 #include "buf.h"
 #include "rpc.h"
 
-/* What the control server tells about the request. */
+/* What the router tells a page about the request. */
 struct web_request {
 	const char *method; /* GET, HEAD, POST */
-	const char *target; /* path and query, as sent */
-	const char *body;   /* a POST's form body (application/x-www-form-urlencoded) */
+	const char *query;  /* the target's query (after '?'), or "" */
+	size_t query_len;
+	const char *rest; /* the path after a route's prefix (/api/processes/NAME) */
+	size_t rest_len;
+	const char *body; /* a POST's form body (application/x-www-form-urlencoded) */
 	size_t body_len;
 	const char *origin;	/* the Origin header, or NULL */
 	const char *host;	/* the Host header, or NULL */
@@ -51,9 +54,8 @@ struct web_reply {
 };
 
 enum web_result {
-	WEB_NOT_MINE, /* not a web path: the control server answers 404 */
-	WEB_DONE,     /* reply is complete */
-	WEB_PENDING,  /* reply->action runs: poll it */
+	WEB_DONE,    /* reply is complete */
+	WEB_PENDING, /* reply->action runs: poll it */
 };
 
 void web_reply_init(struct web_reply *reply);
@@ -61,8 +63,23 @@ void web_reply_init(struct web_reply *reply);
 /* The page's token for state-changing POSTs; made once at start. */
 void web_init(void);
 
-enum web_result web_handle(struct rpc_server *rs, const struct web_request *rq,
-			   struct web_reply *reply);
+/* The pages, each answering into an initialized reply; router.c says which path and method
+ * reach which. */
+typedef enum web_result web_handler(struct rpc_server *rs, const struct web_request *rq,
+				    struct web_reply *reply);
+/* the status page, or one of supervisord's action URLs (index.html?processname=&action=) */
+web_handler web_page;
+/* a button of the page */
+web_handler web_page_post;
+/* tail.html?processname=&limit=&stream= */
+web_handler web_tail_page;
+/* every process's info in JSON */
+web_handler web_api_processes;
+/* one process's (rq->rest: its name, percent-encoded) */
+web_handler web_api_process;
+/* Prometheus metrics (metrics.c) */
+web_handler web_metrics;
+
 /* true when the action is done and reply holds the redirect with its message. */
 bool web_action_poll(struct rpc_server *rs, struct web_action *a, struct web_reply *reply);
 void web_action_free(struct web_action *a);
