@@ -156,6 +156,26 @@ static void test_signature_from_table(void **state)
 	rpc_answer_clear(&a);
 }
 
+/* Each method's help entry (rpc_help.c) is there: a text and a return type. */
+static void test_every_method_has_help(void **state)
+{
+	struct rpc_answer list, a;
+	call(&list, "system.listMethods", "");
+	assert_true(xr_len(list.value) > 40);
+	for (size_t i = 0; i < xr_len(list.value); i++) {
+		const char *name = xr_item(list.value, i)->u.str.ptr;
+		call(&a, "system.methodHelp", "s", name);
+		assert_int_equal(a.fault, 0);
+		assert_true(a.value->u.str.len > 20);
+		rpc_answer_clear(&a);
+		call(&a, "system.methodSignature", "s", name);
+		assert_int_equal(a.fault, 0);
+		assert_true(xr_item(a.value, 0)->u.str.len > 0);
+		rpc_answer_clear(&a);
+	}
+	rpc_answer_clear(&list);
+}
+
 static void expect_read(const char *method, long long off, long long len, const char *want)
 {
 	struct rpc_answer a;
@@ -392,6 +412,7 @@ int main(void)
 	    cmocka_unit_test(test_wrong_count),
 	    cmocka_unit_test(test_accepted_shapes),
 	    cmocka_unit_test(test_signature_from_table),
+	    cmocka_unit_test(test_every_method_has_help),
 	    cmocka_unit_test(test_read_windows),
 	    cmocka_unit_test(test_multicall_checks_each_call),
 	    cmocka_unit_test(test_multicall_limits),
