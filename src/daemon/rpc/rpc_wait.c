@@ -2,7 +2,6 @@
  * are done (wait=true): supervisord's make_allfunc and its deferred callbacks. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "deps.h"
 #include "rpc_internal.h"
@@ -271,9 +270,9 @@ void rpc_start(struct rpc_server *rs, const struct args *a, struct rpc_answer *o
 	}
 	/* supervisord checks the command before trying, to fail fast */
 	char *err = NULL;
-	if (!process_check_command(p, &err)) {
-		rpc_fault(out, err && strstr(err, "can't find") ? XR_NO_FILE : XR_NOT_EXECUTABLE,
-			  err);
+	enum spawn_err why = process_check_command(p, &err);
+	if (why != SPAWN_OK) {
+		rpc_fault(out, why == SPAWN_ERR_NO_FILE ? XR_NO_FILE : XR_NOT_EXECUTABLE, err);
 		free(err);
 		return;
 	}
