@@ -76,44 +76,6 @@ static const struct method {
     {"system.multicall", m_multicall, {A_ARRAY}, HELP_MULTICALL},
 };
 
-/* A UTF-8 sequence cut at the end of s is dropped: XML must stay well-formed. */
-static void trim_utf8(char *s, size_t len)
-{
-	size_t i = len, cont = 0;
-	while (i > 0 && cont < 4 && ((unsigned char)s[i - 1] & 0xC0) == 0x80) {
-		i--;
-		cont++;
-	}
-	if (i == 0 || ((unsigned char)s[i - 1] & 0x80) == 0)
-		return;
-	unsigned char lead = (unsigned char)s[i - 1];
-	size_t need = lead >= 0xF0 ? 3 : lead >= 0xE0 ? 2 : lead >= 0xC0 ? 1 : 0;
-	if (cont < need)
-		s[i - 1] = '\0';
-}
-
-void rpc_fault(struct rpc_answer *a, int code, const char *detail)
-{
-	int n;
-	a->fault = code;
-	if (detail)
-		n = snprintf(a->fault_text, sizeof(a->fault_text), "%s: %s", xr_fault_name(code),
-			     detail);
-	else
-		n = snprintf(a->fault_text, sizeof(a->fault_text), "%s", xr_fault_name(code));
-	if (n >= (int)sizeof(a->fault_text))
-		trim_utf8(a->fault_text, sizeof(a->fault_text) - 1);
-}
-
-void rpc_answer_clear(struct rpc_answer *a)
-{
-	xr_free(a->value);
-	a->value = NULL;
-	a->fault = 0;
-	a->fault_text[0] = '\0';
-	a->pending = NULL;
-}
-
 static const struct method *find_method(const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(methods); i++)
@@ -288,6 +250,22 @@ static void m_method_signature(struct rpc_server *rs, const struct args *a, stru
 	out->value = arr;
 }
 
+bool rpc_poll(struct rpc_server *rs, struct rpc_pending *pd, struct rpc_answer *out)
+{
+	return pd->kind->poll(rs, pd, out);
+}
+
+void rpc_forget_process(struct rpc_pending *pd, const struct process *p)
+{
+	pd->kind->forget(pd, p);
+}
+
+void rpc_pending_free(struct rpc_pending *pd)
+{
+	if (pd)
+		pd->kind->free(pd);
+}
+
 /* The room kept for each call's fault, so that faults still fit in multicall_max_bytes when
  * values have filled the rest. */
 #define FAULT_ROOM 256
@@ -370,6 +348,7 @@ static bool encode_fault(struct buf *out, int code, const char *text)
  * one result at a time. Calls past multicall_max_calls, and those after the answer is full, are
  * not run: they get a fault. */
 struct multicall {
+	struct rpc_pending pending;
 	const struct xr_value *calls;
 	struct xr_value *owned; /* calls, copied once a call waits: the request is freed */
 	size_t next, n, run;
@@ -379,18 +358,18 @@ struct multicall {
 	struct rpc_pending *waiting; /* the start/stop of calls[next] */
 };
 
-void multicall_free(struct multicall *mc)
+static void multicall_free(struct rpc_pending *pd)
 {
-	if (!mc)
-		return;
+	struct multicall *mc = container_of(pd, struct multicall, pending);
 	rpc_pending_free(mc->waiting);
 	xr_free(mc->owned);
 	buf_free(&mc->ans);
 	free(mc);
 }
 
-void multicall_forget(struct multicall *mc, const struct process *p)
+static void multicall_forget(struct rpc_pending *pd, const struct process *p)
 {
+	struct multicall *mc = container_of(pd, struct multicall, pending);
 	if (mc->waiting)
 		rpc_forget_process(mc->waiting, p);
 }
@@ -456,8 +435,9 @@ static bool multicall_run(struct rpc_server *rs, struct multicall *mc, struct rp
 	return true;
 }
 
-bool multicall_poll(struct rpc_server *rs, struct multicall *mc, struct rpc_answer *out)
+static bool multicall_poll(struct rpc_server *rs, struct rpc_pending *pd, struct rpc_answer *out)
 {
+	struct multicall *mc = container_of(pd, struct multicall, pending);
 	if (mc->waiting) {
 		struct rpc_answer sub = {0};
 		if (!rpc_poll(rs, mc->waiting, &sub))
@@ -473,21 +453,23 @@ bool multicall_poll(struct rpc_server *rs, struct multicall *mc, struct rpc_answ
 	return true;
 }
 
+static const struct rpc_pending_kind multicall_kind = {multicall_poll, multicall_forget,
+						       multicall_free};
+
 static void m_multicall(struct rpc_server *rs, const struct args *a, struct rpc_answer *out)
 {
 	struct multicall *mc = calloc(1, sizeof(*mc));
 	if (!mc)
 		return;
+	mc->pending.kind = &multicall_kind;
 	mc->calls = a->v[0].value;
 	mc->n = xr_len(mc->calls);
 	limits(rs, &mc->max_calls, &mc->max_bytes);
 	mc->run = mc->n < (size_t)mc->max_calls ? mc->n : (size_t)mc->max_calls;
 	mc->budget = mc->max_bytes - (long long)mc->run * FAULT_ROOM;
 	buf_puts(&mc->ans, "<value><array><data>\n");
-	if (multicall_run(rs, mc, out)) {
-		multicall_free(mc);
-		return;
-	}
-	if (!(out->pending = rpc_pending_multicall(mc)))
-		multicall_free(mc); /* the fault is set: out of memory */
+	if (multicall_run(rs, mc, out))
+		multicall_free(&mc->pending);
+	else
+		out->pending = &mc->pending;
 }
