@@ -58,9 +58,10 @@ __attribute__((format(printf, 2, 3))) static void set_err(char **err, const char
 }
 
 /* supervisord's get_execv_args(): argv[0] without '/' is searched in the program's PATH. With
- * no heap (it runs on every spawn): the path in path[PATH_MAX], or false and a message in
+ * no heap (it runs on every spawn): the path in path[PATH_MAX], or why not and a message in
  * msg[ERR_MAX]. */
-static bool find_command(const struct proc_conf *c, char *const *daemon_env, char *path, char *msg)
+static enum spawn_err find_command(const struct proc_conf *c, char *const *daemon_env, char *path,
+				   char *msg)
 {
 	const char *prog = c->argv.v[0];
 	struct stat st;
@@ -68,7 +69,7 @@ static bool find_command(const struct proc_conf *c, char *const *daemon_env, cha
 	if (strchr(prog, '/')) {
 		if (snprintf(path, PATH_MAX, "%s", prog) >= PATH_MAX) {
 			snprintf(msg, ERR_MAX, "can't find command '%s'", prog);
-			return false;
+			return SPAWN_ERR_NO_FILE;
 		}
 	} else {
 		const char *search = env_lookup(c->environment.v, "PATH");
@@ -87,37 +88,42 @@ static bool find_command(const struct proc_conf *c, char *const *daemon_env, cha
 		}
 		if (!found) {
 			snprintf(msg, ERR_MAX, "can't find command '%s'", prog);
-			return false;
+			return SPAWN_ERR_NO_FILE;
 		}
 	}
-	if (stat(path, &st) < 0)
+	if (stat(path, &st) < 0) {
 		snprintf(msg, ERR_MAX, "can't find command '%s'", prog);
-	else if (S_ISDIR(st.st_mode))
+		return SPAWN_ERR_NO_FILE;
+	}
+	if (S_ISDIR(st.st_mode)) {
 		snprintf(msg, ERR_MAX, "command at '%s' is a directory", path);
-	else if (access(path, X_OK) < 0)
+		return SPAWN_ERR_NOT_EXECUTABLE;
+	}
+	if (access(path, X_OK) < 0) {
 		snprintf(msg, ERR_MAX, "command at '%s' is not executable", path);
-	else
-		return true;
-	return false;
+		return SPAWN_ERR_NOT_EXECUTABLE;
+	}
+	return SPAWN_OK;
 }
 
 char *process_find_command(const struct proc_conf *c, char *const *daemon_env, char **err)
 {
 	char path[PATH_MAX], msg[ERR_MAX];
-	if (find_command(c, daemon_env, path, msg))
+	if (find_command(c, daemon_env, path, msg) == SPAWN_OK)
 		return xstrdup(path);
 	*err = xstrdup(msg);
 	return NULL;
 }
 
-bool process_check_command(const struct process *p, char **err)
+enum spawn_err process_check_command(const struct process *p, char **err)
 {
 	char path[PATH_MAX], msg[ERR_MAX];
-	if (find_command(p->conf, p->sv->env.v, path, msg))
-		return true;
+	enum spawn_err why = find_command(p->conf, p->sv->env.v, path, msg);
+	if (why == SPAWN_OK)
+		return SPAWN_OK;
 	*err = strdup(msg);
 	/* out of memory for the message: let the start go on, its spawn fails the same way */
-	return *err == NULL;
+	return *err ? why : SPAWN_OK;
 }
 
 /* supervisord's environment for a child, last definition of a key wins. It points into the
@@ -389,7 +395,7 @@ static pid_t spawn_prepared(struct process *p, char **err)
 	pid_t pid;
 
 	fds[3] = ready_child_fd(p);
-	if (!find_command(p->conf, p->sv->env.v, path, msg)) {
+	if (find_command(p->conf, p->sv->env.v, path, msg) != SPAWN_OK) {
 		*err = strdup(msg);
 		return -1;
 	}

@@ -57,9 +57,13 @@ struct pgroup {
 /* "group:name", or "name" when the group has the process's name. buf >= 512 bytes. */
 const char *process_namespec(const struct process *p, char *buf, size_t n);
 
-/* supervisord's check before a start request: false with *err (malloc'd) when the command
- * cannot be found or run. */
-bool process_check_command(const struct process *p, char **err);
+/* Why a command cannot be run: supervisord's NotFound, and its NotExecutable (a directory, no
+ * execute permission), which a start request answers as NO_FILE and NOT_EXECUTABLE. */
+enum spawn_err { SPAWN_OK, SPAWN_ERR_NO_FILE, SPAWN_ERR_NOT_EXECUTABLE };
+
+/* supervisord's check before a start request: SPAWN_OK, or why not with *err (malloc'd) saying
+ * it. */
+enum spawn_err process_check_command(const struct process *p, char **err);
 
 /* supervisord's get_execv_args(): the path of c's command, searched in the program's PATH,
  * else daemon_env's, when argv[0] has no '/'. NULL with *err (malloc'd) when it cannot be found,

@@ -1,9 +1,10 @@
 /*
  * supervisord's XML-RPC interface (supervisor.* and system.*): one table of methods (rpc.c) with
- * each one's signature, checked before any handler runs; the handlers (rpc_methods.c, the
- * waiting start/stop engine in rpc_wait.c, log reads in rpc_logs.c). A call either answers at
- * once or returns a pending operation (start/stop with wait=true, or a system.multicall whose
- * current call is one) that the control server polls until it is done.
+ * each one's signature, checked before any handler runs, and help (rpc_help.c); the handlers
+ * (rpc_methods.c, the waiting start/stop engine in rpc_wait.c, log reads in rpc_logs.c), which
+ * share the lookups and faults of rpc_lookup.c. A call either answers at once or returns a
+ * pending operation (start/stop with wait=true, or a system.multicall whose current call is one)
+ * that the control server polls until it is done.
  */
 #ifndef PIDVISOR_RPC_H
 #define PIDVISOR_RPC_H

@@ -1,5 +1,5 @@
-/* What the RPC files share: checked arguments, faults, name lookups and the handlers the method
- * table in rpc.c names. Not for use outside src/daemon/rpc/. */
+/* What the RPC files share: checked arguments, faults, name lookups, pending calls and the
+ * handlers the method table in rpc.c names. Not for use outside src/daemon/rpc/. */
 #ifndef PIDVISOR_RPC_INTERNAL_H
 #define PIDVISOR_RPC_INTERNAL_H
 
@@ -27,6 +27,8 @@ struct args {
 
 typedef void (*rpc_handler)(struct rpc_server *rs, const struct args *a, struct rpc_answer *out);
 
+/* rpc_lookup.c, which uses no other RPC file */
+
 /* faultString as supervisord builds it, "NAME" or "NAME: detail". */
 void rpc_fault(struct rpc_answer *a, int code, const char *detail);
 bool rpc_shutting_down(struct rpc_server *rs, struct rpc_answer *out);
@@ -44,15 +46,24 @@ struct process **rpc_collect(struct rpc_server *rs, struct pgroup *only, size_t 
 /* The {name, group, status, description} struct of start/stop/signal/clear over many. */
 struct xr_value *rpc_result_struct(const struct process *p, int code, const char *desc);
 
-/* rpc.c: a system.multicall waiting for one of its calls, polled through the pending that
- * rpc_wait.c wraps around it (NULL, and the fault set, when memory runs out). */
-struct multicall;
-bool multicall_poll(struct rpc_server *rs, struct multicall *mc, struct rpc_answer *out);
-void multicall_forget(struct multicall *mc, const struct process *p);
-void multicall_free(struct multicall *mc);
-struct rpc_pending *rpc_pending_multicall(struct multicall *mc);
+/* A call not answered yet: a start or stop waiting for its processes (rpc_wait.c), or a
+ * system.multicall waiting for one of its calls (rpc.c). Each embeds this, and rpc_poll(),
+ * rpc_forget_process() and rpc_pending_free() go through its kind: neither file needs the
+ * other's. */
+struct rpc_pending_kind {
+	bool (*poll)(struct rpc_server *rs, struct rpc_pending *pd, struct rpc_answer *out);
+	void (*forget)(struct rpc_pending *pd, const struct process *p);
+	void (*free)(struct rpc_pending *pd);
+};
 
-/* supervisor.* handlers */
+struct rpc_pending {
+	const struct rpc_pending_kind *kind;
+};
+
+/* The handlers the method table in rpc.c names; of the other RPC files they use rpc_lookup.c
+ * only. */
+
+/* rpc_methods.c */
 void rpc_add_group(struct rpc_server *rs, const struct args *a, struct rpc_answer *out);
 void rpc_remove_group(struct rpc_server *rs, const struct args *a, struct rpc_answer *out);
 void rpc_reload_config(struct rpc_server *rs, const struct args *a, struct rpc_answer *out);

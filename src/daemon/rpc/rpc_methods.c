@@ -1,6 +1,5 @@
 /* The supervisor.* handlers that answer at once: state, process and config info, groups,
- * signals, stdin; and the name lookups every handler shares. Arguments arrive checked against
- * the method's signature (rpc.c). */
+ * signals, stdin. Arguments arrive checked against the method's signature (rpc.c). */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,97 +19,6 @@
 #include "schedule.h"
 #include "signals.h"
 #include "version.h"
-
-bool rpc_shutting_down(struct rpc_server *rs, struct rpc_answer *out)
-{
-	if (rs->sv->mood < MOOD_RUNNING) {
-		rpc_fault(out, XR_SHUTDOWN_STATE, NULL);
-		return true;
-	}
-	return false;
-}
-
-/* Names are compared by length, never copied: a name of any length is just not found. */
-bool rpc_lookup(struct rpc_server *rs, const char *name, struct pgroup **g, struct process **p,
-		struct rpc_answer *out)
-{
-	const char *colon = strchr(name, ':');
-	size_t glen = colon ? (size_t)(colon - name) : strlen(name);
-	const char *proc = colon ? colon + 1 : name;
-	*g = NULL;
-	*p = NULL;
-	for (size_t i = 0; i < rs->sv->ngroups && !*g; i++) {
-		const char *gname = rs->sv->groups[i]->conf->name;
-		if (strlen(gname) == glen && memcmp(gname, name, glen) == 0)
-			*g = rs->sv->groups[i];
-	}
-	if (!*g) {
-		rpc_fault(out, XR_BAD_NAME, name);
-		return false;
-	}
-	if (!proc[0] || strcmp(proc, "*") == 0)
-		return true;
-	for (size_t i = 0; i < (*g)->nprocs; i++)
-		if (strcmp((*g)->procs[i]->conf->name, proc) == 0)
-			*p = (*g)->procs[i];
-	if (!*p) {
-		rpc_fault(out, XR_BAD_NAME, name);
-		return false;
-	}
-	return true;
-}
-
-struct pgroup *rpc_group(struct rpc_server *rs, const char *name, struct rpc_answer *out)
-{
-	struct pgroup *g;
-	if (rpc_shutting_down(rs, out))
-		return NULL;
-	if (!(g = supervisor_find_group(rs->sv, name)))
-		rpc_fault(out, XR_BAD_NAME, name);
-	return g;
-}
-
-struct process *rpc_one_process(struct rpc_server *rs, const char *name, struct rpc_answer *out)
-{
-	struct pgroup *g;
-	struct process *p;
-	if (!rpc_lookup(rs, name, &g, &p, out))
-		return NULL;
-	if (!p)
-		rpc_fault(out, XR_BAD_NAME, name);
-	return p;
-}
-
-struct process **rpc_collect(struct rpc_server *rs, struct pgroup *only, size_t *n,
-			     struct rpc_answer *out)
-{
-	struct supervisor *sv = rs->sv;
-	size_t total = 0;
-	for (size_t gi = 0; gi < sv->ngroups; gi++)
-		if (!only || sv->groups[gi] == only)
-			total += sv->groups[gi]->nprocs;
-	struct process **ps = malloc((total ? total : 1) * sizeof(*ps));
-	*n = 0;
-	if (!ps) {
-		rpc_fault(out, XR_FAILED, "out of memory");
-		return NULL;
-	}
-	for (size_t gi = 0; gi < sv->ngroups; gi++)
-		if (!only || sv->groups[gi] == only)
-			for (size_t i = 0; i < sv->groups[gi]->nprocs; i++)
-				ps[(*n)++] = sv->groups[gi]->procs[i];
-	return ps;
-}
-
-struct xr_value *rpc_result_struct(const struct process *p, int code, const char *desc)
-{
-	struct xr_value *st = xr_struct();
-	xr_struct_set(st, "name", xr_string(p ? p->conf->name : ""));
-	xr_struct_set(st, "group", xr_string(p ? p->conf->group : ""));
-	xr_struct_set(st, "status", xr_int(code));
-	xr_struct_set(st, "description", xr_string(desc));
-	return st;
-}
 
 static const char *mood_name(enum mood m)
 {

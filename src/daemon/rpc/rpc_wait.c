@@ -2,10 +2,10 @@
  * are done (wait=true): supervisord's make_allfunc and its deferred callbacks. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "deps.h"
 #include "rpc_internal.h"
+#include "util.h"
 
 enum op_kind { OP_START, OP_STOP };
 enum op_state { OP_WAIT, OP_OK, OP_FAULT };
@@ -22,9 +22,10 @@ struct op {
 	size_t index;
 };
 
-struct rpc_pending {
-	struct multicall *mc; /* a whole system.multicall (then no ops) */
-	bool list;	      /* answer an array of result structs, not a bare true */
+/* The pending of a start or stop that waits. */
+struct waiting {
+	struct rpc_pending pending;
+	bool list; /* answer an array of result structs, not a bare true */
 	unsigned finished;
 	struct op *ops;
 	size_t n;
@@ -110,7 +111,7 @@ static int cmp_done(const void *x, const void *y)
 	return a->index < b->index ? -1 : a->index > b->index;
 }
 
-static void answer(struct rpc_pending *pd, struct rpc_answer *out)
+static void answer(struct waiting *pd, struct rpc_answer *out)
 {
 	if (pd->n)
 		qsort(pd->ops, pd->n, sizeof(*pd->ops), cmp_done);
@@ -137,7 +138,7 @@ static void answer(struct rpc_pending *pd, struct rpc_answer *out)
 }
 
 /* Finishes a pending when every op is done; false while waiting. */
-static bool pending_finish(struct rpc_pending *pd, struct rpc_answer *out)
+static bool pending_finish(struct waiting *pd, struct rpc_answer *out)
 {
 	bool waiting = false;
 	for (size_t i = 0; i < pd->n; i++) {
@@ -154,61 +155,53 @@ static bool pending_finish(struct rpc_pending *pd, struct rpc_answer *out)
 	return true;
 }
 
-void rpc_pending_free(struct rpc_pending *pd)
+static bool waiting_poll(struct rpc_server *rs, struct rpc_pending *pending, struct rpc_answer *out)
 {
-	if (!pd)
-		return;
-	multicall_free(pd->mc);
-	free(pd->ops);
-	free(pd);
+	return pending_finish(container_of(pending, struct waiting, pending), out);
 }
 
-void rpc_forget_process(struct rpc_pending *pd, const struct process *p)
+static void waiting_forget(struct rpc_pending *pending, const struct process *p)
 {
-	if (pd->mc)
-		multicall_forget(pd->mc, p);
+	struct waiting *pd = container_of(pending, struct waiting, pending);
 	for (size_t i = 0; i < pd->n; i++)
 		if (pd->ops[i].p == p)
 			pd->ops[i].p = NULL;
 }
 
-bool rpc_poll(struct rpc_server *rs, struct rpc_pending *pd, struct rpc_answer *out)
+static void waiting_free(struct rpc_pending *pending)
 {
-	return pd->mc ? multicall_poll(rs, pd->mc, out) : pending_finish(pd, out);
+	struct waiting *pd = container_of(pending, struct waiting, pending);
+	free(pd->ops);
+	free(pd);
 }
 
-struct rpc_pending *rpc_pending_multicall(struct multicall *mc)
-{
-	struct rpc_pending *pd = calloc(1, sizeof(*pd));
-	if (pd)
-		pd->mc = mc;
-	return pd;
-}
+static const struct rpc_pending_kind waiting_kind = {waiting_poll, waiting_forget, waiting_free};
 
-static void settle(struct rpc_pending *pd, struct rpc_answer *out)
+static void settle(struct waiting *pd, struct rpc_answer *out)
 {
 	if (pending_finish(pd, out))
-		rpc_pending_free(pd);
+		waiting_free(&pd->pending);
 	else
-		out->pending = pd;
+		out->pending = &pd->pending;
 }
 
 /* Room for n ops, or NULL with the fault set. */
-static struct rpc_pending *pending_new(bool list, size_t n, struct rpc_answer *out)
+static struct waiting *pending_new(bool list, size_t n, struct rpc_answer *out)
 {
-	struct rpc_pending *pd = calloc(1, sizeof(*pd));
+	struct waiting *pd = calloc(1, sizeof(*pd));
 	if (pd)
 		pd->ops = calloc(n ? n : 1, sizeof(*pd->ops));
 	if (!pd || !pd->ops) {
-		rpc_pending_free(pd);
+		free(pd);
 		rpc_fault(out, XR_FAILED, "out of memory");
 		return NULL;
 	}
+	pd->pending.kind = &waiting_kind;
 	pd->list = list;
 	return pd;
 }
 
-static struct op *pending_add(struct rpc_pending *pd, struct process *p, enum op_kind kind,
+static struct op *pending_add(struct waiting *pd, struct process *p, enum op_kind kind,
 			      const char *name)
 {
 	struct op *op = &pd->ops[pd->n++];
@@ -228,7 +221,7 @@ static void many(struct rpc_server *rs, struct pgroup *only, enum op_kind kind, 
 {
 	size_t n;
 	struct process **ps = rpc_collect(rs, only, &n, out);
-	struct rpc_pending *pd = ps ? pending_new(true, n, out) : NULL;
+	struct waiting *pd = ps ? pending_new(true, n, out) : NULL;
 	if (!pd) {
 		free(ps);
 		return;
@@ -247,7 +240,7 @@ static void many(struct rpc_server *rs, struct pgroup *only, enum op_kind kind, 
 static void one(struct rpc_server *rs, struct process *p, enum op_kind kind, const char *name,
 		bool wait, struct rpc_answer *out)
 {
-	struct rpc_pending *pd = pending_new(false, 1, out);
+	struct waiting *pd = pending_new(false, 1, out);
 	if (!pd)
 		return;
 	struct op *op = pending_add(pd, p, kind, name);
@@ -271,9 +264,9 @@ void rpc_start(struct rpc_server *rs, const struct args *a, struct rpc_answer *o
 	}
 	/* supervisord checks the command before trying, to fail fast */
 	char *err = NULL;
-	if (!process_check_command(p, &err)) {
-		rpc_fault(out, err && strstr(err, "can't find") ? XR_NO_FILE : XR_NOT_EXECUTABLE,
-			  err);
+	enum spawn_err why = process_check_command(p, &err);
+	if (why != SPAWN_OK) {
+		rpc_fault(out, why == SPAWN_ERR_NO_FILE ? XR_NO_FILE : XR_NOT_EXECUTABLE, err);
 		free(err);
 		return;
 	}

@@ -39,10 +39,15 @@ static int setup(void **state)
 	snprintf(conf, sizeof(conf),
 		 "[supervisord]\nloglevel=critical\n"
 		 "[program:cat]\ncommand=/bin/cat\nautostart=false\nstdout_logfile=%s/cat.log\n"
-		 "[group:g]\nprograms=cat\n",
-		 dir);
+		 "[group:g]\nprograms=cat\n"
+		 "[program:gone]\ncommand=/no/such/dir/x\nautostart=false\n"
+		 "[program:onpath]\ncommand=no-such-command-x\nautostart=false\n"
+		 "[program:plain]\ncommand=%s/plain.sh\nautostart=false\n"
+		 "[program:folder]\ncommand=%s\nautostart=false\n",
+		 dir, dir, dir);
 	write_file("pidvisor.conf", conf, 1);
-	write_file("cat.log", "0123456789", 10); /* 100 bytes */
+	write_file("plain.sh", "#!/bin/sh\n", 1); /* no execute bit */
+	write_file("cat.log", "0123456789", 10);  /* 100 bytes */
 	snprintf(path, sizeof(path), "%s/pidvisor.conf", dir);
 	struct diag d = {0};
 	struct config *cfg = config_load(path, NULL, &d);
@@ -154,6 +159,54 @@ static void test_signature_from_table(void **state)
 	assert_int_equal(xr_len(a.value), 4);
 	assert_string_equal(xr_item(a.value, 3)->u.str.ptr, "int");
 	rpc_answer_clear(&a);
+}
+
+/* Each method's help entry (rpc_help.c) is there: a text and a return type. */
+static void test_every_method_has_help(void **state)
+{
+	struct rpc_answer list, a;
+	call(&list, "system.listMethods", "");
+	assert_true(xr_len(list.value) > 40);
+	for (size_t i = 0; i < xr_len(list.value); i++) {
+		const char *name = xr_item(list.value, i)->u.str.ptr;
+		call(&a, "system.methodHelp", "s", name);
+		assert_int_equal(a.fault, 0);
+		assert_true(a.value->u.str.len > 20);
+		rpc_answer_clear(&a);
+		call(&a, "system.methodSignature", "s", name);
+		assert_int_equal(a.fault, 0);
+		assert_true(xr_item(a.value, 0)->u.str.len > 0);
+		rpc_answer_clear(&a);
+	}
+	rpc_answer_clear(&list);
+}
+
+/* startProcess checks the command before trying, as supervisord does, and answers with the
+ * fault its error class gives: NotFound is NO_FILE; a directory or no execute bit (NotExecutable)
+ * is NOT_EXECUTABLE. */
+static void expect_start_fault(const char *name, int code, const char *fmt, const char *arg)
+{
+	char want[512];
+	struct rpc_answer a;
+	snprintf(want, sizeof(want), fmt, arg);
+	call(&a, "supervisor.startProcess", "s", name);
+	assert_int_equal(a.fault, code);
+	assert_string_equal(a.fault_text, want);
+	rpc_answer_clear(&a);
+}
+
+static void test_start_bad_command(void **state)
+{
+	char plain[256];
+	snprintf(plain, sizeof(plain), "%s/plain.sh", dir);
+	expect_start_fault("gone", XR_NO_FILE, "NO_FILE: can't find command '%s'",
+			   "/no/such/dir/x");
+	expect_start_fault("onpath", XR_NO_FILE, "NO_FILE: can't find command '%s'",
+			   "no-such-command-x");
+	expect_start_fault("plain", XR_NOT_EXECUTABLE,
+			   "NOT_EXECUTABLE: command at '%s' is not executable", plain);
+	expect_start_fault("folder", XR_NOT_EXECUTABLE,
+			   "NOT_EXECUTABLE: command at '%s' is a directory", dir);
 }
 
 static void expect_read(const char *method, long long off, long long len, const char *want)
@@ -392,6 +445,8 @@ int main(void)
 	    cmocka_unit_test(test_wrong_count),
 	    cmocka_unit_test(test_accepted_shapes),
 	    cmocka_unit_test(test_signature_from_table),
+	    cmocka_unit_test(test_every_method_has_help),
+	    cmocka_unit_test(test_start_bad_command),
 	    cmocka_unit_test(test_read_windows),
 	    cmocka_unit_test(test_multicall_checks_each_call),
 	    cmocka_unit_test(test_multicall_limits),
