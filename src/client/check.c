@@ -250,7 +250,15 @@ static int judge(const struct xr_value *infos, const struct xr_value *configs, c
 	return rc;
 }
 
-int check_main(int argc, char **argv)
+struct check_opts {
+	const char *configfile, *url, *user, *pass;
+	double timeout;
+	bool quiet;
+	enum check_mode mode;
+};
+
+/* -1 to go on with o filled, else the exit status (help, or a usage error reported). */
+static int parse_options(int argc, char **argv, struct check_opts *o)
 {
 	static const struct option longopts[] = {
 	    {"configuration", required_argument, NULL, 'c'},
@@ -264,30 +272,26 @@ int check_main(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *configfile = NULL, *url = NULL, *user = NULL, *pass = NULL;
-	double timeout = 5;
-	bool quiet = false;
-	enum check_mode mode = CHECK_HEALTH;
 	int opt;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "+c:s:u:p:t:qrah", longopts, NULL)) != -1) {
 		char *end;
 		switch (opt) {
 		case 'c':
-			configfile = optarg;
+			o->configfile = optarg;
 			break;
 		case 's':
-			url = optarg;
+			o->url = optarg;
 			break;
 		case 'u':
-			user = optarg;
+			o->user = optarg;
 			break;
 		case 'p':
-			pass = optarg;
+			o->pass = optarg;
 			break;
 		case 't':
-			timeout = strtod(optarg, &end);
-			if (*end || timeout <= 0 || timeout > 86400) {
+			o->timeout = strtod(optarg, &end);
+			if (*end || o->timeout <= 0 || o->timeout > 86400) {
 				fprintf(stderr, "pidvisor check: -t wants seconds > 0, not '%s'\n",
 					optarg);
 				return CHECK_USAGE;
@@ -295,15 +299,15 @@ int check_main(int argc, char **argv)
 			break;
 		case 'a':
 		case 'r':
-			if (mode != CHECK_HEALTH) {
+			if (o->mode != CHECK_HEALTH) {
 				fprintf(stderr,
 					"pidvisor check: --alive and --ready exclude each other\n");
 				return CHECK_USAGE;
 			}
-			mode = opt == 'a' ? CHECK_ALIVE : CHECK_READY;
+			o->mode = opt == 'a' ? CHECK_ALIVE : CHECK_READY;
 			break;
 		case 'q':
-			quiet = true;
+			o->quiet = true;
 			break;
 		case 'h':
 			check_usage(stdout);
@@ -313,28 +317,19 @@ int check_main(int argc, char **argv)
 			return CHECK_USAGE;
 		}
 	}
-	struct client_config cfg = {0};
-	char err[8192];
-	if (!url && !client_config_load(configfile, argv[0], &cfg, err, sizeof(err))) {
-		fprintf(stderr, "pidvisor check: %s\n", err);
-		return CHECK_USAGE;
-	}
-	if (!url)
-		url = cfg.serverurl ? cfg.serverurl : "http://localhost:9001";
-	struct rpc_client rpc;
+	return -1;
+}
+
+/* The one multicall and the verdict on its answer; without a usable answer, the reason. */
+static int probe(struct rpc_client *rpc, const char *url, char **names, int nnames,
+		 const struct check_opts *o)
+{
 	int rc = CHECK_NO_ANSWER;
-	if (!rpc_client_init(&rpc, url, user ? user : cfg.username, pass ? pass : cfg.password, err,
-			     sizeof(err))) {
-		fprintf(stderr, "pidvisor check: %s\n", err);
-		client_config_free(&cfg);
-		return CHECK_USAGE;
-	}
-	rpc.timeout_ms = timeout < 0.001 ? 1 : (int)(timeout * 1000);
 	struct xr_value *calls = multicall_params();
 	struct rpc_result r;
-	enum rpc_status st = calls ? rpc_call(&rpc, "system.multicall",
-					      (const struct xr_value *const *)&calls, 1, &r)
-				   : RPC_PROTOCOL;
+	enum rpc_status st =
+	    calls ? rpc_call(rpc, "system.multicall", (const struct xr_value *const *)&calls, 1, &r)
+		  : RPC_PROTOCOL;
 	const struct xr_value *infos = NULL, *configs = NULL;
 	if (st == RPC_OK) {
 		infos = multicall_result(r.value, 0);
@@ -351,10 +346,37 @@ int check_main(int argc, char **argv)
 	else if (!infos || !configs)
 		printf("no answer: %s: the server could not list its processes\n", url);
 	else
-		rc = judge(infos, configs, argv + optind, argc - optind, quiet, mode);
+		rc = judge(infos, configs, names, nnames, o->quiet, o->mode);
 	if (calls)
 		rpc_result_free(&r);
 	xr_free(calls);
+	return rc;
+}
+
+int check_main(int argc, char **argv)
+{
+	struct check_opts o = {.timeout = 5, .mode = CHECK_HEALTH};
+	int rc = parse_options(argc, argv, &o);
+	if (rc >= 0)
+		return rc;
+	struct client_config cfg = {0};
+	char err[8192];
+	const char *url = o.url;
+	if (!url && !client_config_load(o.configfile, argv[0], &cfg, err, sizeof(err))) {
+		fprintf(stderr, "pidvisor check: %s\n", err);
+		return CHECK_USAGE;
+	}
+	if (!url)
+		url = cfg.serverurl ? cfg.serverurl : "http://localhost:9001";
+	struct rpc_client rpc;
+	if (!rpc_client_init(&rpc, url, o.user ? o.user : cfg.username,
+			     o.pass ? o.pass : cfg.password, err, sizeof(err))) {
+		fprintf(stderr, "pidvisor check: %s\n", err);
+		client_config_free(&cfg);
+		return CHECK_USAGE;
+	}
+	rpc.timeout_ms = o.timeout < 0.001 ? 1 : (int)(o.timeout * 1000);
+	rc = probe(&rpc, url, argv + optind, argc - optind, &o);
 	rpc_client_close(&rpc);
 	buf_free(&rpc.auth);
 	client_config_free(&cfg);

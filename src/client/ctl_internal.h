@@ -2,6 +2,7 @@
  *   ctl_main.c     the command line, the config, the interactive shell and dispatch
  *   ctl_call.c     RPC calls with supervisorctl's error propagation, and upcheck
  *   ctl_actions.c  the action table and the actions that answer at once
+ *   ctl_reconfig.c the actions on the configuration: avail, reread, update, add, remove
  *   ctl_stream.c   the actions that stream: tail, maintail, fg (and Ctrl-C)
  *   ctl_output.c   what is printed: result lines, the status table and JSON, Python-style
  *                  error lines, help and usage texts
@@ -131,6 +132,16 @@ const struct ctl_action *ctl_find_action(const char *name);
 /* supervisor.options.split_namespec: "g:p", "g:*"/"g:" (process NULL), "p". */
 void ctl_split_namespec(const char *spec, char *group, size_t gsize, const char **process,
 			char *pbuf, size_t psize);
+/* Actions that take no argument print an error and the help for one; false then. */
+bool ctl_no_arguments(struct ctl *c, const char *name, const char *arg);
+
+/* ---- ctl_reconfig.c ---- */
+
+void ctl_do_avail(struct ctl *c, const char *arg);
+void ctl_do_reread(struct ctl *c, const char *arg);
+void ctl_do_update(struct ctl *c, const char *arg);
+void ctl_do_add(struct ctl *c, const char *arg);
+void ctl_do_remove(struct ctl *c, const char *arg);
 
 /* ---- ctl_stream.c ---- */
 

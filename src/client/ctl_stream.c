@@ -277,24 +277,20 @@ static char *read_input_line(struct buf *pending)
 	}
 }
 
-void ctl_do_fg(struct ctl *c, const char *arg)
+/* Whether w names one process and it runs; says why not. */
+static bool fg_target(struct ctl *c, const struct ctl_words *w)
 {
-	if (!ctl_upcheck(c))
-		return;
-	struct ctl_words w;
 	struct rpc_result r;
-	ctl_split_words(arg, &w);
-	if (w.n != 1) {
-		ctl_out(w.n ? "ERROR: too many process names supplied"
-			    : "ERROR: no process name supplied");
+	if (w->n != 1) {
+		ctl_out(w->n ? "ERROR: too many process names supplied"
+			     : "ERROR: no process name supplied");
 		c->exitstatus = EXIT_GENERIC;
-		if (!w.n)
+		if (!w->n)
 			ctl_print_help("fg");
-		ctl_words_free(&w);
-		return;
+		return false;
 	}
-	const char *name = w.v[0];
-	if (!fg_running(c, name, &r)) {
+	bool running = fg_running(c, w->v[0], &r);
+	if (!running) {
 		if (r.status == RPC_FAULT && r.fault_code == XR_BAD_NAME) {
 			ctl_out("ERROR: bad process name supplied");
 			c->exitstatus = EXIT_GENERIC;
@@ -304,14 +300,48 @@ void ctl_do_fg(struct ctl *c, const char *arg)
 			ctl_out("ERROR: process not running");
 			c->exitstatus = EXIT_GENERIC;
 		}
-		rpc_result_free(&r);
-		ctl_words_free(&w);
-		return;
 	}
 	rpc_result_free(&r);
-	catch_sigint(true);
-	ctl_out("==> Press Ctrl-C to exit <==");
-	pid_t streams[2] = {fg_stream(c, name, "stdout"), fg_stream(c, name, "stderr")};
+	return running;
+}
+
+/* One line to the process's stdin (with its newline); false when that ends `fg`, said why. */
+static bool fg_send_line(struct ctl *c, const char *name, const char *line)
+{
+	struct rpc_result r;
+	struct xr_value *p[2] = {xr_string(name), NULL};
+	size_t len = strlen(line);
+	p[1] = xr_string_len(line, len + 1);
+	if (p[1])
+		p[1]->u.str.ptr[len] = '\n';
+	bool sent =
+	    ctl_call(c, &r, "supervisor.sendProcessStdin", (const struct xr_value *const *)p, 2);
+	xr_free(p[0]);
+	xr_free(p[1]);
+	if (!sent)
+		return false;
+	if (r.status == RPC_FAULT) {
+		if (r.fault_code == XR_NOT_RUNNING)
+			ctl_out("Process got killed");
+		else
+			ctl_out_fault_error(&r);
+		ctl_out("Exiting foreground");
+		rpc_result_free(&r);
+		return false;
+	}
+	rpc_result_free(&r);
+	bool running = fg_running(c, name, &r);
+	rpc_result_free(&r);
+	if (!running) {
+		ctl_out("Process got killed");
+		ctl_out("Exiting foreground");
+	}
+	return running;
+}
+
+/* stdin to the process a line at a time, until EOF, Ctrl-C or the process ends. */
+static void fg_forward(struct ctl *c, const char *name)
+{
 	struct buf input;
 	buf_init(&input, 1024 * 1024);
 	for (;;) {
@@ -320,36 +350,29 @@ void ctl_do_fg(struct ctl *c, const char *arg)
 			ctl_out("Exiting foreground");
 			break;
 		}
-		struct xr_value *p[2] = {xr_string(name), NULL};
-		size_t len = strlen(line);
-		p[1] = xr_string_len(line, len + 1);
-		if (p[1])
-			p[1]->u.str.ptr[len] = '\n';
+		bool more = fg_send_line(c, name, line);
 		free(line);
-		bool sent = ctl_call(c, &r, "supervisor.sendProcessStdin",
-				     (const struct xr_value *const *)p, 2);
-		xr_free(p[0]);
-		xr_free(p[1]);
-		if (!sent)
+		if (!more)
 			break;
-		if (r.status == RPC_FAULT) {
-			if (r.fault_code == XR_NOT_RUNNING)
-				ctl_out("Process got killed");
-			else
-				ctl_out_fault_error(&r);
-			ctl_out("Exiting foreground");
-			rpc_result_free(&r);
-			break;
-		}
-		rpc_result_free(&r);
-		bool running = fg_running(c, name, &r);
-		rpc_result_free(&r);
-		if (!running) {
-			ctl_out("Process got killed");
-			ctl_out("Exiting foreground");
-			break;
-		}
 	}
+	buf_free(&input);
+}
+
+void ctl_do_fg(struct ctl *c, const char *arg)
+{
+	if (!ctl_upcheck(c))
+		return;
+	struct ctl_words w;
+	ctl_split_words(arg, &w);
+	if (!fg_target(c, &w)) {
+		ctl_words_free(&w);
+		return;
+	}
+	const char *name = w.v[0];
+	catch_sigint(true);
+	ctl_out("==> Press Ctrl-C to exit <==");
+	pid_t streams[2] = {fg_stream(c, name, "stdout"), fg_stream(c, name, "stderr")};
+	fg_forward(c, name);
 	/* the streams go before Ctrl-C can kill us again */
 	for (int i = 0; i < 2; i++) {
 		if (streams[i] > 0) {
@@ -358,6 +381,5 @@ void ctl_do_fg(struct ctl *c, const char *arg)
 		}
 	}
 	catch_sigint(false);
-	buf_free(&input);
 	ctl_words_free(&w);
 }

@@ -146,10 +146,16 @@ void python_repr(struct buf *sb, const char *s)
 	buf_putc(sb, q);
 }
 
-/* One conversion after "%(name)": flags, width, precision, conversion character. Appends to
- * sb, which is bounded: a width past its room marks it failed, for the caller to report. */
-static int convert(struct buf *sb, const char **pp, const char *name, const struct value *v,
-		   char **err)
+/* The printf format of one conversion: "%", flags, width, .precision, then the conversion. */
+struct spec {
+	char fmt[48];
+	char *end; /* where the conversion goes */
+	char conv;
+};
+
+/* What follows "%(name)": flags, width, precision, length modifiers (skipped) and the conversion
+ * character. false at the end of the string; else *pp is past the conversion. */
+static bool parse_spec(const char **pp, struct spec *sp)
 {
 	const char *p = *pp;
 	char flags[8];
@@ -171,75 +177,87 @@ static int convert(struct buf *sb, const char **pp, const char *name, const stru
 	}
 	while (*p == 'h' || *p == 'l' || *p == 'L')
 		p++;
-	char conv = *p;
-	if (!conv) {
-		*err = xasprintf("incomplete format after %%(%s)", name);
-		return -1;
-	}
-	p++;
-	*pp = p;
+	sp->conv = *p;
+	if (!sp->conv)
+		return false;
+	*pp = p + 1;
 
-	char fmt[48];
-	char *f = fmt;
+	char *f = sp->fmt;
 	*f++ = '%';
-	f += snprintf(f, sizeof(fmt) - 32, "%s", flags);
+	f += snprintf(f, sizeof(sp->fmt) - 32, "%s", flags);
 	if (width >= 0)
 		f += snprintf(f, 12, "%d", width);
 	if (prec >= 0)
 		f += snprintf(f, 12, ".%d", prec);
+	sp->end = f;
+	return true;
+}
 
-	switch (conv) {
-	case 's':
-	case 'r':
-	case 'a': {
-		struct buf tmp;
-		buf_init(&tmp, sb->max);
-		if (v->is_int)
-			buf_printf(&tmp, "%lld", v->i);
-		else if (conv == 's')
-			buf_puts(&tmp, v->s);
-		else
-			python_repr(&tmp, v->s);
-		snprintf(f, 3, "s");
-		if (tmp.failed)
-			sb->failed = true;
-		else
-			buf_printf(sb, fmt, tmp.data ? tmp.data : "");
-		buf_free(&tmp);
-		return 0;
-	}
-	case 'd':
-	case 'i':
-	case 'u':
-	case 'x':
-	case 'X':
-	case 'o':
-		if (!v->is_int) {
-			*err =
-			    xasprintf("%%(%s)%c needs a number, but %s is text", name, conv, name);
-			return -1;
-		}
-		snprintf(f, 4, "ll%c", conv == 'i' || conv == 'u' ? 'd' : conv);
-		buf_printf(sb, fmt, v->i);
-		return 0;
-	case 'e':
-	case 'E':
-	case 'f':
-	case 'F':
-	case 'g':
-	case 'G':
-		if (!v->is_int) {
-			*err =
-			    xasprintf("%%(%s)%c needs a number, but %s is text", name, conv, name);
-			return -1;
-		}
-		snprintf(f, 2, "%c", conv);
-		buf_printf(sb, fmt, (double)v->i);
-		return 0;
-	default:
-		*err = xasprintf("unsupported format character '%c' after %%(%s)", conv, name);
+/* %s, %r, %a: the value as text (str() or repr()), a number in decimal. */
+static void put_text(struct buf *sb, struct spec *sp, const struct value *v)
+{
+	struct buf tmp;
+	buf_init(&tmp, sb->max);
+	if (v->is_int)
+		buf_printf(&tmp, "%lld", v->i);
+	else if (sp->conv == 's')
+		buf_puts(&tmp, v->s);
+	else
+		python_repr(&tmp, v->s);
+	snprintf(sp->end, 3, "s");
+	if (tmp.failed)
+		sb->failed = true;
+	else
+		buf_printf(sb, sp->fmt, tmp.data ? tmp.data : "");
+	buf_free(&tmp);
+}
+
+static void put_int(struct buf *sb, struct spec *sp, const struct value *v)
+{
+	snprintf(sp->end, 4, "ll%c", sp->conv == 'i' || sp->conv == 'u' ? 'd' : sp->conv);
+	buf_printf(sb, sp->fmt, v->i);
+}
+
+static void put_float(struct buf *sb, struct spec *sp, const struct value *v)
+{
+	snprintf(sp->end, 2, "%c", sp->conv);
+	buf_printf(sb, sp->fmt, (double)v->i);
+}
+
+/* The conversions Python's % takes, by character; the number ones refuse a text value. */
+static const struct conversion {
+	const char *chars;
+	bool number;
+	void (*put)(struct buf *sb, struct spec *sp, const struct value *v);
+} conversions[] = {
+    {"sra", false, put_text},
+    {"diuxXo", true, put_int},
+    {"eEfFgG", true, put_float},
+};
+
+/* One conversion after "%(name)", appended to sb, which is bounded: a width past its room marks
+ * it failed, for the caller to report. */
+static int convert(struct buf *sb, const char **pp, const char *name, const struct value *v,
+		   char **err)
+{
+	struct spec sp;
+	if (!parse_spec(pp, &sp)) {
+		*err = xasprintf("incomplete format after %%(%s)", name);
 		return -1;
 	}
+	const struct conversion *c = conversions;
+	while (c < conversions + ARRAY_SIZE(conversions) && !strchr(c->chars, sp.conv))
+		c++;
+	if (c == conversions + ARRAY_SIZE(conversions)) {
+		*err = xasprintf("unsupported format character '%c' after %%(%s)", sp.conv, name);
+		return -1;
+	}
+	if (c->number && !v->is_int) {
+		*err = xasprintf("%%(%s)%c needs a number, but %s is text", name, sp.conv, name);
+		return -1;
+	}
+	c->put(sb, &sp, v);
+	return 0;
 }
 
 int expand(const char *in, const struct expand_ctx *ctx, char **out, char **err)

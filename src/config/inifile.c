@@ -97,81 +97,40 @@ static void reader_error(struct reader *r, int line, const char *fmt, const char
 	r->errors++;
 }
 
-/* inih's reader: fills buf with one logical line, as "[section]" or "key=x". */
-static char *ini_reader_cb(char *buf, int num, void *stream)
+/* What the reader hands inih for a line it refused: a comment, which inih skips. */
+static char *refused(char *buf, int num)
 {
-	struct reader *r = stream;
-	const char *s;
-	size_t n;
+	snprintf(buf, (size_t)num, ";");
+	return buf;
+}
 
-	free(r->cur_value);
-	r->cur_value = NULL;
-	for (;;) {
-		s = next_physical(r, &n);
-		if (!s)
-			return NULL;
-		if (!blank_or_comment(s, n))
-			break;
-	}
-	r->cur_line = r->lineno;
-	size_t ind = indent_of(s, n);
-	n = strip_inline_comment(s, n);
-	trim(&s, &n);
-
-	if (*s == '[') {
-		const char *close = NULL;
-		for (size_t i = n; i > 1; i--)
-			if (s[i - 1] == ']') {
-				close = s + i - 1;
-				break;
-			}
-		if (!close || close == s + 1) {
-			reader_error(r, r->cur_line, "malformed section header: %s", "missing ']'");
-			snprintf(buf, (size_t)num, ";");
-			return buf;
-		}
-		if ((int)(close - s) + 2 > num) {
-			reader_error(r, r->cur_line, "section name too long%s", "");
-			snprintf(buf, (size_t)num, ";");
-			return buf;
-		}
-		char *name = xstrndup(s + 1, (size_t)(close - s - 1));
-		/* inih does not report empty sections; the reader records every header itself. */
-		r->cur_sec = section_get(r->doc, name, r->file, r->cur_line);
-		snprintf(buf, (size_t)num, "[%s]", name);
-		free(name);
-		return buf;
-	}
-
-	/* key = value or key: value; the key ends at the first delimiter. */
-	const char *delim = NULL;
-	for (size_t i = 0; i < n; i++)
-		if (s[i] == '=' || s[i] == ':') {
-			delim = s + i;
+/* "[name]", recorded here: inih does not report empty sections. */
+static char *section_line(struct reader *r, char *buf, int num, const char *s, size_t n)
+{
+	const char *close = NULL;
+	for (size_t i = n; i > 1; i--)
+		if (s[i - 1] == ']') {
+			close = s + i - 1;
 			break;
 		}
-	if (!delim) {
-		char *shown = xasprintf("%.*s", (int)(n > 60 ? 60 : n), s);
-		reader_error(r, r->cur_line, "not a 'key = value' line: '%s'", shown);
-		free(shown);
-		snprintf(buf, (size_t)num, ";");
-		return buf;
+	if (!close || close == s + 1) {
+		reader_error(r, r->cur_line, "malformed section header: %s", "missing ']'");
+		return refused(buf, num);
 	}
-	const char *k = s;
-	size_t kn = (size_t)(delim - s);
-	trim(&k, &kn);
-	if (kn == 0 || (int)kn + 3 > num) {
-		reader_error(r, r->cur_line, kn ? "key too long%s" : "empty key%s", "");
-		snprintf(buf, (size_t)num, ";");
-		return buf;
+	if ((int)(close - s) + 2 > num) {
+		reader_error(r, r->cur_line, "section name too long%s", "");
+		return refused(buf, num);
 	}
-	const char *v = delim + 1;
-	size_t vn = (size_t)(s + n - v);
-	trim(&v, &vn);
+	char *name = xstrndup(s + 1, (size_t)(close - s - 1));
+	r->cur_sec = section_get(r->doc, name, r->file, r->cur_line);
+	snprintf(buf, (size_t)num, "[%s]", name);
+	free(name);
+	return buf;
+}
 
-	struct buf val = {0};
-	buf_append(&val, v, vn);
-	/* Continuation lines: indented deeper than the key line; blank lines inside are kept. */
+/* Continuation lines: indented deeper than the key line (ind); blank lines inside are kept. */
+static void read_continuation(struct reader *r, struct buf *val, size_t ind)
+{
 	int blanks = 0;
 	for (;;) {
 		const char *save_p = r->p;
@@ -196,13 +155,70 @@ static char *ini_reader_cb(char *buf, int num, void *stream)
 		cn = strip_inline_comment(c, cn);
 		trim(&c, &cn);
 		for (; blanks > 0; blanks--)
-			buf_putc(&val, '\n');
-		buf_putc(&val, '\n');
-		buf_append(&val, c, cn);
+			buf_putc(val, '\n');
+		buf_putc(val, '\n');
+		buf_append(val, c, cn);
 	}
+}
+
+/* key = value or key: value, the key ending at the first delimiter. inih gets "key=x" and the
+ * value, continuation lines and all, waits in r->cur_value. */
+static char *key_line(struct reader *r, char *buf, int num, const char *s, size_t n, size_t ind)
+{
+	const char *delim = NULL;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '=' || s[i] == ':') {
+			delim = s + i;
+			break;
+		}
+	if (!delim) {
+		char *shown = xasprintf("%.*s", (int)(n > 60 ? 60 : n), s);
+		reader_error(r, r->cur_line, "not a 'key = value' line: '%s'", shown);
+		free(shown);
+		return refused(buf, num);
+	}
+	const char *k = s;
+	size_t kn = (size_t)(delim - s);
+	trim(&k, &kn);
+	if (kn == 0 || (int)kn + 3 > num) {
+		reader_error(r, r->cur_line, kn ? "key too long%s" : "empty key%s", "");
+		return refused(buf, num);
+	}
+	const char *v = delim + 1;
+	size_t vn = (size_t)(s + n - v);
+	trim(&v, &vn);
+
+	struct buf val = {0};
+	buf_append(&val, v, vn);
+	read_continuation(r, &val, ind);
 	r->cur_value = buf_xsteal(&val);
 	snprintf(buf, (size_t)num, "%.*s=x", (int)kn, k);
 	return buf;
+}
+
+/* inih's reader: fills buf with one logical line, as "[section]" or "key=x". */
+static char *ini_reader_cb(char *buf, int num, void *stream)
+{
+	struct reader *r = stream;
+	const char *s;
+	size_t n;
+
+	free(r->cur_value);
+	r->cur_value = NULL;
+	for (;;) {
+		s = next_physical(r, &n);
+		if (!s)
+			return NULL;
+		if (!blank_or_comment(s, n))
+			break;
+	}
+	r->cur_line = r->lineno;
+	size_t ind = indent_of(s, n);
+	n = strip_inline_comment(s, n);
+	trim(&s, &n);
+	if (*s == '[')
+		return section_line(r, buf, num, s, n);
+	return key_line(r, buf, num, s, n, ind);
 }
 
 static struct ini_section *section_get(struct ini_doc *doc, const char *name, const char *file,

@@ -51,7 +51,7 @@ struct healthcheck {
 	struct slist programs;
 };
 
-/* The keys of an image, in the order of the table in stack.c. */
+/* The keys of an image, in the order of the table in stack_keys.c. */
 enum image_key {
 	IK_FROM,
 	IK_PACKAGES,

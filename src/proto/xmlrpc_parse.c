@@ -32,6 +32,7 @@ enum tag {
 	T_STRUCT,
 	T_MEMBER,
 	T_NAME,
+	T_COUNT
 };
 
 #define P(t)	    (1u << (t))
@@ -268,92 +269,106 @@ static void attach(struct decoder *d, struct xr_value *v)
 	}
 }
 
+/* Each end_* finishes the element of frame f, already off the stack. */
+static void end_value(struct decoder *d, struct frame *f)
+{
+	d->depth--;
+	struct xr_value *v = f->val;
+	if (!v) /* untyped <value>text</value> is a string */
+		v = xr_string_len(d->text.data ? d->text.data : "", d->text.len);
+	if (!v) {
+		stop(d, "out of memory");
+		return;
+	}
+	attach(d, v);
+}
+
+static void end_scalar(struct decoder *d, struct frame *f)
+{
+	struct xr_value *v = scalar(d, f->tag);
+	if (v)
+		attach(d, v);
+	else
+		stop(d, "out of memory");
+}
+
+static void end_container(struct decoder *d, struct frame *f)
+{
+	attach(d, f->val);
+}
+
+static void end_name(struct decoder *d, struct frame *f)
+{
+	if (top(d)->name) {
+		stop(d, "<member> with two names");
+		return;
+	}
+	top(d)->name = strdup(d->text.data ? d->text.data : "");
+	if (!top(d)->name)
+		stop(d, "out of memory");
+}
+
+static void end_member(struct decoder *d, struct frame *f)
+{
+	if (!f->name || !f->val) {
+		free(f->name);
+		xr_free(f->val);
+		stop(d, "<member> needs a <name> and a <value>");
+		return;
+	}
+	if (!xr_struct_set(top(d)->val, f->name, f->val))
+		stop(d, "out of memory");
+	free(f->name);
+}
+
+static void end_param(struct decoder *d, struct frame *f)
+{
+	if (!f->val) {
+		stop(d, "<param> without a <value>");
+		return;
+	}
+	if (!xr_array_add(d->params, f->val))
+		stop(d, "out of memory");
+}
+
+static void end_fault(struct decoder *d, struct frame *f)
+{
+	if (!f->val) {
+		stop(d, "<fault> without a <value>");
+		return;
+	}
+	d->fault = f->val;
+}
+
+static void end_method_name(struct decoder *d, struct frame *f)
+{
+	if (d->method) {
+		stop(d, "more than one <methodName>");
+		return;
+	}
+	d->method = strdup(d->text.data ? d->text.data : "");
+	if (!d->method)
+		stop(d, "out of memory");
+}
+
+/* NULL: nothing to finish (the document, <params>, <data>). */
+static void (*const end_element[T_COUNT])(struct decoder *d, struct frame *f) = {
+    [T_VALUE] = end_value,	[T_INT] = end_scalar,	 [T_BOOLEAN] = end_scalar,
+    [T_STRING] = end_scalar,	[T_DOUBLE] = end_scalar, [T_BASE64] = end_scalar,
+    [T_DATETIME] = end_scalar,	[T_NIL] = end_scalar,	 [T_ARRAY] = end_container,
+    [T_STRUCT] = end_container, [T_NAME] = end_name,	 [T_MEMBER] = end_member,
+    [T_PARAM] = end_param,	[T_FAULT] = end_fault,	 [T_METHODNAME] = end_method_name,
+};
+
 static void on_end(void *ud, const XML_Char *name)
 {
 	struct decoder *d = ud;
 	if (d->failed)
 		return;
 	struct frame f = d->frames[--d->nframes];
-	struct xr_value *v;
 	(void)name; /* expat guarantees it matches the start tag */
-	switch (f.tag) {
-	case T_VALUE:
-		d->depth--;
-		v = f.val;
-		if (!v) /* untyped <value>text</value> is a string */
-			v = xr_string_len(d->text.data ? d->text.data : "", d->text.len);
-		if (!v) {
-			stop(d, "out of memory");
-			break;
-		}
-		attach(d, v);
-		break;
-	case T_INT:
-	case T_BOOLEAN:
-	case T_STRING:
-	case T_DOUBLE:
-	case T_BASE64:
-	case T_DATETIME:
-	case T_NIL:
-		v = scalar(d, f.tag);
-		if (v)
-			attach(d, v);
-		else
-			stop(d, "out of memory");
-		break;
-	case T_ARRAY:
-	case T_STRUCT:
-		attach(d, f.val);
-		break;
-	case T_DATA:
-		break;
-	case T_NAME:
-		if (top(d)->name) {
-			stop(d, "<member> with two names");
-			break;
-		}
-		top(d)->name = strdup(d->text.data ? d->text.data : "");
-		if (!top(d)->name)
-			stop(d, "out of memory");
-		break;
-	case T_MEMBER:
-		if (!f.name || !f.val) {
-			free(f.name);
-			xr_free(f.val);
-			stop(d, "<member> needs a <name> and a <value>");
-			break;
-		}
-		if (!xr_struct_set(top(d)->val, f.name, f.val))
-			stop(d, "out of memory");
-		free(f.name);
-		break;
-	case T_PARAM:
-		if (!f.val) {
-			stop(d, "<param> without a <value>");
-			break;
-		}
-		if (!xr_array_add(d->params, f.val))
-			stop(d, "out of memory");
-		break;
-	case T_FAULT:
-		if (!f.val) {
-			stop(d, "<fault> without a <value>");
-			break;
-		}
-		d->fault = f.val;
-		break;
-	case T_METHODNAME:
-		if (d->method) {
-			stop(d, "more than one <methodName>");
-			break;
-		}
-		d->method = strdup(d->text.data ? d->text.data : "");
-		if (!d->method)
-			stop(d, "out of memory");
-		break;
-	default:
-		break;
-	}
+	if (end_element[f.tag])
+		end_element[f.tag](d, &f);
 	buf_reset(&d->text);
 }
 
