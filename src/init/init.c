@@ -347,13 +347,11 @@ static int next_signal(const struct init_opts *o, const sigset_t *wait_set)
 	return sig;
 }
 
-int init_run(struct init_opts *o)
+/* Before the fork: signals, the parent-death signal, the subreaper, the terminal. 0 or 1. */
+static int init_prepare(struct init_opts *o, sigset_t *wait_set, struct saved_signals *saved,
+			bool *tty_ignore)
 {
-	sigset_t wait_set;
-	struct saved_signals saved;
-	bool tty_ignore[INIT_MAXSIG + 1] = {false};
-
-	setup_signals(o, &wait_set, &saved);
+	setup_signals(o, wait_set, saved);
 	if (o->pdeathsig && prctl(PR_SET_PDEATHSIG, o->pdeathsig) < 0) {
 		say(o, L_FATAL,
 		    o->flavor == INIT_TINI ? "Failed to set up parent death signal"
@@ -372,17 +370,22 @@ int init_run(struct init_opts *o)
 	pid1_check(o);
 	if (o->flavor == INIT_DUMB_INIT && o->setsid)
 		give_up_tty(o, tty_ignore);
+	return 0;
+}
 
+/* The one child, with each flavour's words for it; its pid, or -1 said. */
+static pid_t init_spawn(struct init_opts *o, const struct saved_signals *saved)
+{
 	fflush(NULL);
 	pid_t child = fork();
 	if (child < 0) {
 		say(o, L_FATAL,
 		    o->flavor == INIT_DUMB_INIT ? "Unable to fork. Exiting." : "fork failed: %s",
 		    strerror(errno));
-		return 1;
+		return -1;
 	}
 	if (child == 0)
-		become_child(o, &saved);
+		become_child(o, saved);
 	if (o->flavor == INIT_TINI)
 		say(o, L_INFO, "Spawned child process '%s' with pid '%d'", o->argv[0], (int)child);
 	else if (o->flavor == INIT_DUMB_INIT)
@@ -391,9 +394,14 @@ int init_run(struct init_opts *o)
 		say(o, L_DEBUG, "Started '%s' as pid %d.", o->argv[0], (int)child);
 	if (o->flavor == INIT_DUMB_INIT && chdir("/") < 0)
 		say(o, L_DEBUG, "Unable to chdir(\"/\") (errno=%d %s)", errno, strerror(errno));
+	return child;
+}
 
+/* The wait loop: forward what comes, reap, and end with the child's code. */
+static int init_wait(struct init_opts *o, pid_t child, sigset_t *wait_set, bool *tty_ignore)
+{
 	for (;;) {
-		int sig = next_signal(o, &wait_set);
+		int sig = next_signal(o, wait_set);
 		if (sig < 0) {
 			if (errno == EINTR)
 				continue;
@@ -432,8 +440,22 @@ int init_run(struct init_opts *o)
 		} else if (o->flavor == INIT_TINI) {
 			say(o, L_TRACE, "Exiting: child has exited");
 		} else if (o->leftovers_grace) {
-			finish_leftovers(o, &wait_set);
+			finish_leftovers(o, wait_set);
 		}
 		return code;
 	}
+}
+
+int init_run(struct init_opts *o)
+{
+	sigset_t wait_set;
+	struct saved_signals saved;
+	bool tty_ignore[INIT_MAXSIG + 1] = {false};
+
+	if (init_prepare(o, &wait_set, &saved, tty_ignore))
+		return 1;
+	pid_t child = init_spawn(o, &saved);
+	if (child < 0)
+		return 1;
+	return init_wait(o, child, &wait_set, tty_ignore);
 }
