@@ -79,20 +79,20 @@ def test_crash_loop_is_paced(run, binary, tmp_path):
             control=True)
     d.wait_log(r"spawned: 'crash'", count=2)
     log0, cpu0 = d.log(), cpu(d.pid)
-    time.sleep(5)
+    # 20 more spawns, however long a busy machine takes: the pace is read from the log's stamps
+    d.wait_log(r"spawned: 'crash'", count=22, timeout=120)
     log1, cpu1 = d.log(), cpu(d.pid)
     new = log1[len(log0):]
     spawns = new.count("spawned: 'crash'")
     lines = new.count("\n")
     used = cpu1 - cpu0
-    print(f"{binary}: {spawns} spawns in 5 s, {used:.3f} s CPU, {lines} log lines")
-    # supervisord: one to five a second; pidvisor: five a second, exactly timed
-    assert 15 <= spawns <= 27, new
-    assert used <= 0.25, f"{used:.3f} s of CPU in 5 s"  # 5% of a core
+    print(f"{binary}: {spawns} spawns, {used:.3f} s CPU, {lines} log lines")
+    assert used <= 0.0125 * spawns, f"{used:.3f} s of CPU for {spawns} spawns"
     assert lines <= 4 * spawns  # spawned, success, exited: one line per state change
     gaps = [b - a for a, b in zip(spawn_times(log1, "crash"), spawn_times(log1, "crash")[1:])]
-    # the log's wall clock is taken after the spawn, late by however long the loop was
-    # preempted on a busy machine: one gap may look short, the pace is in the mean
+    # supervisord: one to five a second; pidvisor: never more than five a second. The log's
+    # wall clock is taken after the spawn, late by however long the loop was preempted on a busy
+    # machine: one gap may look short, the pace is in the mean
     assert min(gaps) >= 0.1 and sum(gaps) / len(gaps) >= 0.19, gaps
     assert status(binary, d)["crash"] in ("EXITED", "STARTING", "RUNNING")
     assert not d.zombies()
