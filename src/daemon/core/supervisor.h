@@ -78,6 +78,7 @@ struct supervisor {
 	/* after a reload applied a new config (the control server follows it), if set */
 	void (*on_reload)(struct supervisor *sv);
 	void *control;		 /* the control server (control.c), if any */
+	bool control_observed;	 /* its state observer is registered */
 	struct config *latest;	 /* the config last read by reloadConfig, if not cfg */
 	int name_width;		 /* the longest process name, for prefixed output */
 	struct deps_index *deps; /* deps.c: who depends on whom; NULL until used after a change */

@@ -88,8 +88,6 @@ void conn_close(struct conn *c)
 	c->ep->nconns--;
 	ctl->closes++;
 	free(c);
-	if (!ctl->npending)
-		ev_prepare_stop(loop, &ctl->check);
 	/* an fd is free again */
 	for (int i = 0; i < 2; i++)
 		endpoint_resume(&ctl->endpoints[i]);

@@ -14,11 +14,14 @@ unsigned long long control_requests(const struct supervisor *sv)
 	return ctl ? ctl->requests : 0;
 }
 
+/* One pass over the requests that wait (a start or stop that answers when done), after what may
+ * finish them: a state change, a process gone, a new wait. The watcher runs once per such
+ * event, not on every turn of the loop; what happens during the pass starts it again. */
 static void check_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
 	struct control *ctl = container_of(w, struct control, check);
-	(void)loop;
 	(void)revents;
+	ev_prepare_stop(loop, &ctl->check);
 	struct conn *next;
 	for (struct conn *c = ctl->conns; c; c = next) {
 		next = c->next;
@@ -31,8 +34,20 @@ static void check_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 		if (ctl->closes != closes)
 			next = ctl->conns;
 	}
-	if (!ctl->npending)
-		ev_prepare_stop(ctl->sv->loop, &ctl->check);
+}
+
+/* A state observer (supervisor_observe): a waiting request may be done. */
+static void state_changed(void *ctx, struct process *p, enum proc_state from, bool expected,
+			  pid_t pid)
+{
+	struct supervisor *sv = ctx;
+	struct control *ctl = sv->control;
+	(void)p;
+	(void)from;
+	(void)expected;
+	(void)pid;
+	if (ctl && ctl->npending)
+		ev_prepare_start(sv->loop, &ctl->check);
 }
 
 static void process_gone(struct supervisor *sv, struct process *p)
@@ -52,6 +67,8 @@ static void process_gone(struct supervisor *sv, struct process *p)
 			ev_feed_event(sv->loop, &c->io, EV_WRITE);
 		}
 	}
+	if (ctl->npending) /* a request waiting on p is answered */
+		ev_prepare_start(sv->loop, &ctl->check);
 }
 
 /* Start-up: a failure here ends pidvisor anyway, so the aborting x-allocators serve (a reload
@@ -72,6 +89,11 @@ int control_start(struct supervisor *sv, char **err)
 	sv->on_process_gone = process_gone;
 	sv->on_reload = control_reload;
 	ev_prepare_init(&ctl->check, check_cb);
+	/* once only: the observer finds the control server through sv, and none after stop */
+	if (!sv->control_observed) {
+		supervisor_observe(sv, state_changed, sv);
+		sv->control_observed = true;
+	}
 	web_init();
 	/* both set up before either opens: a failed open tears down the other one too */
 	for (int i = 0; i < 2; i++)

@@ -34,7 +34,7 @@ struct control {
 	size_t npending;
 	unsigned long long requests; /* answered or refused, for /metrics */
 	unsigned long closes;	     /* tells a walk over conns that one it holds may be gone */
-	ev_prepare check;	     /* polls deferred replies before the loop sleeps */
+	ev_prepare check;	     /* polls deferred replies once after a state change */
 };
 
 #endif
