@@ -88,15 +88,18 @@ build/asan/lib$(1).a: $$(patsubst src/%.c,build/asan/%.o,$$(call layer_src,$(1))
 endef
 $(foreach l,$(LAYERS) image,$(eval $(call layer_archive,$(l))))
 
+# Bound at start-up (-z now): a lazy binding in the init's wait loop would fault back the
+# dynamic linker's pages that single-command mode drops (src/init/pages.c).
+RELEASE_LDFLAGS := -Wl,-z,now
 build/pidvisor: build/obj/main.o $(LIBS)
-	$(CC) $(CFLAGS) -o $@ $^ $(CORE_LIBS)
+	$(CC) $(CFLAGS) $(RELEASE_LDFLAGS) -o $@ $^ $(CORE_LIBS)
 build/asan/pidvisor: build/asan/main.o $(ASAN_LIBS)
 	$(CC) $(SAN) -o $@ $^ $(CORE_LIBS)
 
 # glibc static with no NSS use: users and groups come from /etc/passwd and /etc/group directly.
 static: build/pidvisor-static
 build/pidvisor-static: build/obj/main.o $(LIBS)
-	$(CC) -static $(CFLAGS) -o $@ $^ $(CORE_LIBS)
+	$(CC) -static $(CFLAGS) $(RELEASE_LDFLAGS) -o $@ $^ $(CORE_LIBS)
 
 build/pidvisor-image: build/obj/image/main.o build/libimage.a $(LIBS)
 	$(CC) $(CFLAGS) -o $@ $^ $(YAML_LIBS) $(CORE_LIBS)

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pages.h"
 #include "reap.h"
 
 /* Message levels, as tini names them: 0 fatal, 1 warning, 2 info, 3 debug, 4 trace. */
@@ -457,5 +458,7 @@ int init_run(struct init_opts *o)
 	pid_t child = init_spawn(o, &saved);
 	if (child < 0)
 		return 1;
+	/* the rest of the binary (daemon, client, builder) is never run again in this process */
+	pages_drop();
 	return init_wait(o, child, &wait_set, tty_ignore);
 }
