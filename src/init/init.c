@@ -25,10 +25,15 @@ static const char *const tini_level[] = {"FATAL", "WARN ", "INFO ", "DEBUG", "TR
  * stdout, shown up to its verbosity (default 1); dumb-init has errors and, with -v, debug lines,
  * all on stderr; pidvisor is silent but for errors unless -v. Each line is one write, so the
  * lines of the parent and of the child (between fork and exec) never mix. */
+static bool shown(const struct init_opts *o, int level)
+{
+	return level == L_FATAL || o->verbosity >= (o->flavor == INIT_DUMB_INIT ? 1 : level);
+}
+
 __attribute__((format(printf, 3, 4))) static void say(const struct init_opts *o, int level,
 						      const char *fmt, ...)
 {
-	if (level > L_FATAL && o->verbosity < (o->flavor == INIT_DUMB_INIT ? 1 : level))
+	if (!shown(o, level))
 		return;
 	char line[4096]; /* docs/limits.md: a longer line is cut */
 	int n;
@@ -194,7 +199,8 @@ static bool forward(const struct init_opts *o, pid_t child, int sig)
 		say(o, L_DEBUG, "Forwarded signal %d to children.", sig);
 		return true;
 	}
-	if (o->flavor == INIT_TINI)
+	/* strsignal only when shown: it runs gettext, pages the loop would not touch otherwise */
+	if (o->flavor == INIT_TINI && shown(o, L_DEBUG))
 		say(o, L_DEBUG, "Passing signal: '%s'", strsignal(sig));
 	if (kill(to, sig) == 0) {
 		if (o->flavor == INIT_PIDVISOR)
