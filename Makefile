@@ -66,7 +66,7 @@ ASAN_LIBS := $(foreach l,$(LAYERS),build/asan/lib$(l).a)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=build/asan/unit/%)
 IMAGE_BIN := $(if $(IMAGE_SRC),build/pidvisor-image)
 
-.PHONY: all static run test unit proc deps test-deps format check-format clean bench fuzz fuzz-smoke \
+.PHONY: all static run test unit proc deps test-deps format check-format clean bench bench-single fuzz fuzz-smoke \
 	install uninstall image deb test-orchestrators soak test-under-load
 # the static pidvisor too: pidvisor-image build puts it in images (through pidvisor:VERSION)
 all: build/pidvisor build/pidvisor-static $(IMAGE_BIN)
@@ -218,6 +218,11 @@ soak: test-deps
 bench: deps
 	$(MAKE) build/pidvisor build/pidvisor-static
 	bench/run
+# single-command mode alone (pidvisor --, tini and dumb-init flavors, against tini, tini-static
+# and dumb-init): about 2 minutes
+bench-single: deps
+	$(MAKE) build/pidvisor build/pidvisor-static
+	bench/run --only single --out bench/results/single.json
 
 FORMAT_FILES = $(wildcard src/*.c src/*/*.[ch] src/daemon/*/*.[ch] tests/unit/*/*.[ch] tests/fuzz/*.c)
 format:
