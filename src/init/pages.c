@@ -1,5 +1,8 @@
 #include "pages.h"
 
+#include <fcntl.h>
+#include <stdbool.h>
+#include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -85,8 +88,27 @@ static int drop_object(struct dl_phdr_info *info, size_t size, void *data)
 	return 0;
 }
 
+/* A debugger's breakpoints are written into text pages, which then are no longer the file's:
+ * dropping them would lose the breakpoints. */
+static bool traced(void)
+{
+	char buf[2048];
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true; /* cannot tell: keep everything */
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	buf[n] = '\0';
+	const char *t = strstr(buf, "\nTracerPid:");
+	return !t || strncmp(t + strlen("\nTracerPid:"), "\t0\n", 3) != 0;
+}
+
 size_t pages_drop(void)
 {
+	if (traced())
+		return 0;
 	struct drop_state st = {getauxval(AT_SYSINFO_EHDR), (size_t)sysconf(_SC_PAGESIZE), 0};
 	dl_iterate_phdr(drop_object, &st);
 	return st.bytes;
