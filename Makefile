@@ -66,7 +66,7 @@ ASAN_LIBS := $(foreach l,$(LAYERS),build/asan/lib$(l).a)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=build/asan/unit/%)
 IMAGE_BIN := $(if $(IMAGE_SRC),build/pidvisor-image)
 
-.PHONY: all static run test unit proc deps test-deps format check-format clean bench fuzz fuzz-smoke \
+.PHONY: all static run test unit proc deps test-deps format check-format clean bench bench-single fuzz fuzz-smoke \
 	install uninstall image deb test-orchestrators soak test-under-load
 # the static pidvisor too: pidvisor-image build puts it in images (through pidvisor:VERSION)
 all: build/pidvisor build/pidvisor-static $(IMAGE_BIN)
@@ -88,15 +88,18 @@ build/asan/lib$(1).a: $$(patsubst src/%.c,build/asan/%.o,$$(call layer_src,$(1))
 endef
 $(foreach l,$(LAYERS) image,$(eval $(call layer_archive,$(l))))
 
+# Bound at start-up (-z now): a lazy binding in the init's wait loop would fault back the
+# dynamic linker's pages that single-command mode drops (src/init/pages.c).
+RELEASE_LDFLAGS := -Wl,-z,now
 build/pidvisor: build/obj/main.o $(LIBS)
-	$(CC) $(CFLAGS) -o $@ $^ $(CORE_LIBS)
+	$(CC) $(CFLAGS) $(RELEASE_LDFLAGS) -o $@ $^ $(CORE_LIBS)
 build/asan/pidvisor: build/asan/main.o $(ASAN_LIBS)
 	$(CC) $(SAN) -o $@ $^ $(CORE_LIBS)
 
 # glibc static with no NSS use: users and groups come from /etc/passwd and /etc/group directly.
 static: build/pidvisor-static
 build/pidvisor-static: build/obj/main.o $(LIBS)
-	$(CC) -static $(CFLAGS) -o $@ $^ $(CORE_LIBS)
+	$(CC) -static $(CFLAGS) $(RELEASE_LDFLAGS) -o $@ $^ $(CORE_LIBS)
 
 build/pidvisor-image: build/obj/image/main.o build/libimage.a $(LIBS)
 	$(CC) $(CFLAGS) -o $@ $^ $(YAML_LIBS) $(CORE_LIBS)
@@ -215,6 +218,11 @@ soak: test-deps
 bench: deps
 	$(MAKE) build/pidvisor build/pidvisor-static
 	bench/run
+# single-command mode alone (pidvisor --, tini and dumb-init flavors, against tini, tini-static
+# and dumb-init): about 2 minutes
+bench-single: deps
+	$(MAKE) build/pidvisor build/pidvisor-static
+	bench/run --only single --out bench/results/single.json
 
 FORMAT_FILES = $(wildcard src/*.c src/*/*.[ch] src/daemon/*/*.[ch] tests/unit/*/*.[ch] tests/fuzz/*.c)
 format:

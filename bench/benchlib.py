@@ -118,6 +118,22 @@ class Fifo:
         self.fd = None
 
 
+class Orphans:
+    """The FIFOs of `helper orphans`: n children that block on GO until its EOF (close_go), then
+    each write a byte to DONE and exit; RDY gets a line once all are forked and the maker gone."""
+
+    def __init__(self, wd, n):
+        self.go, self.done, self.rdy = Fifo(wd / "go"), Fifo(wd / "done"), Fifo(wd / "rdy")
+        self.maker = [str(HELPER), "orphans", str(n), str(wd / "go"), str(wd / "done"),
+                      str(wd / "rdy")]
+
+    def close(self):
+        if self.go.fd is not None:
+            self.go.close()
+        self.done.close()
+        self.rdy.close()
+
+
 def children_of(pid):
     """Host pids whose parent is `pid` (no /proc/PID/task/TID/children on every kernel)."""
     kids = []
@@ -260,6 +276,8 @@ def print_columns(rows):
         if n not in vals:
             return ""
         v = vals[n]
+        if isinstance(v, str):
+            return v
         return "-" if v is None else f"{v:.0f}" if v >= 10 else f"{v:.2g}"
     body = [[f, u, *(cell(vals, n) for n in names)] for f, u, vals in rows]
     widths = [max(len(x[i]) for x in [head] + body) for i in range(len(head))]

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pages.h"
 #include "reap.h"
 
 /* Message levels, as tini names them: 0 fatal, 1 warning, 2 info, 3 debug, 4 trace. */
@@ -24,10 +25,15 @@ static const char *const tini_level[] = {"FATAL", "WARN ", "INFO ", "DEBUG", "TR
  * stdout, shown up to its verbosity (default 1); dumb-init has errors and, with -v, debug lines,
  * all on stderr; pidvisor is silent but for errors unless -v. Each line is one write, so the
  * lines of the parent and of the child (between fork and exec) never mix. */
+static bool shown(const struct init_opts *o, int level)
+{
+	return level == L_FATAL || o->verbosity >= (o->flavor == INIT_DUMB_INIT ? 1 : level);
+}
+
 __attribute__((format(printf, 3, 4))) static void say(const struct init_opts *o, int level,
 						      const char *fmt, ...)
 {
-	if (level > L_FATAL && o->verbosity < (o->flavor == INIT_DUMB_INIT ? 1 : level))
+	if (!shown(o, level))
 		return;
 	char line[4096]; /* docs/limits.md: a longer line is cut */
 	int n;
@@ -193,7 +199,8 @@ static bool forward(const struct init_opts *o, pid_t child, int sig)
 		say(o, L_DEBUG, "Forwarded signal %d to children.", sig);
 		return true;
 	}
-	if (o->flavor == INIT_TINI)
+	/* strsignal only when shown: it runs gettext, pages the loop would not touch otherwise */
+	if (o->flavor == INIT_TINI && shown(o, L_DEBUG))
 		say(o, L_DEBUG, "Passing signal: '%s'", strsignal(sig));
 	if (kill(to, sig) == 0) {
 		if (o->flavor == INIT_PIDVISOR)
@@ -457,5 +464,7 @@ int init_run(struct init_opts *o)
 	pid_t child = init_spawn(o, &saved);
 	if (child < 0)
 		return 1;
+	/* the rest of the binary (daemon, client, builder) is never run again in this process */
+	pages_drop();
 	return init_wait(o, child, &wait_set, tty_ignore);
 }
