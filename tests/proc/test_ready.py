@@ -1,7 +1,9 @@
 """ready= as PID 1 of a PID namespace: a program that announces its readiness itself (sd_notify
 on NOTIFY_SOCKET, s6's notification-fd, a line of its output) stays STARTING until it does;
-ready_timeout; depends_on=x:ready; and real php-fpm with no wrapper."""
+ready_timeout and EXTEND_TIMEOUT_USEC; MAINPID= and STOPPING=1; STATUS= where people look;
+depends_on=x:ready; and real php-fpm with no wrapper."""
 import glob
+import json
 import os
 import re
 import shutil
@@ -10,7 +12,7 @@ import subprocess
 
 import pytest
 
-from harness import PIDVISOR, wait_until
+from harness import PIDVISOR, UnixConnection, wait_until
 
 # Prints a line, then waits for ./go and says READY=1 (with a STATUS=) on $NOTIFY_SOCKET.
 NOTIFY = """
@@ -33,6 +35,14 @@ def ctl_status(d):
 def write(tmp_path, name, text):
     (tmp_path / name).write_text(text)
     return tmp_path / name
+
+
+def check_config(tmp_path, text):
+    """pidvisor --check-config on text: (exit status, what it said)."""
+    conf = write(tmp_path, "p.conf", text)
+    r = subprocess.run([PIDVISOR, "--check-config", "-c", str(conf)], capture_output=True,
+                       text=True)
+    return r.returncode, r.stdout + r.stderr
 
 
 def test_notify_ready_after_the_program_says_so(run, tmp_path):
@@ -110,20 +120,17 @@ def test_dependent_waits_for_ready(run, tmp_path):
     ("sd", r"ready: 'sd' is not one of notify, fd:N, log:REGEX"),
 ])
 def test_check_config_refuses_a_bad_ready(tmp_path, value, why):
-    conf = write(tmp_path, "p.conf", f"[supervisord]\n[program:x]\ncommand=sleep 1\nready={value}\n")
-    r = subprocess.run([PIDVISOR, "--check-config", "-c", str(conf)], capture_output=True,
-                       text=True)
-    assert r.returncode == 2, r
-    assert re.search(rf"p.conf:4: \[program:x\] {why}", r.stdout + r.stderr), r
+    rc, said = check_config(tmp_path,
+                            f"[supervisord]\n[program:x]\ncommand=sleep 1\nready={value}\n")
+    assert rc == 2, said
+    assert re.search(rf"p.conf:4: \[program:x\] {why}", said), said
 
 
 def test_ready_condition_needs_a_ready_key(tmp_path):
-    conf = write(tmp_path, "p.conf", "[supervisord]\n[program:db]\ncommand=sleep 1\n\n"
-                 "[program:app]\ncommand=sleep 1\ndepends_on=db:ready\n")
-    r = subprocess.run([PIDVISOR, "--check-config", "-c", str(conf)], capture_output=True,
-                       text=True)
-    assert r.returncode == 2, r
-    assert "'db:ready' needs a ready= key in [program:db]" in r.stdout + r.stderr
+    rc, said = check_config(tmp_path, "[supervisord]\n[program:db]\ncommand=sleep 1\n\n"
+                            "[program:app]\ncommand=sleep 1\ndepends_on=db:ready\n")
+    assert rc == 2, said
+    assert "'db:ready' needs a ready= key in [program:db]" in said
 
 
 def php_fpm():
@@ -153,3 +160,62 @@ pm.max_children = 1
     log = d.log()
     assert log.index("success: fpm entered RUNNING") < log.index("spawned: 'app'")
     assert re.search(r"fpm\s+RUNNING\s+pid \d+, uptime \S+, \S", ctl_status(d))
+
+
+def test_status_text_on_the_page_and_in_json(run, tmp_path):
+    write(tmp_path, "notify.py", NOTIFY)
+    (tmp_path / "go").touch()
+    conf = (f"[program:web]\ncommand=python3 -u {tmp_path}/notify.py {tmp_path}/go\n"
+            "startsecs=0\nready=notify\n\n")
+    d = run("pidvisor", conf, control=True)
+    d.wait_settled({"web": "RUNNING"})
+    r = subprocess.run([PIDVISOR, "ctl", "-c", str(d.conf_path), "status", "--json"],
+                       capture_output=True, text=True, timeout=30)
+    assert json.loads(r.stdout)[0]["status_text"] == "serving 3 clients", r.stdout
+    c = UnixConnection(str(d.sock))
+    c.request("GET", "/")
+    page = c.getresponse().read().decode()
+    c.close()
+    assert re.search(r'<tr class="\w+" data-name="web">.*<td class="desc">pid \d+, uptime \S+, '
+                     r"serving 3 clients</td>", page), page
+
+
+# Says EXTEND_TIMEOUT_USEC=30 s at once, READY=1 once ./go exists; before that MAINPID=, after
+# a SIGTERM STOPPING=1.
+EXTEND = """
+import os, signal, socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+addr = os.environ["NOTIFY_SOCKET"]
+def stopping(sig, frame):
+    s.sendto(b"STOPPING=1", addr)
+    sys.exit(0)
+signal.signal(signal.SIGTERM, stopping)
+s.sendto(b"EXTEND_TIMEOUT_USEC=30000000", addr)
+while not os.path.exists(sys.argv[1]):
+    time.sleep(0.02)
+s.sendto(("MAINPID=%d\\nREADY=1" % os.getpid()).encode(), addr)
+while True:
+    time.sleep(1)
+"""
+
+
+def test_extend_timeout_mainpid_and_stopping(run, tmp_path):
+    write(tmp_path, "extend.py", EXTEND)
+    # mute starts after web with the same ready_timeout: its timeout says web's has passed
+    conf = (f"[program:web]\ncommand=python3 -u {tmp_path}/extend.py {tmp_path}/go\n"
+            "startsecs=0\nready=notify\nready_timeout=3\npriority=1\n\n"
+            "[program:mute]\ncommand=sleep 1000\nstartsecs=0\nready=notify\nready_timeout=3\n"
+            "startretries=0\npriority=2\n\n")
+    d = run("pidvisor", conf, control=True)
+    d.wait_log(r"web asks for 30 more seconds to get ready \(EXTEND_TIMEOUT_USEC\)")
+    d.wait_log(r"not ready: mute did not say it is ready within 3 seconds")
+    assert d.states()["web"] == "STARTING"
+    (tmp_path / "go").touch()
+    d.wait_settled({"web": "RUNNING"})
+    d.wait_log(r"web says its main pid is \d+ \(MAINPID=\)")
+    log = d.log()
+    assert "not ready: web" not in log and len(re.findall(r"spawned: 'web'", log)) == 1
+    subprocess.run([PIDVISOR, "ctl", "-c", str(d.conf_path), "stop", "web"], timeout=30,
+                   capture_output=True)
+    d.wait_log(r"web says it is stopping \(STOPPING=1\)")
+    d.wait_log(r"stopped: web \(exit status 0\)")
