@@ -219,3 +219,22 @@ def test_extend_timeout_mainpid_and_stopping(run, tmp_path):
                    capture_output=True)
     d.wait_log(r"web says it is stopping \(STOPPING=1\)")
     d.wait_log(r"stopped: web \(exit status 0\)")
+
+
+@pytest.mark.parametrize("keys, key, why", [
+    ("watchdog_sec=5\n", "watchdog_sec", r"needs ready=notify in the same section"),
+    ("ready=log:x\nwatchdog_sec=5\n", "watchdog_sec", r"needs ready=notify in the same section"),
+    ("ready=notify\nwatchdog_sec=ten\n", "watchdog_sec", r"'ten'"),
+    ("on_unhealthy=restart\n", "on_unhealthy", r"needs a healthcheck or watchdog_sec"),
+])
+def test_check_config_refuses_a_bad_watchdog(tmp_path, keys, key, why):
+    rc, said = check_config(tmp_path, f"[supervisord]\n[program:x]\ncommand=sleep 1\n{keys}")
+    assert rc == 2, said
+    line = 3 + keys.count("\n")
+    assert re.search(rf"p.conf:{line}: \[program:x\] {key}: .*{why}", said), said
+
+
+def test_check_config_takes_a_watchdog(tmp_path):
+    rc, said = check_config(tmp_path, "[supervisord]\n[program:x]\ncommand=sleep 1\n"
+                            "ready=notify\nwatchdog_sec=2.5\non_unhealthy=restart\n")
+    assert rc == 0, said
