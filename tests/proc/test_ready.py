@@ -1,7 +1,7 @@
 """ready= as PID 1 of a PID namespace: a program that announces its readiness itself (sd_notify
 on NOTIFY_SOCKET, s6's notification-fd, a line of its output) stays STARTING until it does;
-ready_timeout and EXTEND_TIMEOUT_USEC; MAINPID= and STOPPING=1; STATUS= where people look;
-depends_on=x:ready; and real php-fpm with no wrapper."""
+ready_timeout and EXTEND_TIMEOUT_USEC; the watchdog (WATCHDOG=1, watchdog_sec); STATUS= where
+people look; depends_on=x:ready; and real php-fpm with no wrapper."""
 import glob
 import json
 import os
@@ -160,6 +160,126 @@ pm.max_children = 1
     log = d.log()
     assert log.index("success: fpm entered RUNNING") < log.index("spawned: 'app'")
     assert re.search(r"fpm\s+RUNNING\s+pid \d+, uptime \S+, \S", ctl_status(d))
+
+
+# Says READY=1 with a STATUS=, then what argv[1] asks: "keep" sends WATCHDOG=1 every 0.1 s and
+# prints "kept" after 40 of them; "lapse" sends three, then none; "trigger" sends
+# WATCHDOG=trigger once ./go exists (and removes it). argv[2]: a file for its environment.
+WATCHDOG = """
+import json, os, socket, sys, time
+mode, envfile = sys.argv[1], sys.argv[2]
+with open(envfile + ".new", "w") as f:
+    json.dump({"pid": os.getpid(), "usec": os.environ.get("WATCHDOG_USEC"),
+               "wpid": os.environ.get("WATCHDOG_PID")}, f)
+os.replace(envfile + ".new", envfile)
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+addr = os.environ["NOTIFY_SOCKET"]
+s.sendto(b"STATUS=watching\\nREADY=1", addr)
+go = os.path.join(os.path.dirname(envfile), "go")
+for n in range(10 ** 9):
+    if mode == "keep" or (mode == "lapse" and n < 3):
+        s.sendto(b"WATCHDOG=1", addr)
+    if mode == "keep" and n == 40:
+        print("kept", flush=True)
+    if mode == "trigger" and os.path.exists(go):
+        os.unlink(go)
+        s.sendto(b"WATCHDOG=trigger", addr)
+    time.sleep(0.1)
+"""
+
+
+def watchdog_program(tmp_path, name, mode, extra=""):
+    write(tmp_path, "watchdog.py", WATCHDOG)
+    return (f"[program:{name}]\ncommand=python3 -u {tmp_path}/watchdog.py {mode} "
+            f"{tmp_path}/{name}.env\nstartsecs=0\nready=notify\n{extra}\n")
+
+
+def test_watchdog_kept_in_time_stays_running(run, tmp_path):
+    conf = watchdog_program(tmp_path, "web", "keep",
+                            "watchdog_sec=2\non_unhealthy=restart\n"
+                            f"stdout_logfile={tmp_path}/web.out\n")
+    d = run("pidvisor", conf, control=True)
+    d.wait_settled({"web": "RUNNING"})
+    # 40 WATCHDOG=1 a tenth of a second apart: two deadlines of 2 s have come and gone
+    wait_until(lambda: "kept" in (tmp_path / "web.out").read_text(), what="40 WATCHDOG=1")
+    assert d.states()["web"] == "RUNNING"
+    log = d.log()
+    assert "watchdog:" not in log and len(re.findall(r"spawned: 'web'", log)) == 1, log
+
+
+def test_watchdog_missed_restarts_the_program(run, tmp_path):
+    conf = watchdog_program(tmp_path, "web", "lapse", "watchdog_sec=0.5\non_unhealthy=restart\n")
+    d = run("pidvisor", conf, control=True)
+    d.wait_log(r"success: web entered RUNNING state")
+    d.wait_log(r"watchdog: web sent no WATCHDOG=1 within 0.5 seconds \(watchdog_sec\)")
+    d.wait_log(r"restarting web: it missed its watchdog \(watchdog_sec\) \(on_unhealthy=restart\)")
+    d.wait_log(r"spawned: 'web'", count=2)
+    log = d.log()
+    assert log.index("watchdog: web sent no") < log.index("restarting web")
+
+
+def test_watchdog_missed_with_on_unhealthy_none_is_only_said(run, tmp_path):
+    conf = watchdog_program(tmp_path, "web", "lapse", "watchdog_sec=0.3\n")
+    d = run("pidvisor", conf, control=True)
+    d.wait_log(r"watchdog: web sent no WATCHDOG=1 within 0.3 seconds")
+    wait_until(lambda: "watchdog missed (watchdog_sec)" in ctl_status(d), what="ctl status")
+    assert d.states()["web"] == "RUNNING"
+    assert "restarting web" not in d.log()
+
+
+def triggered(run, tmp_path, on_unhealthy):
+    """A RUNNING program with a 600 s watchdog that sends WATCHDOG=trigger."""
+    conf = watchdog_program(tmp_path, "web", "trigger",
+                            f"watchdog_sec=600\non_unhealthy={on_unhealthy}\n")
+    d = run("pidvisor", conf, control=True)
+    d.wait_settled({"web": "RUNNING"})
+    (tmp_path / "go").touch()
+    d.wait_log(r"watchdog: web asks for its watchdog to fire \(WATCHDOG=trigger\)")
+    return d
+
+
+def test_watchdog_trigger_counts_as_missed(run, tmp_path):
+    d = triggered(run, tmp_path, "restart")
+    d.wait_log(r"restarting web: it missed its watchdog")
+    d.wait_log(r"spawned: 'web'", count=2)
+    d.wait_settled({"web": "RUNNING"})
+
+
+def test_watchdog_shutdown(run, tmp_path):
+    d = triggered(run, tmp_path, "shutdown")
+    assert d.proc.wait(timeout=60) == 1
+    assert re.search(r"web missed its watchdog \(watchdog_sec\) and has on_unhealthy=shutdown: "
+                     r"stopping everything; pidvisor will exit 1", d.log()), d.log()
+
+
+def test_watchdog_environment(run, tmp_path):
+    conf = (watchdog_program(tmp_path, "web", "keep", "watchdog_sec=1.5\n") +
+            watchdog_program(tmp_path, "plain", "keep"))
+    d = run("pidvisor", conf, control=True)
+    d.wait_settled({"web": "RUNNING", "plain": "RUNNING"})
+    web = json.loads((tmp_path / "web.env").read_text())
+    ns_pid = int(re.findall(r"spawned: 'web' with pid (\d+)", d.log())[-1])
+    assert web == {"pid": ns_pid, "usec": "1500000", "wpid": str(ns_pid)}
+    plain = json.loads((tmp_path / "plain.env").read_text())
+    assert plain["usec"] is None and plain["wpid"] is None
+
+
+def test_reload_removes_a_program_with_an_armed_watchdog(run, tmp_path):
+    conf = watchdog_program(tmp_path, "wd", "keep", "watchdog_sec=1\non_unhealthy=restart\n")
+    keep = "[program:plain]\ncommand=sleep 1000\nstartsecs=0\n\n"
+    d = run("pidvisor", keep + conf, control=True)
+    d.wait_settled({"wd": "RUNNING", "plain": "RUNNING"})
+    d.rewrite(keep)
+    update = [PIDVISOR, "ctl", "-c", str(d.conf_path), "update"]
+    subprocess.run(update, timeout=30, check=True, capture_output=True)
+    wait_until(lambda: "wd" not in ctl_status(d), what="wd removed")
+    # a program that takes 2 s to be RUNNING: the removed watchdog's 1 s has passed
+    d.rewrite(keep + "[program:after]\ncommand=sleep 1000\nstartsecs=2\n\n")
+    subprocess.run(update, timeout=30, check=True, capture_output=True)
+    d.wait_settled({"after": "RUNNING", "plain": "RUNNING"})
+    assert d.proc.poll() is None, d.stderr()
+    assert "AddressSanitizer" not in d.stderr()
+    assert "watchdog: wd" not in d.log() and "restarting wd" not in d.log()
 
 
 def test_status_text_on_the_page_and_in_json(run, tmp_path):
