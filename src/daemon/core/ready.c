@@ -4,6 +4,8 @@
  * notify_dir); the kernel's credentials on each datagram say who sent it, and only the
  * program's pid or a descendant of it is heard. ready=fd:N is s6's notification-fd: a newline
  * on a pipe the child has as fd N. ready=log:REGEX matches the program's output lines.
+ * watchdog_sec (notify only) is systemd's watchdog: WATCHDOG=1 on the same socket restarts a
+ * timer of the program's own; a missed deadline is on_unhealthy's (failfast.c).
  * Every read is bounded (NOTIFY_MAX bytes, NOTIFY_BATCH datagrams a wakeup, SCAN_MAX bytes of a
  * line), so a chatty program cannot hold the loop.
  */
