@@ -163,8 +163,8 @@ pm.max_children = 1
 
 
 # Says READY=1 with a STATUS=, then what argv[1] asks: "keep" sends WATCHDOG=1 every 0.1 s and
-# prints "kept" after 40 of them; "lapse" sends three, then none; "trigger" sends
-# WATCHDOG=trigger once ./go exists (and removes it). argv[2]: a file for its environment.
+# prints "kept" after 40 of them; "lapse" sends three, then none until ./go exists; "trigger"
+# sends WATCHDOG=trigger once ./go exists (and removes it). argv[2]: a file for its environment.
 WATCHDOG = """
 import json, os, socket, sys, time
 mode, envfile = sys.argv[1], sys.argv[2]
@@ -177,7 +177,7 @@ addr = os.environ["NOTIFY_SOCKET"]
 s.sendto(b"STATUS=watching\\nREADY=1", addr)
 go = os.path.join(os.path.dirname(envfile), "go")
 for n in range(10 ** 9):
-    if mode == "keep" or (mode == "lapse" and n < 3):
+    if mode == "keep" or (mode == "lapse" and (n < 3 or os.path.exists(go))):
         s.sendto(b"WATCHDOG=1", addr)
     if mode == "keep" and n == 40:
         print("kept", flush=True)
@@ -219,11 +219,19 @@ def test_watchdog_missed_restarts_the_program(run, tmp_path):
 
 
 def test_watchdog_missed_with_on_unhealthy_none_is_only_said(run, tmp_path):
-    conf = watchdog_program(tmp_path, "web", "lapse", "watchdog_sec=0.3\n")
+    conf = watchdog_program(tmp_path, "web", "lapse", "watchdog_sec=0.5\n")
     d = run("pidvisor", conf, control=True)
-    d.wait_log(r"watchdog: web sent no WATCHDOG=1 within 0.3 seconds")
+    d.wait_log(r"watchdog: web sent no WATCHDOG=1 within 0.5 seconds")
     wait_until(lambda: "watchdog missed (watchdog_sec)" in ctl_status(d), what="ctl status")
     assert d.states()["web"] == "RUNNING"
+    # the Docker HEALTHCHECK probe sees it, until the program sends WATCHDOG=1 again
+    check = [PIDVISOR, "check", "-c", str(d.conf_path)]
+    r = subprocess.run(check, capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1 and "web" in r.stdout, r
+    (tmp_path / "go").touch()
+    d.wait_log(r"watchdog: web sends WATCHDOG=1 again")
+    wait_until(lambda: subprocess.run(check, capture_output=True).returncode == 0,
+               what="pidvisor check passes")
     assert "restarting web" not in d.log()
 
 

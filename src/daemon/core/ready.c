@@ -404,6 +404,11 @@ long long ready_watchdog_usec(const struct process *p)
 		   : 0;
 }
 
+bool ready_watchdog_missed(const struct process *p)
+{
+	return p->rd && p->rd->watchdog_missed && watchdog_wanted(p);
+}
+
 void ready_watch(struct process *p)
 {
 	struct readiness *r = p->rd;
@@ -454,7 +459,7 @@ void ready_describe(const struct process *p, char *buf, size_t n)
 	if (p->fsm.state == PS_STARTING && p->pid > 0 && !p->fsm.ready && len < n)
 		len += (size_t)snprintf(buf + len, n - len, "%snot ready yet (ready=%s)",
 					len ? ", " : "", p->conf->ready.text);
-	if (p->rd && p->rd->watchdog_missed && watchdog_wanted(p) && len < n)
+	if (ready_watchdog_missed(p) && len < n)
 		len += (size_t)snprintf(buf + len, n - len, "%swatchdog missed (watchdog_sec)",
 					len ? ", " : "");
 	if (*status && len < n && (p->fsm.state == PS_STARTING || p->fsm.state == PS_RUNNING))

@@ -20,6 +20,8 @@ int ready_child_fd(const struct process *p);
 const char *ready_notify_path(const struct process *p);
 /* WATCHDOG_USEC's value for the child (watchdog_sec with ready=notify), or 0. */
 long long ready_watchdog_usec(const struct process *p);
+/* watchdog_sec: p runs and missed its deadline (and sent no WATCHDOG=1 since). */
+bool ready_watchdog_missed(const struct process *p);
 /* After p's state may have changed: its watchdog is armed on entering RUNNING, and torn down
  * when the process is no longer running. */
 void ready_watch(struct process *p);
