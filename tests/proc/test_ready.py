@@ -261,13 +261,14 @@ def test_watchdog_shutdown(run, tmp_path):
 
 
 def test_watchdog_environment(run, tmp_path):
-    conf = (watchdog_program(tmp_path, "web", "keep", "watchdog_sec=1.5\n") +
+    # rounded to the microsecond: 2.01 * 1e6 is 2009999.99... in a double
+    conf = (watchdog_program(tmp_path, "web", "keep", "watchdog_sec=2.01\n") +
             watchdog_program(tmp_path, "plain", "keep"))
     d = run("pidvisor", conf, control=True)
     d.wait_settled({"web": "RUNNING", "plain": "RUNNING"})
     web = json.loads((tmp_path / "web.env").read_text())
     ns_pid = int(re.findall(r"spawned: 'web' with pid (\d+)", d.log())[-1])
-    assert web == {"pid": ns_pid, "usec": "1500000", "wpid": str(ns_pid)}
+    assert web == {"pid": ns_pid, "usec": "2010000", "wpid": str(ns_pid)}
     plain = json.loads((tmp_path / "plain.env").read_text())
     assert plain["usec"] is None and plain["wpid"] is None
 

@@ -400,7 +400,7 @@ const char *ready_notify_path(const struct process *p)
 long long ready_watchdog_usec(const struct process *p)
 {
 	return ready_notify_path(p) && p->conf->watchdog_sec > 0
-		   ? (long long)(p->conf->watchdog_sec * 1e6)
+		   ? (long long)(p->conf->watchdog_sec * 1e6 + 0.5) /* 2.01 s is 2010000 */
 		   : 0;
 }
 
