@@ -200,9 +200,16 @@ static int finish_proc(struct loader *L, struct proc_conf *p, const struct ini_s
 		rc = -1;
 	}
 	if (p->on_unhealthy != UNHEALTHY_NONE && p->health.kind == HEALTH_NONE &&
-	    raw_get(L, sec, "on_unhealthy", NULL, &r)) {
+	    p->watchdog_sec <= 0 && raw_get(L, sec, "on_unhealthy", NULL, &r)) {
 		config_report(L, DIAG_ERROR, &r, section, "on_unhealthy",
-			      "needs a healthcheck in the same section");
+			      "needs a healthcheck or watchdog_sec in the same section");
+		rc = -1;
+	}
+	if (p->watchdog_sec > 0 && p->ready.kind != READY_NOTIFY &&
+	    raw_get(L, sec, "watchdog_sec", NULL, &r)) {
+		config_report(L, DIAG_ERROR, &r, section, "watchdog_sec",
+			      "needs ready=notify in the same section (WATCHDOG=1 comes on its "
+			      "socket)");
 		rc = -1;
 	}
 	if (p->redirect_stderr && p->kind == KIND_EVENTLISTENER) {

@@ -145,6 +145,7 @@ struct proc_conf {
 	enum sched_overlap schedule_overlap;
 	struct ready_spec ready; /* READY_NONE: RUNNING after startsecs, as in supervisord */
 	double ready_timeout;	 /* seconds; 0: waits for ever */
+	double watchdog_sec;	 /* ready=notify: WATCHDOG=1 at least this often (0: off) */
 	/* [eventlistener:x] */
 	event_mask events;     /* the types it subscribes to */
 	long long buffer_size; /* events queued for the pool before the oldest is dropped */

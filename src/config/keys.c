@@ -66,6 +66,7 @@ static const struct keydef program_keys[] = {
     {"schedule_overlap", K_OVERLAP, "skip", P(schedule_overlap), 0, 0, KF_EXT},
     {"ready", K_READY, "", P(ready), 0, 0, KF_EXT},
     {"ready_timeout", K_DURATION, "60", P(ready_timeout), 0, 86400000, KF_EXT},
+    {"watchdog_sec", K_DURATION, "0", P(watchdog_sec), 0, 86400000, KF_EXT},
 };
 
 /* [eventlistener:x] has every program key and these; its priority defaults to -1 (config.c) */

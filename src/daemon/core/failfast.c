@@ -62,17 +62,25 @@ void failfast_state_changed(struct supervisor *sv, struct process *p, enum proc_
 	shut_down(sv, p, why, p->exited ? wait_status_code(p->wait_status) : 1);
 }
 
-void failfast_health_changed(struct process *p, enum health_status from)
+void failfast_unhealthy(struct process *p, const char *what)
 {
 	struct supervisor *sv = p->sv;
-	if (p->health.status != HEALTH_UNHEALTHY || sv->mood != MOOD_RUNNING)
+	if (sv->mood != MOOD_RUNNING)
 		return;
+	char spec[512], why[192];
 	if (p->conf->on_unhealthy == UNHEALTHY_SHUTDOWN) {
-		shut_down(sv, p, "is unhealthy and has on_unhealthy=shutdown", 1);
+		snprintf(why, sizeof(why), "%s and has on_unhealthy=shutdown", what);
+		shut_down(sv, p, why, 1);
 	} else if (p->conf->on_unhealthy == UNHEALTHY_RESTART) {
-		char spec[512];
-		log_warn("restarting %s: it is unhealthy (on_unhealthy=restart)",
-			 process_namespec(p, spec, sizeof(spec)));
+		log_warn("restarting %s: it %s (on_unhealthy=restart)",
+			 process_namespec(p, spec, sizeof(spec)), what);
 		p->restart_when_stopped = supervisor_stop_process(sv, p);
 	}
+}
+
+void failfast_health_changed(struct process *p, enum health_status from)
+{
+	(void)from;
+	if (p->health.status == HEALTH_UNHEALTHY)
+		failfast_unhealthy(p, "is unhealthy");
 }

@@ -14,5 +14,8 @@ struct process;
 void failfast_state_changed(struct supervisor *sv, struct process *p, enum proc_state from);
 /* health.c's change hook: on_unhealthy=restart or shutdown. */
 void failfast_health_changed(struct process *p, enum health_status from);
+/* p is unhealthy (a failed healthcheck, a missed watchdog): what its on_unhealthy asks. what
+ * completes "it ...", for the log: "is unhealthy", "missed its watchdog". */
+void failfast_unhealthy(struct process *p, const char *what);
 
 #endif

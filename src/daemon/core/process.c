@@ -126,16 +126,21 @@ enum spawn_err process_check_command(const struct process *p, char **err)
 	return *err ? why : SPAWN_OK;
 }
 
+/* WATCHDOG_PID's digits, written by the child (its pid is known only there): zeros until then. */
+#define PID_SLOT "0000000000"
+
 /* supervisord's environment for a child, last definition of a key wins. It points into the
- * layers and into own (the SUPERVISOR_* variables), NULL-terminated in ptrs. No abort: false
- * when memory runs out. */
-static bool build_env(const struct process *p, struct buf *own, struct buf *ptrs)
+ * layers and into own (the SUPERVISOR_* variables, NOTIFY_SOCKET, WATCHDOG_*), NULL-terminated
+ * in ptrs; *pid_at is WATCHDOG_PID's digits in own (or SIZE_MAX). No abort: false when memory
+ * runs out. */
+static bool build_env(const struct process *p, struct buf *own, struct buf *ptrs, size_t *pid_at)
 {
 	const char *url = p->conf->serverurl && strcmp(p->conf->serverurl, "AUTO") != 0
 			      ? p->conf->serverurl
 			      : p->sv->server_url;
 	const char *notify = ready_notify_path(p);
-	size_t at[5], nadd = 0;
+	long long watchdog = ready_watchdog_usec(p);
+	size_t at[7], nadd = 0;
 	at[nadd++] = own->len;
 	buf_printf(own, "SUPERVISOR_ENABLED=1%c", '\0');
 	at[nadd++] = own->len;
@@ -150,9 +155,17 @@ static bool build_env(const struct process *p, struct buf *own, struct buf *ptrs
 		at[nadd++] = own->len;
 		buf_printf(own, "NOTIFY_SOCKET=%s%c", notify, '\0');
 	}
+	*pid_at = SIZE_MAX;
+	if (watchdog > 0) {
+		at[nadd++] = own->len;
+		buf_printf(own, "WATCHDOG_USEC=%lld%c", watchdog, '\0');
+		at[nadd++] = own->len;
+		*pid_at = own->len + strlen("WATCHDOG_PID=");
+		buf_printf(own, "WATCHDOG_PID=" PID_SLOT "%c", '\0');
+	}
 	if (own->failed)
 		return false;
-	char *added[5];
+	char *added[7];
 	for (size_t i = 0; i < nadd; i++)
 		added[i] = own->data + at[i];
 	const struct strvec add = {added, nadd, nadd};
@@ -233,9 +246,24 @@ static void child_ready_fd(int fd, int n)
 		child_fail("couldn't set up", "ready=fd", errno);
 }
 
-/* In the child, between fork and exec: only async-signal-safe calls. */
+/* The child's own pid in decimal at slot (WATCHDOG_PID), which has room for PID_SLOT. */
+static void child_pid_into(char *slot)
+{
+	char digits[sizeof(PID_SLOT)];
+	int n = 0;
+	if (!slot)
+		return;
+	for (unsigned long v = (unsigned long)getpid(); n == 0 || v; v /= 10)
+		digits[n++] = (char)('0' + v % 10);
+	while (n)
+		*slot++ = digits[--n];
+	*slot = '\0';
+}
+
+/* In the child, between fork and exec: only async-signal-safe calls. pid_slot: see
+ * child_pid_into (NULL: none). */
 static void child_setup(const struct process *p, const int fds[4], const char *path,
-			char *const *envp, const struct user_info *ui)
+			char *const *envp, char *pid_slot, const struct user_info *ui)
 {
 	sigset_t none;
 	struct sigaction dfl = {.sa_handler = SIG_DFL};
@@ -292,6 +320,7 @@ static void child_setup(const struct process *p, const int fds[4], const char *p
 		child_fail("couldn't chdir to", p->conf->directory, errno);
 	if (p->conf->umask >= 0)
 		umask((mode_t)p->conf->umask);
+	child_pid_into(pid_slot);
 	execve(path, p->conf->argv.v, envp);
 	child_fail("couldn't exec", path, errno);
 }
@@ -330,6 +359,7 @@ struct spawn_args {
 	const struct process *p;
 	const char *path;
 	char *const *envp;
+	char *pid_slot;
 	const struct user_info *ui;
 	bool ready_fd; /* slot[3] holds ready=fd:N's pipe */
 };
@@ -363,15 +393,15 @@ static int spawn_child(void *arg)
 		_exit(127);
 	int fds[4] = {spawner.slot[0], spawner.slot[1], spawner.slot[2],
 		      a->ready_fd ? spawner.slot[3] : -1};
-	child_setup(a->p, fds, a->path, a->envp, a->ui);
+	child_setup(a->p, fds, a->path, a->envp, a->pid_slot, a->ui);
 	return 127;
 }
 
 /* The child has exec'd or died when clone returns (CLONE_VFORK). */
 static pid_t spawn_clone(const struct process *p, const int fds[4], const char *path,
-			 char *const *envp, const struct user_info *ui)
+			 char *const *envp, char *pid_slot, const struct user_info *ui)
 {
-	struct spawn_args a = {p, path, envp, ui, fds[3] >= 0};
+	struct spawn_args a = {p, path, envp, pid_slot, ui, fds[3] >= 0};
 	for (int i = 0; i < 4; i++)
 		if (dup3(i < 3 || fds[3] >= 0 ? fds[i] : spawner.devnull, spawner.slot[i],
 			 O_CLOEXEC) < 0)
@@ -415,7 +445,8 @@ static pid_t spawn_prepared(struct process *p, char **err)
 		output_abort(p, fds);
 		return -1;
 	}
-	if (!build_env(p, &own, &ptrs)) {
+	size_t pid_at;
+	if (!build_env(p, &own, &ptrs, &pid_at)) {
 		set_err(err, "out of memory for the environment of '%s'", p->conf->name);
 		output_abort(p, fds);
 		buf_free(&own);
@@ -423,15 +454,16 @@ static pid_t spawn_prepared(struct process *p, char **err)
 		return -1;
 	}
 	char **envp = (char **)ptrs.data;
+	char *pid_slot = pid_at != SIZE_MAX ? own.data + pid_at : NULL;
 #ifndef SPAWN_WITH_FORK
 	if (spawner_init())
-		pid = spawn_clone(p, fds, path, envp, p->conf->user ? &ui : NULL);
+		pid = spawn_clone(p, fds, path, envp, pid_slot, p->conf->user ? &ui : NULL);
 	else
 #endif
 	{
 		pid = fork();
 		if (pid == 0)
-			child_setup(p, fds, path, envp, p->conf->user ? &ui : NULL);
+			child_setup(p, fds, path, envp, pid_slot, p->conf->user ? &ui : NULL);
 	}
 	if (pid < 0) {
 		/* supervisord's two messages: EAGAIN is RLIMIT_NPROC or a full process table */

@@ -4,6 +4,8 @@
  * notify_dir); the kernel's credentials on each datagram say who sent it, and only the
  * program's pid or a descendant of it is heard. ready=fd:N is s6's notification-fd: a newline
  * on a pipe the child has as fd N. ready=log:REGEX matches the program's output lines.
+ * watchdog_sec (notify only) is systemd's watchdog: WATCHDOG=1 on the same socket restarts a
+ * timer of the program's own; a missed deadline is on_unhealthy's (failfast.c).
  * Every read is bounded (NOTIFY_MAX bytes, NOTIFY_BATCH datagrams a wakeup, SCAN_MAX bytes of a
  * line), so a chatty program cannot hold the loop.
  */
@@ -21,6 +23,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "failfast.h"
 #include "mainlog.h"
 #include "passwd.h"
 #include "supervisor.h"
@@ -43,6 +46,8 @@ struct readiness {
 	bool rx_ok;
 	char status[STATUS_MAX];
 	pid_t mainpid;
+	ev_timer watchdog;    /* watchdog_sec: each WATCHDOG=1 restarts it */
+	bool watchdog_missed; /* until the next WATCHDOG=1 or spawn */
 };
 
 static char dir_path[PATH_MAX];
@@ -128,6 +133,46 @@ static bool from_program(const struct process *p, pid_t pid)
 	return false;
 }
 
+/* The watchdog runs while the program does (STARTING once it sent a WATCHDOG=1, RUNNING). */
+static bool watchdog_wanted(const struct process *p)
+{
+	return p->conf->watchdog_sec > 0 && p->pid > 0 &&
+	       (p->fsm.state == PS_STARTING || p->fsm.state == PS_RUNNING);
+}
+
+static void watchdog_kick(struct readiness *r)
+{
+	struct process *p = r->proc;
+	if (!watchdog_wanted(p))
+		return;
+	if (r->watchdog_missed)
+		log_info("watchdog: %s sends WATCHDOG=1 again", p->conf->name);
+	r->watchdog_missed = false;
+	r->watchdog.repeat = p->conf->watchdog_sec;
+	ev_timer_again(p->sv->loop, &r->watchdog);
+}
+
+/* A missed deadline is what a failed healthcheck is: on_unhealthy decides. */
+static void watchdog_missed(struct readiness *r, const char *why)
+{
+	struct process *p = r->proc;
+	ev_timer_stop(p->sv->loop, &r->watchdog);
+	r->watchdog_missed = true;
+	log_warn("watchdog: %s %s", p->conf->name, why);
+	failfast_unhealthy(p, "missed its watchdog (watchdog_sec)");
+}
+
+static void watchdog_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct readiness *r = container_of(t, struct readiness, watchdog);
+	char why[128];
+	(void)loop;
+	(void)revents;
+	snprintf(why, sizeof(why), "sent no WATCHDOG=1 within %g seconds (watchdog_sec)",
+		 r->proc->conf->watchdog_sec);
+	watchdog_missed(r, why);
+}
+
 static bool assignment(const char *line, const char *key, const char **value)
 {
 	size_t n = strlen(key);
@@ -160,6 +205,11 @@ static bool notify_message(struct readiness *r, char *msg)
 				 (int)r->mainpid);
 		} else if (assignment(line, "EXTEND_TIMEOUT_USEC=", &v)) {
 			process_extend(p, strtod(v, NULL) / 1e6);
+		} else if (!strcmp(line, "WATCHDOG=1")) {
+			watchdog_kick(r);
+		} else if (!strcmp(line, "WATCHDOG=trigger") && watchdog_wanted(p) &&
+			   !r->watchdog_missed) {
+			watchdog_missed(r, "asks for its watchdog to fire (WATCHDOG=trigger)");
 		}
 	}
 	return ready;
@@ -320,6 +370,7 @@ int ready_prepare(struct process *p, char **err)
 		}
 		r->proc = p;
 		r->fd = r->child_fd = -1;
+		ev_init(&r->watchdog, watchdog_cb);
 		/* checked when the config was read */
 		r->rx_ok = spec->kind == READY_LOG &&
 			   regcomp(&r->rx, spec->regex, REG_EXTENDED | REG_NOSUB) == 0;
@@ -327,6 +378,8 @@ int ready_prepare(struct process *p, char **err)
 	}
 	r->status[0] = '\0';
 	r->mainpid = 0;
+	ev_timer_stop(p->sv->loop, &r->watchdog);
+	r->watchdog_missed = false;
 	if (spec->kind == READY_NOTIFY && r->fd < 0)
 		return notify_open(r, err);
 	if (spec->kind == READY_FD)
@@ -342,6 +395,29 @@ int ready_child_fd(const struct process *p)
 const char *ready_notify_path(const struct process *p)
 {
 	return p->rd && p->conf->ready.kind == READY_NOTIFY ? p->rd->path : NULL;
+}
+
+long long ready_watchdog_usec(const struct process *p)
+{
+	return ready_notify_path(p) && p->conf->watchdog_sec > 0
+		   ? (long long)(p->conf->watchdog_sec * 1e6 + 0.5) /* 2.01 s is 2010000 */
+		   : 0;
+}
+
+bool ready_watchdog_missed(const struct process *p)
+{
+	return p->rd && p->rd->watchdog_missed && watchdog_wanted(p);
+}
+
+void ready_watch(struct process *p)
+{
+	struct readiness *r = p->rd;
+	if (!r || p->conf->watchdog_sec <= 0)
+		return;
+	if (!watchdog_wanted(p))
+		ev_timer_stop(p->sv->loop, &r->watchdog);
+	else if (p->fsm.state == PS_RUNNING && !ev_is_active(&r->watchdog) && !r->watchdog_missed)
+		watchdog_kick(r);
 }
 
 void ready_spawned(struct process *p)
@@ -383,6 +459,9 @@ void ready_describe(const struct process *p, char *buf, size_t n)
 	if (p->fsm.state == PS_STARTING && p->pid > 0 && !p->fsm.ready && len < n)
 		len += (size_t)snprintf(buf + len, n - len, "%snot ready yet (ready=%s)",
 					len ? ", " : "", p->conf->ready.text);
+	if (ready_watchdog_missed(p) && len < n)
+		len += (size_t)snprintf(buf + len, n - len, "%swatchdog missed (watchdog_sec)",
+					len ? ", " : "");
 	if (*status && len < n && (p->fsm.state == PS_STARTING || p->fsm.state == PS_RUNNING))
 		snprintf(buf + len, n - len, "%s%s", len ? ", " : "", status);
 }
@@ -399,6 +478,7 @@ void ready_free(struct process *p)
 		return;
 	close_reader(r);
 	ready_spawned(p);
+	ev_timer_stop(p->sv->loop, &r->watchdog);
 	if (r->path) {
 		unlink(r->path);
 		rmdir(dir_path); /* the last one takes the directory along */

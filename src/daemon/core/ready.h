@@ -18,6 +18,13 @@ int ready_prepare(struct process *p, char **err);
 int ready_child_fd(const struct process *p);
 /* NOTIFY_SOCKET's value for the child, or NULL. */
 const char *ready_notify_path(const struct process *p);
+/* WATCHDOG_USEC's value for the child (watchdog_sec with ready=notify), or 0. */
+long long ready_watchdog_usec(const struct process *p);
+/* watchdog_sec: p runs and missed its deadline (and sent no WATCHDOG=1 since). */
+bool ready_watchdog_missed(const struct process *p);
+/* After p's state may have changed: its watchdog is armed on entering RUNNING, and torn down
+ * when the process is no longer running. */
+void ready_watch(struct process *p);
 /* After a spawn (the child has its end) or a failed one: the parent closes its copy. */
 void ready_spawned(struct process *p);
 /* A batch of whole lines (or a piece of one) of p's output: ready=log looks for its match. */

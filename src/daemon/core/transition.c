@@ -15,6 +15,7 @@
 #include "deps.h"
 #include "fcgi.h"
 #include "mainlog.h"
+#include "ready.h"
 #include "schedule.h"
 #include "signals.h"
 #include "supervisor.h"
@@ -217,6 +218,7 @@ void process_drive(struct process *p, const struct fsm_event *first, const char 
 	if (ev.type == FSM_SPAWN_FAILED)
 		free((char *)ev.error);
 	arm_timer(p);
+	ready_watch(p);
 }
 
 void supervisor_tick_process(struct supervisor *sv, struct process *p)

@@ -90,10 +90,11 @@ void rpc_describe(const struct process *p, time_t now, char *buf, size_t n)
 }
 
 /* pidvisor's additions to a process-info struct; supervisord's clients ignore members they do
- * not know: the health check's state, and depends_on as written (ctl stop names dependents). */
+ * not know: the health check's state (unhealthy too after a missed watchdog, for pidvisor
+ * check), and depends_on as written (ctl stop names dependents). */
 static void pidvisor_members(struct xr_value *st, const struct process *p)
 {
-	const char *health = health_of(p);
+	const char *health = ready_watchdog_missed(p) ? "unhealthy" : health_of(p);
 	if (health)
 		xr_struct_set(st, "health", xr_string(health));
 	if (p->conf->ready.kind == READY_NOTIFY)

@@ -132,6 +132,12 @@ static void test_type_rows(void **state)
 	assert_int_equal(parse("program:x", "healthcheck_interval", "50ms", &d, &why), -1);
 	assert_non_null(strstr(why, "from 0.1s"));
 	free(why);
+	assert_int_equal(parse("program:x", "watchdog_sec", "30", &d, &why), 0);
+	assert_true(d == 30);
+	assert_int_equal(parse("program:x", "watchdog_sec", "0", &d, &why), 0);
+	assert_true(d == 0);
+	assert_int_equal(parse("program:x", "watchdog_sec", "-1", &d, &why), -1);
+	free(why);
 	struct health_spec h;
 	assert_int_equal(parse("program:x", "healthcheck", "http://127.0.0.1:8080/ready", &h, &why),
 			 0);
