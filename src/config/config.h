@@ -213,6 +213,7 @@ struct supervisord_conf {
 	int log_format; /* enum log_format */
 	bool log_color;
 	bool log_timestamp;
+	bool process_resources; /* every running process's resources in getProcessInfo */
 };
 
 struct ctl_conf {

@@ -105,6 +105,7 @@ static const struct keydef supervisord_keys[] = {
     {"log_color", K_BOOL, "true", S(log_color), 0, 0, KF_EXT},
     {"log_timestamp", K_BOOL, "false", S(log_timestamp), 0, 0, KF_EXT},
     {"envfiles", K_ENVFILES, "", S(envfiles), 0, 0, KF_EXT},
+    {"process_resources", K_BOOL, "false", S(process_resources), 0, 0, KF_EXT},
 };
 
 static const struct keydef unix_server_keys[] = {
