@@ -66,6 +66,8 @@ static const struct keydef program_keys[] = {
     {"schedule_overlap", K_OVERLAP, "skip", P(schedule_overlap), 0, 0, KF_EXT},
     {"ready", K_READY, "", P(ready), 0, 0, KF_EXT},
     {"ready_timeout", K_DURATION, "60", P(ready_timeout), 0, 86400000, KF_EXT},
+    {"memory_max", K_SIZE, "0", P(memory_max), 0, 0, KF_EXT},
+    {"on_memory", K_ON_UNHEALTHY, "restart", P(on_memory), 0, 0, KF_EXT},
 };
 
 /* [eventlistener:x] has every program key and these; its priority defaults to -1 (config.c) */

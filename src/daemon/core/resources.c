@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "failfast.h"
 #include "process.h"
 #include "supervisor.h"
 
@@ -220,4 +221,34 @@ const struct res_usage *resources_of(struct process *p)
 	c->pid = p->pid;
 	c->read_at = now;
 	return &c->usage;
+}
+
+static void poll_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct process *p = (struct process *)((char *)t - offsetof(struct process, res.poll));
+	/* a stopping program is not judged */
+	if (p->fsm.state != PS_RUNNING && p->fsm.state != PS_STARTING)
+		return;
+	p->res.pid = 0; /* a fresh read: the cache may be a second old already */
+	const struct res_usage *u = resources_of(p);
+	if (!u)
+		return;
+	bool over = u->rss_bytes > p->conf->memory_max;
+	bool crossed = over && !p->res.over;
+	p->res.over = over;
+	if (crossed || (over && p->conf->on_memory != UNHEALTHY_NONE))
+		failfast_memory_exceeded(p, u);
+}
+
+void resources_start(struct process *p)
+{
+	p->res.over = false;
+	ev_timer_init(&p->res.poll, poll_cb, CACHE_SECONDS, CACHE_SECONDS);
+	if (p->conf->memory_max > 0)
+		ev_timer_start(p->sv->loop, &p->res.poll);
+}
+
+void resources_stop(struct process *p)
+{
+	ev_timer_stop(p->sv->loop, &p->res.poll);
 }

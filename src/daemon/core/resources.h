@@ -3,11 +3,13 @@
  * parent pid in /proc/<pid>/stat: this kernel may lack /proc/<pid>/task/<tid>/children): CPU
  * seconds, RSS and PSS, open fds, threads. Read on demand and kept for a second, so a reader
  * that asks often (a scrape, the page) costs one /proc pass a second, and nobody asking costs
- * nothing.
+ * nothing. A program with memory_max is polled once a second while it runs; past the limit,
+ * its on_memory says what follows (failfast.c). Polling only: no cgroup limit is set.
  */
 #ifndef PIDVISOR_RESOURCES_H
 #define PIDVISOR_RESOURCES_H
 
+#include <ev.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -30,6 +32,8 @@ struct res_cache {
 	struct res_usage usage;
 	pid_t pid;	/* whose tree usage is; 0: nothing read yet */
 	double read_at; /* CLOCK_MONOTONIC seconds */
+	ev_timer poll;	/* memory_max: the once-a-second check */
+	bool over;	/* past memory_max at the last check (on_memory=none logs once) */
 };
 
 /* The pure part, for the unit tests. */
@@ -47,5 +51,8 @@ long long res_parse_kb(const char *text, const char *key);
 
 /* p's usage, at most a second old; NULL when p has no running child or /proc cannot tell. */
 const struct res_usage *resources_of(struct process *p);
+/* p was spawned / its child is gone: memory_max polling starts / stops (no-op without one). */
+void resources_start(struct process *p);
+void resources_stop(struct process *p);
 
 #endif

@@ -217,7 +217,7 @@ static const char *state_class(long long state)
 	return "statusnominal";
 }
 
-/* A process's resources when getProcessInfo has them (process_resources). */
+/* A process's resources when getProcessInfo has them (memory_max, process_resources). */
 static void resource_text(struct buf *b, const struct xr_value *p)
 {
 	const struct xr_value *cpu = xr_member(p, "cpu_seconds"), *rss = xr_member(p, "rss_bytes");

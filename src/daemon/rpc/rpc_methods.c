@@ -89,12 +89,12 @@ void rpc_describe(const struct process *p, time_t now, char *buf, size_t n)
 	schedule_describe(p, buf, n);
 }
 
-/* A running process's tree usage, with [supervisord] process_resources (off by default: the
- * answer stays supervisord's, member for member). Bytes
- * and seconds are doubles: XML-RPC's int has 32 bits. */
+/* A running process's tree usage, for a program with memory_max, or every one with [supervisord]
+ * process_resources (off by default: the answer stays supervisord's, member for member). Bytes and
+ * seconds are doubles: XML-RPC's int has 32 bits. */
 static void resource_members(struct xr_value *st, struct process *p)
 {
-	if (!p->sv->cfg->sd.process_resources)
+	if (!p->conf->memory_max && !p->sv->cfg->sd.process_resources)
 		return;
 	const struct res_usage *u = resources_of(p);
 	if (!u)
