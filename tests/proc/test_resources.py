@@ -7,12 +7,16 @@ from harness import PIDVISOR, Daemon, free_port, scrape_metrics, unix_proxy, wai
 
 MB = 1024 * 1024
 
-# A parent that holds about 40 MB and a child that holds about 40 MB more, both idle: the tree's
-# RSS is above 80 MB, the parent's alone below 50.
+# A parent that holds about 40 MB, and three descendants that share it (two children, one of
+# them with a child of its own), all idle: the tree's RSS, summed, is above 160 MB, the
+# parent's alone below 60.
 TREE_PY = ("import os, time\n"
            "b = bytearray(40 * 1024 * 1024)\n"
            "for i in range(0, len(b), 4096): b[i] = 1\n"
-           "os.fork()\n"
+           "if os.fork() == 0:\n"
+           "    os.fork()\n"
+           "else:\n"
+           "    os.fork()\n"
            "time.sleep(1000)\n")
 
 # Grows by 8 MB ten times a second, to 512 MB at most, touching every page.
@@ -53,25 +57,25 @@ def test_process_info_and_metrics_count_the_tree(tmp_path):
 
         def grown():
             info = px.supervisor.getProcessInfo("tree")
-            return info if info.get("processes") == 2 and info["rss_bytes"] > 80 * MB else None
-        info = wait_until(grown, timeout=60, what="tree's two processes and their memory")
+            return info if info.get("processes") == 4 and info["rss_bytes"] > 160 * MB else None
+        info = wait_until(grown, timeout=60, what="tree's four processes and their memory")
         assert info["statename"] == "RUNNING"
         assert isinstance(info["cpu_seconds"], float) and info["cpu_seconds"] >= 0
-        assert 80 * MB < info["rss_bytes"] < 1024 * MB
-        assert 0 < info["pss_bytes"] <= info["rss_bytes"]
-        assert info["fds"] >= 6 and info["threads"] >= 2
+        assert 160 * MB < info["rss_bytes"] < 1024 * MB
+        assert 0 < info["pss_bytes"] < info["rss_bytes"] / 2  # the shared 40 MB counted once
+        assert info["fds"] >= 12 and info["threads"] >= 4
         plain = wait_until(lambda: (lambda i: i if i["statename"] == "RUNNING" else None)(
             px.supervisor.getProcessInfo("plain")), timeout=30, what="plain running")
         assert plain["processes"] == 1 and plain["threads"] == 1 and plain["fds"] >= 3
         assert "rss_bytes" not in px.supervisor.getProcessInfo("idle")  # not running
         fams = scrape_metrics(port)
         rss = {s.labels["name"]: s.value for s in fams["pidvisor_process_resident_bytes"].samples}
-        assert rss["tree"] > 80 * MB and 0 < rss["plain"] < 80 * MB and "idle" not in rss
+        assert rss["tree"] > 160 * MB and 0 < rss["plain"] < 80 * MB and "idle" not in rss
         cpu = {s.labels["name"]: s.value for s in fams["pidvisor_process_cpu_seconds"].samples}
         assert fams["pidvisor_process_cpu_seconds"].type == "counter" and cpu["tree"] >= 0
         fds = {s.labels["name"]: s.value for s in fams["pidvisor_process_open_fds"].samples}
         threads = {s.labels["name"]: s.value for s in fams["pidvisor_process_threads"].samples}
-        assert fds["plain"] >= 3 and threads["plain"] == 1 and threads["tree"] >= 2
+        assert fds["plain"] >= 3 and threads["plain"] == 1 and threads["tree"] >= 4
     finally:
         d.close()
 

@@ -78,7 +78,7 @@ static bool read_small(const char *path, char *buf, size_t size)
 struct proc_row {
 	pid_t pid;
 	struct res_stat st;
-	bool in_tree;
+	long parent, child, sibling; /* indexes of rows (link_rows), -1 for none */
 };
 
 static int by_pid(const void *a, const void *b)
@@ -123,24 +123,20 @@ static struct proc_row *scan_proc(size_t *n)
 	return rows;
 }
 
-/* Marks root and its descendants: passes until no row joins (one per generation). */
-static void mark_tree(struct proc_row *rows, size_t n, pid_t root)
+/* Links each row to its parent, first child and next sibling, once per pass over /proc, so a
+ * tree is walked in its own size whatever the number of processes. */
+static void link_rows(struct proc_row *rows, size_t n)
 {
-	struct proc_row key = {.pid = root};
-	struct proc_row *r = bsearch(&key, rows, n, sizeof(*rows), by_pid);
-	if (!r)
-		return;
-	r->in_tree = true;
-	for (bool grew = true; grew;) {
-		grew = false;
-		for (size_t i = 0; i < n; i++) {
-			if (rows[i].in_tree)
-				continue;
-			key.pid = rows[i].st.ppid;
-			struct proc_row *parent = bsearch(&key, rows, n, sizeof(*rows), by_pid);
-			if (parent && parent->in_tree)
-				rows[i].in_tree = grew = true;
-		}
+	for (size_t i = 0; i < n; i++)
+		rows[i].parent = rows[i].child = rows[i].sibling = -1;
+	for (size_t i = 0; i < n; i++) {
+		struct proc_row key = {.pid = rows[i].st.ppid};
+		struct proc_row *parent = bsearch(&key, rows, n, sizeof(*rows), by_pid);
+		if (!parent || parent == &rows[i])
+			continue;
+		rows[i].parent = parent - rows;
+		rows[i].sibling = parent->child;
+		parent->child = (long)i;
 	}
 }
 
@@ -185,26 +181,61 @@ static void add_process(struct res_usage *u, const struct proc_row *row)
 		u->pss_bytes += pss;
 }
 
-static bool read_tree(pid_t root, struct res_usage *u)
-{
-	size_t n = 0;
-	struct proc_row *rows = scan_proc(&n);
-	if (!rows)
-		return false;
-	mark_tree(rows, n, root);
-	*u = (struct res_usage){0};
-	for (size_t i = 0; i < n; i++)
-		if (rows[i].in_tree)
-			add_process(u, &rows[i]);
-	free(rows);
-	return u->procs > 0;
-}
-
 static double monotonic(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* One /proc pass serves every program for a second (a scrape asks for each of them): the
+ * parents and CPU times it read; memory and fds are read fresh for each tree. A root it does
+ * not hold (spawned since) makes a new pass. */
+static struct proc_row *rows_with(pid_t root, size_t *n)
+{
+	static struct proc_row *rows;
+	static size_t len;
+	static double at;
+	double now = monotonic();
+	struct proc_row key = {.pid = root};
+	if (!rows || now - at >= CACHE_SECONDS ||
+	    !bsearch(&key, rows, len, sizeof(*rows), by_pid)) {
+		free(rows);
+		len = 0;
+		rows = scan_proc(&len);
+		at = now;
+		if (rows)
+			link_rows(rows, len);
+	}
+	*n = len;
+	return rows;
+}
+
+static bool read_tree(pid_t root, struct res_usage *u)
+{
+	size_t n = 0;
+	struct proc_row *rows = rows_with(root, &n);
+	struct proc_row key = {.pid = root};
+	struct proc_row *r = rows ? bsearch(&key, rows, n, sizeof(*rows), by_pid) : NULL;
+	if (!r)
+		return false;
+	*u = (struct res_usage){0};
+	/* depth first, without a stack: down to a child, else on to a sibling, else up. A pid
+	 * reused while /proc was read can make a cycle: no more steps than rows. */
+	long top = r - rows, i = top;
+	for (size_t steps = 0; steps < n; steps++) {
+		add_process(u, &rows[i]);
+		if (rows[i].child >= 0) {
+			i = rows[i].child;
+			continue;
+		}
+		while (i != top && rows[i].sibling < 0)
+			i = rows[i].parent;
+		if (i == top)
+			break;
+		i = rows[i].sibling;
+	}
+	return true;
 }
 
 const struct res_usage *resources_of(struct process *p)
@@ -229,7 +260,7 @@ static void poll_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	/* a stopping program is not judged */
 	if (p->fsm.state != PS_RUNNING && p->fsm.state != PS_STARTING)
 		return;
-	p->res.pid = 0; /* a fresh read: the cache may be a second old already */
+	p->res.pid = 0; /* its memory read now: the cache may be a second old already */
 	const struct res_usage *u = resources_of(p);
 	if (!u)
 		return;

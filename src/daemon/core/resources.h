@@ -2,9 +2,10 @@
  * What a program uses, across its process tree (its pid and every descendant, found by the
  * parent pid in /proc/<pid>/stat: this kernel may lack /proc/<pid>/task/<tid>/children): CPU
  * seconds, RSS and PSS, open fds, threads. Read on demand and kept for a second, so a reader
- * that asks often (a scrape, the page) costs one /proc pass a second, and nobody asking costs
- * nothing. A program with memory_max is polled once a second while it runs; past the limit,
- * its on_memory says what follows (failfast.c). Polling only: no cgroup limit is set.
+ * that asks often (a scrape, the page) costs at most one /proc pass a second for all programs
+ * and one read of each tree's memory and fds, and nobody asking costs nothing. A program with
+ * memory_max is polled once a second while it runs; past the limit, its on_memory says what
+ * follows (failfast.c). Polling only: no cgroup limit is set.
  */
 #ifndef PIDVISOR_RESOURCES_H
 #define PIDVISOR_RESOURCES_H
