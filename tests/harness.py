@@ -76,6 +76,18 @@ def unix_proxy(sock, timeout=60):
                                      transport=UnixTransport(sock, timeout))
 
 
+def scrape_metrics(port):
+    """/metrics of the inet server on port, as the Prometheus client parses it: {family: ...}."""
+    from prometheus_client.parser import text_string_to_metric_families
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        c.request("GET", "/metrics")
+        text = c.getresponse().read().decode()
+    finally:
+        c.close()
+    return {f.name: f for f in text_string_to_metric_families(text)}
+
+
 def terminate(proc, timeout):
     """SIGTERM to a Popen, then SIGKILL if it has not exited within timeout seconds."""
     if proc.poll() is not None:

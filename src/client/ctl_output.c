@@ -158,6 +158,14 @@ static void json_str(struct buf *b, const char *s)
 	json_string(b, s, strlen(s));
 }
 
+/* As the web API writes it (xr_json.c), so the two stay alike. */
+static void json_double(struct buf *b, double d)
+{
+	char num[64];
+	xr_format_double(num, sizeof(num), d);
+	buf_puts(b, num);
+}
+
 void ctl_status_json(FILE *f, const struct xr_value *const *infos, size_t n)
 {
 	struct buf sb;
@@ -182,6 +190,8 @@ void ctl_status_json(FILE *f, const struct xr_value *const *infos, size_t n)
 				buf_puts(&sb, mem->value->u.b ? "true" : "false");
 			else if (mem->value->type == XR_STRING)
 				json_str(&sb, mem->value->u.str.ptr);
+			else if (mem->value->type == XR_DOUBLE)
+				json_double(&sb, mem->value->u.d);
 			else
 				buf_puts(&sb, "null");
 		}

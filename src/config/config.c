@@ -212,6 +212,11 @@ static int finish_proc(struct loader *L, struct proc_conf *p, const struct ini_s
 			      "socket)");
 		rc = -1;
 	}
+	if (!p->memory_max && raw_get(L, sec, "on_memory", NULL, &r)) {
+		config_report(L, DIAG_ERROR, &r, section, "on_memory",
+			      "needs memory_max in the same section");
+		rc = -1;
+	}
 	if (p->redirect_stderr && p->kind == KIND_EVENTLISTENER) {
 		raw_get(L, sec, "redirect_stderr", NULL, &r);
 		config_report(L, DIAG_ERROR, &r, section, "redirect_stderr",

@@ -143,9 +143,11 @@ struct proc_conf {
 	bool retry_forever;
 	struct schedule_expr schedule; /* .set: a one-shot run at each due time (schedule.h) */
 	enum sched_overlap schedule_overlap;
-	struct ready_spec ready; /* READY_NONE: RUNNING after startsecs, as in supervisord */
-	double ready_timeout;	 /* seconds; 0: waits for ever */
-	double watchdog_sec;	 /* ready=notify: WATCHDOG=1 at least this often (0: off) */
+	struct ready_spec ready;     /* READY_NONE: RUNNING after startsecs, as in supervisord */
+	double ready_timeout;	     /* seconds; 0: waits for ever */
+	double watchdog_sec;	     /* ready=notify: WATCHDOG=1 at least this often (0: off) */
+	long long memory_max;	     /* bytes of the process tree's RSS; 0: no limit */
+	enum on_unhealthy on_memory; /* past memory_max: none (log), restart, shutdown */
 	/* [eventlistener:x] */
 	event_mask events;     /* the types it subscribes to */
 	long long buffer_size; /* events queued for the pool before the oldest is dropped */
@@ -214,6 +216,7 @@ struct supervisord_conf {
 	int log_format; /* enum log_format */
 	bool log_color;
 	bool log_timestamp;
+	bool process_resources; /* every running process's resources in getProcessInfo */
 };
 
 struct ctl_conf {

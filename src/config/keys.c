@@ -67,6 +67,8 @@ static const struct keydef program_keys[] = {
     {"ready", K_READY, "", P(ready), 0, 0, KF_EXT},
     {"ready_timeout", K_DURATION, "60", P(ready_timeout), 0, 86400000, KF_EXT},
     {"watchdog_sec", K_DURATION, "0", P(watchdog_sec), 0, 86400000, KF_EXT},
+    {"memory_max", K_SIZE, "0", P(memory_max), 0, 0, KF_EXT},
+    {"on_memory", K_ON_UNHEALTHY, "restart", P(on_memory), 0, 0, KF_EXT},
 };
 
 /* [eventlistener:x] has every program key and these; its priority defaults to -1 (config.c) */
@@ -106,6 +108,7 @@ static const struct keydef supervisord_keys[] = {
     {"log_color", K_BOOL, "true", S(log_color), 0, 0, KF_EXT},
     {"log_timestamp", K_BOOL, "false", S(log_timestamp), 0, 0, KF_EXT},
     {"envfiles", K_ENVFILES, "", S(envfiles), 0, 0, KF_EXT},
+    {"process_resources", K_BOOL, "false", S(process_resources), 0, 0, KF_EXT},
 };
 
 static const struct keydef unix_server_keys[] = {

@@ -1,23 +1,11 @@
 """/metrics as a dashboard reads it: the real exit status of a program's last run, and the
 health of each running program that has a healthcheck."""
-import http.client
 import sys
 from pathlib import Path
 
-from prometheus_client.parser import text_string_to_metric_families
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from harness import free_port, wait_until  # noqa: E402
-
-
-def scrape(port):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        c.request("GET", "/metrics")
-        text = c.getresponse().read().decode()
-    finally:
-        c.close()
-    return {f.name: f for f in text_string_to_metric_families(text)}
+from harness import scrape_metrics as scrape  # noqa: E402
 
 
 def samples(fams, family, label):

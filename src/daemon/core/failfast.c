@@ -5,6 +5,7 @@
 
 #include "mainlog.h"
 #include "reap.h"
+#include "resources.h"
 #include "supervisor.h"
 #include "values.h"
 
@@ -83,4 +84,41 @@ void failfast_health_changed(struct process *p, enum health_status from)
 	(void)from;
 	if (p->health.status == HEALTH_UNHEALTHY)
 		failfast_unhealthy(p, "is unhealthy");
+}
+
+/* Sizes in the log as the key takes them: whole KB, MB or GB when they are. */
+static void size_text(long long bytes, char *buf, size_t n)
+{
+	static const char *const units[] = {"GB", "MB", "KB"};
+	for (int i = 0; i < 3; i++) {
+		long long unit = 1LL << (10 * (3 - i));
+		if (bytes >= unit && bytes % unit == 0) {
+			snprintf(buf, n, "%lld%s", bytes / unit, units[i]);
+			return;
+		}
+	}
+	snprintf(buf, n, "%lld bytes", bytes);
+}
+
+void failfast_memory_exceeded(struct process *p, const struct res_usage *u)
+{
+	static const char *const actions[] = {"none", "restart", "shutdown"};
+	struct supervisor *sv = p->sv;
+	if (sv->mood != MOOD_RUNNING)
+		return;
+	char spec[512], limit[32], why[256];
+	size_text(p->conf->memory_max, limit, sizeof(limit));
+	process_namespec(p, spec, sizeof(spec));
+	snprintf(why, sizeof(why),
+		 "uses %.1f MB of memory (RSS of %d process%s), over memory_max=%s (on_memory=%s)",
+		 (double)u->rss_bytes / (1024 * 1024), u->procs, u->procs == 1 ? "" : "es", limit,
+		 actions[p->conf->on_memory]);
+	if (p->conf->on_memory == UNHEALTHY_SHUTDOWN) {
+		shut_down(sv, p, why, 1);
+	} else if (p->conf->on_memory == UNHEALTHY_RESTART) {
+		log_warn("restarting %s: it %s", spec, why);
+		p->restart_when_stopped = supervisor_stop_process(sv, p);
+	} else {
+		log_warn("%s %s", spec, why);
+	}
 }

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "fsm.h"
 #include "health.h"
+#include "resources.h"
 
 struct supervisor;
 struct pgroup;
@@ -32,6 +33,7 @@ struct process {
 	bool exited;		   /* it has exited at least once: wait_status is set */
 	int wait_status;	   /* the last exit's status, as waitpid gave it */
 	struct health health;	   /* its healthcheck's state */
+	struct res_cache res;	   /* resources.c: its tree's usage, memory_max polling */
 	bool restart_when_stopped; /* on_unhealthy=restart: start again once stopped */
 	bool start_when_ready;	   /* a start request waits for depends_on */
 	size_t deps_id;		   /* its place in deps.c's links, set when they are built */

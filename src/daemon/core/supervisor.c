@@ -194,6 +194,7 @@ static void process_free(struct supervisor *sv, struct process *p)
 	if (p->pid > 0)
 		supervisor_pid_del(sv, p);
 	health_free(p);
+	resources_stop(p);
 	output_free(p);
 	ready_free(p);
 	fsm_free(&p->fsm);

@@ -134,6 +134,7 @@ static bool do_spawn(struct process *p, char **err)
 	p->start_wall = time(NULL);
 	p->spawns++;
 	health_start(p);
+	resources_start(p);
 	supervisor_pid_add(sv, p);
 	log_info("spawned: '%s' with pid %d", p->conf->name, (int)pid);
 	/* not a change of state: STARTING holds, and the startsecs clock starts */
@@ -283,6 +284,7 @@ void process_exited(struct process *p, int status)
 	p->exited = true;
 	p->wait_status = status;
 	health_stop(p);
+	resources_stop(p);
 
 	fcgi_release(p);
 	struct fsm_event ev = {.type = FSM_EXITED,

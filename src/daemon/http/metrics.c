@@ -10,6 +10,7 @@
 
 #include "control.h"
 #include "health.h"
+#include "resources.h"
 #include "schedule.h"
 #include "states.h"
 #include "supervisor.h"
@@ -140,6 +141,67 @@ static void m_log_lines(struct buf *b, const char *metric, const struct process 
 	log_counter(b, metric, p, p->log_lines);
 }
 
+/* A running process's tree (resources.h), read at most once a second whoever asks: one
+ * family per member, the getter choosing it. */
+typedef double (*usage_fn)(const struct res_usage *u);
+
+static double cpu_of(const struct res_usage *u)
+{
+	return u->cpu_seconds;
+}
+
+static double rss_of(const struct res_usage *u)
+{
+	return (double)u->rss_bytes;
+}
+
+static double fds_of(const struct res_usage *u)
+{
+	return u->fds;
+}
+
+static double threads_of(const struct res_usage *u)
+{
+	return u->threads;
+}
+
+static void each_usage(struct supervisor *sv, struct buf *b, const char *metric, usage_fn get)
+{
+	for (size_t g = 0; g < sv->ngroups; g++)
+		for (size_t i = 0; i < sv->groups[g]->nprocs; i++) {
+			struct process *p = sv->groups[g]->procs[i];
+			const struct res_usage *u = resources_shown(p);
+			if (!u)
+				continue;
+			labels(b, metric, p);
+			buf_printf(b, "} %.15g\n", get(u));
+		}
+}
+
+/* The resource families, after the others: one getter per family (each_usage). */
+static void write_usage(struct supervisor *sv, struct buf *b)
+{
+	static const struct {
+		const char *name, *type, *help;
+		usage_fn get;
+	} per_usage[] = {
+	    {"pidvisor_process_cpu_seconds_total", "counter",
+	     "CPU time (user and system) of a running process and its descendants, those that "
+	     "ended and were waited for included, in seconds.",
+	     cpu_of},
+	    {"pidvisor_process_resident_bytes", "gauge",
+	     "Resident memory (RSS) of a running process and its descendants, summed.", rss_of},
+	    {"pidvisor_process_open_fds", "gauge",
+	     "Open file descriptors of a running process and its descendants.", fds_of},
+	    {"pidvisor_process_threads", "gauge",
+	     "Threads of a running process and its descendants.", threads_of},
+	};
+	for (size_t i = 0; i < sizeof(per_usage) / sizeof(per_usage[0]); i++) {
+		head(b, per_usage[i].name, per_usage[i].type, per_usage[i].help);
+		each_usage(sv, b, per_usage[i].name, per_usage[i].get);
+	}
+}
+
 static long long resident_bytes(void)
 {
 	long long pages = 0, rss = 0;
@@ -211,6 +273,7 @@ void metrics_write(struct supervisor *sv, struct buf *b)
 		head(b, per_process[i].name, per_process[i].type, per_process[i].help);
 		each_process(sv, b, per_process[i].name, per_process[i].fn);
 	}
+	write_usage(sv, b);
 	head(b, "pidvisor_control_requests_total", "counter",
 	     "HTTP requests taken by the control servers (XML-RPC, page, API, metrics).");
 	buf_printf(b, "pidvisor_control_requests_total %llu\n", control_requests(sv));

@@ -181,12 +181,16 @@ static const char page_script[] =
     "function buttons(r,running){r.querySelectorAll('form').forEach(function(fm){var a="
     "fm.elements.action.value;if(a=='start')fm.hidden=running;if(a=='stop'||a=='restart')"
     "fm.hidden=!running;});}\n"
+    /* as resource_text() writes it */
+    "function res(p){return p.rss_bytes==null?'':'CPU '+p.cpu_seconds.toFixed(2)+' s, RSS '+"
+    "(p.rss_bytes/1048576).toFixed(1)+' MiB, '+p.fds+' fds, '+p.threads+' threads';}\n"
     "function update(list){var rows=document.querySelectorAll('tbody tr');"
     "if(rows.length!=list.length){location.reload();return;}\n"
     "list.forEach(function(p){var r=document.querySelector('tr[data-name=\"'+"
     "CSS.escape(p.namespec)+'\"]');if(!r){location.reload();return;}\n"
     "r.className=cls(p.statename);r.querySelector('.st').textContent=p.statename;"
-    "r.querySelector('.desc').textContent=p.description;buttons(r,['STARTING','RUNNING',"
+    "r.querySelector('.desc').textContent=p.description;"
+    "r.querySelector('.res').textContent=res(p);buttons(r,['STARTING','RUNNING',"
     "'BACKOFF','STOPPING'].indexOf(p.statename)>=0);});apply();}\n"
     "function tick(){clearTimeout(timer);fetch('api/processes',{cache:'no-store'})"
     ".then(function(r){return r.json();}).then(update).catch(function(){})"
@@ -211,6 +215,16 @@ static const char *state_class(long long state)
 	if (state == PS_FATAL || state == PS_BACKOFF)
 		return "statuserror";
 	return "statusnominal";
+}
+
+/* A process's resources when getProcessInfo has them (memory_max, process_resources). */
+static void resource_text(struct buf *b, const struct xr_value *p)
+{
+	const struct xr_value *cpu = xr_member(p, "cpu_seconds"), *rss = xr_member(p, "rss_bytes");
+	if (!cpu || !rss || cpu->type != XR_DOUBLE || rss->type != XR_DOUBLE)
+		return;
+	buf_printf(b, "CPU %.2f s, RSS %.1f MiB, %lld fds, %lld threads", cpu->u.d,
+		   rss->u.d / 1048576, xr_member_int(p, "fds", 0), xr_member_int(p, "threads", 0));
 }
 
 static void action_form(struct buf *b, const char *spec, const char *action, const char *label,
@@ -252,8 +266,8 @@ static void render_page(struct rpc_server *rs, const char *message, struct web_r
 	}
 	buf_puts(b, "<input id=\"filter\" type=\"search\" placeholder=\"Filter by name or state\" "
 		    "aria-label=\"Filter\">"
-		    "<table><thead><tr><th>State</th><th>Description</th><th>Name</th>"
-		    "<th>Action</th></tr></thead><tbody>\n");
+		    "<table><thead><tr><th>State</th><th>Description</th><th>Resources</th>"
+		    "<th>Name</th><th>Action</th></tr></thead><tbody>\n");
 	size_t n = a.value && a.value->type == XR_ARRAY ? a.value->u.array.len : 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct xr_value *p = a.value->u.array.items[i];
@@ -271,6 +285,8 @@ static void render_page(struct rpc_server *rs, const char *message, struct web_r
 		html(b, xr_member_str(p, "statename", "UNKNOWN"));
 		buf_puts(b, "</span></td><td class=\"desc\">");
 		html(b, xr_member_str(p, "description", ""));
+		buf_puts(b, "</td><td class=\"res\">");
+		resource_text(b, p);
 		struct buf enc = {0};
 		url_encode(&enc, spec);
 		const char *e = enc.data ? enc.data : "";

@@ -89,11 +89,29 @@ void rpc_describe(const struct process *p, time_t now, char *buf, size_t n)
 	schedule_describe(p, buf, n);
 }
 
+/* A running process's tree usage, for a program with memory_max, or every one with [supervisord]
+ * process_resources (off by default: the answer stays supervisord's, member for member). Bytes and
+ * seconds are doubles: XML-RPC's int has 32 bits. */
+static void resource_members(struct xr_value *st, struct process *p)
+{
+	const struct res_usage *u = resources_shown(p);
+	if (!u)
+		return;
+	xr_struct_set(st, "cpu_seconds", xr_double(u->cpu_seconds));
+	xr_struct_set(st, "rss_bytes", xr_double((double)u->rss_bytes));
+	if (u->pss_bytes >= 0)
+		xr_struct_set(st, "pss_bytes", xr_double((double)u->pss_bytes));
+	xr_struct_set(st, "fds", xr_int(u->fds));
+	xr_struct_set(st, "threads", xr_int(u->threads));
+	xr_struct_set(st, "processes", xr_int(u->procs));
+}
+
 /* pidvisor's additions to a process-info struct; supervisord's clients ignore members they do
  * not know: the health check's state (unhealthy too after a missed watchdog, for pidvisor
- * check), and depends_on as written (ctl stop names dependents). */
-static void pidvisor_members(struct xr_value *st, const struct process *p)
+ * check), depends_on as written (ctl stop names dependents), and resources. */
+static void pidvisor_members(struct xr_value *st, struct process *p)
 {
+	resource_members(st, p);
 	const char *health = ready_watchdog_missed(p) ? "unhealthy" : health_of(p);
 	if (health)
 		xr_struct_set(st, "health", xr_string(health));
@@ -138,7 +156,7 @@ static int exitstatus_of(const struct process *p)
 	return st == PS_STOPPED || st == PS_EXITED || st == PS_UNKNOWN ? p->fsm.exitstatus : 0;
 }
 
-static struct xr_value *process_info(const struct process *p)
+static struct xr_value *process_info(struct process *p)
 {
 	char desc[FSM_SPAWNERR_MAX]; /* a whole spawn error */
 	time_t now = time(NULL);

@@ -254,15 +254,18 @@ static void test_status_json(void **state)
 				 info("w", "w", "EXITED", "")};
 	assert_true(xr_struct_set(v[0], "pid", xr_int(42)));
 	assert_true(xr_struct_set(v[0], "spawnerr", xr_bool(false)));
-	assert_true(xr_struct_set(v[0], "odd", xr_double(1.5)));
+	assert_true(xr_struct_set(v[0], "cpu_seconds", xr_double(1.5)));
+	assert_true(xr_struct_set(v[0], "odd", xr_array()));
 	const struct xr_value *const *infos = (const struct xr_value *const *)v;
 	char *out;
 	CAPTURE(out, ctl_status_json(f, infos, 2));
-	assert_string_equal(out, "[\n {\"namespec\": \"g:x\\\"y\", \"group\": \"g\", \"name\": "
-				 "\"x\\\"y\", \"statename\": \"RUNNING\", \"description\": "
-				 "\"a\\nb\", \"pid\": 42, \"spawnerr\": false, \"odd\": null},\n"
-				 " {\"namespec\": \"w\", \"group\": \"w\", \"name\": \"w\", "
-				 "\"statename\": \"EXITED\", \"description\": \"\"}\n]\n");
+	assert_string_equal(out,
+			    "[\n {\"namespec\": \"g:x\\\"y\", \"group\": \"g\", \"name\": "
+			    "\"x\\\"y\", \"statename\": \"RUNNING\", \"description\": "
+			    "\"a\\nb\", \"pid\": 42, \"spawnerr\": false, \"cpu_seconds\": 1.5, "
+			    "\"odd\": null},\n"
+			    " {\"namespec\": \"w\", \"group\": \"w\", \"name\": \"w\", "
+			    "\"statename\": \"EXITED\", \"description\": \"\"}\n]\n");
 	free(out);
 	CAPTURE(out, ctl_status_json(f, infos, 0));
 	assert_string_equal(out, "[]\n");

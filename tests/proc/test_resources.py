@@ -1,0 +1,156 @@
+"""Resources per program as PID 1 of a PID namespace: CPU, memory, fds and threads of a
+program's whole process tree in getProcessInfo and /metrics; memory_max with on_memory=restart,
+=shutdown and =none; a bad memory_max refused at start-up and by --check-config."""
+import subprocess
+
+from harness import PIDVISOR, Daemon, free_port, scrape_metrics, unix_proxy, wait_until
+
+MB = 1024 * 1024
+
+# A parent that holds about 40 MB, and three descendants that share it (two children, one of
+# them with a child of its own), all idle: the tree's RSS, summed, is above 160 MB, the
+# parent's alone below 60.
+TREE_PY = ("import os, time\n"
+           "b = bytearray(40 * 1024 * 1024)\n"
+           "for i in range(0, len(b), 4096): b[i] = 1\n"
+           "if os.fork() == 0:\n"
+           "    os.fork()\n"
+           "else:\n"
+           "    os.fork()\n"
+           "time.sleep(1000)\n")
+
+# Grows by 8 MB ten times a second, to 512 MB at most, touching every page.
+GROW_PY = ("import time\n"
+           "held = []\n"
+           "for _ in range(64):\n"
+           "    b = bytearray(8 * 1024 * 1024)\n"
+           "    for i in range(0, len(b), 4096): b[i] = 1\n"
+           "    held.append(b)\n"
+           "    time.sleep(0.1)\n"
+           "time.sleep(1000)\n")
+
+
+def control(d):
+    wait_until(lambda: d.sock.exists() or d.proc.poll() is not None, timeout=60, what="socket")
+    assert d.proc.poll() is None, d.stderr()
+    return unix_proxy(d.sock)
+
+
+class WithResources(Daemon):
+    """A daemon whose [supervisord] has process_resources=true."""
+
+    def header(self):
+        return super().header().replace("[supervisord]\n",
+                                        "[supervisord]\nprocess_resources=true\n", 1)
+
+
+def test_process_info_and_metrics_count_the_tree(tmp_path):
+    (tmp_path / "tree.py").write_text(TREE_PY)
+    port = free_port()
+    d = WithResources("pidvisor", tmp_path,
+                      f"[inet_http_server]\nport=127.0.0.1:{port}\n\n"
+                      f"[program:tree]\ncommand=python3 {tmp_path}/tree.py\nstartsecs=0\n\n"
+                      "[program:plain]\ncommand=sleep 1000\nstartsecs=0\n\n"
+                      "[program:idle]\ncommand=sleep 1000\nautostart=false\n", control=True)
+    try:
+        px = control(d)
+
+        def grown():
+            info = px.supervisor.getProcessInfo("tree")
+            return info if info.get("processes") == 4 and info["rss_bytes"] > 160 * MB else None
+        info = wait_until(grown, timeout=60, what="tree's four processes and their memory")
+        assert info["statename"] == "RUNNING"
+        assert isinstance(info["cpu_seconds"], float) and info["cpu_seconds"] >= 0
+        assert 160 * MB < info["rss_bytes"] < 1024 * MB
+        assert 0 < info["pss_bytes"] < info["rss_bytes"] / 2  # the shared 40 MB counted once
+        assert info["fds"] >= 12 and info["threads"] >= 4
+        plain = wait_until(lambda: (lambda i: i if i["statename"] == "RUNNING" else None)(
+            px.supervisor.getProcessInfo("plain")), timeout=30, what="plain running")
+        assert plain["processes"] == 1 and plain["threads"] == 1 and plain["fds"] >= 3
+        assert "rss_bytes" not in px.supervisor.getProcessInfo("idle")  # not running
+        fams = scrape_metrics(port)
+        rss = {s.labels["name"]: s.value for s in fams["pidvisor_process_resident_bytes"].samples}
+        assert rss["tree"] > 160 * MB and 0 < rss["plain"] < 80 * MB and "idle" not in rss
+        cpu = {s.labels["name"]: s.value for s in fams["pidvisor_process_cpu_seconds"].samples}
+        assert fams["pidvisor_process_cpu_seconds"].type == "counter" and cpu["tree"] >= 0
+        fds = {s.labels["name"]: s.value for s in fams["pidvisor_process_open_fds"].samples}
+        threads = {s.labels["name"]: s.value for s in fams["pidvisor_process_threads"].samples}
+        assert fds["plain"] >= 3 and threads["plain"] == 1 and threads["tree"] >= 4
+    finally:
+        d.close()
+
+
+def test_members_only_with_memory_max_or_process_resources(run, tmp_path):
+    """By default getProcessInfo stays supervisord's: only a program with memory_max has the
+    resource members, and only its series are in /metrics."""
+    port = free_port()
+    d = run("pidvisor", f"[inet_http_server]\nport=127.0.0.1:{port}\n\n"
+            "[program:capped]\ncommand=sleep 1000\nstartsecs=0\nmemory_max=1GB\n\n"
+            "[program:plain]\ncommand=sleep 1000\nstartsecs=0\n", control=True)
+    px = control(d)
+    wait_until(lambda: all(i["statename"] == "RUNNING" for i in px.supervisor.getAllProcessInfo()),
+               timeout=30, what="both running")
+    infos = {i["name"]: i for i in px.supervisor.getAllProcessInfo()}
+    assert infos["capped"]["processes"] == 1 and infos["capped"]["rss_bytes"] > 0
+    assert not {"cpu_seconds", "rss_bytes", "pss_bytes", "fds", "threads",
+                "processes"} & set(infos["plain"])
+    threads = {s.labels["name"]: s.value
+               for s in scrape_metrics(port)["pidvisor_process_threads"].samples}
+    assert threads == {"capped": 1}
+
+
+def test_memory_max_restarts_the_program(run, tmp_path):
+    (tmp_path / "grow.py").write_text(GROW_PY)
+    d = run("pidvisor", f"[program:grow]\ncommand=python3 {tmp_path}/grow.py\nstartsecs=0\n"
+            "memory_max=100MB\n")
+    d.wait_log(r"restarting grow: it uses [\d.]+ MB of memory \(RSS of 1 process\), over "
+               r"memory_max=100MB \(on_memory=restart\)", timeout=60)
+    d.wait_log(r"stopped: grow \(terminated by SIGTERM\)", timeout=60)
+    d.wait_log(r"spawned: 'grow'", count=2, timeout=60)
+
+
+def test_memory_max_none_only_logs(run, tmp_path):
+    (tmp_path / "grow.py").write_text(GROW_PY.replace("range(64)", "range(20)"))
+    d = run("pidvisor", f"[program:grow]\ncommand=python3 {tmp_path}/grow.py\nstartsecs=0\n"
+            "memory_max=64MB\non_memory=none\n", control=True)
+    d.wait_log(r"grow uses [\d.]+ MB of memory \(RSS of 1 process\), over memory_max=64MB "
+               r"\(on_memory=none\)", timeout=60)
+    px = control(d)
+    # it keeps running: not stopped, not spawned again
+    info = px.supervisor.getProcessInfo("grow")
+    assert info["statename"] == "RUNNING" and info["rss_bytes"] > 64 * MB
+    assert d.log().count("spawned: 'grow'") == 1 and "stopped: grow" not in d.log()
+
+
+def test_memory_max_shutdown_stops_pidvisor(run, tmp_path):
+    (tmp_path / "grow.py").write_text(GROW_PY)
+    d = run("pidvisor", f"[program:grow]\ncommand=python3 {tmp_path}/grow.py\nstartsecs=0\n"
+            "memory_max=64MB\non_memory=shutdown\n\n"
+            "[program:other]\ncommand=sleep 1000\nstartsecs=0\n")
+    d.wait_log(r"grow uses [\d.]+ MB of memory .* \(on_memory=shutdown\): stopping "
+               r"everything; pidvisor will exit 1", timeout=60)
+    assert d.proc.wait(timeout=60) == 1
+
+
+def test_bad_memory_max_is_a_config_error(tmp_path):
+    conf = tmp_path / "bad.conf"
+    conf.write_text("[supervisord]\n[program:web]\ncommand=sleep 1000\nmemory_max=lots\n")
+    for args in (["--check-config"], ["-n"]):
+        r = subprocess.run([PIDVISOR, "-c", str(conf), *args], capture_output=True, text=True,
+                           timeout=30, cwd=tmp_path)
+        out = r.stdout + r.stderr
+        assert r.returncode == 2, out
+        assert (f"{conf}:4: [program:web] memory_max: 'lots' is not a size" in out), out
+        assert "spawned" not in out
+    conf.write_text("[supervisord]\n[program:web]\ncommand=sleep 1000\non_memory=restart\n")
+    r = subprocess.run([PIDVISOR, "-c", str(conf), "--check-config"], capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode == 2
+    assert f"{conf}:4: [program:web] on_memory: needs memory_max" in r.stdout + r.stderr
+    conf.write_text("[supervisord]\n[program:web]\ncommand=sleep 1000\nmemory_max=1GB\n"
+                    "on_memory=maybe\n")
+    r = subprocess.run([PIDVISOR, "-c", str(conf), "--check-config"], capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode == 2
+    assert f"{conf}:5: [program:web] on_memory: 'maybe' is not one of" in r.stdout + r.stderr
+
