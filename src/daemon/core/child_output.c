@@ -71,7 +71,8 @@ struct outchan {
 	double partial_since;	 /* when the unfinished line in lb began; 0: none */
 	bool continued;		 /* the previous piece of this line went out without its end */
 	bool dead;		 /* the last child writing to the pipe was reaped */
-	bool bus_wants;		 /* PROCESS_LOG_* events or capture mode: the bus sees each chunk */
+	bool capture;		 /* capture mode: the bus sees each chunk */
+	bool log_events;	 /* *_events_enabled: the bus sees a chunk while a pool wants it */
 	bool boundary;		 /* after `owed` more bytes, an earlier run's output ends */
 	size_t owed;
 	bool scan; /* ready=log: its lines are framed and matched even with no sink */
@@ -161,25 +162,36 @@ static void deliver_lines(struct outchan *c, const char *p, size_t n, bool parti
 	lines_out(c, p, n, partial);
 }
 
+/* Whether the event bus sees this channel's chunks: always in capture mode, else only while a
+ * pool subscribes to its PROCESS_LOG_* (a mask test, no call). */
+static bool bus_sees(const struct outchan *c)
+{
+	const struct bus_hooks *bus = &c->proc->sv->bus;
+	if (!bus->output)
+		return false;
+	return c->capture ||
+	       (c->log_events &&
+		event_type_matches(bus->wanted, c->channel == 2 ? EV_PROCESS_LOG_STDERR
+								: EV_PROCESS_LOG_STDOUT));
+}
+
 /*
- * A chunk of a program's output, as one read got it: the one place every byte of a channel
- * passes, in order, before any framing. Returns the length of what the logs get (after
- * strip_ansi and capture mode), at *p.
+ * A chunk of a program's output, as one read got it, n bytes at p with room for BUS_HELD_MAX
+ * more: the one place every byte of a channel passes, in order, before any framing. Returns the
+ * length of what the logs get (after strip_ansi and capture mode), rewritten in place at p.
  */
-static size_t chan_chunk(struct outchan *c, char **p, size_t n)
+static size_t chan_chunk(struct outchan *c, char *p, size_t n)
 {
 	if (out_sd->strip_ansi)
-		strip_ansi(*p, &n);
-	/* PROCESS_LOG_* events; capture mode takes PROCESS_COMMUNICATION bytes out (then *p points
-	 * into the event bus's buffer). The bus sees a chunk only when the program's keys ask. */
-	const struct bus_hooks *bus = &c->proc->sv->bus;
-	if (c->bus_wants && bus->output) {
-		bus->output(c->proc, c->channel, p, &n);
+		strip_ansi(p, &n);
+	/* PROCESS_LOG_* events; capture mode takes PROCESS_COMMUNICATION bytes out */
+	if (bus_sees(c)) {
+		n = c->proc->sv->bus.output(c->proc, c->channel, p, n);
 		if (n == 0)
 			return 0;
 	}
-	deliver_raw(c, *p, n);
-	log_child_output(c->proc->conf->name, c->channel == 2 ? "stderr" : "stdout", *p, n);
+	deliver_raw(c, p, n);
+	log_child_output(c->proc->conf->name, c->channel == 2 ? "stderr" : "stdout", p, n);
 	return n;
 }
 
@@ -259,13 +271,19 @@ static ssize_t chan_read(struct outchan *c, size_t limit)
 		at = spare;
 		room = sizeof(spare);
 	}
-	if (room > limit)
-		room = limit;
+	if (c->capture && at != spare && room < 2 * BUS_HELD_MAX) {
+		/* a line as long as the buffer's max: its start goes out as a piece, so that
+		 * capture mode has room to give back what it held */
+		deliver_lines(c, c->lb.data, c->lb.len, true);
+		c->lb.len = 0;
+		c->partial_since = 0;
+		at = linebuf_space(&c->lb, &room);
+	}
 	/* capture mode may give back up to BUS_HELD_MAX held bytes with this chunk: read that
 	 * much less, so what it returns is framed in place, after any unfinished line */
-	const struct log_conf *lc = c->channel == 2 ? &c->proc->conf->err : &c->proc->conf->out;
-	size_t want =
-	    lc->capture_maxbytes > 0 && room > 2 * BUS_HELD_MAX ? room - BUS_HELD_MAX : room;
+	size_t want = c->capture ? room - BUS_HELD_MAX : room;
+	if (want > limit)
+		want = limit;
 	ssize_t r;
 	do
 		r = read(c->fd, at, want);
@@ -277,16 +295,11 @@ static ssize_t chan_read(struct outchan *c, size_t limit)
 	if (c->channel == 1 && c->proc->conf->kind == KIND_EVENTLISTENER &&
 	    c->proc->sv->bus.listener_output)
 		c->proc->sv->bus.listener_output(c->proc, at, (size_t)r);
-	char *p = at;
-	size_t n = chan_chunk(c, &p, (size_t)r);
+	size_t n = chan_chunk(c, at, (size_t)r);
 	if (n == 0)
 		return r; /* all of it was captured (PROCESS_COMMUNICATION) */
-	if (p != at && at != spare && n <= room) {
-		memmove(at, p, n); /* capture mode rewrote the chunk: framed like any other */
-		p = at;
-	}
-	if (at == spare || p != at)
-		deliver_lines(c, p, n, true); /* no line buffer (out of memory), or a tiny one */
+	if (at == spare)
+		deliver_lines(c, at, n, true); /* no line buffer (out of memory) */
 	else if (c->sink || c->syslog || c->scan) {
 		linebuf_added(&c->lb, n);
 		emit_ready(c);
@@ -450,8 +463,9 @@ static struct outchan *chan_new(struct process *p, int channel, const struct log
 	c->syslog = lc->syslog;
 	c->scan = p->conf->ready.kind == READY_LOG;
 	/* an event listener's stdout is its protocol, never a log event */
-	c->bus_wants = (lc->events_enabled || lc->capture_maxbytes > 0) &&
-		       !(channel == 1 && p->conf->kind == KIND_EVENTLISTENER);
+	bool protocol = channel == 1 && p->conf->kind == KIND_EVENTLISTENER;
+	c->capture = lc->capture_maxbytes > 0 && !protocol;
+	c->log_events = lc->events_enabled && !protocol;
 	switch (log_target_of(lc->logfile)) {
 	case LOG_TARGET_NONE:
 		break; /* only the tail ring */

@@ -36,10 +36,11 @@ struct state_observer {
 struct bus_hooks {
 	/* a child of p is gone, before its state changes (a listener's event goes back) */
 	void (*child_gone)(struct process *p);
-	/* a chunk of p's output: PROCESS_LOG_* events, and capture mode, which may take bytes out
-	 * (*data then points into the bus's buffer; *n is what the logs get). Called only for a
-	 * channel with events or capture mode on (output_wants_bus()). */
-	void (*output)(struct process *p, int channel, char **data, size_t *n);
+	/* a chunk of p's output, n bytes at data with room for BUS_HELD_MAX more: PROCESS_LOG_*
+	 * events, and capture mode, which takes bytes out and puts back what it held, rewriting the
+	 * chunk in place. Returns what the logs get, at data. Called only for a channel in capture
+	 * mode, or with events on while some pool subscribes to its PROCESS_LOG_* (wanted). */
+	size_t (*output)(struct process *p, int channel, char *data, size_t n);
 /* How many bytes capture mode may hold back and give back with the next chunk (a capture
  * token's length minus one): what output() can return beyond what it was given. */
 #define BUS_HELD_MAX 23
@@ -47,6 +48,9 @@ struct bus_hooks {
 	void (*listener_output)(struct process *p, const char *data, size_t n);
 	void (*group_changed)(struct pgroup *g, bool added);
 	void (*supervisor_state)(enum event_type t);
+	/* the types some pool subscribes to (the union of their masks), kept by the bus: a chunk
+	 * of output goes to it only when this or capture mode asks */
+	event_mask wanted;
 };
 
 struct supervisor {

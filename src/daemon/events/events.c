@@ -36,14 +36,24 @@ static ev_periodic tick_w;
 static long long tick_last[3];
 struct buf events_payload; /* the payload being made */
 
+static void ticks_update(void);
+
 /* --- events and pools --- */
 
 bool events_wanted(enum event_type t)
 {
+	return bus_sv && event_type_matches(bus_sv->bus.wanted, t);
+}
+
+/* The union of the pools' masks, which core reads before it hands the bus a chunk; and the
+ * ticks, which run only while some pool wants them. */
+static void pools_changed(void)
+{
+	event_mask m = 0;
 	for (struct pool *pl = pools; pl; pl = pl->next)
-		if (event_type_matches(pl->mask, t))
-			return true;
-	return false;
+		m |= pl->mask;
+	bus_sv->bus.wanted = m;
+	ticks_update();
 }
 
 static void event_unref(struct event *ev)
@@ -422,7 +432,7 @@ void events_group_added(struct pgroup *g)
 		*at = pl;
 		for (size_t i = 0; i < g->nprocs; i++)
 			g->procs[i]->events->pool = pl;
-		ticks_update();
+		pools_changed();
 	}
 	notify_group(EV_PROCESS_GROUP_ADDED, g->conf->name);
 }
@@ -437,7 +447,7 @@ void events_group_removed(struct pgroup *g)
 		while (pl->head)
 			qent_free(pool_pop(pl));
 		free(pl);
-		ticks_update();
+		pools_changed();
 		break;
 	}
 	for (size_t i = 0; i < g->nprocs; i++)
@@ -686,5 +696,4 @@ void events_free(void)
 		ev_periodic_stop(bus_sv->loop, &tick_w);
 	}
 	buf_free(&events_payload);
-	capture_free();
 }

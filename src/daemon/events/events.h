@@ -40,11 +40,11 @@ void events_process_state(struct process *p, enum proc_state from, bool expected
 /* p's child was reaped, before its pipes close: a listener's event in flight is given back. */
 void events_child_gone(struct process *p);
 
-/* A piece of p's output on channel 1 or 2, about to be logged: PROCESS_LOG_* events, and capture
- * mode (PROCESS_COMMUNICATION_*). On return *data, *n are what the logs get: capture mode takes
- * bytes out of it (then *data points into a buffer of the bus, valid until the next call). */
-void events_output(struct process *p, int channel, char **data, size_t *n);
-/* (BUS_HELD_MAX, in supervisor.h: what capture mode may give back beyond what it was given) */
+/* A chunk of p's output on channel 1 or 2, n bytes at data, about to be logged: PROCESS_LOG_*
+ * events, and capture mode (PROCESS_COMMUNICATION_*), which rewrites the chunk in place (data
+ * has room for BUS_HELD_MAX more bytes, in supervisor.h: what it held from the last chunk goes
+ * in front). Returns what the logs get, at data. */
+size_t events_output(struct process *p, int channel, char *data, size_t n);
 /* Bytes a listener wrote on its stdout: its side of the protocol. */
 void events_listener_output(struct process *p, const char *data, size_t n);
 

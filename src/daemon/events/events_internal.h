@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "events.h"
 #include "listener.h"
+#include "supervisor.h"
 
 /* A result kept for the supervisor_stdout handler (an event's payload: one read of output) */
 #define RESULT_KEEP_MAX (256 * 1024)
@@ -39,7 +40,8 @@ struct pool {
 /* capture mode on one channel (supervisord's POutputDispatcher capturelog) */
 struct capture {
 	bool on;
-	struct buf held; /* the end of the last piece, which may begin a token */
+	char held[BUS_HELD_MAX]; /* the end of the last chunk, which may begin a token */
+	size_t nheld;
 	struct buf data; /* what was captured so far */
 };
 
@@ -66,7 +68,5 @@ void events_notify_payload(enum event_type t, struct buf *b);
 
 /* capture.c: leaves capture mode and drops what a channel held or captured */
 void capture_clear(struct capture *c);
-/* what events_output() hands back, freed when pidvisor exits */
-void capture_free(void);
 
 #endif
