@@ -186,7 +186,7 @@ static size_t chan_chunk(struct outchan *c, char *p, size_t n)
 		strip_ansi(p, &n);
 	/* PROCESS_LOG_* events; capture mode takes PROCESS_COMMUNICATION bytes out */
 	if (bus_sees(c)) {
-		n = c->proc->sv->bus.output(c->proc, c->channel, p, n);
+		n = c->proc->sv->bus.output(c->proc->sv->bus.ctx, c->proc, c->channel, p, n);
 		if (n == 0)
 			return 0;
 	}
@@ -294,7 +294,7 @@ static ssize_t chan_read(struct outchan *c, size_t limit)
 		return 0;
 	if (c->channel == 1 && c->proc->conf->kind == KIND_EVENTLISTENER &&
 	    c->proc->sv->bus.listener_output)
-		c->proc->sv->bus.listener_output(c->proc, at, (size_t)r);
+		c->proc->sv->bus.listener_output(c->proc->sv->bus.ctx, c->proc, at, (size_t)r);
 	size_t n = chan_chunk(c, at, (size_t)r);
 	if (n == 0)
 		return r; /* all of it was captured (PROCESS_COMMUNICATION) */

@@ -183,7 +183,7 @@ struct pgroup *supervisor_add_group(struct supervisor *sv, struct group_conf *gc
 		output_set_name_width(width);
 	}
 	if (sv->bus.group_changed)
-		sv->bus.group_changed(g, true);
+		sv->bus.group_changed(sv->bus.ctx, g, true);
 	return g;
 }
 
@@ -203,7 +203,7 @@ static void process_free(struct supervisor *sv, struct process *p)
 void supervisor_remove_group(struct supervisor *sv, struct pgroup *g)
 {
 	if (sv->bus.group_changed)
-		sv->bus.group_changed(g, false);
+		sv->bus.group_changed(sv->bus.ctx, g, false);
 	for (size_t i = 0; i < sv->ngroups; i++)
 		if (sv->groups[i] == g) {
 			memmove(sv->groups + i, sv->groups + i + 1,
@@ -379,7 +379,7 @@ void supervisor_shutdown(struct supervisor *sv)
 		return;
 	sv->mood = MOOD_SHUTDOWN;
 	if (sv->bus.supervisor_state)
-		sv->bus.supervisor_state(EV_SUPERVISOR_STATE_CHANGE_STOPPING);
+		sv->bus.supervisor_state(sv->bus.ctx, EV_SUPERVISOR_STATE_CHANGE_STOPPING);
 	config_free(sv->pending);
 	sv->pending = NULL;
 	shutdown_progress(sv);
@@ -572,7 +572,7 @@ int supervisor_init(struct supervisor *sv, struct ev_loop *loop, struct config *
 int supervisor_run(struct supervisor *sv)
 {
 	if (sv->bus.supervisor_state)
-		sv->bus.supervisor_state(EV_SUPERVISOR_STATE_CHANGE_RUNNING);
+		sv->bus.supervisor_state(sv->bus.ctx, EV_SUPERVISOR_STATE_CHANGE_RUNNING);
 	/* every group in ascending priority, in one pass: supervisord does not wait between them */
 	for (size_t i = 0; i < sv->ngroups; i++)
 		for (size_t j = 0; j < sv->groups[i]->nprocs; j++)

@@ -23,16 +23,17 @@ void capture_clear(struct capture *c)
 static void notify_output(struct process *p, enum event_type t, int channel, const char *data,
 			  size_t n)
 {
-	if (!events_wanted(t))
+	struct event_bus *bus = p->sv->bus.ctx;
+	if (!events_wanted(bus, t))
 		return;
-	struct buf *b = &events_payload;
+	struct buf *b = &bus->payload;
 	buf_printf(b, "processname:%s groupname:%s pid:%d", p->conf->name, p->group->conf->name,
 		   (int)p->pid);
 	if (t == EV_PROCESS_LOG_STDOUT || t == EV_PROCESS_LOG_STDERR)
 		buf_printf(b, " channel:%s", channel == 2 ? "stderr" : "stdout");
 	buf_putc(b, '\n');
 	events_append_text(b, data, n);
-	events_notify_payload(t, b);
+	events_notify_payload(bus, t);
 }
 
 /* supervisord's _log(): a piece goes to the capture, or stays in the chunk for the normal log
@@ -114,7 +115,7 @@ static size_t capture_chunk(struct process *p, int channel, struct capture *c, c
 	return kept;
 }
 
-size_t events_output(struct process *p, int channel, char *data, size_t n)
+size_t events_output(struct event_bus *bus, struct process *p, int channel, char *data, size_t n)
 {
 	const struct log_conf *lc = channel == 2 ? &p->conf->err : &p->conf->out;
 	struct proc_events *pe = p->events;

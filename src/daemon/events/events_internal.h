@@ -29,6 +29,7 @@ struct qent {
 
 struct pool {
 	struct pool *next;
+	struct event_bus *bus;
 	struct pgroup *group;
 	event_mask mask;
 	long long serial;
@@ -46,6 +47,7 @@ struct capture {
 };
 
 struct proc_events {
+	struct event_bus *bus;
 	struct process *proc;
 	struct capture cap[2];
 	/* an [eventlistener:x] */
@@ -59,12 +61,21 @@ struct proc_events {
 	struct buf result; /* result_handler=supervisor_stdout:event_handler: the result's text */
 };
 
-/* The payload being made (reset by notify_payload). */
-extern struct buf events_payload;
-/* Whether any pool subscribes to t (or a parent of it). */
-bool events_wanted(enum event_type t);
-/* Makes the event from a payload built in b (which is reset), and sends it. */
-void events_notify_payload(enum event_type t, struct buf *b);
+/* The bus of one supervisor (sv->bus.ctx): its pools in the order they subscribed, the serial
+ * of the last event, the ticks and the payload being made. */
+struct event_bus {
+	struct supervisor *sv;
+	struct pool *pools;
+	long long serial; /* -1 before the first event a pool takes */
+	ev_periodic tick_w;
+	long long tick_last[3];
+	struct buf payload; /* reset by events_notify_payload */
+};
+
+/* Whether any pool subscribes to t (or a parent of it); false with no bus. */
+bool events_wanted(const struct event_bus *bus, enum event_type t);
+/* Makes the event from the payload built in bus->payload (which is reset), and sends it. */
+void events_notify_payload(struct event_bus *bus, enum event_type t);
 
 /* capture.c: leaves capture mode and drops what a channel held or captured */
 void capture_clear(struct capture *c);
