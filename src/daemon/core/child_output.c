@@ -45,10 +45,6 @@
 #define PARTIAL_QUIET	 0.1
 #define PARTIAL_MAX_WAIT 1.0
 
-static struct ev_loop *out_loop;
-static const struct supervisord_conf *out_sd;
-static int name_width; /* widest process name, for aligned prefixes */
-
 struct ring {
 	char *data;
 	size_t cap;
@@ -78,15 +74,16 @@ struct outchan {
 	bool scan; /* ready=log: its lines are framed and matched even with no sink */
 };
 
-void output_init(struct ev_loop *loop, const struct supervisord_conf *sd)
+/* The loop and the [supervisord] section come from the process's supervisor: after a reload,
+ * its new config. */
+static struct ev_loop *loop_of(const struct outchan *c)
 {
-	out_loop = loop;
-	out_sd = sd;
+	return c->proc->sv->loop;
 }
 
-void output_set_name_width(int width)
+static const struct supervisord_conf *sd_of(const struct process *p)
 {
-	name_width = width;
+	return &p->sv->cfg->sd;
 }
 
 /* --- the tail ring --- */
@@ -115,7 +112,7 @@ static void ring_write(struct ring *r, const char *p, size_t n)
 static int format_of(const struct outchan *c)
 {
 	int f = c->proc->conf->log_format;
-	return f >= 0 ? f : out_sd->log_format;
+	return f >= 0 ? f : sd_of(c->proc)->log_format;
 }
 
 /* Sends a batch of whole lines (or one piece, when partial) to pidvisor's stdout/stderr, in the
@@ -123,13 +120,14 @@ static int format_of(const struct outchan *c)
 static void to_sink(struct outchan *c, const char *p, size_t n, bool partial)
 {
 	int fmt = format_of(c);
+	const struct supervisord_conf *sd = sd_of(c->proc);
 	struct line_style st = {.name = c->proc->conf->name,
 				.channel = c->channel,
 				.format = fmt,
-				.timestamp = out_sd->log_timestamp,
-				.color = fmt == LOG_FORMAT_PREFIX && out_sd->log_color &&
+				.timestamp = sd->log_timestamp,
+				.color = fmt == LOG_FORMAT_PREFIX && sd->log_color &&
 					 sink_is_tty(c->sink),
-				.name_width = name_width};
+				.name_width = c->proc->sv->name_width};
 	lines_to_sink(c->sink, &st, &c->continued, p, n, partial);
 }
 
@@ -182,7 +180,7 @@ static bool bus_sees(const struct outchan *c)
  */
 static size_t chan_chunk(struct outchan *c, char *p, size_t n)
 {
-	if (out_sd->strip_ansi)
+	if (sd_of(c->proc)->strip_ansi)
 		strip_ansi(p, &n);
 	/* PROCESS_LOG_* events; capture mode takes PROCESS_COMMUNICATION bytes out */
 	if (bus_sees(c)) {
@@ -216,16 +214,16 @@ void output_note(struct process *p, const char *text)
 static void partial_arm(struct outchan *c)
 {
 	if (c->lb.len == 0) {
-		ev_timer_stop(out_loop, &c->quiet);
+		ev_timer_stop(loop_of(c), &c->quiet);
 		return;
 	}
-	double now = ev_now(out_loop);
+	double now = ev_now(loop_of(c));
 	if (!c->partial_since)
 		c->partial_since = now;
 	double in = MIN(PARTIAL_QUIET, c->partial_since + PARTIAL_MAX_WAIT - now);
-	ev_timer_stop(out_loop, &c->quiet);
+	ev_timer_stop(loop_of(c), &c->quiet);
 	ev_timer_set(&c->quiet, in > 0 ? in : 0, 0);
-	ev_timer_start(out_loop, &c->quiet);
+	ev_timer_start(loop_of(c), &c->quiet);
 }
 
 /* Sends every unit the line buffer has ready; an unfinished line is left to the quiet timer. */
@@ -312,7 +310,7 @@ static ssize_t chan_read(struct outchan *c, size_t limit)
 static void end_of_run(struct outchan *c)
 {
 	c->boundary = false;
-	ev_timer_stop(out_loop, &c->quiet);
+	ev_timer_stop(loop_of(c), &c->quiet);
 	if (c->lb.len > 0)
 		deliver_lines(c, c->lb.data, c->lb.len, false);
 	c->lb.len = 0;
@@ -324,7 +322,7 @@ static void chan_close(struct outchan *c)
 {
 	if (c->fd < 0)
 		return;
-	ev_io_stop(out_loop, &c->io);
+	ev_io_stop(loop_of(c), &c->io);
 	if (c->waiting_on)
 		sink_cancel(c->waiting_on, &c->waiter);
 	c->waiting_on = NULL;
@@ -364,7 +362,7 @@ static void chan_pump(struct outchan *c, bool force)
 		}
 		struct sink *full = force ? NULL : must_wait(c);
 		if (full) {
-			ev_io_stop(out_loop, &c->io);
+			ev_io_stop(loop_of(c), &c->io);
 			sink_wait(full, &c->waiter);
 			c->waiting_on = full;
 			return;
@@ -391,7 +389,7 @@ static void chan_resume(struct sink_waiter *w)
 	c->waiting_on = NULL;
 	if (c->fd < 0)
 		return;
-	ev_io_start(out_loop, &c->io);
+	ev_io_start(loop_of(c), &c->io);
 	partial_arm(c); /* a line cut short while waiting goes out even if nothing more comes */
 	if (c->dead || c->boundary)
 		chan_pump(c, false);
@@ -410,7 +408,8 @@ static void chan_io_cb(struct ev_loop *loop, ev_io *io, int revents)
 static char *auto_logfile(struct process *p, int channel)
 {
 	static const char chars[] = "abcdefghijklmnopqrstuvwxyz0123456789_";
-	const char *dir = out_sd->childlogdir;
+	const struct supervisord_conf *sd = sd_of(p);
+	const char *dir = sd->childlogdir;
 	size_t dn = strlen(dir);
 	int saved = ENOENT;
 	for (int attempt = 0; attempt < 100; attempt++) {
@@ -424,7 +423,7 @@ static char *auto_logfile(struct process *p, int channel)
 		char *path;
 		if (asprintf(&path, "%.*s/%s-%s---%s-%s.log",
 			     (int)(dn > 1 && dir[dn - 1] == '/' ? dn - 1 : dn), dir, p->conf->name,
-			     channel == 1 ? "stdout" : "stderr", out_sd->identifier, suffix) < 0)
+			     channel == 1 ? "stdout" : "stderr", sd->identifier, suffix) < 0)
 			return NULL;
 		int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd >= 0) {
@@ -563,7 +562,7 @@ void output_started(struct process *p, const int child_fds[3])
 		close(child_fds[2]);
 	for (int i = 0; i < 2; i++)
 		if (p->chan[i] && p->chan[i]->fd >= 0)
-			ev_io_start(out_loop, &p->chan[i]->io);
+			ev_io_start(p->sv->loop, &p->chan[i]->io);
 }
 
 void output_abort(struct process *p, const int child_fds[3])

@@ -178,10 +178,8 @@ struct pgroup *supervisor_add_group(struct supervisor *sv, struct group_conf *gc
 	sv->ngroups++;
 	deps_stale(sv);
 	int width = group_name_width(g);
-	if (width > sv->name_width) {
-		sv->name_width = width;
-		output_set_name_width(width);
-	}
+	if (width > sv->name_width)
+		sv->name_width = width; /* child_output.c aligns "name | " prefixes to it */
 	if (sv->bus.group_changed)
 		sv->bus.group_changed(sv->bus.ctx, g, true);
 	return g;
@@ -410,7 +408,6 @@ static void reload_progress(struct supervisor *sv)
 	if (sv->latest != old)
 		config_free(sv->latest);
 	sv->latest = NULL;
-	output_init(sv->loop, &sv->cfg->sd);
 	log_set_level(sv->cfg->sd.loglevel);
 	/* running groups hold references to their own configs: freeing the old file is safe */
 	config_free(old);
@@ -560,7 +557,6 @@ int supervisor_init(struct supervisor *sv, struct ev_loop *loop, struct config *
 		ev_unref(loop);
 	}
 	ev_init(&sv->shutdown_timer, shutdown_timer_cb);
-	output_init(loop, &cfg->sd);
 	if (!cfg->sd.nocleanup)
 		output_cleanup_auto_logs(&cfg->sd);
 	for (size_t i = 0; i < cfg->ngroups; i++)
