@@ -618,7 +618,7 @@ static int serve(const struct daemon_opts *o, struct config *cfg, bool daemonize
 free_sv:
 	supervisor_free(&sv);
 	config_free(sv.cfg);
-	events_free();
+	events_free(&sv);
 	sink_detach();
 	ev_loop_destroy(loop);
 	return status;

@@ -231,6 +231,29 @@ def test_log_and_communication_events_match_supervisord(tmp_path):
     assert "Undecodable: b'a bad \\xff byte, longer than a token\\n'" in s["err"]
 
 
+def test_capture_tokens_cut_across_reads_match_supervisord(tmp_path):
+    """Capture mode with both tokens cut between two reads: the held start of a token goes in
+    front of the next read, so what is between them is one PROCESS_COMMUNICATION_STDOUT event
+    and the log file gets the rest, in order, as supervisord's does."""
+    conf = recorder("rec", "PROCESS_COMMUNICATION") + (
+        f"[program:splitter]\ncommand={PY} -u {HERE}/splitter.py\nstartsecs=0\n"
+        "stdout_capture_maxbytes=1KB\n\n")
+
+    def scenario(d):
+        wait_until(lambda: "go out" in "".join(p.read_text() for p in
+                                                d.tmp.glob("splitter-stdout*")),
+                   timeout=15, what="the splitter's last line")
+        time.sleep(0.5)
+
+    both = run_both(tmp_path, conf, scenario, {"splitter": "RUNNING", "rec": "RUNNING"})
+    got = {impl: ([r["payload"].split("\n", 1)[1] for r in records(d)],
+                  next(d.tmp.glob("splitter-stdout*")).read_text())
+           for impl, d in both.items()}
+    assert got["pidvisor"] == got["supervisord"]
+    assert got["pidvisor"] == (["secret"], "left, a line long enough  right, and a line long "
+                                           "enough to go out\n")
+
+
 def test_remote_communication_and_tick_match_supervisord(tmp_path):
     """sendRemoteCommEvent: REMOTE_COMMUNICATION with type:<t> and the data, its len counted in
     characters; TICK_5 every 5 seconds with when: on a multiple of 5."""

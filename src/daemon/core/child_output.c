@@ -45,10 +45,6 @@
 #define PARTIAL_QUIET	 0.1
 #define PARTIAL_MAX_WAIT 1.0
 
-static struct ev_loop *out_loop;
-static const struct supervisord_conf *out_sd;
-static int name_width; /* widest process name, for aligned prefixes */
-
 struct ring {
 	char *data;
 	size_t cap;
@@ -71,21 +67,23 @@ struct outchan {
 	double partial_since;	 /* when the unfinished line in lb began; 0: none */
 	bool continued;		 /* the previous piece of this line went out without its end */
 	bool dead;		 /* the last child writing to the pipe was reaped */
-	bool bus_wants;		 /* PROCESS_LOG_* events or capture mode: the bus sees each chunk */
+	bool capture;		 /* capture mode: the bus sees each chunk */
+	bool log_events;	 /* *_events_enabled: the bus sees a chunk while a pool wants it */
 	bool boundary;		 /* after `owed` more bytes, an earlier run's output ends */
 	size_t owed;
 	bool scan; /* ready=log: its lines are framed and matched even with no sink */
 };
 
-void output_init(struct ev_loop *loop, const struct supervisord_conf *sd)
+/* The loop and the [supervisord] section come from the process's supervisor: after a reload,
+ * its new config. */
+static struct ev_loop *loop_of(const struct outchan *c)
 {
-	out_loop = loop;
-	out_sd = sd;
+	return c->proc->sv->loop;
 }
 
-void output_set_name_width(int width)
+static const struct supervisord_conf *sd_of(const struct process *p)
 {
-	name_width = width;
+	return &p->sv->cfg->sd;
 }
 
 /* --- the tail ring --- */
@@ -114,7 +112,7 @@ static void ring_write(struct ring *r, const char *p, size_t n)
 static int format_of(const struct outchan *c)
 {
 	int f = c->proc->conf->log_format;
-	return f >= 0 ? f : out_sd->log_format;
+	return f >= 0 ? f : sd_of(c->proc)->log_format;
 }
 
 /* Sends a batch of whole lines (or one piece, when partial) to pidvisor's stdout/stderr, in the
@@ -122,13 +120,14 @@ static int format_of(const struct outchan *c)
 static void to_sink(struct outchan *c, const char *p, size_t n, bool partial)
 {
 	int fmt = format_of(c);
+	const struct supervisord_conf *sd = sd_of(c->proc);
 	struct line_style st = {.name = c->proc->conf->name,
 				.channel = c->channel,
 				.format = fmt,
-				.timestamp = out_sd->log_timestamp,
-				.color = fmt == LOG_FORMAT_PREFIX && out_sd->log_color &&
+				.timestamp = sd->log_timestamp,
+				.color = fmt == LOG_FORMAT_PREFIX && sd->log_color &&
 					 sink_is_tty(c->sink),
-				.name_width = name_width};
+				.name_width = c->proc->sv->name_width};
 	lines_to_sink(c->sink, &st, &c->continued, p, n, partial);
 }
 
@@ -161,25 +160,36 @@ static void deliver_lines(struct outchan *c, const char *p, size_t n, bool parti
 	lines_out(c, p, n, partial);
 }
 
-/*
- * A chunk of a program's output, as one read got it: the one place every byte of a channel
- * passes, in order, before any framing. Returns the length of what the logs get (after
- * strip_ansi and capture mode), at *p.
- */
-static size_t chan_chunk(struct outchan *c, char **p, size_t n)
+/* Whether the event bus sees this channel's chunks: always in capture mode, else only while a
+ * pool subscribes to its PROCESS_LOG_* (a mask test, no call). */
+static bool bus_sees(const struct outchan *c)
 {
-	if (out_sd->strip_ansi)
-		strip_ansi(*p, &n);
-	/* PROCESS_LOG_* events; capture mode takes PROCESS_COMMUNICATION bytes out (then *p points
-	 * into the event bus's buffer). The bus sees a chunk only when the program's keys ask. */
 	const struct bus_hooks *bus = &c->proc->sv->bus;
-	if (c->bus_wants && bus->output) {
-		bus->output(c->proc, c->channel, p, &n);
+	if (!bus->output)
+		return false;
+	return c->capture ||
+	       (c->log_events &&
+		event_type_matches(bus->wanted, c->channel == 2 ? EV_PROCESS_LOG_STDERR
+								: EV_PROCESS_LOG_STDOUT));
+}
+
+/*
+ * A chunk of a program's output, as one read got it, n bytes at p with room for BUS_HELD_MAX
+ * more: the one place every byte of a channel passes, in order, before any framing. Returns the
+ * length of what the logs get (after strip_ansi and capture mode), rewritten in place at p.
+ */
+static size_t chan_chunk(struct outchan *c, char *p, size_t n)
+{
+	if (sd_of(c->proc)->strip_ansi)
+		strip_ansi(p, &n);
+	/* PROCESS_LOG_* events; capture mode takes PROCESS_COMMUNICATION bytes out */
+	if (bus_sees(c)) {
+		n = c->proc->sv->bus.output(c->proc->sv->bus.ctx, c->proc, c->channel, p, n);
 		if (n == 0)
 			return 0;
 	}
-	deliver_raw(c, *p, n);
-	log_child_output(c->proc->conf->name, c->channel == 2 ? "stderr" : "stdout", *p, n);
+	deliver_raw(c, p, n);
+	log_child_output(c->proc->conf->name, c->channel == 2 ? "stderr" : "stdout", p, n);
 	return n;
 }
 
@@ -204,16 +214,16 @@ void output_note(struct process *p, const char *text)
 static void partial_arm(struct outchan *c)
 {
 	if (c->lb.len == 0) {
-		ev_timer_stop(out_loop, &c->quiet);
+		ev_timer_stop(loop_of(c), &c->quiet);
 		return;
 	}
-	double now = ev_now(out_loop);
+	double now = ev_now(loop_of(c));
 	if (!c->partial_since)
 		c->partial_since = now;
 	double in = MIN(PARTIAL_QUIET, c->partial_since + PARTIAL_MAX_WAIT - now);
-	ev_timer_stop(out_loop, &c->quiet);
+	ev_timer_stop(loop_of(c), &c->quiet);
 	ev_timer_set(&c->quiet, in > 0 ? in : 0, 0);
-	ev_timer_start(out_loop, &c->quiet);
+	ev_timer_start(loop_of(c), &c->quiet);
 }
 
 /* Sends every unit the line buffer has ready; an unfinished line is left to the quiet timer. */
@@ -259,13 +269,19 @@ static ssize_t chan_read(struct outchan *c, size_t limit)
 		at = spare;
 		room = sizeof(spare);
 	}
-	if (room > limit)
-		room = limit;
+	if (c->capture && at != spare && room < 2 * BUS_HELD_MAX) {
+		/* a line as long as the buffer's max: its start goes out as a piece, so that
+		 * capture mode has room to give back what it held */
+		deliver_lines(c, c->lb.data, c->lb.len, true);
+		c->lb.len = 0;
+		c->partial_since = 0;
+		at = linebuf_space(&c->lb, &room);
+	}
 	/* capture mode may give back up to BUS_HELD_MAX held bytes with this chunk: read that
 	 * much less, so what it returns is framed in place, after any unfinished line */
-	const struct log_conf *lc = c->channel == 2 ? &c->proc->conf->err : &c->proc->conf->out;
-	size_t want =
-	    lc->capture_maxbytes > 0 && room > 2 * BUS_HELD_MAX ? room - BUS_HELD_MAX : room;
+	size_t want = c->capture ? room - BUS_HELD_MAX : room;
+	if (want > limit)
+		want = limit;
 	ssize_t r;
 	do
 		r = read(c->fd, at, want);
@@ -276,17 +292,12 @@ static ssize_t chan_read(struct outchan *c, size_t limit)
 		return 0;
 	if (c->channel == 1 && c->proc->conf->kind == KIND_EVENTLISTENER &&
 	    c->proc->sv->bus.listener_output)
-		c->proc->sv->bus.listener_output(c->proc, at, (size_t)r);
-	char *p = at;
-	size_t n = chan_chunk(c, &p, (size_t)r);
+		c->proc->sv->bus.listener_output(c->proc->sv->bus.ctx, c->proc, at, (size_t)r);
+	size_t n = chan_chunk(c, at, (size_t)r);
 	if (n == 0)
 		return r; /* all of it was captured (PROCESS_COMMUNICATION) */
-	if (p != at && at != spare && n <= room) {
-		memmove(at, p, n); /* capture mode rewrote the chunk: framed like any other */
-		p = at;
-	}
-	if (at == spare || p != at)
-		deliver_lines(c, p, n, true); /* no line buffer (out of memory), or a tiny one */
+	if (at == spare)
+		deliver_lines(c, at, n, true); /* no line buffer (out of memory) */
 	else if (c->sink || c->syslog || c->scan) {
 		linebuf_added(&c->lb, n);
 		emit_ready(c);
@@ -299,7 +310,7 @@ static ssize_t chan_read(struct outchan *c, size_t limit)
 static void end_of_run(struct outchan *c)
 {
 	c->boundary = false;
-	ev_timer_stop(out_loop, &c->quiet);
+	ev_timer_stop(loop_of(c), &c->quiet);
 	if (c->lb.len > 0)
 		deliver_lines(c, c->lb.data, c->lb.len, false);
 	c->lb.len = 0;
@@ -311,7 +322,7 @@ static void chan_close(struct outchan *c)
 {
 	if (c->fd < 0)
 		return;
-	ev_io_stop(out_loop, &c->io);
+	ev_io_stop(loop_of(c), &c->io);
 	if (c->waiting_on)
 		sink_cancel(c->waiting_on, &c->waiter);
 	c->waiting_on = NULL;
@@ -351,7 +362,7 @@ static void chan_pump(struct outchan *c, bool force)
 		}
 		struct sink *full = force ? NULL : must_wait(c);
 		if (full) {
-			ev_io_stop(out_loop, &c->io);
+			ev_io_stop(loop_of(c), &c->io);
 			sink_wait(full, &c->waiter);
 			c->waiting_on = full;
 			return;
@@ -378,7 +389,7 @@ static void chan_resume(struct sink_waiter *w)
 	c->waiting_on = NULL;
 	if (c->fd < 0)
 		return;
-	ev_io_start(out_loop, &c->io);
+	ev_io_start(loop_of(c), &c->io);
 	partial_arm(c); /* a line cut short while waiting goes out even if nothing more comes */
 	if (c->dead || c->boundary)
 		chan_pump(c, false);
@@ -397,7 +408,8 @@ static void chan_io_cb(struct ev_loop *loop, ev_io *io, int revents)
 static char *auto_logfile(struct process *p, int channel)
 {
 	static const char chars[] = "abcdefghijklmnopqrstuvwxyz0123456789_";
-	const char *dir = out_sd->childlogdir;
+	const struct supervisord_conf *sd = sd_of(p);
+	const char *dir = sd->childlogdir;
 	size_t dn = strlen(dir);
 	int saved = ENOENT;
 	for (int attempt = 0; attempt < 100; attempt++) {
@@ -411,7 +423,7 @@ static char *auto_logfile(struct process *p, int channel)
 		char *path;
 		if (asprintf(&path, "%.*s/%s-%s---%s-%s.log",
 			     (int)(dn > 1 && dir[dn - 1] == '/' ? dn - 1 : dn), dir, p->conf->name,
-			     channel == 1 ? "stdout" : "stderr", out_sd->identifier, suffix) < 0)
+			     channel == 1 ? "stdout" : "stderr", sd->identifier, suffix) < 0)
 			return NULL;
 		int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd >= 0) {
@@ -450,8 +462,9 @@ static struct outchan *chan_new(struct process *p, int channel, const struct log
 	c->syslog = lc->syslog;
 	c->scan = p->conf->ready.kind == READY_LOG;
 	/* an event listener's stdout is its protocol, never a log event */
-	c->bus_wants = (lc->events_enabled || lc->capture_maxbytes > 0) &&
-		       !(channel == 1 && p->conf->kind == KIND_EVENTLISTENER);
+	bool protocol = channel == 1 && p->conf->kind == KIND_EVENTLISTENER;
+	c->capture = lc->capture_maxbytes > 0 && !protocol;
+	c->log_events = lc->events_enabled && !protocol;
 	switch (log_target_of(lc->logfile)) {
 	case LOG_TARGET_NONE:
 		break; /* only the tail ring */
@@ -549,7 +562,7 @@ void output_started(struct process *p, const int child_fds[3])
 		close(child_fds[2]);
 	for (int i = 0; i < 2; i++)
 		if (p->chan[i] && p->chan[i]->fd >= 0)
-			ev_io_start(out_loop, &p->chan[i]->io);
+			ev_io_start(p->sv->loop, &p->chan[i]->io);
 }
 
 void output_abort(struct process *p, const int child_fds[3])

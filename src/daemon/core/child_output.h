@@ -6,7 +6,6 @@
 #ifndef PIDVISOR_CHILD_OUTPUT_H
 #define PIDVISOR_CHILD_OUTPUT_H
 
-#include <ev.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -42,11 +41,7 @@ size_t output_tail_read(const struct process *p, int channel, unsigned long long
 			size_t length, char *out);
 void output_tail_clear(struct process *p, int channel);
 
-/* Widest process name, for aligned "name | " prefixes. */
-void output_set_name_width(int width);
 /* At start-up unless nocleanup: old AUTO logs of this identifier are removed. */
 void output_cleanup_auto_logs(const struct supervisord_conf *sd);
-
-void output_init(struct ev_loop *loop, const struct supervisord_conf *sd);
 
 #endif

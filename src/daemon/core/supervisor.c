@@ -178,12 +178,10 @@ struct pgroup *supervisor_add_group(struct supervisor *sv, struct group_conf *gc
 	sv->ngroups++;
 	deps_stale(sv);
 	int width = group_name_width(g);
-	if (width > sv->name_width) {
-		sv->name_width = width;
-		output_set_name_width(width);
-	}
+	if (width > sv->name_width)
+		sv->name_width = width; /* child_output.c aligns "name | " prefixes to it */
 	if (sv->bus.group_changed)
-		sv->bus.group_changed(g, true);
+		sv->bus.group_changed(sv->bus.ctx, g, true);
 	return g;
 }
 
@@ -204,7 +202,7 @@ static void process_free(struct supervisor *sv, struct process *p)
 void supervisor_remove_group(struct supervisor *sv, struct pgroup *g)
 {
 	if (sv->bus.group_changed)
-		sv->bus.group_changed(g, false);
+		sv->bus.group_changed(sv->bus.ctx, g, false);
 	for (size_t i = 0; i < sv->ngroups; i++)
 		if (sv->groups[i] == g) {
 			memmove(sv->groups + i, sv->groups + i + 1,
@@ -380,7 +378,7 @@ void supervisor_shutdown(struct supervisor *sv)
 		return;
 	sv->mood = MOOD_SHUTDOWN;
 	if (sv->bus.supervisor_state)
-		sv->bus.supervisor_state(EV_SUPERVISOR_STATE_CHANGE_STOPPING);
+		sv->bus.supervisor_state(sv->bus.ctx, EV_SUPERVISOR_STATE_CHANGE_STOPPING);
 	config_free(sv->pending);
 	sv->pending = NULL;
 	shutdown_progress(sv);
@@ -411,7 +409,6 @@ static void reload_progress(struct supervisor *sv)
 	if (sv->latest != old)
 		config_free(sv->latest);
 	sv->latest = NULL;
-	output_init(sv->loop, &sv->cfg->sd);
 	log_set_level(sv->cfg->sd.loglevel);
 	/* running groups hold references to their own configs: freeing the old file is safe */
 	config_free(old);
@@ -561,7 +558,6 @@ int supervisor_init(struct supervisor *sv, struct ev_loop *loop, struct config *
 		ev_unref(loop);
 	}
 	ev_init(&sv->shutdown_timer, shutdown_timer_cb);
-	output_init(loop, &cfg->sd);
 	if (!cfg->sd.nocleanup)
 		output_cleanup_auto_logs(&cfg->sd);
 	for (size_t i = 0; i < cfg->ngroups; i++)
@@ -573,7 +569,7 @@ int supervisor_init(struct supervisor *sv, struct ev_loop *loop, struct config *
 int supervisor_run(struct supervisor *sv)
 {
 	if (sv->bus.supervisor_state)
-		sv->bus.supervisor_state(EV_SUPERVISOR_STATE_CHANGE_RUNNING);
+		sv->bus.supervisor_state(sv->bus.ctx, EV_SUPERVISOR_STATE_CHANGE_RUNNING);
 	/* every group in ascending priority, in one pass: supervisord does not wait between them */
 	for (size_t i = 0; i < sv->ngroups; i++)
 		for (size_t j = 0; j < sv->groups[i]->nprocs; j++)

@@ -33,20 +33,28 @@ struct state_observer {
  * and includes nothing of the bus, so calls go one way. Each may be NULL (no bus: the unit
  * tests, or no listener).
  */
+struct event_bus;
 struct bus_hooks {
+	struct event_bus *ctx; /* the bus's own state, given back to each hook; opaque here */
 	/* a child of p is gone, before its state changes (a listener's event goes back) */
-	void (*child_gone)(struct process *p);
-	/* a chunk of p's output: PROCESS_LOG_* events, and capture mode, which may take bytes out
-	 * (*data then points into the bus's buffer; *n is what the logs get). Called only for a
-	 * channel with events or capture mode on (output_wants_bus()). */
-	void (*output)(struct process *p, int channel, char **data, size_t *n);
+	void (*child_gone)(struct event_bus *bus, struct process *p);
+	/* a chunk of p's output, n bytes at data with room for BUS_HELD_MAX more: PROCESS_LOG_*
+	 * events, and capture mode, which takes bytes out and puts back what it held, rewriting the
+	 * chunk in place. Returns what the logs get, at data. Called only for a channel in capture
+	 * mode, or with events on while some pool subscribes to its PROCESS_LOG_* (wanted). */
+	size_t (*output)(struct event_bus *bus, struct process *p, int channel, char *data,
+			 size_t n);
 /* How many bytes capture mode may hold back and give back with the next chunk (a capture
  * token's length minus one): what output() can return beyond what it was given. */
 #define BUS_HELD_MAX 23
 	/* an event listener's stdout: its side of the protocol */
-	void (*listener_output)(struct process *p, const char *data, size_t n);
-	void (*group_changed)(struct pgroup *g, bool added);
-	void (*supervisor_state)(enum event_type t);
+	void (*listener_output)(struct event_bus *bus, struct process *p, const char *data,
+				size_t n);
+	void (*group_changed)(struct event_bus *bus, struct pgroup *g, bool added);
+	void (*supervisor_state)(struct event_bus *bus, enum event_type t);
+	/* the types some pool subscribes to (the union of their masks), kept by the bus: a chunk
+	 * of output goes to it only when this or capture mode asks */
+	event_mask wanted;
 };
 
 struct supervisor {

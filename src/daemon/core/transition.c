@@ -277,7 +277,7 @@ void process_exited(struct process *p, int status)
 	if (p->conf->killasgroup && kill(-p->pid, SIGKILL) == 0)
 		log_info("killed what %s left in its process group", p->conf->name);
 	if (sv->bus.child_gone)
-		sv->bus.child_gone(p);
+		sv->bus.child_gone(sv->bus.ctx, p);
 	output_finished(p);
 	p->pid = 0;
 	p->stop_wall = time(NULL);

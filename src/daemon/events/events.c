@@ -29,21 +29,24 @@
 #include "stdout_sink.h"
 #include "supervisor.h"
 
-static struct supervisor *bus_sv;
-static struct pool *pools;
-static long long global_serial = -1;
-static ev_periodic tick_w;
-static long long tick_last[3];
-struct buf events_payload; /* the payload being made */
+static void ticks_update(struct event_bus *bus);
 
 /* --- events and pools --- */
 
-bool events_wanted(enum event_type t)
+bool events_wanted(const struct event_bus *bus, enum event_type t)
 {
-	for (struct pool *pl = pools; pl; pl = pl->next)
-		if (event_type_matches(pl->mask, t))
-			return true;
-	return false;
+	return bus && event_type_matches(bus->sv->bus.wanted, t);
+}
+
+/* The union of the pools' masks, which core reads before it hands the bus a chunk; and the
+ * ticks, which run only while some pool wants them. */
+static void pools_changed(struct event_bus *bus)
+{
+	event_mask m = 0;
+	for (struct pool *pl = bus->pools; pl; pl = pl->next)
+		m |= pl->mask;
+	bus->sv->bus.wanted = m;
+	ticks_update(bus);
 }
 
 static void event_unref(struct event *ev)
@@ -68,8 +71,9 @@ static void qent_free(struct qent *q)
 /* supervisord's _acceptEvent: q is new to the pool (no pool serial yet) or given back. */
 static void pool_accept(struct pool *pl, struct qent *q, bool head, bool again)
 {
+	struct event_bus *bus = pl->bus;
 	if (q->ev->serial < 0)
-		q->ev->serial = global_serial = global_serial == LLONG_MAX ? 0 : global_serial + 1;
+		q->ev->serial = bus->serial = bus->serial == LLONG_MAX ? 0 : bus->serial + 1;
 	if (!again)
 		q->pool_serial = pl->serial = pl->serial == LLONG_MAX ? 0 : pl->serial + 1;
 	else
@@ -134,7 +138,7 @@ static bool listener_flush(struct proc_events *pe)
 		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			if (!ev_is_active(&pe->wio)) {
 				ev_io_set(&pe->wio, fd, EV_WRITE);
-				ev_io_start(bus_sv->loop, &pe->wio);
+				ev_io_start(pe->bus->sv->loop, &pe->wio);
 			}
 			return true;
 		}
@@ -142,7 +146,7 @@ static bool listener_flush(struct proc_events *pe)
 			return false;
 		pe->off += (size_t)w;
 	}
-	ev_io_stop(bus_sv->loop, &pe->wio);
+	ev_io_stop(pe->bus->sv->loop, &pe->wio);
 	buf_reset(&pe->out);
 	pe->off = 0;
 	return true;
@@ -150,7 +154,7 @@ static bool listener_flush(struct proc_events *pe)
 
 static void listener_drop_output(struct proc_events *pe)
 {
-	ev_io_stop(bus_sv->loop, &pe->wio);
+	ev_io_stop(pe->bus->sv->loop, &pe->wio);
 	buf_reset(&pe->out);
 	pe->off = 0;
 }
@@ -178,8 +182,9 @@ static bool pool_send(struct pool *pl, struct qent *q)
 		buf_printf(&pe->out,
 			   "ver:3.0 server:%s serial:%lld pool:%s poolserial:%lld eventname:%s "
 			   "len:%zu\n",
-			   bus_sv->cfg->sd.identifier, ev->serial, pool_name(pl), q->pool_serial,
-			   event_type_name(ev->type), events_payload_chars(ev->payload, ev->len));
+			   pl->bus->sv->cfg->sd.identifier, ev->serial, pool_name(pl),
+			   q->pool_serial, event_type_name(ev->type),
+			   events_payload_chars(ev->payload, ev->len));
 		buf_append(&pe->out, ev->payload, ev->len);
 		pe->off = 0;
 		if (pe->out.failed || !listener_flush(pe)) {
@@ -228,11 +233,11 @@ static void dispatch_ready(struct pool *pl)
 }
 
 /* supervisord's notify(): every pool subscribed to the type (or a parent) takes it. */
-static void notify(struct event *ev)
+static void notify(struct event_bus *bus, struct event *ev)
 {
 	ev->refs = 1;
 	ev->serial = -1;
-	for (struct pool *pl = pools; pl; pl = pl->next) {
+	for (struct pool *pl = bus->pools; pl; pl = pl->next) {
 		if (!event_type_matches(pl->mask, ev->type))
 			continue;
 		struct qent *q = calloc(1, sizeof(*q));
@@ -246,12 +251,13 @@ static void notify(struct event *ev)
 		pool_accept(pl, q, false, false);
 	}
 	event_unref(ev);
-	for (struct pool *pl = pools; pl; pl = pl->next)
+	for (struct pool *pl = bus->pools; pl; pl = pl->next)
 		dispatch_ready(pl);
 }
 
-void events_notify_payload(enum event_type t, struct buf *b)
+void events_notify_payload(struct event_bus *bus, enum event_type t)
 {
+	struct buf *b = &bus->payload;
 	if (b->failed) {
 		log_error("out of memory: event %s dropped", event_type_name(t));
 		buf_reset(b);
@@ -269,47 +275,55 @@ void events_notify_payload(enum event_type t, struct buf *b)
 		memcpy(ev->payload, b->data, b->len);
 	ev->payload[b->len] = '\0';
 	buf_reset(b);
-	notify(ev);
+	notify(bus, ev);
 }
 
 /* --- hooks --- */
 
-static bool ticks_wanted(void)
+static bool ticks_wanted(const struct event_bus *bus)
 {
-	return events_wanted(EV_TICK_5) || events_wanted(EV_TICK_60) || events_wanted(EV_TICK_3600);
+	return events_wanted(bus, EV_TICK_5) || events_wanted(bus, EV_TICK_60) ||
+	       events_wanted(bus, EV_TICK_3600);
 }
 
 static void tick_cb(struct ev_loop *loop, ev_periodic *w, int revents)
 {
+	struct event_bus *bus = container_of(w, struct event_bus, tick_w);
 	enum event_type types[3];
 	long long when[3];
-	(void)w;
 	(void)revents;
-	int n = events_ticks_due(tick_last, ev_now(loop), types, when);
+	int n = events_ticks_due(bus->tick_last, ev_now(loop), types, when);
 	for (int i = 0; i < n; i++) {
-		buf_printf(&events_payload, "when:%lld", when[i]);
-		events_notify_payload(types[i], &events_payload);
+		buf_printf(&bus->payload, "when:%lld", when[i]);
+		events_notify_payload(bus, types[i]);
 	}
 }
 
-static void ticks_update(void)
+static void ticks_stop(struct event_bus *bus)
 {
-	bool want = ticks_wanted();
-	if (want == ev_is_active(&tick_w))
+	if (!ev_is_active(&bus->tick_w))
+		return;
+	ev_ref(bus->sv->loop);
+	ev_periodic_stop(bus->sv->loop, &bus->tick_w);
+}
+
+static void ticks_update(struct event_bus *bus)
+{
+	bool want = ticks_wanted(bus);
+	if (want == ev_is_active(&bus->tick_w))
 		return;
 	if (!want) {
-		ev_ref(bus_sv->loop);
-		ev_periodic_stop(bus_sv->loop, &tick_w);
+		ticks_stop(bus);
 		return;
 	}
 	/* supervisord's first pass only notes the slices; the next change is the first tick */
 	enum event_type types[3];
 	long long when[3];
-	events_ticks_due(tick_last, ev_time(), types, when);
-	ev_periodic_set(&tick_w, 0.001, 5, 0);
-	ev_periodic_start(bus_sv->loop, &tick_w);
+	events_ticks_due(bus->tick_last, ev_time(), types, when);
+	ev_periodic_set(&bus->tick_w, 0.001, 5, 0);
+	ev_periodic_start(bus->sv->loop, &bus->tick_w);
 	/* the tick must not keep a loop alive on its own (the loop's end is the signals' call) */
-	ev_unref(bus_sv->loop);
+	ev_unref(bus->sv->loop);
 }
 
 int events_ticks_due(long long last[3], double now, enum event_type types[3], long long when[3])
@@ -338,35 +352,38 @@ int events_ticks_due(long long last[3], double now, enum event_type types[3], lo
 static void state_changed(void *ctx, struct process *p, enum proc_state from, bool expected,
 			  pid_t pid)
 {
-	(void)ctx;
-	events_process_state(p, from, expected, pid);
+	events_process_state(ctx, p, from, expected, pid);
 }
 
-static void group_changed(struct pgroup *g, bool added)
+static void group_changed(struct event_bus *bus, struct pgroup *g, bool added)
 {
 	if (added)
-		events_group_added(g);
+		events_group_added(bus, g);
 	else
-		events_group_removed(g);
+		events_group_removed(bus, g);
 }
 
 void events_attach(struct supervisor *sv)
 {
-	bus_sv = sv;
-	sv->bus = (struct bus_hooks){.child_gone = events_child_gone,
+	struct event_bus *bus = xcalloc(1, sizeof(*bus));
+	bus->sv = sv;
+	bus->serial = -1;
+	ev_periodic_init(&bus->tick_w, tick_cb, 0.001, 5, 0);
+	for (int i = 0; i < 3; i++)
+		bus->tick_last[i] = -1;
+	sv->bus = (struct bus_hooks){.ctx = bus,
+				     .child_gone = events_child_gone,
 				     .output = events_output,
 				     .listener_output = events_listener_output,
 				     .group_changed = group_changed,
 				     .supervisor_state = events_supervisor_state};
-	supervisor_observe(sv, state_changed, NULL);
-	ev_periodic_init(&tick_w, tick_cb, 0.001, 5, 0);
-	for (int i = 0; i < 3; i++)
-		tick_last[i] = -1;
+	supervisor_observe(sv, state_changed, bus);
 }
 
-static struct proc_events *proc_events_new(struct process *p)
+static struct proc_events *proc_events_new(struct event_bus *bus, struct process *p)
 {
 	struct proc_events *pe = xcalloc(1, sizeof(*pe));
+	pe->bus = bus;
 	pe->proc = p;
 	ev_init(&pe->wio, wio_cb);
 	listener_reset(&pe->proto);
@@ -393,43 +410,44 @@ static void proc_events_free(struct process *p)
 	p->events = NULL;
 }
 
-static void notify_group(enum event_type t, const char *name)
+static void notify_group(struct event_bus *bus, enum event_type t, const char *name)
 {
-	if (!events_wanted(t))
+	if (!events_wanted(bus, t))
 		return;
-	buf_printf(&events_payload, "groupname:%s\n", name);
-	events_notify_payload(t, &events_payload);
+	buf_printf(&bus->payload, "groupname:%s\n", name);
+	events_notify_payload(bus, t);
 }
 
-void events_group_added(struct pgroup *g)
+void events_group_added(struct event_bus *bus, struct pgroup *g)
 {
 	for (size_t i = 0; i < g->nprocs; i++) {
 		const struct proc_conf *c = g->procs[i]->conf;
 		if (c->kind == KIND_EVENTLISTENER || c->out.capture_maxbytes > 0 ||
 		    c->err.capture_maxbytes > 0)
-			g->procs[i]->events = proc_events_new(g->procs[i]);
+			g->procs[i]->events = proc_events_new(bus, g->procs[i]);
 	}
 	if (g->conf->kind == KIND_EVENTLISTENER && g->nprocs > 0) {
 		struct pool *pl = xcalloc(1, sizeof(*pl));
+		pl->bus = bus;
 		pl->group = g;
 		pl->mask = g->procs[0]->conf->events;
 		pl->cap = g->procs[0]->conf->buffer_size;
 		pl->serial = -1;
 		/* subscribers are told in the order they subscribed */
-		struct pool **at = &pools;
+		struct pool **at = &bus->pools;
 		while (*at)
 			at = &(*at)->next;
 		*at = pl;
 		for (size_t i = 0; i < g->nprocs; i++)
 			g->procs[i]->events->pool = pl;
-		ticks_update();
+		pools_changed(bus);
 	}
-	notify_group(EV_PROCESS_GROUP_ADDED, g->conf->name);
+	notify_group(bus, EV_PROCESS_GROUP_ADDED, g->conf->name);
 }
 
-void events_group_removed(struct pgroup *g)
+void events_group_removed(struct event_bus *bus, struct pgroup *g)
 {
-	for (struct pool **at = &pools; *at; at = &(*at)->next) {
+	for (struct pool **at = &bus->pools; *at; at = &(*at)->next) {
 		struct pool *pl = *at;
 		if (pl->group != g)
 			continue;
@@ -437,14 +455,14 @@ void events_group_removed(struct pgroup *g)
 		while (pl->head)
 			qent_free(pool_pop(pl));
 		free(pl);
-		ticks_update();
+		pools_changed(bus);
 		break;
 	}
 	for (size_t i = 0; i < g->nprocs; i++)
 		proc_events_free(g->procs[i]);
 	/* at exit, groups go without telling anyone, as in supervisord */
-	if (bus_sv->mood != MOOD_SHUTDOWN)
-		notify_group(EV_PROCESS_GROUP_REMOVED, g->conf->name);
+	if (bus->sv->mood != MOOD_SHUTDOWN)
+		notify_group(bus, EV_PROCESS_GROUP_REMOVED, g->conf->name);
 }
 
 static enum event_type state_event(enum proc_state s)
@@ -470,13 +488,13 @@ static enum event_type state_event(enum proc_state s)
 	return EV_PROCESS_STATE_UNKNOWN;
 }
 
-static void notify_state(struct process *p, enum proc_state from, enum proc_state to, bool expected,
-			 pid_t pid)
+static void notify_state(struct event_bus *bus, struct process *p, enum proc_state from,
+			 enum proc_state to, bool expected, pid_t pid)
 {
 	enum event_type t = state_event(to);
-	if (!events_wanted(t))
+	if (!events_wanted(bus, t))
 		return;
-	struct buf *b = &events_payload;
+	struct buf *b = &bus->payload;
 	buf_printf(b, "processname:%s groupname:%s from_state:%s", p->conf->name,
 		   p->group->conf->name, proc_state_name(from));
 	switch (to) {
@@ -495,10 +513,11 @@ static void notify_state(struct process *p, enum proc_state from, enum proc_stat
 	default:
 		break;
 	}
-	events_notify_payload(t, b);
+	events_notify_payload(bus, t);
 }
 
-void events_process_state(struct process *p, enum proc_state from, bool expected, pid_t pid)
+void events_process_state(struct event_bus *bus, struct process *p, enum proc_state from,
+			  bool expected, pid_t pid)
 {
 	struct proc_events *pe = p->events;
 	enum proc_state to = p->fsm.state;
@@ -510,10 +529,10 @@ void events_process_state(struct process *p, enum proc_state from, bool expected
 	}
 	/* an exit after startsecs from STARTING is RUNNING, then EXITED, in supervisord */
 	if (from == PS_STARTING && to == PS_EXITED) {
-		notify_state(p, from, PS_RUNNING, expected, pid);
+		notify_state(bus, p, from, PS_RUNNING, expected, pid);
 		from = PS_RUNNING;
 	}
-	notify_state(p, from, to, expected, pid);
+	notify_state(bus, p, from, to, expected, pid);
 	if (!pe || !pe->pool)
 		return;
 	if (pe->gone) {
@@ -529,7 +548,7 @@ void events_process_state(struct process *p, enum proc_state from, bool expected
 		dispatch_ready(pe->pool);
 }
 
-void events_child_gone(struct process *p)
+void events_child_gone(struct event_bus *bus, struct process *p)
 {
 	struct proc_events *pe = p->events;
 	if (!pe || !pe->pool)
@@ -538,21 +557,23 @@ void events_child_gone(struct process *p)
 	pe->gone = true;
 }
 
-void events_supervisor_state(enum event_type t)
+void events_supervisor_state(struct event_bus *bus, enum event_type t)
 {
-	if (events_wanted(t))
-		events_notify_payload(t, &events_payload);
+	if (events_wanted(bus, t))
+		events_notify_payload(bus, t);
 }
 
-void events_remote(const char *type, size_t type_len, const char *data, size_t data_len)
+void events_remote(struct supervisor *sv, const char *type, size_t type_len, const char *data,
+		   size_t data_len)
 {
-	if (!events_wanted(EV_REMOTE_COMMUNICATION))
+	struct event_bus *bus = sv->bus.ctx;
+	if (!events_wanted(bus, EV_REMOTE_COMMUNICATION))
 		return;
-	buf_puts(&events_payload, "type:");
-	buf_append(&events_payload, type, type_len);
-	buf_putc(&events_payload, '\n');
-	buf_append(&events_payload, data, data_len);
-	events_notify_payload(EV_REMOTE_COMMUNICATION, &events_payload);
+	buf_puts(&bus->payload, "type:");
+	buf_append(&bus->payload, type, type_len);
+	buf_putc(&bus->payload, '\n');
+	buf_append(&bus->payload, data, data_len);
+	events_notify_payload(bus, EV_REMOTE_COMMUNICATION);
 }
 
 /* --- a listener's side of the protocol --- */
@@ -620,7 +641,7 @@ static bool stdout_handler(const struct buf *res)
 	return true;
 }
 
-void events_listener_output(struct process *p, const char *data, size_t n)
+void events_listener_output(struct event_bus *bus, struct process *p, const char *data, size_t n)
 {
 	struct proc_events *pe = p->events;
 	if (!pe || !pe->pool)
@@ -672,19 +693,20 @@ void events_listener_output(struct process *p, const char *data, size_t n)
 	dispatch_ready(pe->pool);
 }
 
-void events_free(void)
+void events_free(struct supervisor *sv)
 {
-	while (pools) {
-		struct pool *pl = pools;
-		pools = pl->next;
+	struct event_bus *bus = sv->bus.ctx;
+	if (!bus)
+		return;
+	while (bus->pools) {
+		struct pool *pl = bus->pools;
+		bus->pools = pl->next;
 		while (pl->head)
 			qent_free(pool_pop(pl));
 		free(pl);
 	}
-	if (bus_sv && ev_is_active(&tick_w)) {
-		ev_ref(bus_sv->loop);
-		ev_periodic_stop(bus_sv->loop, &tick_w);
-	}
-	buf_free(&events_payload);
-	capture_free();
+	ticks_stop(bus);
+	buf_free(&bus->payload);
+	free(bus);
+	sv->bus = (struct bus_hooks){0};
 }

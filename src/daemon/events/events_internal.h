@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "events.h"
 #include "listener.h"
+#include "supervisor.h"
 
 /* A result kept for the supervisor_stdout handler (an event's payload: one read of output) */
 #define RESULT_KEEP_MAX (256 * 1024)
@@ -28,6 +29,7 @@ struct qent {
 
 struct pool {
 	struct pool *next;
+	struct event_bus *bus;
 	struct pgroup *group;
 	event_mask mask;
 	long long serial;
@@ -39,11 +41,13 @@ struct pool {
 /* capture mode on one channel (supervisord's POutputDispatcher capturelog) */
 struct capture {
 	bool on;
-	struct buf held; /* the end of the last piece, which may begin a token */
+	char held[BUS_HELD_MAX]; /* the end of the last chunk, which may begin a token */
+	size_t nheld;
 	struct buf data; /* what was captured so far */
 };
 
 struct proc_events {
+	struct event_bus *bus;
 	struct process *proc;
 	struct capture cap[2];
 	/* an [eventlistener:x] */
@@ -57,16 +61,23 @@ struct proc_events {
 	struct buf result; /* result_handler=supervisor_stdout:event_handler: the result's text */
 };
 
-/* The payload being made (reset by notify_payload). */
-extern struct buf events_payload;
-/* Whether any pool subscribes to t (or a parent of it). */
-bool events_wanted(enum event_type t);
-/* Makes the event from a payload built in b (which is reset), and sends it. */
-void events_notify_payload(enum event_type t, struct buf *b);
+/* The bus of one supervisor (sv->bus.ctx): its pools in the order they subscribed, the serial
+ * of the last event, the ticks and the payload being made. */
+struct event_bus {
+	struct supervisor *sv;
+	struct pool *pools;
+	long long serial; /* -1 before the first event a pool takes */
+	ev_periodic tick_w;
+	long long tick_last[3];
+	struct buf payload; /* reset by events_notify_payload */
+};
+
+/* Whether any pool subscribes to t (or a parent of it); false with no bus. */
+bool events_wanted(const struct event_bus *bus, enum event_type t);
+/* Makes the event from the payload built in bus->payload (which is reset), and sends it. */
+void events_notify_payload(struct event_bus *bus, enum event_type t);
 
 /* capture.c: leaves capture mode and drops what a channel held or captured */
 void capture_clear(struct capture *c);
-/* what events_output() hands back, freed when pidvisor exits */
-void capture_free(void);
 
 #endif

@@ -635,6 +635,6 @@ void rpc_remote_comm(struct rpc_server *rs, const struct args *a, struct rpc_ans
 	size_t n[2];
 	for (int i = 0; i < 2; i++)
 		s[i] = py_str(a->v[i].value, text[i], sizeof(text[i]), &n[i]);
-	events_remote(s[0], n[0], s[1], n[1]);
+	events_remote(rs->sv, s[0], n[0], s[1], n[1]);
 	out->value = xr_bool(true);
 }
