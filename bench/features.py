@@ -123,53 +123,74 @@ def event_throughput(impl, events, timeout=60, batch=1000):
         wd.remove()
 
 
-def concurrent_clients(impl, clients, per_client):
+def python_clients(sock, clients, per_client):
+    """`clients` Python threads, one connection each, `per_client` calls one after the other:
+    what a Python client sees, its own scheduling of the threads on 2 cores included."""
+    lat, errors = [], []
+    lock = threading.Lock()
+    start = threading.Barrier(clients + 1)
+
+    def client():
+        mine = []
+        try:
+            s = socket.socket(socket.AF_UNIX)
+            s.settimeout(60)
+            s.connect(sock)
+            start.wait()
+            left = b""
+            for _ in range(per_client):
+                t0 = now()
+                s.sendall(http_request("/RPC2", RPC))
+                _, left = read_response(s, left)
+                mine.append(now() - t0)
+            s.close()
+        except Exception as e:  # counted, not raised: a refused client is a result
+            with lock:
+                errors.append(repr(e))
+            try:
+                start.wait(timeout=1)
+            except threading.BrokenBarrierError:
+                pass
+        with lock:
+            lat.extend(mine)
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    start.wait()
+    t0 = now()
+    for t in threads:
+        t.join()
+    wall = now() - t0
+    lat.sort()
+    return {"rps": len(lat) / wall, "p99_ms": lat[int(len(lat) * 0.99) - 1] * 1000 if lat
+            else None, "failed_clients": len(errors), "requests": len(lat)}
+
+
+def c_clients(sock, clients, per_client):
+    """The same calls from `helper clients`: one C thread on epoll, so the figure is the
+    server's and not the client's."""
+    out = subprocess.run([str(HELPER), "clients", sock, str(clients), str(per_client)],
+                         capture_output=True, text=True, check=True, timeout=120).stdout
+    n, wall, p50, p99, failed = out.split()
+    return {"rps": int(n) / float(wall), "p50_ms": float(p50), "p99_ms": float(p99),
+            "failed_clients": int(failed), "requests": int(n)}
+
+
+def concurrent_clients(impl, clients, per_client, client=python_clients):
     """`clients` connections at once, each sending `per_client` XML-RPC calls one after the
-    other on a kept-alive unix socket: requests per second and the p99 latency."""
+    other on a kept-alive unix socket: requests per second, the p99 latency and the
+    supervisor's CPU per request."""
     wd = Workdir("clients")
     fifo = Fifo(wd / "ready")
     sup = Supervisor(impl, config(wd, ready_programs(10, wd / "ready")))
-    lat, errors = [], []
-    lock = threading.Lock()
     try:
         fifo.lines(10, timeout=60)
         time.sleep(0.5)
-        start = threading.Barrier(clients + 1)
-
-        def client():
-            mine = []
-            try:
-                s = socket.socket(socket.AF_UNIX)
-                s.settimeout(60)
-                s.connect(str(wd / "sock"))
-                start.wait()
-                left = b""
-                for _ in range(per_client):
-                    t0 = now()
-                    s.sendall(http_request("/RPC2", RPC))
-                    _, left = read_response(s, left)
-                    mine.append(now() - t0)
-                s.close()
-            except Exception as e:  # counted, not raised: a refused client is a result
-                with lock:
-                    errors.append(repr(e))
-                try:
-                    start.wait(timeout=1)
-                except threading.BrokenBarrierError:
-                    pass
-            with lock:
-                lat.extend(mine)
-        threads = [threading.Thread(target=client) for _ in range(clients)]
-        for t in threads:
-            t.start()
-        start.wait()
-        t0 = now()
-        for t in threads:
-            t.join()
-        wall = now() - t0
-        lat.sort()
-        return {"rps": len(lat) / wall, "p99_ms": lat[int(len(lat) * 0.99) - 1] * 1000 if lat
-                else None, "failed_clients": len(errors), "requests": len(lat)}
+        cpu0 = cpu_and_switches(sup.pid)[0]
+        res = client(str(wd / "sock"), clients, per_client)
+        res["cpu_us_per_request"] = ((cpu_and_switches(sup.pid)[0] - cpu0) * 1e6 /
+                                     max(res["requests"], 1))
+        return res
     finally:
         sup.kill()
         fifo.close()
