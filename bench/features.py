@@ -350,9 +350,12 @@ def clients_rows(res):
             continue
         for fig, unit, label, better in (
                 ("rps", "/s", "requests/s", lambda p, s: p >= 3 * s),
+                ("p50_ms", "ms", "median latency", None),
                 ("p99_ms", "ms", "p99 latency", lambda p, s: p <= s / 3),
                 ("cpu_us_per_request", "us", "supervisor CPU per request", None)):
             vals = {impl: [r[fig] for r in v if r.get(fig) is not None] for impl, v in runs.items()}
+            if not all(vals.values()):
+                continue  # the Python client does not note its median
             row = {impl: spread(v) for impl, v in vals.items()}
             p, s = median(vals["pidvisor"]), median(vals["supervisord"])
             if better and key == "clients_500" and p and s:
