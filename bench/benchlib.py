@@ -28,6 +28,17 @@ def median(xs):
     return statistics.median(xs) if xs else None
 
 
+def spread(xs, scale=1.0):
+    """'median (min-max)' of the samples, scaled; '-' when there are none."""
+    if not xs:
+        return "-"
+    xs = [x * scale for x in xs]
+
+    def f(v):
+        return f"{v:.0f}" if v >= 10 else f"{v:.2g}"
+    return f"{f(median(xs))} ({f(min(xs))}-{f(max(xs))})"
+
+
 def alternate(run):
     """Both supervisors, first one then the other, swapping the order on every run."""
     return IMPLS if run % 2 == 0 else IMPLS[::-1]

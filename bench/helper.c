@@ -29,14 +29,25 @@
  *   helper pingpong N            the floor of the event-listener row: two processes pass a byte
  *                                back and forth over two pipes N times; prints the round
  *                                trips per second
+ *   helper clients SOCK N PER    the concurrent-clients row's client: N connections to unix
+ *                                socket SOCK, all connected first, then each sends PER
+ *                                supervisor.getState calls one after the other (kept alive);
+ *                                prints "requests wall_s p50_ms p99_ms failed". One thread and
+ *                                epoll, so the figure is the server's, not the client's
+ *                                scheduling of N threads
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -483,6 +494,133 @@ static int pingpong(long n)
 	return 0;
 }
 
+#define CLIENT_BUF 8192
+
+#define CLIENT_BODY                                                                                \
+	"<?xml version='1.0'?><methodCall><methodName>supervisor.getState</methodName>"            \
+	"<params></params></methodCall>"
+static char client_req[512];
+static size_t client_req_len;
+
+struct client {
+	int fd;
+	int left; /* calls still to send */
+	long long t0;
+	size_t len;
+	char buf[CLIENT_BUF];
+};
+
+static int cmp_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Length of the whole response at the head of buf, or 0 if it has not all come. */
+static size_t response_len(const char *buf, size_t len)
+{
+	const char *end = memmem(buf, len, "\r\n\r\n", 4);
+	if (!end)
+		return 0;
+	size_t body = 0;
+	for (const char *p = buf; p && p < end; p = memmem(p, (size_t)(end - p), "\r\n", 2)) {
+		p += 2;
+		if (!strncasecmp(p, "Content-Length:", 15))
+			body = strtoul(p + 15, NULL, 10);
+	}
+	size_t total = (size_t)(end + 4 - buf) + body;
+	return total <= len ? total : 0;
+}
+
+/* False if the request did not go out whole (the socket's buffer is empty at this point). */
+static bool client_send(struct client *c)
+{
+	c->t0 = now_ns();
+	c->left--;
+	return send(c->fd, client_req, client_req_len, MSG_NOSIGNAL) == (ssize_t)client_req_len;
+}
+
+static void client_fail(struct client *c, int *failed, int *live)
+{
+	(*failed)++;
+	(*live)--;
+	close(c->fd);
+}
+
+static int clients(const char *path, int n, int per)
+{
+	client_req_len = (size_t)snprintf(client_req, sizeof(client_req),
+					  "POST /RPC2 HTTP/1.1\r\nHost: localhost\r\n"
+					  "Content-Length: %zu\r\nContent-Type: text/xml\r\n\r\n%s",
+					  sizeof(CLIENT_BODY) - 1, CLIENT_BODY);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	struct client *cs = calloc((size_t)n, sizeof(*cs));
+	long long *lat = malloc(sizeof(*lat) * (size_t)n * (size_t)per);
+	int ep = epoll_create1(0);
+	if (!cs || !lat || ep < 0)
+		die("clients");
+	int failed = 0, live = 0;
+	for (int i = 0; i < n; i++) {
+		cs[i].fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		if (cs[i].fd < 0 || connect(cs[i].fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+			failed++;
+			if (cs[i].fd >= 0)
+				close(cs[i].fd);
+			cs[i].fd = -1;
+			continue;
+		}
+		fcntl(cs[i].fd, F_SETFL, O_NONBLOCK);
+		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &cs[i]};
+		epoll_ctl(ep, EPOLL_CTL_ADD, cs[i].fd, &ev);
+		cs[i].left = per;
+		live++;
+	}
+	long nlat = 0;
+	long long start = now_ns(), deadline = start + 60000000000LL;
+	for (int i = 0; i < n; i++)
+		if (cs[i].fd >= 0 && !client_send(&cs[i]))
+			client_fail(&cs[i], &failed, &live);
+	struct epoll_event evs[64];
+	while (live > 0 && now_ns() < deadline) {
+		int k = epoll_wait(ep, evs, 64, 1000);
+		for (int j = 0; j < k; j++) {
+			struct client *c = evs[j].data.ptr;
+			ssize_t r = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
+			if (r < 0 && errno == EAGAIN)
+				continue;
+			size_t whole = 0;
+			if (r > 0) {
+				c->len += (size_t)r;
+				whole = response_len(c->buf, c->len);
+			}
+			if (r <= 0 || (!whole && c->len == sizeof(c->buf))) {
+				client_fail(c, &failed, &live);
+				continue;
+			}
+			if (!whole)
+				continue;
+			lat[nlat++] = now_ns() - c->t0;
+			memmove(c->buf, c->buf + whole, c->len - whole);
+			c->len -= whole;
+			if (c->left > 0) {
+				if (!client_send(c))
+					client_fail(c, &failed, &live);
+				continue;
+			}
+			live--;
+			close(c->fd);
+		}
+	}
+	long long wall = now_ns() - start;
+	failed += live;
+	qsort(lat, (size_t)nlat, sizeof(*lat), cmp_ll);
+	double p50 = nlat ? (double)lat[nlat / 2] / 1e6 : 0;
+	double p99 = nlat ? (double)lat[(nlat * 99) / 100 - (nlat >= 100)] / 1e6 : 0;
+	printf("%ld %.6f %.3f %.3f %d\n", nlat, (double)wall / 1e9, p50, p99, failed);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "sigecho"))
@@ -505,6 +643,8 @@ int main(int argc, char **argv)
 		return reaper(argv + 2);
 	if (argc >= 4 && !strcmp(argv[1], "spawn"))
 		return spawn(atol(argv[2]), argv + 3);
+	if (argc == 5 && !strcmp(argv[1], "clients"))
+		return clients(argv[2], atoi(argv[3]), atoi(argv[4]));
 	fprintf(stderr, "usage: see bench/helper.c\n");
 	return 2;
 }

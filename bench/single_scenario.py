@@ -6,7 +6,7 @@ import signal
 import time
 
 from benchlib import (BUILD, HELPER, PIDVISOR, PIDVISOR_STATIC, Fifo, Orphans, Supervisor, Workdir,
-                      median, now, smaps_rollup)
+                      median, now, smaps_rollup, spread)
 
 
 def tini_link():
@@ -186,17 +186,6 @@ def scenario_single(res, runs, reap_once, signals=1000, orphans=10_000, reap_run
 def p99(xs):
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(len(xs) * 0.99))]
-
-
-def spread(xs, scale=1.0):
-    """'median (min-max)' of the samples, scaled; '-' when there are none."""
-    if not xs:
-        return "-"
-    xs = [x * scale for x in xs]
-
-    def f(v):
-        return f"{v:.0f}" if v >= 10 else f"{v:.2g}"
-    return f"{f(median(xs))} ({f(min(xs))}-{f(max(xs))})"
 
 
 def ratio(vals, name, peer):

@@ -74,6 +74,18 @@ bool buf_putc(struct buf *b, char c)
 	return buf_append(b, &c, 1);
 }
 
+bool buf_put_int(struct buf *b, long long i)
+{
+	char num[24], *p = num + sizeof(num);
+	unsigned long long u = i < 0 ? 0ULL - (unsigned long long)i : (unsigned long long)i;
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (i < 0)
+		*--p = '-';
+	return buf_append(b, p, (size_t)(num + sizeof(num) - p));
+}
+
 bool buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 {
 	va_list copy;

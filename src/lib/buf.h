@@ -24,6 +24,8 @@ bool buf_reserve(struct buf *b, size_t extra);
 bool buf_append(struct buf *b, const void *data, size_t len);
 bool buf_puts(struct buf *b, const char *s);
 bool buf_putc(struct buf *b, char c);
+/* An integer in decimal, without printf: on the path of every answer. */
+bool buf_put_int(struct buf *b, long long i);
 __attribute__((format(printf, 2, 3))) bool buf_printf(struct buf *b, const char *fmt, ...);
 bool buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 /* Drops the first n bytes (consumed input). */

@@ -567,12 +567,22 @@ bool http_basic_auth_parse(const char *value, struct buf *raw, const char **user
 bool http_write_response_head(struct buf *out, int status, const char *content_type,
 			      long long content_length, bool keep_alive, const char *extra)
 {
-	buf_printf(out, "HTTP/1.1 %d %s\r\n", status, http_reason(status));
-	if (content_type)
-		buf_printf(out, "Content-Type: %s\r\n", content_type);
-	if (content_length >= 0)
-		buf_printf(out, "Content-Length: %lld\r\n", content_length);
-	else
+	/* by hand, not buf_printf: this runs for every answer */
+	buf_puts(out, "HTTP/1.1 ");
+	buf_put_int(out, status);
+	buf_putc(out, ' ');
+	buf_puts(out, http_reason(status));
+	buf_puts(out, "\r\n");
+	if (content_type) {
+		buf_puts(out, "Content-Type: ");
+		buf_puts(out, content_type);
+		buf_puts(out, "\r\n");
+	}
+	if (content_length >= 0) {
+		buf_puts(out, "Content-Length: ");
+		buf_put_int(out, content_length);
+		buf_puts(out, "\r\n");
+	} else
 		buf_puts(out, "Transfer-Encoding: chunked\r\n");
 	if (!keep_alive)
 		buf_puts(out, "Connection: close\r\n");

@@ -370,18 +370,6 @@ void xr_format_double(char *buf, size_t size, double d)
 /* Literal text without strlen: encoding is on the path of every status request. */
 #define PUT(out, lit) buf_append((out), (lit), sizeof(lit) - 1)
 
-static void put_int(struct buf *out, long long i)
-{
-	char buf[24], *p = buf + sizeof(buf);
-	unsigned long long u = i < 0 ? 0ULL - (unsigned long long)i : (unsigned long long)i;
-	do
-		*--p = (char)('0' + u % 10);
-	while (u /= 10);
-	if (i < 0)
-		*--p = '-';
-	buf_append(out, p, (size_t)(buf + sizeof(buf) - p));
-}
-
 bool xr_encode_value(struct buf *out, const struct xr_value *v)
 {
 	char num[40];
@@ -395,7 +383,7 @@ bool xr_encode_value(struct buf *out, const struct xr_value *v)
 		if (v->u.i > 2147483647LL || v->u.i < -2147483648LL)
 			return false;
 		PUT(out, "<value><int>");
-		put_int(out, v->u.i);
+		buf_put_int(out, v->u.i);
 		PUT(out, "</int></value>\n");
 		break;
 	case XR_BOOL:

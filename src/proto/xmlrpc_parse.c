@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "base64.h"
 #include "xmlrpc.h"
@@ -379,6 +380,17 @@ static void on_doctype(void *ud, const XML_Char *name, const XML_Char *sysid, co
 	stop(ud, "DOCTYPE is not allowed");
 }
 
+/* Expat salts its hash tables against collision floods, and by default draws a new salt from
+ * getrandom for every parser: a system call per request. One secret salt per process serves
+ * the same purpose (CPython's pyexpat does the same); 0 leaves expat to draw its own. */
+static unsigned long hash_salt(void)
+{
+	static unsigned long salt;
+	if (!salt && getrandom(&salt, sizeof(salt), GRND_NONBLOCK) != (ssize_t)sizeof(salt))
+		salt = 0;
+	return salt;
+}
+
 static bool decode(struct decoder *d, const char *xml, size_t len, const struct xr_limits *lim,
 		   enum tag root, char *err, size_t errsize)
 {
@@ -401,6 +413,9 @@ static bool decode(struct decoder *d, const char *xml, size_t len, const struct 
 		snprintf(err, errsize, "out of memory");
 		return false;
 	}
+	unsigned long salt = hash_salt();
+	if (salt)
+		XML_SetHashSalt(d->xp, salt);
 	XML_SetUserData(d->xp, d);
 	XML_SetElementHandler(d->xp, on_start, on_end);
 	XML_SetCharacterDataHandler(d->xp, on_text);
