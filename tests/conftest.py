@@ -1,4 +1,6 @@
 """Fixtures shared by every process test; the helpers live in harness.py."""
+import os
+
 import pytest
 
 from harness import BUILDS, Daemon
@@ -26,3 +28,18 @@ def run(tmp_path):
     yield start
     for d in started:
         d.close()
+
+
+@pytest.fixture(autouse=True)
+def dev_stdout_stays_a_link():
+    """A supervisord log clear (as root) of a program logging to /dev/stdout unlinks the path and
+    reopens it: /dev/stdout becomes a regular file for the whole machine, and every later
+    program writing there writes into it. No test may do that: the one that did fails, and the
+    link is put back so that the tests after it see the machine as it was."""
+    was_link = os.path.islink("/dev/stdout")
+    yield
+    if was_link and not os.path.islink("/dev/stdout"):
+        os.replace("/dev/stdout", "/dev/stdout.left-by-a-test")
+        os.symlink("/proc/self/fd/1", "/dev/stdout")
+        pytest.fail("/dev/stdout is no longer a link to /proc/self/fd/1 after this test (moved "
+                    "to /dev/stdout.left-by-a-test)")

@@ -86,7 +86,7 @@ def test_bookmarked_action_urls_do_what_they_did(run, impl):
         assert status == 200
         return "web-line" in page
     wait_until(tail_page, what="web's output on its tail page")
-    status, headers, _ = get(d, "/index.html?action=stopall")
+    status, headers, _ = get(d, "/index.html?action=stopall", timeout=60)
     assert "All stopped at" in urllib.parse.unquote(headers["Location"])
     assert rpc_state(d, "web") == "STOPPED" and rpc_state(d, "worker") == "STOPPED"
 
