@@ -143,6 +143,7 @@ struct proc_conf {
 	bool retry_forever;
 	struct schedule_expr schedule; /* .set: a one-shot run at each due time (schedule.h) */
 	enum sched_overlap schedule_overlap;
+	char *schedule_timezone; /* NULL: local time (TZ or /etc/localtime) */
 	struct ready_spec ready; /* READY_NONE: RUNNING after startsecs, as in supervisord */
 	double ready_timeout;	 /* seconds; 0: waits for ever */
 	/* [eventlistener:x] */

@@ -1,10 +1,12 @@
 """Scheduled programs (schedule=) as PID 1 of a PID namespace: repeated runs at each due time,
 a run skipped while the previous one goes on, ctl status's next run, --check-config's errors
-and next runs."""
+and next runs, schedule_timezone."""
 import calendar
+import datetime
 import re
 import subprocess
 import time
+from zoneinfo import ZoneInfo
 
 from harness import PIDVISOR, wait_until
 
@@ -12,6 +14,12 @@ from harness import PIDVISOR, wait_until
 def ctl_status(d):
     return subprocess.run([PIDVISOR, "ctl", "-c", str(d.conf_path), "status"],
                           capture_output=True, text=True, timeout=30).stdout
+
+
+def check_config(build, conf, text, env=None):
+    conf.write_text(text)
+    return subprocess.run([build, "-c", str(conf), "--check-config"], capture_output=True,
+                          text=True, timeout=30, env=env)
 
 
 def test_every_runs_the_program_at_each_due_time(run, tmp_path):
@@ -69,12 +77,16 @@ def test_status_shows_the_last_runs_exit(run, tmp_path):
 
 def test_check_config_names_a_bad_schedule(build, tmp_path):
     conf = tmp_path / "bad.conf"
-    conf.write_text("[supervisord]\n[program:job]\ncommand=sleep 1\nschedule=*/5 25 * * *\n"
-                    "[program:job2]\ncommand=sleep 1\nschedule=@every 10\n"
-                    "schedule_overlap=wait\n")
-    r = subprocess.run([build, "-c", str(conf), "--check-config"], capture_output=True,
-                       text=True, timeout=30)
+    r = check_config(build, conf,
+                     "[supervisord]\n[program:job]\ncommand=sleep 1\nschedule=*/5 25 * * *\n"
+                     "[program:job2]\ncommand=sleep 1\nschedule=@every 10\n"
+                     "schedule_overlap=wait\n"
+                     "[program:job3]\ncommand=sleep 1\nschedule=@daily\n"
+                     "schedule_timezone=Europe/Atlantis\n")
     assert r.returncode == 2, r.stdout
+    lines = r.stdout.splitlines()
+    assert (f"{conf}:12: [program:job3] schedule_timezone: 'Europe/Atlantis' is not a time "
+            "zone in /usr/share/zoneinfo (an IANA name such as Europe/Paris)" in lines), r.stdout
     assert (f"{conf}:4: [program:job] schedule: '*/5 25 * * *' has a bad hour field (0-23)"
             in r.stdout.splitlines()), r.stdout
     assert f"{conf}:7: [program:job2] schedule: '@every 10' is not @every DURATION" in r.stdout
@@ -83,10 +95,9 @@ def test_check_config_names_a_bad_schedule(build, tmp_path):
 
 
 def test_check_config_prints_the_next_three_runs(build, tmp_path):
-    conf = tmp_path / "ok.conf"
-    conf.write_text("[supervisord]\n[program:job]\ncommand=sleep 1\nschedule=0 3 * * *\n")
-    r = subprocess.run([build, "-c", str(conf), "--check-config"], capture_output=True,
-                       text=True, timeout=30, env={"TZ": "UTC", "PATH": "/usr/bin:/bin"})
+    r = check_config(build, tmp_path / "ok.conf",
+                     "[supervisord]\n[program:job]\ncommand=sleep 1\nschedule=0 3 * * *\n",
+                     env={"TZ": "UTC", "PATH": "/usr/bin:/bin"})
     assert r.returncode == 0, r.stdout
     m = re.search(r":2: note: \[program:job\] schedule: next runs "
                   r"(\S+) 03:00:00 UTC, (\S+) 03:00:00 UTC, (\S+) 03:00:00 UTC", r.stdout)
@@ -138,3 +149,43 @@ def test_reload_adds_and_removes_a_schedule(run, tmp_path):
         assert len(re.findall(r"spawned: 'tick'", d.log())) == runs
         time.sleep(0.2)
     assert "plain" in ctl_status(d)
+
+
+def zone_next_runs(zone, hour, minute, count=3):
+    """The next `count` daily HOUR:MINUTE in `zone` after now, as python's zoneinfo sees them:
+    local times that do not exist skipped, repeated ones at their first instant (fold=0)."""
+    tz = ZoneInfo(zone)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    day = now.astimezone(tz).date()
+    runs = []
+    while len(runs) < count:
+        local = datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=tz)
+        exists = local.astimezone(datetime.timezone.utc).astimezone(tz).replace(
+            tzinfo=None) == local.replace(tzinfo=None)
+        if exists and local > now:
+            runs.append(local.strftime("%Y-%m-%d %H:%M:%S %Z"))
+        day += datetime.timedelta(days=1)
+    return runs
+
+
+def test_check_config_computes_in_the_schedule_timezone(build, tmp_path):
+    # pidvisor's own zone is another one: the schedule's wins
+    r = check_config(build, tmp_path / "tz.conf",
+                     "[supervisord]\n[program:job]\ncommand=sleep 1\nschedule=30 2 * * *\n"
+                     "schedule_timezone=America/New_York\n",
+                     env={"TZ": "Asia/Tokyo", "PATH": "/usr/bin:/bin"})
+    assert r.returncode == 0, r.stdout
+    expected = zone_next_runs("America/New_York", 2, 30)
+    assert (f":2: note: [program:job] schedule: next runs {', '.join(expected)}"
+            in r.stdout), (expected, r.stdout)
+
+
+def test_status_shows_the_next_run_in_the_schedule_timezone(run, tmp_path):
+    conf = ("[program:paris]\ncommand=true\nschedule=15 4 * * *\n"
+            "schedule_timezone=Europe/Paris\n")
+    d = run("pidvisor", conf, control=True,
+            env={"TZ": "America/Los_Angeles", "PATH": "/usr/bin:/bin"})
+    status = wait_until(lambda: (s := ctl_status(d)) and "paris" in s and s, timeout=30,
+                        what="ctl status")
+    [line] = [line for line in status.splitlines() if line.startswith("paris")]
+    assert f"next run {zone_next_runs('Europe/Paris', 4, 15, 1)[0]}" in line, line

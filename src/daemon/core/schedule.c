@@ -12,12 +12,12 @@
 #include "supervisor.h"
 #include "util.h"
 
-/* schedule_next() in the local time zone: TZ, or UTC in a container without one */
+/* schedule_next() in the program's schedule_timezone, or the local one (TZ or /etc/localtime) */
 static ev_tstamp next_due(ev_periodic *w, ev_tstamp now)
 {
 	struct process *p = w->data;
-	const struct schedule_expr *e = &p->conf->schedule;
-	time_t t = schedule_next(e, (time_t)now, false);
+	const struct proc_conf *c = p->conf;
+	time_t t = schedule_next(&c->schedule, (time_t)now, c->schedule_timezone);
 	/* never due (30 February): far enough never to fire */
 	return t < 0 ? now + 1e9 : (ev_tstamp)t;
 }
@@ -112,10 +112,10 @@ void schedule_describe(const struct process *p, char *buf, size_t n)
 	if (len >= n)
 		return;
 	char when[64] = "";
-	time_t next = (time_t)schedule_next_run(p);
-	struct tm tm;
-	if (localtime_r(&next, &tm))
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+	/* in the program's own zone, named when it has one */
+	schedule_format((time_t)schedule_next_run(p), p->conf->schedule_timezone,
+			p->conf->schedule_timezone ? "%Y-%m-%d %H:%M:%S %Z" : "%Y-%m-%d %H:%M:%S",
+			when, sizeof(when));
 	char last[48] = "";
 	if (p->exited && p->fsm.state != PS_RUNNING) {
 		int st = p->wait_status;
@@ -138,12 +138,11 @@ void schedule_check(const struct config *cfg, struct diag *d)
 				continue;
 			char runs[3][32] = {"never", "never", "never"};
 			time_t t = now;
-			for (int r = 0; r < 3 && (t = schedule_next(&c->schedule, t, false)) >= 0;
-			     r++) {
-				struct tm tm;
-				localtime_r(&t, &tm);
-				strftime(runs[r], sizeof(runs[r]), "%Y-%m-%d %H:%M:%S %Z", &tm);
-			}
+			const char *zone = c->schedule_timezone;
+			for (int r = 0; r < 3 && (t = schedule_next(&c->schedule, t, zone)) >= 0;
+			     r++)
+				schedule_format(t, zone, "%Y-%m-%d %H:%M:%S %Z", runs[r],
+						sizeof(runs[r]));
 			diag_add(d, DIAG_NOTE, c->file, c->line, c->section, "schedule",
 				 "next runs %s, %s, %s", runs[0], runs[1], runs[2]);
 		}
