@@ -1,12 +1,15 @@
 """Scheduled programs (schedule=) as PID 1 of a PID namespace: repeated runs at each due time,
 a run skipped while the previous one goes on, ctl status's next run, --check-config's errors
-and next runs, schedule_timezone."""
+and next runs, schedule_timezone and schedule_missed."""
 import calendar
 import datetime
 import re
+import signal
 import subprocess
 import time
 from zoneinfo import ZoneInfo
+
+import pytest
 
 from harness import PIDVISOR, wait_until
 
@@ -82,11 +85,13 @@ def test_check_config_names_a_bad_schedule(build, tmp_path):
                      "[program:job2]\ncommand=sleep 1\nschedule=@every 10\n"
                      "schedule_overlap=wait\n"
                      "[program:job3]\ncommand=sleep 1\nschedule=@daily\n"
-                     "schedule_timezone=Europe/Atlantis\n")
+                     "schedule_timezone=Europe/Atlantis\nschedule_missed=later\n")
     assert r.returncode == 2, r.stdout
     lines = r.stdout.splitlines()
     assert (f"{conf}:12: [program:job3] schedule_timezone: 'Europe/Atlantis' is not a time "
             "zone in /usr/share/zoneinfo (an IANA name such as Europe/Paris)" in lines), r.stdout
+    assert (f"{conf}:13: [program:job3] schedule_missed: 'later' is not one of skip, run_once"
+            in lines), r.stdout
     assert (f"{conf}:4: [program:job] schedule: '*/5 25 * * *' has a bad hour field (0-23)"
             in r.stdout.splitlines()), r.stdout
     assert f"{conf}:7: [program:job2] schedule: '@every 10' is not @every DURATION" in r.stdout
@@ -189,3 +194,38 @@ def test_status_shows_the_next_run_in_the_schedule_timezone(run, tmp_path):
                         what="ctl status")
     [line] = [line for line in status.splitlines() if line.startswith("paris")]
     assert f"next run {zone_next_runs('Europe/Paris', 4, 15, 1)[0]}" in line, line
+
+
+def sigstop_across_a_due_time(d):
+    """Stops pidvisor just after a run for longer than two periods of @every 3s: the wake-up
+    comes late by more than the 1 s pidvisor allows on that period. Returns the log's length
+    then: what follows is from after the stop."""
+    d.wait_log(r"spawned: 'job'")
+    d.signal(signal.SIGSTOP)
+    try:
+        time.sleep(7)
+        return len(d.log())
+    finally:
+        d.signal(signal.SIGCONT)
+
+
+@pytest.mark.parametrize("missed, outcome", [("run_once", "running it once now"),
+                                             ("skip", "skipped")])
+def test_missed_runs_after_a_stop(run, tmp_path, missed, outcome):
+    conf = f"[program:job]\ncommand=true\nschedule=@every 3s\nschedule_missed={missed}\n"
+    d = run("pidvisor", conf, control=True)
+    start = sigstop_across_a_due_time(d)
+    # the log's order, not its times: the missed line, the next run planned, any run made up
+    # for, then at the next due time the run after it planned and that due time's run
+    pattern = (r"job: scheduled run due .* missed by \d+ s \(pidvisor was stopped or the clock "
+               rf"jumped\): {outcome} \(schedule_missed={missed}\)\n(.*\n)*.*job: next run"
+               r"(.*\n)*.*job: next run(.*\n)*.*spawned: 'job'")
+    wait_until(lambda: re.search(pattern, d.log()[start:]), timeout=60,
+               what="the missed run's line, then the next due time's run")
+    lines = d.log()[start:].splitlines()
+    i = next(i for i, line in enumerate(lines) if "missed by" in line)
+    plans = [j for j in range(i, len(lines)) if "job: next run" in lines[j]]
+    made_up = [line for line in lines[i:plans[1]] if "spawned: 'job'" in line]
+    assert len(made_up) == (1 if missed == "run_once" else 0), lines
+    assert any("spawned: 'job'" in line for line in lines[plans[1]:]), lines
+    assert sum("missed by" in line for line in lines) == 1, lines

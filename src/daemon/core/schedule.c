@@ -12,14 +12,22 @@
 #include "supervisor.h"
 #include "util.h"
 
-/* schedule_next() in the program's schedule_timezone, or the local one (TZ or /etc/localtime) */
-static ev_tstamp next_due(ev_periodic *w, ev_tstamp now)
+/* Arms the timer for the first due time after `after` in the program's zone. An absolute
+ * ev_periodic: it fires when the wall clock reaches the time, so a time the clock jumped over,
+ * or that passed while pidvisor was stopped, fires at once and due() sees how late it is. */
+static void plan(struct process *p, struct schedule *s, time_t after)
 {
-	struct process *p = w->data;
 	const struct proc_conf *c = p->conf;
-	time_t t = schedule_next(&c->schedule, (time_t)now, c->schedule_timezone);
+	time_t t = schedule_next(&c->schedule, after, c->schedule_timezone);
 	/* never due (30 February): far enough never to fire */
-	return t < 0 ? now + 1e9 : (ev_tstamp)t;
+	s->at = t < 0 ? (double)after + 1e9 : (double)t;
+	ev_periodic_set(&s->timer, s->at, 0, NULL);
+	ev_periodic_start(p->sv->loop, &s->timer);
+	if (t >= 0) {
+		char at[32];
+		schedule_format(t, c->schedule_timezone, "%Y-%m-%d %H:%M:%S", at, sizeof(at));
+		log_debug("%s: next run %s", c->name, at);
+	}
 }
 
 static bool still_going(const struct process *p)
@@ -34,12 +42,43 @@ static void start_run(struct process *p)
 		p->sched->runs++;
 }
 
+/* The timer woke late by more than a quarter of the time to the following run (1 s to 1 min):
+ * pidvisor was stopped (SIGSTOP, a suspended VM) or the wall clock jumped forward, where a busy
+ * machine's lag is less. True when that run is skipped. */
+static bool missed(struct process *p, struct schedule *s, double now, double period)
+{
+	double late = now - s->at, grace = period / 4;
+	grace = grace < SCHEDULE_LATE_MIN   ? SCHEDULE_LATE_MIN
+		: grace > SCHEDULE_LATE_MAX ? SCHEDULE_LATE_MAX
+					    : grace;
+	if (late <= grace)
+		return false;
+	char when[64];
+	bool skip = p->conf->schedule_missed == MISSED_SKIP;
+	schedule_format((time_t)s->at, p->conf->schedule_timezone, "%Y-%m-%d %H:%M:%S %Z", when,
+			sizeof(when));
+	log_warn("%s: scheduled run due %s missed by %.0f s (pidvisor was stopped or the clock "
+		 "jumped): %s (schedule_missed=%s)",
+		 p->conf->name, when, late, skip ? "skipped" : "running it once now",
+		 skip ? "skip" : "run_once");
+	s->missed++;
+	return skip;
+}
+
 static void due(struct ev_loop *loop, ev_periodic *w, int revents)
 {
 	struct process *p = w->data;
 	struct schedule *s = container_of(w, struct schedule, timer);
-	(void)loop;
+	double now = ev_now(loop);
 	(void)revents;
+	time_t was = (time_t)s->at;
+	time_t following = schedule_next(&p->conf->schedule, was, p->conf->schedule_timezone);
+	bool skip = missed(p, s, now, following < 0 ? 1e9 : (double)(following - was));
+	/* @every counts from the due time, not the wake-up; due times that passed are not made up
+	 * for */
+	plan(p, s, following >= 0 && following <= (time_t)now ? (time_t)now : was);
+	if (skip)
+		return;
 	if (!still_going(p)) {
 		start_run(p);
 		return;
@@ -84,9 +123,9 @@ int schedule_attach(struct process *p)
 	p->sched = calloc(1, sizeof(*p->sched));
 	if (!p->sched)
 		return -1;
-	ev_periodic_init(&p->sched->timer, due, 0, 0, next_due);
+	ev_periodic_init(&p->sched->timer, due, 0, 0, NULL);
 	p->sched->timer.data = p;
-	ev_periodic_start(p->sv->loop, &p->sched->timer);
+	plan(p, p->sched, (time_t)ev_now(p->sv->loop));
 	return 0;
 }
 
@@ -101,7 +140,7 @@ void schedule_detach(struct process *p)
 
 double schedule_next_run(const struct process *p)
 {
-	return p->sched ? ev_periodic_at(&p->sched->timer) : 0;
+	return p->sched ? p->sched->at : 0;
 }
 
 void schedule_describe(const struct process *p, char *buf, size_t n)

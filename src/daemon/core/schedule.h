@@ -15,9 +15,15 @@
 
 struct process;
 
+/* seconds a wake-up may come after its planned time before the run counts as missed: a quarter
+ * of the time to the following run, within these */
+#define SCHEDULE_LATE_MIN 1.0
+#define SCHEDULE_LATE_MAX 60.0
+
 struct schedule {
-	ev_periodic timer;
-	unsigned long long runs, skipped;
+	ev_periodic timer; /* absolute: fires at `at` on the wall clock */
+	double at;	   /* the next due time (epoch seconds) */
+	unsigned long long runs, skipped, missed;
 	bool queued; /* schedule_overlap=queue or kill: a run starts when the current one ends */
 };
 
