@@ -146,6 +146,7 @@ struct proc_conf {
 	struct schedule_expr schedule; /* .set: a one-shot run at each due time (schedule.h) */
 	enum sched_overlap schedule_overlap;
 	char *schedule_timezone; /* NULL: local time (TZ or /etc/localtime) */
+	double schedule_jitter;	 /* seconds: each run waits a random 0..jitter more */
 	enum sched_missed schedule_missed;
 	struct ready_spec ready; /* READY_NONE: RUNNING after startsecs, as in supervisord */
 	double ready_timeout;	 /* seconds; 0: waits for ever */

@@ -65,6 +65,7 @@ static const struct keydef program_keys[] = {
     {"schedule", K_SCHEDULE, "", P(schedule), 0, 0, KF_EXT},
     {"schedule_overlap", K_OVERLAP, "skip", P(schedule_overlap), 0, 0, KF_EXT},
     {"schedule_timezone", K_TIMEZONE, "", P(schedule_timezone), 0, 0, KF_EXT},
+    {"schedule_jitter", K_DURATION, "0", P(schedule_jitter), 0, 86400000, KF_EXT},
     {"schedule_missed", K_MISSED, "skip", P(schedule_missed), 0, 0, KF_EXT},
     {"ready", K_READY, "", P(ready), 0, 0, KF_EXT},
     {"ready_timeout", K_DURATION, "60", P(ready_timeout), 0, 86400000, KF_EXT},

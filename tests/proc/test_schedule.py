@@ -1,6 +1,6 @@
 """Scheduled programs (schedule=) as PID 1 of a PID namespace: repeated runs at each due time,
 a run skipped while the previous one goes on, ctl status's next run, --check-config's errors
-and next runs, schedule_timezone and schedule_missed."""
+and next runs, schedule_timezone, schedule_jitter and schedule_missed."""
 import calendar
 import datetime
 import re
@@ -85,13 +85,15 @@ def test_check_config_names_a_bad_schedule(build, tmp_path):
                      "[program:job2]\ncommand=sleep 1\nschedule=@every 10\n"
                      "schedule_overlap=wait\n"
                      "[program:job3]\ncommand=sleep 1\nschedule=@daily\n"
-                     "schedule_timezone=Europe/Atlantis\nschedule_missed=later\n")
+                     "schedule_timezone=Europe/Atlantis\nschedule_missed=later\n"
+                     "schedule_jitter=-1\n")
     assert r.returncode == 2, r.stdout
     lines = r.stdout.splitlines()
     assert (f"{conf}:12: [program:job3] schedule_timezone: 'Europe/Atlantis' is not a time "
             "zone in /usr/share/zoneinfo (an IANA name such as Europe/Paris)" in lines), r.stdout
     assert (f"{conf}:13: [program:job3] schedule_missed: 'later' is not one of skip, run_once"
             in lines), r.stdout
+    assert f"{conf}:14: [program:job3] schedule_jitter: '-1' is not a duration" in r.stdout
     assert (f"{conf}:4: [program:job] schedule: '*/5 25 * * *' has a bad hour field (0-23)"
             in r.stdout.splitlines()), r.stdout
     assert f"{conf}:7: [program:job2] schedule: '@every 10' is not @every DURATION" in r.stdout
@@ -194,6 +196,37 @@ def test_status_shows_the_next_run_in_the_schedule_timezone(run, tmp_path):
                         what="ctl status")
     [line] = [line for line in status.splitlines() if line.startswith("paris")]
     assert f"next run {zone_next_runs('Europe/Paris', 4, 15, 1)[0]}" in line, line
+
+
+def stamp(line):
+    """A log line's time, in seconds (the log and a plan are in pidvisor's local time)."""
+    m = re.search(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)[,.](\d+)", line)
+    return time.mktime(time.strptime(m.group(1), "%Y-%m-%d %H:%M:%S")) + float("." + m.group(2))
+
+
+def test_jitter_delays_each_run_within_its_bounds(run, tmp_path):
+    conf = ("[program:jit]\ncommand=true\nschedule=@every 1s\nschedule_jitter=2\n\n"
+            "[program:yearly]\ncommand=true\nschedule=@yearly\nschedule_jitter=1h\n"
+            "schedule_timezone=UTC\n")
+    d = run("pidvisor", conf, control=True)
+    d.wait_log(r"spawned: 'jit'", count=4, timeout=90)
+    plans = re.findall(r"jit: next run (\S+ \S+): due (\S+ \S+), "
+                       r"plus ([\d.]+) s of schedule_jitter", d.log())
+    assert len(plans) >= 4, d.log()
+    delays = [float(delay) for _, _, delay in plans]
+    assert all(0 <= x <= 2 for x in delays), delays
+    assert len(set(delays)) > 1, delays
+    # each run starts once its planned time (due time plus delay) has come, not before
+    spawns = [stamp(line) for line in d.log().splitlines() if "spawned: 'jit'" in line]
+    for (at, _, _), spawned in zip(plans, spawns):
+        assert spawned >= stamp(at) - 0.01, (at, spawned)
+    # the next run shown is the due time plus its delay
+    [plan] = re.findall(r"yearly: next run (\S+ \S+)\.\d+: due (\S+ \S+), plus ([\d.]+) s",
+                        d.log())
+    year = time.gmtime().tm_year + 1
+    assert plan[1] == f"{year}-01-01 00:00:00" and float(plan[2]) <= 3600, plan
+    [line] = [line for line in ctl_status(d).splitlines() if line.startswith("yearly")]
+    assert f"next run {plan[0]} UTC" in line, (plan, line)
 
 
 def sigstop_across_a_due_time(d):

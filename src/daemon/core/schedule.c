@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -12,7 +13,19 @@
 #include "supervisor.h"
 #include "util.h"
 
-/* Arms the timer for the first due time after `after` in the program's zone. An absolute
+/* A uniform 0..max seconds (schedule_jitter) */
+static double jitter(double max)
+{
+	uint64_t r;
+	if (max <= 0)
+		return 0;
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
+		r = (uint64_t)(ev_time() * 1e9) * 0x9e3779b97f4a7c15ULL;
+	return max * (double)(r >> 11) / 9007199254740992.0; /* 53 bits: [0, 1) */
+}
+
+/* Arms the timer for the first due time after `after` in the program's zone, plus its jitter.
+ * An absolute
  * ev_periodic: it fires when the wall clock reaches the time, so a time the clock jumped over,
  * or that passed while pidvisor was stopped, fires at once and due() sees how late it is. */
 static void plan(struct process *p, struct schedule *s, time_t after)
@@ -20,14 +33,21 @@ static void plan(struct process *p, struct schedule *s, time_t after)
 	const struct proc_conf *c = p->conf;
 	time_t t = schedule_next(&c->schedule, after, c->schedule_timezone);
 	/* never due (30 February): far enough never to fire */
-	s->at = t < 0 ? (double)after + 1e9 : (double)t;
+	s->base = t < 0 ? (double)after + 1e9 : (double)t;
+	s->at = s->base + jitter(c->schedule_jitter);
 	ev_periodic_set(&s->timer, s->at, 0, NULL);
 	ev_periodic_start(p->sv->loop, &s->timer);
-	if (t >= 0) {
-		char at[32];
-		schedule_format(t, c->schedule_timezone, "%Y-%m-%d %H:%M:%S", at, sizeof(at));
+	if (t < 0)
+		return;
+	char at[32], base[32];
+	const char *fmt = "%Y-%m-%d %H:%M:%S";
+	schedule_format((time_t)s->at, c->schedule_timezone, fmt, at, sizeof(at));
+	schedule_format(t, c->schedule_timezone, fmt, base, sizeof(base));
+	if (c->schedule_jitter > 0)
+		log_debug("%s: next run %s.%03d: due %s, plus %.3f s of schedule_jitter", c->name,
+			  at, (int)((s->at - (double)(time_t)s->at) * 1000), base, s->at - s->base);
+	else
 		log_debug("%s: next run %s", c->name, at);
-	}
 }
 
 static bool still_going(const struct process *p)
@@ -71,11 +91,11 @@ static void due(struct ev_loop *loop, ev_periodic *w, int revents)
 	struct schedule *s = container_of(w, struct schedule, timer);
 	double now = ev_now(loop);
 	(void)revents;
-	time_t was = (time_t)s->at;
+	time_t was = (time_t)s->base;
 	time_t following = schedule_next(&p->conf->schedule, was, p->conf->schedule_timezone);
 	bool skip = missed(p, s, now, following < 0 ? 1e9 : (double)(following - was));
-	/* @every counts from the due time, not the wake-up; due times that passed are not made up
-	 * for */
+	/* @every counts from the due time, not the (jittered) wake-up; due times that passed are
+	 * not made up for */
 	plan(p, s, following >= 0 && following <= (time_t)now ? (time_t)now : was);
 	if (skip)
 		return;

@@ -22,7 +22,8 @@ struct process;
 
 struct schedule {
 	ev_periodic timer; /* absolute: fires at `at` on the wall clock */
-	double at;	   /* the next due time (epoch seconds) */
+	double base;	   /* the next due time (epoch seconds) */
+	double at;	   /* base plus its random schedule_jitter delay */
 	unsigned long long runs, skipped, missed;
 	bool queued; /* schedule_overlap=queue or kill: a run starts when the current one ends */
 };
