@@ -25,9 +25,9 @@ static double jitter(double max)
 }
 
 /* Arms the timer for the first due time after `after` in the program's zone, plus its jitter.
- * An absolute
- * ev_periodic: it fires when the wall clock reaches the time, so a time the clock jumped over,
- * or that passed while pidvisor was stopped, fires at once and due() sees how late it is. */
+ * An absolute ev_periodic: it fires when the wall clock reaches the time, so a time the clock
+ * jumped over, or that passed while pidvisor was stopped, fires at once and due() sees how
+ * late it is. */
 static void plan(struct process *p, struct schedule *s, time_t after)
 {
 	const struct proc_conf *c = p->conf;
