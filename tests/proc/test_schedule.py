@@ -230,10 +230,11 @@ def test_jitter_delays_each_run_within_its_bounds(run, tmp_path):
 
 
 def sigstop_across_a_due_time(d):
-    """Stops pidvisor just after a run for longer than two periods of @every 3s: the wake-up
-    comes late by more than the 1 s pidvisor allows on that period. Returns the log's length
-    then: what follows is from after the stop."""
-    d.wait_log(r"spawned: 'job'")
+    """Stops pidvisor just after a run has ended (a run still going would make the wake-up's
+    run an overlap) for longer than two periods of @every 3s: the wake-up comes late by more
+    than the 1 s pidvisor allows on that period. Returns the log's length then: what follows
+    is from after the stop."""
+    d.wait_log(r"exited: job \(exit status 0; expected\)")
     d.signal(signal.SIGSTOP)
     try:
         time.sleep(7)
