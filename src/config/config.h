@@ -40,6 +40,8 @@ struct health_spec {
 enum on_unhealthy { UNHEALTHY_NONE, UNHEALTHY_RESTART, UNHEALTHY_SHUTDOWN };
 /* schedule_overlap: a run due while the previous one goes on */
 enum sched_overlap { OVERLAP_SKIP, OVERLAP_QUEUE, OVERLAP_KILL };
+/* schedule_missed: due times that passed while pidvisor was stopped or the clock jumped */
+enum sched_missed { MISSED_SKIP, MISSED_RUN_ONCE };
 
 enum restart_backoff { BACKOFF_LINEAR, BACKOFF_EXPONENTIAL };
 
@@ -143,6 +145,9 @@ struct proc_conf {
 	bool retry_forever;
 	struct schedule_expr schedule; /* .set: a one-shot run at each due time (schedule.h) */
 	enum sched_overlap schedule_overlap;
+	char *schedule_timezone; /* NULL: local time (TZ or /etc/localtime) */
+	double schedule_jitter;	 /* seconds: each run waits a random 0..jitter more */
+	enum sched_missed schedule_missed;
 	struct ready_spec ready;     /* READY_NONE: RUNNING after startsecs, as in supervisord */
 	double ready_timeout;	     /* seconds; 0: waits for ever */
 	double watchdog_sec;	     /* ready=notify: WATCHDOG=1 at least this often (0: off) */

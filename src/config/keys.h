@@ -38,6 +38,8 @@ enum ktype {
 	K_EVENTS,	/* comma list of event type names (eventtypes.h) */
 	K_SCHEDULE,	/* a cron expression, @daily..., @every DURATION */
 	K_OVERLAP,	/* skip, queue, kill */
+	K_TIMEZONE,	/* an IANA zone name under /usr/share/zoneinfo; "" means local time */
+	K_MISSED,	/* skip, run_once */
 	K_FCGI_SOCKET,	/* unix:///abs/path or tcp://host:port */
 	K_READY,	/* notify, fd:N, log:REGEX */
 	K_NTYPES,

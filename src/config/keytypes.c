@@ -277,6 +277,28 @@ static int parse_overlap(const struct keydef *k, const char *v, void *dst, char 
 	return bad(why, "'%s' is not one of skip, queue, kill", v);
 }
 
+static int parse_timezone(const struct keydef *k, const char *v, void *dst, char **why)
+{
+	if (*v && schedule_zone_check(v) < 0)
+		return bad(why,
+			   "'%s' is not a time zone in /usr/share/zoneinfo (an IANA name such as "
+			   "Europe/Paris)",
+			   v);
+	*(char **)dst = *v ? xstrdup(v) : NULL;
+	return 0;
+}
+
+static int parse_missed(const struct keydef *k, const char *v, void *dst, char **why)
+{
+	static const char *const names[] = {"skip", "run_once"};
+	int i = name_index(v, names, ARRAY_SIZE(names));
+	if (i >= 0) {
+		*(enum sched_missed *)dst = (enum sched_missed)i;
+		return 0;
+	}
+	return bad(why, "'%s' is not one of skip, run_once", v);
+}
+
 static int health_address(struct health_spec *h, const char *host, const char *port, char **why)
 {
 	const char *err;
@@ -547,6 +569,8 @@ static const struct ktype_ops ktypes[K_NTYPES] = {
     [K_EVENTS] = {parse_events, VALUE(event_mask)},
     [K_SCHEDULE] = {parse_schedule, VALUE(struct schedule_expr)},
     [K_OVERLAP] = {parse_overlap, VALUE(enum sched_overlap)},
+    [K_TIMEZONE] = {parse_timezone, STRING},
+    [K_MISSED] = {parse_missed, VALUE(enum sched_missed)},
     [K_FCGI_SOCKET] = {parse_fcgi_socket, free_fcgi_socket, fcgi_socket_equal,
 		       sizeof(struct fcgi_socket), false},
     [K_READY] = {parse_ready, free_ready, ready_equal, sizeof(struct ready_spec), false},

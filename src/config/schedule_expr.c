@@ -1,6 +1,7 @@
 #include "schedule_expr.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -216,31 +217,51 @@ static bool day_matches(const struct schedule_expr *e, const struct tm *tm)
 	return md && wd;
 }
 
-static time_t to_time(struct tm *tm, bool utc)
+/* Calendar arithmetic on local fields, with no zone in it: carries tm_min into the hour, day,
+ * month and year, and sets tm_wday. */
+static void normalize(struct tm *tm)
 {
-	tm->tm_isdst = -1;
-	return utc ? timegm(tm) : mktime(tm);
+	time_t t = timegm(tm);
+	gmtime_r(&t, tm);
 }
 
-static void from_time(time_t t, struct tm *tm, bool utc)
+static bool same_minute(const struct tm *a, const struct tm *b)
 {
-	if (utc)
-		gmtime_r(&t, tm);
-	else
-		localtime_r(&t, tm);
+	return a->tm_year == b->tm_year && a->tm_mon == b->tm_mon && a->tm_mday == b->tm_mday &&
+	       a->tm_hour == b->tm_hour && a->tm_min == b->tm_min;
 }
 
-time_t schedule_next(const struct schedule_expr *e, time_t after, bool utc)
+/* The first instant a local date and time names in the current zone: the earlier of the two in
+ * autumn's repeated hour, -1 for a time spring's change skips. */
+static time_t first_instant(const struct tm *want, bool utc)
 {
-	if (!e->set)
-		return -1;
-	if (e->every)
-		return after + e->every;
+	if (utc) {
+		struct tm tm = *want;
+		return timegm(&tm);
+	}
+	time_t best = -1;
+	for (int dst = -1; dst <= 1; dst++) {
+		struct tm tm = *want, back;
+		tm.tm_isdst = dst;
+		time_t t = mktime(&tm);
+		if (t != -1 && localtime_r(&t, &back) && same_minute(&back, want) &&
+		    (best < 0 || t < best))
+			best = t;
+	}
+	return best;
+}
+
+/* Walks local dates and times (not instants) forward, so that each local time is met once:
+ * one that does not exist (spring) does not run, one that exists twice (autumn) runs at its
+ * first instant only, as cron does. */
+static time_t next_local(const struct schedule_expr *e, time_t after, bool utc)
+{
 	struct tm tm;
-	from_time(after, &tm, utc);
+	if (!(utc ? gmtime_r(&after, &tm) : localtime_r(&after, &tm)))
+		return -1;
 	tm.tm_sec = 0;
 	tm.tm_min++;
-	from_time(to_time(&tm, utc), &tm, utc);
+	normalize(&tm);
 	/* each step moves to the next month, day, hour or minute that may match; 28 years hold
 	 * every combination of leap year and weekday */
 	for (int steps = 0; steps < 28 * 366 * 3; steps++) {
@@ -259,12 +280,120 @@ time_t schedule_next(const struct schedule_expr *e, time_t after, bool utc)
 			else
 				tm.tm_min = m;
 		} else {
-			time_t t = to_time(&tm, utc);
+			time_t t = first_instant(&tm, utc);
 			if (t > after)
 				return t;
 			tm.tm_min++;
 		}
-		from_time(to_time(&tm, utc), &tm, utc);
+		normalize(&tm);
 	}
 	return -1;
+}
+
+extern char **environ;
+
+/* Local time in another zone: the C library knows only the one TZ names, so for the length
+ * of one computation environ is swapped for a copy whose TZ names the zone, and tzset() reads
+ * that zone's file; zone_leave() puts environ back and tzset() the process's zone, before
+ * anything else runs on this thread. setenv() is not used: it would leave TZ in the
+ * environment programs inherit, and may move environ under the resolver thread's getenv(). */
+struct zone_switch {
+	char **saved, **env;
+	char tz[SCHEDULE_ZONE_MAX + 8];
+	char *only_tz[2];
+};
+
+static void zone_enter(struct zone_switch *z, const char *zone)
+{
+	size_t n = 0;
+	snprintf(z->tz, sizeof(z->tz), "TZ=:%s", zone);
+	z->saved = environ;
+	while (environ && environ[n])
+		n++;
+	z->env = malloc((n + 2) * sizeof(char *));
+	if (z->env) {
+		size_t k = 0;
+		z->env[k++] = z->tz;
+		for (size_t i = 0; i < n; i++)
+			if (strncmp(environ[i], "TZ=", 3))
+				z->env[k++] = environ[i];
+		z->env[k] = NULL;
+		environ = z->env;
+	} else {
+		/* without memory for a copy, the other variables are missing for that time */
+		z->only_tz[0] = z->tz;
+		z->only_tz[1] = NULL;
+		environ = z->only_tz;
+	}
+	tzset();
+}
+
+static void zone_leave(struct zone_switch *z)
+{
+	environ = z->saved;
+	free(z->env);
+	tzset();
+}
+
+static bool is_utc(const char *zone)
+{
+	return zone && (!strcmp(zone, "UTC") || !strcmp(zone, "Etc/UTC"));
+}
+
+time_t schedule_next(const struct schedule_expr *e, time_t after, const char *zone)
+{
+	if (!e->set)
+		return -1;
+	if (e->every)
+		return after + e->every;
+	if (!zone || is_utc(zone))
+		return next_local(e, after, is_utc(zone));
+	struct zone_switch z;
+	zone_enter(&z, zone);
+	time_t t = next_local(e, after, false);
+	zone_leave(&z);
+	return t;
+}
+
+void schedule_format(time_t t, const char *zone, const char *fmt, char *buf, size_t n)
+{
+	struct zone_switch z;
+	struct tm tm;
+	if (zone && !is_utc(zone))
+		zone_enter(&z, zone);
+	if (is_utc(zone) ? gmtime_r(&t, &tm) : localtime_r(&t, &tm)) {
+		if (is_utc(zone))
+			tm.tm_zone = "UTC"; /* gmtime's is GMT */
+		if (!strftime(buf, n, fmt, &tm) && n)
+			buf[0] = '\0';
+	} else if (n) {
+		buf[0] = '\0';
+	}
+	if (zone && !is_utc(zone))
+		zone_leave(&z);
+}
+
+static bool zone_name_ok(const char *s)
+{
+	if (!*s || *s == '/' || *s == '.' || strstr(s, "..") || strlen(s) > SCHEDULE_ZONE_MAX)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("/_+-.", *s))
+			return false;
+	return true;
+}
+
+int schedule_zone_check(const char *zone)
+{
+	if (!zone_name_ok(zone))
+		return -1;
+	const char *dir = getenv("TZDIR");
+	char path[512], magic[4];
+	snprintf(path, sizeof(path), "%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", zone);
+	FILE *f = fopen(path, "rbe");
+	if (!f)
+		return -1;
+	bool ok = fread(magic, 1, 4, f) == 4 && !memcmp(magic, "TZif", 4);
+	fclose(f);
+	return ok ? 0 : -1;
 }

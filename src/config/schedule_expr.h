@@ -1,8 +1,8 @@
 /*
  * The `schedule` key: a 5-field cron expression (minute hour day-of-month month day-of-week),
  * one of cron's @hourly, @daily, @midnight, @weekly, @monthly, @yearly, @annually, or
- * `@every DURATION` (30s, 5m, 1h30m). Pure: no clock, no event loop; schedule_next() takes
- * the time to compute from.
+ * `@every DURATION` (30s, 5m, 1h30m). No clock, no event loop: schedule_next() takes the time
+ * to compute from, and the zone to compute in.
  */
 #ifndef PIDVISOR_SCHEDULE_EXPR_H
 #define PIDVISOR_SCHEDULE_EXPR_H
@@ -29,9 +29,20 @@ struct schedule_expr {
 /* 0, or -1 with *why a static phrase (the part after "schedule: 'VALUE' "). */
 int schedule_parse(const char *s, struct schedule_expr *e, const char **why);
 
-/* The first due time strictly after `after`: for a cron expression the first matching minute,
- * in UTC (utc) or the local time zone; for @every, after + every. -1 when none within 28 years
- * (only 30 and 31 February never match: the parser rejects none, cron neither). */
-time_t schedule_next(const struct schedule_expr *e, time_t after, bool utc);
+#define SCHEDULE_ZONE_MAX 128 /* bytes of a schedule_timezone name */
+
+/* The first due time strictly after `after`: for a cron expression the first matching minute
+ * in `zone` (an IANA name; NULL: the process's local time, TZ or /etc/localtime); for @every,
+ * after + every. A local time spring's change skips does not run; one autumn repeats runs at
+ * its first instant only. -1 when none within 28 years (only 30 and 31 February never match:
+ * the parser rejects none, cron neither). */
+time_t schedule_next(const struct schedule_expr *e, time_t after, const char *zone);
+
+/* strftime() of t in `zone` (NULL: local time); "" when it does not fit. */
+void schedule_format(time_t t, const char *zone, const char *fmt, char *buf, size_t n);
+
+/* 0 when zone names a TZif file under TZDIR or /usr/share/zoneinfo, else -1. Reads the file's
+ * first bytes: for the config loader, not the event loop. */
+int schedule_zone_check(const char *zone);
 
 #endif

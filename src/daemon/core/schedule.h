@@ -1,10 +1,11 @@
 /*
- * Scheduled programs (the `schedule` key): a one-shot run at each due time, on one
- * ev_periodic per program armed for the next due time (no polling). A scheduled program is
- * not autostarted and never restarted: its exit waits for the next due time. A run that is due
- * while the previous one is still going is skipped (schedule_overlap=skip), started when that
- * one ends (queue: one run at most waits), or started once that one is stopped (kill); the log
- * says which.
+ * Scheduled programs (the `schedule` key): a one-shot run at each due time, on one absolute
+ * ev_periodic per program armed for the next due time (in schedule_timezone, plus a random
+ * schedule_jitter delay; no polling). A wake-up well after that time is a missed run, skipped
+ * or run once (schedule_missed). A scheduled program is not autostarted and never restarted:
+ * its exit waits for the next due time. A run that is due while the previous one is still going
+ * is skipped (schedule_overlap=skip), started when that one ends (queue: one run at most
+ * waits), or started once that one is stopped (kill); the log says which.
  */
 #ifndef PIDVISOR_SCHEDULE_H
 #define PIDVISOR_SCHEDULE_H
@@ -15,9 +16,16 @@
 
 struct process;
 
+/* seconds a wake-up may come after its planned time before the run counts as missed: a quarter
+ * of the time to the following run, within these */
+#define SCHEDULE_LATE_MIN 1.0
+#define SCHEDULE_LATE_MAX 60.0
+
 struct schedule {
-	ev_periodic timer;
-	unsigned long long runs, skipped;
+	ev_periodic timer; /* absolute: fires at `at` on the wall clock */
+	double base;	   /* the next due time (epoch seconds) */
+	double at;	   /* base plus its random schedule_jitter delay */
+	unsigned long long runs, skipped, missed;
 	bool queued; /* schedule_overlap=queue or kill: a run starts when the current one ends */
 };
 

@@ -114,6 +114,8 @@ static void m_sched_runs(struct buf *b, const char *metric, const struct process
 	buf_printf(b, ",outcome=\"started\"} %llu\n", p->sched->runs);
 	labels(b, metric, p);
 	buf_printf(b, ",outcome=\"skipped\"} %llu\n", p->sched->skipped);
+	labels(b, metric, p);
+	buf_printf(b, ",outcome=\"missed\"} %llu\n", p->sched->missed);
 }
 
 static void m_pid(struct buf *b, const char *metric, const struct process *p)
@@ -260,8 +262,9 @@ void metrics_write(struct supervisor *sv, struct buf *b)
 	     "When a scheduled program's next run is due, in seconds since the epoch.",
 	     m_sched_next},
 	    {"pidvisor_schedule_runs_total", "counter",
-	     "Due times of a scheduled program, by outcome: started, or skipped because the "
-	     "previous run was still going.",
+	     "Due times of a scheduled program, by outcome: started, skipped because the "
+	     "previous run was still going, or missed while pidvisor was stopped or the clock "
+	     "jumped.",
 	     m_sched_runs},
 	    {"pidvisor_process_pid", "gauge", "The process's pid (0 when not running).", m_pid},
 	    {"pidvisor_log_bytes_total", "counter",

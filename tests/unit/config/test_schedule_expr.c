@@ -1,15 +1,19 @@
-/* The `schedule` key's parser and next-run computation (schedule_expr.c), in UTC. */
+/* The `schedule` key's parser and next-run computation (schedule_expr.c), in UTC and in zones
+ * with daylight saving time. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <cmocka.h>
 
 #include "schedule_expr.h"
+
+extern char **environ;
 
 static time_t utc(int y, int mo, int d, int h, int mi)
 {
@@ -27,16 +31,23 @@ static struct schedule_expr parsed(const char *s)
 	return e;
 }
 
-/* the first due time after `from`, and the two after it */
-static void assert_next(const char *expr, time_t from, time_t a, time_t b, time_t c)
+/* the first due time after `from` in `zone`, and the two after it */
+static void assert_next_in(const char *zone, const char *expr, time_t from, time_t a, time_t b,
+			   time_t c)
 {
 	struct schedule_expr e = parsed(expr);
-	time_t t1 = schedule_next(&e, from, true);
-	time_t t2 = schedule_next(&e, t1, true);
-	time_t t3 = schedule_next(&e, t2, true);
+	time_t t1 = schedule_next(&e, from, zone);
+	time_t t2 = schedule_next(&e, t1, zone);
+	time_t t3 = schedule_next(&e, t2, zone);
 	assert_int_equal(t1, a);
 	assert_int_equal(t2, b);
 	assert_int_equal(t3, c);
+}
+
+/* the same in UTC */
+static void assert_next(const char *expr, time_t from, time_t a, time_t b, time_t c)
+{
+	assert_next_in("UTC", expr, from, a, b, c);
 }
 
 static void test_fields(void **state)
@@ -109,7 +120,7 @@ static void test_macros_and_every(void **state)
 	assert_int_equal(parsed("@every 1h30m").every, 5400);
 	assert_int_equal(parsed("@EVERY   2d").every, 2 * 86400);
 	struct schedule_expr e = parsed("@every 90s");
-	assert_int_equal(schedule_next(&e, 1000, true), 1090);
+	assert_int_equal(schedule_next(&e, 1000, "UTC"), 1090);
 }
 
 static void test_next_runs(void **state)
@@ -149,15 +160,93 @@ static void test_both_day_fields(void **state)
 		    utc(2027, 1, 13, 0, 0), utc(2027, 2, 13, 0, 0));
 	/* 30 February never comes */
 	struct schedule_expr e = parsed("0 0 30 2 *");
-	assert_int_equal(schedule_next(&e, utc(2026, 1, 1, 0, 0), true), -1);
+	assert_int_equal(schedule_next(&e, utc(2026, 1, 1, 0, 0), "UTC"), -1);
+}
+
+static void test_zones(void **state)
+{
+	/* Paris is UTC+1, and UTC+2 from 29 March to 25 October 2026 */
+	assert_next_in("Europe/Paris", "30 2 * * *", utc(2026, 1, 10, 12, 0),
+		       utc(2026, 1, 11, 1, 30), utc(2026, 1, 12, 1, 30), utc(2026, 1, 13, 1, 30));
+	assert_next_in("Europe/Paris", "0 9 * * *", utc(2026, 7, 1, 12, 0), utc(2026, 7, 2, 7, 0),
+		       utc(2026, 7, 3, 7, 0), utc(2026, 7, 4, 7, 0));
+	assert_next_in("America/New_York", "0 9 * * mon", utc(2026, 12, 5, 0, 0),
+		       utc(2026, 12, 7, 14, 0), utc(2026, 12, 14, 14, 0), utc(2026, 12, 21, 14, 0));
+	assert_next_in("Asia/Kolkata", "15 6 1 * *", utc(2026, 12, 5, 0, 0), utc(2027, 1, 1, 0, 45),
+		       utc(2027, 2, 1, 0, 45), utc(2027, 3, 1, 0, 45));
+}
+
+static void test_spring_forward(void **state)
+{
+	/* 29 March 2026, 02:00 CET becomes 03:00 CEST: 02:30 that day does not exist and does not
+	 * run */
+	assert_next_in("Europe/Paris", "30 2 * * *", utc(2026, 3, 28, 12, 0),
+		       utc(2026, 3, 30, 0, 30), utc(2026, 3, 31, 0, 30), utc(2026, 4, 1, 0, 30));
+	/* hourly: 01:00 CET, then 03:00 and 04:00 CEST */
+	assert_next_in("Europe/Paris", "0 * * * *", utc(2026, 3, 28, 23, 30),
+		       utc(2026, 3, 29, 0, 0), utc(2026, 3, 29, 1, 0), utc(2026, 3, 29, 2, 0));
+	/* New York: 8 March 2026, 02:00 EST becomes 03:00 EDT */
+	assert_next_in("America/New_York", "30 2 * * *", utc(2026, 3, 7, 12, 0),
+		       utc(2026, 3, 9, 6, 30), utc(2026, 3, 10, 6, 30), utc(2026, 3, 11, 6, 30));
+}
+
+static void test_fall_back(void **state)
+{
+	/* 25 October 2026, 03:00 CEST becomes 02:00 CET: 02:30 comes twice and runs at the first
+	 * (00:30 UTC) only */
+	assert_next_in("Europe/Paris", "30 2 * * *", utc(2026, 10, 24, 12, 0),
+		       utc(2026, 10, 25, 0, 30), utc(2026, 10, 26, 1, 30),
+		       utc(2026, 10, 27, 1, 30));
+	/* hourly: 02:00 CEST (00:00 UTC), not 02:00 CET (01:00 UTC), then 03:00 CET */
+	assert_next_in("Europe/Paris", "0 * * * *", utc(2026, 10, 24, 23, 30),
+		       utc(2026, 10, 25, 0, 0), utc(2026, 10, 25, 2, 0), utc(2026, 10, 25, 3, 0));
+	/* from inside the repeated hour (02:10 CET): 02:30 ran already, at its first instant */
+	struct schedule_expr e = parsed("30 2 * * *");
+	assert_int_equal(schedule_next(&e, utc(2026, 10, 25, 1, 10), "Europe/Paris"),
+			 utc(2026, 10, 26, 1, 30));
+}
+
+static void test_zone_leaves_the_process_alone(void **state)
+{
+	setenv("TZ", "UTC", 1);
+	tzset();
+	char **env = environ;
+	struct schedule_expr e = parsed("0 9 * * *");
+	assert_int_equal(schedule_next(&e, utc(2026, 12, 5, 0, 0), "Asia/Tokyo"),
+			 utc(2026, 12, 5, 0, 0) + 86400);
+	char buf[64];
+	schedule_format(utc(2026, 7, 1, 12, 0), "Europe/Paris", "%H:%M %Z", buf, sizeof(buf));
+	assert_string_equal(buf, "14:00 CEST");
+	/* the process's own zone and environment are as they were */
+	assert_true(environ == env);
+	assert_string_equal(getenv("TZ"), "UTC");
+	time_t t = utc(2026, 7, 1, 12, 0);
+	struct tm tm;
+	localtime_r(&t, &tm);
+	assert_int_equal(tm.tm_hour, 12);
+	unsetenv("TZ");
+}
+
+static void test_zone_names(void **state)
+{
+	assert_int_equal(schedule_zone_check("Europe/Paris"), 0);
+	assert_int_equal(schedule_zone_check("UTC"), 0);
+	assert_int_equal(schedule_zone_check("Europe/Nowhere"), -1);
+	assert_int_equal(schedule_zone_check("Europe"), -1); /* a directory */
+	assert_int_equal(schedule_zone_check("../../../etc/passwd"), -1);
+	assert_int_equal(schedule_zone_check("/etc/localtime"), -1);
+	assert_int_equal(schedule_zone_check(""), -1);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_fields),    cmocka_unit_test(test_names),
-	    cmocka_unit_test(test_bad),	      cmocka_unit_test(test_macros_and_every),
-	    cmocka_unit_test(test_next_runs), cmocka_unit_test(test_both_day_fields),
+	    cmocka_unit_test(test_fields),     cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_bad),	       cmocka_unit_test(test_macros_and_every),
+	    cmocka_unit_test(test_next_runs),  cmocka_unit_test(test_both_day_fields),
+	    cmocka_unit_test(test_zones),      cmocka_unit_test(test_spring_forward),
+	    cmocka_unit_test(test_fall_back),  cmocka_unit_test(test_zone_leaves_the_process_alone),
+	    cmocka_unit_test(test_zone_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
