@@ -136,13 +136,16 @@ def one_supervisor(impl, lines_per_writer, timeout, perf=None, prefix=False):
                      stdout=counter.fd)
     os.close(counter.fd)
     try:
-        # the writers are up (they wait for their byte on the FIFO)
-        deadline = now() + 30
-        while len(sup.ns_children()) < WRITERS and now() < deadline:
-            time.sleep(0.01)
-        profiler = perf_attach(sup, perf, "logs")
-        result = measure(sup.pid, go, counter, lines_per_writer, timeout, expected,
-                         lambda: not sup.ns_children(), sup.kill)
+        try:
+            # the writers are up (they wait for their byte on the FIFO)
+            deadline = now() + 30
+            while len(sup.ns_children()) < WRITERS and now() < deadline:
+                time.sleep(0.01)
+            profiler = perf_attach(sup, perf, "logs")
+            result = measure(sup.pid, go, counter, lines_per_writer, timeout, expected,
+                             lambda: not sup.ns_children(), sup.kill)
+        except (OSError, RuntimeError) as e:  # it did not start, or died before the writers
+            return {"error": f"{impl}: {e}", "bytes": 0, "torn": 0}
         perf_stop(profiler)
         return result
     finally:
