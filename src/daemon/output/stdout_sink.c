@@ -12,8 +12,9 @@
 
 #include "util.h"
 
-#define SINK_LOW      (SINK_CAP / 2)	/* waiting programs are woken below this */
-#define SINK_HARD_MAX (8 * 1024 * 1024) /* main-log lines are dropped past this */
+#define SINK_LOW	(SINK_CAP / 2)	  /* waiting programs are woken below this */
+#define SINK_HARD_MAX	(8 * 1024 * 1024) /* main-log lines are dropped past this */
+#define SPLICES_TRACKED 64 /* splices in the pipe at once; past it, lines are written */
 
 struct sink {
 	int fd;
@@ -28,9 +29,12 @@ struct sink {
 	int pipe_cap; /* its capacity (F_GETPIPE_SZ), 0 when unknown */
 	long page;    /* the page size: a pipe holds pipe_cap / page pages */
 	bool broken;  /* the reader went away, or never came back at exit: drop */
-	/* splices whose pages may still be in the pipe (reset when it is seen empty): each can
-	 * leave two part-filled pages there, which the room below must count */
-	unsigned spliced;
+	/* Where each splice whose bytes may still be in the pipe ended, counted in the bytes we
+	 * ever put there: each can leave two part-filled pages in it, which the room must count,
+	 * until the reader has taken everything up to its end. */
+	unsigned long long written;
+	unsigned long long splice_end[SPLICES_TRACKED];
+	unsigned splice_first, splices;
 	bool no_splice; /* the kernel refused it once: writes only */
 	int peek[2];	/* a pipe of our own that tee(2) copies a program's pipe into */
 	struct sink_waiter *waiters;
@@ -94,9 +98,14 @@ static long pipe_room(struct sink *s)
 	int queued;
 	if (!s->fifo || s->pipe_cap <= 0 || ioctl(s->fd, FIONREAD, &queued) < 0 || queued < 0)
 		return -1;
-	if (queued == 0)
-		s->spliced = 0;
-	return (long)s->pipe_cap - 2L * queued - (5L + 2L * s->spliced) * s->page;
+	/* bytes another writer left there make this smaller, never larger: the room stays sure */
+	unsigned long long q = (unsigned long long)queued;
+	unsigned long long taken = s->written > q ? s->written - q : 0;
+	while (s->splices > 0 && s->splice_end[s->splice_first] <= taken) {
+		s->splice_first = (s->splice_first + 1) % SPLICES_TRACKED;
+		s->splices--;
+	}
+	return (long)s->pipe_cap - 2L * queued - (5L + 2L * s->splices) * s->page;
 }
 
 /*
@@ -122,6 +131,8 @@ static ssize_t write_lines(struct sink *s, const char *p, size_t n)
 	do
 		w = write(s->fd, p, n);
 	while (w < 0 && errno == EINTR);
+	if (w > 0)
+		s->written += (unsigned long long)w;
 	return w;
 }
 
@@ -355,7 +366,7 @@ ssize_t sink_peek(struct sink *s, int from, char *buf, size_t n)
 size_t sink_splice(struct sink *s, int from, const char *p, size_t n)
 {
 	long r = pipe_room(s);
-	if (r < 0)
+	if (r < 0 || s->splices == SPLICES_TRACKED)
 		return 0;
 	r = (r - 3L * s->page) / 2;
 	if (r <= 0)
@@ -371,7 +382,8 @@ size_t sink_splice(struct sink *s, int from, const char *p, size_t n)
 		m = splice(from, NULL, s->fd, NULL, n, SPLICE_F_NONBLOCK);
 	while (m < 0 && errno == EINTR);
 	if (m > 0) {
-		s->spliced++;
+		s->written += (unsigned long long)m;
+		s->splice_end[(s->splice_first + s->splices++) % SPLICES_TRACKED] = s->written;
 		return (size_t)m;
 	}
 	if (m < 0 && errno != EAGAIN)
