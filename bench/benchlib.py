@@ -19,6 +19,12 @@ PIDVISOR = Path(os.environ.get("PIDVISOR", ROOT / "build" / "pidvisor"))
 PIDVISOR_STATIC = Path(os.environ.get("PIDVISOR_STATIC", ROOT / "build" / "pidvisor-static"))
 SUPERVISORD = Path("/usr/bin/supervisord")
 SUPERVISORCTL = Path("/usr/bin/supervisorctl")
+# Where every program's output goes: the supervisor's stdout. Not /dev/stdout: supervisord's log
+# clear (clearProcessLogs, `supervisorctl clear`) unlinks a log's path and reopens it, so one
+# clear as root against a program logging to /dev/stdout leaves /dev/stdout a regular file, and
+# every supervisord after it writes there instead of to its stdout (it relayed 0 bytes in the
+# log scenario). /dev/fd/1 cannot be unlinked, and both supervisors take it for their stdout.
+CHILD_STDOUT = "/dev/fd/1"
 IMPLS = ("pidvisor", "supervisord")
 
 now = time.monotonic
@@ -42,6 +48,20 @@ def spread(xs, scale=1.0):
 def alternate(run):
     """Both supervisors, first one then the other, swapping the order on every run."""
     return IMPLS if run % 2 == 0 else IMPLS[::-1]
+
+
+def check_dev_stdout():
+    """A warning when /dev/stdout is not the usual link to /proc/self/fd/1 (see CHILD_STDOUT)."""
+    try:
+        if os.readlink("/dev/stdout") in ("/proc/self/fd/1", "fd/1"):
+            return None
+    except OSError:
+        pass
+    return ("warning: /dev/stdout is not a link to /proc/self/fd/1 on this machine (a "
+            "supervisord log clear as root replaces it with a regular file); the bench "
+            f"configs use {CHILD_STDOUT}, but programs outside it writing to /dev/stdout will "
+            "not reach their reader. Restore it with: ln -s /proc/self/fd/1 /dev/stdout.new && "
+            "mv -T /dev/stdout.new /dev/stdout")
 
 
 def build_helper():
@@ -87,7 +107,7 @@ def config(wd, programs, extra_supervisord=""):
     )
     for name, command, extra in programs:
         text += (f"[program:{name}]\ncommand={command}\nstartsecs=0\n"
-                 "stdout_logfile=/dev/stdout\nstdout_logfile_maxbytes=0\nredirect_stderr=true\n"
+                 f"stdout_logfile={CHILD_STDOUT}\nstdout_logfile_maxbytes=0\nredirect_stderr=true\n"
                  f"{extra}\n")
     path = wd / "supervisord.conf"
     path.write_text(text)

@@ -17,6 +17,7 @@ WRITERS = 4
 LINE = 100
 PREFIX = len(b"w0 | ")  # the name prefix on every line when log_format=prefix is on
 PIPE_DEPTH_KIB = 1024   # of the pipe the counter reads (bench/helper.c PIPE_DEPTH)
+GRACE = 5               # s after the writers are gone for the last byte to reach the counter
 
 
 class Counter:
@@ -29,15 +30,34 @@ class Counter:
                                      stdin=r)
         os.close(r)
 
-    def result(self, timeout):
-        """(bytes, lines, intact lines, time of the last read) once the expected bytes are in."""
-        deadline = now() + timeout
-        while not (self.out.exists() and self.out.read_text().endswith("\n")):
-            if now() > deadline or self.proc.poll() is not None and not self.out.exists():
-                return 0, 0, 0, None
+    def result(self, timeout, source_done):
+        """(bytes, lines, intact lines, time of the last read) once the expected bytes are in;
+        None once the source has stopped writing (source_done() true) GRACE s ago without
+        that, or at the timeout. A relay that writes somewhere else (see
+        benchlib.CHILD_STDOUT) shows as such after GRACE s, not after the timeout."""
+        deadline, done_at = now() + timeout, None
+        while not self.finished():
+            t = now()
+            if done_at is None and source_done():
+                done_at = t
+            if t > deadline or (done_at is not None and t > done_at + GRACE):
+                return None
             time.sleep(0.005)
+        return self.counted()
+
+    def after_eof(self):
+        """What the counter got, once every write end is closed (it stops at EOF)."""
+        end = now() + 5
+        while not self.finished() and now() < end:
+            time.sleep(0.005)
+        return self.counted() if self.finished() else (0, 0, 0, None)
+
+    def counted(self):
         b, lines, intact, last_ns = (int(x) for x in self.out.read_text().split())
-        return b, lines, intact, last_ns / 1e9
+        return b, lines, intact, (last_ns / 1e9 if b else None)
+
+    def finished(self):
+        return self.out.exists() and self.out.read_text().endswith("\n")
 
     def close(self):
         for fd in (self.fd,):
@@ -49,21 +69,27 @@ class Counter:
         self.proc.wait()
 
 
-def analyse(counted, start, cpu, lines_per_writer):
+def analyse(counted, start, cpu, lines_per_writer, expected):
+    """A run's figures; a run that did not get every byte through has an "error" and no rates
+    (the table shows it as an error, never as a figure)."""
     nbytes, lines, intact, last = counted
-    secs = (last - start) if last is not None else float("nan")
-    return {
+    secs = (last - start) if last is not None else None
+    out = {
         "bytes": nbytes,
         "lines": lines,
         "intact": intact,
         "torn": lines - intact,
         "lost": WRITERS * lines_per_writer - intact,
         "seconds": secs,
-        "mb_s": nbytes / secs / 1e6,
-        "lines_s": lines / secs,
+        "mb_s": nbytes / secs / 1e6 if secs else None,
+        "lines_s": lines / secs if secs else None,
+        "cpu_s": cpu,
         "cpu_s_per_100mb": cpu / (nbytes / 1e8) if nbytes else None,
         "pipe_depth_kib": PIPE_DEPTH_KIB,
     }
+    if nbytes < expected:
+        out["error"] = f"relayed {nbytes:,} of {expected:,} bytes"
+    return out
 
 
 def writers(lines_per_writer, go):
@@ -80,34 +106,46 @@ def peak_rss_kib(pid):
     return None
 
 
-def measure(pid, go, counter, lines_per_writer, timeout):
+def measure(pid, go, counter, lines_per_writer, timeout, expected, source_done, stop_source):
     """Releases the writers and waits for the counter to have everything `pid` (the supervisor
-    or cat) passes on."""
+    or cat) passes on; `pid`'s CPU (user+sys, all threads) over that window."""
     cpu0 = cpu_and_switches(pid)[0]
     os.write(go.fd, b"g" * WRITERS)
     start = now()
-    counted = counter.result(timeout)
-    cpu = cpu_and_switches(pid)[0] - cpu0
-    result = analyse(counted, start, cpu, lines_per_writer)
-    result["peak_rss_kib"] = peak_rss_kib(pid)
+    counted = counter.result(timeout, source_done)
+    try:
+        cpu = cpu_and_switches(pid)[0] - cpu0
+        rss = peak_rss_kib(pid)
+    except OSError:  # the relay died
+        cpu, rss = None, None
+    if counted is None:
+        stop_source()
+        counted = counter.after_eof()
+    result = analyse(counted, start, cpu, lines_per_writer, expected)
+    result["peak_rss_kib"] = rss
     return result
 
 
 def one_supervisor(impl, lines_per_writer, timeout, perf=None, prefix=False):
     wd = Workdir("logs")
     go = Fifo(wd / "go")
-    counter = Counter(wd, WRITERS * lines_per_writer * (LINE + PREFIX if prefix else LINE))
+    expected = WRITERS * lines_per_writer * (LINE + PREFIX if prefix else LINE)
+    counter = Counter(wd, expected)
     sup = Supervisor(impl, config(wd, writers(lines_per_writer, wd / "go"),
                                   "log_format=prefix" if prefix else ""),
                      stdout=counter.fd)
     os.close(counter.fd)
     try:
-        # the writers are up (they wait for their byte on the FIFO)
-        deadline = now() + 30
-        while len(sup.ns_children()) < WRITERS and now() < deadline:
-            time.sleep(0.01)
-        profiler = perf_attach(sup, perf, "logs")
-        result = measure(sup.pid, go, counter, lines_per_writer, timeout)
+        try:
+            # the writers are up (they wait for their byte on the FIFO)
+            deadline = now() + 30
+            while len(sup.ns_children()) < WRITERS and now() < deadline:
+                time.sleep(0.01)
+            profiler = perf_attach(sup, perf, "logs")
+            result = measure(sup.pid, go, counter, lines_per_writer, timeout, expected,
+                             lambda: not sup.ns_children(), sup.kill)
+        except (OSError, RuntimeError) as e:  # it did not start, or died before the writers
+            return {"error": f"{impl}: {e}", "bytes": 0, "torn": 0}
         perf_stop(profiler)
         return result
     finally:
@@ -124,7 +162,8 @@ def one_reference(lines_per_writer, timeout, relay):
     lines tear either way)."""
     wd = Workdir("logs-cat" if relay else "logs-direct")
     go = Fifo(wd / "go")
-    counter = Counter(wd, WRITERS * lines_per_writer * LINE)
+    expected = WRITERS * lines_per_writer * LINE
+    counter = Counter(wd, expected)
     script = " ".join(f"{cmd} &" for _, cmd, _ in writers(lines_per_writer, wd / "go"))
     if relay:
         src = subprocess.Popen(["sh", "-c", f"{script} wait"], stdout=subprocess.PIPE)
@@ -137,7 +176,11 @@ def one_reference(lines_per_writer, timeout, relay):
     os.close(counter.fd)
     try:
         time.sleep(0.05)  # the writers are up (they wait for their byte on the FIFO)
-        return measure(measured, go, counter, lines_per_writer, timeout)
+        def stop():
+            for p in procs:
+                p.kill()
+        return measure(measured, go, counter, lines_per_writer, timeout, expected,
+                       lambda: src.poll() is not None, stop)
     finally:
         for p in procs:
             p.kill()
@@ -162,5 +205,26 @@ def log_throughput(runs, lines_per_writer=3_000_000, timeout=60, perf=None):
     return out
 
 
+def good(samples):
+    """The runs that got every byte through."""
+    return [s for s in samples if not s.get("error")]
+
+
 def summary(samples, key):
-    return median([s[key] for s in samples])
+    """The median over the good runs, None if there is none."""
+    xs = [s[key] for s in good(samples) if s.get(key) is not None]
+    return median(xs)
+
+
+def spread(samples, key):
+    """(median, min, max) over the good runs, or None."""
+    xs = [s[key] for s in good(samples) if s.get(key) is not None]
+    return (median(xs), min(xs), max(xs)) if xs else None
+
+
+def errors(samples):
+    """'2 of 3 runs: relayed 0 of 1,200,000,000 bytes' for the runs that failed, else None."""
+    bad = [s["error"] for s in samples if s.get("error")]
+    if not bad:
+        return None
+    return f"ERROR, {len(bad)} of {len(samples)} runs: " + "; ".join(sorted(set(bad)))

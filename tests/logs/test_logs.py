@@ -6,11 +6,12 @@ import os
 import re
 import signal
 import subprocess
+import threading
 import time
 
 import psutil
 
-from harness import PIDVISOR, wait_until
+from harness import PIDVISOR, free_port, scrape_metrics, unix_proxy, wait_until
 
 # Writes `count` 100-byte lines per stream as stdio would: 4 KiB writes that ignore line ends.
 WRITER = r"""
@@ -117,6 +118,69 @@ def test_four_writers_no_torn_or_lost_lines(tmp_path):
     assert all(PREFIXED.fullmatch(raw) for raw in open(tmp_path / "out", "rb"))
     check_whole(tmp_path / "out", [f"w{i}o" for i in range(4)], count, prefixed=True)
     check_whole(tmp_path / "err", [f"w{i}e" for i in range(4)], count, prefixed=True)
+
+
+class SlowReader:
+    """Reads a pipe in small, uneven reads (so pidvisor's pipe stdout runs full and its room
+    comes and goes) into a file; .fd is the write end to give pidvisor."""
+
+    def __init__(self, path):
+        r, self.fd = os.pipe()
+        self.got = 0
+        self.thread = threading.Thread(target=self._run, args=(r, path), daemon=True)
+        self.thread.start()
+
+    def _run(self, r, path):
+        with open(path, "wb") as out:
+            for k in range(10**9):
+                chunk = os.read(r, (509, 4096, 97, 65536)[k % 4])
+                if not chunk:
+                    break
+                out.write(chunk)
+                out.flush()
+                self.got += len(chunk)
+        os.close(r)
+
+
+def test_spliced_lines_stay_whole_counted_and_tailed(tmp_path):
+    """Plain lines to a pipe stdout and stderr go by splice(2) (child_output.c chan_splice):
+    with four writers whose 4 KiB writes cut lines, and a reader slower than pidvisor, no line
+    is torn, lost or doubled, /metrics counts every line, and the tail holds the last ones."""
+    (tmp_path / "w.py").write_text(WRITER)
+    count, port, sock = 50000, free_port(), tmp_path / "s.sock"
+    conf = (f"[unix_http_server]\nfile={sock}\n[inet_http_server]\nport=127.0.0.1:{port}\n"
+            "[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = "
+            "supervisor.rpcinterface:make_main_rpcinterface\n" + "".join(
+                f"[program:w{i}]\ncommand=/usr/bin/python3 {tmp_path}/w.py w{i} {count}\n"
+                "startsecs=0\nautorestart=false\nstdout_logfile=/dev/stdout\n"
+                "stderr_logfile=/dev/stderr\n\n" for i in range(4)))
+    size = 4 * count * 100
+    out, err = SlowReader(tmp_path / "out"), SlowReader(tmp_path / "err")
+    p = launch(tmp_path, conf, out.fd, err.fd)
+    os.close(out.fd)
+    os.close(err.fd)
+    wait_until(lambda: (tmp_path / "main.log").exists() and
+               len(re.findall(r"exited: w\d", (tmp_path / "main.log").read_text())) == 4,
+               timeout=600, interval=0.2, what="the writers")
+    wait_until(lambda: out.got >= size and err.got >= size, timeout=120, interval=0.2,
+               what=f"{size} bytes on each stream")
+    lines = {(x.labels["name"], x.labels["stream"]): x.value
+             for x in scrape_metrics(port)["pidvisor_log_lines"].samples
+             if x.name == "pidvisor_log_lines_total"}
+    assert lines == {(f"w{i}", s): count for i in range(4) for s in ("stdout", "stderr")}
+    rpc = unix_proxy(str(sock))
+    for stream, tail in (("o", rpc.supervisor.tailProcessStdoutLog),
+                         ("e", rpc.supervisor.tailProcessStderrLog)):
+        last = "w3%s %07d " % (stream, count - 1)
+        text, _, _ = tail("w3", 0, 1000)
+        assert text.endswith(last + "x" * (99 - len(last)) + "\n"), text[-200:]
+    assert stop(p) == 0
+    out.thread.join(30)
+    err.thread.join(30)
+    # pidvisor's own lines on stderr are not the writers'; everything else is
+    check_whole(tmp_path / "out", [f"w{i}o" for i in range(4)], count)
+    check_whole(tmp_path / "err", [f"w{i}e" for i in range(4)], count)
+    assert out.got == size
 
 
 def test_one_mib_line_survives(tmp_path):

@@ -258,6 +258,73 @@ static void quiet_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	c->partial_since = 0;
 }
 
+/* Whether a chunk's whole lines may be spliced to pidvisor's stdout: they go there as they
+ * came, and nothing but the log file and the tail needs them (both get the peeked copy). */
+static bool may_splice(const struct outchan *c)
+{
+	const struct supervisord_conf *sd = sd_of(c->proc);
+	return c->sink && sink_can_splice(c->sink) && format_of(c) == LOG_FORMAT_PLAIN &&
+	       !sd->log_timestamp && !sd->strip_ansi && !c->syslog && !c->scan && !c->capture &&
+	       !bus_sees(c) && !log_enabled(LOG_LEVEL_DEBUG) &&
+	       !(c->channel == 1 && c->proc->conf->kind == KIND_EVENTLISTENER);
+}
+
+/* Takes n bytes from the pipe that sink_peek() already copied to at: they land on themselves. */
+static bool chan_take(struct outchan *c, char *at, size_t n)
+{
+	while (n > 0) {
+		ssize_t r = read(c->fd, at, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return false;
+		at += r;
+		n -= (size_t)r;
+	}
+	return true;
+}
+
+/*
+ * One chunk with the copy out of the kernel and back in saved: the chunk is peeked into the
+ * line buffer (for the counts, the tail, the log file, and to find the lines), and its whole
+ * lines are spliced from the program's pipe to pidvisor's stdout. Only the end of a line begun
+ * in an earlier chunk, and what the splice did not take, are taken from the pipe and written as
+ * usual, in order: a line that the splice cut goes on at once. Returns as chan_read, or -2 when
+ * the chunk must be read the usual way (nothing of it was taken or delivered).
+ */
+static ssize_t chan_splice(struct outchan *c, char *at, size_t want)
+{
+	ssize_t t = sink_peek(c->sink, c->fd, at, want);
+	if (t < 0)
+		return t;
+	size_t n = (size_t)t;
+	deliver_raw(c, at, n);
+	size_t held = c->lb.len, first = 0, lines = 0;
+	const char *last = memrchr(at, '\n', n);
+	if (last && held) /* the end of the held line goes with it, written */
+		first = (size_t)((const char *)memchr(at, '\n', n) - at) + 1;
+	if (last)
+		lines = (size_t)(last - at) + 1 - first;
+	if (first) {
+		if (!chan_take(c, at, first))
+			return 0;
+		linebuf_added(&c->lb, first);
+		emit_ready(c); /* ends with a newline: all of it goes, the line buffer is empty */
+	}
+	/* the chunk's bytes still in the pipe are at + first .. at + n */
+	size_t moved = 0;
+	if (lines && sink_can_splice(c->sink))
+		moved = sink_splice(c->sink, c->fd, at + first, lines);
+	size_t rest = n - first - moved;
+	char *to = c->lb.data + c->lb.len;
+	memmove(to, at + first + moved, rest);
+	if (!chan_take(c, to, rest))
+		return 0;
+	linebuf_added(&c->lb, rest);
+	emit_ready(c);
+	return t;
+}
+
 /* Reads once, at most `limit` bytes; returns bytes read, 0 on EOF, -1 when nothing is there. */
 static ssize_t chan_read(struct outchan *c, size_t limit)
 {
@@ -282,6 +349,11 @@ static ssize_t chan_read(struct outchan *c, size_t limit)
 	size_t want = c->capture ? room - BUS_HELD_MAX : room;
 	if (want > limit)
 		want = limit;
+	if (at != spare && may_splice(c)) {
+		ssize_t t = chan_splice(c, at, want);
+		if (t != -2)
+			return t;
+	}
 	ssize_t r;
 	do
 		r = read(c->fd, at, want);

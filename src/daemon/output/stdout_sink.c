@@ -12,8 +12,9 @@
 
 #include "util.h"
 
-#define SINK_LOW      (SINK_CAP / 2)	/* waiting programs are woken below this */
-#define SINK_HARD_MAX (8 * 1024 * 1024) /* main-log lines are dropped past this */
+#define SINK_LOW	(SINK_CAP / 2)	  /* waiting programs are woken below this */
+#define SINK_HARD_MAX	(8 * 1024 * 1024) /* main-log lines are dropped past this */
+#define SPLICES_TRACKED 64 /* splices in the pipe at once; past it, lines are written */
 
 struct sink {
 	int fd;
@@ -28,11 +29,19 @@ struct sink {
 	int pipe_cap; /* its capacity (F_GETPIPE_SZ), 0 when unknown */
 	long page;    /* the page size: a pipe holds pipe_cap / page pages */
 	bool broken;  /* the reader went away, or never came back at exit: drop */
+	/* Where each splice whose bytes may still be in the pipe ended, counted in the bytes we
+	 * ever put there: each can leave two part-filled pages in it, which the room must count,
+	 * until the reader has taken everything up to its end. */
+	unsigned long long written;
+	unsigned long long splice_end[SPLICES_TRACKED];
+	unsigned splice_first, splices;
+	bool no_splice; /* the kernel refused it once: writes only */
+	int peek[2];	/* a pipe of our own that tee(2) copies a program's pipe into */
 	struct sink_waiter *waiters;
 };
 
-static struct sink sinks[2] = {{.fd = 1, .name = "stdout", .saved_flags = -1},
-			       {.fd = 2, .name = "stderr", .saved_flags = -1}};
+static struct sink sinks[2] = {{.fd = 1, .name = "stdout", .saved_flags = -1, .peek = {-1, -1}},
+			       {.fd = 2, .name = "stderr", .saved_flags = -1, .peek = {-1, -1}}};
 
 struct sink *sink_stdout(void)
 {
@@ -76,26 +85,40 @@ static void drop_queue(struct sink *s)
 }
 
 /*
+ * The bytes a pipe stdout surely has room for, or -1 when that is unknown. A pipe holds
+ * pipe_cap / page pages, and a write fills new pages after merging its last part into the last
+ * page only when that part fits there: pages are not all full. But any page followed by another
+ * holds, with it, more than a page of data (the next page began because what came did not fit),
+ * so Q queued bytes (FIONREAD) use at most 2Q / page + 3 pages, the partly read first one
+ * included, plus two part-filled pages per splice still in the pipe. A write of n bytes needs
+ * at most n / page + 2 pages. Hence the room: pipe_cap - 2Q - (5 + 2 splices) pages.
+ */
+static long pipe_room(struct sink *s)
+{
+	int queued;
+	if (!s->fifo || s->pipe_cap <= 0 || ioctl(s->fd, FIONREAD, &queued) < 0 || queued < 0)
+		return -1;
+	/* bytes another writer left there make this smaller, never larger: the room stays sure */
+	unsigned long long q = (unsigned long long)queued;
+	unsigned long long taken = s->written > q ? s->written - q : 0;
+	while (s->splices > 0 && s->splice_end[s->splice_first] <= taken) {
+		s->splice_first = (s->splice_first + 1) % SPLICES_TRACKED;
+		s->splices--;
+	}
+	return (long)s->pipe_cap - 2L * queued - (5L + 2L * s->splices) * s->page;
+}
+
+/*
  * One write of whole lines. On a pipe, only as many whole lines as the kernel is sure to take
- * whole, so the pipe never holds part of a line that a reader stalled for good would leave cut
- * at our exit. A pipe holds pipe_cap / page pages, and a write fills new pages after merging
- * its last part into the last page only when that part fits there: pages are not all full.
- * But any page followed by another holds, with it, more than a page of data (the next page
- * began because what came did not fit), so Q queued bytes (FIONREAD) use at most 2Q / page + 3
- * pages, the partly read first one included, and a write of n bytes needs at most n / page + 2.
- * Hence the room: pipe_cap - 2Q - 5 pages. When that is less than PIPE_BUF, PIPE_BUF: a write
- * that small is atomic, whole or nothing. A line longer than the room goes in one write.
+ * whole (pipe_room), so the pipe never holds part of a line that a reader stalled for good would
+ * leave cut at our exit. When the room is less than PIPE_BUF, PIPE_BUF: a write that small is
+ * atomic, whole or nothing. A line longer than the room goes in one write.
  */
 static ssize_t write_lines(struct sink *s, const char *p, size_t n)
 {
 	if (s->fifo && n > PIPE_BUF) {
-		size_t room = PIPE_BUF;
-		int queued;
-		if (s->pipe_cap > 0 && ioctl(s->fd, FIONREAD, &queued) == 0 && queued >= 0) {
-			long r = (long)s->pipe_cap - 2L * queued - 5L * s->page;
-			if (r > PIPE_BUF)
-				room = (size_t)r;
-		}
+		long r = pipe_room(s);
+		size_t room = r > PIPE_BUF ? (size_t)r : PIPE_BUF;
 		if (n > room) {
 			const char *nl = memrchr(p, '\n', room);
 			if (!nl)
@@ -108,6 +131,8 @@ static ssize_t write_lines(struct sink *s, const char *p, size_t n)
 	do
 		w = write(s->fd, p, n);
 	while (w < 0 && errno == EINTR);
+	if (w > 0)
+		s->written += (unsigned long long)w;
 	return w;
 }
 
@@ -307,6 +332,63 @@ void sink_write_line(struct sink *s, const char *buf, size_t n)
 	if (n == 0)
 		return;
 	enqueue(s, buf, n);
+}
+
+bool sink_can_splice(const struct sink *s)
+{
+	return s->fifo && s->pipe_cap > 0 && s->loop && !s->broken && !s->no_splice && s->len == 0;
+}
+
+ssize_t sink_peek(struct sink *s, int from, char *buf, size_t n)
+{
+	if (s->peek[0] < 0 && pipe2(s->peek, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -2;
+	ssize_t t = tee(from, s->peek[1], n, SPLICE_F_NONBLOCK);
+	if (t < 0)
+		return errno == EAGAIN ? -1 : -2;
+	if (t == 0)
+		return -2; /* the end of the pipe: read(2) says so */
+	ssize_t got = read(s->peek[0], buf, (size_t)t);
+	if (got == t)
+		return t;
+	/* cannot happen (our pipe holds what tee put there); start again clean, by read(2) */
+	close(s->peek[0]);
+	close(s->peek[1]);
+	s->peek[0] = s->peek[1] = -1;
+	return -2;
+}
+
+/*
+ * Splicing n bytes from a pipe takes at most 2n / page + 3 of our pipe's pages (see
+ * pipe_room: the source pipe's pages are filled the same way), so at most half the room less
+ * three pages is moved, cut after a line.
+ */
+size_t sink_splice(struct sink *s, int from, const char *p, size_t n)
+{
+	long r = pipe_room(s);
+	if (r < 0 || s->splices == SPLICES_TRACKED)
+		return 0;
+	r = (r - 3L * s->page) / 2;
+	if (r <= 0)
+		return 0;
+	if (n > (size_t)r) {
+		const char *nl = memrchr(p, '\n', (size_t)r);
+		if (!nl)
+			return 0;
+		n = (size_t)(nl - p) + 1;
+	}
+	ssize_t m;
+	do
+		m = splice(from, NULL, s->fd, NULL, n, SPLICE_F_NONBLOCK);
+	while (m < 0 && errno == EINTR);
+	if (m > 0) {
+		s->written += (unsigned long long)m;
+		s->splice_end[(s->splice_first + s->splices++) % SPLICES_TRACKED] = s->written;
+		return (size_t)m;
+	}
+	if (m < 0 && errno != EAGAIN)
+		s->no_splice = true; /* EPIPE and the like: the write path finds out and drops */
+	return 0;
 }
 
 void sink_wait(struct sink *s, struct sink_waiter *w)
