@@ -191,7 +191,8 @@ def test_real_postgres_becomes_ready_through_notify_socket(tmp_path):
         assert init.returncode == 0, init.stdout + init.stderr
         # pg_isready succeeds only once postgres accepts connections: run the first time, it
         # shows the dependent started after postgres was ready, not merely spawned
-        conf = (f"[program:pg]\ncommand={pg} -D {data} -k {sockdir} -c listen_addresses=''\n"
+        conf = (f"[program:pg]\ncommand={pg} -D {data} -k {sockdir} -c listen_addresses='' "
+                "-c dynamic_shared_memory_type=mmap\n"
                 "user=postgres\nstartsecs=0\nready=notify\nready_timeout=60\n"
                 "stopsignal=INT\n\n"
                 f"[program:probe]\ncommand=sh -c '{bindir}/pg_isready -h {sockdir} && "
@@ -206,6 +207,10 @@ def test_real_postgres_becomes_ready_through_notify_socket(tmp_path):
             assert (log.index("ready: pg says it is ready")
                     < log.index("success: pg entered RUNNING") < log.index("spawned: 'probe'"))
             assert log.count("spawned: 'probe'") == 1
+            # a clean stop (SIGINT, postgres's fast shutdown) frees its shared memory; a kill
+            # would leave it on the machine
+            assert d.stop(timeout=60) == 0
+            d.wait_log(r"stopped: pg \(exit status 0\)")
         finally:
             d.close()
     finally:
