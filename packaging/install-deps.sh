@@ -5,7 +5,7 @@
 set -eu
 
 build_pkgs="gcc make pkg-config libev-dev libinih-dev libexpat1-dev libyaml-dev"
-test_pkgs="$build_pkgs clang clang-format libclang-rt-14-dev libcmocka-dev python3-pytest python3-pytest-xdist python3-psutil python3-yaml supervisor tini dumb-init s6 runit chromium python3-websocket python3-prometheus-client util-linux procps strace stress-ng php-fpm"
+test_pkgs="$build_pkgs clang clang-format libclang-rt-14-dev libcmocka-dev python3-pytest python3-pytest-xdist python3-psutil python3-yaml supervisor tini dumb-init s6 runit chromium python3-websocket python3-prometheus-client util-linux procps strace stress-ng php-fpm postgresql"
 image_pkgs="$test_pkgs docker.io mmdebstrap busybox-static lintian dpkg-dev podman uidmap"
 
 case "${1:-build}" in

@@ -1,7 +1,7 @@
 """ready= as PID 1 of a PID namespace: a program that announces its readiness itself (sd_notify
 on NOTIFY_SOCKET, s6's notification-fd, a line of its output) stays STARTING until it does;
 ready_timeout and EXTEND_TIMEOUT_USEC; the watchdog (WATCHDOG=1, watchdog_sec); STATUS= where
-people look; depends_on=x:ready; and real php-fpm with no wrapper."""
+people look; depends_on=x:ready; and real php-fpm and postgres with no wrapper."""
 import glob
 import json
 import os
@@ -9,10 +9,12 @@ import re
 import shutil
 import socket
 import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
 
-from harness import PIDVISOR, UnixConnection, wait_until
+from harness import PIDVISOR, Daemon, UnixConnection, wait_until
 
 # Prints a line, then waits for ./go and says READY=1 (with a STATUS=) on $NOTIFY_SOCKET.
 NOTIFY = """
@@ -160,6 +162,59 @@ pm.max_children = 1
     log = d.log()
     assert log.index("success: fpm entered RUNNING") < log.index("spawned: 'app'")
     assert re.search(r"fpm\s+RUNNING\s+pid \d+, uptime \S+, \S", ctl_status(d))
+
+
+def postgres():
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/postgres"))
+    return found[-1] if found else None
+
+
+def test_real_postgres_becomes_ready_through_notify_socket(tmp_path):
+    pg = postgres()
+    if not pg:
+        pytest.skip("postgres is not installed (apt-get install postgresql)")
+    if os.geteuid() or subprocess.run(["id", "postgres"], capture_output=True).returncode:
+        pytest.skip("postgres refuses root: needs root to run it as the postgres user")
+    bindir = os.path.dirname(pg)
+    # postgres runs as its own user, so the notify socket's directory (beside the control
+    # socket) and the data must be reachable by it: pytest's own tmp_path is root's alone
+    top = tempfile.mkdtemp(prefix="pidvisor-pg-")
+    try:
+        os.chmod(top, 0o711)
+        data, sockdir = os.path.join(top, "data"), os.path.join(top, "run")
+        for path in (data, sockdir):
+            os.mkdir(path, 0o700)
+            shutil.chown(path, "postgres", "postgres")
+        init = subprocess.run(["runuser", "-u", "postgres", "--", f"{bindir}/initdb", "-D", data,
+                        "-A", "trust", "--no-sync"], cwd="/", capture_output=True, text=True,
+                              timeout=120)
+        assert init.returncode == 0, init.stdout + init.stderr
+        # pg_isready succeeds only once postgres accepts connections: run the first time, it
+        # shows the dependent started after postgres was ready, not merely spawned
+        conf = (f"[program:pg]\ncommand={pg} -D {data} -k {sockdir} -c listen_addresses='' "
+                "-c dynamic_shared_memory_type=mmap\n"
+                "user=postgres\nstartsecs=0\nready=notify\nready_timeout=60\n"
+                "stopsignal=INT\n\n"
+                f"[program:probe]\ncommand=sh -c '{bindir}/pg_isready -h {sockdir} && "
+                "echo probe: accepting'\nuser=postgres\nstartsecs=0\nautorestart=false\n"
+                "startretries=0\ndepends_on=pg:ready\n\n")
+        d = Daemon("pidvisor", Path(top), conf, control=True)
+        try:
+            d.wait_log(r"ready: pg says it is ready \(ready=notify\)", timeout=60)
+            d.wait_log(r"exited: probe \(exit status 0; expected\)", timeout=60)
+            d.wait_settled({"pg": "RUNNING", "probe": "EXITED"})
+            log = d.log()
+            assert (log.index("ready: pg says it is ready")
+                    < log.index("success: pg entered RUNNING") < log.index("spawned: 'probe'"))
+            assert log.count("spawned: 'probe'") == 1
+            # a clean stop (SIGINT, postgres's fast shutdown) frees its shared memory; a kill
+            # would leave it on the machine
+            assert d.stop(timeout=60) == 0
+            d.wait_log(r"stopped: pg \(exit status 0\)")
+        finally:
+            d.close()
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
 
 
 # Says READY=1 with a STATUS=, then what argv[1] asks: "keep" sends WATCHDOG=1 every 0.1 s and
