@@ -140,6 +140,19 @@ def php_fpm():
     return found if isinstance(found, str) else (found[-1] if found else None)
 
 
+def test_a_user_that_cannot_reach_its_notify_socket_is_told(run, tmp_path):
+    """A user= program whose notify socket sits below a directory its user cannot pass (here
+    pytest's tmp_path, root's alone, where the control socket is) could never say READY=1:
+    the log says which directory stops it, instead of a silent ready_timeout."""
+    if os.geteuid():
+        pytest.skip("needs root: the program runs as another user")
+    os.chmod(tmp_path, 0o700)
+    d = run("pidvisor", "[program:web]\ncommand=sleep 1000\nuser=nobody\nstartsecs=0\n"
+            "ready=notify\n\n", control=True)
+    d.wait_log(r"WARN web: user nobody cannot reach its notify socket \S+/web\.sock: it cannot "
+               rf"pass the directory {re.escape(str(tmp_path))} \(give it o\+x")
+
+
 def test_real_php_fpm_becomes_ready_through_notify_socket(run, tmp_path):
     fpm = php_fpm()
     if not fpm:

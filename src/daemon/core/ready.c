@@ -69,7 +69,9 @@ static const char *notify_dir(struct supervisor *sv, char **err)
 		const char *slash = strrchr(u->file, '/');
 		snprintf(base, sizeof(base), "%.*s", slash ? (int)(slash - u->file) : 1,
 			 slash ? (slash == u->file ? "/" : u->file) : ".");
-	} else if (geteuid() == 0 && (mkdir("/run/pidvisor", 0700) == 0 || errno == EEXIST)) {
+	} else if (geteuid() == 0 && (mkdir("/run/pidvisor", 0711) == 0 || errno == EEXIST)) {
+		/* 0711: a user= program passes through it to its own socket; nothing can be listed
+		 */
 		strcpy(base, "/run/pidvisor");
 	} else {
 		snprintf(base, sizeof(base), "%s", tmp && *tmp == '/' ? tmp : "/tmp");
@@ -91,15 +93,45 @@ static const char *notify_dir(struct supervisor *sv, char **err)
 	return dir_path;
 }
 
-/* A user= program reaches its socket: the socket is its user's, the directory searchable. */
+/* The first directory above the notify directory that ui's user cannot search (its path in
+ * out), or false when every one can be passed: owner, group (any of the user's) or others x. */
+static bool unsearchable_above(const struct user_info *ui, char *out, size_t n)
+{
+	snprintf(out, n, "%s", dir_path);
+	for (char *slash; (slash = strrchr(out, '/')) && slash != out;) {
+		*slash = '\0';
+		struct stat st;
+		if (stat(out, &st) < 0)
+			return true;
+		mode_t bit = S_IXOTH;
+		if (st.st_uid == ui->uid)
+			bit = S_IXUSR;
+		else
+			for (size_t i = 0; i < ui->ngroups; i++)
+				if (st.st_gid == ui->groups[i] || st.st_gid == ui->gid)
+					bit = S_IXGRP;
+		if (!(st.st_mode & bit))
+			return true;
+	}
+	return false;
+}
+
+/* A user= program reaches its socket: the socket is its user's, the directory searchable; a
+ * directory above it that the user cannot pass is said (the program would never be ready). */
 static void hand_over(const struct process *p, const char *path)
 {
 	struct user_info ui;
+	char above[PATH_MAX];
 	if (!p->conf->user || user_lookup(p->conf->user, &ui) < 0 || ui.uid == geteuid())
 		return;
 	if (lchown(path, ui.uid, ui.gid) < 0 || chmod(dir_path, 0711) < 0)
 		log_warn("%s: cannot hand its notify socket to user %s: %s", p->conf->name,
 			 p->conf->user, strerror(errno));
+	else if (unsearchable_above(&ui, above, sizeof(above)))
+		log_warn("%s: user %s cannot reach its notify socket %s: it cannot pass the "
+			 "directory %s (give it o+x, or move the control socket to a directory the "
+			 "user can pass)",
+			 p->conf->name, p->conf->user, path, above);
 }
 
 static pid_t parent_of(pid_t pid)
