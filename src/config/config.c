@@ -212,6 +212,13 @@ static int finish_proc(struct loader *L, struct proc_conf *p, const struct ini_s
 			      "socket)");
 		rc = -1;
 	}
+	if (p->schedule_run_on_start && !p->schedule.set) {
+		raw_get(L, sec, "schedule_run_on_start", NULL, &r);
+		config_report(L, DIAG_ERROR, &r, section, "schedule_run_on_start",
+			      "needs a schedule in the same section (without one, autostart "
+			      "starts a program at start-up)");
+		rc = -1;
+	}
 	if (!p->memory_max && raw_get(L, sec, "on_memory", NULL, &r)) {
 		config_report(L, DIAG_ERROR, &r, section, "on_memory",
 			      "needs memory_max in the same section");

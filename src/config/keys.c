@@ -67,6 +67,7 @@ static const struct keydef program_keys[] = {
     {"schedule_timezone", K_TIMEZONE, "", P(schedule_timezone), 0, 0, KF_EXT},
     {"schedule_jitter", K_DURATION, "0", P(schedule_jitter), 0, 86400000, KF_EXT},
     {"schedule_missed", K_MISSED, "skip", P(schedule_missed), 0, 0, KF_EXT},
+    {"schedule_run_on_start", K_BOOL, "false", P(schedule_run_on_start), 0, 0, KF_EXT},
     {"ready", K_READY, "", P(ready), 0, 0, KF_EXT},
     {"ready_timeout", K_DURATION, "60", P(ready_timeout), 0, 86400000, KF_EXT},
     {"watchdog_sec", K_DURATION, "0", P(watchdog_sec), 0, 86400000, KF_EXT},

@@ -57,6 +57,32 @@ def test_a_scheduled_program_is_not_autostarted_nor_restarted(run, tmp_path):
     assert re.search(rf"STOPPED\s+Not started; next run {year}-01-01 00:00:00", line), line
 
 
+def test_run_on_start_runs_once_at_start_up_then_on_schedule(run, tmp_path):
+    """schedule_run_on_start: one run at start-up, after its dependency as autostart would
+    be, then the next run waits for the schedule (a year away here)."""
+    conf = ("[program:db]\ncommand=sleep 1000\nstartsecs=0\n\n"
+            "[program:migrate]\ncommand=sh -c 'echo migrated'\nschedule=@yearly\n"
+            "schedule_run_on_start=true\ndepends_on=db\n")
+    d = run("pidvisor", conf, control=True)
+    d.wait_log(r"exited: migrate \(exit status 0; expected\)")
+    log = d.log()
+    assert log.index("spawned: 'db'") < log.index("spawned: 'migrate'"), log
+    assert log.count("spawned: 'migrate'") == 1
+    line = wait_until(lambda: next((x for x in ctl_status(d).splitlines()
+                                    if x.startswith("migrate")), None), what="migrate's status")
+    year = time.gmtime().tm_year + 1
+    assert re.search(rf"EXITED.*next run {year}-01-01 00:00:00", line), line
+
+
+def test_run_on_start_needs_a_schedule(build, tmp_path):
+    conf = tmp_path / "bad.conf"
+    r = check_config(build, conf, "[supervisord]\n[program:job]\ncommand=sleep 1\n"
+                     "schedule_run_on_start=true\n")
+    assert r.returncode == 2, r.stdout
+    assert (f"{conf}:4: [program:job] schedule_run_on_start: needs a schedule in the same "
+            "section" in r.stdout), r.stdout
+
+
 def test_overlap_skip_does_not_start_a_run_still_going(run, tmp_path):
     conf = "[program:long]\ncommand=sleep 1000\nschedule=@every 1s\n"
     d = run("pidvisor", conf, control=True)

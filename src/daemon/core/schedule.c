@@ -135,9 +135,10 @@ int schedule_attach(struct process *p)
 {
 	if (!p->conf->schedule.set)
 		return 0;
-	/* a one-shot: started by its timer only, and an exit is the end of a run, whatever
-	 * autostart, autorestart and startsecs say */
-	p->params.autostart = false;
+	/* a one-shot: started by its timer only (and at start-up with schedule_run_on_start, in
+	 * priority and depends_on order as autostart is), and an exit is the end of a run,
+	 * whatever autostart, autorestart and startsecs say */
+	p->params.autostart = p->conf->schedule_run_on_start;
 	p->params.autorestart = AUTORESTART_FALSE;
 	p->params.startsecs = 0;
 	p->sched = calloc(1, sizeof(*p->sched));
@@ -145,6 +146,7 @@ int schedule_attach(struct process *p)
 		return -1;
 	ev_periodic_init(&p->sched->timer, due, 0, 0, NULL);
 	p->sched->timer.data = p;
+	p->sched->runs = p->conf->schedule_run_on_start; /* a run asked for, as start_run counts */
 	plan(p, p->sched, (time_t)ev_now(p->sv->loop));
 	return 0;
 }
