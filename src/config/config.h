@@ -148,7 +148,7 @@ struct proc_conf {
 	char *schedule_timezone; /* NULL: local time (TZ or /etc/localtime) */
 	double schedule_jitter;	 /* seconds: each run waits a random 0..jitter more */
 	enum sched_missed schedule_missed;
-	bool schedule_run_on_start; /* one run at start-up (or when added), then the schedule */
+	bool schedule_run_on_start;  /* one run at start-up (or when added), then the schedule */
 	struct ready_spec ready;     /* READY_NONE: RUNNING after startsecs, as in supervisord */
 	double ready_timeout;	     /* seconds; 0: waits for ever */
 	double watchdog_sec;	     /* ready=notify: WATCHDOG=1 at least this often (0: off) */
