@@ -110,7 +110,9 @@ def test_actions_work_without_javascript(run, browser):
     b.click('tr[data-name="worker"] form:not([hidden]) button[value="stop"]')
     b.wait_for("location.search.includes('message=Process%20worker%20stopped')")
     assert state(d, "worker") == "STOPPED"
-    assert "STOPPED" in b.js("document.querySelector('tr[data-name=\"worker\"] .st').textContent")
+    # the new URL shows before the new page is parsed: wait for its row, not only its address
+    b.wait_for("document.querySelector('tr[data-name=\"worker\"] .st').textContent"
+               ".includes('STOPPED')")
 
 
 VICTIMS = ("formvictim", "fetchvictim", "blobvictim", "imgvictim")

@@ -89,7 +89,8 @@ def test_page_header_tails_and_stop_all(run, browser):
     b.wait_for("document.getElementById('tailbody').textContent.includes('why-it-failed')")
     assert "(stderr)" in b.js("document.querySelector('h1').textContent")
     b.click('header a.btn:last-of-type')  # over to stdout, and it is not there
-    b.wait_for("document.querySelector('h1').textContent.includes('(stdout)')")
+    b.wait_for("document.readyState === 'complete' && "
+               "document.querySelector('h1').textContent.includes('(stdout)')")
     assert "why-it-failed" not in b.js("document.getElementById('tailbody').textContent")
 
     b.goto(f"http://127.0.0.1:{port}/")
