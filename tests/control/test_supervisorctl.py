@@ -146,7 +146,7 @@ def test_update_adds_and_removes_groups(pair):
     same(pair, "reread")
     same(pair, "update")
     for impl in pair.daemons:
-        wait_until(lambda: "RUNNING" in pair.ctl(impl, "status", "extra")[1], timeout=5)
+        wait_until(lambda: "RUNNING" in pair.ctl(impl, "status", "extra")[1])
     same(pair, "status", "extra")
     same(pair, "reread")
 

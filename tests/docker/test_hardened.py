@@ -78,10 +78,10 @@ def test_runs_read_only_unprivileged_and_stops_clean(image, containers):
     assert c.sh("ls /tmp").count("ticker-stdout---supervisor-") == 1
     assert c.exec("pidvisor", "check", "-c", "/etc/supervisor/supervisord.conf",
                   check=False).returncode == 0
-    took, code = c.stop()
+    _, code = c.stop()
     logs = c.logs()
     assert code == 0, logs[-3000:]
-    assert took < 10, f"docker stop took {took:.1f}s"
+    assert c.stop_was_clean(), c.logs()[-3000:]
     assert "stopped: worker (exit status 0)" in logs, logs[-3000:]
     crit = [line for line in logs.splitlines() if " CRIT " in line
             and "running without any HTTP authentication checking" not in line]
@@ -107,5 +107,5 @@ def test_user_that_cannot_be_honoured_is_named(image, containers):
     wait_until(fatal, timeout=30, interval=0.3, what="asroot FATAL")
     logs = c.logs()
     assert re.search(r"spawnerr: .*user 'root'.*uid 10001.*CAP_SETUID", logs), logs[-3000:]
-    took, code = c.stop()
-    assert code == 0 and took < 10, c.logs()[-3000:]
+    _, code = c.stop()
+    assert code == 0 and c.stop_was_clean(), c.logs()[-3000:]

@@ -42,6 +42,6 @@ def test_hardened_image_runs_hardened(docker_engine, image, containers):
     assert c.exec("pidvisor", "check", "--ready", check=False).returncode == 0
     shop_products(c)
     c.wait_health("healthy", timeout=60)
-    took, code = c.stop(grace=20)
+    _, code = c.stop()
     assert code == 0, c.logs()[-3000:]
     assert "stopped: shop" in c.logs(), c.logs()[-3000:]

@@ -129,7 +129,7 @@ def test_static_pidvisor_in_busybox_image(image, containers):
     assert c.exec("pidvisor", "check", check=False).returncode == 0
 
     assert "tick" in c.logs()
-    took, code = c.stop()
+    _, code = c.stop()
     assert code == 0, c.logs()[-3000:]
-    assert took < 3, f"docker stop took {took:.1f}s"
+    assert c.stop_was_clean(), c.logs()[-3000:]
     assert stopped_order(c.logs())[-2:] == ["web", "ticker"]

@@ -135,9 +135,9 @@ def test_installed_in_bookworm_runs_the_example(deb, docker_engine, containers, 
                     "/usr/bin/supervisorctl /usr/lib/pidvisor /usr/share/man/man8/pidvisor.8.gz "
                     "/usr/share/doc/pidvisor 2>&1; true")
         assert left.count("No such file or directory") == 7, left
-        took, code = c.stop()
+        _, code = c.stop()
         assert code == 0, c.logs()[-3000:]
-        assert took < 3, f"docker stop took {took:.1f}s"
+        assert c.stop_was_clean(), c.logs()[-3000:]
         assert "hello from hello" in c.logs()
     finally:
         docker_engine.docker("rmi", "-f", IMAGE, check=False)
@@ -168,8 +168,8 @@ def test_installed_over_supervisor_replaces_it(deb, docker_engine, containers, t
                       check=False).returncode == 0, c.sh("ls -l /var/log/supervisor")
         r = c.exec("supervisorctl", "status")
         assert re.match(r"hello\s+RUNNING\s+pid \d+", r.stdout), r.stdout
-        took, code = c.stop()
+        _, code = c.stop()
         assert code == 0, c.logs()[-3000:]
-        assert took < 3, f"docker stop took {took:.1f}s"
+        assert c.stop_was_clean(), c.logs()[-3000:]
     finally:
         docker_engine.docker("rmi", "-f", OVER_SUPERVISOR, check=False)

@@ -119,9 +119,9 @@ def test_busybox_image_copies_pidvisor_from_it(pv_image, containers, static_bina
             subprocess.run(["objcopy", "-O", "binary", "--only-section=.text", str(path),
                             str(tmp_path / name)], check=True)
         assert (tmp_path / "a").read_bytes() == (tmp_path / "b").read_bytes()
-        took, code = c.stop()
+        _, code = c.stop()
         assert code == 0, c.logs()[-3000:]
-        assert took < 3, f"docker stop took {took:.1f}s"
+        assert c.stop_was_clean(), c.logs()[-3000:]
         assert "hello from hello" in c.logs()
     finally:
         pv_image.docker("rmi", "-f", APP, BARE, check=False)

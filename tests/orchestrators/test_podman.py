@@ -13,10 +13,10 @@ import contextlib
 import json
 import shutil
 import subprocess
-import time
 
 import pytest
 
+from dockerharness import stopped_on_signal
 from harness import wait_until
 
 PODMAN = ["podman", "--cgroup-manager=cgroupfs"]
@@ -101,14 +101,14 @@ def wait_running(name, user, programs, timeout):
 
 
 def stop_clean(name, user):
-    """podman stop; asserts exit status 0. Returns (seconds it took, the container's logs)."""
-    t0 = time.monotonic()
-    podman("stop", "-t", "10", name, user=user)
-    took = time.monotonic() - t0
+    """podman stop; asserts exit status 0 and that no program needed a SIGKILL. The grace is
+    long so that a busy machine never reaches podman's own SIGKILL. Returns the logs."""
+    podman("stop", "-t", "60", name, user=user, timeout=120)
     state = json.loads(podman("inspect", name, user=user).stdout)[0]["State"]
     logs = podman("logs", name, user=user).stdout
     assert state["ExitCode"] == 0, logs[-3000:]
-    return took, logs
+    assert stopped_on_signal(logs), logs[-3000:]
+    return logs
 
 
 def test_podman_runs_a_pidvisor_image(podman_image):
@@ -127,8 +127,7 @@ def test_podman_runs_a_pidvisor_image(podman_image):
     health = json.loads(podman("inspect", NAME, user=user).stdout)[0]["State"]["Health"]
     assert health["Status"] == "healthy"
 
-    took, logs = stop_clean(NAME, user)
-    assert took < 3, f"podman stop took {took:.1f}s"
+    logs = stop_clean(NAME, user)
     assert "pidvisor exiting" in logs
 
 
@@ -145,6 +144,5 @@ def test_rootless_podman_runs_it_hardened(docker_engine, static_binary, tmp_path
                user=user)
         wait_running(name, user, ["ticker", "worker"], 60)
         assert podman("exec", name, "id", "-u", user=user).stdout.strip() == "10001"
-        took, logs = stop_clean(name, user)
-        assert took < 10, f"podman stop took {took:.1f}s"
+        logs = stop_clean(name, user)
         assert "stopped: worker (exit status 0)" in logs, logs[-3000:]
