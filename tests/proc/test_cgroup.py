@@ -75,8 +75,11 @@ def daemon(tmp_path, build, conf, wrap):
 
 def test_memory_max_is_the_cgroups_and_an_oom_kill_restarts(tmp_path, build, cgroups):
     (tmp_path / "grow.py").write_text(GROW_PY)
+    # stubborn: on_memory=restart starts it again where autorestart would not
     d = daemon(tmp_path, build, f"[program:grow]\ncommand=python3 {tmp_path}/grow.py\n"
-               "startsecs=0\nmemory_max=64MB\n", in_cgroups(cgroups))
+               "startsecs=0\nmemory_max=64MB\n\n"
+               f"[program:stubborn]\ncommand=python3 {tmp_path}/grow.py\nstartsecs=0\n"
+               "autorestart=false\nmemory_max=64MB\n", in_cgroups(cgroups))
     program = cgroups["memory"] / "program-grow"
     try:
         d.wait_log(r"memory_max of 'grow' enforced by the kernel \(cgroup v1 memory\)")
@@ -86,6 +89,8 @@ def test_memory_max_is_the_cgroups_and_an_oom_kill_restarts(tmp_path, build, cgr
         d.wait_log(r"grow was killed by the kernel's OOM killer in its cgroup, at "
                    r"memory_max=64MB \(on_memory=restart\)", timeout=60)
         d.wait_log(r"spawned: 'grow'", count=2, timeout=60)
+        d.wait_log(r"stubborn was killed by the kernel's OOM killer", timeout=60)
+        d.wait_log(r"spawned: 'stubborn'", count=2, timeout=60)
         # pidvisor itself is unharmed, and stays in its own cgroup, outside the program's
         assert d.proc.poll() is None
         assert "checked once a second" not in d.log()
@@ -95,7 +100,7 @@ def test_memory_max_is_the_cgroups_and_an_oom_kill_restarts(tmp_path, build, cgr
         d.stop(timeout=60)
         d.close()
     assert d.proc.returncode == 0, d.stderr()
-    assert not program.exists()
+    assert not program.exists() and not list(cgroups["memory"].glob("program-*"))
 
 
 def test_oom_kill_with_on_memory_shutdown_stops_pidvisor(tmp_path, build, cgroups):
