@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -155,26 +156,45 @@ static bool writable(const char *dir, char *why, size_t n)
 	return false;
 }
 
-/* v2: pidvisor into the leaf, then the controllers offered handed down. */
+/* Writes enable to dir's cgroup.subtree_control: 0, or an errno. Right after the last process
+ * left dir the kernel may still say EBUSY for a moment (crun retries too): a few tries, 100 ms at
+ * the most, once at start-up. */
+static int hand_down(const char *dir, const char *enable)
+{
+	int e = write_file(dir, "cgroup.subtree_control", enable);
+	for (int i = 0; e == EBUSY && i < 20; i++) {
+		nanosleep(&(struct timespec){.tv_nsec = 5000000}, NULL);
+		e = write_file(dir, "cgroup.subtree_control", enable);
+	}
+	return e;
+}
+
+/* v2: pidvisor into the leaf, then the controllers offered handed down; why says what failed. */
+static void enter_leaf_v2(const char *dir, const char *enable, char *why, size_t n)
+{
+	char leaf[PATH_MAX + 16];
+	int e;
+	snprintf(leaf, sizeof(leaf), "%s/" SELF_LEAF, dir);
+	if (!writable(dir, why, n))
+		return;
+	if (mkdir(leaf, 0755) < 0 && errno != EEXIST)
+		snprintf(why, n, "cannot make %s: %s", leaf, strerror(errno));
+	else if ((e = write_file(leaf, "cgroup.procs", "0")))
+		snprintf(why, n, "cannot move pidvisor into %s: %s", leaf, strerror(e));
+	else if ((e = hand_down(dir, enable)))
+		snprintf(why, n, "cannot write '%s' to %s/cgroup.subtree_control: %s%s", enable,
+			 dir, strerror(e),
+			 e == EBUSY ? " (other processes are in that cgroup)" : "");
+}
+
 static void setup_v2(struct cg_host *h, const char *dir, const bool offered[])
 {
-	char leaf[PATH_MAX + 16], why[CG_WHY_MAX] = "", enable[32] = "";
-	int e;
+	char why[CG_WHY_MAX] = "", enable[32] = "";
 	for (int c = 0; c < CG_NCONTROLLERS; c++)
 		if (offered[c])
 			snprintf(enable + strlen(enable), sizeof(enable) - strlen(enable), "%s+%s",
 				 *enable ? " " : "", controller_names[c]);
-	snprintf(leaf, sizeof(leaf), "%s/" SELF_LEAF, dir);
-	if (!writable(dir, why, sizeof(why))) {
-	} else if (mkdir(leaf, 0755) < 0 && errno != EEXIST) {
-		snprintf(why, sizeof(why), "cannot make %s: %s", leaf, strerror(errno));
-	} else if ((e = write_file(leaf, "cgroup.procs", "0"))) {
-		snprintf(why, sizeof(why), "cannot move pidvisor into %s: %s", leaf, strerror(e));
-	} else if ((e = write_file(dir, "cgroup.subtree_control", enable))) {
-		snprintf(why, sizeof(why), "cannot write '%s' to %s/cgroup.subtree_control: %s%s",
-			 enable, dir, strerror(e),
-			 e == EBUSY ? " (other processes are in that cgroup)" : "");
-	}
+	enter_leaf_v2(dir, enable, why, sizeof(why));
 	for (int c = 0; c < CG_NCONTROLLERS; c++) {
 		if (!offered[c])
 			continue;

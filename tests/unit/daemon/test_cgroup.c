@@ -235,6 +235,22 @@ static void test_v2_program(void **state)
 	assert_int_equal(cg_oom_kills(&h, "web"), 2);
 }
 
+static void test_v2_refused(void **state)
+{
+	struct cg_host h;
+	(void)state;
+	/* only cpu offered; its subtree_control cannot be written (a directory, here) */
+	make_dirs("/sys/fs/cgroup/ctr/cgroup.subtree_control");
+	put("/sys/fs/cgroup/ctr/cgroup.controllers", "cpu pids\n");
+	cg_detect(&h, root, v2_self, v2_mounts);
+	assert_int_equal(h.ver[CG_CPU], CG_NONE);
+	assert_non_null(strstr(h.why[CG_CPU], "cannot write '+cpu' to "));
+	assert_non_null(strstr(h.why[CG_CPU], "/ctr/cgroup.subtree_control: Is a directory"));
+	/* memory, not offered by v2, is looked for on v1: there is none */
+	assert_string_equal(h.why[CG_MEMORY], "no cgroup v2 offers memory and /proc/self/cgroup "
+					      "names no v1 memory hierarchy");
+}
+
 static void test_why_not(void **state)
 {
 	struct cg_host h;
@@ -276,6 +292,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_mount),
 	    cmocka_unit_test_setup_teardown(test_v1_program, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_v2_program, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_v2_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_why_not, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
