@@ -43,6 +43,24 @@ os.environ.setdefault("ASAN_OPTIONS", "detect_leaks=0:abort_on_error=0")
 os.environ.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
 
 
+# A program that grows by 8 MB ten times a second, to 512 MB at most, touching every page.
+GROW_PY = ("import time\n"
+           "held = []\n"
+           "for _ in range(64):\n"
+           "    b = bytearray(8 * 1024 * 1024)\n"
+           "    for i in range(0, len(b), 4096): b[i] = 1\n"
+           "    held.append(b)\n"
+           "    time.sleep(0.1)\n"
+           "time.sleep(1000)\n")
+
+# A wrap (Daemon's) that makes every cgroup mount read-only in pidvisor's mount namespace
+# (unshare --mount-proc made one): no writable cgroup, so memory_max is polled.
+READ_ONLY_CGROUPS = ["sh", "-c",
+                     "for m in $(awk '{for (i = 7; i <= NF; i++) if ($i == \"-\") {"
+                     " if ($(i + 1) ~ /^cgroup2?$/) print $5; break }}' /proc/self/mountinfo);"
+                     " do mount -o remount,bind,ro \"$m\" || exit 1; done; exec \"$@\"", "sh"]
+
+
 def free_port():
     """A TCP port on 127.0.0.1 that nothing listens on at the moment."""
     with socket.socket() as s:

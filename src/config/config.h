@@ -154,6 +154,7 @@ struct proc_conf {
 	double watchdog_sec;	     /* ready=notify: WATCHDOG=1 at least this often (0: off) */
 	long long memory_max;	     /* bytes of the process tree's RSS; 0: no limit */
 	enum on_unhealthy on_memory; /* past memory_max: none (log), restart, shutdown */
+	long long cpu_max;	     /* thousandths of a CPU (its cgroup's quota); 0: none */
 	/* [eventlistener:x] */
 	event_mask events;     /* the types it subscribes to */
 	long long buffer_size; /* events queued for the pool before the oldest is dropped */

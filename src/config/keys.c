@@ -73,6 +73,8 @@ static const struct keydef program_keys[] = {
     {"watchdog_sec", K_DURATION, "0", P(watchdog_sec), 0, 86400000, KF_EXT},
     {"memory_max", K_SIZE, "0", P(memory_max), 0, 0, KF_EXT},
     {"on_memory", K_ON_UNHEALTHY, "restart", P(on_memory), 0, 0, KF_EXT},
+    /* not expanded, so that 50% is written as such */
+    {"cpu_max", K_CPUS, "0", P(cpu_max), 10, 1000000, KF_EXT | KF_NOEXPAND},
 };
 
 /* [eventlistener:x] has every program key and these; its priority defaults to -1 (config.c) */

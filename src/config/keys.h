@@ -42,6 +42,7 @@ enum ktype {
 	K_MISSED,	/* skip, run_once */
 	K_FCGI_SOCKET,	/* unix:///abs/path or tcp://host:port */
 	K_READY,	/* notify, fd:N, log:REGEX */
+	K_CPUS,		/* a number of CPUs: 0.5, 2, 50% (thousandths in a long long) */
 	K_NTYPES,
 };
 

@@ -256,6 +256,29 @@ static int parse_duration(const struct keydef *k, const char *v, void *dst, char
 	return 0;
 }
 
+/* A number of CPUs as Docker's --cpus takes it (0.5, 2), or a percentage of one (50%), in
+ * thousandths; 0 is no limit. Plain decimals only: no sign, exponent, hex or inf. */
+static int parse_cpus(const struct keydef *k, const char *v, void *dst, char **why)
+{
+	size_t digits = strspn(v, "0123456789."), len = strlen(v);
+	bool percent = len > 0 && v[len - 1] == '%';
+	const char *dot = strchr(v, '.');
+	char *end;
+	double n = strtod(v, &end);
+	double milli = n * (percent ? 10 : 1000);
+	if (digits == 0 || digits != len - percent || (dot && strchr(dot + 1, '.')) ||
+	    end != v + digits ||
+	    !(milli == 0 || (milli >= (double)k->min - 1e-6 && milli <= (double)k->max + 1e-6))) {
+		*why =
+		    xasprintf("'%s' is not a number of CPUs from %g to %g (such as 0.5 or 2, or a "
+			      "percentage of one CPU such as 50%%; 0: no limit)",
+			      v, (double)k->min / 1000, (double)k->max / 1000);
+		return -1;
+	}
+	*(long long *)dst = (long long)(milli + 0.5);
+	return 0;
+}
+
 static int parse_schedule(const struct keydef *k, const char *v, void *dst, char **why)
 {
 	const char *phrase;
@@ -574,6 +597,7 @@ static const struct ktype_ops ktypes[K_NTYPES] = {
     [K_FCGI_SOCKET] = {parse_fcgi_socket, free_fcgi_socket, fcgi_socket_equal,
 		       sizeof(struct fcgi_socket), false},
     [K_READY] = {parse_ready, free_ready, ready_equal, sizeof(struct ready_spec), false},
+    [K_CPUS] = {parse_cpus, VALUE(long long)},
 };
 
 const struct ktype_ops *ktype_ops(enum ktype t)

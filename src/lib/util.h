@@ -30,6 +30,9 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Writes all n bytes, retrying after EINTR and short writes: 0, or -1 on error. */
 int write_all(int fd, const void *buf, size_t n);
+/* A small file's text (a /proc or cgroup file: one read pass, cut at size - 1 bytes),
+ * NUL-terminated in buf: its length, or -1 when it cannot be opened. */
+long read_small_file(const char *path, char *buf, size_t size);
 
 /* How many newlines p[0..n) holds, counted 16 bytes at a time (the log path counts every
  * chunk for /metrics; a memchr call per line cost a tenth of its CPU). */

@@ -1,9 +1,11 @@
 """Resources per program as PID 1 of a PID namespace: CPU, memory, fds and threads of a
 program's whole process tree in getProcessInfo and /metrics; memory_max with on_memory=restart,
-=shutdown and =none; a bad memory_max refused at start-up and by --check-config."""
+=shutdown and =none, polled (pidvisor without a writable cgroup: test_cgroup.py has the kernel's
+side); a bad memory_max or cpu_max refused at start-up and by --check-config."""
 import subprocess
 
-from harness import PIDVISOR, Daemon, free_port, scrape_metrics, unix_proxy, wait_until
+from harness import (GROW_PY, PIDVISOR, READ_ONLY_CGROUPS, Daemon, free_port, scrape_metrics,
+                     unix_proxy, wait_until)
 
 MB = 1024 * 1024
 
@@ -17,16 +19,6 @@ TREE_PY = ("import os, time\n"
            "    os.fork()\n"
            "else:\n"
            "    os.fork()\n"
-           "time.sleep(1000)\n")
-
-# Grows by 8 MB ten times a second, to 512 MB at most, touching every page.
-GROW_PY = ("import time\n"
-           "held = []\n"
-           "for _ in range(64):\n"
-           "    b = bytearray(8 * 1024 * 1024)\n"
-           "    for i in range(0, len(b), 4096): b[i] = 1\n"
-           "    held.append(b)\n"
-           "    time.sleep(0.1)\n"
            "time.sleep(1000)\n")
 
 
@@ -86,7 +78,8 @@ def test_members_only_with_memory_max_or_process_resources(run, tmp_path):
     port = free_port()
     d = run("pidvisor", f"[inet_http_server]\nport=127.0.0.1:{port}\n\n"
             "[program:capped]\ncommand=sleep 1000\nstartsecs=0\nmemory_max=1GB\n\n"
-            "[program:plain]\ncommand=sleep 1000\nstartsecs=0\n", control=True)
+            "[program:plain]\ncommand=sleep 1000\nstartsecs=0\n", control=True,
+            wrap=READ_ONLY_CGROUPS)
     px = control(d)
     wait_until(lambda: all(i["statename"] == "RUNNING" for i in px.supervisor.getAllProcessInfo()),
                timeout=30, what="both running")
@@ -102,7 +95,7 @@ def test_members_only_with_memory_max_or_process_resources(run, tmp_path):
 def test_memory_max_restarts_the_program(run, tmp_path):
     (tmp_path / "grow.py").write_text(GROW_PY)
     d = run("pidvisor", f"[program:grow]\ncommand=python3 {tmp_path}/grow.py\nstartsecs=0\n"
-            "memory_max=100MB\n")
+            "memory_max=100MB\n", wrap=READ_ONLY_CGROUPS)
     d.wait_log(r"restarting grow: it uses [\d.]+ MB of memory \(RSS of 1 process\), over "
                r"memory_max=100MB \(on_memory=restart\)", timeout=60)
     d.wait_log(r"stopped: grow \(terminated by SIGTERM\)", timeout=60)
@@ -126,7 +119,7 @@ def test_memory_max_shutdown_stops_pidvisor(run, tmp_path):
     (tmp_path / "grow.py").write_text(GROW_PY)
     d = run("pidvisor", f"[program:grow]\ncommand=python3 {tmp_path}/grow.py\nstartsecs=0\n"
             "memory_max=64MB\non_memory=shutdown\n\n"
-            "[program:other]\ncommand=sleep 1000\nstartsecs=0\n")
+            "[program:other]\ncommand=sleep 1000\nstartsecs=0\n", wrap=READ_ONLY_CGROUPS)
     d.wait_log(r"grow uses [\d.]+ MB of memory .* \(on_memory=shutdown\): stopping "
                r"everything; pidvisor will exit 1", timeout=60)
     assert d.proc.wait(timeout=60) == 1
@@ -154,3 +147,22 @@ def test_bad_memory_max_is_a_config_error(tmp_path):
     assert r.returncode == 2
     assert f"{conf}:5: [program:web] on_memory: 'maybe' is not one of" in r.stdout + r.stderr
 
+
+
+def test_bad_cpu_max_is_a_config_error(tmp_path):
+    conf = tmp_path / "bad.conf"
+    for value in ("lots", "-1", "0.001", "1e3", "0.5.1", "50%%", "1001"):
+        conf.write_text(f"[supervisord]\n[program:web]\ncommand=sleep 1000\ncpu_max={value}\n")
+        for args in (["--check-config"], ["-n"]):
+            r = subprocess.run([PIDVISOR, "-c", str(conf), *args], capture_output=True,
+                               text=True, timeout=30, cwd=tmp_path)
+            out = r.stdout + r.stderr
+            assert r.returncode == 2, out
+            assert (f"{conf}:4: [program:web] cpu_max: '{value}' is not a number of CPUs from "
+                    "0.01 to 1000" in out), out
+            assert "spawned" not in out
+    for value in ("0.5", "2", "50%", "150%", "0"):
+        conf.write_text(f"[supervisord]\n[program:web]\ncommand=sleep 1000\ncpu_max={value}\n")
+        r = subprocess.run([PIDVISOR, "-c", str(conf), "--check-config"], capture_output=True,
+                           text=True, timeout=30)
+        assert r.returncode == 0, r.stdout + r.stderr

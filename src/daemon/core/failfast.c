@@ -100,9 +100,11 @@ static void size_text(long long bytes, char *buf, size_t n)
 	snprintf(buf, n, "%lld bytes", bytes);
 }
 
+static const char *const memory_actions[] = {"none", "restart", "shutdown"};
+
 void failfast_memory_exceeded(struct process *p, const struct res_usage *u)
 {
-	static const char *const actions[] = {"none", "restart", "shutdown"};
+	const char *const *actions = memory_actions;
 	struct supervisor *sv = p->sv;
 	if (sv->mood != MOOD_RUNNING)
 		return;
@@ -121,4 +123,26 @@ void failfast_memory_exceeded(struct process *p, const struct res_usage *u)
 	} else {
 		log_warn("%s %s", spec, why);
 	}
+}
+
+void failfast_memory_killed(struct process *p)
+{
+	char spec[512], limit[32];
+	size_text(p->conf->memory_max, limit, sizeof(limit));
+	log_warn("%s was killed by the kernel's OOM killer in its cgroup, at memory_max=%s "
+		 "(on_memory=%s)",
+		 process_namespec(p, spec, sizeof(spec)), limit,
+		 memory_actions[p->conf->on_memory]);
+}
+
+void failfast_memory_killed_then(struct process *p)
+{
+	struct supervisor *sv = p->sv;
+	if (sv->mood != MOOD_RUNNING)
+		return;
+	if (p->conf->on_memory == UNHEALTHY_SHUTDOWN)
+		shut_down(sv, p, "was killed by the OOM killer and has on_memory=shutdown", 1);
+	/* autorestart has usually started it again already (a SIGKILL is unexpected) */
+	else if (p->conf->on_memory == UNHEALTHY_RESTART && p->fsm.state == PS_EXITED)
+		supervisor_start_process(sv, p);
 }

@@ -22,5 +22,10 @@ void failfast_unhealthy(struct process *p, const char *what);
 /* resources.c's poll found p's tree past memory_max: on_memory=restart, shutdown, or a log
  * line only (none). */
 void failfast_memory_exceeded(struct process *p, const struct res_usage *u);
+/* p's child was killed by the OOM killer in its cgroup (memory_max enforced by the kernel):
+ * said before its state changes, and then what on_memory asks: shutdown stops everything,
+ * restart starts it again if autorestart did not. */
+void failfast_memory_killed(struct process *p);
+void failfast_memory_killed_then(struct process *p);
 
 #endif

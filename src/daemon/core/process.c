@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "cgroup.h"
 #include "child_output.h"
 #include "fcgi.h"
 #include "passwd.h"
@@ -362,6 +363,7 @@ struct spawn_args {
 	char *pid_slot;
 	const struct user_info *ui;
 	bool ready_fd; /* slot[3] holds ready=fd:N's pipe */
+	const struct cg_join *cg;
 };
 
 static bool spawner_init(void)
@@ -387,6 +389,8 @@ static bool spawner_init(void)
 static int spawn_child(void *arg)
 {
 	const struct spawn_args *a = arg;
+	/* into its cgroups before anything runs (their descriptors are above the slots) */
+	cg_join_self(a->cg);
 	/* our own table from here on: never touch the parent's */
 	if (syscall(SYS_close_range, (unsigned)spawner.top + 1, ~0U, CLOSE_RANGE_UNSHARE) < 0 &&
 	    unshare(CLONE_FILES) < 0)
@@ -399,9 +403,10 @@ static int spawn_child(void *arg)
 
 /* The child has exec'd or died when clone returns (CLONE_VFORK). */
 static pid_t spawn_clone(const struct process *p, const int fds[4], const char *path,
-			 char *const *envp, char *pid_slot, const struct user_info *ui)
+			 char *const *envp, char *pid_slot, const struct user_info *ui,
+			 const struct cg_join *cg)
 {
-	struct spawn_args a = {p, path, envp, pid_slot, ui, fds[3] >= 0};
+	struct spawn_args a = {p, path, envp, pid_slot, ui, fds[3] >= 0, cg};
 	for (int i = 0; i < 4; i++)
 		if (dup3(i < 3 || fds[3] >= 0 ? fds[i] : spawner.devnull, spawner.slot[i],
 			 O_CLOEXEC) < 0)
@@ -455,16 +460,21 @@ static pid_t spawn_prepared(struct process *p, char **err)
 	}
 	char **envp = (char **)ptrs.data;
 	char *pid_slot = pid_at != SIZE_MAX ? own.data + pid_at : NULL;
+	struct cg_join cg;
+	resources_enter(p, &cg);
 #ifndef SPAWN_WITH_FORK
 	if (spawner_init())
-		pid = spawn_clone(p, fds, path, envp, pid_slot, p->conf->user ? &ui : NULL);
+		pid = spawn_clone(p, fds, path, envp, pid_slot, p->conf->user ? &ui : NULL, &cg);
 	else
 #endif
 	{
 		pid = fork();
-		if (pid == 0)
+		if (pid == 0) {
+			cg_join_self(&cg);
 			child_setup(p, fds, path, envp, pid_slot, p->conf->user ? &ui : NULL);
+		}
 	}
+	resources_entered(p, &cg, pid);
 	if (pid < 0) {
 		/* supervisord's two messages: EAGAIN is RLIMIT_NPROC or a full process table */
 		int e = errno;

@@ -4,16 +4,21 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "failfast.h"
+#include "mainlog.h"
 #include "process.h"
 #include "supervisor.h"
+#include "util.h"
 
 #define CACHE_SECONDS 1.0
 
@@ -60,19 +65,10 @@ long long res_parse_kb(const char *text, const char *key)
 	return -1;
 }
 
-/* A small /proc file's text, NUL-terminated; false when it cannot be read. */
+/* A small /proc file's text, NUL-terminated; false when it cannot be read or is empty. */
 static bool read_small(const char *path, char *buf, size_t size)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	size_t got = 0;
-	ssize_t r;
-	while (got < size - 1 && (r = read(fd, buf + got, size - 1 - got)) > 0)
-		got += (size_t)r;
-	close(fd);
-	buf[got] = '\0';
-	return got > 0;
+	return read_small_file(path, buf, size) > 0;
 }
 
 struct proc_row {
@@ -282,11 +278,144 @@ void resources_start(struct process *p)
 {
 	p->res.over = false;
 	ev_timer_init(&p->res.poll, poll_cb, CACHE_SECONDS, CACHE_SECONDS);
-	if (p->conf->memory_max > 0)
+	if (p->conf->memory_max > 0 && !p->res.kernel_memory)
 		ev_timer_start(p->sv->loop, &p->res.poll);
 }
 
 void resources_stop(struct process *p)
 {
 	ev_timer_stop(p->sv->loop, &p->res.poll);
+}
+
+/* A /proc file of any size (mountinfo grows with the mounts), malloc'd; NULL when unreadable. */
+static char *read_all(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	size_t len = 0, cap = 4096;
+	char *text = malloc(cap);
+	ssize_t r = 0;
+	while (text && (r = read(fd, text + len, cap - 1 - len)) > 0) {
+		len += (size_t)r;
+		char *grown = len + 1 == cap ? realloc(text, cap *= 2) : text;
+		if (!grown)
+			free(text);
+		text = grown;
+	}
+	close(fd);
+	if (text)
+		text[len] = '\0';
+	return text;
+}
+
+/* Where program cgroups go, found when the first program with a limit for the kernel is added
+ * (never, and nothing moved, without one). */
+static const struct cg_host *host(void)
+{
+	static struct cg_host h;
+	static bool found;
+	if (found)
+		return &h;
+	found = true;
+	char *self = read_all("/proc/self/cgroup"), *mounts = read_all("/proc/self/mountinfo");
+	cg_detect(&h, "", self ? self : "", mounts ? mounts : "");
+	free(self);
+	free(mounts);
+	return &h;
+}
+
+/* Its memory_max goes to the kernel: with on_memory=none, which only logs, it is polled. */
+static bool wants_kernel_memory(const struct proc_conf *c)
+{
+	return c->memory_max > 0 && c->on_memory != UNHEALTHY_NONE;
+}
+
+void resources_added(struct process *p)
+{
+	const struct proc_conf *c = p->conf;
+	char name[512];
+	process_namespec(p, name, sizeof(name));
+	if (c->memory_max > 0 && c->on_memory == UNHEALTHY_NONE)
+		log_info("memory_max of '%s' checked once a second (on_memory=none only logs; a "
+			 "cgroup limit would have the kernel kill it)",
+			 name);
+	if (!wants_kernel_memory(c) && c->cpu_max <= 0)
+		return;
+	const struct cg_host *h = host();
+	if (wants_kernel_memory(c) && *h->dir[CG_MEMORY])
+		log_info("memory_max of '%s' enforced by the kernel (%s)", name,
+			 cg_describe(h, CG_MEMORY));
+	else if (wants_kernel_memory(c))
+		log_info("memory_max of '%s' checked once a second (no writable cgroup: %s)", name,
+			 h->why[CG_MEMORY]);
+	if (c->cpu_max > 0 && *h->dir[CG_CPU])
+		log_info("cpu_max of '%s' enforced by the kernel (%s)", name,
+			 cg_describe(h, CG_CPU));
+	else if (c->cpu_max > 0)
+		log_warn("cpu_max of '%s' is not enforced (no writable cgroup: %s); only a cgroup "
+			 "can limit CPU",
+			 name, h->why[CG_CPU]);
+}
+
+void resources_enter(struct process *p, struct cg_join *j)
+{
+	const struct proc_conf *c = p->conf;
+	for (int i = 0; i < CG_NCONTROLLERS; i++)
+		j->fd[i] = -1;
+	p->res.kernel_memory = false;
+	bool memory = wants_kernel_memory(c);
+	if (!memory && c->cpu_max <= 0)
+		return;
+	const struct cg_host *h = host();
+	memory &= *h->dir[CG_MEMORY] != '\0';
+	long long cpu = *h->dir[CG_CPU] ? c->cpu_max : 0;
+	if (!memory && cpu <= 0)
+		return;
+	char name[512], err[CG_WHY_MAX + PATH_MAX];
+	process_namespec(p, name, sizeof(name));
+	p->res.cgroup_made = true;
+	if (cg_program_enter(h, name, memory ? c->memory_max : 0, cpu, j, err, sizeof(err)) < 0) {
+		log_warn("%s: %s; its limits are not enforced by the kernel this run", name, err);
+		return;
+	}
+	p->res.kernel_memory = memory;
+	p->res.oom_kills = memory ? cg_oom_kills(h, name) : -1;
+}
+
+void resources_entered(struct process *p, struct cg_join *j, pid_t pid)
+{
+	int e = cg_join_done(j, pid);
+	if (pid <= 0 || !e)
+		return;
+	char name[512];
+	log_warn("%s (pid %d) could not join its cgroup: %s; its limits are not enforced by the "
+		 "kernel this run",
+		 process_namespec(p, name, sizeof(name)), (int)pid, strerror(e));
+	p->res.kernel_memory = false;
+}
+
+bool resources_exited(struct process *p)
+{
+	if (!p->res.kernel_memory || !WIFSIGNALED(p->wait_status) ||
+	    WTERMSIG(p->wait_status) != SIGKILL || p->res.oom_kills < 0)
+		return false;
+	char name[512];
+	long long before = p->res.oom_kills;
+	p->res.oom_kills = cg_oom_kills(host(), process_namespec(p, name, sizeof(name)));
+	if (p->res.oom_kills <= before)
+		return false;
+	failfast_memory_killed(p);
+	return true;
+}
+
+void resources_removed(struct process *p)
+{
+	resources_stop(p);
+	if (!p->res.cgroup_made)
+		return;
+	char name[512];
+	process_namespec(p, name, sizeof(name));
+	if (cg_program_remove(host(), name) < 0)
+		log_info("the cgroup of %s stays: %s", name, strerror(errno));
 }

@@ -5,7 +5,9 @@
  * that asks often (a scrape, the page) costs at most one /proc pass a second for all programs
  * and one read of each tree's memory and fds, and nobody asking costs nothing. A program with
  * memory_max is polled once a second while it runs; past the limit, its on_memory says what
- * follows (failfast.c). Polling only: no cgroup limit is set.
+ * follows (failfast.c). Where pidvisor owns a writable cgroup (cgroup.h), the kernel enforces
+ * memory_max (unless on_memory=none, which only logs: polled) and cpu_max in the program's own
+ * cgroup instead, and a child killed there by the OOM killer is reported with on_memory applied.
  */
 #ifndef PIDVISOR_RESOURCES_H
 #define PIDVISOR_RESOURCES_H
@@ -15,6 +17,7 @@
 #include <sys/types.h>
 
 struct process;
+struct cg_join;
 
 struct res_usage {
 	double cpu_seconds;  /* utime + stime of every process in the tree, and cutime + cstime (its
@@ -31,10 +34,13 @@ struct res_usage {
 /* A process's resource state, inside struct process. */
 struct res_cache {
 	struct res_usage usage;
-	pid_t pid;	/* whose tree usage is; 0: nothing read yet */
-	double read_at; /* CLOCK_MONOTONIC seconds */
-	ev_timer poll;	/* memory_max: the once-a-second check */
-	bool over;	/* past memory_max at the last check (on_memory=none logs once) */
+	pid_t pid;	     /* whose tree usage is; 0: nothing read yet */
+	double read_at;	     /* CLOCK_MONOTONIC seconds */
+	ev_timer poll;	     /* memory_max: the once-a-second check */
+	bool over;	     /* past memory_max at the last check (on_memory=none logs once) */
+	bool kernel_memory;  /* this run's memory_max is its cgroup's: not polled */
+	bool cgroup_made;    /* it has had cgroups, removed with it */
+	long long oom_kills; /* its memory cgroup's OOM kills at the spawn; -1: unknown */
 };
 
 /* The pure part, for the unit tests. */
@@ -60,5 +66,19 @@ const struct res_usage *resources_shown(struct process *p);
 /* p was spawned / its child is gone: memory_max polling starts / stops (no-op without one). */
 void resources_start(struct process *p);
 void resources_stop(struct process *p);
+
+/* Just before p's spawn: its cgroups made (or reused) with its limits, their cgroup.procs open
+ * in j for the child (nothing open when the kernel enforces none of its limits; a failure is
+ * logged and its memory_max polled). */
+void resources_enter(struct process *p, struct cg_join *j);
+/* Just after it (pid < 0: it failed): pid put there too, a failure logged, j closed. */
+void resources_entered(struct process *p, struct cg_join *j, pid_t pid);
+/* p's child has exited, before its state changes (a restart reads the count anew): true when
+ * the OOM killer killed it in p's cgroup, said in the log (failfast.c). */
+bool resources_exited(struct process *p);
+/* p was added (start-up, reload): says once how each of its limits is enforced. */
+void resources_added(struct process *p);
+/* p is being removed (reload, pidvisor's exit): its cgroups go with it. */
+void resources_removed(struct process *p);
 
 #endif

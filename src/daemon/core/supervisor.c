@@ -107,6 +107,7 @@ static struct process *process_new(struct supervisor *sv, struct pgroup *g, stru
 		free(p);
 		return NULL;
 	}
+	resources_added(p);
 	return p;
 }
 
@@ -192,7 +193,7 @@ static void process_free(struct supervisor *sv, struct process *p)
 	if (p->pid > 0)
 		supervisor_pid_del(sv, p);
 	health_free(p);
-	resources_stop(p);
+	resources_removed(p);
 	output_free(p);
 	ready_free(p);
 	fsm_free(&p->fsm);

@@ -13,6 +13,7 @@
 
 #include "child_output.h"
 #include "deps.h"
+#include "failfast.h"
 #include "fcgi.h"
 #include "mainlog.h"
 #include "ready.h"
@@ -291,6 +292,9 @@ void process_exited(struct process *p, int status)
 			       .now = ev_now(sv->loop),
 			       .exitstatus = es,
 			       .may_start = may_start(p)};
+	bool oom_killed = resources_exited(p);
 	process_drive(p, &ev, text, pid);
 	schedule_exited(p);
+	if (oom_killed)
+		failfast_memory_killed_then(p);
 }
