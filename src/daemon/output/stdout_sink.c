@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "linebuf.h"
+#include "pipe_depth.h"
 #include "util.h"
 
 #define SINK_LOW	(SINK_CAP / 2)	  /* waiting programs are woken below this */
@@ -35,8 +37,9 @@ struct sink {
 	unsigned long long written;
 	unsigned long long splice_end[SPLICES_TRACKED];
 	unsigned splice_first, splices;
-	bool no_splice; /* the kernel refused it once: writes only */
-	int peek[2];	/* a pipe of our own that tee(2) copies a program's pipe into */
+	bool no_splice;		    /* the kernel refused it once: writes only */
+	int peek[2];		    /* a pipe of our own that tee(2) copies a program's pipe into */
+	bool peek_tried, peek_deep; /* deepened for the first read larger than LINEBUF_READ */
 	struct sink_waiter *waiters;
 };
 
@@ -343,6 +346,10 @@ ssize_t sink_peek(struct sink *s, int from, char *buf, size_t n)
 {
 	if (s->peek[0] < 0 && pipe2(s->peek, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -2;
+	if (n > LINEBUF_READ && !s->peek_tried) {
+		s->peek_tried = true;
+		s->peek_deep = pipe_deepen(s->peek[0]) > 0;
+	}
 	ssize_t t = tee(from, s->peek[1], n, SPLICE_F_NONBLOCK);
 	if (t < 0)
 		return errno == EAGAIN ? -1 : -2;
@@ -355,6 +362,8 @@ ssize_t sink_peek(struct sink *s, int from, char *buf, size_t n)
 	close(s->peek[0]);
 	close(s->peek[1]);
 	s->peek[0] = s->peek[1] = -1;
+	pipe_deep_closed(s->peek_deep ? PIPE_DEEP : 0);
+	s->peek_tried = s->peek_deep = false;
 	return -2;
 }
 
