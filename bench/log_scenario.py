@@ -10,7 +10,7 @@ import os
 import subprocess
 import time
 
-from benchlib import (HELPER, Fifo, Supervisor, Workdir, alternate, config, cpu_and_switches,
+from benchlib import (HELPER, Fifo, Supervisor, Workdir, alternate, config, cpu_seconds,
                       median, now, perf_attach, perf_stop)
 
 WRITERS = 4
@@ -109,12 +109,12 @@ def peak_rss_kib(pid):
 def measure(pid, go, counter, lines_per_writer, timeout, expected, source_done, stop_source):
     """Releases the writers and waits for the counter to have everything `pid` (the supervisor
     or cat) passes on; `pid`'s CPU (user+sys, all threads) over that window."""
-    cpu0 = cpu_and_switches(pid)[0]
+    cpu0 = cpu_seconds(pid)
     os.write(go.fd, b"g" * WRITERS)
     start = now()
     counted = counter.result(timeout, source_done)
     try:
-        cpu = cpu_and_switches(pid)[0] - cpu0
+        cpu = cpu_seconds(pid) - cpu0
         rss = peak_rss_kib(pid)
     except OSError:  # the relay died
         cpu, rss = None, None

@@ -1,5 +1,6 @@
 """Child output: whole lines under load, long lines, back-pressure, rotation, AUTO logs,
 prefix and JSON formats, SIGUSR2 reopen, tail of programs without a log file."""
+import fcntl
 import glob
 import json
 import os
@@ -181,6 +182,42 @@ def test_spliced_lines_stay_whole_counted_and_tailed(tmp_path):
     check_whole(tmp_path / "out", [f"w{i}o" for i in range(4)], count)
     check_whole(tmp_path / "err", [f"w{i}e" for i in range(4)], count)
     assert out.got == size
+
+
+# Writes N times 40 lines in one write, then "done", then stays (its pipe stays open).
+BURST = r"""
+import os, sys, time
+for _ in range(int(sys.argv[1])):
+    os.write(1, (b"y" * 99 + b"\n") * 40)
+os.write(1, b"done\n")
+time.sleep(60)
+"""
+
+
+def test_a_busy_pipe_is_deepened_and_a_quiet_one_is_not(tmp_path):
+    """A program whose pipe was found full on a read gets a 256 KiB pipe (pipe_depth.c), so
+    that a wake-up moves more; one that writes little keeps the kernel's 64 KiB."""
+    (tmp_path / "w.py").write_text(BURST)
+    conf = "".join(f"[program:{name}]\ncommand=/usr/bin/python3 {tmp_path}/w.py {n}\n"
+                   "startsecs=0\nautorestart=false\nstdout_logfile=/dev/stdout\n\n"
+                   for name, n in (("busy", 5000), ("quiet", 1)))
+    out = SlowReader(tmp_path / "out")
+    p = launch(tmp_path, conf, out.fd)
+    os.close(out.fd)
+    try:
+        wait_until(lambda: (tmp_path / "out").read_bytes().count(b"done\n") == 2,
+                   timeout=120, interval=0.2, what="both programs' output")
+        depth = {}
+        for kid in psutil.Process(psutil.Process(p.pid).children()[0].pid).children():
+            fd = os.open(f"/proc/{kid.pid}/fd/1", os.O_WRONLY | os.O_NONBLOCK)
+            depth[kid.cmdline()[-1]] = fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ)
+            os.close(fd)
+        assert depth == {"5000": 256 * 1024, "1": 64 * 1024}
+    finally:
+        stop(p)
+    out.thread.join(30)
+    check_lines = (tmp_path / "out").read_bytes().split(b"\n")
+    assert check_lines.count(b"y" * 99) == 5001 * 40
 
 
 def test_one_mib_line_survives(tmp_path):

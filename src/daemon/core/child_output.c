@@ -34,6 +34,7 @@
 #include "log_target.h"
 #include "logfile.h"
 #include "mainlog.h"
+#include "pipe_depth.h"
 #include "ready.h"
 #include "stdout_sink.h"
 #include "supervisor.h"
@@ -71,7 +72,9 @@ struct outchan {
 	bool log_events;	 /* *_events_enabled: the bus sees a chunk while a pool wants it */
 	bool boundary;		 /* after `owed` more bytes, an earlier run's output ends */
 	size_t owed;
-	bool scan; /* ready=log: its lines are framed and matched even with no sink */
+	bool scan;	 /* ready=log: its lines are framed and matched even with no sink */
+	size_t deep;	 /* the pipe's size when it was deepened (pipe_depth.h), else 0 */
+	bool deep_tried; /* once per pipe */
 };
 
 /* The loop and the [supervisord] section come from the process's supervisor: after a reload,
@@ -325,11 +328,17 @@ static ssize_t chan_splice(struct outchan *c, char *at, size_t want)
 	return t;
 }
 
+/* What one read takes at most: more from a pipe that was deepened. */
+static size_t read_max(const struct outchan *c)
+{
+	return c->deep ? c->deep : LINEBUF_READ;
+}
+
 /* Reads once, at most `limit` bytes; returns bytes read, 0 on EOF, -1 when nothing is there. */
 static ssize_t chan_read(struct outchan *c, size_t limit)
 {
 	size_t room;
-	char *at = linebuf_space(&c->lb, &room);
+	char *at = linebuf_space(&c->lb, read_max(c), &room);
 	char spare[4096];
 	if (!at) {
 		/* no memory for the line buffer: pass the bytes on unframed rather than stall */
@@ -342,7 +351,7 @@ static ssize_t chan_read(struct outchan *c, size_t limit)
 		deliver_lines(c, c->lb.data, c->lb.len, true);
 		c->lb.len = 0;
 		c->partial_since = 0;
-		at = linebuf_space(&c->lb, &room);
+		at = linebuf_space(&c->lb, read_max(c), &room);
 	}
 	/* capture mode may give back up to BUS_HELD_MAX held bytes with this chunk: read that
 	 * much less, so what it returns is framed in place, after any unfinished line */
@@ -400,6 +409,9 @@ static void chan_close(struct outchan *c)
 	c->waiting_on = NULL;
 	close(c->fd);
 	c->fd = -1;
+	pipe_deep_closed(c->deep);
+	c->deep = 0;
+	c->deep_tried = false;
 	end_of_run(c);
 	c->dead = false;
 	linebuf_free(&c->lb);
@@ -409,10 +421,10 @@ static void chan_close(struct outchan *c)
  * one read may produce, as lines or (at loglevel debug) as a main-log copy. */
 static struct sink *must_wait(struct outchan *c)
 {
-	if (c->sink && !sink_has_room(c->sink, c->lb.cap + LINEBUF_READ))
+	if (c->sink && !sink_has_room(c->sink, c->lb.cap + read_max(c)))
 		return c->sink;
 	struct sink *copy = log_enabled(LOG_LEVEL_DEBUG) ? log_copy_sink() : NULL;
-	if (copy && !sink_has_room(copy, 2 * LINEBUF_READ))
+	if (copy && !sink_has_room(copy, 2 * read_max(c)))
 		return copy;
 	return NULL;
 }
@@ -446,6 +458,11 @@ static void chan_pump(struct outchan *c, bool force)
 		}
 		if (r < 0 && !c->boundary)
 			return;
+		if (r >= LINEBUF_READ - LINEBUF_READ / 8 && c->sink && !c->deep_tried) {
+			/* the pipe was (nearly) full: its program writes faster than we read */
+			c->deep_tried = true;
+			c->deep = pipe_deepen(c->fd);
+		}
 		if (r < 0)
 			c->owed = 0; /* the pipe is empty: that run has ended */
 		else if (c->boundary)

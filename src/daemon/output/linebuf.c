@@ -23,15 +23,16 @@ static bool grow(struct linebuf *lb)
 	return true;
 }
 
-char *linebuf_space(struct linebuf *lb, size_t *room)
+char *linebuf_space(struct linebuf *lb, size_t read_max, size_t *room)
 {
-	/* a nearly full buffer grows before the read, so reads stay large */
-	if ((!lb->data || lb->cap - lb->len < LINEBUF_READ / 4) && lb->cap < max_of(lb) &&
-	    !grow(lb) && !lb->data)
+	/* a buffer smaller than a read, or nearly full, grows before the read, so reads stay
+	 * large */
+	if ((!lb->data || lb->cap < read_max || lb->cap - lb->len < read_max / 4) &&
+	    lb->cap < max_of(lb) && !grow(lb) && !lb->data)
 		return NULL;
 	*room = lb->cap - lb->len;
-	if (*room > LINEBUF_READ)
-		*room = LINEBUF_READ;
+	if (*room > read_max)
+		*room = read_max;
 	return lb->data + lb->len;
 }
 

@@ -18,8 +18,9 @@ struct linebuf {
 	size_t max; /* longest piece; 0 means 4 MiB */
 };
 
-/* Where the next read goes and how much fits; NULL when no memory could be had. */
-char *linebuf_space(struct linebuf *lb, size_t *room);
+/* Where the next read of at most read_max bytes goes and how much fits; NULL when no memory
+ * could be had. */
+char *linebuf_space(struct linebuf *lb, size_t read_max, size_t *room);
 void linebuf_added(struct linebuf *lb, size_t n);
 /* The length of the next unit to send, from lb->data: whole lines (*partial false), or a
  * full buffer of one long line (*partial true); 0 when it must wait for more. Then

@@ -10,11 +10,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "linebuf.h"
+#include "pipe_depth.h"
 #include "util.h"
 
 #define SINK_LOW	(SINK_CAP / 2)	  /* waiting programs are woken below this */
 #define SINK_HARD_MAX	(8 * 1024 * 1024) /* main-log lines are dropped past this */
-#define SPLICES_TRACKED 64 /* splices in the pipe at once; past it, lines are written */
+#define SPLICES_TRACKED 64	    /* splices in the pipe at once; past it, lines are written */
+#define PEEK_MIN	(16 * 1024) /* less room than a splice of this: the write path */
 
 struct sink {
 	int fd;
@@ -35,8 +38,9 @@ struct sink {
 	unsigned long long written;
 	unsigned long long splice_end[SPLICES_TRACKED];
 	unsigned splice_first, splices;
-	bool no_splice; /* the kernel refused it once: writes only */
-	int peek[2];	/* a pipe of our own that tee(2) copies a program's pipe into */
+	bool no_splice;		    /* the kernel refused it once: writes only */
+	int peek[2];		    /* a pipe of our own that tee(2) copies a program's pipe into */
+	bool peek_tried, peek_deep; /* deepened for the first read larger than LINEBUF_READ */
 	struct sink_waiter *waiters;
 };
 
@@ -339,10 +343,29 @@ bool sink_can_splice(const struct sink *s)
 	return s->fifo && s->pipe_cap > 0 && s->loop && !s->broken && !s->no_splice && s->len == 0;
 }
 
+/* How much one splice may move now: half the room less three pages (see sink_splice). */
+static long splice_room(struct sink *s)
+{
+	long r = pipe_room(s);
+	return r < 0 ? -1 : (r - 3L * s->page) / 2;
+}
+
 ssize_t sink_peek(struct sink *s, int from, char *buf, size_t n)
 {
+	/* a peek costs a copy out of the kernel, and what the splice cannot take is copied out
+	 * again and written: so no more than the splice can take, and when the reader is behind
+	 * (little room), the write path alone (one copy out and one in) */
+	long room = splice_room(s);
+	if (room < PEEK_MIN)
+		return -2;
+	if ((size_t)room < n)
+		n = (size_t)room;
 	if (s->peek[0] < 0 && pipe2(s->peek, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -2;
+	if (n > LINEBUF_READ && !s->peek_tried) {
+		s->peek_tried = true;
+		s->peek_deep = pipe_deepen(s->peek[0]) > 0;
+	}
 	ssize_t t = tee(from, s->peek[1], n, SPLICE_F_NONBLOCK);
 	if (t < 0)
 		return errno == EAGAIN ? -1 : -2;
@@ -355,6 +378,8 @@ ssize_t sink_peek(struct sink *s, int from, char *buf, size_t n)
 	close(s->peek[0]);
 	close(s->peek[1]);
 	s->peek[0] = s->peek[1] = -1;
+	pipe_deep_closed(s->peek_deep ? PIPE_DEEP : 0);
+	s->peek_tried = s->peek_deep = false;
 	return -2;
 }
 
@@ -365,11 +390,8 @@ ssize_t sink_peek(struct sink *s, int from, char *buf, size_t n)
  */
 size_t sink_splice(struct sink *s, int from, const char *p, size_t n)
 {
-	long r = pipe_room(s);
-	if (r < 0 || s->splices == SPLICES_TRACKED)
-		return 0;
-	r = (r - 3L * s->page) / 2;
-	if (r <= 0)
+	long r = splice_room(s);
+	if (s->splices == SPLICES_TRACKED || r <= 0)
 		return 0;
 	if (n > (size_t)r) {
 		const char *nl = memrchr(p, '\n', (size_t)r);

@@ -14,7 +14,7 @@
 static size_t feed(struct linebuf *lb, const char *s, size_t n)
 {
 	size_t room;
-	char *at = linebuf_space(lb, &room);
+	char *at = linebuf_space(lb, LINEBUF_READ, &room);
 	assert_non_null(at);
 	if (n > room)
 		n = room;
@@ -127,7 +127,7 @@ static void the_buffer_grows_before_a_piece_is_cut(void **state)
 	feed(&lb, chunk, sizeof(chunk));
 	assert_null(next(&lb, &partial)); /* 64 KiB without a newline: not a piece yet */
 	size_t room;
-	assert_non_null(linebuf_space(&lb, &room));
+	assert_non_null(linebuf_space(&lb, LINEBUF_READ, &room));
 	assert_true(room >= LINEBUF_READ / 4);
 	assert_true(lb.cap > LINEBUF_READ);
 	linebuf_free(&lb);
