@@ -190,10 +190,16 @@ def test_100_sighups_alternating_configs(run, binary, tmp_path):
         d.signal(signal.SIGHUP)
         time.sleep(0.02)
     # ends on the last one (n=99: confs[1])
+    last = {}
+
     def settled():
-        st = status(binary, d)
+        last.update(status=status(binary, d))
+        st = last["status"]
         return set(st) == {"b0", "b1", "b2", "keep"} and set(st.values()) == {"RUNNING"}
-    wait_until(settled, timeout=60, interval=0.2, what="the last config, all RUNNING")
+    try:
+        wait_until(settled, timeout=60, interval=0.2, what="the last config, all RUNNING")
+    except AssertionError as e:
+        raise AssertionError(f"{e}: status {last['status']}, log:\n{d.log()[-3000:]}") from None
     assert d.program_pid("keep") == keep  # unchanged group: never restarted
     wait_until(lambda: not d.zombies(), timeout=30, what="no zombie")
     wait_until(lambda: len(d.children(recursive=True)) == 4, timeout=30,

@@ -245,6 +245,36 @@ def test_sighup_applies_only_what_changed(run, tmp_path):
     assert d.stop() == 0
 
 
+def test_sighup_bringing_back_a_program_a_reload_is_stopping_starts_it_again(run, tmp_path):
+    """A reload drops slow, which takes its time to stop (SIGTERM does nothing until the file
+    go exists); a second reload, before it is gone, has it back as it was: it comes back
+    RUNNING, as a group added anew, not left STOPPED."""
+    both = ("[program:slow]\nstartsecs=0\nstopwaitsecs=600\n"
+            "command=sh -c 'trap \"[ -e %(here)s/go ] && exit 0\" TERM; touch %(here)s/ready; "
+            "while :; do sleep 0.05; done'\n\n"
+            "[program:keep]\ncommand=sleep 1002\nstartsecs=0\n")
+    d = run("pidvisor", both)
+    d.wait_log(r"success: slow entered RUNNING")
+    d.wait_log(r"success: keep entered RUNNING")
+    wait_until(lambda: (tmp_path / "ready").exists(), what="slow's trap")
+    slow, keep = d.program_pid("slow"), d.program_pid("keep")
+    header = d.header()
+    d.conf_path.write_text(header + "[program:keep]\ncommand=sleep 1002\nstartsecs=0\n")
+    d.signal(signal.SIGHUP)
+    d.wait_log(r"waiting for slow to stop")
+    d.conf_path.write_text(header + both)
+    d.signal(signal.SIGHUP)
+    d.wait_log(r"received SIGHUP indicating restart request", count=2)
+    (tmp_path / "go").touch()  # the next SIGTERM stops slow; this one it ignored
+    os.kill(slow, signal.SIGKILL)
+    d.wait_log(r"removed process group slow")
+    d.wait_log(r"added process group slow")
+    d.wait_log(r"success: slow entered RUNNING", count=2)
+    assert d.program_pid("slow") not in (0, slow)
+    assert d.program_pid("keep") == keep
+    assert d.stop() == 0
+
+
 def test_forward_signals_extension(run, tmp_path):
     conf = ("[program:nginxish]\nstartsecs=0\nforward_signals=USR1,WINCH\n"
             "command=sh -c 'trap \"echo usr1 >> %(here)s/got\" USR1; "

@@ -457,10 +457,13 @@ int supervisor_reload(struct supervisor *sv, char **why)
 	/* a reload during a reload: the newest file wins */
 	config_free(sv->pending);
 	sv->pending = c;
+	/* A group an earlier reload is already stopping stays replaced, even when the newest
+	 * file has it as it was: its programs were told to stop, and coming back as a new group
+	 * is what starts them again (unmarked, it would be left STOPPED). */
 	for (size_t i = 0; i < sv->ngroups; i++) {
 		struct pgroup *g = sv->groups[i];
 		struct group_conf *ng = config_find_group(c, g->conf->name);
-		g->replaced = !ng || !group_conf_equal(g->conf, ng);
+		g->replaced = g->replaced || !ng || !group_conf_equal(g->conf, ng);
 	}
 	reload_progress(sv);
 	return 0;
