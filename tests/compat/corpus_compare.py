@@ -152,13 +152,34 @@ def read_running(d, infos, names):
         if name in names and i["statename"] == "RUNNING" and pid:
             pids[name] = pid
     reads = [sample(pids, d.tmp / "root")]
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while pids and time.monotonic() < deadline:
         time.sleep(1)
         reads = [*reads[-2:], sample(pids, d.tmp / "root")]
-        if len(reads) == 3 and reads[0] == reads[1] == reads[2]:
+        if len(reads) == 3 and reads[0] == reads[1] == reads[2] and \
+                not any(shell_yet_to_exec(p["argv"]) for p in reads[-1].values()):
             break
     return reads[-1]
+
+
+SHELLS = {"sh", "bash", "dash"}
+SHELL_SYNTAX = re.compile(r"[;&|<>()`$\n{}*?\[\]]")
+
+
+def shell_yet_to_exec(argv):
+    """True for `bash -l -c /path/x.sh` and the like: a shell given one simple command execs it
+    once its start-up files are read, which under load takes seconds (a login shell's profile
+    runs `pyenv init`); until then /proc shows the shell, not the program."""
+    if not argv or os.path.basename(argv[0]) not in SHELLS:
+        return False
+    for i, a in enumerate(argv[1:-1], 1):
+        if not a.startswith("-"):
+            return False
+        if a.startswith("--"):  # --login, --norc
+            continue
+        if "c" in a[1:]:
+            return not SHELL_SYNTAX.search(argv[i + 1])
+    return False
 
 
 def sample(pids, root):
