@@ -1,9 +1,17 @@
 """Fixtures shared by every process test; the helpers live in harness.py."""
 import os
+import signal
 
 import pytest
 
-from harness import BUILDS, Daemon
+# A shell's `cmd &` (a CI step in the background, nohup-like wrappers) starts the suite with
+# SIGINT and SIGQUIT ignored, and an ignored signal stays ignored across exec: ^C sent by a test
+# would not stop supervisorctl or `sleep`. Programs started here get the defaults, as from a
+# terminal.
+signal.signal(signal.SIGINT, signal.default_int_handler)
+signal.signal(signal.SIGQUIT, signal.SIG_DFL)
+
+from harness import BUILDS, Daemon  # noqa: E402
 
 
 @pytest.fixture(params=["pidvisor", "supervisord"])
