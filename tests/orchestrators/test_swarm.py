@@ -8,7 +8,6 @@ the program's code (or 1) and Swarm replaces the task. The swarm is left at the 
 import json
 import shutil
 import subprocess
-import time
 
 import pytest
 import yaml
@@ -73,9 +72,7 @@ def test_stack_on_swarm(swarm, tmp_path):
         assert c["Config"]["Entrypoint"] == ["/usr/bin/pidvisor"]
 
     # a rolling update: each old task is stopped (SIGTERM) and replaced, one at a time
-    t0 = time.monotonic()
     swarm.docker("service", "update", "--force", "--detach=false", SERVICE, timeout=300)
-    took = time.monotonic() - t0
     second = healthy_tasks(swarm, 2)
     assert not {c["Id"] for c in first} & {c["Id"] for c in second}
     for c in first:
@@ -83,7 +80,6 @@ def test_stack_on_swarm(swarm, tmp_path):
         # 0: pidvisor stopped everything and exited before the grace period ran out (a SIGKILL
         # after it would be 137)
         assert (st["Status"], st["ExitCode"]) == ("exited", 0), st
-    assert took < 2 * (grace + 30), f"the update took {took:.0f}s"
     ps = swarm.out("service", "ps", "--format", "{{.DesiredState}} {{.CurrentState}}", SERVICE)
     assert ps.count("Shutdown Shutdown") == 2, ps
 
