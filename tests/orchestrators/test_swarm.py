@@ -42,11 +42,20 @@ def service_containers(engine, all_=False, service=SERVICE):
 
 
 def healthy_tasks(engine, n, service=SERVICE):
+    seen = {}
+
     def cond():
         cs = service_containers(engine, service=service)
+        seen["states"] = [(c["State"]["Status"], (c["State"].get("Health") or {}).get("Status"))
+                          for c in cs]
         ok = [c for c in cs if (c["State"].get("Health") or {}).get("Status") == "healthy"]
         return ok if len(cs) == n and len(ok) == n else None
-    return wait_until(cond, 60, 0.5, f"{n} healthy tasks")
+    # generous: a deadline costs time only when the test fails (a CI-like run missed 60 s)
+    try:
+        return wait_until(cond, 180, 0.5, f"{n} healthy tasks")
+    except AssertionError as e:
+        tasks = engine.out("service", "ps", "--no-trunc", service, check=False)
+        raise AssertionError(f"{e}; containers {seen.get('states')}; tasks:\n{tasks}") from None
 
 
 def test_stack_on_swarm(swarm, tmp_path):
