@@ -8,11 +8,10 @@ import subprocess
 import time
 import xmlrpc.client
 
-import psutil
 import pytest
 
 from harness import wait_until
-from test_control import connect, read_response, rpc_request
+from test_control import connect, cpu, read_response, rpc_request
 
 
 def ctl(build, d, *args, timeout=30):
@@ -115,16 +114,10 @@ def test_flapping_dependencies_leave_ctl_answering(run, build, tmp_path):
                     for j in range(2000))
     d = run("pidvisor", conf, binary=build, control=True)
     d.wait_log(r"exited: f19 \(exit status 1; not expected\)", count=3, timeout=60)
-    proc = psutil.Process(d.pid)
-
-    def cpu():
-        t = proc.cpu_times()
-        return t.user + t.system
-
     def exits():
         return len(re.findall(r"exited: f\d+ ", d.log()))
 
-    cpu0, n0 = cpu(), exits()
+    cpu0, n0 = cpu(d), exits()
     for _ in range(3):
         r = ctl(build, d, "status", "f0", timeout=120)
         assert "f0" in r.stdout, r.stdout + r.stderr
@@ -132,7 +125,7 @@ def test_flapping_dependencies_leave_ctl_answering(run, build, tmp_path):
     # the loop's own work per change, in CPU time (which a busy machine does not stretch as it
     # does the wall clock): a restart's fork and exec plus a visit of 2,000 dependents, where
     # every program looked at every program before
-    per = (cpu() - cpu0) / (exits() - n0)
+    per = (cpu(d) - cpu0) / (exits() - n0)
     print(f"{build}: {per * 1e3:.2f} ms of CPU per exit and restart")
     assert per < (0.03 if "asan" in str(build) else 0.005), f"{per * 1e3:.1f} ms per change"
 
