@@ -27,9 +27,9 @@ PROC_FIELDS = ("uid", "gid", "groups", "umask", "cwd", "argv", "sigblk", "sigign
                "session", "nofile", "nproc", "caps", "nonewprivs", "nice", "oom_score_adj")
 # Signals the test runner ignores reach both supervisors (Popen resets only SIGPIPE and
 # SIGXFSZ); supervisord passes them on and pidvisor does not. They depend on where the tests run
-# (make, a CI shell; a shell's `cmd &` ignores SIGINT and SIGQUIT), so they are masked out of
-# sigign, in what is read and in corpus_expected.txt alike: what is compared is what each
-# supervisor itself adds or resets.
+# (make, a CI shell, nohup; tests/conftest.py resets SIGINT and SIGQUIT), so they are masked out
+# of sigign, in what is read and in corpus_expected.txt alike (sigign()): what is compared is
+# what each supervisor itself adds or resets.
 def _inherited_ignores():
     with open("/proc/self/status") as f:
         for line in f:
@@ -39,6 +39,13 @@ def _inherited_ignores():
 
 
 INHERITED_IGN = _inherited_ignores()
+
+
+def sigign(mask_hex):
+    """A SigIgn mask as compared: without the runner's own ignores, 16 hex digits."""
+    return "%016x" % (int(mask_hex, 16) & ~INHERITED_IGN)
+
+
 # supervisord names AUTO log files with a random suffix.
 AUTO_SUFFIX = re.compile(r"---supervisor-[A-Za-z0-9_]+\.log")
 
@@ -238,7 +245,7 @@ def read_proc(pid, root):
             "groups": " ".join(sorted(status.get("Groups", []), key=int)),
             "umask": status.get("Umask", ["?"])[0], "cwd": cwd, "argv": argv, "env": env,
             "sigblk": status["SigBlk"][0],
-            "sigign": "%016x" % (int(status["SigIgn"][0], 16) & ~INHERITED_IGN),
+            "sigign": sigign(status["SigIgn"][0]),
             "fds": sorted(int(n) for n in os.listdir(f"/proc/{pid}/fd")),
             "pgrp": "own" if pgrp == pid else "another",
             "session": "own" if session == pid else session_of(session),
@@ -329,8 +336,7 @@ def parse_expected(path):
             continue
         cells = line.split("\t")
         if cells[2] == "sigign":  # masked as read_proc masks what is read
-            cells[3:5] = [show("%016x" % (int(json.loads(c), 16) & ~INHERITED_IGN))
-                          for c in cells[3:5]]
+            cells[3:5] = [show(sigign(json.loads(c))) for c in cells[3:5]]
         out[tuple(cells[:5])] = cells[5].lstrip("# ") if len(cells) > 5 else ""
     return out
 
