@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -26,6 +27,47 @@ class EngineError(Exception):
     pass
 
 
+def _answers(sock):
+    s = socket.socket(socket.AF_UNIX)
+    try:
+        s.connect(str(sock))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def unmount_under(directory):
+    """Lazily unmounts everything mounted below directory (deepest first)."""
+    with open("/proc/mounts") as f:
+        mounts = [line.split()[1] for line in f]
+    for m in reversed(mounts):
+        if m.startswith(f"{directory}/"):
+            subprocess.run(["umount", "-l", m], check=False)
+
+
+def clear_dead_engines(keep, quiet_for=120):
+    """Removes what an engine of an earlier run left under /run when that run was killed before
+    stop(): its exec root keeps overlay network namespaces mounted, and a namespace that is
+    never freed keeps its vxlan device, so a swarm network given the same VNI later fails with
+    "error creating vxlan interface: file exists". An engine counts as dead when its socket
+    does not answer and its log has been quiet for quiet_for seconds (one still starting has
+    a fresh log)."""
+    for d in Path("/run").glob("pvd-*"):
+        if d == keep or not d.is_dir():
+            continue
+        log = d / "dockerd.log"
+        try:
+            quiet = time.time() - (log if log.exists() else d).stat().st_mtime
+        except FileNotFoundError:
+            continue
+        if _answers(d / "docker.sock") or quiet < quiet_for:
+            continue
+        unmount_under(d)
+        shutil.rmtree(d, ignore_errors=True)
+
+
 class Engine:
     def __init__(self):
         self.run_dir = Path(tempfile.mkdtemp(prefix="pvd-", dir="/run"))
@@ -35,6 +77,7 @@ class Engine:
         self.proc = None
 
     def start(self, timeout=60.0):
+        clear_dead_engines(keep=self.run_dir)
         DATA_ROOT.mkdir(parents=True, exist_ok=True)
         dockerd = shutil.which("dockerd")
         if dockerd is None:
@@ -44,8 +87,11 @@ class Engine:
                "--pidfile", str(self.run_dir / "docker.pid"),
                "--bridge=none", "--iptables=false", "--ip6tables=false",
                "--log-level=warn"]
+        # a swarm task would otherwise ask the registry for its image before using the local
+        # one (the tests' images are only local; nothing may leave the machine)
+        env = {**os.environ, "DOCKER_SERVICE_PREFER_OFFLINE_IMAGE": "1"}
         with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
+            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env,
                                          stdin=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + timeout
         while True:
@@ -69,11 +115,7 @@ class Engine:
         if self.proc is not None:
             terminate(self.proc, 30)
         # dockerd leaves its exec root's netns/default mounted (--bridge=none or not)
-        with open("/proc/mounts") as f:
-            mounts = [line.split()[1] for line in f]
-        for m in reversed(mounts):
-            if m.startswith(f"{self.run_dir}/"):
-                subprocess.run(["umount", "-l", m], check=False)
+        unmount_under(self.run_dir)
         shutil.rmtree(self.run_dir, ignore_errors=True)
 
     def log(self):
