@@ -172,7 +172,7 @@ unit: test-deps
 # tests mostly wait (for supervisors, timeouts, both implementations side by side), so they run
 # in PYTEST_JOBS workers (pytest-xdist), a test file to a worker; tests/docker runs alone, on its
 # one engine. A failing run does not keep the next ones from running; proc fails at the end.
-PYTEST_JOBS ?= 3
+PYTEST_JOBS ?= 4
 proc: test-deps
 	@packaging/install-deps.sh image
 	$(MAKE) build/pidvisor build/asan/pidvisor build/pidvisor-static $(IMAGE_BIN) \
