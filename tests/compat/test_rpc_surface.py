@@ -10,7 +10,6 @@ import re
 import signal
 import socket
 import subprocess
-import time
 import unicodedata
 import xmlrpc.client
 
@@ -622,8 +621,8 @@ def test_ctl_status_pads_by_display_width(run, tmp_path, impl):
     """pidvisor ctl status prints what Debian's supervisorctl prints, except that a wide
     character takes two columns (supervisorctl counts it as one): the states line up."""
     d = run(impl, STATUS_CONF, control=True)
-    wait_until(lambda: d.sock.exists(), timeout=20, what="the socket")
     px = proxy(d.sock)
+    wait_until(lambda: state_name(px) == "RUNNING", timeout=60, what=f"{impl} running")
     wait_until(lambda: len(px.supervisor.getAllProcessInfo()) == 4, timeout=20, what="programs")
     ours = status_lines([harness.PIDVISOR, "ctl", "-c", d.conf_path, "status"])
     theirs = status_lines([harness.SUPERVISORCTL, "-c", d.conf_path, "status"])

@@ -57,7 +57,8 @@ def test_tail_f_follows_new_output(run, impl, tmp_path):
 
 def test_tail_f_of_unknown_process(run, impl, tmp_path):
     d = run(impl, TALK, control=True)
-    wait_until(lambda: d.sock.exists(), timeout=30, what="the socket")
+    # supervisord binds its socket and listens a moment later; it spawns after that
+    d.wait_log(r"success: talk entered RUNNING", timeout=60)
     r = subprocess.run(["supervisorctl", "-c", str(d.conf_path), "tail", "-f", "nosuch"],
                        capture_output=True, text=True, timeout=30)
     assert r.stderr.endswith("/logtail/nosuch/stdout Cannot read, status code 404\n"), r.stderr
