@@ -143,7 +143,18 @@ def test_child_starts_clean(run, impl, tmp_path):
     if impl == "pidvisor":
         # supervisord leaves Python's SIGPIPE disposition to its children; pidvisor does not
         assert int(status["SigIgn"], 16) == 0
-    assert sorted(os.listdir(f"/proc/{pid}/fd"), key=int) == ["0", "1", "2"]
+    # right after the exec, ld.so still has the libraries it loads open (fd 3, seen under
+    # load): wait for them to close. An fd pidvisor leaked stays, and fails here.
+    fds = {}
+
+    def only_stdio():
+        d_ = f"/proc/{pid}/fd"
+        fds["now"] = {n: os.readlink(f"{d_}/{n}") for n in os.listdir(d_)}
+        return sorted(fds["now"], key=int) == ["0", "1", "2"]
+    try:
+        wait_until(only_stdio, timeout=30, what="only fds 0, 1 and 2")
+    except AssertionError as e:
+        raise AssertionError(f"{e}: {fds.get('now')}") from None
     assert os.getpgid(pid) == pid  # its own process group
     env = dict(l.split("=", 1) for l in (tmp_path / "env").read_text().splitlines() if "=" in l)
     assert env["SUPERVISOR_ENABLED"] == "1"
