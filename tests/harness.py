@@ -118,17 +118,19 @@ def terminate(proc, timeout):
         proc.wait()
 
 
-def wait_until(pred, timeout=30.0, interval=0.01, what="condition"):
-    """pred()'s first true value, polled every interval; fails after timeout seconds. The
-    default deadline is generous: on a loaded 2-core machine an event can take seconds, and a
-    deadline only costs time when the test fails."""
+def wait_until(pred, timeout=30.0, interval=0.01, what="condition", detail=None):
+    """pred()'s first true value, polled every interval; fails after timeout seconds, with
+    detail() (what was last seen, say) appended to the message. The default deadline is
+    generous: on a loaded 2-core machine an event can take seconds, and a deadline only costs
+    time when the test fails."""
     deadline = time.monotonic() + timeout
     while True:
         value = pred()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+            more = f": {detail()}" if detail else ""
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}{more}")
         time.sleep(interval)
 
 
@@ -287,10 +289,8 @@ class Daemon:
                 raise AssertionError(f"{self.impl} exited:\n{self.stderr()}")
             last = self.states()
             return all(last.get(k) == v for k, v in expect.items())
-        try:
-            wait_until(settled, timeout=timeout, interval=0.1, what=f"{self.impl} to settle")
-        except AssertionError as e:
-            raise AssertionError(f"{e}: last states {last}") from None
+        wait_until(settled, timeout=timeout, interval=0.1, what=f"{self.impl} to settle",
+                   detail=lambda: f"last states {last}")
 
     def signal(self, sig):
         os.kill(self.pid, sig)

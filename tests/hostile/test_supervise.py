@@ -196,10 +196,8 @@ def test_100_sighups_alternating_configs(run, binary, tmp_path):
         last.update(status=status(binary, d))
         st = last["status"]
         return set(st) == {"b0", "b1", "b2", "keep"} and set(st.values()) == {"RUNNING"}
-    try:
-        wait_until(settled, timeout=60, interval=0.2, what="the last config, all RUNNING")
-    except AssertionError as e:
-        raise AssertionError(f"{e}: status {last['status']}, log:\n{d.log()[-3000:]}") from None
+    wait_until(settled, timeout=60, interval=0.2, what="the last config, all RUNNING",
+               detail=lambda: f"status {last['status']}, log:\n{d.log()[-3000:]}")
     assert d.program_pid("keep") == keep  # unchanged group: never restarted
     wait_until(lambda: not d.zombies(), timeout=30, what="no zombie")
     wait_until(lambda: len(d.children(recursive=True)) == 4, timeout=30,

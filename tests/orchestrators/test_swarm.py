@@ -56,11 +56,9 @@ def healthy_tasks(engine, n, service=SERVICE):
         ok = [c for c in cs if (c["State"].get("Health") or {}).get("Status") == "healthy"]
         return ok if len(cs) == n and len(ok) == n else None
     # generous: a deadline costs time only when the test fails (a CI-like run missed 60 s)
-    try:
-        return wait_until(cond, 180, 0.5, f"{n} healthy tasks")
-    except AssertionError as e:
-        tasks = engine.out("service", "ps", "--no-trunc", service, check=False)
-        raise AssertionError(f"{e}; containers {seen.get('states')}; tasks:\n{tasks}") from None
+    return wait_until(cond, 180, 0.5, f"{n} healthy tasks", detail=lambda: (
+        f"containers {seen.get('states')}; tasks:\n"
+        + engine.out("service", "ps", "--no-trunc", service, check=False)))
 
 
 def remove_stack(engine, name, service):
@@ -80,10 +78,8 @@ def remove_stack(engine, name, service):
             engine.docker("network", "rm", net, check=False, timeout=60)
             return False
         return True
-    try:
-        wait_until(gone, 120, 0.5, f"stack {name} gone")
-    except AssertionError as e:
-        raise AssertionError(f"{e}; containers left {seen.get('containers')}") from None
+    wait_until(gone, 120, 0.5, f"stack {name} gone",
+               detail=lambda: f"containers left {seen.get('containers')}")
 
 
 def test_stack_on_swarm(swarm, tmp_path):
@@ -216,10 +212,8 @@ def fail_one(engine, how, code):
         seen[:] = tasks(engine)
         return any(cur.startswith("Failed") and f"non-zero exit ({code})" in err
                    for _, _, cur, err in seen)
-    try:
-        wait_until(failed_task, 30, 0.5, f"a failed task with exit {code} in docker service ps")
-    except AssertionError as e:
-        raise AssertionError(f"{e}: {seen}") from None
+    wait_until(failed_task, 30, 0.5, f"a failed task with exit {code} in docker service ps",
+               detail=lambda: seen)
     fresh = ff_healthy(engine, 2)
     assert victim["Id"] not in {c["Id"] for c in fresh}
 

@@ -151,10 +151,7 @@ def test_child_starts_clean(run, impl, tmp_path):
         d_ = f"/proc/{pid}/fd"
         fds["now"] = {n: os.readlink(f"{d_}/{n}") for n in os.listdir(d_)}
         return sorted(fds["now"], key=int) == ["0", "1", "2"]
-    try:
-        wait_until(only_stdio, timeout=30, what="only fds 0, 1 and 2")
-    except AssertionError as e:
-        raise AssertionError(f"{e}: {fds.get('now')}") from None
+    wait_until(only_stdio, timeout=30, what="only fds 0, 1 and 2", detail=lambda: fds.get("now"))
     assert os.getpgid(pid) == pid  # its own process group
     env = dict(l.split("=", 1) for l in (tmp_path / "env").read_text().splitlines() if "=" in l)
     assert env["SUPERVISOR_ENABLED"] == "1"
