@@ -14,10 +14,16 @@
 #include "pipe_depth.h"
 #include "util.h"
 
-#define SINK_LOW	(SINK_CAP / 2)	  /* waiting programs are woken below this */
-#define SINK_HARD_MAX	(8 * 1024 * 1024) /* main-log lines are dropped past this */
-#define SPLICES_TRACKED 64	    /* splices in the pipe at once; past it, lines are written */
-#define PEEK_MIN	(16 * 1024) /* less room than a splice of this: the write path */
+#define SINK_LOW      (SINK_CAP / 2)	/* waiting programs are woken below this */
+#define SINK_HARD_MAX (8 * 1024 * 1024) /* main-log lines are dropped past this */
+#define UNITS_TRACKED 64	  /* writes and splices in the pipe told apart; later ones join */
+#define PEEK_MIN      (16 * 1024) /* less room than a splice of this: the write path */
+
+struct pipe_unit {
+	unsigned long long end; /* `written` after it */
+	long pages;		/* the pipe pages it can hold at most */
+	unsigned splices;	/* how many splices it stands for (units join past UNITS_TRACKED) */
+};
 
 struct sink {
 	int fd;
@@ -32,14 +38,23 @@ struct sink {
 	int pipe_cap; /* its capacity (F_GETPIPE_SZ), 0 when unknown */
 	long page;    /* the page size: a pipe holds pipe_cap / page pages */
 	bool broken;  /* the reader went away, or never came back at exit: drop */
-	/* Where each splice whose bytes may still be in the pipe ended, counted in the bytes we
-	 * ever put there: each can leave two part-filled pages in it, which the room must count,
-	 * until the reader has taken everything up to its end. */
+	/* What we put in the pipe, counted in bytes, and the units (writes and splices) whose
+	 * bytes may still be there: where each ended, and the pages it can hold (see
+	 * pipe_pages_free). A unit is gone once the reader has taken everything up to its end. */
 	unsigned long long written;
-	unsigned long long splice_end[SPLICES_TRACKED];
-	unsigned splice_first, splices;
-	bool no_splice;		    /* the kernel refused it once: writes only */
-	int peek[2];		    /* a pipe of our own that tee(2) copies a program's pipe into */
+	struct pipe_unit unit[UNITS_TRACKED];
+	unsigned unit_first, units;
+	long unit_pages;  /* the pages of the units, summed */
+	unsigned splices; /* the splices among them */
+	/* Bytes another process wrote may be in the pipe (before ours, or seen since: FIONREAD
+	 * grew by more than we put in): the units do not count their pages until the pipe is
+	 * seen empty. */
+	bool foreign;
+	bool shared; /* stdout and stderr are one pipe: each is the other's foreign writer */
+	unsigned long long seen_q, seen_written; /* FIONREAD last time, and `written` then */
+	bool no_splice;				 /* the kernel refused it once: writes only */
+	int peek[2];	 /* a pipe of our own that tee(2) copies a program's pipe into */
+	long peek_pages; /* its capacity in pages: a tee into it takes at most that many */
 	bool peek_tried, peek_deep; /* deepened for the first read larger than LINEBUF_READ */
 	struct sink_waiter *waiters;
 };
@@ -89,27 +104,78 @@ static void drop_queue(struct sink *s)
 }
 
 /*
- * The bytes a pipe stdout surely has room for, or -1 when that is unknown. A pipe holds
- * pipe_cap / page pages, and a write fills new pages after merging its last part into the last
- * page only when that part fits there: pages are not all full. But any page followed by another
- * holds, with it, more than a page of data (the next page began because what came did not fit),
- * so Q queued bytes (FIONREAD) use at most 2Q / page + 3 pages, the partly read first one
- * included, plus two part-filled pages per splice still in the pipe. A write of n bytes needs
- * at most n / page + 2 pages. Hence the room: pipe_cap - 2Q - (5 + 2 splices) pages.
+ * The pages of a pipe stdout that are surely free, or -1 when that is unknown. A pipe holds
+ * pipe_cap / page pages. Two bounds on the pages in use, of which the smaller counts:
+ *
+ * - Every unit whose bytes may still be there, by the pages it can hold. A write of w bytes
+ *   merges its last w % page bytes into the pipe's last page when they fit there and fills whole
+ *   pages with the rest, else fills whole pages and puts the rest in one more: it touches at
+ *   most ceil(w / page) pages. A splice moves one page reference for each page of the
+ *   program's pipe that its bytes lie in, no more than the tee that copied them took; that tee
+ *   filled at most our peek pipe (peek_pages), and at most 2m / page + 3 pages (below).
+ * - The bytes queued (FIONREAD): a write fills new pages after merging its last part into the
+ *   last page only when that part fits there, so any page followed by another holds, with it,
+ *   more than a page of data, and Q bytes use at most 2Q / page + 3 pages, the partly read
+ *   first one included, plus two part-filled pages per splice still in the pipe, and two for
+ *   the write to come: 2Q / page + 5 + 2 splices.
+ *
+ * The first is close for the large writes and splices that a busy program's lines make; the
+ * second for many small writes (each touches a page of its own in the first).
  */
-static long pipe_room(struct sink *s)
+static long pipe_pages_free(struct sink *s)
 {
 	int queued;
 	if (!s->fifo || s->pipe_cap <= 0 || ioctl(s->fd, FIONREAD, &queued) < 0 || queued < 0)
 		return -1;
 	/* bytes another writer left there make this smaller, never larger: the room stays sure */
 	unsigned long long q = (unsigned long long)queued;
+	if (q == 0)
+		s->foreign = s->shared;
+	else if (q > s->seen_q + (s->written - s->seen_written))
+		s->foreign = true; /* more came than we put in: someone else writes there too */
+	s->seen_q = q;
+	s->seen_written = s->written;
 	unsigned long long taken = s->written > q ? s->written - q : 0;
-	while (s->splices > 0 && s->splice_end[s->splice_first] <= taken) {
-		s->splice_first = (s->splice_first + 1) % SPLICES_TRACKED;
-		s->splices--;
+	while (s->units > 0 && s->unit[s->unit_first].end <= taken) {
+		struct pipe_unit *u = &s->unit[s->unit_first];
+		s->unit_pages -= u->pages;
+		s->splices -= u->splices;
+		s->unit_first = (s->unit_first + 1) % UNITS_TRACKED;
+		s->units--;
 	}
-	return (long)s->pipe_cap - 2L * queued - (5L + 2L * s->splices) * s->page;
+	long by_bytes = (2L * queued + s->page - 1) / s->page + 5L + 2L * s->splices;
+	long used = !s->foreign && s->unit_pages < by_bytes ? s->unit_pages : by_bytes;
+	return (long)s->pipe_cap / s->page - used;
+}
+
+/* What a write may put in the pipe without blocking or cutting it, in bytes, or -1. */
+static long pipe_room(struct sink *s)
+{
+	long free_pages = pipe_pages_free(s);
+	return free_pages < 0 ? -1 : free_pages * s->page;
+}
+
+/* Counts the w bytes just put in the pipe as a unit of at most `pages` pages (-1: a write's,
+ * ceil(w / page)). */
+static void unit_add(struct sink *s, size_t w, long pages, unsigned splices)
+{
+	s->written += (unsigned long long)w;
+	if (!s->fifo || s->pipe_cap <= 0)
+		return;
+	if (pages < 0)
+		pages = (long)((w + (size_t)s->page - 1) / (size_t)s->page);
+	s->unit_pages += pages;
+	s->splices += splices;
+	if (s->units == UNITS_TRACKED) {
+		/* the newest unit grows: it leaves the pipe later, so it is counted longer */
+		struct pipe_unit *u = &s->unit[(s->unit_first + s->units - 1) % UNITS_TRACKED];
+		u->end = s->written;
+		u->pages += pages;
+		u->splices += splices;
+		return;
+	}
+	s->unit[(s->unit_first + s->units++) % UNITS_TRACKED] =
+	    (struct pipe_unit){.end = s->written, .pages = pages, .splices = splices};
 }
 
 /*
@@ -136,7 +202,7 @@ static ssize_t write_lines(struct sink *s, const char *p, size_t n)
 		w = write(s->fd, p, n);
 	while (w < 0 && errno == EINTR);
 	if (w > 0)
-		s->written += (unsigned long long)w;
+		unit_add(s, (size_t)w, -1, 0);
 	return w;
 }
 
@@ -185,6 +251,11 @@ void sink_attach(struct ev_loop *loop)
 			s->page = sysconf(_SC_PAGESIZE);
 			if (s->page < PIPE_BUF)
 				s->pipe_cap = 0; /* unknown: PIPE_BUF writes */
+			/* what is there already (start-up lines, an entrypoint's echo) was not
+			 * counted in units */
+			s->foreign = true;
+			s->seen_q = (unsigned long long)-1 / 2;
+			s->seen_written = s->written;
 		}
 		if (s->saved_flags >= 0)
 			fcntl(s->fd, F_SETFL, s->saved_flags | O_NONBLOCK);
@@ -192,6 +263,10 @@ void sink_attach(struct ev_loop *loop)
 		if (s->len > 0) /* start-up lines an inherited non-blocking fd did not take */
 			ev_io_start(loop, &s->io);
 	}
+	struct stat out, err;
+	bool one = sinks[0].fifo && sinks[1].fifo && fstat(1, &out) == 0 && fstat(2, &err) == 0 &&
+		   out.st_dev == err.st_dev && out.st_ino == err.st_ino;
+	sinks[0].shared = sinks[1].shared = one;
 }
 
 static void exit_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
@@ -343,29 +418,53 @@ bool sink_can_splice(const struct sink *s)
 	return s->fifo && s->pipe_cap > 0 && s->loop && !s->broken && !s->no_splice && s->len == 0;
 }
 
-/* How much one splice may move now: half the room less three pages (see sink_splice). */
+/* The pages a splice of n bytes can put in our pipe: as many as the program's pipe held them
+ * in, which the tee that copied them filled our peek pipe with (see pipe_pages_free). */
+static long splice_pages(const struct sink *s, size_t n)
+{
+	long by_bytes = (long)(2 * n / (size_t)s->page) + 3L;
+	return s->peek_pages > 0 && s->peek_pages < by_bytes ? s->peek_pages : by_bytes;
+}
+
+/* How many bytes one splice may move now: any the peek took when the pipe has as many pages
+ * free as the peek pipe holds, else as many as 2n / page + 3 pages allow; -1 when unknown. */
 static long splice_room(struct sink *s)
 {
-	long r = pipe_room(s);
-	return r < 0 ? -1 : (r - 3L * s->page) / 2;
+	long free_pages = pipe_pages_free(s);
+	if (free_pages < 0)
+		return -1;
+	if (s->peek_pages > 0 && free_pages >= s->peek_pages)
+		return LONG_MAX;
+	return (free_pages - 3L) * s->page / 2;
+}
+
+static void peek_pipe_size(struct sink *s)
+{
+	int sz = fcntl(s->peek[0], F_GETPIPE_SZ);
+	s->peek_pages = sz > 0 ? sz / s->page : 0;
 }
 
 ssize_t sink_peek(struct sink *s, int from, char *buf, size_t n)
 {
+	if (s->peek[0] < 0) {
+		if (pipe2(s->peek, O_CLOEXEC | O_NONBLOCK) < 0)
+			return -2;
+		peek_pipe_size(s);
+	}
+	if (n > LINEBUF_READ && !s->peek_tried) {
+		s->peek_tried = true;
+		s->peek_deep = pipe_deepen(s->peek[0]) > 0;
+		peek_pipe_size(s);
+	}
 	/* a peek costs a copy out of the kernel, and what the splice cannot take is copied out
-	 * again and written: so no more than the splice can take, and when the reader is behind
-	 * (little room), the write path alone (one copy out and one in) */
+	 * again and written: so no more than the splice can take (counted with the peek pipe's
+	 * size, just set), and when the reader is behind (little room), the write path alone (one
+	 * copy out and one in) */
 	long room = splice_room(s);
 	if (room < PEEK_MIN)
 		return -2;
 	if ((size_t)room < n)
 		n = (size_t)room;
-	if (s->peek[0] < 0 && pipe2(s->peek, O_CLOEXEC | O_NONBLOCK) < 0)
-		return -2;
-	if (n > LINEBUF_READ && !s->peek_tried) {
-		s->peek_tried = true;
-		s->peek_deep = pipe_deepen(s->peek[0]) > 0;
-	}
 	ssize_t t = tee(from, s->peek[1], n, SPLICE_F_NONBLOCK);
 	if (t < 0)
 		return errno == EAGAIN ? -1 : -2;
@@ -378,20 +477,18 @@ ssize_t sink_peek(struct sink *s, int from, char *buf, size_t n)
 	close(s->peek[0]);
 	close(s->peek[1]);
 	s->peek[0] = s->peek[1] = -1;
+	s->peek_pages = 0;
 	pipe_deep_closed(s->peek_deep ? PIPE_DEEP : 0);
 	s->peek_tried = s->peek_deep = false;
 	return -2;
 }
 
-/*
- * Splicing n bytes from a pipe takes at most 2n / page + 3 of our pipe's pages (see
- * pipe_room: the source pipe's pages are filled the same way), so at most half the room less
- * three pages is moved, cut after a line.
- */
+/* Moves the first n bytes of `from`, which sink_peek copied to p, cut after a line to what
+ * the pipe surely has pages for (splice_room). */
 size_t sink_splice(struct sink *s, int from, const char *p, size_t n)
 {
 	long r = splice_room(s);
-	if (s->splices == SPLICES_TRACKED || r <= 0)
+	if (r <= 0)
 		return 0;
 	if (n > (size_t)r) {
 		const char *nl = memrchr(p, '\n', (size_t)r);
@@ -404,8 +501,7 @@ size_t sink_splice(struct sink *s, int from, const char *p, size_t n)
 		m = splice(from, NULL, s->fd, NULL, n, SPLICE_F_NONBLOCK);
 	while (m < 0 && errno == EINTR);
 	if (m > 0) {
-		s->written += (unsigned long long)m;
-		s->splice_end[(s->splice_first + s->splices++) % SPLICES_TRACKED] = s->written;
+		unit_add(s, (size_t)m, splice_pages(s, (size_t)m), 1);
 		return (size_t)m;
 	}
 	if (m < 0 && errno != EAGAIN)
