@@ -51,8 +51,10 @@ struct sink {
 	 * seen empty. */
 	bool foreign;
 	bool shared; /* stdout and stderr are one pipe: each is the other's foreign writer */
-	unsigned long long seen_q, seen_written; /* FIONREAD last time, and `written` then */
-	bool no_splice;				 /* the kernel refused it once: writes only */
+	/* FIONREAD last time, and `written` then (0 before the first look, when `foreign` is
+	 * set already) */
+	unsigned long long seen_q, seen_written;
+	bool no_splice;	 /* the kernel refused it once: writes only */
 	int peek[2];	 /* a pipe of our own that tee(2) copies a program's pipe into */
 	long peek_pages; /* its capacity in pages: a tee into it takes at most that many */
 	bool peek_tried, peek_deep; /* deepened for the first read larger than LINEBUF_READ */
@@ -237,14 +239,14 @@ static void sink_io_cb(struct ev_loop *loop, ev_io *io, int revents)
 
 void sink_attach(struct ev_loop *loop)
 {
+	struct stat st[ARRAY_SIZE(sinks)];
 	for (size_t i = 0; i < ARRAY_SIZE(sinks); i++) {
 		struct sink *s = &sinks[i];
 		s->loop = loop;
 		s->saved_flags = fcntl(s->fd, F_GETFL);
 		/* a pipe (docker's, a log shipper's): deeper, so a slow moment of the reader costs
 		 * fewer round trips through the loop; failure keeps the default */
-		struct stat st;
-		s->fifo = fstat(s->fd, &st) == 0 && S_ISFIFO(st.st_mode);
+		s->fifo = fstat(s->fd, &st[i]) == 0 && S_ISFIFO(st[i].st_mode);
 		if (s->fifo) {
 			fcntl(s->fd, F_SETPIPE_SZ, 1024 * 1024);
 			s->pipe_cap = fcntl(s->fd, F_GETPIPE_SZ);
@@ -254,8 +256,6 @@ void sink_attach(struct ev_loop *loop)
 			/* what is there already (start-up lines, an entrypoint's echo) was not
 			 * counted in units */
 			s->foreign = true;
-			s->seen_q = (unsigned long long)-1 / 2;
-			s->seen_written = s->written;
 		}
 		if (s->saved_flags >= 0)
 			fcntl(s->fd, F_SETFL, s->saved_flags | O_NONBLOCK);
@@ -263,9 +263,8 @@ void sink_attach(struct ev_loop *loop)
 		if (s->len > 0) /* start-up lines an inherited non-blocking fd did not take */
 			ev_io_start(loop, &s->io);
 	}
-	struct stat out, err;
-	bool one = sinks[0].fifo && sinks[1].fifo && fstat(1, &out) == 0 && fstat(2, &err) == 0 &&
-		   out.st_dev == err.st_dev && out.st_ino == err.st_ino;
+	bool one = sinks[0].fifo && sinks[1].fifo && st[0].st_dev == st[1].st_dev &&
+		   st[0].st_ino == st[1].st_ino;
 	sinks[0].shared = sinks[1].shared = one;
 }
 
