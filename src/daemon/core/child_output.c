@@ -261,15 +261,21 @@ static void quiet_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	c->partial_since = 0;
 }
 
-/* Whether a chunk's whole lines may be spliced to pidvisor's stdout: they go there as they
- * came, and nothing but the log file and the tail needs them (both get the peeked copy). */
-static bool may_splice(const struct outchan *c)
+/* Whether a channel's whole lines go to pidvisor's stdout by splice: they go there as they
+ * came, and nothing but the log file and the tail needs them (both get the peeked copy). They
+ * may be spliced while nothing is queued for that stdout (may_splice). */
+static bool splicer(const struct outchan *c)
 {
 	const struct supervisord_conf *sd = sd_of(c->proc);
-	return c->sink && sink_can_splice(c->sink) && format_of(c) == LOG_FORMAT_PLAIN &&
+	return c->sink && sink_splices(c->sink) && format_of(c) == LOG_FORMAT_PLAIN &&
 	       !sd->log_timestamp && !sd->strip_ansi && !c->syslog && !c->scan && !c->capture &&
 	       !bus_sees(c) && !log_enabled(LOG_LEVEL_DEBUG) &&
 	       !(c->channel == 1 && c->proc->conf->kind == KIND_EVENTLISTENER);
+}
+
+static bool may_splice(const struct outchan *c)
+{
+	return splicer(c) && sink_can_splice(c->sink);
 }
 
 /* Takes n bytes from the pipe that sink_peek() already copied to at: they land on themselves. */
@@ -292,16 +298,19 @@ static bool chan_take(struct outchan *c, char *at, size_t n)
  * line buffer (for the counts, the tail, the log file, and to find the lines), and its whole
  * lines are spliced from the program's pipe to pidvisor's stdout. Only the end of a line begun
  * in an earlier chunk, and what the splice did not take, are taken from the pipe and written as
- * usual, in order: a line that the splice cut goes on at once. Returns as chan_read, or -2 when
- * the chunk must be read the usual way (nothing of it was taken or delivered).
+ * usual, in order: a line that the splice cut goes on at once. A line that the chunk cut stays
+ * in the pipe when more follows it there (the peek was full), to start the next chunk whole:
+ * its end is then not read and written on its own. Returns the bytes taken from the pipe, as
+ * chan_read, or -2 when the chunk must be read the usual way (nothing of it was taken or
+ * delivered).
  */
 static ssize_t chan_splice(struct outchan *c, char *at, size_t want)
 {
-	ssize_t t = sink_peek(c->sink, c->fd, at, want);
+	bool full = false;
+	ssize_t t = sink_peek(c->sink, c->fd, at, want, &full);
 	if (t < 0)
 		return t;
 	size_t n = (size_t)t;
-	deliver_raw(c, at, n);
 	size_t held = c->lb.len, first = 0, lines = 0;
 	const char *last = memrchr(at, '\n', n);
 	if (last && held) /* the end of the held line goes with it, written */
@@ -309,8 +318,10 @@ static ssize_t chan_splice(struct outchan *c, char *at, size_t want)
 	if (last)
 		lines = (size_t)(last - at) + 1 - first;
 	if (first) {
-		if (!chan_take(c, at, first))
+		if (!chan_take(c, at, first)) {
+			deliver_raw(c, at, n);
 			return 0;
+		}
 		linebuf_added(&c->lb, first);
 		emit_ready(c); /* ends with a newline: all of it goes, the line buffer is empty */
 	}
@@ -319,13 +330,16 @@ static ssize_t chan_splice(struct outchan *c, char *at, size_t want)
 	if (lines && sink_can_splice(c->sink))
 		moved = sink_splice(c->sink, c->fd, at + first, lines);
 	size_t rest = n - first - moved;
+	if (moved && moved == lines && full && !c->boundary && !c->dead)
+		rest = 0; /* the cut line stays in the pipe */
+	deliver_raw(c, at, first + moved + rest);
 	char *to = c->lb.data + c->lb.len;
 	memmove(to, at + first + moved, rest);
 	if (!chan_take(c, to, rest))
 		return 0;
 	linebuf_added(&c->lb, rest);
 	emit_ready(c);
-	return t;
+	return (ssize_t)(first + moved + rest);
 }
 
 /* What one read takes at most: more from a pipe that was deepened. */
@@ -418,10 +432,14 @@ static void chan_close(struct outchan *c)
 }
 
 /* The shared sink to wait for before the next read, or NULL: only read when it can take what
- * one read may produce, as lines or (at loglevel debug) as a main-log copy. */
+ * one read may produce, as lines or (at loglevel debug) as a main-log copy. A channel whose
+ * lines are spliced also waits while anything is queued there: its output stays in its pipe,
+ * to be spliced once the queue is written, rather than be copied into the queue. */
 static struct sink *must_wait(struct outchan *c)
 {
 	if (c->sink && !sink_has_room(c->sink, c->lb.cap + read_max(c)))
+		return c->sink;
+	if (c->sink && sink_queued(c->sink) && splicer(c))
 		return c->sink;
 	struct sink *copy = log_enabled(LOG_LEVEL_DEBUG) ? log_copy_sink() : NULL;
 	if (copy && !sink_has_room(copy, 2 * read_max(c)))

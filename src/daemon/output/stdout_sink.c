@@ -14,10 +14,11 @@
 #include "pipe_depth.h"
 #include "util.h"
 
-#define SINK_LOW      (SINK_CAP / 2)	/* waiting programs are woken below this */
-#define SINK_HARD_MAX (8 * 1024 * 1024) /* main-log lines are dropped past this */
-#define UNITS_TRACKED 64	  /* writes and splices in the pipe told apart; later ones join */
-#define PEEK_MIN      (16 * 1024) /* less room than a splice of this: the write path */
+#define SINK_LOW       (SINK_CAP / 2)	 /* waiting programs are woken below this */
+#define SINK_HARD_MAX  (8 * 1024 * 1024) /* main-log lines are dropped past this */
+#define UNITS_TRACKED  64	   /* writes and splices in the pipe told apart; later ones join */
+#define PEEK_MIN       (16 * 1024) /* less room than a splice of this: the write path */
+#define UNASKED_WRITES 8	   /* PIPE_BUF writes after a room below it, before asking again */
 
 struct pipe_unit {
 	unsigned long long end; /* `written` after it */
@@ -44,8 +45,9 @@ struct sink {
 	unsigned long long written;
 	struct pipe_unit unit[UNITS_TRACKED];
 	unsigned unit_first, units;
-	long unit_pages;  /* the pages of the units, summed */
-	unsigned splices; /* the splices among them */
+	unsigned long long unit_start; /* `written` before the first unit */
+	long unit_pages;	       /* the pages of the units, summed */
+	unsigned splices;	       /* the splices among them */
 	/* Bytes another process wrote may be in the pipe (before ours, or seen since: FIONREAD
 	 * grew by more than we put in): the units do not count their pages until the pipe is
 	 * seen empty. */
@@ -54,15 +56,24 @@ struct sink {
 	/* FIONREAD last time, and `written` then (0 before the first look, when `foreign` is
 	 * set already) */
 	unsigned long long seen_q, seen_written;
+	/* The room was below 2 PIPE_BUF: this many more writes go at PIPE_BUF, atomic, without
+	 * asking it (FIONREAD) each time; a full pipe (EAGAIN) ends that. */
+	unsigned unasked;
+	/* The pages free that sink_peek found, and `written` then: sink_splice uses them when
+	 * nothing was written since (the reader only frees pages meanwhile). */
+	long peeked_free;
+	unsigned long long peeked_written;
 	bool no_splice;	 /* the kernel refused it once: writes only */
 	int peek[2];	 /* a pipe of our own that tee(2) copies a program's pipe into */
 	long peek_pages; /* its capacity in pages: a tee into it takes at most that many */
+	long peek_full;	 /* its capacity when made or deepened (fit_peek_pipe shrinks it) */
 	bool peek_tried, peek_deep; /* deepened for the first read larger than LINEBUF_READ */
 	struct sink_waiter *waiters;
 };
 
-static struct sink sinks[2] = {{.fd = 1, .name = "stdout", .saved_flags = -1, .peek = {-1, -1}},
-			       {.fd = 2, .name = "stderr", .saved_flags = -1, .peek = {-1, -1}}};
+static struct sink sinks[2] = {
+    {.fd = 1, .name = "stdout", .saved_flags = -1, .peek = {-1, -1}, .peeked_free = -1},
+    {.fd = 2, .name = "stderr", .saved_flags = -1, .peek = {-1, -1}, .peeked_free = -1}};
 
 struct sink *sink_stdout(void)
 {
@@ -142,12 +153,25 @@ static long pipe_pages_free(struct sink *s)
 		struct pipe_unit *u = &s->unit[s->unit_first];
 		s->unit_pages -= u->pages;
 		s->splices -= u->splices;
+		s->unit_start = u->end;
 		s->unit_first = (s->unit_first + 1) % UNITS_TRACKED;
 		s->units--;
 	}
+	long unit_pages = s->unit_pages;
+	if (s->units > 0 && taken > s->unit_start) {
+		/* the reader is inside the oldest unit: no page holds more than a page of its
+		 * bytes, so the c it took lay in ceil(c / page) pages or more, all of them gone but
+		 * the last */
+		long gone = (long)((taken - s->unit_start + (unsigned long long)s->page - 1) /
+				   (unsigned long long)s->page) -
+			    1;
+		long pages = s->unit[s->unit_first].pages;
+		unit_pages -= gone < pages ? gone : pages - 1;
+	}
 	long by_bytes = (2L * queued + s->page - 1) / s->page + 5L + 2L * s->splices;
-	long used = !s->foreign && s->unit_pages < by_bytes ? s->unit_pages : by_bytes;
-	return (long)s->pipe_cap / s->page - used;
+	long used = !s->foreign && unit_pages < by_bytes ? unit_pages : by_bytes;
+	long free_pages = (long)s->pipe_cap / s->page - used;
+	return free_pages > 0 ? free_pages : 0;
 }
 
 /* What a write may put in the pipe without blocking or cutting it, in bytes, or -1. */
@@ -184,12 +208,18 @@ static void unit_add(struct sink *s, size_t w, long pages, unsigned splices)
  * One write of whole lines. On a pipe, only as many whole lines as the kernel is sure to take
  * whole (pipe_room), so the pipe never holds part of a line that a reader stalled for good would
  * leave cut at our exit. When the room is less than PIPE_BUF, PIPE_BUF: a write that small is
- * atomic, whole or nothing. A line longer than the room goes in one write.
+ * atomic, whole or nothing. When it is less than two of those, the next UNASKED_WRITES go at
+ * PIPE_BUF without asking it (FIONREAD) first: the answer would change little. A line longer
+ * than the room goes in one write.
  */
 static ssize_t write_lines(struct sink *s, const char *p, size_t n)
 {
 	if (s->fifo && n > PIPE_BUF) {
-		long r = pipe_room(s);
+		long r = -1;
+		if (s->unasked > 0)
+			s->unasked--;
+		else if ((r = pipe_room(s)) >= 0 && r < 2 * PIPE_BUF)
+			s->unasked = UNASKED_WRITES;
 		size_t room = r > PIPE_BUF ? (size_t)r : PIPE_BUF;
 		if (n > room) {
 			const char *nl = memrchr(p, '\n', room);
@@ -205,6 +235,8 @@ static ssize_t write_lines(struct sink *s, const char *p, size_t n)
 	while (w < 0 && errno == EINTR);
 	if (w > 0)
 		unit_add(s, (size_t)w, -1, 0);
+	else
+		s->unasked = 0;
 	return w;
 }
 
@@ -412,9 +444,19 @@ void sink_write_line(struct sink *s, const char *buf, size_t n)
 	enqueue(s, buf, n);
 }
 
+bool sink_splices(const struct sink *s)
+{
+	return s->fifo && s->pipe_cap > 0 && s->loop && !s->broken && !s->no_splice;
+}
+
 bool sink_can_splice(const struct sink *s)
 {
-	return s->fifo && s->pipe_cap > 0 && s->loop && !s->broken && !s->no_splice && s->len == 0;
+	return sink_splices(s) && s->len == 0;
+}
+
+bool sink_queued(const struct sink *s)
+{
+	return s->len > 0;
 }
 
 /* The pages a splice of n bytes can put in our pipe: as many as the program's pipe held them
@@ -425,11 +467,11 @@ static long splice_pages(const struct sink *s, size_t n)
 	return s->peek_pages > 0 && s->peek_pages < by_bytes ? s->peek_pages : by_bytes;
 }
 
-/* How many bytes one splice may move now: any the peek took when the pipe has as many pages
- * free as the peek pipe holds, else as many as 2n / page + 3 pages allow; -1 when unknown. */
-static long splice_room(struct sink *s)
+/* How many bytes one splice may move with free_pages free: any the peek took when the pipe
+ * has as many pages free as the peek pipe holds, else as many as 2n / page + 3 pages allow;
+ * -1 when unknown. */
+static long splice_room(const struct sink *s, long free_pages)
 {
-	long free_pages = pipe_pages_free(s);
 	if (free_pages < 0)
 		return -1;
 	if (s->peek_pages > 0 && free_pages >= s->peek_pages)
@@ -443,32 +485,58 @@ static void peek_pipe_size(struct sink *s)
 	s->peek_pages = sz > 0 ? sz / s->page : 0;
 }
 
-ssize_t sink_peek(struct sink *s, int from, char *buf, size_t n)
+/* The peek pipe holds no more pages than the pipe has free, a power of two of them from its
+ * full size down to PEEK_MIN: a tee into it then takes only pages that the splice of its lines
+ * finds free, and splice_room counts them whole instead of halving the bytes. */
+static void fit_peek_pipe(struct sink *s, long free_pages)
+{
+	if (free_pages < 0 || s->peek_full <= 0)
+		return;
+	long pages = s->peek_full;
+	while (pages > free_pages && pages * s->page > PEEK_MIN)
+		pages /= 2;
+	if (pages == s->peek_pages)
+		return;
+	int sz = fcntl(s->peek[0], F_SETPIPE_SZ, (int)(pages * s->page));
+	if (sz > 0)
+		s->peek_pages = sz / s->page;
+}
+
+ssize_t sink_peek(struct sink *s, int from, char *buf, size_t n, bool *full)
 {
 	if (s->peek[0] < 0) {
 		if (pipe2(s->peek, O_CLOEXEC | O_NONBLOCK) < 0)
 			return -2;
 		peek_pipe_size(s);
+		s->peek_full = s->peek_pages;
 	}
 	if (n > LINEBUF_READ && !s->peek_tried) {
 		s->peek_tried = true;
 		s->peek_deep = pipe_deepen(s->peek[0]) > 0;
 		peek_pipe_size(s);
+		s->peek_full = s->peek_pages;
 	}
 	/* a peek costs a copy out of the kernel, and what the splice cannot take is copied out
 	 * again and written: so no more than the splice can take (counted with the peek pipe's
 	 * size, just set), and when the reader is behind (little room), the write path alone (one
 	 * copy out and one in) */
-	long room = splice_room(s);
+	s->peeked_free = pipe_pages_free(s);
+	s->peeked_written = s->written;
+	fit_peek_pipe(s, s->peeked_free);
+	long room = splice_room(s, s->peeked_free);
 	if (room < PEEK_MIN)
 		return -2;
 	if ((size_t)room < n)
 		n = (size_t)room;
+	/* no more than the peek pipe holds, so that *full compares with what the tee can take */
+	if (s->peek_pages > 0 && (size_t)s->peek_pages * (size_t)s->page < n)
+		n = (size_t)s->peek_pages * (size_t)s->page;
 	ssize_t t = tee(from, s->peek[1], n, SPLICE_F_NONBLOCK);
 	if (t < 0)
 		return errno == EAGAIN ? -1 : -2;
 	if (t == 0)
-		return -2; /* the end of the pipe: read(2) says so */
+		return -2;	   /* the end of the pipe: read(2) says so */
+	*full = (size_t)t > n / 2; /* a busy program: its pipe likely holds more */
 	ssize_t got = read(s->peek[0], buf, (size_t)t);
 	if (got == t)
 		return t;
@@ -476,7 +544,7 @@ ssize_t sink_peek(struct sink *s, int from, char *buf, size_t n)
 	close(s->peek[0]);
 	close(s->peek[1]);
 	s->peek[0] = s->peek[1] = -1;
-	s->peek_pages = 0;
+	s->peek_pages = s->peek_full = 0;
 	pipe_deep_closed(s->peek_deep ? PIPE_DEEP : 0);
 	s->peek_tried = s->peek_deep = false;
 	return -2;
@@ -486,7 +554,11 @@ ssize_t sink_peek(struct sink *s, int from, char *buf, size_t n)
  * the pipe surely has pages for (splice_room). */
 size_t sink_splice(struct sink *s, int from, const char *p, size_t n)
 {
-	long r = splice_room(s);
+	long free_pages = s->peeked_free >= 0 && s->peeked_written == s->written
+			      ? s->peeked_free
+			      : pipe_pages_free(s);
+	s->peeked_free = -1;
+	long r = splice_room(s, free_pages);
 	if (r <= 0)
 		return 0;
 	if (n > (size_t)r) {

@@ -42,16 +42,20 @@ bool sink_has_room(const struct sink *s, size_t n);
 void sink_write_line(struct sink *s, const char *buf, size_t n);
 /*
  * Moving a program's lines without copying them out of and back into the kernel, when the sink
- * is a pipe with nothing queued (sink_can_splice). sink_peek copies what is at the front of the
- * pipe `from`, up to n bytes, into buf without taking it from the pipe (tee(2) into a pipe of
- * the sink's, then a read): the bytes, -1 when there are none yet, -2 when it cannot (read(2)
- * instead). sink_splice then moves the first bytes of `from`, which are p[0..n) and end with a
- * newline, to the sink: only as many whole lines as the pipe surely has room for, so the
- * kernel takes them whole. Returns how many it moved (0: none, write them instead); when that
- * ends inside a line, the caller writes the rest of it next, before anything else can.
+ * is a pipe (sink_splices) with nothing queued (sink_can_splice; sink_queued: something is).
+ * sink_peek copies what is at the front of the pipe `from`, up to n bytes, into buf without
+ * taking it from the pipe (tee(2) into a pipe of the sink's, then a read): the bytes, -1 when
+ * there are none yet, -2 when it cannot (read(2) instead); *full tells that it took more than
+ * half of what it could, so that the pipe likely holds more after it. sink_splice then moves
+ * the first bytes of `from`, which are p[0..n) and end with a newline, to the sink: only as
+ * many whole lines as the pipe surely has room for, so the kernel takes them whole. Returns how
+ * many it moved (0: none, write them instead); when that ends inside a line, the caller writes
+ * the rest of it next, before anything else can.
  */
+bool sink_splices(const struct sink *s);
 bool sink_can_splice(const struct sink *s);
-ssize_t sink_peek(struct sink *s, int from, char *buf, size_t n);
+bool sink_queued(const struct sink *s);
+ssize_t sink_peek(struct sink *s, int from, char *buf, size_t n, bool *full);
 size_t sink_splice(struct sink *s, int from, const char *p, size_t n);
 /* Calls w->cb once when the sink has room again. */
 void sink_wait(struct sink *s, struct sink_waiter *w);
