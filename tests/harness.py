@@ -134,6 +134,39 @@ def wait_until(pred, timeout=30.0, interval=0.01, what="condition", detail=None)
         time.sleep(interval)
 
 
+def wait_steady(read, polls=5, interval=0.1, timeout=30.0, what="a steady value"):
+    """Waits until read() gives the same value polls times in a row, polled every interval,
+    and returns it; None is never steady (it starts the count again). For the quiet that comes
+    before a negative window (a writer blocked, counters that stopped moving): a loaded machine
+    only makes it take longer, where a fixed sleep could end before the quiet began."""
+    last = []
+
+    def steady():
+        value = read()
+        if value is None or (last and last[-1] != value):
+            last.clear()
+        if value is not None:
+            last.append(value)
+            del last[:-polls]
+        return len(last) == polls
+    wait_until(steady, timeout=timeout, interval=interval, what=f"{what} ({polls} reads alike)",
+               detail=lambda: f"last reads {last}, now {read()!r}")
+    return last[-1]
+
+
+def proc_wait(pid):
+    """(state letter, wchan) of pid from /proc, as ("S", "anon_pipe_write") for a writer
+    blocked on a full pipe or ("S", "poll_schedule_timeout...") for one in select() or poll();
+    None once pid is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+        with open(f"/proc/{pid}/wchan") as f:
+            return state, f.read()
+    except (OSError, IndexError):
+        return None
+
+
 class Daemon:
     """A supervisor (pidvisor or supervisord) running on a config, as PID 1 or not.
 
