@@ -12,7 +12,7 @@ import time
 import psutil
 
 import harness
-from harness import Daemon, wait_until
+from harness import Daemon, proc_wait, wait_steady, wait_until
 
 RECORD_START = re.compile(rb"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} ", re.M)
 OUTPUT_RECORD = re.compile(rb"^DEBG '([^']*)' (stdout|stderr) output:\n", re.S)
@@ -106,8 +106,14 @@ def test_flood_at_debug_with_stalled_stdout_is_bounded_and_loses_nothing(tmp_pat
     try:
         log = tmp_path / "flood.log"
         wait_until(lambda: log.exists() and log.stat().st_size > 0, what="the flood")
-        time.sleep(2)
-        held = log.stat().st_size
+        flood = d.program_pid("flood")
+
+        def held_back():
+            # the size of flood.log while flood is blocked writing to its full pipe
+            state = proc_wait(flood)
+            blocked = state is not None and state[1].endswith("pipe_write")
+            return log.stat().st_size if blocked else None
+        held = wait_steady(held_back, what="flood blocked in pipe_write, flood.log not growing")
         rss = psutil.Process(d.pid).memory_info().rss
         time.sleep(1.5)
         # held back: the program blocks in write, pidvisor's queues stay at their caps
