@@ -36,6 +36,12 @@ def records(daemon, out="events.jsonl"):
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+def recorded(daemon, eventname, text="", out="events.jsonl"):
+    """Whether the listener has recorded an eventname event whose payload holds text."""
+    return any(r["headers"]["eventname"] == eventname and text in r["payload"]
+               for r in records(daemon, out))
+
+
 def rpc(daemon):
     return childutils.getRPCInterface({"SUPERVISOR_SERVER_URL": daemon.url})
 
@@ -71,14 +77,19 @@ def by_process(recs):
 
 
 def restart_steady(d, times, records_then):
-    """Stops and starts program steady `times` times, then waits for `records_then` events."""
+    """Stops and starts program steady `times` times, then waits for all `records_then` events
+    of the scenario, the last one among them: the PROCESS_STATE_RUNNING of the steady that runs
+    now (its pid)."""
     s = rpc(d)
     for _ in range(times):
         s.supervisor.stopProcess("steady")
         s.supervisor.startProcess("steady")
-    wait_until(lambda: len(records(d)) >= records_then, timeout=15,
-               what=f"{records_then} events")
-    time.sleep(0.3)
+    last = (f"processname:steady groupname:steady from_state:STARTING "
+            f"pid:{s.supervisor.getProcessInfo('steady')['pid']}")
+    wait_until(lambda: len(records(d)) >= records_then and
+               recorded(d, "PROCESS_STATE_RUNNING", last), timeout=30,
+               what=f"{d.impl}: {records_then} events, the last steady's RUNNING among them",
+               detail=lambda: shape(records(d)))
 
 
 def run_both(tmp_path, conf, scenario, settle):
@@ -178,8 +189,12 @@ def test_stopping_event_reaches_the_listener_before_it_stops(tmp_path):
     conf = (recorder("rec", "SUPERVISOR_STATE_CHANGE")
             + "[program:steady]\ncommand=sh -c 'trap \"sleep 1; exit 0\" TERM; "
               "while :; do sleep 0.1; done'\nstartsecs=1\n\n")
-    both = run_both(tmp_path, conf, lambda d: time.sleep(0.3),
-                    {"steady": "RUNNING", "rec": "RUNNING"})
+
+    def scenario(d):
+        wait_until(lambda: recorded(d, "SUPERVISOR_STATE_CHANGE_RUNNING"), timeout=30,
+                   what=f"{d.impl}: SUPERVISOR_STATE_CHANGE_RUNNING")
+
+    both = run_both(tmp_path, conf, scenario, {"steady": "RUNNING", "rec": "RUNNING"})
     shapes = {impl: shape(records(d)) for impl, d in both.items()}
     want = [("SUPERVISOR_STATE_CHANGE_RUNNING", ""), ("SUPERVISOR_STATE_CHANGE_STOPPING", "")]
     assert shapes["pidvisor"] == want
@@ -199,10 +214,16 @@ def test_log_and_communication_events_match_supervisord(tmp_path):
     undecodable output is sent as supervisord's 'Undecodable: b...'."""
     conf = recorder("rec", "PROCESS_LOG,PROCESS_COMMUNICATION") + TALKER
 
+    # every event the talker makes: its last line on each stream, the message captured on each
+    events = [("PROCESS_LOG_STDOUT", "a last line long enough to be logged at once"),
+              ("PROCESS_COMMUNICATION_STDOUT", "captured"),
+              ("PROCESS_LOG_STDERR", "long enough to go out"),
+              ("PROCESS_COMMUNICATION_STDERR", "on stderr")]
+
     def scenario(d):
-        wait_until(lambda: any("long enough to go out" in r["payload"] for r in records(d)),
-                   timeout=15, what="the talker's events")
-        time.sleep(0.5)
+        wait_until(lambda: all(recorded(d, *e) for e in events), timeout=30,
+                   what=f"{d.impl}: the talker's events",
+                   detail=lambda: [e for e in events if not recorded(d, *e)])
 
     both = run_both(tmp_path, conf, scenario, {"talker": "RUNNING", "rec": "RUNNING"})
     summary = {}
@@ -243,7 +264,8 @@ def test_capture_tokens_cut_across_reads_match_supervisord(tmp_path):
         wait_until(lambda: "go out" in "".join(p.read_text() for p in
                                                 d.tmp.glob("splitter-stdout*")),
                    timeout=15, what="the splitter's last line")
-        time.sleep(0.5)
+        wait_until(lambda: recorded(d, "PROCESS_COMMUNICATION_STDOUT"), timeout=30,
+                   what=f"{d.impl}: the splitter's PROCESS_COMMUNICATION_STDOUT")
 
     both = run_both(tmp_path, conf, scenario, {"splitter": "RUNNING", "rec": "RUNNING"})
     got = {impl: ([r["payload"].split("\n", 1)[1] for r in records(d)],
@@ -290,7 +312,7 @@ def test_buffer_overflow_and_fail_rebuffering_match_supervisord(tmp_path):
             + "[program:steady]\ncommand=sleep 1000\nstartsecs=1\n\n")
 
     def scenario(d):
-        restart_steady(d, 2, 6)
+        restart_steady(d, 2, 7)
         d.dropped = re.findall(r"pool deaf event buffer overflowed, discarding event (\d+)",
                                d.log())
 
@@ -318,7 +340,7 @@ def test_pool_of_listeners_shares_the_events(tmp_path):
             + "[program:steady]\ncommand=sleep 1000\nstartsecs=1\n\n")
 
     def scenario(d):
-        restart_steady(d, 3, 16)
+        restart_steady(d, 3, 18)
 
     both = run_both(tmp_path, conf, scenario,
                     {"steady": "RUNNING", "pool:pool_0": "RUNNING", "pool:pool_1": "RUNNING"})
@@ -429,7 +451,9 @@ def test_a_rejected_event_goes_back_to_its_own_pool_only(tmp_path):
     try:
         d.wait_settled({"picky": "RUNNING", "other": "RUNNING"})
         wait_until(lambda: len(records(d, "picky.jsonl")) >= 2, what="picky's event twice")
-        time.sleep(0.3)
+        wait_until(lambda: recorded(d, "SUPERVISOR_STATE_CHANGE_RUNNING", out="other.jsonl"),
+                   what="other's SUPERVISOR_STATE_CHANGE_RUNNING")
+        time.sleep(0.3)  # the rejected event, sent back, does not reach other meanwhile
         names = {r["headers"]["eventname"] for r in records(d, "other.jsonl")}
         assert names == {"SUPERVISOR_STATE_CHANGE_RUNNING"}, names
     finally:
