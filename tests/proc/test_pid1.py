@@ -8,7 +8,7 @@ import time
 import psutil
 import pytest
 
-from harness import PIDVISOR, wait_until
+from harness import PIDVISOR, wait_steady, wait_until
 
 
 def test_300_orphans_exiting_at_once_leave_no_zombie(run, impl, tmp_path):
@@ -270,12 +270,13 @@ def test_idle_pidvisor_does_not_wake_up(run):
     d = run("pidvisor", "".join(f"[program:p{i}]\ncommand=sleep 1000\nstartsecs=0\n\n"
                                 for i in range(10)))
     d.wait_log(r"success: p\d entered RUNNING", count=10)
-    time.sleep(0.5)
 
     def switches():
         s = proc_status(d.pid)
         return int(s["voluntary_ctxt_switches"]) + int(s["nonvoluntary_ctxt_switches"])
-    before = switches()
+    # idle: the counters stand still over half a second (however long the start-up takes)
+    before = wait_steady(switches, polls=6, interval=0.1, timeout=60,
+                         what="pidvisor's context switches to stop")
     time.sleep(2)
     # no timer is due and nothing happens: the loop must stay asleep
     assert switches() - before == 0
