@@ -401,12 +401,13 @@ def test_nocleanup_keeps_old_auto_logs(tmp_path):
 
 
 def formatted_output(tmp_path, conf, *until):
-    """The lines of pidvisor's stdout under conf, once each byte string of until is in it."""
+    """The lines of pidvisor's stdout under conf, once each byte string of until is in it
+    (until names every line the caller asserts: what is out by the stop is what it gets)."""
     out_path = tmp_path / "out"
     with open(out_path, "wb") as out:
         p = launch(tmp_path, conf, out)
-        wait_until(lambda: all(u in out_path.read_bytes() for u in until))
-        time.sleep(0.2)
+        wait_until(lambda: all(u in out_path.read_bytes() for u in until), timeout=30,
+                   what=f"{until} on stdout", detail=lambda: out_path.read_bytes()[-2000:])
         assert stop(p) == 0
     return out_path.read_text().splitlines()
 
@@ -417,7 +418,7 @@ def test_prefix_and_json_formats(tmp_path):
             "startsecs=0\nstdout_logfile=/dev/stdout\n"
             "[program:worker_long_name]\ncommand=sh -c 'echo oops >&2; sleep 100'\n"
             "startsecs=0\nstderr_logfile=/dev/stdout\nlog_format=json\n")
-    lines = formatted_output(tmp_path, conf, b"oops", b"hello")
+    lines = formatted_output(tmp_path, conf, b"oops", b"hello", b'say "hi"')
     assert "web              | hello" in lines
     assert 'web              | say "hi"' in lines
     [j] = [json.loads(l) for l in lines if l.startswith("{")]
@@ -433,7 +434,7 @@ def test_timestamps_in_the_plain_and_prefix_formats(tmp_path):
             "startsecs=0\nstdout_logfile=/dev/stdout\nlog_format=plain\n"
             "[program:pre]\ncommand=sh -c 'echo world; sleep 100'\n"
             "startsecs=0\nstdout_logfile=/dev/stdout\nlog_format=prefix\n")
-    lines = formatted_output(tmp_path, conf, b"again", b"world")
+    lines = formatted_output(tmp_path, conf, b"hello", b"again", b"world")
     ts = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} "
     assert len([l for l in lines if re.fullmatch(ts + r"(hello|again)", l)]) == 2, lines
     assert [l for l in lines if re.fullmatch(ts + r"pre +\| world", l)], lines
