@@ -5,7 +5,6 @@ piece, and the rest of the line later."""
 import json
 import random
 import re
-import time
 import xmlrpc.client
 
 import pytest
@@ -63,9 +62,9 @@ def test_prompt_on_stdout_after_quiet_time_marked(tmp_path):
         # its end (3 s): a piece of dots alone, marked, not the whole bar
         wait_until(lambda: re.search(r"^\.+\\$", d.stdout(), re.M), timeout=10,
                    what="a piece of the bar")
-        d.wait_log(r"exited: js", timeout=10)
-        d.wait_log(r"exited: bar", timeout=10)
-        time.sleep(0.3)
+        # every program's end: plain's and pre's "done" are asserted too
+        for name in ("plain", "pre", "js", "bar"):
+            d.wait_log(rf"exited: {name} ", timeout=30)
     finally:
         d.stop()
     lines = d.stdout_path.read_text().splitlines()
@@ -114,20 +113,37 @@ def test_cut_writes_from_many_programs_stay_apart_and_whole(which, tmp_path, mon
     conf = "".join(f"[program:{n}]\ncommand=/usr/bin/python3 {tmp_path}/cut.py {n} 500\n"
                    "startsecs=0\nautorestart=false\nstdout_logfile=/dev/stdout\n"
                    "log_format=prefix\n" for n in names)
+    want = {}
+    for n in names:
+        rnd = random.Random(n)
+        want[n] = "".join(f"{n} {i:05d} {'y' * rnd.randrange(0, 120)}\n" for i in range(500))
     d = Daemon("pidvisor", tmp_path, conf, args=("-e", "info"))
     try:
         for n in names:
             d.wait_log(rf"exited: {n} ", timeout=60)
-        time.sleep(0.3)
+        # relayed while running, not only drained at the stop: all of it on stdout first
+        wait_until(lambda: relayed(d.stdout(), names)[0] == want, timeout=60,
+                   what="every program's 500 lines on stdout",
+                   detail=lambda: "not whole yet: " + ", ".join(
+                       n for n, out in relayed(d.stdout(), names)[0].items() if out != want[n]))
     finally:
         assert d.stop() == 0
+    got, pieces = relayed(d.stdout_path.read_text(), names)
+    assert pieces > 0, "no line was cut: the test proves nothing"
+    for n in names:
+        assert got[n] == want[n], n
+
+
+def relayed(stdout, names):
+    """({program: its output put back together}, how many pieces) from pidvisor's stdout in
+    the prefix format, up to its last whole line; fails on a torn or foreign line."""
     got = {n: [] for n in names}
     in_piece = {n: False for n in names}
     pieces = 0
-    for line in d.stdout_path.read_text().splitlines():
+    for line in stdout[:stdout.rfind("\n") + 1].splitlines():
         if re.match(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} [A-Z]{4} ", line):
             continue
-        m = re.fullmatch(r"(ant|bee|cat|dog) ([|+]) (.*)", line)
+        m = re.fullmatch(rf"({'|'.join(names)}) ([|+]) (.*)", line)
         assert m, f"torn or foreign line: {line!r}"
         name, mark, text = m.groups()
         # a continuation follows a piece of the same program, and only then
@@ -135,8 +151,4 @@ def test_cut_writes_from_many_programs_stay_apart_and_whole(which, tmp_path, mon
         in_piece[name] = text.endswith("\\")
         pieces += in_piece[name]
         got[name].append(text[:-1] if in_piece[name] else text + "\n")
-    assert pieces > 0, "no line was cut: the test proves nothing"
-    for n in names:
-        rnd = random.Random(n)
-        want = "".join(f"{n} {i:05d} {'y' * rnd.randrange(0, 120)}\n" for i in range(500))
-        assert "".join(got[n]) == want, n
+    return {n: "".join(got[n]) for n in names}, pieces
