@@ -11,7 +11,7 @@ import pytest
 
 from ctlcompare import PROGRAMS, mask, our_ctl, real_ctl, supervisord
 from ctlcompare import daemon, daemon_pair, symlink  # noqa: F401 (fixtures)
-from harness import SUPERVISORCTL, run_client
+from harness import SUPERVISORCTL, proc_wait, run_client, wait_steady
 
 READ_ONLY = [
     [], ["help"], ["help", "status"], ["help", "help"], ["help", "foo"], ["help", "EOF"],
@@ -111,6 +111,10 @@ def test_status_json(daemon):
     assert err == "nosuch: ERROR (no such process)\n"
 
 
+# Where a process sleeps in select() or poll() (/proc/PID/wchan), by kernel version.
+IDLE_WCHANS = ("poll_schedule_timeout", "do_select", "do_sys_poll", "core_sys_select")
+
+
 def follow(argv, *wait_for: str):
     """Runs a streaming command until one of wait_for shows up, then Ctrl-C."""
     import os
@@ -127,8 +131,17 @@ def follow(argv, *wait_for: str):
                 break
             seen += chunk
     # Ctrl-C while supervisorctl is idle in select(): one landing inside its
-    # asyncore handlers is reported differently (a Python race, not a rule)
-    time.sleep(0.3)
+    # asyncore handlers is reported differently (a Python race, not a rule).
+    # Either client is idle once it sleeps in select() or poll() poll after
+    # poll; one that has exited (tail -f of no such process) is left as it is.
+    def idle():
+        state = proc_wait(p.pid)
+        if state is None or state[0] in "ZX":
+            return "exited"
+        if state[0] == "S" and state[1].startswith(IDLE_WCHANS):
+            return "idle"
+        return None
+    wait_steady(idle, polls=3, interval=0.05, what=f"{argv[0]} idle")
     p.send_signal(signal.SIGINT)
     try:
         out, err = p.communicate(timeout=10)
