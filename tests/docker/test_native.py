@@ -6,6 +6,7 @@ import time
 import pytest
 
 from dockerharness import PREFIX
+from harness import wait_until
 
 CONF = """[supervisord]
 nodaemon=true
@@ -50,9 +51,16 @@ def image(docker_engine, static_binary, tmp_path_factory):
 def test_healthy_only_once_the_chain_is_up_and_fail_fast_exit_code(image, containers):
     c = containers(image, f"{PREFIX}-native")
     t0 = time.monotonic()
-    # while db is not healthy yet, app waits and the container is not healthy
-    time.sleep(1.5)
-    assert c.inspect()["State"].get("Health", {}).get("Status") != "healthy"
+    # while db is not healthy yet, app waits and the container is not healthy: asked as soon
+    # as Docker has run its first probe (1 s in), well inside db's 3 s
+    health = {}
+
+    def probed():
+        health.update(c.inspect()["State"].get("Health") or {})
+        return health.get("Log")
+    wait_until(probed, timeout=30, interval=0.1, what="Docker's first health probe",
+               detail=lambda: health)
+    assert health.get("Status") != "healthy", health
     status = c.exec("pidvisor", "ctl", "status", check=False).stdout
     assert "waiting for db (healthy)" in status, status
     c.wait_health("healthy", timeout=30)
