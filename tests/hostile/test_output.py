@@ -148,7 +148,9 @@ def test_stalled_reader_then_resumed_loses_nothing(run, binary, tmp_path):
     try:
         reader.resume()
         d.wait_log(r"exited: filler", timeout=60)
-        time.sleep(0.5)
+        # the queued output reaches the resumed reader before the stop
+        wait_until(lambda: re.search(rb"^filler\d+ 0039999 x+\n", bytes(reader.data), re.M),
+                   timeout=60, interval=0.1, what="filler's last line at the reader")
         assert d.stop(timeout=20) == 0
         assert reader.eof.wait(10)
         check_lines(bytes(reader.data), tags_complete=["filler", "burst"],
