@@ -154,7 +154,9 @@ def test_sigstop_sigcont(run, binary, tmp_path):
     wait_until(lambda: psutil.Process(d.pid).status() == psutil.STATUS_STOPPED,
                what="pidvisor stopped")
     os.kill(pids["p0"], signal.SIGKILL)  # its SIGCHLD waits while pidvisor is stopped
-    time.sleep(1)
+    wait_until(lambda: psutil.Process(pids["p0"]).status() == psutil.STATUS_ZOMBIE,
+               what="p0 a zombie")
+    time.sleep(1)  # and it stays one: nothing reaps it while pidvisor is stopped
     assert psutil.Process(pids["p0"]).status() == psutil.STATUS_ZOMBIE
     d.signal(signal.SIGCONT)
     d.wait_log(r"spawned: 'p0'", count=2)
