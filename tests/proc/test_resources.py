@@ -166,3 +166,53 @@ def test_bad_cpu_max_is_a_config_error(tmp_path):
         r = subprocess.run([PIDVISOR, "-c", str(conf), "--check-config"], capture_output=True,
                            text=True, timeout=30)
         assert r.returncode == 0, r.stdout + r.stderr
+
+
+# A process leaves memory_max's count as soon as it leaves the tree. Cycle after cycle, the
+# program P (small) forks S, S forks G and lives argv[3] seconds, 2 or more (a /proc pass sees
+# P, S and G: the passes are at most a second apart), then exits; G, reparented to pidvisor and
+# out of the tree, takes 64 MB and holds it 1.5 s. P's tree never goes past 48 MB.
+LEAVER_PY = ("import os, sys, time\n"
+             "for cycle in range(int(sys.argv[2])):\n"
+             "    s = os.fork()\n"
+             "    if s == 0:\n"
+             "        if os.fork() == 0:\n"
+             "            parent = os.getppid()\n"
+             "            while os.getppid() == parent: time.sleep(0.01)\n"
+             "            b = bytearray(64 * 1024 * 1024)\n"
+             "            for i in range(0, len(b), 4096): b[i] = 1\n"
+             "            open(f'{sys.argv[1]}.{cycle}', 'w').close()\n"
+             "            time.sleep(1.5)\n"
+             "            os._exit(0)\n"
+             "        time.sleep(float(sys.argv[3]))\n"
+             "        os._exit(0)\n"
+             "    os.waitpid(s, 0)\n"
+             "time.sleep(1.2)\n"
+             "open(sys.argv[1] + '.done', 'w').close()\n"
+             "time.sleep(1000)\n")
+
+
+def test_memory_max_counts_no_process_that_left_the_tree(run, tmp_path):
+    """The /proc pass that tells a program's tree is kept a second for every reader; a memory_max
+    check reads the memory now, and must not count a process that has left the tree since (gone,
+    or reparented): before, a program whose child had exited was 'over' with the memory of the
+    grandchild reparented away (or 'RSS of 3 processes' for a python3 behind a shell shim whose
+    command substitutions had ended). Four such programs, each polled at its own phase, and a
+    reader of getProcessInfo that keeps the pass a fresh one at another."""
+    (tmp_path / "leaver.py").write_text(LEAVER_PY)
+    names, cycles = [f"leaver{i}" for i in range(4)], 4
+    conf = "".join(f"[program:{n}]\ncommand=python3 {tmp_path}/leaver.py {tmp_path}/{n} {cycles} "
+                   f"{2 + 0.25 * i}\nstartsecs=0\nmemory_max=48MB\non_memory=none\n\n"
+                   for i, n in enumerate(names))
+    d = run("pidvisor", conf, control=True)
+    px = control(d)
+
+    def done():
+        for n in names:
+            px.supervisor.getProcessInfo(n)
+        return all((tmp_path / f"{n}.done").exists() for n in names)
+    wait_until(done, timeout=120, interval=0.05, what="every leaver's cycles")
+    for n in names:  # each grandchild was reparented and took its 64 MB
+        assert all((tmp_path / f"{n}.{c}").exists() for c in range(cycles)), n
+    assert "over memory_max" not in d.log(), d.log()[-3000:]
+    assert d.log().count("spawned: 'leaver") == 4

@@ -150,23 +150,37 @@ static int count_fds(pid_t pid)
 	return n;
 }
 
+/* Whether row's process is still where the pass saw it: alive and, unless parent is 0 (the
+ * root, pidvisor's own child), still parent's child; st its stat now. A pass is kept a second:
+ * one that has ended since, or was reparented out of the tree (its parent ended), is not
+ * counted, nor are its descendants. */
+static bool still_there(const struct proc_row *row, pid_t parent, struct res_stat *st)
+{
+	char path[64], text[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)row->pid);
+	if (!read_small(path, text, sizeof(text)) || res_parse_stat(text, st) < 0) {
+		*st = row->st;
+		return parent == 0;
+	}
+	return parent == 0 || st->ppid == parent;
+}
+
 /* One process's share: its memory (smaps_rollup, else status's VmRSS) and descriptors. */
-static void add_process(struct res_usage *u, const struct proc_row *row)
+static void add_process(struct res_usage *u, pid_t pid, const struct res_stat *st)
 {
 	char path[64], text[4096];
 	u->procs++;
-	u->threads += row->st.threads;
-	u->cpu_seconds +=
-	    (double)(row->st.ticks + row->st.child_ticks) / (double)sysconf(_SC_CLK_TCK);
-	u->fds += count_fds(row->pid);
+	u->threads += st->threads;
+	u->cpu_seconds += (double)(st->ticks + st->child_ticks) / (double)sysconf(_SC_CLK_TCK);
+	u->fds += count_fds(pid);
 	long long rss = -1, pss = -1;
-	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)row->pid);
+	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)pid);
 	if (read_small(path, text, sizeof(text))) {
 		rss = res_parse_kb(text, "Rss");
 		pss = res_parse_kb(text, "Pss");
 	}
 	if (rss < 0) {
-		snprintf(path, sizeof(path), "/proc/%d/status", (int)row->pid);
+		snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
 		if (read_small(path, text, sizeof(text)))
 			rss = res_parse_kb(text, "VmRSS");
 	}
@@ -185,8 +199,9 @@ static double monotonic(void)
 }
 
 /* One /proc pass serves every program for a second (a scrape asks for each of them): the
- * parents and CPU times it read; memory and fds are read fresh for each tree. A root it does
- * not hold (spawned since) makes a new pass. */
+ * parents it read; each process of a tree is checked to be still there, and its CPU times,
+ * memory and fds read, fresh for each tree. A root it does not hold (spawned since) makes a new
+ * pass. */
 static struct proc_row *rows_with(pid_t root, size_t *n)
 {
 	static struct proc_row *rows;
@@ -217,11 +232,15 @@ static bool read_tree(pid_t root, struct res_usage *u)
 		return false;
 	*u = (struct res_usage){0};
 	/* depth first, without a stack: down to a child, else on to a sibling, else up. A pid
-	 * reused while /proc was read can make a cycle: no more steps than rows. */
+	 * reused while /proc was read can make a cycle: no more steps than rows. Who is there is
+	 * checked now (still_there): the pass may be a second old. */
 	long top = r - rows, i = top;
 	for (size_t steps = 0; steps < n; steps++) {
-		add_process(u, &rows[i]);
-		if (rows[i].child >= 0) {
+		struct res_stat st;
+		bool there = still_there(&rows[i], i == top ? 0 : rows[rows[i].parent].pid, &st);
+		if (there)
+			add_process(u, rows[i].pid, &st);
+		if (there && rows[i].child >= 0) {
 			i = rows[i].child;
 			continue;
 		}

@@ -3,7 +3,8 @@
  * parent pid in /proc/<pid>/stat: this kernel may lack /proc/<pid>/task/<tid>/children): CPU
  * seconds, RSS and PSS, open fds, threads. Read on demand and kept for a second, so a reader
  * that asks often (a scrape, the page) costs at most one /proc pass a second for all programs
- * and one read of each tree's memory and fds, and nobody asking costs nothing. A program with
+ * and one read of each tree's processes (still there, their memory and fds: a process that has
+ * left the tree since the pass is not counted), and nobody asking costs nothing. A program with
  * memory_max is polled once a second while it runs; past the limit, its on_memory says what
  * follows (failfast.c). Where pidvisor owns a writable cgroup (cgroup.h), the kernel enforces
  * memory_max (unless on_memory=none, which only logs: polled) and cpu_max in the program's own
