@@ -117,6 +117,41 @@ def test_oom_kill_with_on_memory_shutdown_stops_pidvisor(tmp_path, build, cgroup
         d.close()
 
 
+def test_two_pidvisors_from_one_cgroup_keep_their_programs_apart(tmp_path, build, cgroups):
+    """Two pidvisors started from one cgroup, not PID 1 (a shell, a CI job, one service on a
+    host), each with a program 'grow' with its own memory_max: each program's cgroup is its own
+    pidvisor's (program-grow@<pid>), with its limit and its process only, and goes when that
+    pidvisor exits while the other's stays. Before, both were in one program-grow, under the
+    limit written last, and the first to exit left it behind ("the cgroup of grow stays")."""
+    limits = {"a": 64 * MB, "b": 1024 * MB}
+    ds = {}
+    try:
+        for n, limit in limits.items():
+            (tmp_path / n).mkdir()
+            ds[n] = Daemon("pidvisor", tmp_path / n,
+                           f"[program:grow]\ncommand=sleep 1000\nstartsecs=0\n"
+                           f"memory_max={limit // MB}MB\n", pid1=False, binary=build,
+                           wrap=in_cgroups(cgroups))
+        pids = {n: d.program_pid("grow") for n, d in ds.items()}
+        shared = cgroups["memory"] / "program-grow"
+        assert not shared.exists(), ("one cgroup for both pidvisors' grow, holding "
+                                     f"{(shared / 'cgroup.procs').read_text().split()}")
+        for n, d in ds.items():
+            own = cgroups["memory"] / f"program-grow@{d.proc.pid}"
+            assert (own / "cgroup.procs").read_text().split() == [str(pids[n])], n
+            assert (own / "memory.limit_in_bytes").read_text().strip() == str(limits[n]), n
+        assert len(list(cgroups["memory"].glob("program-*"))) == 2
+        a_dir = cgroups["memory"] / f"program-grow@{ds['a'].proc.pid}"
+        b_dir = cgroups["memory"] / f"program-grow@{ds['b'].proc.pid}"
+        assert ds["a"].stop(timeout=60) == 0, ds["a"].stderr()
+        assert not a_dir.exists() and "stays" not in ds["a"].log(), ds["a"].log()
+        assert (b_dir / "cgroup.procs").read_text().split() == [str(pids["b"])]
+    finally:
+        for d in ds.values():
+            d.stop(timeout=60)
+    assert not list(cgroups["memory"].glob("program-*"))
+
+
 def test_cpu_max_is_the_cgroups_quota(tmp_path, build, cgroups):
     d = daemon(tmp_path, build, "[program:spin]\ncommand=python3 -c 'while True: pass'\n"
                "startsecs=0\ncpu_max=0.2\n\n"

@@ -267,6 +267,9 @@ bool cg_program_dir(const struct cg_host *h, enum cg_controller c, const char *n
 {
 	if (!*h->dir[c])
 		return false;
+	if (h->instance > 0)
+		return (size_t)snprintf(buf, n, "%s/" PROGRAM_PREFIX "%s@%d", h->dir[c], name,
+					(int)h->instance) < n;
 	return (size_t)snprintf(buf, n, "%s/" PROGRAM_PREFIX "%s", h->dir[c], name) < n;
 }
 
@@ -387,12 +390,13 @@ long long cg_oom_kills(const struct cg_host *h, const char *name)
 int cg_program_remove(const struct cg_host *h, const char *name)
 {
 	char dir[PATH_MAX + 64];
-	int rc = 0;
+	int e = 0;
 	for (int c = 0; c < CG_NCONTROLLERS; c++)
 		if (cg_program_dir(h, (enum cg_controller)c, name, dir, sizeof(dir)) &&
-		    rmdir(dir) < 0 && errno != ENOENT)
-			rc = -1;
-	return rc;
+		    rmdir(dir) < 0 && errno != ENOENT && !e)
+			e = errno;
+	errno = e;
+	return e ? -1 : 0;
 }
 
 const char *cg_describe(const struct cg_host *h, enum cg_controller c)

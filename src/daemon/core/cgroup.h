@@ -5,7 +5,10 @@
  * comes from /proc/self/cgroup and /proc/self/mountinfo only. On v2, pidvisor first moves itself
  * into a leaf, pidvisor/ (no process may sit in a cgroup that hands controllers down), then
  * enables +memory +cpu; each program's cgroup is program-<name>/ beside it. On v1 it is
- * program-<name>/ under pidvisor's own cgroup of each hierarchy.
+ * program-<name>/ under pidvisor's own cgroup of each hierarchy. pidvisor other than PID 1 (on a
+ * host, where another pidvisor may have been started from the same cgroup) names them
+ * program-<name>@<its pid>/, so that two never share a program's cgroup: its limits, its
+ * processes, its OOM kills, its removal.
  *
  * Bounds: one cgroup per program with a limit (two on v1, one per hierarchy), made or reused at
  * each spawn and removed when the program is removed or pidvisor exits.
@@ -32,6 +35,7 @@ struct cg_host {
 	 * it cannot be used */
 	char dir[CG_NCONTROLLERS][PATH_MAX];
 	char why[CG_NCONTROLLERS][CG_WHY_MAX];
+	pid_t instance; /* 0: program-<name>/ (PID 1); else program-<name>@<instance>/ */
 };
 
 /* A program's cgroups while it is spawned: the cgroup.procs the child writes itself into. */
@@ -52,7 +56,8 @@ int cg_parse_mount(const char *mountinfo, const char *controller, const char *pa
  * the calling process into the leaf pidvisor/ and enables the controllers. */
 void cg_detect(struct cg_host *h, const char *fsroot, const char *self_cgroup,
 	       const char *mountinfo);
-/* The directory of name's cgroup for controller, into buf; false when it has none. */
+/* The directory of name's cgroup for controller (h->instance's), into buf; false when it has
+ * none. */
 bool cg_program_dir(const struct cg_host *h, enum cg_controller c, const char *name, char *buf,
 		    size_t n);
 /* Makes or reuses name's cgroups, writes the limits (memory in bytes, cpu in thousandths of a

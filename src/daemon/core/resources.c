@@ -329,7 +329,8 @@ static char *read_all(const char *path)
 }
 
 /* Where program cgroups go, found when the first program with a limit for the kernel is added
- * (never, and nothing moved, without one). */
+ * (never, and nothing moved, without one). Not PID 1, pidvisor may share its cgroup with another
+ * pidvisor (started from one shell, CI job or service): its program cgroups are its own. */
 static const struct cg_host *host(void)
 {
 	static struct cg_host h;
@@ -341,6 +342,8 @@ static const struct cg_host *host(void)
 	cg_detect(&h, "", self ? self : "", mounts ? mounts : "");
 	free(self);
 	free(mounts);
+	if (getpid() != 1)
+		h.instance = getpid();
 	return &h;
 }
 

@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,6 +203,19 @@ static void test_v1_program(void **state)
 	assert_false(exists(mem));
 	assert_false(exists(cpu));
 	assert_int_equal(cg_program_remove(&h, "web"), 0); /* already gone */
+
+	/* not PID 1: this pidvisor's own, beside another's of the same name */
+	h.instance = 4242;
+	assert_int_equal(cg_program_enter(&h, "web", 64LL << 20, 0, &j, err, sizeof(err)), 0);
+	cg_join_done(&j, 0);
+	assert_true(exists("/sys/fs/cgroup/memory/process_api/c47/program-web@4242"));
+	assert_false(exists(mem));
+	assert_true(cg_program_dir(&h, CG_CPU, "web", rel, sizeof(rel)));
+	assert_string_equal(rel + strlen(root),
+			    "/sys/fs/cgroup/cpu,cpuacct/jobs/7/program-web@4242");
+	/* one that stays says why (not the ENOENT of the cpu cgroup it never had) */
+	assert_int_equal(cg_program_remove(&h, "web"), -1);
+	assert_int_equal(errno, ENOTEMPTY);
 }
 
 static void test_v2_program(void **state)
