@@ -171,7 +171,9 @@ def test_bad_cpu_max_is_a_config_error(tmp_path):
 # A process leaves memory_max's count as soon as it leaves the tree. Cycle after cycle, the
 # program P (small) forks S, S forks G and lives argv[3] seconds, 2 or more (a /proc pass sees
 # P, S and G: the passes are at most a second apart), then exits; G, reparented to pidvisor and
-# out of the tree, takes 64 MB and holds it 1.5 s. P's tree never goes past 48 MB.
+# out of the tree, takes 64 MB, says so (P waits for that) and holds it 1.5 s. After the last
+# cycle P waits 1.2 s, longer than a pass is kept, before it says it is done. P's tree never
+# goes past 48 MB.
 LEAVER_PY = ("import os, sys, time\n"
              "for cycle in range(int(sys.argv[2])):\n"
              "    s = os.fork()\n"
@@ -187,6 +189,7 @@ LEAVER_PY = ("import os, sys, time\n"
              "        time.sleep(float(sys.argv[3]))\n"
              "        os._exit(0)\n"
              "    os.waitpid(s, 0)\n"
+             "    while not os.path.exists(f'{sys.argv[1]}.{cycle}'): time.sleep(0.01)\n"
              "time.sleep(1.2)\n"
              "open(sys.argv[1] + '.done', 'w').close()\n"
              "time.sleep(1000)\n")
