@@ -191,6 +191,49 @@ def test_spliced_lines_stay_whole_counted_and_tailed(tmp_path):
     assert out.got == size
 
 
+class Skimmer:
+    """Reads a pipe at most 64 KiB every 2 ms (slower than a flood), throwing the bytes away but
+    the highest `tick-N` line seen; .fd is the write end to give pidvisor."""
+
+    def __init__(self):
+        r, self.fd = os.pipe()
+        self.tick = 0
+        self.thread = threading.Thread(target=self._run, args=(r,), daemon=True)
+        self.thread.start()
+
+    def _run(self, r):
+        rest = b""
+        while True:
+            chunk = os.read(r, 65536)
+            if not chunk:
+                break
+            lines = (rest + chunk).split(b"\n")
+            rest = lines.pop()[-64:]
+            for line in lines:
+                if line.startswith(b"tick-"):
+                    self.tick = max(self.tick, int(line[5:]))
+            time.sleep(0.002)
+        os.close(r)
+
+
+def test_spliced_program_keeps_going_while_another_fills_the_queue(tmp_path):
+    """A program whose lines are spliced lets the stdout queue drain before it reads, but only
+    once in a row: a prefixed flood that keeps the queue from emptying must not starve it."""
+    conf = ("[program:flood]\ncommand=yes " + "f" * 80 + "\nstartsecs=0\n"
+            "stdout_logfile=/dev/stdout\nlog_format=prefix\n\n"
+            "[program:tick]\ncommand=sh -c 'i=0; while :; do i=$((i+1)); echo tick-$i; "
+            "sleep 0.05; done'\nstartsecs=0\nstdout_logfile=/dev/stdout\n")
+    reader = Skimmer()
+    p = launch(tmp_path, conf, reader.fd)
+    os.close(reader.fd)
+    try:
+        wait_until(lambda: reader.tick >= 40, timeout=120, interval=0.1,
+                   what="tick's 40th line through the flood", detail=lambda: reader.tick)
+    finally:
+        assert stop(p) == 0
+        reader.thread.join(30)
+
+
 # WRITER's lines, a 4 KiB write to stdout and one to stderr in turn.
 BOTH_STREAMS = r"""
 import os, sys

@@ -75,6 +75,7 @@ struct outchan {
 	bool scan;	 /* ready=log: its lines are framed and matched even with no sink */
 	size_t deep;	 /* the pipe's size when it was deepened (pipe_depth.h), else 0 */
 	bool deep_tried; /* once per pipe */
+	bool let_drain;	 /* waited once for the sink's queue to be written (must_wait) */
 };
 
 /* The loop and the [supervisord] section come from the process's supervisor: after a reload,
@@ -433,14 +434,18 @@ static void chan_close(struct outchan *c)
 
 /* The shared sink to wait for before the next read, or NULL: only read when it can take what
  * one read may produce, as lines or (at loglevel debug) as a main-log copy. A channel whose
- * lines are spliced also waits while anything is queued there: its output stays in its pipe,
- * to be spliced once the queue is written, rather than be copied into the queue. */
+ * lines are spliced also lets a queue that is draining (SINK_LOW or less) be written first,
+ * once: its output stays in its pipe, to be spliced once the queue is written, rather than be
+ * copied into it. Once: the next write of the queue wakes it, and it then reads even if
+ * programs that write to the queue keep it from emptying. */
 static struct sink *must_wait(struct outchan *c)
 {
 	if (c->sink && !sink_has_room(c->sink, c->lb.cap + read_max(c)))
 		return c->sink;
-	if (c->sink && sink_queued(c->sink) && splicer(c))
+	if (c->sink && !c->let_drain && sink_draining(c->sink) && splicer(c)) {
+		c->let_drain = true;
 		return c->sink;
+	}
 	struct sink *copy = log_enabled(LOG_LEVEL_DEBUG) ? log_copy_sink() : NULL;
 	if (copy && !sink_has_room(copy, 2 * read_max(c)))
 		return copy;
@@ -481,6 +486,8 @@ static void chan_pump(struct outchan *c, bool force)
 			c->deep_tried = true;
 			c->deep = pipe_deepen(c->fd);
 		}
+		if (r > 0)
+			c->let_drain = false;
 		if (r < 0)
 			c->owed = 0; /* the pipe is empty: that run has ended */
 		else if (c->boundary)

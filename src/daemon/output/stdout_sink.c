@@ -454,9 +454,9 @@ bool sink_can_splice(const struct sink *s)
 	return sink_splices(s) && s->len == 0;
 }
 
-bool sink_queued(const struct sink *s)
+bool sink_draining(const struct sink *s)
 {
-	return s->len > 0;
+	return s->len > 0 && s->len <= SINK_LOW;
 }
 
 /* The pages a splice of n bytes can put in our pipe: as many as the program's pipe held them

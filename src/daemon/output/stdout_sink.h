@@ -42,7 +42,8 @@ bool sink_has_room(const struct sink *s, size_t n);
 void sink_write_line(struct sink *s, const char *buf, size_t n);
 /*
  * Moving a program's lines without copying them out of and back into the kernel, when the sink
- * is a pipe (sink_splices) with nothing queued (sink_can_splice; sink_queued: something is).
+ * is a pipe (sink_splices) with nothing queued (sink_can_splice; sink_draining: something is,
+ * SINK_LOW or less, so that the next wake-up of waiters finds it written or nearly).
  * sink_peek copies what is at the front of the pipe `from`, up to n bytes, into buf without
  * taking it from the pipe (tee(2) into a pipe of the sink's, then a read): the bytes, -1 when
  * there are none yet, -2 when it cannot (read(2) instead); *full tells that it took more than
@@ -54,7 +55,7 @@ void sink_write_line(struct sink *s, const char *buf, size_t n);
  */
 bool sink_splices(const struct sink *s);
 bool sink_can_splice(const struct sink *s);
-bool sink_queued(const struct sink *s);
+bool sink_draining(const struct sink *s);
 ssize_t sink_peek(struct sink *s, int from, char *buf, size_t n, bool *full);
 size_t sink_splice(struct sink *s, int from, const char *p, size_t n);
 /* Calls w->cb once when the sink has room again. */
