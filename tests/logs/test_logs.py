@@ -165,23 +165,27 @@ def test_spliced_lines_stay_whole_counted_and_tailed(tmp_path):
     p = launch(tmp_path, conf, out.fd, err.fd)
     os.close(out.fd)
     os.close(err.fd)
-    wait_until(lambda: (tmp_path / "main.log").exists() and
-               len(re.findall(r"exited: w\d", (tmp_path / "main.log").read_text())) == 4,
-               timeout=600, interval=0.2, what="the writers")
-    wait_until(lambda: out.got >= size and err.got >= size, timeout=120, interval=0.2,
-               what=f"{size} bytes on each stream")
-    metrics = scrape_metrics(port)
-    for family, per_stream in (("pidvisor_log_lines", count), ("pidvisor_log_bytes", count * 100)):
-        got = {(x.labels["name"], x.labels["stream"]): x.value
-               for x in metrics[family].samples if x.name == family + "_total"}
-        assert got == {(f"w{i}", s): per_stream for i in range(4) for s in ("stdout", "stderr")}
-    rpc = unix_proxy(str(sock))
-    for stream, tail in (("o", rpc.supervisor.tailProcessStdoutLog),
-                         ("e", rpc.supervisor.tailProcessStderrLog)):
-        last = "".join(("w3%s %07d " % (stream, i)).ljust(99, "x") + "\n"
-                       for i in range(count - 10, count))
-        text, _, _ = tail("w3", 0, 1000)
-        assert text == last, text[-200:]
+    try:
+        wait_until(lambda: (tmp_path / "main.log").exists() and
+                   len(re.findall(r"exited: w\d", (tmp_path / "main.log").read_text())) == 4,
+                   timeout=600, interval=0.2, what="the writers")
+        wait_until(lambda: out.got >= size and err.got >= size, timeout=120, interval=0.2,
+                   what=f"{size} bytes on each stream")
+        metrics = scrape_metrics(port)
+        for family, per in (("pidvisor_log_lines", count), ("pidvisor_log_bytes", count * 100)):
+            got = {(x.labels["name"], x.labels["stream"]): x.value
+                   for x in metrics[family].samples if x.name == family + "_total"}
+            assert got == {(f"w{i}", s): per for i in range(4) for s in ("stdout", "stderr")}
+        rpc = unix_proxy(str(sock))
+        for stream, tail in (("o", rpc.supervisor.tailProcessStdoutLog),
+                             ("e", rpc.supervisor.tailProcessStderrLog)):
+            last = "".join(("w3%s %07d " % (stream, i)).ljust(99, "x") + "\n"
+                           for i in range(count - 10, count))
+            text, _, _ = tail("w3", 0, 1000)
+            assert text == last, text[-200:]
+    except BaseException:
+        p.kill()  # unshare --kill-child takes pidvisor with it
+        raise
     assert stop(p) == 0
     out.thread.join(30)
     err.thread.join(30)
