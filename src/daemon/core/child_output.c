@@ -300,10 +300,10 @@ static bool chan_take(struct outchan *c, char *at, size_t n)
  * lines are spliced from the program's pipe to pidvisor's stdout. Only the end of a line begun
  * in an earlier chunk, and what the splice did not take, are taken from the pipe and written as
  * usual, in order: a line that the splice cut goes on at once. A line that the chunk cut stays
- * in the pipe when more follows it there (the peek was full), to start the next chunk whole:
- * its end is then not read and written on its own. Returns the bytes taken from the pipe, as
- * chan_read, or -2 when the chunk must be read the usual way (nothing of it was taken or
- * delivered).
+ * in the pipe when more likely follows it there (the peek took more than half of what it
+ * could), to start the next chunk whole: its end is then not read and written on its own. Returns
+ * the bytes taken from the pipe, as chan_read, or -2 when the chunk must be read the usual way
+ * (nothing of it was taken or delivered).
  */
 static ssize_t chan_splice(struct outchan *c, char *at, size_t want)
 {
